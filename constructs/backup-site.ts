@@ -1,0 +1,56 @@
+import { Construct } from 'constructs';
+import { TerraformStack } from 'cdktf';
+import { z } from 'zod';
+import { checkProps } from '../lib/errors';
+import { MetricsSink } from '../lib/metrics-sink';
+import type { SiteModel } from '../lib/model/site-model';
+import { instanceOf } from '../lib/private/zod-helpers';
+import { isValidTimeZone } from '../lib/private/tz';
+import type { DeliveryMode } from './private/host-delivery';
+import { siteModelOf } from './private/site-anchor';
+import { SiteBackend } from './site-backend';
+
+/** Props of {@link BackupSite}. */
+export interface BackupSiteProps {
+  /** @default MetricsSink.textfile() (node-exporter's textfile collector on each host) */
+  readonly metrics?: MetricsSink;
+  /** Zone of the site's hosts, for schedules and reports. @default - each host's own, unknown */
+  readonly timeZone?: string;
+  /** @default 'null_resource' */
+  readonly delivery?: DeliveryMode;
+  /** @default SiteBackend.local() */
+  readonly backend?: SiteBackend;
+}
+
+const SITE_ID = /^[a-z][a-z0-9-]*[a-z0-9]$/;
+
+const schema = z
+  .object({
+    metrics: instanceOf(MetricsSink, 'expected MetricsSink.pushgateway(url) or MetricsSink.textfile()').optional(),
+    timeZone: z.string().refine(isValidTimeZone, 'expected an IANA time zone such as Europe/Prague').optional(),
+    delivery: z.enum(['null_resource', 'terraform_data']).optional(),
+    backend: instanceOf(SiteBackend, 'expected a SiteBackend, e.g. SiteBackend.s3({...})').optional(),
+  })
+  .strict();
+
+/**
+ * One site's backup system as one Terraform stack. The stack id is the site id and names the
+ * output folder `cdktf.out/stacks/<site>/` with its `review/` tree.
+ */
+export class BackupSite extends TerraformStack {
+  readonly model: SiteModel;
+
+  constructor(scope: Construct, site: string, props: BackupSiteProps = {}) {
+    super(scope, site);
+    const p = checkProps(this.node.path, schema, props, { timeZone: 'e.g. Europe/Prague' });
+    if (!SITE_ID.test(site)) {
+      checkProps(this.node.path, z.object({ site: z.string().regex(SITE_ID, 'expected a lower-case site id such as home or client-standard') }), { site });
+    }
+    this.model = siteModelOf(this, {
+      metrics: (p.metrics ?? MetricsSink.textfile()).config,
+      timeZone: p.timeZone,
+      delivery: p.delivery,
+    });
+    (p.backend ?? SiteBackend.local())._bind(this);
+  }
+}

@@ -1,0 +1,106 @@
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { Duration } from '../lib/duration';
+import { checkProps } from '../lib/errors';
+import { Classification, CLASSIFICATIONS, Layer, LAYERS, Location, LOCATIONS, Medium, MEDIA } from '../lib/model/vocabulary';
+import { instanceOf } from '../lib/private/zod-helpers';
+import { siteModelOf } from './private/site-anchor';
+
+/** Props of {@link ExternalBackup}. */
+export interface ExternalBackupProps {
+  /** Inventory name (`app-home-assistant`); also the job id in reports. */
+  readonly name: string;
+  /** What is protected (`Home Assistant`). */
+  readonly protects: string;
+  /** Which tool makes the backup (`HA built-in backup`). */
+  readonly tool: string;
+  /** Host where the artifacts can be checked (`proxmox-home`, or the NAS). */
+  readonly host: string;
+  /** Folder the artifacts land in. */
+  readonly basePath: string;
+  /** @default '*' */
+  readonly glob?: string;
+  /** How old the newest artifact may be before it counts as stale. */
+  readonly staleAfter: Duration;
+  /** @default 'app' */
+  readonly layer?: Layer;
+  /** @default 'nas' */
+  readonly medium?: Medium;
+  /** @default 'on-site' */
+  readonly location?: Location;
+  /** @default 'important' */
+  readonly classification?: Classification;
+  /** @default true */
+  readonly enabled?: boolean;
+  /** @default - none */
+  readonly notes?: string;
+}
+
+const schema = z
+  .object({
+    name: z.string().regex(/^[a-z][a-z0-9-]*[a-z0-9]$/, 'expected a lower-case name such as app-home-assistant'),
+    protects: z.string().min(1),
+    tool: z.string().min(1),
+    host: z.string().min(1),
+    basePath: z.string().regex(/^\/\S*$/, 'expected an absolute path'),
+    glob: z.string().min(1).optional(),
+    staleAfter: instanceOf(Duration, 'expected a Duration, e.g. Duration.hours(48)'),
+    layer: z.enum(LAYERS as [Layer, ...Layer[]]).optional(),
+    medium: z.enum(MEDIA as [Medium, ...Medium[]]).optional(),
+    location: z.enum(LOCATIONS as [Location, ...Location[]]).optional(),
+    classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]]).optional(),
+    enabled: z.boolean().optional(),
+    notes: z.string().optional(),
+  })
+  .strict();
+
+/**
+ * A backup another tool makes (an app's built-in backup): declared so inventory, status and
+ * policy cover it, while nothing is installed or scheduled by this library.
+ */
+export class ExternalBackup extends Construct {
+  readonly name: string;
+  readonly staleAfter: Duration;
+
+  constructor(scope: Construct, id: string, props: ExternalBackupProps) {
+    super(scope, id);
+    const p = checkProps(this.node.path, schema, props, { staleAfter: 'Duration.hours(48)' });
+    this.name = p.name;
+    this.staleAfter = p.staleAfter;
+    const model = siteModelOf(this);
+    const classification = p.classification ?? 'important';
+    const assetId = `app-data:${p.name}`;
+    const targetId = `external:${p.host}:${p.basePath}`;
+    model.addAsset({ id: assetId, kind: 'app-data', name: p.protects, classification, notes: p.notes, constructPath: this.node.path });
+    if (!model.target(targetId)) {
+      model.addTarget({ id: targetId, name: `${p.basePath} on ${p.host}`, medium: p.medium ?? 'nas', location: p.location ?? 'on-site', host: p.host, path: p.basePath, constructPath: this.node.path });
+    }
+    model.addJob({
+      id: p.name,
+      kind: 'external',
+      host: p.host,
+      constructPath: this.node.path,
+      enabled: p.enabled ?? true,
+      scheduleHuman: `by ${p.tool}`,
+      expectedDurationSeconds: 0,
+      staleAfterHours: p.staleAfter.toHours({ integral: false }),
+      staleAfterExplicit: true,
+      after: [],
+      writesTo: [targetId],
+      classification,
+      description: `${p.protects} backed up by ${p.tool}`,
+    });
+    model.addCopy(
+      {
+        id: `${p.name}:${assetId}`,
+        asset: assetId,
+        job: p.name,
+        target: targetId,
+        layer: p.layer ?? 'app',
+        retention: `managed by ${p.tool}`,
+        artifact: { host: p.host, basePath: p.basePath, glob: p.glob ?? '*' },
+      },
+      this.node.path,
+    );
+  }
+}

@@ -1,0 +1,90 @@
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { checkProps } from '../lib/errors';
+import { Classification, CLASSIFICATIONS } from '../lib/model/vocabulary';
+import { PveHost } from './pve-host';
+import { siteModelOf } from './private/site-anchor';
+
+/** Props of {@link Guest}. */
+export interface GuestProps {
+  readonly host: PveHost;
+  /** Proxmox VMID (100 and up). */
+  readonly vmid: number;
+  readonly type: 'qemu' | 'lxc';
+  readonly name: string;
+  /** Only for `lxc`. @default true for lxc (Proxmox's default for new containers) */
+  readonly unprivileged?: boolean;
+  /** @default 'running' */
+  readonly state?: 'running' | 'stopped';
+  /** @default 'important' */
+  readonly classification?: Classification;
+  /**
+   * The physical disk pool holding the guest's disks (`rpool`, `sdc`). A backup job writing to
+   * a storage on the same pool is refused.
+   * @default - not declared
+   */
+  readonly diskPool?: string;
+  /** @default - none */
+  readonly notes?: string;
+}
+
+const schema = z
+  .object({
+    host: z.instanceof(PveHost, { message: 'expected a PveHost' }),
+    vmid: z.number().int().min(100, 'expected a VMID from 100 to 999999999').max(999_999_999),
+    type: z.enum(['qemu', 'lxc']),
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]*$/, 'expected a guest name of letters, digits, dots and dashes'),
+    unprivileged: z.boolean().optional(),
+    state: z.enum(['running', 'stopped']).optional(),
+    classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]]).optional(),
+    diskPool: z.string().min(1).optional(),
+    notes: z.string().optional(),
+  })
+  .strict()
+  .refine((p) => p.type === 'lxc' || p.unprivileged === undefined, { path: ['unprivileged'], message: 'only applies to lxc guests' });
+
+/**
+ * A VM or container on a Proxmox node: an asset the site protects. Declaring a guest creates
+ * nothing on the host; jobs that cover it make copies of it.
+ */
+export class Guest extends Construct {
+  readonly host: PveHost;
+  readonly vmid: number;
+  readonly type: 'qemu' | 'lxc';
+  readonly guestName: string;
+  readonly unprivileged: boolean;
+  readonly state: 'running' | 'stopped';
+  readonly classification: Classification;
+  readonly diskPool: string | undefined;
+  /** The site model asset id (`guest:<host>:<vmid>`). */
+  readonly assetId: string;
+
+  constructor(scope: Construct, id: string, props: GuestProps) {
+    super(scope, id);
+    const p = checkProps(this.node.path, schema, props, { vmid: 'use the id shown by qm list / pct list' });
+    this.host = p.host;
+    this.vmid = p.vmid;
+    this.type = p.type;
+    this.guestName = p.name;
+    this.unprivileged = p.type === 'lxc' ? (p.unprivileged ?? true) : false;
+    this.state = p.state ?? 'running';
+    this.classification = p.classification ?? 'important';
+    this.diskPool = p.diskPool;
+    this.assetId = `guest:${this.host.name}:${this.vmid}`;
+    siteModelOf(this).addAsset({
+      id: this.assetId,
+      kind: 'guest',
+      name: `${this.type === 'qemu' ? 'VM' : 'CT'} ${this.vmid} ${this.guestName}`,
+      host: this.host.name,
+      classification: this.classification,
+      notes: [this.state === 'stopped' ? 'stopped' : undefined, p.notes].filter(Boolean).join('; ') || undefined,
+      constructPath: this.node.path,
+    });
+  }
+
+  /** The archive name pattern vzdump uses for this guest with a compressor. */
+  archiveGlob(compress: 'zstd' | 'gzip' | 'lzo' | 'none'): string {
+    const ext = { zstd: '.zst', gzip: '.gz', lzo: '.lzo', none: '' }[compress];
+    return this.type === 'qemu' ? `vzdump-qemu-${this.vmid}-*.vma${ext}` : `vzdump-lxc-${this.vmid}-*.tar${ext}`;
+  }
+}

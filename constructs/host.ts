@@ -1,0 +1,184 @@
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { DEFAULTS } from '../lib/defaults';
+import { checkProps } from '../lib/errors';
+import type { SiteModel } from '../lib/model/site-model';
+import type { HostFileRecord } from '../lib/model/types';
+import { HOST_ADDRESS_PATTERN } from '../lib/net';
+import { InstallPlan, planHash, renderInstallScript, renderRemoveScript } from '../lib/render/install-script';
+import { deliver, DeliveryMode } from './private/host-delivery';
+import { siteModelOf } from './private/site-anchor';
+
+/** A file a construct installs on a host. */
+export interface HostFile {
+  /** Absolute path on the host. */
+  readonly path: string;
+  readonly content: string;
+  /** @default '0644' */
+  readonly mode?: string;
+  /** @default 'root:root' */
+  readonly owner?: string;
+  /**
+   * `block`: managed lines inside a shared file (such as /etc/fstab), kept between marker
+   * lines so the rest of the file is left alone.
+   * @default 'file'
+   */
+  readonly kind?: 'file' | 'block';
+}
+
+/** What one construct installs on one host. */
+export interface HostInstall {
+  readonly files?: readonly HostFile[];
+  /** @default - none */
+  readonly enableUnits?: readonly string[];
+  /** Shell lines run after the files are installed. @default - none */
+  readonly postInstall?: readonly string[];
+  /** Shell lines run on removal before files are removed. @default - none */
+  readonly preRemove?: readonly string[];
+}
+
+/** Props of {@link Host}. */
+export interface HostProps {
+  /** The host's name in the site (`proxmox-home`, `pve`); names review folders and metrics. */
+  readonly name: string;
+  /** Address SSH connects to (a LAN address or DNS name; not a secret). */
+  readonly address: string;
+  /** @default 'root' */
+  readonly user?: string;
+  /** @default 22 */
+  readonly port?: number;
+  /**
+   * Terraform variable holding the path of the SSH private key. The key itself never
+   * appears in the configuration.
+   * @default 'ssh_private_key_path'
+   */
+  readonly sshKeyPathVariable?: string;
+  /**
+   * IANA zone the host's clock runs in; schedules without their own zone run in it.
+   * @default - unknown; schedules are read in UTC for reports
+   */
+  readonly timeZone?: string;
+  /** @default - the site's delivery mode */
+  readonly delivery?: DeliveryMode;
+  /**
+   * Prefix for every installed path (tests install under a temporary root).
+   * @default '/'
+   */
+  readonly installRoot?: string;
+  /**
+   * Folder put first on PATH for install commands (tests put stand-ins for systemctl, pvesh
+   * and pvesm there).
+   * @default - the host's PATH
+   */
+  readonly extraPath?: string;
+}
+
+const NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+
+const hostSchema = z
+  .object({
+    name: z.string().regex(NAME, 'expected a lower-case host name such as proxmox-home'),
+    address: z.string().regex(HOST_ADDRESS_PATTERN, 'expected a host name or IP address'),
+    user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, 'expected a Unix user name').optional(),
+    port: z.number().int().min(1).max(65535).optional(),
+    sshKeyPathVariable: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_-]*$/, 'expected a Terraform variable name').optional(),
+    timeZone: z.string().optional(),
+    delivery: z.enum(['null_resource', 'terraform_data']).optional(),
+    installRoot: z.string().startsWith('/', 'expected an absolute path').optional(),
+    extraPath: z.string().startsWith('/', 'expected an absolute path').optional(),
+  })
+  .strict();
+
+const installSchema = z.object({
+  files: z
+    .array(
+      z.object({
+        path: z.string().regex(/^\/[^\0]*[^/]$/, 'expected an absolute file path'),
+        content: z.string(),
+        mode: z.string().regex(/^0[0-7]{3}$/, 'expected an octal mode such as 0644').optional(),
+        owner: z.string().regex(/^[a-z_][a-z0-9_-]*:[a-z_][a-z0-9_-]*$/, 'expected user:group').optional(),
+        kind: z.enum(['file', 'block']).optional(),
+      }),
+    )
+    .optional(),
+  enableUnits: z.array(z.string().regex(/^[A-Za-z0-9@_.:\\-]+\.(service|timer|mount|automount|path|socket)$/, 'expected a systemd unit name')).optional(),
+  postInstall: z.array(z.string()).optional(),
+  preRemove: z.array(z.string()).optional(),
+});
+
+/**
+ * A machine reached over SSH that constructs install files on. Each construct's files for a
+ * host are installed by one Terraform resource, keyed by a hash of their content, so a plan
+ * names the construct that changed and an unchanged construct does nothing.
+ */
+export class Host extends Construct {
+  readonly name: string;
+  readonly address: string;
+  readonly user: string;
+  readonly port: number;
+  readonly sshKeyPathVariable: string;
+  readonly timeZone: string | undefined;
+  readonly delivery: DeliveryMode;
+  readonly installRoot: string;
+  readonly extraPath: string | undefined;
+  protected readonly model: SiteModel;
+
+  constructor(scope: Construct, id: string, props: HostProps, kind: 'linux' | 'proxmox' = 'linux') {
+    super(scope, id);
+    const p = checkProps(this.node.path, hostSchema, props, {
+      address: 'use the LAN address SSH reaches, e.g. 10.0.0.50',
+      sshKeyPathVariable: 'name a Terraform variable; pass the key file path with -var or TF_VAR_...',
+    });
+    this.model = siteModelOf(this);
+    this.name = p.name;
+    this.address = p.address;
+    this.user = p.user ?? 'root';
+    this.port = p.port ?? 22;
+    this.sshKeyPathVariable = p.sshKeyPathVariable ?? DEFAULTS.sshKeyPathVariable;
+    this.timeZone = p.timeZone ?? this.model.settings.timeZone;
+    this.delivery = p.delivery ?? this.model.settings.delivery ?? 'null_resource';
+    this.installRoot = p.installRoot ?? '/';
+    this.extraPath = p.extraPath;
+    this.model.addHost({
+      name: this.name,
+      address: this.address,
+      kind,
+      user: this.user,
+      port: this.port,
+      timeZone: this.timeZone,
+      constructPath: this.node.path,
+    });
+  }
+
+  /**
+   * Installs a construct's files (and runs its commands) on this host through one resource
+   * created under `owner`, so the plan names that construct.
+   */
+  install(owner: Construct, what: HostInstall): void {
+    checkProps(owner.node.path, installSchema, what, { files: 'host files need an absolute path and an octal mode such as 0644' });
+    const files: HostFileRecord[] = (what.files ?? []).map((f) => ({
+      host: this.name,
+      path: f.path,
+      mode: f.mode ?? '0644',
+      owner: f.owner ?? 'root:root',
+      content: f.content,
+      kind: f.kind ?? 'file',
+      constructPath: owner.node.path,
+    }));
+    for (const f of files) this.model.addHostFile(f);
+    const plan: InstallPlan = {
+      files,
+      enableUnits: what.enableUnits ?? [],
+      postInstall: what.postInstall ?? [],
+      preRemove: what.preRemove ?? [],
+    };
+    const target = { installRoot: this.installRoot, extraPath: this.extraPath };
+    deliver(owner, `Install-${this.name}`, {
+      connection: { address: this.address, port: this.port, user: this.user, sshKeyPathVariable: this.sshKeyPathVariable, mode: this.delivery },
+      installScript: renderInstallScript(plan, target),
+      removeScript: renderRemoveScript(plan, target),
+      contentHash: planHash(plan),
+      description: `${owner.node.path} on ${this.name}`,
+    });
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * backup-constructs: the public API. Constructs from this folder, value objects and the
+ * site model's types from lib/.
+ */
+export { BackupSite, BackupSiteProps } from './backup-site';
+export { SiteBackend, KubernetesBackendConfig } from './site-backend';
+export { Host, HostProps, HostFile, HostInstall } from './host';
+export { PveHost, PveHostProps } from './pve-host';
+export { PveStorage, PveStorageProps, PveStorageType } from './pve-storage';
+export { NfsMount, NfsMountProps } from './nfs-mount';
+export { Guest, GuestProps } from './guest';
+export { VzdumpJob, VzdumpJobProps, VzdumpMode, VzdumpCompress, VzdumpNotification, VzdumpTierPreset } from './vzdump-job';
+export { ExternalBackup, ExternalBackupProps } from './external-backup';
+export { DeliveryMode } from './private/host-delivery';
+export { siteModelOf } from './private/site-anchor';
+
+export { Schedule, ScheduleFields, ScheduledRun, NextRunsOptions, Weekday } from '../lib/schedule';
+export { Retention, RetentionProps } from '../lib/retention';
+export { Duration } from '../lib/duration';
+export { Size } from '../lib/size';
+export { MetricsSink } from '../lib/metrics-sink';
+export { BackupMetric, pushgatewayPath, seriesLabels, textfileName, SeriesIdentity } from '../lib/metrics';
+export { BackupConfigError, Problem } from '../lib/errors';
+export { SiteModel, SiteSettings, MetricsSinkConfig } from '../lib/model/site-model';
+export * from '../lib/model/types';
+export * from '../lib/model/vocabulary';
+export { renderReviewTree, ReviewFile } from '../lib/review/review-tree';

@@ -1,0 +1,91 @@
+import { Construct } from 'constructs';
+import { DataResource, SSHProvisionerConnection, TerraformStack, TerraformVariable } from 'cdktf';
+import { NullProvider } from '@cdktf/provider-null/lib/provider';
+import { Resource as NullResource } from '@cdktf/provider-null/lib/resource';
+
+/**
+ * How host changes reach a machine:
+ * - `null_resource` (the default) needs the hashicorp/null provider, which any Terraform
+ *   can download;
+ * - `terraform_data` is built into Terraform 1.4+ and OpenTofu, needs no provider download
+ *   and works offline.
+ */
+export type DeliveryMode = 'null_resource' | 'terraform_data';
+
+/** What the delivery resource needs from its host. */
+export interface DeliveryConnection {
+  readonly address: string;
+  readonly port: number;
+  readonly user: string;
+  readonly sshKeyPathVariable: string;
+  readonly mode: DeliveryMode;
+}
+
+/** One install/remove unit of work on one host. */
+export interface DeliverySpec {
+  readonly connection: DeliveryConnection;
+  readonly installScript: string;
+  readonly removeScript: string;
+  /** Replaces the resource (re-running install) whenever it changes. */
+  readonly contentHash: string;
+  /** Shown in the plan to say what the resource is. */
+  readonly description: string;
+}
+
+/**
+ * Creates the resource that installs on create and removes on destroy over SSH.
+ *
+ * Destroy-time provisioners may only read `self`, so the connection details and the removal
+ * script live in the resource's own triggers (null_resource) or input (terraform_data).
+ */
+export function deliver(scope: Construct, id: string, spec: DeliverySpec): NullResource | DataResource {
+  const keyVar = sshKeyVariable(scope, spec.connection.sshKeyPathVariable);
+  const fields: Record<string, string> = {
+    description: spec.description,
+    host: spec.connection.address,
+    port: String(spec.connection.port),
+    user: spec.connection.user,
+    ssh_key_path: keyVar.stringValue,
+    content_sha256: spec.contentHash,
+    remove_script: spec.removeScript,
+  };
+  const self = spec.connection.mode === 'null_resource' ? 'self.triggers' : 'self.input';
+  const connection: SSHProvisionerConnection = {
+    type: 'ssh',
+    host: `\${${self}.host}`,
+    port: `\${${self}.port}` as unknown as number,
+    user: `\${${self}.user}`,
+    privateKey: `\${file(${self}.ssh_key_path)}`,
+  };
+  const provisioners = [
+    { type: 'remote-exec' as const, inline: [spec.installScript] },
+    { type: 'remote-exec' as const, when: 'destroy' as const, inline: [`\${${self}.remove_script}`] },
+  ];
+  if (spec.connection.mode === 'null_resource') {
+    ensureNullProvider(scope);
+    return new NullResource(scope, id, { triggers: fields, connection, provisioners });
+  }
+  return new DataResource(scope, id, {
+    input: fields,
+    // input alone does not replace the resource; these do, and they are all the state we need
+    triggersReplace: { content_sha256: spec.contentHash, host: spec.connection.address, port: String(spec.connection.port), user: spec.connection.user },
+    connection,
+    provisioners,
+  });
+}
+
+function sshKeyVariable(scope: Construct, name: string): TerraformVariable {
+  const stack = TerraformStack.of(scope);
+  const existing = stack.node.tryFindChild(name);
+  if (existing instanceof TerraformVariable) return existing;
+  return new TerraformVariable(stack, name, {
+    type: 'string',
+    description: 'Path of the SSH private key used to install backup files on hosts (never the key itself)',
+    nullable: false,
+  });
+}
+
+function ensureNullProvider(scope: Construct): void {
+  const stack = TerraformStack.of(scope);
+  if (!stack.node.tryFindChild('NullProvider')) new NullProvider(stack, 'NullProvider');
+}

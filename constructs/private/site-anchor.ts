@@ -1,0 +1,51 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Construct, IConstruct } from 'constructs';
+import { TerraformStack } from 'cdktf';
+import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
+import { DEFAULT_SITE_SETTINGS } from '../../lib/defaults';
+import { SiteModel, SiteSettings } from '../../lib/model/site-model';
+import { renderReviewTree } from '../../lib/review/review-tree';
+
+const ANCHOR_ID = 'BackupSiteModel';
+
+/**
+ * Holds a stack's site model and writes the review tree beside `cdk.tf.json` when the stack
+ * synthesizes, so `cdktf synth`, `cdktf deploy` and `npm run synth` all produce it.
+ */
+export class SiteAnchor extends Construct {
+  readonly model: SiteModel;
+
+  constructor(stack: TerraformStack, settings: SiteSettings) {
+    super(stack, ANCHOR_ID);
+    this.model = new SiteModel(stack.node.id, settings);
+    this.node.addValidation({ validate: () => this.model.validate() });
+    addCustomSynthesis(this, {
+      onSynthesize: (session) => {
+        const stackDir = path.join(session.outdir, session.manifest.forStack(stack).workingDirectory);
+        writeReview(path.join(stackDir, 'review'), this.model);
+      },
+    });
+  }
+}
+
+/** The site model of the stack that `scope` is in, created on first use. */
+export function siteModelOf(scope: IConstruct, settings?: SiteSettings): SiteModel {
+  const stack = TerraformStack.of(scope);
+  const existing = stack.node.tryFindChild(ANCHOR_ID) as SiteAnchor | undefined;
+  if (existing) {
+    if (settings) existing.model.settings = settings;
+    return existing.model;
+  }
+  return new SiteAnchor(stack, settings ?? DEFAULT_SITE_SETTINGS).model;
+}
+
+function writeReview(dir: string, model: SiteModel): void {
+  // Start from an empty folder so a file removed from the site disappears from the review.
+  fs.rmSync(dir, { recursive: true, force: true });
+  for (const file of renderReviewTree(model)) {
+    const target = path.join(dir, file.path);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, file.content, { mode: file.executable ? 0o755 : 0o644 });
+  }
+}

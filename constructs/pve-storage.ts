@@ -1,0 +1,279 @@
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { DEFAULTS } from '../lib/defaults';
+import { BackupConfigError, checkProps } from '../lib/errors';
+import type { SiteModel } from '../lib/model/site-model';
+import { Location, LOCATIONS, Medium, MEDIA } from '../lib/model/vocabulary';
+import { isCgnatAddress } from '../lib/net';
+import { storageCommands } from '../lib/render/pve-commands';
+import { orderSectionProperties, renderSection } from '../lib/render/section-config';
+import { instanceOf } from '../lib/private/zod-helpers';
+import { Retention } from '../lib/retention';
+import { PveHost } from './pve-host';
+import { siteModelOf } from './private/site-anchor';
+
+/** Storage types the library configures. */
+export type PveStorageType = 'dir' | 'nfs' | 'pbs' | 'zfspool' | 'cifs';
+
+/** Props of {@link PveStorage}. */
+export interface PveStorageProps {
+  readonly host: PveHost;
+  /** The storage id in storage.cfg (`synology-backups`). */
+  readonly storageId: string;
+  readonly type: PveStorageType;
+  /** @default ['backup'] (['images', 'rootdir'] for zfspool) */
+  readonly content?: readonly string[];
+  /** Mount point or folder. Required for `dir`. @default '/mnt/pve/<storageId>' for nfs and cifs */
+  readonly path?: string;
+  /** NFS/CIFS/PBS server address. Required for those types. */
+  readonly server?: string;
+  /** NFS export path. Required for `nfs`. */
+  readonly export?: string;
+  /** CIFS share. Required for `cifs`. */
+  readonly share?: string;
+  /** ZFS pool/dataset. Required for `zfspool`. */
+  readonly pool?: string;
+  /** PBS datastore. Required for `pbs`. */
+  readonly datastore?: string;
+  /** PBS namespace. @default - the root namespace */
+  readonly namespace?: string;
+  /** PBS server certificate fingerprint (not a secret). @default - trust the system CAs */
+  readonly fingerprint?: string;
+  /** PBS or CIFS user. @default - none */
+  readonly username?: string;
+  /**
+   * File on the host holding the PBS/CIFS password, read when the storage is applied; the
+   * password never appears in the configuration.
+   * @default - no password
+   */
+  readonly passwordFile?: string;
+  /**
+   * NFS/CIFS mount options. Soft mounts with timeouts by default: a NAS that is off must not
+   * hang the hypervisor.
+   * @default ['soft', 'timeo=150', 'retrans=3'] for nfs; none for cifs
+   */
+  readonly mountOptions?: readonly string[];
+  /** Storage-level pruning (`prune-backups`). @default - no storage-level pruning */
+  readonly retention?: Retention;
+  /** @default - Proxmox's default for the type */
+  readonly shared?: boolean;
+  /** @default 'nas' for nfs and cifs, 'backup-server' for pbs, 'local-disk' otherwise */
+  readonly medium?: Medium;
+  /** @default 'on-site' */
+  readonly location?: Location;
+  /**
+   * The physical disk pool the storage lives on (`rpool`, `sda`). Backups to the pool that
+   * holds a guest's disks are refused.
+   * @default - not declared
+   */
+  readonly diskPool?: string;
+  /**
+   * Allow an NFS/CIFS server address in 100.64.0.0/10 (Tailscale). Off by default: the
+   * storage must use the LAN address, or backups stop when the VPN does.
+   * @default false
+   */
+  readonly allowCgnatServer?: boolean;
+  /**
+   * The storage exists already (made in the GUI) and is only declared, so jobs can use it
+   * and reports know where its archives are; nothing is applied.
+   * @default false
+   */
+  readonly existing?: boolean;
+}
+
+const REQUIRED: Record<PveStorageType, readonly string[]> = {
+  dir: ['path'],
+  nfs: ['export', 'path', 'server'],
+  cifs: ['path', 'server', 'share'],
+  pbs: ['datastore', 'server'],
+  zfspool: ['pool'],
+};
+const FIXED: Record<PveStorageType, readonly string[]> = {
+  dir: ['path'],
+  nfs: ['export', 'path', 'server'],
+  cifs: ['path', 'server', 'share'],
+  pbs: ['datastore'],
+  zfspool: ['pool'],
+};
+const MANAGED = ['content', 'options', 'prune-backups', 'shared', 'namespace', 'fingerprint', 'username'];
+const ID = /^[a-z][a-z0-9\-_.]*[a-z0-9]$/i;
+const ABS = z.string().regex(/^\/\S*$/, 'expected an absolute path without spaces');
+
+const schema = z
+  .object({
+    host: z.instanceof(PveHost, { message: 'expected a PveHost' }),
+    storageId: z.string().regex(ID, 'expected a storage id of letters, digits, - _ . (starting with a letter)'),
+    type: z.enum(['dir', 'nfs', 'pbs', 'zfspool', 'cifs']),
+    content: z.array(z.enum(['backup', 'images', 'rootdir', 'iso', 'vztmpl', 'snippets', 'import'])).min(1).optional(),
+    path: ABS.optional(),
+    server: z.string().min(1).optional(),
+    export: ABS.optional(),
+    share: z.string().min(1).optional(),
+    pool: z.string().min(1).optional(),
+    datastore: z.string().min(1).optional(),
+    namespace: z.string().min(1).optional(),
+    fingerprint: z.string().regex(/^([0-9a-fA-F]{2}:){31}[0-9a-fA-F]{2}$/, 'expected a SHA-256 fingerprint (32 hex pairs separated by colons)').optional(),
+    username: z.string().min(1).optional(),
+    passwordFile: ABS.optional(),
+    mountOptions: z.array(z.string().regex(/^[^,\s]+$/, 'expected one mount option without commas or spaces')).optional(),
+    retention: instanceOf(Retention, 'expected a Retention, e.g. Retention.keepLast(3)').optional(),
+    shared: z.boolean().optional(),
+    medium: z.enum(MEDIA as [Medium, ...Medium[]]).optional(),
+    location: z.enum(LOCATIONS as [Location, ...Location[]]).optional(),
+    diskPool: z.string().min(1).optional(),
+    allowCgnatServer: z.boolean().optional(),
+    existing: z.boolean().optional(),
+  })
+  .strict();
+
+const TYPE_FIELDS: Record<PveStorageType, readonly string[]> = {
+  dir: ['path'],
+  nfs: ['server', 'export'],
+  cifs: ['server', 'share'],
+  pbs: ['server', 'datastore'],
+  zfspool: ['pool'],
+};
+const ONLY_FOR: Record<string, readonly PveStorageType[]> = {
+  export: ['nfs'],
+  share: ['cifs'],
+  pool: ['zfspool'],
+  datastore: ['pbs'],
+  namespace: ['pbs'],
+  fingerprint: ['pbs'],
+  username: ['pbs', 'cifs'],
+  passwordFile: ['pbs', 'cifs'],
+  mountOptions: ['nfs', 'cifs'],
+  server: ['nfs', 'cifs', 'pbs'],
+};
+
+/**
+ * A Proxmox storage entry, applied with `pvesm add`/`pvesm set` and registered in the site
+ * model as a backup target.
+ *
+ * @see https://pve.proxmox.com/pve-docs/pve-admin-guide.html#chapter_storage
+ */
+export class PveStorage extends Construct {
+  /**
+   * A storage that exists already (made in the GUI) and is not managed here; jobs may write
+   * to it and reports know where its archives are.
+   */
+  static existing(scope: Construct, id: string, props: { host: PveHost; storageId: string; path?: string; medium: Medium; location?: Location; diskPool?: string }): PveStorage {
+    return new PveStorage(scope, id, { ...props, type: 'dir', path: props.path ?? '/var/lib/vz', existing: true });
+  }
+
+  readonly host: PveHost;
+  readonly storageId: string;
+  readonly type: PveStorageType;
+  readonly path: string | undefined;
+  readonly retention: Retention | undefined;
+  readonly medium: Medium;
+  readonly location: Location;
+  readonly diskPool: string | undefined;
+  readonly mountOptions: readonly string[];
+  /** The site model target id this storage registers. */
+  readonly targetId: string;
+  /** Where vzdump writes archives (`<path>/dump`), or undefined for PBS. */
+  readonly dumpDirectory: string | undefined;
+  readonly managed: boolean;
+  /** The content types in effect. */
+  readonly content: readonly string[];
+  private readonly model: SiteModel;
+
+  constructor(scope: Construct, id: string, props: PveStorageProps) {
+    super(scope, id);
+    const p = checkProps(this.node.path, schema, props, {
+      server: 'use the LAN address of the server, e.g. 10.0.0.150',
+      retention: 'Retention.keepLast(3)',
+    });
+    this.checkTypeFields(p);
+    this.model = siteModelOf(this);
+    this.host = p.host;
+    this.storageId = p.storageId;
+    this.type = p.type;
+    this.path = p.path ?? (p.type === 'nfs' || p.type === 'cifs' ? `/mnt/pve/${p.storageId}` : undefined);
+    this.retention = p.retention;
+    this.medium = p.medium ?? (p.type === 'nfs' || p.type === 'cifs' ? 'nas' : p.type === 'pbs' ? 'backup-server' : 'local-disk');
+    this.location = p.location ?? 'on-site';
+    this.diskPool = p.diskPool;
+    this.mountOptions = p.mountOptions ?? (p.type === 'nfs' ? DEFAULTS.nfsMountOptions : []);
+    this.managed = !p.existing;
+    this.content = p.content ?? (p.type === 'zfspool' ? ['images', 'rootdir'] : ['backup']);
+    this.dumpDirectory = p.type === 'pbs' || p.type === 'zfspool' || !this.path ? undefined : `${this.path}/dump`;
+    this.targetId = `pve-storage:${this.host.name}:${this.storageId}`;
+    this.model.addTarget({
+      id: this.targetId,
+      name: `${this.storageId} on ${this.host.name}`,
+      medium: this.medium,
+      location: this.location,
+      host: this.host.name,
+      path: this.dumpDirectory,
+      constructPath: this.node.path,
+    });
+    if (this.managed) this.apply(p);
+  }
+
+
+  private checkTypeFields(p: z.infer<typeof schema>): void {
+    const problems: { field: string; message: string; hint?: string }[] = [];
+    for (const field of TYPE_FIELDS[p.type]) {
+      if ((p as Record<string, unknown>)[field] === undefined) {
+        problems.push({ field, message: `expected a value for ${p.type} storage, got nothing` });
+      }
+    }
+    for (const [field, types] of Object.entries(ONLY_FOR)) {
+      if ((p as Record<string, unknown>)[field] !== undefined && !types.includes(p.type)) {
+        problems.push({ field, message: `only applies to ${types.join('/')} storage, not ${p.type}`, hint: `remove ${field} or change type` });
+      }
+    }
+    if (p.server && isCgnatAddress(p.server) && !p.allowCgnatServer && p.type !== 'pbs') {
+      problems.push({
+        field: 'server',
+        message: `expected a LAN address, got ${p.server} in the Tailscale/CGNAT range 100.64.0.0/10`,
+        hint: 'use the LAN address (backups must not depend on the VPN) or set allowCgnatServer: true',
+      });
+    }
+    if (p.content?.includes('backup') && p.type === 'zfspool') {
+      problems.push({ field: 'content', message: 'zfspool storage cannot hold backups', hint: 'add a dir storage on a dataset of the pool for backups' });
+    }
+    if (problems.length) throw new BackupConfigError(this.node.path, problems);
+  }
+
+  private apply(p: z.infer<typeof schema>): void {
+    const content = this.content;
+    const props: Record<string, string | undefined> = {
+      path: p.type === 'pbs' || p.type === 'zfspool' ? undefined : this.path,
+      server: p.server,
+      export: p.export,
+      share: p.share,
+      pool: p.pool,
+      datastore: p.datastore,
+      namespace: p.namespace,
+      fingerprint: p.fingerprint,
+      username: p.username,
+      content: content.join(','),
+      options: this.mountOptions.length ? this.mountOptions.join(',') : undefined,
+      'prune-backups': this.retention?.toPruneBackups(),
+      shared: p.shared === undefined ? undefined : p.shared ? '1' : '0',
+    };
+    const ordered = orderSectionProperties(props, REQUIRED[this.type]);
+    const commands = storageCommands(this.type, this.storageId, ordered, FIXED[this.type], MANAGED);
+    // The password is read on the host at apply time; only the file's path is in the config.
+    const withSecret = (line: string) =>
+      p.passwordFile && /pvesm (add|set) /.test(line) ? `${line} --password "$(cat ${p.passwordFile})"` : line;
+    this.host.registerSection({
+      file: 'storage.cfg',
+      type: this.type,
+      id: this.storageId,
+      properties: ordered,
+      createCommand: withSecret(commands.create),
+      constructPath: this.node.path,
+    });
+    this.host.install(this, { postInstall: commands.apply.map(withSecret), preRemove: commands.remove });
+  }
+
+  /** The section as Proxmox writes it in storage.cfg. */
+  renderSection(): string {
+    const s = this.model.pveSections.find((x) => x.file === 'storage.cfg' && x.id === this.storageId && x.host === this.host.name);
+    return s ? renderSection(s.type, s.id, s.properties) : '';
+  }
+}

@@ -1,0 +1,392 @@
+import { Construct } from 'constructs';
+import { TerraformStack } from 'cdktf';
+import { z } from 'zod';
+import { DEFAULTS } from '../lib/defaults';
+import { Duration } from '../lib/duration';
+import { BackupConfigError, checkProps, withinField } from '../lib/errors';
+import { BackupMetric, pushgatewayPath, SeriesIdentity, textfileName } from '../lib/metrics';
+import type { SiteModel } from '../lib/model/site-model';
+import { Classification, CLASSIFICATIONS } from '../lib/model/vocabulary';
+import { instanceOf } from '../lib/private/zod-helpers';
+import { backupJobCommands } from '../lib/render/pve-commands';
+import { orderSectionProperties } from '../lib/render/section-config';
+import { renderVzdumpHook } from '../lib/render/vzdump-hook';
+import { Retention } from '../lib/retention';
+import { Schedule } from '../lib/schedule';
+import { daylightSavingFindings } from '../lib/schedule-findings';
+import { Guest } from './guest';
+import { PveHost } from './pve-host';
+import { PveStorage } from './pve-storage';
+import { siteModelOf } from './private/site-anchor';
+
+/** vzdump backup modes. */
+export type VzdumpMode = 'snapshot' | 'suspend' | 'stop';
+/** vzdump compressors (`none` writes uncompressed archives). */
+export type VzdumpCompress = 'zstd' | 'gzip' | 'lzo' | 'none';
+
+/** Mail and notification settings of a job. */
+export interface VzdumpNotification {
+  /** @default - Proxmox's default (`auto`) */
+  readonly mode?: 'auto' | 'legacy-sendmail' | 'notification-system';
+  /** @default - none */
+  readonly mailto?: readonly string[];
+  /** @default - Proxmox's default (`always`) */
+  readonly when?: 'always' | 'failure';
+}
+
+/** Props of {@link VzdumpJob}. */
+export interface VzdumpJobProps {
+  readonly host: PveHost;
+  /** Job id in jobs.cfg (`backup-home-p0-daily`); also names its metrics and alerts. */
+  readonly jobId: string;
+  readonly schedule: Schedule;
+  /** The target storage; a string must name a storage declared earlier on the same host. */
+  readonly storage: PveStorage | string;
+  /** Guests to back up. Exactly one of `guests`, `all` or `pool`. @default - none */
+  readonly guests?: readonly Guest[];
+  /** Back up every guest on the node, except `exclude`. @default false */
+  readonly all?: boolean;
+  /** With `all`: guests left out. @default - none */
+  readonly exclude?: readonly Guest[];
+  /** Back up the guests of a Proxmox pool. @default - none */
+  readonly pool?: string;
+  /** @default 'snapshot' */
+  readonly mode?: VzdumpMode;
+  /** @default 'zstd' */
+  readonly compress?: VzdumpCompress;
+  /** Job-level pruning, overriding the storage's. @default - the storage's retention */
+  readonly retention?: Retention;
+  /** @default - Proxmox's defaults */
+  readonly notification?: VzdumpNotification;
+  /** @default '{{guestname}}' */
+  readonly notesTemplate?: string;
+  /** @default true */
+  readonly enabled?: boolean;
+  /** Shown in the GUI and kept in jobs.cfg. @default - none, or the reason for an automatic tmpdir */
+  readonly comment?: string;
+  /** Run a missed job when the node comes back up. @default false */
+  readonly repeatMissed?: boolean;
+  /**
+   * Staging folder. Set automatically to /var/tmp when an unprivileged container writes to
+   * NFS or CIFS (its mapped root cannot write there, GAP-OP-118).
+   * @default - automatic
+   */
+  readonly tmpdir?: string;
+  /** @default Duration.hours(1) */
+  readonly expectedDuration?: Duration;
+  /** @default - one schedule period plus the larger of the expected duration and 2 hours */
+  readonly staleAfter?: Duration;
+  /** Jobs that must finish before this one starts (P0 before P1). @default - none */
+  readonly after?: readonly VzdumpJob[];
+  /** @default - the most critical guest's classification */
+  readonly classification?: Classification;
+}
+
+/** Partial props for the priority tiers of seed 001. */
+export interface VzdumpTierPreset {
+  readonly schedule: Schedule;
+  readonly retention: Retention;
+  readonly classification: Classification;
+}
+
+const JOB_ID = /^[a-z][a-z0-9-]{0,62}[a-z0-9]$/;
+const MANAGED_KEYS = ['all', 'comment', 'compress', 'exclude', 'mailnotification', 'mailto', 'mode', 'notes-template', 'notification-mode', 'pool', 'prune-backups', 'repeat-missed', 'script', 'tmpdir', 'vmid'];
+
+const schema = z
+  .object({
+    host: z.instanceof(PveHost, { message: 'expected a PveHost' }),
+    jobId: z.string().regex(JOB_ID, 'expected a lower-case id of letters, digits and dashes (2-64 characters), such as backup-home-p0-daily'),
+    schedule: instanceOf(Schedule, "expected a Schedule, e.g. Schedule.daily('03:00')"),
+    storage: z.union([z.instanceof(PveStorage), z.string().min(1)], { message: 'expected a PveStorage or a storage id' }),
+    guests: z.array(z.instanceof(Guest, { message: 'expected Guest constructs' })).min(1, 'expected at least one guest').optional(),
+    all: z.boolean().optional(),
+    exclude: z.array(z.instanceof(Guest, { message: 'expected Guest constructs' })).optional(),
+    pool: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a pool name').optional(),
+    mode: z.enum(['snapshot', 'suspend', 'stop']).optional(),
+    compress: z.enum(['zstd', 'gzip', 'lzo', 'none']).optional(),
+    retention: instanceOf(Retention, 'expected a Retention, e.g. Retention.keepLast(3)').optional(),
+    notification: z
+      .object({
+        mode: z.enum(['auto', 'legacy-sendmail', 'notification-system']).optional(),
+        mailto: z.array(z.string().regex(/^[^\s,@]+@[^\s,@]+$/, 'expected an e-mail address')).optional(),
+        when: z.enum(['always', 'failure']).optional(),
+      })
+      .strict()
+      .optional(),
+    notesTemplate: z.string().regex(/^[^\n]*$/, 'expected one line').optional(),
+    enabled: z.boolean().optional(),
+    comment: z.string().max(400, 'expected at most 400 characters (Proxmox allows 512, some are kept for automatic notes)').regex(/^[^\n]*$/, 'expected one line').optional(),
+    repeatMissed: z.boolean().optional(),
+    tmpdir: z.string().regex(/^\/\S*$/, 'expected an absolute path').optional(),
+    expectedDuration: instanceOf(Duration, 'expected a Duration').optional(),
+    staleAfter: instanceOf(Duration, 'expected a Duration').optional(),
+    after: z.array(z.custom<VzdumpJob>((v) => v instanceof VzdumpJob, { message: 'expected VzdumpJob constructs' })).optional(),
+    classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]]).optional(),
+  })
+  .strict();
+
+const RANK: Record<Classification, number> = { critical: 0, important: 1, rebuildable: 2 };
+
+/**
+ * A scheduled Proxmox backup job (`/etc/pve/jobs.cfg`), applied with `pvesh`, with a hook
+ * script that reports each guest's outcome in the site's metric scheme.
+ *
+ * @see https://pve.proxmox.com/pve-docs/pve-admin-guide.html#chapter_vzdump
+ */
+export class VzdumpJob extends Construct {
+  /** Seed 001's tiers: P0 daily 03:00 keep 3, P1 daily 03:15 keep 3, P2 Sunday 04:00 keep 2. */
+  static tier(tier: 'p0' | 'p1' | 'p2'): VzdumpTierPreset {
+    switch (tier) {
+      case 'p0':
+        return { schedule: Schedule.daily('03:00'), retention: Retention.keepLast(3), classification: 'critical' };
+      case 'p1':
+        return { schedule: Schedule.daily('03:15'), retention: Retention.keepLast(3), classification: 'important' };
+      case 'p2':
+        return { schedule: Schedule.weekly('sun', '04:00'), retention: Retention.keepLast(2), classification: 'rebuildable' };
+    }
+  }
+
+  /** A nightly 02:00 snapshot job with zstd and seven archives kept (seed 003's standard). */
+  static nightly(scope: Construct, id: string, props: Omit<VzdumpJobProps, 'schedule'> & { schedule?: Schedule }): VzdumpJob {
+    return new VzdumpJob(scope, id, { retention: Retention.keepLast(7), ...props, schedule: props.schedule ?? Schedule.daily('02:00') });
+  }
+
+  readonly host: PveHost;
+  readonly jobId: string;
+  readonly schedule: Schedule;
+  readonly storage: PveStorage;
+  /** Guests this job covers, as far as the site declares them. */
+  readonly guests: readonly Guest[];
+  readonly mode: VzdumpMode;
+  readonly compress: VzdumpCompress;
+  /** The retention in effect: the job's, else the storage's. */
+  readonly retention: Retention | undefined;
+  readonly enabled: boolean;
+  readonly tmpdir: string | undefined;
+  readonly comment: string | undefined;
+  readonly hookPath: string;
+  readonly expectedDuration: Duration;
+  readonly staleAfter: Duration;
+  readonly classification: Classification;
+  private readonly model: SiteModel;
+
+  constructor(scope: Construct, id: string, props: VzdumpJobProps) {
+    super(scope, id);
+    const p = checkProps(this.node.path, schema, props, {
+      jobId: 'ids such as backup-home-p0-daily name the job in Proxmox, metrics and alerts',
+      schedule: "Schedule.daily('03:00') or Schedule.weekly('sun', '04:00')",
+    });
+    this.model = siteModelOf(this);
+    this.host = p.host;
+    this.jobId = p.jobId;
+    this.schedule = p.schedule;
+    this.storage = this.resolveStorage(p.storage);
+    this.guests = this.resolveGuests(p);
+    this.mode = p.mode ?? 'snapshot';
+    this.compress = p.compress ?? 'zstd';
+    this.retention = p.retention ?? this.storage.retention;
+    this.enabled = p.enabled ?? true;
+    this.expectedDuration = p.expectedDuration ?? DEFAULTS.expectedDuration;
+    const period = this.schedule.period();
+    const margin = this.expectedDuration.compareTo(DEFAULTS.staleMargin) > 0 ? this.expectedDuration : DEFAULTS.staleMargin;
+    this.staleAfter = p.staleAfter ?? period.plus(margin);
+    this.classification = p.classification ?? this.guests.map((g) => g.classification).sort((a, b) => RANK[a] - RANK[b])[0] ?? 'important';
+    this.hookPath = `${DEFAULTS.libexecDirectory}/vzdump-hook-${this.jobId}.sh`;
+
+    const lxcOnNetwork = this.guests.filter((g) => g.type === 'lxc' && g.unprivileged);
+    const networkStorage = this.storage.type === 'nfs' || this.storage.type === 'cifs' || this.storage.medium === 'nas';
+    const autoTmpdir = p.tmpdir === undefined && lxcOnNetwork.length > 0 && networkStorage;
+    this.tmpdir = p.tmpdir ?? (autoTmpdir ? DEFAULTS.lxcNfsTmpdir : undefined);
+    const reason = autoTmpdir
+      ? `tmpdir ${DEFAULTS.lxcNfsTmpdir} because unprivileged CT ${lxcOnNetwork.map((g) => g.vmid).join(',')} cannot write to ${this.storage.type.toUpperCase()} as mapped root, so pct.conf is staged locally (GAP-OP-118)`
+      : undefined;
+    this.comment = [p.comment, reason].filter(Boolean).join('; ') || undefined;
+
+    const proxmoxSchedule = withinField(this.node.path, 'schedule', () => this.schedule.toProxmox(this.host.timeZone));
+    const props_: Record<string, string | undefined> = {
+      schedule: proxmoxSchedule,
+      comment: this.comment,
+      compress: this.compress === 'none' ? '0' : this.compress,
+      enabled: this.enabled ? '1' : '0',
+      mode: this.mode,
+      'notes-template': p.notesTemplate ?? DEFAULTS.vzdumpNotesTemplate,
+      'prune-backups': p.retention?.toPruneBackups(),
+      'repeat-missed': p.repeatMissed ? '1' : undefined,
+      script: this.hookPath,
+      storage: this.storage.storageId,
+      tmpdir: this.tmpdir,
+      vmid: p.guests ? p.guests.map((g) => g.vmid).sort((a, b) => a - b).join(',') : undefined,
+      all: p.all ? '1' : undefined,
+      exclude: p.exclude?.length ? p.exclude.map((g) => g.vmid).sort((a, b) => a - b).join(',') : undefined,
+      pool: p.pool,
+      'notification-mode': p.notification?.mode,
+      mailto: p.notification?.mailto?.join(','),
+      mailnotification: p.notification?.when,
+    };
+    const ordered = orderSectionProperties(props_, ['schedule']);
+    const commands = backupJobCommands(this.jobId, ordered, MANAGED_KEYS);
+    // jobs.cfg keeps the comment percent-encoded; the API takes it plain.
+    const stored = ordered.map(([k, v]) => [k, k === 'comment' ? encodeJobComment(v) : v] as const);
+    this.host.registerSection({ file: 'jobs.cfg', type: 'vzdump', id: this.jobId, properties: stored, createCommand: commands.create, constructPath: this.node.path });
+    const hook = renderVzdumpHook({ jobId: this.jobId, site: this.model.site, host: this.host.name, sink: this.model.settings.metrics, constructPath: this.node.path });
+    // The hook goes in first: the job names it, and vzdump fails a job whose script is missing.
+    this.host.install(this, {
+      files: [{ path: this.hookPath, content: hook, mode: '0755' }],
+      postInstall: commands.apply,
+      preRemove: commands.remove,
+    });
+    this.register(p.after ?? []);
+  }
+
+  private resolveStorage(storage: PveStorage | string): PveStorage {
+    if (storage instanceof PveStorage) {
+      if (storage.host !== this.host) {
+        throw new BackupConfigError(this.node.path, [
+          { field: 'storage', message: `storage ${storage.storageId} belongs to host ${storage.host.name}, not ${this.host.name}`, hint: 'declare the storage on the job\'s host' },
+        ]);
+      }
+      return storage;
+    }
+    const found = TerraformStack.of(this)
+      .node.findAll()
+      .find((c): c is PveStorage => c instanceof PveStorage && c.host === this.host && c.storageId === storage);
+    if (!found) {
+      throw new BackupConfigError(this.node.path, [
+        {
+          field: 'storage',
+          message: `unknown storage ${JSON.stringify(storage)} on host ${this.host.name}`,
+          hint: 'declare it before the job with new PveStorage(...) or PveStorage.existing(...)',
+        },
+      ]);
+    }
+    return found;
+  }
+
+  private resolveGuests(p: z.infer<typeof schema>): Guest[] {
+    const chosen = [p.guests !== undefined, p.all === true, p.pool !== undefined].filter(Boolean).length;
+    if (chosen !== 1) {
+      throw new BackupConfigError(this.node.path, [
+        { field: 'guests', message: `expected exactly one of guests, all or pool, got ${chosen}`, hint: 'list guests, or set all: true (with exclude), or name a pool' },
+      ]);
+    }
+    if (p.exclude && !p.all) {
+      throw new BackupConfigError(this.node.path, [{ field: 'exclude', message: 'only applies with all: true', hint: 'remove exclude or set all: true' }]);
+    }
+    const wrongHost = [...(p.guests ?? []), ...(p.exclude ?? [])].filter((g) => g.host !== this.host);
+    if (wrongHost.length) {
+      throw new BackupConfigError(this.node.path, [
+        { field: 'guests', message: `guest ${wrongHost.map((g) => g.vmid).join(', ')} runs on ${wrongHost[0].host.name}, not ${this.host.name}`, hint: 'a vzdump job only backs up guests of its own node' },
+      ]);
+    }
+    if (p.guests) return [...p.guests];
+    if (p.all) {
+      const excluded = new Set((p.exclude ?? []).map((g) => g.vmid));
+      return TreeGuests.on(this).filter((g) => g.host === this.host && !excluded.has(g.vmid));
+    }
+    return []; // pool members are only known to Proxmox
+  }
+
+  private register(after: readonly VzdumpJob[]): void {
+    const site = this.model.site;
+    this.model.addJob({
+      id: this.jobId,
+      kind: 'vzdump',
+      host: this.host.name,
+      constructPath: this.node.path,
+      enabled: this.enabled,
+      schedule: { ...this.schedule.toJSON(), proxmox: this.schedule.toProxmox(this.host.timeZone) },
+      scheduleHuman: this.schedule.toHumanString(),
+      expectedDurationSeconds: this.expectedDuration.toSeconds(),
+      staleAfterHours: this.staleAfter.toHours({ integral: false }),
+      staleAfterExplicit: false,
+      after: after.map((j) => j.jobId),
+      writesTo: [this.storage.targetId],
+      classification: this.classification,
+      description: `vzdump ${this.mode} of ${this.guests.length ? this.guests.map((g) => g.vmid).join(', ') : 'pool/all guests'} to ${this.storage.storageId}`,
+    });
+    const retention = this.retention?.toHumanString() ?? 'keep-all (no pruning)';
+    for (const g of this.guests) {
+      this.model.addCopy(
+        {
+          id: `${this.jobId}:${g.assetId}`,
+          asset: g.assetId,
+          job: this.jobId,
+          target: this.storage.targetId,
+          layer: 'image',
+          retention,
+          artifact: this.storage.dumpDirectory
+            ? { host: this.host.name, basePath: this.storage.dumpDirectory, glob: g.archiveGlob(this.compress) }
+            : undefined,
+        },
+        this.node.path,
+      );
+    }
+    const sink = this.model.settings.metrics;
+    const signal = (id: SeriesIdentity, metrics: string[]) =>
+      this.model.addSignal({
+        job: this.jobId,
+        host: this.host.name,
+        sink: sink.kind,
+        destination: sink.kind === 'pushgateway' ? `${sink.url}${pushgatewayPath(id)}` : `${sink.directory}/${textfileName(id)}`,
+        labels: Object.fromEntries(Object.entries({ backup_job: id.job, site: id.site, host: id.host, guest: id.guest }).filter(([, v]) => v !== undefined)) as Record<string, string>,
+        metrics,
+      });
+    const all = Object.values(BackupMetric).filter((m) => m !== BackupMetric.lastSize);
+    signal({ job: this.jobId, site, host: this.host.name }, all);
+    for (const g of this.guests) {
+      signal({ job: this.jobId, site, host: this.host.name, guest: String(g.vmid) }, [BackupMetric.lastRun, BackupMetric.lastStatus, BackupMetric.lastSuccess, BackupMetric.lastSize]);
+    }
+    if (!this.retention) {
+      this.model.addFinding({
+        severity: 'warning',
+        rule: 'retention-set',
+        subject: this.node.path,
+        message: `job ${this.jobId} and storage ${this.storage.storageId} set no retention: archives pile up until the storage is full`,
+        fix: 'set retention on the job or the storage, e.g. Retention.keepLast(3)',
+      });
+    }
+    for (const f of daylightSavingFindings(this.jobId, this.node.path, this.schedule, this.host.timeZone)) this.model.addFinding(f);
+    this.model.addCheck(() => this.crossChecks());
+  }
+
+  private crossChecks(): string[] {
+    const out: string[] = [];
+    const path = this.node.path;
+    for (const other of TreeJobs.on(this)) {
+      if (other === this || other.host !== this.host || other.jobId < this.jobId) continue;
+      for (const g of this.guests) {
+        if (other.guests.includes(g)) {
+          out.push(`[${path}] guests: guest ${g.vmid} is also in job ${other.jobId} (${other.node.path}); two jobs would back it up twice and fight over its lock (hint: keep each guest in one job)`);
+        }
+      }
+    }
+    if (this.storage.diskPool) {
+      for (const g of this.guests.filter((x) => x.diskPool === this.storage.diskPool)) {
+        out.push(`[${path}] storage: ${this.storage.storageId} is on disk pool ${this.storage.diskPool}, which also holds guest ${g.vmid}'s disks; one disk failure would take both (hint: back up to a storage on another disk)`);
+      }
+    }
+    if (!this.storage.content.includes('backup')) {
+      out.push(`[${path}] storage: ${this.storage.storageId} does not allow content 'backup' (it has ${this.storage.content.join(',')}) (hint: add 'backup' to the storage's content)`);
+    }
+    return out;
+  }
+}
+
+/** How Proxmox stores a job comment in jobs.cfg: `%`, `:` and non-printable or non-ASCII bytes percent-encoded. */
+export function encodeJobComment(comment: string): string {
+  return [...Buffer.from(comment, 'utf8')]
+    .map((b) => (b < 0x20 || b > 0x7e || b === 0x25 || b === 0x3a ? `%${b.toString(16).toUpperCase().padStart(2, '0')}` : String.fromCharCode(b)))
+    .join('');
+}
+
+/** Finds constructs of a kind anywhere in the stack. */
+const TreeGuests = {
+  on(scope: Construct): Guest[] {
+    return TerraformStack.of(scope).node.findAll().filter((c): c is Guest => c instanceof Guest);
+  },
+};
+const TreeJobs = {
+  on(scope: Construct): VzdumpJob[] {
+    return TerraformStack.of(scope).node.findAll().filter((c): c is VzdumpJob => c instanceof VzdumpJob);
+  },
+};

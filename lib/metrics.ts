@@ -1,0 +1,67 @@
+/**
+ * The one metric scheme every job uses. Names never carry the job's name: a job is told
+ * apart by labels, so alerts, dashboards and status tools treat every job alike.
+ *
+ * - `backup_job`: the job id (unique in the site), `site`: the site id, `host`: the host the
+ *   job runs on, and `guest` (vmid) for per-guest series of a vzdump job.
+ * - On a Pushgateway the grouping key is `job/<job id>/backup_job/<job id>/site/<site>/host/<host>`
+ *   (plus `/guest/<vmid>`), so two jobs, hosts or guests never overwrite each other's series.
+ * - In the node-exporter textfile collector the same series carry the same labels, one
+ *   file per grouping key.
+ */
+export const BackupMetric = {
+  /** Unix time the job last finished, successfully or not. */
+  lastRun: 'backup_last_run_timestamp_seconds',
+  /** Unix time the job last succeeded; pushed only on success. */
+  lastSuccess: 'backup_last_success_timestamp_seconds',
+  /** 0 on success, non-zero on failure. */
+  lastStatus: 'backup_last_status',
+  /** Wall-clock seconds the last run took. */
+  lastDuration: 'backup_last_duration_seconds',
+  /** Bytes the last run wrote (archive size, bytes transferred). */
+  lastSize: 'backup_last_size_bytes',
+} as const;
+
+export type BackupMetricName = (typeof BackupMetric)[keyof typeof BackupMetric];
+
+/** HELP text for each metric of the scheme. */
+export const BACKUP_METRIC_HELP: Readonly<Record<BackupMetricName, string>> = {
+  [BackupMetric.lastRun]: 'Unix time the backup job last finished, successfully or not.',
+  [BackupMetric.lastSuccess]: 'Unix time the backup job last succeeded.',
+  [BackupMetric.lastStatus]: 'Outcome of the last run: 0 success, non-zero failure.',
+  [BackupMetric.lastDuration]: 'Seconds the last run took.',
+  [BackupMetric.lastSize]: 'Bytes written by the last run.',
+};
+
+/** Label values that identify one series group. */
+export interface SeriesIdentity {
+  readonly job: string;
+  readonly site: string;
+  readonly host: string;
+  /** @default - a job-level series */
+  readonly guest?: string;
+}
+
+/** The labels carried by every series of the group, in a fixed order. */
+export function seriesLabels(id: SeriesIdentity): [string, string][] {
+  const labels: [string, string][] = [['backup_job', id.job], ['site', id.site], ['host', id.host]];
+  if (id.guest !== undefined) labels.push(['guest', id.guest]);
+  return labels;
+}
+
+/** Pushgateway path for the group: `/metrics/job/<job>/backup_job/<job>/site/<site>/host/<host>[/guest/<vmid>]`. */
+export function pushgatewayPath(id: SeriesIdentity): string {
+  const parts = ['metrics', 'job', id.job, ...seriesLabels(id).flat()];
+  return '/' + parts.map((p) => encodeURIComponent(p)).join('/');
+}
+
+/** Textfile collector file name for the group (`backup_<job>[_guest_<vmid>].prom`). */
+export function textfileName(id: SeriesIdentity): string {
+  const safe = (s: string) => s.replace(/[^A-Za-z0-9_.-]/g, '_');
+  return `backup_${safe(id.job)}${id.guest !== undefined ? `_guest_${safe(id.guest)}` : ''}.prom`;
+}
+
+/** A Prometheus label selector for a job's series, e.g. `{backup_job="x",site="home"}`. */
+export function jobSelector(job: string, site: string): string {
+  return `{backup_job="${job}",site="${site}"}`;
+}

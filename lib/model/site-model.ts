@@ -1,0 +1,202 @@
+import { BackupConfigError } from '../errors';
+import type {
+  AssetRecord,
+  CopyRecord,
+  DecisionRecord,
+  FindingRecord,
+  HostFileRecord,
+  HostRecord,
+  JobRecord,
+  PveSectionRecord,
+  SignalRecord,
+  TargetRecord,
+} from './types';
+
+/** Where jobs report their metrics. */
+export type MetricsSinkConfig =
+  | { readonly kind: 'pushgateway'; readonly url: string }
+  | { readonly kind: 'textfile'; readonly directory: string };
+
+/** Site-wide settings every construct reads. */
+export interface SiteSettings {
+  readonly metrics: MetricsSinkConfig;
+  /** @default - hosts run in their own zone */
+  readonly timeZone?: string;
+  /**
+   * How host changes are applied: `null_resource` (hashicorp/null provider) or Terraform's
+   * built-in `terraform_data` (no provider download).
+   * @default 'null_resource'
+   */
+  readonly delivery?: 'null_resource' | 'terraform_data';
+}
+
+/** A check across constructs, run at synth; returns messages already naming path and field. */
+export type CrossCheck = (model: SiteModel) => string[];
+
+/**
+ * The registry every construct writes to: what is protected, where copies land, when jobs
+ * run and what they report. Alerts, inventory, calendar, REVIEW.md and policy checks are
+ * all read from here. Pure data: no Terraform resources.
+ */
+export class SiteModel {
+  readonly site: string;
+  settings: SiteSettings;
+  private readonly assetMap = new Map<string, AssetRecord>();
+  private readonly targetMap = new Map<string, TargetRecord>();
+  private readonly copyMap = new Map<string, CopyRecord>();
+  private readonly jobMap = new Map<string, JobRecord>();
+  private readonly hostMap = new Map<string, HostRecord>();
+  private readonly signalList: SignalRecord[] = [];
+  private readonly fileMap = new Map<string, HostFileRecord>();
+  private readonly sectionMap = new Map<string, PveSectionRecord>();
+  private readonly findingList: FindingRecord[] = [];
+  private readonly checks: CrossCheck[] = [];
+  private readonly decisionList: DecisionRecord[] = [];
+
+  constructor(site: string, settings: SiteSettings) {
+    this.site = site;
+    this.settings = settings;
+  }
+
+  addAsset(a: AssetRecord): AssetRecord {
+    return this.put(this.assetMap, a.id, a, 'asset', a.constructPath);
+  }
+  addTarget(t: TargetRecord): TargetRecord {
+    return this.put(this.targetMap, t.id, t, 'target', t.constructPath);
+  }
+  addCopy(c: CopyRecord, constructPath: string): CopyRecord {
+    return this.put(this.copyMap, c.id, c, 'copy', constructPath);
+  }
+  addJob(j: JobRecord): JobRecord {
+    return this.put(this.jobMap, j.id, j, 'job', j.constructPath, 'job ids name metrics, alerts and Proxmox jobs; give each job its own');
+  }
+  addHost(h: HostRecord): HostRecord {
+    return this.put(this.hostMap, h.name, h, 'host', h.constructPath);
+  }
+  addSignal(s: SignalRecord): void {
+    this.signalList.push(s);
+  }
+  addHostFile(f: HostFileRecord): void {
+    // Several constructs may each own a block of a shared file; a whole file has one owner.
+    const key = f.kind === 'block' ? `${f.host}:${f.path}#${f.constructPath}` : `${f.host}:${f.path}`;
+    const other = this.fileMap.get(key) ?? [...this.fileMap.values()].find((o) => o.host === f.host && o.path === f.path && o.kind !== f.kind);
+    if (other) {
+      throw new BackupConfigError(f.constructPath, [
+        { field: 'path', message: `${f.path} on host ${f.host} is already installed by ${other.constructPath}`, hint: 'two constructs must not own the same file; give one of them another path' },
+      ]);
+    }
+    this.fileMap.set(key, f);
+  }
+  addPveSection(s: PveSectionRecord): void {
+    this.put(this.sectionMap, `${s.host}:${s.file}:${s.id}`, s, `${s.file} section`, s.constructPath);
+  }
+  addFinding(f: FindingRecord): void {
+    this.findingList.push(f);
+  }
+  /** Records a choice the stack made (a seed contradiction resolved), shown in REVIEW.md. */
+  addDecision(d: DecisionRecord): void {
+    this.decisionList.push(d);
+  }
+  get decisions(): DecisionRecord[] {
+    return [...this.decisionList];
+  }
+  addCheck(check: CrossCheck): void {
+    this.checks.push(check);
+  }
+
+  /** Runs every cross-construct check; each message names site, construct path and field. */
+  validate(): string[] {
+    return this.checks.flatMap((check) => check(this)).map((m) => (m.startsWith('[') ? m : `[${this.site}] ${m}`));
+  }
+
+  asset(id: string): AssetRecord | undefined {
+    return this.assetMap.get(id);
+  }
+  target(id: string): TargetRecord | undefined {
+    return this.targetMap.get(id);
+  }
+  job(id: string): JobRecord | undefined {
+    return this.jobMap.get(id);
+  }
+  host(name: string): HostRecord | undefined {
+    return this.hostMap.get(name);
+  }
+  copy(id: string): CopyRecord | undefined {
+    return this.copyMap.get(id);
+  }
+
+  get assets(): AssetRecord[] {
+    return sortedValues(this.assetMap);
+  }
+  get targets(): TargetRecord[] {
+    return sortedValues(this.targetMap);
+  }
+  get copies(): CopyRecord[] {
+    return sortedValues(this.copyMap);
+  }
+  get jobs(): JobRecord[] {
+    return sortedValues(this.jobMap);
+  }
+  get hosts(): HostRecord[] {
+    return sortedValues(this.hostMap);
+  }
+  get signals(): SignalRecord[] {
+    return [...this.signalList].sort((a, b) => compare(`${a.job} ${a.destination}`, `${b.job} ${b.destination}`));
+  }
+  get hostFiles(): HostFileRecord[] {
+    return sortedValues(this.fileMap);
+  }
+  get pveSections(): PveSectionRecord[] {
+    return sortedValues(this.sectionMap);
+  }
+  get findings(): FindingRecord[] {
+    const rank = { error: 0, warning: 1, info: 2 };
+    return [...this.findingList].sort((a, b) => rank[a.severity] - rank[b.severity] || compare(a.subject + a.rule, b.subject + b.rule));
+  }
+
+  /** Copies of an asset, including copies of those copies. */
+  copiesOf(assetId: string): CopyRecord[] {
+    return this.copies.filter((c) => c.asset === assetId);
+  }
+
+  /** The copies a job makes. */
+  copiesBy(jobId: string): CopyRecord[] {
+    return this.copies.filter((c) => c.job === jobId);
+  }
+
+  /** Stable, sorted JSON of the model (host file contents as hashes) for `review/model.json`. */
+  toJSON(hash: (s: string) => string): Record<string, unknown> {
+    return {
+      site: this.site,
+      settings: { metrics: this.settings.metrics, timeZone: this.settings.timeZone ?? 'host' },
+      hosts: this.hosts,
+      assets: this.assets,
+      targets: this.targets,
+      jobs: this.jobs,
+      copies: this.copies,
+      signals: this.signals,
+      hostFiles: this.hostFiles.map(({ content, ...rest }) => ({ ...rest, sha256: hash(content) })),
+      pveSections: this.pveSections,
+      findings: this.findings,
+      decisions: this.decisions,
+    };
+  }
+
+  private put<T>(map: Map<string, T>, key: string, value: T, what: string, constructPath: string, hint?: string): T {
+    if (map.has(key)) {
+      throw new BackupConfigError(constructPath, [
+        { field: 'id', message: `${what} ${JSON.stringify(key)} is already registered in site ${this.site}`, hint: hint ?? `each ${what} needs a unique id` },
+      ]);
+    }
+    map.set(key, value);
+    return value;
+  }
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function sortedValues<T>(map: Map<string, T>): T[] {
+  return [...map.keys()].sort(compare).map((k) => map.get(k) as T);
+}

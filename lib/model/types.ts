@@ -1,0 +1,130 @@
+import type { AssetKind, Classification, Layer, Location, Medium } from './vocabulary';
+
+/** Something the site protects. An asset found by a pattern is one asset with a selector. */
+export interface AssetRecord {
+  /** Unique in the site, e.g. `guest:proxmox-home:100`, `pvc-set:pve:vm-*-pvc-*`. */
+  readonly id: string;
+  readonly kind: AssetKind;
+  readonly name: string;
+  readonly host?: string;
+  readonly classification: Classification;
+  /** For pattern assets: what matches and what is left out. */
+  readonly selector?: { readonly include: readonly string[]; readonly exclude: readonly string[] };
+  readonly notes?: string;
+  readonly constructPath: string;
+}
+
+/** A place copies land. */
+export interface TargetRecord {
+  /** Unique in the site, e.g. `pve-storage:proxmox-home:synology-backups`. */
+  readonly id: string;
+  readonly name: string;
+  readonly medium: Medium;
+  readonly location: Location;
+  readonly host?: string;
+  /** Where artifacts appear on `host` (for inventory and status checks). */
+  readonly path?: string;
+  readonly constructPath: string;
+}
+
+/** Where and how to find a copy's newest artifact (the seeds' `file_glob` inventory entry). */
+export interface ArtifactLocation {
+  readonly host: string;
+  readonly basePath: string;
+  readonly glob: string;
+}
+
+/** One copy of one asset made by one job. */
+export interface CopyRecord {
+  readonly id: string;
+  readonly asset: string;
+  /** Set when this copy is made from another copy (an offsite sync of a file backup). */
+  readonly derivedFrom?: string;
+  readonly job: string;
+  readonly target: string;
+  readonly layer: Layer;
+  /** Human form, e.g. `keep-last=3`, or `- (not managed here)`. */
+  readonly retention: string;
+  readonly artifact?: ArtifactLocation;
+}
+
+/** One series group a job pushes, in the site's metric scheme. */
+export interface SignalRecord {
+  readonly job: string;
+  readonly host: string;
+  readonly sink: 'pushgateway' | 'textfile';
+  /** Pushgateway path or textfile path. */
+  readonly destination: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly metrics: readonly string[];
+}
+
+/** A job: something that runs on a schedule (or outside our control) and makes copies. */
+export interface JobRecord {
+  readonly id: string;
+  readonly kind: string;
+  readonly host?: string;
+  readonly constructPath: string;
+  readonly enabled: boolean;
+  /** Undefined for jobs that another tool schedules. */
+  readonly schedule?: Record<string, unknown>;
+  readonly scheduleHuman: string;
+  readonly expectedDurationSeconds: number;
+  readonly staleAfterHours: number;
+  /** Whether staleAfterHours was set by the stack rather than derived. */
+  readonly staleAfterExplicit: boolean;
+  readonly after: readonly string[];
+  readonly writesTo: readonly string[];
+  readonly classification: Classification;
+  readonly description: string;
+}
+
+/** A machine the site installs files on or configures. */
+export interface HostRecord {
+  readonly name: string;
+  readonly address: string;
+  readonly kind: 'linux' | 'proxmox';
+  readonly user: string;
+  readonly port: number;
+  readonly timeZone?: string;
+  readonly constructPath: string;
+}
+
+/** A file installed on a host; `block` files are managed lines inside a shared file. */
+export interface HostFileRecord {
+  readonly host: string;
+  readonly path: string;
+  readonly mode: string;
+  readonly owner: string;
+  readonly content: string;
+  readonly kind: 'file' | 'block';
+  readonly constructPath: string;
+}
+
+/** A section in a Proxmox cluster config file, in the order Proxmox writes its keys. */
+export interface PveSectionRecord {
+  readonly host: string;
+  readonly file: 'storage.cfg' | 'jobs.cfg';
+  readonly type: string;
+  readonly id: string;
+  readonly properties: readonly (readonly [string, string])[];
+  /** The `pvesm add` / `pvesh create` line that creates it. */
+  readonly createCommand: string;
+  readonly constructPath: string;
+}
+
+/** A policy or consistency finding shown in the summary and REVIEW.md. */
+export interface FindingRecord {
+  readonly severity: 'error' | 'warning' | 'info';
+  readonly rule: string;
+  readonly subject: string;
+  readonly message: string;
+  readonly fix: string;
+}
+
+/** A choice a stack made where its sources disagree, with the reason. */
+export interface DecisionRecord {
+  readonly subject: string;
+  readonly decision: string;
+  readonly reason: string;
+}

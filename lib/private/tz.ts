@@ -1,0 +1,80 @@
+/** Wall-clock fields of an instant in a time zone. */
+export interface WallTime {
+  readonly year: number;
+  readonly month: number; // 1..12
+  readonly day: number;
+  readonly hour: number;
+  readonly minute: number;
+  readonly weekday: number; // 0 = Sunday
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      weekday: 'short',
+    });
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+const WEEKDAY_INDEX: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
+
+/** True when the IANA zone name is known to this runtime. */
+export function isValidTimeZone(timeZone: string): boolean {
+  try {
+    formatter(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function wallTimeOf(instantMs: number, timeZone: string): WallTime {
+  const parts: Record<string, string> = {};
+  for (const p of formatter(timeZone).formatToParts(new Date(instantMs))) parts[p.type] = p.value;
+  return {
+    year: Number(parts.year),
+    month: Number(parts.month),
+    day: Number(parts.day),
+    hour: Number(parts.hour),
+    minute: Number(parts.minute),
+    weekday: WEEKDAY_INDEX[parts.weekday],
+  };
+}
+
+/**
+ * All instants whose wall-clock time in the zone is the given one: none in a daylight-saving
+ * gap, two when clocks go back, one otherwise.
+ */
+export function instantsOf(year: number, month: number, day: number, hour: number, minute: number, timeZone: string): number[] {
+  const asUtc = Date.UTC(year, month - 1, day, hour, minute);
+  const offsets = new Set<number>();
+  for (const probe of [asUtc - 36 * 3600_000, asUtc - 12 * 3600_000, asUtc + 12 * 3600_000, asUtc + 36 * 3600_000]) {
+    offsets.add(offsetMs(probe, timeZone));
+  }
+  const found = new Set<number>();
+  for (const off of offsets) {
+    const candidate = asUtc - off;
+    const w = wallTimeOf(candidate, timeZone);
+    if (w.year === year && w.month === month && w.day === day && w.hour === hour && w.minute === minute) found.add(candidate);
+  }
+  return [...found].sort((a, b) => a - b);
+}
+
+/** The zone's offset from UTC at an instant, in milliseconds. */
+export function offsetMs(instantMs: number, timeZone: string): number {
+  const w = wallTimeOf(instantMs, timeZone);
+  const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute);
+  return asUtc - Math.floor(instantMs / 60_000) * 60_000;
+}

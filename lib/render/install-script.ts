@@ -1,0 +1,128 @@
+import { createHash } from 'crypto';
+import type { HostFileRecord } from '../model/types';
+import { shellQuote } from './shell';
+
+/** Everything one construct installs on one host. */
+export interface InstallPlan {
+  readonly files: readonly HostFileRecord[];
+  /** Units to `systemctl enable --now` after the files are in place. */
+  readonly enableUnits: readonly string[];
+  /** Shell lines run after install (e.g. `pvesh create ...`, mounting). */
+  readonly postInstall: readonly string[];
+  /** Shell lines run on removal before the files go (e.g. `pvesh delete ...`). */
+  readonly preRemove: readonly string[];
+}
+
+/** Where on the host paths are rooted and which stand-in commands come first on PATH. */
+export interface InstallTarget {
+  /** @default '/' */
+  readonly installRoot?: string;
+  /** @default - the host's PATH */
+  readonly extraPath?: string;
+}
+
+/** SHA-256 in hex. */
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** One hash over everything a plan does, so an unchanged plan does nothing on apply. */
+export function planHash(plan: InstallPlan): string {
+  return sha256(JSON.stringify(plan));
+}
+
+/** The marker lines around a managed block in a shared file such as /etc/fstab. */
+export function blockMarkers(constructPath: string): { begin: string; end: string } {
+  return { begin: `# BEGIN backup-constructs ${constructPath}`, end: `# END backup-constructs ${constructPath}` };
+}
+
+function prologue(target: InstallTarget): string[] {
+  const root = (target.installRoot ?? '/').replace(/\/+$/, '');
+  const lines = ['#!/bin/sh', 'set -eu', `R=${shellQuote(root)}`];
+  if (target.extraPath) lines.push(`PATH=${shellQuote(target.extraPath)}:"$PATH"`, 'export PATH');
+  return lines;
+}
+
+const DAEMON_RELOAD_SUFFIXES = ['.service', '.timer', '.mount', '.automount', '.path', '.socket'];
+
+function touchesSystemd(plan: InstallPlan): boolean {
+  return plan.files.some((f) => DAEMON_RELOAD_SUFFIXES.some((s) => f.path.endsWith(s)) || f.path === '/etc/fstab');
+}
+
+/**
+ * The install script: every file written atomically (temporary file in the same folder,
+ * then rename), managed blocks spliced into shared files, units reloaded and enabled.
+ * File contents travel base64-encoded so no byte of them is ever read by a shell or by
+ * Terraform's `${}` interpolation.
+ */
+export function renderInstallScript(plan: InstallPlan, target: InstallTarget = {}): string {
+  const lines = prologue(target);
+  if (plan.files.some((f) => f.kind === 'file')) {
+    lines.push(
+      'install_file() {',
+      '  mkdir -p "$(dirname "$R$1")"',
+      '  tmp="$R$1.bc-new.$$"',
+      '  printf %s "$4" | base64 -d >"$tmp"',
+      '  chmod "$2" "$tmp"',
+      '  chown "$3" "$tmp"',
+      '  mv -f "$tmp" "$R$1"',
+      '}',
+    );
+  }
+  if (plan.files.some((f) => f.kind === 'block')) {
+    lines.push(
+      'install_block() {',
+      '  mkdir -p "$(dirname "$R$1")"',
+      '  [ -e "$R$1" ] || : >"$R$1"',
+      '  tmp="$R$1.bc-new.$$"',
+      '  awk -v b="$2" -v e="$3" \'$0 == b { skip = 1; next } $0 == e { skip = 0; next } !skip\' "$R$1" >"$tmp"',
+      '  printf %s "$4" | base64 -d >>"$tmp"',
+      '  chmod --reference="$R$1" "$tmp"',
+      '  chown --reference="$R$1" "$tmp"',
+      '  mv -f "$tmp" "$R$1"',
+      '}',
+    );
+  }
+  for (const f of plan.files) {
+    const b64 = Buffer.from(f.content, 'utf8').toString('base64');
+    if (f.kind === 'file') {
+      lines.push(`install_file ${shellQuote(f.path)} ${f.mode} ${shellQuote(f.owner)} ${b64}`);
+    } else {
+      const m = blockMarkers(f.constructPath);
+      lines.push(`install_block ${shellQuote(f.path)} ${shellQuote(m.begin)} ${shellQuote(m.end)} ${b64}`);
+    }
+  }
+  if (touchesSystemd(plan)) lines.push('systemctl daemon-reload');
+  for (const unit of plan.enableUnits) lines.push(`systemctl enable --now ${shellQuote(unit)}`);
+  lines.push(...plan.postInstall);
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * The removal script: runs the plan's pre-removal lines, disables its units, removes exactly
+ * the files and blocks it installed and nothing else.
+ */
+export function renderRemoveScript(plan: InstallPlan, target: InstallTarget = {}): string {
+  const lines = prologue(target);
+  lines.push(...plan.preRemove);
+  for (const unit of plan.enableUnits) {
+    // A unit removed by hand must not block the rest of the clean-up.
+    lines.push(`systemctl disable --now ${shellQuote(unit)} || echo "warning: could not disable ${unit}" >&2`);
+  }
+  for (const f of plan.files) {
+    if (f.kind === 'file') {
+      lines.push(`rm -f "$R"${shellQuote(f.path)}`);
+    } else {
+      const m = blockMarkers(f.constructPath);
+      lines.push(
+        `if [ -e "$R"${shellQuote(f.path)} ]; then`,
+        `  awk -v b=${shellQuote(m.begin)} -v e=${shellQuote(m.end)} '$0 == b { skip = 1; next } $0 == e { skip = 0; next } !skip' "$R"${shellQuote(f.path)} >"$R"${shellQuote(f.path)}.bc-new.$$`,
+        `  chmod --reference="$R"${shellQuote(f.path)} "$R"${shellQuote(f.path)}.bc-new.$$`,
+        `  mv -f "$R"${shellQuote(f.path)}.bc-new.$$ "$R"${shellQuote(f.path)}`,
+        'fi',
+      );
+    }
+  }
+  if (touchesSystemd(plan)) lines.push('systemctl daemon-reload');
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,23 @@
+/** `systemd-escape --path`: `/mnt/nas-backups` -> `mnt-nas\x2dbackups`. */
+export function systemdEscapePath(path: string): string {
+  const trimmed = path.replace(/^\/+|\/+$/g, '').replace(/\/+/g, '/');
+  if (trimmed === '') return '-';
+  return trimmed
+    .split('/')
+    .map((part) =>
+      [...Buffer.from(part, 'utf8')]
+        .map((byte, i) => {
+          const ch = String.fromCharCode(byte);
+          if (/[A-Za-z0-9:_]/.test(ch) || (ch === '.' && i > 0)) return ch;
+          return `\\x${byte.toString(16).padStart(2, '0')}`;
+        })
+        .join(''),
+    )
+    .join('-');
+}
+
+/** Renders a unit file from sections of `key=value` lines, keys in the given order. */
+export function renderUnit(header: string, sections: readonly [string, readonly (readonly [string, string])[]][]): string {
+  const body = sections.map(([name, entries]) => [`[${name}]`, ...entries.map(([k, v]) => `${k}=${v}`)].join('\n')).join('\n\n');
+  return `${header}${body}\n`;
+}

@@ -1,0 +1,92 @@
+import type { SiteModel } from '../model/site-model';
+import type { CopyRecord, FindingRecord, JobRecord } from '../model/types';
+import { sha256 } from '../render/install-script';
+import { renderSection } from '../render/section-config';
+
+/**
+ * REVIEW.md: short at the top (counts, findings, decisions), complete below (jobs, copies,
+ * host files, Proxmox sections, metrics).
+ */
+export function renderReviewMarkdown(model: SiteModel): string {
+  const out: string[] = [];
+  const findings = model.findings;
+  const errors = findings.filter((f) => f.severity === 'error').length;
+  const warnings = findings.filter((f) => f.severity === 'warning').length;
+  const jobs = model.jobs;
+  out.push(`# Backup review: site \`${model.site}\``, '');
+  out.push(
+    `${model.hosts.length} host(s), ${model.assets.length} asset(s), ${jobs.length} job(s), ${model.copies.length} cop${model.copies.length === 1 ? 'y' : 'ies'}, ` +
+      `${model.hostFiles.length} host file(s), ${model.pveSections.length} Proxmox section(s); findings: ${errors} error(s), ${warnings} warning(s).`,
+    '',
+  );
+  out.push('## Findings', '');
+  out.push(...(findings.length ? findings.map(findingLine) : ['None.']), '');
+  if (model.decisions.length) {
+    out.push('## Decisions', '', ...model.decisions.map((d) => `- **${d.subject}**: ${d.decision} (${d.reason})`), '');
+  }
+
+  out.push('## Jobs', '');
+  out.push('| job | host | when | writes to | retention | stale after | construct |', '|---|---|---|---|---|---|---|');
+  for (const j of jobs) {
+    const retention = [...new Set(model.copiesBy(j.id).map((c) => c.retention))].join(', ') || '-';
+    const targets = j.writesTo.map((t) => model.target(t)?.name ?? t).join(', ');
+    out.push(`| \`${j.id}\`${j.enabled ? '' : ' (disabled)'} | ${j.host ?? '-'} | ${scheduleCell(j)} | ${targets} | ${retention} | ${staleCell(j)} | \`${j.constructPath}\` |`);
+  }
+  out.push('');
+  out.push('## Assets and copies', '');
+  out.push('| asset | class | copies (job → target: layer, medium, location, retention) |', '|---|---|---|');
+  for (const a of model.assets) {
+    const copies = model.copiesOf(a.id);
+    const cells = copies.length ? copies.map((c) => copyCell(model, c)).join('<br>') : '**none: unprotected**';
+    out.push(`| ${a.name} (\`${a.id}\`)${a.notes ? ` (${a.notes})` : ''} | ${a.classification} | ${cells} |`);
+  }
+  out.push('');
+
+  out.push('## Host files', '');
+  out.push('Installed byte for byte as in `hosts/<host>/<path>` (for /etc/fstab: only the managed lines).', '');
+  out.push('| host | path | mode | owner | construct | sha256 |', '|---|---|---|---|---|---|');
+  for (const f of model.hostFiles) {
+    out.push(`| ${f.host} | \`${f.path}\`${f.kind === 'block' ? ' (managed block)' : ''} | ${f.mode} | ${f.owner} | \`${f.constructPath}\` | ${sha256(f.content).slice(0, 12)} |`);
+  }
+  out.push('');
+
+  if (model.pveSections.length) {
+    out.push('## Proxmox configuration', '');
+    out.push('Applied entry by entry with `pvesm`/`pvesh` (create or update); entries made in the GUI are left alone.', '');
+    for (const s of model.pveSections) {
+      out.push(`### ${s.host}: ${s.file} \`${s.id}\``, '', '```', renderSection(s.type, s.id, s.properties).trimEnd(), '```', '', '```sh', s.createCommand, '```', '');
+    }
+  }
+
+  out.push('## Metrics', '');
+  out.push('Every job reports in one scheme (see README, "Metric scheme").', '');
+  out.push('| job | sink | destination | metrics |', '|---|---|---|---|');
+  for (const s of model.signals) {
+    out.push(`| \`${s.job}\`${s.labels.guest ? ` guest ${s.labels.guest}` : ''} | ${s.sink} | \`${s.destination}\` | ${s.metrics.join(', ')} |`);
+  }
+  const silent = jobs.filter((j) => j.kind !== 'external' && !model.signals.some((s) => s.job === j.id));
+  if (silent.length) out.push('', `Jobs that report nothing: ${silent.map((j) => `\`${j.id}\``).join(', ')}.`);
+  out.push('');
+  return out.join('\n');
+}
+
+function findingLine(f: FindingRecord): string {
+  return `- **${f.severity}** \`${f.rule}\` ${f.subject}: ${f.message}. Fix: ${f.fix}.`;
+}
+
+function scheduleCell(j: JobRecord): string {
+  const s = j.schedule as { systemd?: string; proxmox?: string } | undefined;
+  if (!s) return j.scheduleHuman;
+  return `${j.scheduleHuman}${s.proxmox ? ` (\`${s.proxmox}\`)` : ''}`;
+}
+
+function staleCell(j: JobRecord): string {
+  const h = Number(j.staleAfterHours.toFixed(2));
+  return `${h}h${j.staleAfterExplicit ? ' (set by stack)' : ' (derived)'}`;
+}
+
+function copyCell(model: SiteModel, c: CopyRecord): string {
+  const t = model.target(c.target);
+  const from = c.derivedFrom ? ` from copy \`${c.derivedFrom}\`` : '';
+  return `\`${c.job}\` → ${t?.name ?? c.target}${from}: ${c.layer}, ${t?.medium ?? '?'}, ${t?.location ?? '?'}, ${c.retention}`;
+}

@@ -1,0 +1,391 @@
+import { Duration } from './duration';
+import { BackupConfigError, Problem } from './errors';
+import { instantsOf, isValidTimeZone, offsetMs, wallTimeOf } from './private/tz';
+
+/** Weekday names as Proxmox and systemd spell them (lower case here). */
+export type Weekday = 'sun' | 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat';
+const WEEKDAYS: readonly Weekday[] = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+
+/** The calendar fields of a schedule; an omitted list means "every". */
+export interface ScheduleFields {
+  /** @default - every day of the week */
+  readonly weekdays?: readonly Weekday[];
+  /** Days of the month, 1..31. @default - every day of the month */
+  readonly monthDays?: readonly number[];
+  /** Hours, 0..23. */
+  readonly hours: readonly number[];
+  /** Minutes, 0..59. */
+  readonly minutes: readonly number[];
+}
+
+/** One planned run and whether daylight-saving time moves it. */
+export interface ScheduledRun {
+  readonly at: Date;
+  /** Wall-clock time the schedule asked for, `YYYY-MM-DD HH:MM`. */
+  readonly wallTime: string;
+  /** `gap`: the wall time does not exist that day (clocks jump); `repeat`: it happens twice. */
+  readonly daylightSaving?: 'gap' | 'repeat';
+}
+
+/** Options for listing runs. */
+export interface NextRunsOptions {
+  /**
+   * Zone used when the schedule has none (it then runs in the host's zone).
+   * @default 'UTC'
+   */
+  readonly hostTimeZone?: string;
+}
+
+/**
+ * When a job runs: one object that renders to a Proxmox calendar event, a systemd
+ * `OnCalendar=` expression and a Kubernetes cron expression, and lists its next runs.
+ *
+ * A schedule runs in its host's time zone unless one is given with `inTimeZone`.
+ *
+ * @see https://pve.proxmox.com/pve-docs/pve-admin-guide.html#chapter_calendar_events
+ * @see https://www.freedesktop.org/software/systemd/man/latest/systemd.time.html#Calendar%20Events
+ * @see https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/#schedule-syntax
+ */
+export class Schedule {
+  /** Every day at `HH:MM`. */
+  static daily(time: string): Schedule {
+    const { hour, minute } = parseTime(time, 'time');
+    return new Schedule({ hours: [hour], minutes: [minute] });
+  }
+
+  /** On the given weekday(s) at `HH:MM`, e.g. `Schedule.weekly('sun', '04:00')`. */
+  static weekly(days: Weekday | readonly Weekday[], time: string): Schedule {
+    const { hour, minute } = parseTime(time, 'time');
+    return new Schedule({ weekdays: typeof days === 'string' ? [days] : days, hours: [hour], minutes: [minute] });
+  }
+
+  /** Monday to Friday at `HH:MM`. */
+  static workdays(time: string): Schedule {
+    return Schedule.weekly(['mon', 'tue', 'wed', 'thu', 'fri'], time);
+  }
+
+  /** On one day of every month at `HH:MM`. */
+  static monthly(dayOfMonth: number, time: string): Schedule {
+    const { hour, minute } = parseTime(time, 'time');
+    return new Schedule({ monthDays: [dayOfMonth], hours: [hour], minutes: [minute] });
+  }
+
+  /** On the first given weekday of every month, e.g. the first Sunday at 04:00. */
+  static firstWeekdayOfMonth(day: Weekday, time: string): Schedule {
+    const { hour, minute } = parseTime(time, 'time');
+    return new Schedule({ weekdays: [day], monthDays: [1, 2, 3, 4, 5, 6, 7], hours: [hour], minutes: [minute] });
+  }
+
+  /** Every `n` hours from midnight, at the given minute; `n` must divide 24 so runs are evenly spaced. */
+  static everyHours(n: number, minute = 0): Schedule {
+    if (!Number.isInteger(n) || n < 1 || 24 % n !== 0) {
+      throw new BackupConfigError('Schedule', [
+        { field: 'everyHours', message: `expected a whole number of hours that divides 24 (1, 2, 3, 4, 6, 8, 12, 24), got ${n}`, hint: 'runs restart at midnight, so other values give uneven gaps; use Schedule.explicit' },
+      ]);
+    }
+    const hours = Array.from({ length: 24 / n }, (_, i) => i * n);
+    return new Schedule({ hours, minutes: [minute] });
+  }
+
+  /** Any combination of weekdays, month days, hours and minutes. */
+  static explicit(fields: ScheduleFields): Schedule {
+    return new Schedule(fields);
+  }
+
+  /**
+   * A five-field cron expression (numbers, `*`, lists, ranges and steps). Refuses an
+   * expression that restricts both day-of-month and day-of-week: cron joins those with OR,
+   * Proxmox and systemd with AND, so one object could not mean the same thing everywhere.
+   */
+  static cron(expression: string): Schedule {
+    return parseCron(expression);
+  }
+
+  readonly weekdays: readonly number[] | undefined;
+  readonly monthDays: readonly number[] | undefined;
+  readonly hours: readonly number[];
+  readonly minutes: readonly number[];
+  /** IANA zone; undefined means the host's own zone. */
+  readonly timeZone: string | undefined;
+  private cachedPeriod: Duration | undefined;
+
+  private constructor(fields: ScheduleFields, timeZone?: string) {
+    const problems: Problem[] = [];
+    const weekdays = fields.weekdays?.map((d) => {
+      const i = WEEKDAYS.indexOf(String(d).toLowerCase() as Weekday);
+      if (i < 0) problems.push({ field: 'weekdays', message: `expected one of ${WEEKDAYS.join(', ')}, got ${JSON.stringify(d)}` });
+      return i;
+    });
+    checkRange(problems, 'monthDays', fields.monthDays, 1, 31);
+    checkRange(problems, 'hours', fields.hours, 0, 23);
+    checkRange(problems, 'minutes', fields.minutes, 0, 59);
+    if (fields.hours.length === 0) problems.push({ field: 'hours', message: 'expected at least one hour, got none' });
+    if (fields.minutes.length === 0) problems.push({ field: 'minutes', message: 'expected at least one minute, got none' });
+    if (weekdays && weekdays.length === 0) problems.push({ field: 'weekdays', message: 'expected at least one weekday, got none', hint: 'omit weekdays to run every day' });
+    if (fields.monthDays && fields.monthDays.length === 0) problems.push({ field: 'monthDays', message: 'expected at least one day, got none', hint: 'omit monthDays to run every day' });
+    if (timeZone !== undefined && !isValidTimeZone(timeZone)) {
+      problems.push({ field: 'timeZone', message: `expected an IANA time zone such as Europe/Prague, got ${JSON.stringify(timeZone)}` });
+    }
+    if (problems.length > 0) throw new BackupConfigError('Schedule', problems);
+    this.weekdays = weekdays ? uniqueSorted(weekdays) : undefined;
+    this.monthDays = fields.monthDays ? uniqueSorted(fields.monthDays) : undefined;
+    this.hours = uniqueSorted(fields.hours);
+    this.minutes = uniqueSorted(fields.minutes);
+    this.timeZone = timeZone;
+  }
+
+  /** The same schedule in an explicit IANA time zone instead of the host's. */
+  inTimeZone(timeZone: string): Schedule {
+    return new Schedule(this.fields(), timeZone);
+  }
+
+  /** The calendar fields, for serialization. */
+  fields(): ScheduleFields {
+    return {
+      weekdays: this.weekdays?.map((i) => WEEKDAYS[i]),
+      monthDays: this.monthDays,
+      hours: this.hours,
+      minutes: this.minutes,
+    };
+  }
+
+  /**
+   * Proxmox calendar event (`03:00`, `sun 04:00`, `mon..fri 02:00`). Proxmox evaluates
+   * events in the node's local time only, so a schedule with its own zone is refused unless
+   * it is the host's.
+   */
+  toProxmox(hostTimeZone?: string): string {
+    if (this.timeZone !== undefined && this.timeZone !== hostTimeZone) {
+      throw new BackupConfigError('Schedule', [
+        {
+          field: 'timeZone',
+          message: `Proxmox runs jobs in the node's local time and cannot express ${this.timeZone}${hostTimeZone ? ` on a host in ${hostTimeZone}` : ''}`,
+          hint: "drop inTimeZone() or set the host's timeZone to the same zone",
+        },
+      ]);
+    }
+    const parts: string[] = [];
+    if (this.weekdays) parts.push(weekdayList(this.weekdays, '..').toLowerCase());
+    if (this.monthDays) parts.push(`*-*-${numberList(this.monthDays, '..', 2)}`);
+    parts.push(`${numberList(this.hours, '..', 2)}:${numberList(this.minutes, '..', 2)}`);
+    return parts.join(' ');
+  }
+
+  /** systemd `OnCalendar=` value, with the zone appended when the schedule has one. */
+  toSystemd(): string {
+    const day = this.weekdays ? `${weekdayList(this.weekdays, '..')} ` : '';
+    const date = `*-*-${this.monthDays ? numberList(this.monthDays, '..', 2) : '*'}`;
+    const time = `${numberList(this.hours, '..', 2)}:${numberList(this.minutes, '..', 2)}:00`;
+    return `${day}${date} ${time}${this.timeZone ? ` ${this.timeZone}` : ''}`;
+  }
+
+  /** Kubernetes cron (`minute hour day-of-month month day-of-week`); the zone goes in the CronJob's `timeZone`. */
+  toCron(): string {
+    if (this.weekdays && this.monthDays) {
+      throw new BackupConfigError('Schedule', [
+        {
+          field: 'schedule',
+          message: `${this.toHumanString()} restricts both weekday and day of month, which cron would join with OR`,
+          hint: 'use a schedule with only weekdays or only month days for Kubernetes jobs',
+        },
+      ]);
+    }
+    return [
+      numberList(this.minutes, '-'),
+      numberList(this.hours, '-'),
+      this.monthDays ? numberList(this.monthDays, '-') : '*',
+      '*',
+      this.weekdays ? numberList(this.weekdays, '-') : '*',
+    ].join(' ');
+  }
+
+  /** For messages and REVIEW.md: `daily at 03:00`, `Sun at 04:00`, `Mon..Fri at 02:00`. */
+  toHumanString(): string {
+    const times = this.hours.flatMap((h) => this.minutes.map((m) => `${pad(h)}:${pad(m)}`));
+    const at = times.length > 4 ? `${times.length} times a day (${times.slice(0, 3).join(', ')}, ...)` : `at ${times.join(', ')}`;
+    let days = 'daily';
+    if (this.weekdays && this.monthDays && sameList(this.monthDays, [1, 2, 3, 4, 5, 6, 7]) && this.weekdays.length === 1) {
+      days = `first ${weekdayList(this.weekdays, '..')} of the month`;
+    } else {
+      const parts: string[] = [];
+      if (this.weekdays) parts.push(weekdayList(this.weekdays, '..'));
+      if (this.monthDays) parts.push(`day ${numberList(this.monthDays, '..')} of the month`);
+      if (parts.length) days = parts.join(', ');
+    }
+    return `${days} ${at}${this.timeZone ? ` (${this.timeZone})` : ''}`;
+  }
+
+  /** The next `count` runs strictly after `from`, with daylight-saving gaps and repeats flagged. */
+  nextRuns(from: Date, count: number, opts: NextRunsOptions = {}): ScheduledRun[] {
+    const zone = this.timeZone ?? opts.hostTimeZone ?? 'UTC';
+    const runs: ScheduledRun[] = [];
+    const start = wallTimeOf(from.getTime(), zone);
+    // Walk calendar days in the zone; 4 years covers any valid day-of-month/weekday combination.
+    let dayCursor = Date.UTC(start.year, start.month - 1, start.day);
+    const limit = dayCursor + 4 * 366 * 86400_000;
+    while (runs.length < count && dayCursor <= limit) {
+      const d = new Date(dayCursor);
+      const y = d.getUTCFullYear();
+      const mo = d.getUTCMonth() + 1;
+      const da = d.getUTCDate();
+      if (this.matchesDay(da, d.getUTCDay())) {
+        for (const h of this.hours) {
+          for (const mi of this.minutes) {
+            const wallTime = `${y}-${pad(mo)}-${pad(da)} ${pad(h)}:${pad(mi)}`;
+            const instants = instantsOf(y, mo, da, h, mi, zone);
+            if (instants.length === 0) {
+              // Like mktime() (which systemd uses), a time in the gap is read with the offset in
+              // force before the jump, so 02:30 on a spring-forward night runs at 03:30.
+              const asUtc = Date.UTC(y, mo - 1, da, h, mi);
+              const after = asUtc - offsetMs(asUtc - 12 * 3600_000, zone);
+              if (after > from.getTime()) runs.push({ at: new Date(after), wallTime, daylightSaving: 'gap' });
+            } else {
+              const first = instants[0];
+              if (first > from.getTime()) {
+                runs.push(instants.length > 1 ? { at: new Date(first), wallTime, daylightSaving: 'repeat' } : { at: new Date(first), wallTime });
+              }
+            }
+            if (runs.length >= count) return runs.slice(0, count);
+          }
+        }
+      }
+      dayCursor += 86400_000;
+    }
+    return runs;
+  }
+
+  /** Runs in the coming year (from `from`) that a daylight-saving change skips or repeats. */
+  daylightSavingAnomalies(from: Date, opts: NextRunsOptions = {}): ScheduledRun[] {
+    const zone = this.timeZone ?? opts.hostTimeZone ?? 'UTC';
+    if (zone === 'UTC' || zone === 'Etc/UTC') return [];
+    const end = from.getTime() + 366 * 86400_000;
+    const out: ScheduledRun[] = [];
+    const perDay = this.hours.length * this.minutes.length;
+    for (const run of this.nextRuns(from, perDay * 367, { hostTimeZone: zone })) {
+      if (run.at.getTime() > end) break;
+      if (run.daylightSaving) out.push(run);
+    }
+    return out;
+  }
+
+  /**
+   * The longest gap between two consecutive runs (a month for a monthly job). Stale
+   * thresholds are derived from it.
+   */
+  period(): Duration {
+    if (!this.cachedPeriod) {
+      const runs = this.nextRuns(new Date(Date.UTC(2025, 0, 1)), 2000, { hostTimeZone: 'UTC' });
+      const horizon = Date.UTC(2029, 0, 1);
+      let longest = 0;
+      for (let i = 1; i < runs.length && runs[i].at.getTime() <= horizon; i++) {
+        longest = Math.max(longest, runs[i].at.getTime() - runs[i - 1].at.getTime());
+      }
+      this.cachedPeriod = Duration.seconds(Math.round(longest / 1000));
+    }
+    return this.cachedPeriod;
+  }
+
+  /** Stable, serializable description (used in model.json). */
+  toJSON(): Record<string, unknown> {
+    return {
+      human: this.toHumanString(),
+      systemd: this.toSystemd(),
+      fields: this.fields(),
+      timeZone: this.timeZone ?? 'host',
+      periodSeconds: this.period().toSeconds(),
+    };
+  }
+
+  private matchesDay(dayOfMonth: number, weekday: number): boolean {
+    if (this.monthDays && !this.monthDays.includes(dayOfMonth)) return false;
+    if (this.weekdays && !this.weekdays.includes(weekday)) return false;
+    return true;
+  }
+}
+
+function parseTime(time: string, field: string): { hour: number; minute: number } {
+  const m = /^(\d{1,2}):(\d{2})$/.exec(String(time));
+  const hour = m ? Number(m[1]) : NaN;
+  const minute = m ? Number(m[2]) : NaN;
+  if (!m || hour > 23 || minute > 59) {
+    throw new BackupConfigError('Schedule', [
+      { field, message: `expected a time of day as HH:MM (00:00 to 23:59), got ${JSON.stringify(time)}`, hint: "write '03:00' for three in the morning" },
+    ]);
+  }
+  return { hour, minute };
+}
+
+function checkRange(problems: Problem[], field: string, values: readonly number[] | undefined, min: number, max: number): void {
+  for (const v of values ?? []) {
+    if (!Number.isInteger(v) || v < min || v > max) {
+      problems.push({ field, message: `expected whole numbers from ${min} to ${max}, got ${JSON.stringify(v)}` });
+    }
+  }
+}
+
+function uniqueSorted(values: readonly number[]): number[] {
+  return [...new Set(values)].sort((a, b) => a - b);
+}
+
+function sameList(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** `1,2,3,5` -> `1..3,5` (or `1-3,5` for cron); runs of three or more become ranges. */
+function numberList(values: readonly number[], rangeSep: string, width = 1): string {
+  const out: string[] = [];
+  const fmt = (n: number) => String(n).padStart(width, '0');
+  for (let i = 0; i < values.length; ) {
+    let j = i;
+    while (j + 1 < values.length && values[j + 1] === values[j] + 1) j++;
+    if (j - i >= 2) out.push(`${fmt(values[i])}${rangeSep}${fmt(values[j])}`);
+    else for (let k = i; k <= j; k++) out.push(fmt(values[k]));
+    i = j + 1;
+  }
+  return out.join(',');
+}
+
+function weekdayList(values: readonly number[], rangeSep: string): string {
+  const names = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+  return numberList(values, rangeSep)
+    .split(',')
+    .map((part) => part.split(rangeSep).map((n) => names[Number(n)]).join(rangeSep))
+    .join(',');
+}
+
+function parseCron(expression: string): Schedule {
+  const fields = String(expression).trim().split(/\s+/);
+  const fail = (message: string): never => {
+    throw new BackupConfigError('Schedule', [
+      { field: 'cron', message: `${message} in ${JSON.stringify(expression)}`, hint: "use five fields: minute hour day-of-month month day-of-week, e.g. '0 3 * * *'" },
+    ]);
+  };
+  if (fields.length !== 5) fail(`expected 5 fields, got ${fields.length}`);
+  const [min, hour, dom, month, dow] = fields;
+  if (month !== '*') fail('month restrictions are not supported');
+  const parse = (text: string, lo: number, hi: number, name: string): number[] | undefined => {
+    if (text === '*') return undefined;
+    const out: number[] = [];
+    for (const part of text.split(',')) {
+      const m = /^(\*|\d+)(?:-(\d+))?(?:\/(\d+))?$/.exec(part);
+      if (!m) fail(`cannot read ${name} ${JSON.stringify(part)}`);
+      const [, a, b, step] = m as RegExpExecArray;
+      const start = a === '*' ? lo : Number(a);
+      const end = b !== undefined ? Number(b) : a === '*' || step ? hi : start;
+      const by = step ? Number(step) : 1;
+      if (start < lo || end > hi || start > end || by < 1) fail(`${name} ${JSON.stringify(part)} is outside ${lo}..${hi}`);
+      for (let v = start; v <= end; v += by) out.push(v);
+    }
+    return out;
+  };
+  const minutes = parse(min, 0, 59, 'minute') ?? Array.from({ length: 60 }, (_, i) => i);
+  const hours = parse(hour, 0, 23, 'hour') ?? Array.from({ length: 24 }, (_, i) => i);
+  const monthDays = parse(dom, 1, 31, 'day-of-month');
+  const dowNums = parse(dow.replace(/\b7\b/g, '0'), 0, 6, 'day-of-week');
+  if (monthDays && dowNums) fail('both day-of-month and day-of-week are restricted (cron joins them with OR)');
+  return Schedule.explicit({ minutes, hours, monthDays, weekdays: dowNums?.map((i) => WEEKDAYS[i]) });
+}

@@ -1,0 +1,80 @@
+import { Construct } from 'constructs';
+import { BackupSite, Duration, ExternalBackup, Guest, PveHost, PveStorage, Retention, VzdumpJob } from '../constructs';
+
+/**
+ * The home site (seed 001, HOME_BACKUP_STRATEGY.md, and its lines in seed 000,
+ * BACKUP_GOVERNANCE.md): proxmox-home backs up to the Synology DS918+ over NFS in three tiers.
+ */
+export function homeSite(scope: Construct): BackupSite {
+  // No Pushgateway at this site: jobs report through node-exporter's textfile collector.
+  const site = new BackupSite(scope, 'home');
+
+  const host = new PveHost(site, 'ProxmoxHome', { name: 'proxmox-home', address: '10.0.0.50' });
+
+  // Seed 000 records the storage as built (`nfs: synology-backups`, mounted by Proxmox under
+  // /mnt/pve/); seed 001's plan (a dir storage on an fstab mount) is what led there. The
+  // as-built form wins, keeping the plan's soft mount with timeouts: the NAS may be off.
+  const nas = new PveStorage(site, 'SynologyBackups', {
+    host,
+    storageId: 'synology-backups',
+    type: 'nfs',
+    server: '10.0.0.150', // the LAN address; the Tailscale one (100.102.199.111) is refused
+    export: '/volume1/backups/proxmox_backups',
+    content: ['backup'],
+    mountOptions: ['soft', 'timeo=150', 'retrans=3'],
+    retention: Retention.keepLast(3),
+    medium: 'nas',
+    location: 'on-site',
+  });
+  site.model.addDecision({
+    subject: 'storage synology-backups',
+    decision: 'Proxmox nfs storage mounted at /mnt/pve/synology-backups, options soft,timeo=150,retrans=3',
+    reason: "seed 000 records this as built; seed 001's dir storage on an fstab mount was the plan, its soft mount options are kept",
+  });
+
+  const ha = new Guest(site, 'HomeAssistant', { host, vmid: 100, type: 'qemu', name: 'home-assistant', classification: 'critical' });
+  const immich = new Guest(site, 'Immich', { host, vmid: 101, type: 'qemu', name: 'immich', state: 'stopped', classification: 'important' });
+  const vaultwarden = new Guest(site, 'Vaultwarden', { host, vmid: 102, type: 'qemu', name: 'vaultwarden', classification: 'critical' });
+  const download = new Guest(site, 'DownloadHome', { host, vmid: 103, type: 'lxc', name: 'download-home', unprivileged: true, classification: 'important' });
+  const pihole = new Guest(site, 'PiholeHome', { host, vmid: 105, type: 'lxc', name: 'pihole-home', unprivileged: true, classification: 'rebuildable' });
+
+  // P0 (critical): irreplaceable state, daily 03:00, after the shop's 02:00 and before the 09:00 offsite sync.
+  const p0 = new VzdumpJob(site, 'P0Daily', {
+    host,
+    jobId: 'backup-home-p0-daily',
+    storage: nas,
+    guests: [ha, vaultwarden],
+    ...VzdumpJob.tier('p0'),
+  });
+  // P1 (important): config-heavy, slow to rebuild; starts after P0 so critical guests finish first.
+  new VzdumpJob(site, 'P1Daily', {
+    host,
+    jobId: 'backup-home-p1-daily',
+    storage: nas,
+    guests: [download],
+    after: [p0],
+    ...VzdumpJob.tier('p1'),
+  });
+  // P2 (deferrable): Immich is stopped and pihole is rebuildable; weekly is enough.
+  new VzdumpJob(site, 'P2Weekly', {
+    host,
+    jobId: 'backup-home-p2-weekly',
+    storage: nas,
+    guests: [immich, pihole],
+    ...VzdumpJob.tier('p2'),
+  });
+
+  // Home Assistant's own backup lands on the NAS; tracked, not scheduled, by this library.
+  new ExternalBackup(site, 'HomeAssistantBackup', {
+    name: 'app-home-assistant',
+    protects: 'Home Assistant configuration and history',
+    tool: 'HA built-in backup',
+    host: 'synology-nas',
+    basePath: '/volume1/backups/homeassistant_backups',
+    staleAfter: Duration.hours(48),
+    classification: 'critical',
+    notes: 'verify the HA backup automation produces artifacts (seed 001 action item)',
+  });
+
+  return site;
+}
