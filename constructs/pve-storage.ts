@@ -96,7 +96,7 @@ const FIXED: Record<PveStorageType, readonly string[]> = {
   zfspool: ['pool'],
 };
 const MANAGED = ['content', 'options', 'prune-backups', 'shared', 'namespace', 'fingerprint', 'username'];
-const ID = /^[a-z][a-z0-9\-_.]*[a-z0-9]$/i;
+const ID = /^[a-z]([a-z0-9\-_.]*[a-z0-9])?$/i;
 const ABS = z.string().regex(/^\/\S*$/, 'expected an absolute path without spaces');
 
 const schema = z

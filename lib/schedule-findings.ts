@@ -23,7 +23,7 @@ export function daylightSavingFindings(jobId: string, subject: string, schedule:
       subject,
       message:
         run.daylightSaving === 'gap'
-          ? `job ${jobId} at ${run.wallTime.slice(11)} ${zone} falls in the spring-forward gap once a year (e.g. ${run.wallTime.slice(0, 10)}) and runs an hour late`
+          ? `job ${jobId} at ${run.wallTime.slice(11)} ${zone} falls in the spring-forward gap once a year (e.g. ${run.wallTime.slice(0, 10)}), so that run is skipped`
           : `job ${jobId} at ${run.wallTime.slice(11)} ${zone} falls in the hour that repeats once a year (e.g. ${run.wallTime.slice(0, 10)})`,
       fix: 'schedule it outside 01:00-03:59 local time, or give the schedule a UTC zone',
     });

@@ -23,7 +23,10 @@ export interface ScheduledRun {
   readonly at: Date;
   /** Wall-clock time the schedule asked for, `YYYY-MM-DD HH:MM`. */
   readonly wallTime: string;
-  /** `gap`: the wall time does not exist that day (clocks jump); `repeat`: it happens twice. */
+  /**
+   * `gap`: the wall time does not exist that day (clocks jump) and the run is skipped;
+   * `repeat`: the wall time happens twice and the run happens at the first.
+   */
   readonly daylightSaving?: 'gap' | 'repeat';
 }
 
@@ -34,6 +37,11 @@ export interface NextRunsOptions {
    * @default 'UTC'
    */
   readonly hostTimeZone?: string;
+  /**
+   * Also list runs that a spring-forward change skips (flagged `gap`); systemd skips them.
+   * @default false
+   */
+  readonly includeSkipped?: boolean;
 }
 
 /**
@@ -234,11 +242,11 @@ export class Schedule {
             const wallTime = `${y}-${pad(mo)}-${pad(da)} ${pad(h)}:${pad(mi)}`;
             const instants = instantsOf(y, mo, da, h, mi, zone);
             if (instants.length === 0) {
-              // Like mktime() (which systemd uses), a time in the gap is read with the offset in
-              // force before the jump, so 02:30 on a spring-forward night runs at 03:30.
+              // The wall time does not exist that night: systemd skips the run. When asked,
+              // list it at the instant the offset before the jump gives (as mktime() would).
               const asUtc = Date.UTC(y, mo - 1, da, h, mi);
-              const after = asUtc - offsetMs(asUtc - 12 * 3600_000, zone);
-              if (after > from.getTime()) runs.push({ at: new Date(after), wallTime, daylightSaving: 'gap' });
+              const would = asUtc - offsetMs(asUtc - 12 * 3600_000, zone);
+              if (opts.includeSkipped && would > from.getTime()) runs.push({ at: new Date(would), wallTime, daylightSaving: 'gap' });
             } else {
               const first = instants[0];
               if (first > from.getTime()) {
@@ -261,7 +269,7 @@ export class Schedule {
     const end = from.getTime() + 366 * 86400_000;
     const out: ScheduledRun[] = [];
     const perDay = this.hours.length * this.minutes.length;
-    for (const run of this.nextRuns(from, perDay * 367, { hostTimeZone: zone })) {
+    for (const run of this.nextRuns(from, perDay * 367, { hostTimeZone: zone, includeSkipped: true })) {
       if (run.at.getTime() > end) break;
       if (run.daylightSaving) out.push(run);
     }

@@ -39,6 +39,8 @@ export interface DeliverySpec {
  * script live in the resource's own triggers (null_resource) or input (terraform_data).
  */
 export function deliver(scope: Construct, id: string, spec: DeliverySpec): NullResource | DataResource {
+  const installScript = escapeTemplate(spec.installScript);
+  const removeScript = escapeTemplate(spec.removeScript);
   const keyVar = sshKeyVariable(scope, spec.connection.sshKeyPathVariable);
   const fields: Record<string, string> = {
     description: spec.description,
@@ -47,7 +49,7 @@ export function deliver(scope: Construct, id: string, spec: DeliverySpec): NullR
     user: spec.connection.user,
     ssh_key_path: keyVar.stringValue,
     content_sha256: spec.contentHash,
-    remove_script: spec.removeScript,
+    remove_script: removeScript,
   };
   const self = spec.connection.mode === 'null_resource' ? 'self.triggers' : 'self.input';
   const connection: SSHProvisionerConnection = {
@@ -58,7 +60,7 @@ export function deliver(scope: Construct, id: string, spec: DeliverySpec): NullR
     privateKey: `\${file(${self}.ssh_key_path)}`,
   };
   const provisioners = [
-    { type: 'remote-exec' as const, inline: [spec.installScript] },
+    { type: 'remote-exec' as const, inline: [installScript] },
     { type: 'remote-exec' as const, when: 'destroy' as const, inline: [`\${${self}.remove_script}`] },
   ];
   if (spec.connection.mode === 'null_resource') {
@@ -72,6 +74,11 @@ export function deliver(scope: Construct, id: string, spec: DeliverySpec): NullR
     connection,
     provisioners,
   });
+}
+
+/** Terraform reads `${...}` and `%{...}` in any string as template syntax; scripts must not be. */
+export function escapeTemplate(text: string): string {
+  return text.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{');
 }
 
 function sshKeyVariable(scope: Construct, name: string): TerraformVariable {

@@ -1,0 +1,107 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { PveStorage, Retention } from '../../constructs';
+import { testSite } from '../helpers/fixtures';
+import { resourcesOf, reviewOf, synthJson } from '../helpers/synth';
+import { pveCfgCheck, tempDir } from '../helpers/tools';
+
+function checkCfg(files: Map<string, { content: string }>): void {
+  const dir = tempDir();
+  const storage = path.join(dir, 'storage.cfg');
+  fs.writeFileSync(storage, files.get('pve/pve/storage.cfg')!.content);
+  const r = pveCfgCheck(['storage', storage]);
+  expect(r.output).toMatch(/^ok: \d+ sections/);
+  fs.writeFileSync(path.join(dir, 'cmds.txt'), files.get('pve/pve/commands.txt')!.content);
+  // --errors-only: a password read with $(cat FILE) is a shell expansion the checker warns about
+  const c = pveCfgCheck(['cmd', path.join(dir, 'cmds.txt'), '--storage-cfg', storage, '--errors-only']);
+  expect(c.output).toMatch(/^ok: \d+ commands/m);
+  expect(c.output).not.toMatch(/error/);
+  expect(c.status).toBe(0);
+}
+
+describe('PveStorage', () => {
+  it('renders an nfs storage with a soft mount by default, as Proxmox writes it', () => {
+    const { site, host } = testSite();
+    new PveStorage(site, 'Nas', { host, storageId: 'nas', type: 'nfs', server: '10.0.0.150', export: '/volume1/pve', retention: Retention.keepLast(3) });
+    const cfg = reviewOf(site).get('pve/pve/storage.cfg')!.content;
+    expect(cfg).toBe('nfs: nas\n\texport /volume1/pve\n\tpath /mnt/pve/nas\n\tserver 10.0.0.150\n\tcontent backup\n\toptions soft,timeo=150,retrans=3\n\tprune-backups keep-last=3\n');
+    checkCfg(reviewOf(site));
+  });
+
+  it('renders every supported type so that the Proxmox checker accepts it', () => {
+    const { site, host } = testSite();
+    new PveStorage(site, 'Dir', { host, storageId: 'backup-hdd', type: 'dir', path: '/mnt/backup', retention: Retention.keepLast(7), shared: false });
+    new PveStorage(site, 'Cifs', { host, storageId: 'smb', type: 'cifs', server: '10.0.0.9', share: 'backups', username: 'svc', passwordFile: '/root/.smb-pass' });
+    new PveStorage(site, 'Pbs', { host, storageId: 'pbs', type: 'pbs', server: 'pbs.lan', datastore: 'store1', username: 'backup@pbs!iac', passwordFile: '/root/.pbs-token', fingerprint: Array(32).fill('ab').join(':') });
+    new PveStorage(site, 'Zfs', { host, storageId: 'local-zfs', type: 'zfspool', pool: 'rpool/data' });
+    const files = reviewOf(site);
+    checkCfg(files);
+    const cfg = files.get('pve/pve/storage.cfg')!.content;
+    expect(cfg).toContain('dir: backup-hdd\n\tpath /mnt/backup\n\tcontent backup\n\tprune-backups keep-last=7\n\tshared 0\n');
+    expect(cfg).toContain('zfspool: local-zfs\n\tpool rpool/data\n\tcontent images,rootdir\n');
+    expect(cfg).not.toMatch(/password/);
+    // the password is read from a file on the host when applied
+    expect(files.get('pve/pve/commands.txt')!.content).toContain('--password "$(cat /root/.pbs-token)"');
+  });
+
+  it('applies itself with pvesm create-or-update and removes itself on destroy', () => {
+    const { site, host } = testSite();
+    new PveStorage(site, 'Nas', { host, storageId: 'nas', type: 'nfs', server: '10.0.0.150', export: '/volume1/pve' });
+    const json = synthJson(site);
+    const [res] = Object.values(resourcesOf(json, 'null_resource')) as any[];
+    const install = res.provisioner[0]['remote-exec'].inline[0] as string;
+    expect(install).toContain('if pvesh get /storage/nas >/dev/null 2>&1; then\n  pvesm set nas --content backup --options soft,timeo=150,retrans=3 --delete prune-backups,shared,namespace,fingerprint,username\nelse\n  pvesm add nfs nas');
+    expect(res.triggers.remove_script).toContain('pvesm remove nas');
+    expect(res.provisioner[1]['remote-exec']).toEqual({ when: 'destroy', inline: ['${self.triggers.remove_script}'] });
+    expect(res.connection).toEqual({ type: 'ssh', host: '${self.triggers.host}', port: '${self.triggers.port}', user: '${self.triggers.user}', private_key: '${file(self.triggers.ssh_key_path)}' });
+    expect(res.triggers.ssh_key_path).toBe('${var.ssh_private_key_path}');
+  });
+
+  it('declares an existing storage without applying anything', () => {
+    const { site, host } = testSite();
+    const s = PveStorage.existing(site, 'Local', { host, storageId: 'local', medium: 'source-disk' });
+    expect(s.dumpDirectory).toBe('/var/lib/vz/dump');
+    expect(resourcesOf(synthJson(site), 'null_resource')).toEqual({});
+    expect(reviewOf(site).has('pve/pve/storage.cfg')).toBe(false);
+  });
+
+  it('fails when an nfs server is in the Tailscale/CGNAT range', () => {
+    const { site, host } = testSite();
+    expect(() => new PveStorage(site, 'Nas', { host, storageId: 'nas', type: 'nfs', server: '100.102.199.111', export: '/v' })).toThrow(
+      /\[test\/Nas\] server: expected a LAN address, got 100\.102\.199\.111 in the Tailscale\/CGNAT range 100\.64\.0\.0\/10 \(hint: use the LAN address/,
+    );
+    expect(() => new PveStorage(site, 'Nas2', { host, storageId: 'nas2', type: 'nfs', server: '100.102.199.111', export: '/v', allowCgnatServer: true })).not.toThrow();
+  });
+
+  it('fails when a dir storage has no path', () => {
+    const { site, host } = testSite();
+    expect(() => new PveStorage(site, 'D', { host, storageId: 'd', type: 'dir' })).toThrow(/\[test\/D\] path: expected a value for dir storage, got nothing/);
+  });
+
+  it('fails when a field belongs to another storage type', () => {
+    const { site, host } = testSite();
+    expect(() => new PveStorage(site, 'D', { host, storageId: 'd', type: 'dir', path: '/x', export: '/y' })).toThrow(/export: only applies to nfs storage, not dir/);
+  });
+
+  it('fails when the storage id or a path is malformed, listing every problem', () => {
+    const { site, host } = testSite();
+    let message = '';
+    try {
+      new PveStorage(site, 'D', { host, storageId: '1bad id', type: 'dir', path: 'relative' });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/\[test\/D\] storageId: expected a storage id .*got "1bad id"/);
+    expect(message).toMatch(/\[test\/D\] path: expected an absolute path without spaces, got "relative"/);
+  });
+
+  it('fails when an option is unknown', () => {
+    const { site, host } = testSite();
+    expect(() => new PveStorage(site, 'D', { host, storageId: 'd', type: 'dir', path: '/x', maxfiles: 3 } as never)).toThrow(/\[test\/D\] maxfiles: unrecognized key.*not a known option/i);
+  });
+
+  it('fails when zfspool is asked to hold backups', () => {
+    const { site, host } = testSite();
+    expect(() => new PveStorage(site, 'Z', { host, storageId: 'z', type: 'zfspool', pool: 'rpool', content: ['backup'] })).toThrow(/content: zfspool storage cannot hold backups/);
+  });
+});

@@ -1,0 +1,29 @@
+import { Retention } from '../../constructs';
+
+describe('Retention', () => {
+  it('renders Proxmox prune-backups in Proxmox option order', () => {
+    expect(Retention.keepLast(3).toPruneBackups()).toBe('keep-last=3');
+    expect(Retention.gfs(7, 4, 6).toPruneBackups()).toBe('keep-daily=7,keep-weekly=4,keep-monthly=6');
+    expect(Retention.of({ keepYearly: 1, keepLast: 2 }).toPruneBackups()).toBe('keep-last=2,keep-yearly=1');
+  });
+
+  it('renders borgmatic keep_* options', () => {
+    expect(Retention.gfs(7, 4, 6).toBorgmatic()).toEqual({ keep_daily: 7, keep_weekly: 4, keep_monthly: 6 });
+  });
+
+  it('knows the fewest archives it keeps', () => {
+    expect(Retention.keepLast(7).minimumKept()).toBe(7);
+    expect(Retention.gfs(7, 4, 12).minimumKept()).toBe(12);
+  });
+
+  it('fails when a count is zero, negative or fractional', () => {
+    expect(() => Retention.keepLast(0)).toThrow(/\[Retention\] keepLast: expected a whole number of at least 1, got 0 \(hint: omit the option/);
+    expect(() => Retention.daily(-1)).toThrow(/keepDaily: expected a whole number of at least 1, got -1/);
+    expect(() => Retention.keepLast(2.5)).toThrow(/keepLast: .*got 2.5/);
+  });
+
+  it('fails when nothing is kept or an option is unknown', () => {
+    expect(() => Retention.of({})).toThrow(/retention: expected at least one keep-\* option/);
+    expect(() => Retention.of({ keepAll: 1 } as never)).toThrow(/keepAll: unknown retention option/);
+  });
+});
