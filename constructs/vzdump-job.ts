@@ -203,6 +203,7 @@ export class VzdumpJob extends Construct {
     this.comment = [p.comment, reason].filter(Boolean).join('; ') || undefined;
 
     const proxmoxSchedule = withinField(this.node.path, 'schedule', () => this.schedule.toProxmox(this.host.timeZone));
+    this.register(p.after ?? [], proxmoxSchedule);
     const props_: Record<string, string | undefined> = {
       schedule: proxmoxSchedule,
       comment: this.comment,
@@ -235,7 +236,6 @@ export class VzdumpJob extends Construct {
       postInstall: commands.apply,
       preRemove: commands.remove,
     });
-    this.register(p.after ?? []);
   }
 
   private resolveStorage(storage: PveStorage | string): PveStorage {
@@ -286,7 +286,7 @@ export class VzdumpJob extends Construct {
     return []; // pool members are only known to Proxmox
   }
 
-  private register(after: readonly VzdumpJob[]): void {
+  private register(after: readonly VzdumpJob[], proxmoxSchedule: string): void {
     const site = this.model.site;
     this.model.addJob({
       id: this.jobId,
@@ -294,7 +294,7 @@ export class VzdumpJob extends Construct {
       host: this.host.name,
       constructPath: this.node.path,
       enabled: this.enabled,
-      schedule: { ...this.schedule.toJSON(), proxmox: this.schedule.toProxmox(this.host.timeZone) },
+      schedule: { ...this.schedule.toJSON(), proxmox: proxmoxSchedule },
       scheduleHuman: this.schedule.toHumanString(),
       expectedDurationSeconds: this.expectedDuration.toSeconds(),
       staleAfterHours: this.staleAfter.toHours({ integral: false }),
