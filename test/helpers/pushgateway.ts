@@ -1,0 +1,60 @@
+import { ChildProcess, spawn } from 'child_process';
+import * as net from 'net';
+
+/** A free TCP port on loopback. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+/** A real Pushgateway on loopback, started from Debian's prometheus-pushgateway. */
+export class Pushgateway {
+  static async start(): Promise<Pushgateway> {
+    const port = await freePort();
+    const proc = spawn('prometheus-pushgateway', [`--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+    const gw = new Pushgateway(proc, `http://127.0.0.1:${port}`);
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      try {
+        const r = await fetch(`${gw.url}/-/ready`);
+        if (r.ok) return gw;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    proc.kill();
+    throw new Error('pushgateway did not become ready in 10 s');
+  }
+
+  private constructor(
+    private readonly proc: ChildProcess,
+    readonly url: string,
+  ) {}
+
+  /** The exposition text of every series it holds. */
+  async metrics(): Promise<string> {
+    return (await fetch(`${this.url}/metrics`)).text();
+  }
+
+  /** Value of the series with this name whose labels include all the given ones. */
+  async value(name: string, labels: Record<string, string>): Promise<number | undefined> {
+    for (const line of (await this.metrics()).split('\n')) {
+      const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)\{(.*)\} (\S+)$/.exec(line);
+      if (!m || m[1] !== name) continue;
+      const have = Object.fromEntries([...m[2].matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+      if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
+    }
+    return undefined;
+  }
+
+  stop(): void {
+    this.proc.kill();
+  }
+}

@@ -1,0 +1,90 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import type { HostFileRecord } from '../../lib/model/types';
+import { blockMarkers, InstallPlan, renderInstallScript, renderRemoveScript } from '../../lib/render/install-script';
+import { makeStandins } from '../helpers/standins';
+import { describeWithTool, shellcheck, tempDir } from '../helpers/tools';
+
+function file(p: string, content: string, mode = '0644'): HostFileRecord {
+  return { host: 'h', path: p, content, mode, owner: 'root:root', kind: 'file', constructPath: 'site/C' };
+}
+
+function runScript(dir: string, script: string, name: string): { status: number; stderr: string } {
+  const f = path.join(dir, name);
+  fs.writeFileSync(f, script, { mode: 0o755 });
+  const r = spawnSync('/bin/sh', [f], { encoding: 'utf8' });
+  return { status: r.status ?? -1, stderr: r.stderr };
+}
+
+describe('install and remove scripts', () => {
+  it('installs files byte for byte with their modes, splices a block into a shared file, and removes exactly what it installed', () => {
+    const dir = tempDir();
+    const root = path.join(dir, 'root');
+    fs.mkdirSync(path.join(root, 'etc'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'etc/fstab'), 'UUID=abc / ext4 defaults 0 1\n');
+    fs.mkdirSync(path.join(root, 'usr/local/bin'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'usr/local/bin/unrelated'), 'keep me');
+    const { bin, calls } = makeStandins(dir);
+    const tricky = "#!/bin/bash\necho \"${HOME}\" '%{x}' $(date) `id`\n\u00e9\n";
+    const m = blockMarkers('site/Mount');
+    const plan: InstallPlan = {
+      files: [
+        file('/usr/local/lib/bc/run.sh', tricky, '0755'),
+        file('/etc/systemd/system/bc.timer', '[Timer]\nOnCalendar=daily\n'),
+        { ...file('/etc/fstab', `${m.begin}\nnas:/x /mnt/x nfs soft 0 0\n${m.end}\n`), kind: 'block', constructPath: 'site/Mount' },
+      ],
+      enableUnits: ['bc.timer'],
+      postInstall: ['echo post-install-ran >"$R/post"'],
+      preRemove: ['rm -f "$R/post"'],
+    };
+    const target = { installRoot: root, extraPath: bin };
+
+    expect(runScript(dir, renderInstallScript(plan, target), 'install.sh')).toEqual({ status: 0, stderr: '' });
+    expect(fs.readFileSync(path.join(root, 'usr/local/lib/bc/run.sh'), 'utf8')).toBe(tricky);
+    expect(fs.statSync(path.join(root, 'usr/local/lib/bc/run.sh')).mode & 0o777).toBe(0o755);
+    expect(fs.statSync(path.join(root, 'etc/systemd/system/bc.timer')).mode & 0o777).toBe(0o644);
+    expect(fs.readFileSync(path.join(root, 'etc/fstab'), 'utf8')).toBe(`UUID=abc / ext4 defaults 0 1\n${m.begin}\nnas:/x /mnt/x nfs soft 0 0\n${m.end}\n`);
+    expect(calls()).toEqual(['systemctl daemon-reload', 'systemctl enable --now bc.timer']);
+    expect(fs.existsSync(path.join(root, 'post'))).toBe(true);
+
+    // a second install replaces the block instead of adding another, and leaves no temp files
+    expect(runScript(dir, renderInstallScript(plan, target), 'install.sh').status).toBe(0);
+    expect(fs.readFileSync(path.join(root, 'etc/fstab'), 'utf8').match(/BEGIN backup-constructs/g)).toHaveLength(1);
+    expect(fs.readdirSync(path.join(root, 'etc')).filter((n) => n.includes('bc-new'))).toEqual([]);
+
+    expect(runScript(dir, renderRemoveScript(plan, target), 'remove.sh')).toEqual({ status: 0, stderr: '' });
+    expect(fs.existsSync(path.join(root, 'usr/local/lib/bc/run.sh'))).toBe(false);
+    expect(fs.existsSync(path.join(root, 'etc/systemd/system/bc.timer'))).toBe(false);
+    expect(fs.existsSync(path.join(root, 'post'))).toBe(false);
+    expect(fs.readFileSync(path.join(root, 'etc/fstab'), 'utf8')).toBe('UUID=abc / ext4 defaults 0 1\n');
+    expect(fs.readFileSync(path.join(root, 'usr/local/bin/unrelated'), 'utf8')).toBe('keep me');
+    expect(calls().slice(-2)).toEqual(['systemctl disable --now bc.timer', 'systemctl daemon-reload']);
+
+    // removing twice is harmless
+    expect(runScript(dir, renderRemoveScript(plan, target), 'remove.sh').status).toBe(0);
+  });
+
+  it('stops at the first failing command', () => {
+    const dir = tempDir();
+    const plan: InstallPlan = { files: [], enableUnits: [], postInstall: ['false', 'echo never >"$R/marker"'], preRemove: [] };
+    expect(runScript(dir, renderInstallScript(plan, { installRoot: dir }), 'i.sh').status).not.toBe(0);
+    expect(fs.existsSync(path.join(dir, 'marker'))).toBe(false);
+  });
+});
+
+describeWithTool('shellcheck', 'shellcheck', 'install scripts and shellcheck', () => {
+  it('are shellcheck clean', () => {
+    const dir = tempDir();
+    const plan: InstallPlan = {
+      files: [file('/a/b', 'x'), { ...file('/etc/fstab', '# BEGIN backup-constructs s/M\nx\n# END backup-constructs s/M\n'), kind: 'block', constructPath: 's/M' }],
+      enableUnits: ['x.timer'],
+      postInstall: [],
+      preRemove: [],
+    };
+    for (const [name, text] of [['i.sh', renderInstallScript(plan, { extraPath: '/opt/bin' })], ['r.sh', renderRemoveScript(plan)]]) {
+      fs.writeFileSync(path.join(dir, name), text);
+      expect(shellcheck(path.join(dir, name)).output).toBe('');
+    }
+  });
+});
