@@ -33,6 +33,14 @@ const schema = z
   })
   .strict();
 
+/** The site id names the output folder and every metric's `site` label. */
+function checkSiteId(site: string): string {
+  checkProps(site, z.object({ site: z.string().regex(SITE_ID, 'expected a lower-case site id such as home or client-standard') }), { site }, {
+    site: 'site ids are stack ids and output folder names; they never change once deployed',
+  });
+  return site;
+}
+
 /**
  * One site's backup system as one Terraform stack. The stack id is the site id and names the
  * output folder `cdktf.out/stacks/<site>/` with its `review/` tree.
@@ -41,11 +49,8 @@ export class BackupSite extends TerraformStack {
   readonly model: SiteModel;
 
   constructor(scope: Construct, site: string, props: BackupSiteProps = {}) {
-    super(scope, site);
+    super(scope, checkSiteId(site));
     const p = checkProps(this.node.path, schema, props, { timeZone: 'e.g. Europe/Prague' });
-    if (!SITE_ID.test(site)) {
-      checkProps(this.node.path, z.object({ site: z.string().regex(SITE_ID, 'expected a lower-case site id such as home or client-standard') }), { site });
-    }
     this.model = siteModelOf(this, {
       metrics: (p.metrics ?? MetricsSink.textfile()).config,
       timeZone: p.timeZone,

@@ -4,11 +4,12 @@ export function systemdEscapePath(path: string): string {
   if (trimmed === '') return '-';
   return trimmed
     .split('/')
-    .map((part) =>
+    .map((part, n) =>
       [...Buffer.from(part, 'utf8')]
         .map((byte, i) => {
           const ch = String.fromCharCode(byte);
-          if (/[A-Za-z0-9:_]/.test(ch) || (ch === '.' && i > 0)) return ch;
+          // only a dot that would start the whole name is escaped
+          if (/[A-Za-z0-9:_]/.test(ch) || (ch === '.' && (n > 0 || i > 0))) return ch;
           return `\\x${byte.toString(16).padStart(2, '0')}`;
         })
         .join(''),

@@ -1,0 +1,84 @@
+import { Construct } from 'constructs';
+import { Host, PveHost } from '../../constructs';
+import { testSite } from '../helpers/fixtures';
+import { reviewOf, resourcesOf, synthJson } from '../helpers/synth';
+
+class Installer extends Construct {
+  constructor(scope: Construct, id: string, host: Host, content: string, path = '/usr/local/bin/x') {
+    super(scope, id);
+    host.install(this, { files: [{ path, content, mode: '0755' }], enableUnits: [] });
+  }
+}
+
+describe('Host delivery', () => {
+  it('installs each construct\'s files through one null_resource under that construct, keyed by content', () => {
+    const { site, host } = testSite();
+    new Installer(site, 'A', host, 'echo a\n');
+    new Installer(site, 'B', host, 'echo b\n', '/usr/local/bin/y');
+    const json = synthJson(site);
+    const resources = resourcesOf(json, 'null_resource');
+    const names = Object.keys(resources).sort();
+    expect(names).toHaveLength(2);
+    expect(names[0]).toMatch(/^A_Install-pve_/);
+    const a = resources[names[0]];
+    expect(a.triggers.description).toBe('test/A on pve');
+    expect(a.triggers.content_sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(a.triggers.content_sha256).not.toBe(resources[names[1]].triggers.content_sha256);
+    expect(json.provider?.null).toBeDefined();
+    expect(json.variable.ssh_private_key_path.type).toBe('string');
+  });
+
+  it('keeps a file\'s bytes out of Terraform\'s template syntax', () => {
+    const { site, host } = testSite();
+    new Installer(site, 'A', host, 'echo "${HOME}" %{ if x }\n');
+    const res = Object.values(resourcesOf(synthJson(site), 'null_resource'))[0] as any;
+    const script = res.provisioner[0]['remote-exec'].inline[0] as string;
+    expect(script).not.toMatch(/(^|[^$])\$\{/);
+    expect(script).not.toMatch(/(^|[^%])%\{/);
+    expect(reviewOf(site).get('hosts/pve/usr/local/bin/x')!.content).toBe('echo "${HOME}" %{ if x }\n');
+  });
+
+  it('emits terraform_data when the site or host asks, with the same scripts and no provider', () => {
+    const { site, host } = testSite({ delivery: 'terraform_data' });
+    new Installer(site, 'A', host, 'echo a\n');
+    const json = synthJson(site);
+    expect(resourcesOf(json, 'null_resource')).toEqual({});
+    const data = Object.values(resourcesOf(json, 'terraform_data'))[0] as any;
+    expect(data.triggers_replace.content_sha256).toBe(data.input.content_sha256);
+    expect(data.connection.private_key).toBe('${file(self.input.ssh_key_path)}');
+    expect(data.provisioner[1]['remote-exec']).toEqual({ when: 'destroy', inline: ['${self.input.remove_script}'] });
+    expect(json.provider?.null).toBeUndefined();
+  });
+
+  it('prefixes paths with an install root and puts stand-ins first on PATH for tests', () => {
+    const { site } = testSite();
+    const h = new PveHost(site, 'T', { name: 'test-host', address: '127.0.0.1', port: 2222, installRoot: '/tmp/root', extraPath: '/tmp/bin' });
+    new Installer(site, 'A', h, 'x');
+    const res = Object.values(resourcesOf(synthJson(site), 'null_resource'))[0] as any;
+    expect(res.triggers.port).toBe('2222');
+    expect(res.provisioner[0]['remote-exec'].inline[0]).toMatch(/^#!\/bin\/sh\nset -eu\nR=\/tmp\/root\nPATH=\/tmp\/bin:"\$PATH"\n/);
+  });
+
+  it('fails when two constructs install the same file', () => {
+    const { site, host } = testSite();
+    new Installer(site, 'A', host, 'a');
+    expect(() => new Installer(site, 'B', host, 'b')).toThrow(/\[test\/B\] path: \/usr\/local\/bin\/x on host pve is already installed by test\/A/);
+  });
+
+  it('fails when a file path or mode is malformed', () => {
+    const { site, host } = testSite();
+    expect(() => new Installer(site, 'A', host, 'a', 'relative/x')).toThrow(/\[test\/A\] files.0.path: expected an absolute file path, got "relative\/x"/);
+  });
+
+  it('fails when the host props are malformed, naming each field', () => {
+    const { site } = testSite();
+    expect(() => new PveHost(site, 'H', { name: 'Bad Name', address: 'not an address!', port: 0 })).toThrow(
+      /\[test\/H\] name: expected a lower-case host name.*\n\[test\/H\] address: expected a host name or IP address, got "not an address!" \(hint: use the LAN address.*\n\[test\/H\] port: .*got 0/,
+    );
+  });
+
+  it('fails when the SSH key is given inline instead of by variable', () => {
+    const { site } = testSite();
+    expect(() => new PveHost(site, 'H', { name: 'h', address: '10.0.0.1', sshPrivateKey: '-----BEGIN OPENSSH PRIVATE KEY-----' } as never)).toThrow(/sshPrivateKey: unrecognized key/i);
+  });
+});
