@@ -63,9 +63,12 @@ export class SiteBackend {
   static kubernetes(config: KubernetesBackendConfig): SiteBackend {
     return new SiteBackend((stack) => new KubernetesStateBackend(stack, config), 'kubernetes');
   }
-  /** A PostgreSQL database (pass the connection string through PG_CONN_STR, not here). */
-  static pg(config: PgBackendConfig): SiteBackend {
-    return new SiteBackend((stack) => new PgBackend(stack, config), 'pg');
+  /**
+   * A PostgreSQL database. The connection string holds a password, so it is taken from the
+   * PG_CONN_STR environment variable at `terraform init`, never from here.
+   */
+  static pg(config: Omit<PgBackendConfig, 'connStr'>): SiteBackend {
+    return new SiteBackend((stack) => new PgBackend(stack, config as PgBackendConfig), 'pg');
   }
   /** An HTTP state server. */
   static http(config: HttpBackendConfig): SiteBackend {

@@ -1,0 +1,72 @@
+import { App, Testing } from 'cdktf';
+import { homeSite } from '../../stacks/home';
+import { tempDir } from '../helpers/tools';
+import { reviewOf } from '../helpers/synth';
+
+function parseSections(cfg: string): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {};
+  let cur: Record<string, string> | undefined;
+  for (const line of cfg.split('\n')) {
+    const head = /^(\w+): (\S+)$/.exec(line);
+    if (head) out[`${head[1]}: ${head[2]}`] = cur = {};
+    const prop = /^\t(\S+) (.*)$/.exec(line);
+    if (prop && cur) cur[prop[1]] = prop[2];
+  }
+  return out;
+}
+
+describe('home site (seed 001, and seed 000 for the as-built storage)', () => {
+  const site = homeSite(new App({ outdir: tempDir() }));
+  const review = reviewOf(site);
+  const storage = parseSections(review.get('pve/proxmox-home/storage.cfg')!.content);
+  const jobs = parseSections(review.get('pve/proxmox-home/jobs.cfg')!.content);
+
+  it('has the as-built NFS storage on the NAS LAN address with storage-level keep-last=3 and a soft mount', () => {
+    expect(storage).toEqual({
+      'nfs: synology-backups': {
+        export: '/volume1/backups/proxmox_backups',
+        path: '/mnt/pve/synology-backups',
+        server: '10.0.0.150',
+        content: 'backup',
+        options: 'soft,timeo=150,retrans=3',
+        'prune-backups': 'keep-last=3',
+      },
+    });
+  });
+
+  it('has exactly the three tiered jobs, with their schedules, guests and retention', () => {
+    expect(Object.keys(jobs)).toEqual(['vzdump: backup-home-p0-daily', 'vzdump: backup-home-p1-daily', 'vzdump: backup-home-p2-weekly']);
+    const pick = (j: Record<string, string>) => [j.schedule, j.vmid, j['prune-backups'], j.storage, j.mode, j.compress, j.enabled];
+    expect(pick(jobs['vzdump: backup-home-p0-daily'])).toEqual(['03:00', '100,102', 'keep-last=3', 'synology-backups', 'snapshot', 'zstd', '1']);
+    expect(pick(jobs['vzdump: backup-home-p1-daily'])).toEqual(['03:15', '103', 'keep-last=3', 'synology-backups', 'snapshot', 'zstd', '1']);
+    expect(pick(jobs['vzdump: backup-home-p2-weekly'])).toEqual(['sun 04:00', '101,105', 'keep-last=2', 'synology-backups', 'snapshot', 'zstd', '1']);
+  });
+
+  it('applies the LXC workaround (GAP-OP-118) to P1 and P2 only, saying why in the comment', () => {
+    expect(jobs['vzdump: backup-home-p0-daily'].tmpdir).toBeUndefined();
+    for (const id of ['backup-home-p1-daily', 'backup-home-p2-weekly']) {
+      expect(jobs[`vzdump: ${id}`].tmpdir).toBe('/var/tmp');
+      expect(jobs[`vzdump: ${id}`].comment).toMatch(/GAP-OP-118/);
+    }
+  });
+
+  it('every job reports through its hook script, and the site model tracks every guest and the HA backup', () => {
+    for (const id of Object.keys(jobs)) {
+      const script = jobs[id].script;
+      expect(review.get(`hosts/proxmox-home${script}`)?.executable).toBe(true);
+    }
+    const model = site.model;
+    expect(model.assets.map((a) => a.id)).toEqual(['app-data:app-home-assistant', ...[100, 101, 102, 103, 105].map((v) => `guest:proxmox-home:${v}`)]);
+    for (const a of model.assets) expect(model.copiesOf(a.id).length).toBeGreaterThan(0);
+    expect(model.job('app-home-assistant')).toMatchObject({ kind: 'external', staleAfterHours: 48, staleAfterExplicit: true });
+    expect(model.copiesOf('guest:proxmox-home:102')[0].artifact).toEqual({ host: 'proxmox-home', basePath: '/mnt/pve/synology-backups/dump', glob: 'vzdump-qemu-102-*.vma.zst' });
+    expect(model.job('backup-home-p1-daily')!.after).toEqual(['backup-home-p0-daily']);
+  });
+
+  it('adds nothing the seed does not ask for: one host, one storage, no fstab', () => {
+    expect(site.model.hosts.map((h) => h.name)).toEqual(['proxmox-home']);
+    expect([...review.keys()].filter((k) => k.startsWith('hosts/')).every((k) => k.includes('/vzdump-hook-'))).toBe(true);
+    expect(() => Testing.synth(site, true)).not.toThrow();
+    expect(site.model.findings).toEqual([]);
+  });
+});
