@@ -1,0 +1,50 @@
+import { Duration, ExternalBackup, Guest } from '../../constructs';
+import { testSite } from '../helpers/fixtures';
+import { modelOf } from '../helpers/synth';
+
+describe('ExternalBackup', () => {
+  it('registers an asset, its target, an unscheduled job with an explicit threshold, and where artifacts appear', () => {
+    const { site } = testSite();
+    new ExternalBackup(site, 'Ha', { name: 'app-home-assistant', protects: 'Home Assistant', tool: 'HA built-in backup', host: 'nas', basePath: '/volume1/ha', glob: '*.tar', staleAfter: Duration.hours(48) });
+    const model = modelOf(site);
+    expect(model.job('app-home-assistant')).toMatchObject({ kind: 'external', staleAfterHours: 48, staleAfterExplicit: true, scheduleHuman: 'by HA built-in backup' });
+    expect(model.copiesOf('app-data:app-home-assistant')).toEqual([
+      expect.objectContaining({ layer: 'app', target: 'external:nas:/volume1/ha', artifact: { host: 'nas', basePath: '/volume1/ha', glob: '*.tar' } }),
+    ]);
+    expect(model.target('external:nas:/volume1/ha')).toMatchObject({ medium: 'nas', location: 'on-site' });
+  });
+
+  it('fails when the threshold is missing or the name is unusable', () => {
+    const { site } = testSite();
+    expect(() => new ExternalBackup(site, 'Ha', { name: 'HA backup', protects: 'x', tool: 'y', host: 'nas', basePath: 'rel' } as never)).toThrow(
+      /\[test\/Ha\] name: expected a lower-case name[\s\S]*\[test\/Ha\] basePath: expected an absolute path[\s\S]*\[test\/Ha\] staleAfter: expected a Duration, e.g. Duration.hours\(48\)/,
+    );
+  });
+});
+
+describe('Guest', () => {
+  it('is one asset per VMID with the archive names vzdump writes', () => {
+    const { site, host } = testSite();
+    const g = new Guest(site, 'G', { host, vmid: 103, type: 'lxc', name: 'download-home' });
+    expect(g.unprivileged).toBe(true);
+    expect(g.archiveGlob('zstd')).toBe('vzdump-lxc-103-*.tar.zst');
+    expect(new Guest(site, 'V', { host, vmid: 100, type: 'qemu', name: 'ha' }).archiveGlob('gzip')).toBe('vzdump-qemu-100-*.vma.gz');
+    expect(modelOf(site).asset('guest:pve:103')).toMatchObject({ kind: 'guest', name: 'CT 103 download-home', classification: 'important' });
+  });
+
+  it('fails when the vmid is below 100', () => {
+    const { site, host } = testSite();
+    expect(() => new Guest(site, 'G', { host, vmid: 99, type: 'qemu', name: 'x' })).toThrow(/\[test\/G\] vmid: expected a VMID from 100 to 999999999, got 99/);
+  });
+
+  it('fails when unprivileged is set on a VM', () => {
+    const { site, host } = testSite();
+    expect(() => new Guest(site, 'G', { host, vmid: 100, type: 'qemu', name: 'x', unprivileged: true })).toThrow(/\[test\/G\] unprivileged: only applies to lxc guests/);
+  });
+
+  it('fails when two guests share a VMID on a host', () => {
+    const { site, host } = testSite();
+    new Guest(site, 'A', { host, vmid: 100, type: 'qemu', name: 'a' });
+    expect(() => new Guest(site, 'B', { host, vmid: 100, type: 'qemu', name: 'b' })).toThrow(/\[test\/B\] id: asset "guest:pve:100" is already registered/);
+  });
+});
