@@ -85,6 +85,7 @@ export class ExternalBackup extends Construct {
       expectedDurationSeconds: 0,
       staleAfterHours: p.staleAfter.toHours({ integral: false }),
       staleAfterExplicit: true,
+      alertName: p.name.split('-').map((w) => w[0].toUpperCase() + w.slice(1)).join(''),
       after: [],
       writesTo: [targetId],
       classification,

@@ -26,6 +26,8 @@ export interface GuestProps {
   readonly diskPool?: string;
   /** @default - none */
   readonly notes?: string;
+  /** Storage a restore puts the guest's disks on (runbooks name it). @default 'local-lvm' */
+  readonly restoreStorage?: string;
 }
 
 const schema = z
@@ -39,6 +41,7 @@ const schema = z
     classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]]).optional(),
     diskPool: z.string().min(1).optional(),
     notes: z.string().optional(),
+    restoreStorage: z.string().regex(/^[A-Za-z][A-Za-z0-9\-_.]*$/, 'expected a storage id').optional(),
   })
   .strict()
   .refine((p) => p.type === 'lxc' || p.unprivileged === undefined, { path: ['unprivileged'], message: 'only applies to lxc guests' });
@@ -56,6 +59,7 @@ export class Guest extends Construct {
   readonly state: 'running' | 'stopped';
   readonly classification: Classification;
   readonly diskPool: string | undefined;
+  readonly restoreStorage: string;
   /** The site model asset id (`guest:<host>:<vmid>`). */
   readonly assetId: string;
 
@@ -70,6 +74,7 @@ export class Guest extends Construct {
     this.state = p.state ?? 'running';
     this.classification = p.classification ?? 'important';
     this.diskPool = p.diskPool;
+    this.restoreStorage = p.restoreStorage ?? 'local-lvm';
     this.assetId = `guest:${this.host.name}:${this.vmid}`;
     siteModelOf(this).addAsset({
       id: this.assetId,

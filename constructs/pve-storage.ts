@@ -207,6 +207,7 @@ export class PveStorage extends Construct {
       location: this.location,
       host: this.host.name,
       path: this.dumpDirectory,
+      mountPoint: this.type === 'pbs' || this.type === 'zfspool' ? undefined : this.path,
       constructPath: this.node.path,
     });
     if (this.managed) this.apply(p);

@@ -6,6 +6,7 @@ import { Duration } from '../lib/duration';
 import { BackupConfigError, checkProps, withinField } from '../lib/errors';
 import { BackupMetric, pushgatewayPath, SeriesIdentity, textfileName } from '../lib/metrics';
 import type { SiteModel } from '../lib/model/site-model';
+import type { RestoreStep } from '../lib/model/types';
 import { Classification, CLASSIFICATIONS } from '../lib/model/vocabulary';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { backupJobCommands } from '../lib/render/pve-commands';
@@ -80,6 +81,8 @@ export interface VzdumpJobProps {
   readonly after?: readonly VzdumpJob[];
   /** @default - the most critical guest's classification */
   readonly classification?: Classification;
+  /** Stem of the job's alert names, PascalCase. @default - the job id in PascalCase */
+  readonly alertName?: string;
 }
 
 /** Partial props for the priority tiers of seed 001. */
@@ -122,6 +125,7 @@ const schema = z
     staleAfter: instanceOf(Duration, 'expected a Duration').optional(),
     after: z.array(z.custom<VzdumpJob>((v) => v instanceof VzdumpJob, { message: 'expected VzdumpJob constructs' })).optional(),
     classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]]).optional(),
+    alertName: z.string().regex(/^[A-Z][A-Za-z0-9]*$/, 'expected a PascalCase name such as WeeklyBackup').optional(),
   })
   .strict();
 
@@ -167,6 +171,11 @@ export class VzdumpJob extends Construct {
   readonly hookPath: string;
   readonly expectedDuration: Duration;
   readonly staleAfter: Duration;
+  /** What the schedule alone gives: one period plus the larger of expected duration and 2 h. */
+  readonly derivedStaleAfter: Duration;
+  readonly staleAfterExplicit: boolean;
+  /** PascalCase stem of this job's alerts (`BackupHomeP0Daily` gives `BackupHomeP0DailyStale`). */
+  readonly alertName: string;
   readonly classification: Classification;
   private readonly model: SiteModel;
 
@@ -189,7 +198,10 @@ export class VzdumpJob extends Construct {
     this.expectedDuration = p.expectedDuration ?? DEFAULTS.expectedDuration;
     const period = this.schedule.period();
     const margin = this.expectedDuration.compareTo(DEFAULTS.staleMargin) > 0 ? this.expectedDuration : DEFAULTS.staleMargin;
-    this.staleAfter = p.staleAfter ?? period.plus(margin);
+    this.derivedStaleAfter = period.plus(margin);
+    this.staleAfter = p.staleAfter ?? this.derivedStaleAfter;
+    this.staleAfterExplicit = p.staleAfter !== undefined;
+    this.alertName = p.alertName ?? pascalCase(p.jobId);
     this.classification = p.classification ?? this.guests.map((g) => g.classification).sort((a, b) => RANK[a] - RANK[b])[0] ?? 'important';
     this.hookPath = `${DEFAULTS.libexecDirectory}/vzdump-hook-${this.jobId}.sh`;
 
@@ -298,7 +310,10 @@ export class VzdumpJob extends Construct {
       scheduleHuman: this.schedule.toHumanString(),
       expectedDurationSeconds: this.expectedDuration.toSeconds(),
       staleAfterHours: this.staleAfter.toHours({ integral: false }),
-      staleAfterExplicit: false,
+      staleAfterExplicit: this.staleAfterExplicit,
+      derivedStaleAfterHours: this.derivedStaleAfter.toHours({ integral: false }),
+      alertName: this.alertName,
+      restore: this.restoreSteps(),
       after: after.map((j) => j.jobId),
       writesTo: [this.storage.targetId],
       classification: this.classification,
@@ -349,6 +364,25 @@ export class VzdumpJob extends Construct {
     this.model.addCheck(() => this.crossChecks());
   }
 
+  /** How to restore each guest this job covers (its runbook). */
+  private restoreSteps(): RestoreStep[] {
+    const dir = this.storage.dumpDirectory;
+    const steps: RestoreStep[] = [{ title: `list the archives on ${this.host.name}`, commands: [`pvesm list ${this.storage.storageId} --content backup`] }];
+    for (const g of this.guests) {
+      const archive = dir ? `$(ls -1t ${dir}/${g.archiveGlob(this.compress)} | head -n 1)` : `${this.storage.storageId}:backup/<archive of ${g.vmid}>`;
+      const command =
+        g.type === 'qemu'
+          ? `qmrestore "${archive}" ${g.vmid} --storage ${g.restoreStorage}`
+          : `pct restore ${g.vmid} "${archive}" --storage ${g.restoreStorage}${g.unprivileged ? ' --unprivileged 1' : ''}`;
+      steps.push({
+        asset: g.assetId,
+        title: `${g.type === 'qemu' ? 'VM' : 'CT'} ${g.vmid} ${g.guestName}: restore the newest archive (stop and remove the broken guest first, or add --force)`,
+        commands: [command],
+      });
+    }
+    return steps;
+  }
+
   private crossChecks(): string[] {
     const out: string[] = [];
     const path = this.node.path;
@@ -376,6 +410,15 @@ export class VzdumpJob extends Construct {
 export function encodeJobComment(comment: string): string {
   return [...Buffer.from(comment, 'utf8')]
     .map((b) => (b < 0x20 || b > 0x7e || b === 0x25 || b === 0x3a ? `%${b.toString(16).toUpperCase().padStart(2, '0')}` : String.fromCharCode(b)))
+    .join('');
+}
+
+/** `backup-home-p0-daily` -> `BackupHomeP0Daily`. */
+export function pascalCase(id: string): string {
+  return id
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w[0].toUpperCase() + w.slice(1))
     .join('');
 }
 

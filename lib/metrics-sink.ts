@@ -6,15 +6,16 @@ import type { MetricsSinkConfig } from './model/site-model';
 export class MetricsSink {
   /**
    * A Prometheus Pushgateway reachable from the hosts (e.g. `http://10.0.20.5:30091`). It
-   * should run with persistence, or a restart blinds once-a-day alerts.
+   * should run with persistence (`--persistence.file`), or a restart blinds once-a-day alerts;
+   * say so with `{ persistence: true }`, otherwise the site gets a finding.
    */
-  static pushgateway(url: string): MetricsSink {
+  static pushgateway(url: string, opts: { persistence?: boolean } = {}): MetricsSink {
     if (!/^https?:\/\/[^\s/]+(:\d+)?\/?$/.test(url)) {
       throw new BackupConfigError('MetricsSink', [
         { field: 'url', message: `expected http(s)://host:port, got ${JSON.stringify(url)}`, hint: 'give the base URL without a path, e.g. http://10.0.20.5:30091' },
       ]);
     }
-    return new MetricsSink({ kind: 'pushgateway', url: url.replace(/\/$/, '') });
+    return new MetricsSink({ kind: 'pushgateway', url: url.replace(/\/$/, ''), persistence: opts.persistence });
   }
 
   /** node-exporter's textfile collector on each host (for sites without a Pushgateway). */

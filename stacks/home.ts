@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { BackupSite, Duration, ExternalBackup, Guest, PveHost, PveStorage, Retention, VzdumpJob } from '../constructs';
+import { AlertDelivery, BackupAlertRules, BackupSite, Duration, ExternalBackup, Guest, PveHost, PveStorage, Retention, VzdumpJob } from '../constructs';
 
 /**
  * The home site (seed 001, HOME_BACKUP_STRATEGY.md, and its lines in seed 000,
@@ -74,6 +74,12 @@ export function homeSite(scope: Construct): BackupSite {
     staleAfter: Duration.hours(48),
     classification: 'critical',
     notes: 'verify the HA backup automation produces artifacts (seed 001 action item)',
+  });
+
+  // Seeds 000 and 001 check freshness with backup.status and run no Prometheus at home: the
+  // rules are derived and tested so they are ready, but not deployed anywhere yet.
+  new BackupAlertRules(site, 'Alerts', {
+    delivery: AlertDelivery.reviewOnly('the home site runs no Prometheus yet (seeds 000/001 check freshness with backup.status)'),
   });
 
   return site;

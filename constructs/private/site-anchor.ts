@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Construct, IConstruct } from 'constructs';
-import { TerraformStack } from 'cdktf';
+import { Aspects, TerraformStack } from 'cdktf';
 import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
 import { DEFAULT_SITE_SETTINGS } from '../../lib/defaults';
 import { SiteModel, SiteSettings } from '../../lib/model/site-model';
@@ -15,18 +15,43 @@ const ANCHOR_ID = 'BackupSiteModel';
  */
 export class SiteAnchor extends Construct {
   readonly model: SiteModel;
+  private readonly finalizers: (() => void)[] = [];
+  private finalized = false;
 
   constructor(stack: TerraformStack, settings: SiteSettings) {
     super(stack, ANCHOR_ID);
     this.model = new SiteModel(stack.node.id, settings);
+    // Aspects run when the stack synthesizes, after every construct of the program exists:
+    // the moment to build what is derived from the whole site (alert rules, their delivery).
+    Aspects.of(stack).add({
+      visit: (node) => {
+        if (node !== stack || this.finalized) return;
+        this.finalized = true;
+        for (const f of this.finalizers) f();
+      },
+    });
     this.node.addValidation({ validate: () => this.model.validate() });
     addCustomSynthesis(this, {
       onSynthesize: (session) => {
         const stackDir = path.join(session.outdir, session.manifest.forStack(stack).workingDirectory);
-        writeReview(path.join(stackDir, 'review'), this.model);
+        writeReviewTree(path.join(stackDir, 'review'), this.model);
       },
     });
   }
+
+  addFinalizer(fn: () => void): void {
+    this.finalizers.push(fn);
+  }
+}
+
+/**
+ * Runs `fn` once at synth, when every construct of the site exists (for outputs derived from
+ * the whole model).
+ */
+export function onSiteComplete(scope: IConstruct, fn: () => void): void {
+  siteModelOf(scope);
+  const anchor = TerraformStack.of(scope).node.findChild(ANCHOR_ID) as SiteAnchor;
+  anchor.addFinalizer(fn);
 }
 
 /** The site model of the stack that `scope` is in, created on first use. */
@@ -40,7 +65,7 @@ export function siteModelOf(scope: IConstruct, settings?: SiteSettings): SiteMod
   return new SiteAnchor(stack, settings ?? DEFAULT_SITE_SETTINGS).model;
 }
 
-function writeReview(dir: string, model: SiteModel): void {
+function writeReviewTree(dir: string, model: SiteModel): void {
   // Start from an empty folder so a file removed from the site disappears from the review.
   fs.rmSync(dir, { recursive: true, force: true });
   for (const file of renderReviewTree(model)) {

@@ -1,5 +1,6 @@
 import { BackupConfigError } from '../errors';
 import type {
+  AlertSpecRecord,
   AssetRecord,
   CopyRecord,
   DecisionRecord,
@@ -14,7 +15,7 @@ import type {
 
 /** Where jobs report their metrics. */
 export type MetricsSinkConfig =
-  | { readonly kind: 'pushgateway'; readonly url: string }
+  | { readonly kind: 'pushgateway'; readonly url: string; readonly persistence?: boolean }
   | { readonly kind: 'textfile'; readonly directory: string };
 
 /** Site-wide settings every construct reads. */
@@ -28,6 +29,26 @@ export interface SiteSettings {
    * @default 'null_resource'
    */
   readonly delivery?: 'null_resource' | 'terraform_data';
+}
+
+/** How a site's alerts are derived and where runbooks live (set by BackupAlertRules). */
+export interface AlertingSettings {
+  /** Prefix of every runbook_url; a runbook `<name>.md` is appended. */
+  readonly runbookBaseUrl: string;
+  /** Rule group name; also names `review/prometheus/<group>.rules.yml`. */
+  readonly group: string;
+  /** Stale alerts wait this long before firing. */
+  readonly staleFor: string;
+  /** Failing alerts wait this long before firing. */
+  readonly failingFor: string;
+  /** Alert when a backup target's filesystem is fuller than this fraction. */
+  readonly diskFullRatio: number;
+  /** Receiver for backup alerts, and for critical ones, in the Alertmanager route. */
+  readonly receiver: string;
+  readonly criticalReceiver: string;
+  /** Labels that select each host's node-exporter series, by host name. */
+  readonly nodeExporterSelectors: Readonly<Record<string, string>>;
+  readonly constructPath: string;
 }
 
 /** A check across constructs, run at synth; returns messages already naming path and field. */
@@ -52,6 +73,9 @@ export class SiteModel {
   private readonly findingList: FindingRecord[] = [];
   private readonly checks: CrossCheck[] = [];
   private readonly decisionList: DecisionRecord[] = [];
+  private readonly alertSpecList: AlertSpecRecord[] = [];
+  /** Set by BackupAlertRules: how this site's alerts are derived and delivered. */
+  alerting: AlertingSettings | undefined;
 
   constructor(site: string, settings: SiteSettings) {
     this.site = site;
@@ -93,6 +117,17 @@ export class SiteModel {
   addFinding(f: FindingRecord): void {
     this.findingList.push(f);
   }
+  /** An alert a construct needs beyond the per-job Stale/Failing/NeverRan ones. */
+  addAlertSpec(a: AlertSpecRecord): void {
+    if (this.alertSpecList.some((x) => x.name === a.name)) {
+      throw new BackupConfigError(a.constructPath, [{ field: 'alert', message: `alert ${a.name} is already defined in site ${this.site}`, hint: 'give each alert a unique name' }]);
+    }
+    this.alertSpecList.push(a);
+  }
+  get alertSpecs(): AlertSpecRecord[] {
+    return [...this.alertSpecList].sort((a, b) => compare(a.name, b.name));
+  }
+
   /** Records a choice the stack made (a seed contradiction resolved), shown in REVIEW.md. */
   addDecision(d: DecisionRecord): void {
     this.decisionList.push(d);

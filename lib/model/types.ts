@@ -24,6 +24,8 @@ export interface TargetRecord {
   readonly host?: string;
   /** Where artifacts appear on `host` (for inventory and status checks). */
   readonly path?: string;
+  /** The filesystem the target lives on, as node-exporter reports it (`mountpoint`). */
+  readonly mountPoint?: string;
   readonly constructPath: string;
 }
 
@@ -73,6 +75,12 @@ export interface JobRecord {
   readonly staleAfterHours: number;
   /** Whether staleAfterHours was set by the stack rather than derived. */
   readonly staleAfterExplicit: boolean;
+  /** What the schedule alone would give (one period plus a margin), shown beside an explicit value. */
+  readonly derivedStaleAfterHours?: number;
+  /** PascalCase stem of the job's alert names (`WeeklyBackup` gives `WeeklyBackupStale`). */
+  readonly alertName: string;
+  /** How to restore what this job copies: shell steps for its runbook, per asset where they differ. */
+  readonly restore?: readonly RestoreStep[];
   readonly after: readonly string[];
   readonly writesTo: readonly string[];
   readonly classification: Classification;
@@ -127,4 +135,38 @@ export interface DecisionRecord {
   readonly subject: string;
   readonly decision: string;
   readonly reason: string;
+}
+
+/**
+ * An alert a construct asks for beyond the per-job ones (thin pool low, integrity failing),
+ * with the metric it watches so coverage can be checked.
+ */
+export interface AlertSpecRecord {
+  readonly name: string;
+  readonly expr: string;
+  readonly for: string;
+  readonly severity: 'warning' | 'critical';
+  readonly summary: string;
+  readonly description: string;
+  /** Metrics the expression reads; every one must be pushed by some job or exporter. */
+  readonly watches: readonly string[];
+  /** Extra labels (e.g. backup_job) the alert carries. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** Runbook body (markdown) for this alert. */
+  readonly runbook: string;
+  /** A series set that makes it fire and one that keeps it silent, for promtool tests. */
+  readonly test: {
+    readonly firing: readonly { series: string; values: string }[];
+    readonly silent: readonly { series: string; values: string }[];
+    /** Labels the firing alert carries beyond its own. */
+    readonly firingLabels: Readonly<Record<string, string>>;
+  };
+  readonly constructPath: string;
+}
+
+/** Shell commands that restore one asset (or, without `asset`, apply to the whole job). */
+export interface RestoreStep {
+  readonly asset?: string;
+  readonly title: string;
+  readonly commands: readonly string[];
 }

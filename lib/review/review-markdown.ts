@@ -1,3 +1,4 @@
+import { deriveAlerts } from '../alerts/derive-alerts';
 import type { SiteModel } from '../model/site-model';
 import type { CopyRecord, FindingRecord, JobRecord } from '../model/types';
 import { sha256 } from '../render/install-script';
@@ -56,6 +57,19 @@ export function renderReviewMarkdown(model: SiteModel): string {
     for (const s of model.pveSections) {
       out.push(`### ${s.host}: ${s.file} \`${s.id}\``, '', '```', renderSection(s.type, s.id, s.properties).trimEnd(), '```', '', '```sh', s.createCommand, '```', '');
     }
+  }
+
+  if (model.alerting) {
+    const rules = deriveAlerts(model, model.alerting);
+    out.push('## Alerts', '');
+    out.push(`Rules in \`prometheus/${model.alerting.group}.rules.yml\`, each with promtool tests and a runbook under \`runbooks/\`.`, '');
+    out.push('| alert | watches | threshold | for | severity | runbook |', '|---|---|---|---|---|---|');
+    for (const r of rules) {
+      out.push(`| ${r.name} | ${r.job ? `\`${r.job}\`` : (r.labels.backup_target ?? 'site')} | ${r.threshold} | ${r.for} | ${r.labels.severity} | [${r.runbook}](runbooks/${r.runbook}.md) |`);
+    }
+    out.push('');
+  } else {
+    out.push('## Alerts', '', 'This site has no BackupAlertRules: nothing watches its metrics.', '');
   }
 
   out.push('## Metrics', '');

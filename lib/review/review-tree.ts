@@ -1,3 +1,6 @@
+import { deriveAlerts } from '../alerts/derive-alerts';
+import { renderAlertmanagerRoute, renderRuleFile, renderRuleTests } from '../alerts/render-alerts';
+import { renderRunbooks } from '../alerts/runbooks';
 import type { SiteModel } from '../model/site-model';
 import type { HostFileRecord } from '../model/types';
 import { sha256 } from '../render/install-script';
@@ -30,6 +33,14 @@ export function renderReviewTree(model: SiteModel): ReviewFile[] {
     // storages first: jobs name them
     const ordered = [...sections].sort((a, b) => (a.file === b.file ? 0 : a.file === 'storage.cfg' ? -1 : 1));
     files.push({ path: `pve/${host}/commands.txt`, content: ordered.map((s) => s.createCommand).join('\n') + '\n', executable: false });
+  }
+  if (model.alerting) {
+    const a = model.alerting;
+    const rules = deriveAlerts(model, a);
+    files.push({ path: `prometheus/${a.group}.rules.yml`, content: renderRuleFile(model, a, rules), executable: false });
+    files.push({ path: `prometheus/${a.group}.test.yml`, content: renderRuleTests(a, rules), executable: false });
+    files.push({ path: 'prometheus/alertmanager-route.yml', content: renderAlertmanagerRoute(model, a), executable: false });
+    for (const [name, text] of renderRunbooks(model, rules)) files.push({ path: `runbooks/${name}.md`, content: text, executable: false });
   }
   files.push({ path: 'model.json', content: stableJson(model.toJSON(sha256)), executable: false });
   files.push({ path: 'REVIEW.md', content: renderReviewMarkdown(model), executable: false });

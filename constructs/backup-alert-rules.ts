@@ -1,0 +1,202 @@
+import { Construct } from 'constructs';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
+import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
+import { deriveAlerts, EXPORTER_METRICS } from '../lib/alerts/derive-alerts';
+import { renderRuleFile } from '../lib/alerts/render-alerts';
+import { BackupConfigError, checkProps } from '../lib/errors';
+import type { AlertingSettings, SiteModel } from '../lib/model/site-model';
+import { instanceOf } from '../lib/private/zod-helpers';
+import { Host } from './host';
+import { kubernetesProviderOf } from './private/kubernetes';
+import { onSiteComplete, siteModelOf } from './private/site-anchor';
+
+type Delivery =
+  | { kind: 'helm-configmap'; namespace: string; name: string; labels: Record<string, string> }
+  | { kind: 'prometheus-rule'; namespace: string; name: string; labels: Record<string, string> }
+  | { kind: 'host-file'; host: Host; path?: string }
+  | { kind: 'review-only'; reason: string };
+
+/** Where the rule file goes. */
+export class AlertDelivery {
+  /**
+   * A ConfigMap for the Prometheus Helm chart (mount it with `extraConfigmapMounts` and list
+   * the file under `rule_files`).
+   * @default namespace 'monitoring', name 'backup-alert-rules-<site>'
+   */
+  static helmConfigMap(opts: { namespace?: string; name?: string; labels?: Record<string, string> } = {}): AlertDelivery {
+    return new AlertDelivery({ kind: 'helm-configmap', namespace: opts.namespace ?? 'monitoring', name: opts.name ?? '', labels: opts.labels ?? {} });
+  }
+  /**
+   * A `PrometheusRule` for prometheus-operator, through `kubernetes_manifest`, which needs the
+   * cluster's API reachable at plan time.
+   */
+  static prometheusRule(opts: { namespace?: string; name?: string; labels?: Record<string, string> } = {}): AlertDelivery {
+    return new AlertDelivery({ kind: 'prometheus-rule', namespace: opts.namespace ?? 'monitoring', name: opts.name ?? '', labels: opts.labels ?? {} });
+  }
+  /** A rule file on a host running Prometheus. @default path '/etc/prometheus/rules/backup-<site>.rules.yml' */
+  static hostFile(host: Host, path?: string): AlertDelivery {
+    return new AlertDelivery({ kind: 'host-file', host, path });
+  }
+  /** Rules are only rendered for review (a site without Prometheus yet); says why in REVIEW.md. */
+  static reviewOnly(reason: string): AlertDelivery {
+    return new AlertDelivery({ kind: 'review-only', reason });
+  }
+  private constructor(readonly spec: Delivery) {}
+}
+
+/** Props of {@link BackupAlertRules}. */
+export interface BackupAlertRulesProps {
+  /** @default AlertDelivery.helmConfigMap() */
+  readonly delivery?: AlertDelivery;
+  /**
+   * Prefix of every `runbook_url`; `<runbook>.md` is appended. Point it at where the review
+   * tree is browsable (a Git web UI) so every link opens a generated runbook.
+   * @default '../runbooks/' (relative to the rule file in the review tree)
+   */
+  readonly runbookBaseUrl?: string;
+  /** @default 'backup-<site>' */
+  readonly group?: string;
+  /** @default '30m' */
+  readonly staleFor?: string;
+  /** @default '5m' */
+  readonly failingFor?: string;
+  /** @default 0.9 */
+  readonly diskFullRatio?: number;
+  /** @default 'backup' */
+  readonly receiver?: string;
+  /** @default 'backup-critical' */
+  readonly criticalReceiver?: string;
+  /**
+   * PromQL label matchers selecting each host's node-exporter series, by host name.
+   * @default - instance=~"(<name>|<address>)(:[0-9]+)?"
+   */
+  readonly nodeExporterSelectors?: Readonly<Record<string, string>>;
+}
+
+const DURATION = z.string().regex(/^(\d+[smhd])+$/, 'expected a Prometheus duration such as 30m');
+const schema = z
+  .object({
+    delivery: instanceOf(AlertDelivery, 'expected an AlertDelivery, e.g. AlertDelivery.helmConfigMap()').optional(),
+    runbookBaseUrl: z.string().min(1).optional(),
+    group: z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a lower-case group name').optional(),
+    staleFor: DURATION.optional(),
+    failingFor: DURATION.optional(),
+    diskFullRatio: z.number().gt(0).lt(1).optional(),
+    receiver: z.string().min(1).optional(),
+    criticalReceiver: z.string().min(1).optional(),
+    nodeExporterSelectors: z.record(z.string(), z.string().min(1)).optional(),
+  })
+  .strict();
+
+/**
+ * Every job monitored by construction: derives Stale, Failing and NeverRan alerts for every
+ * job that pushes metrics (per guest too), disk-usage alerts for every backup target, and the
+ * alerts constructs ask for; renders them with promtool tests, runbooks and an Alertmanager
+ * route, and delivers the rule file.
+ *
+ * @see https://prometheus.io/docs/prometheus/latest/configuration/alerting_rules/
+ */
+export class BackupAlertRules extends Construct {
+  readonly settings: AlertingSettings;
+  readonly delivery: AlertDelivery;
+  private readonly model: SiteModel;
+
+  constructor(scope: Construct, id: string, props: BackupAlertRulesProps = {}) {
+    super(scope, id);
+    const p = checkProps(this.node.path, schema, props, { runbookBaseUrl: 'e.g. https://git.example.com/infra/blob/main/runbooks/' });
+    this.model = siteModelOf(this);
+    this.delivery = p.delivery ?? AlertDelivery.helmConfigMap();
+    this.settings = {
+      runbookBaseUrl: p.runbookBaseUrl ?? '../runbooks/',
+      group: p.group ?? `backup-${this.model.site}`,
+      staleFor: p.staleFor ?? '30m',
+      failingFor: p.failingFor ?? '5m',
+      diskFullRatio: p.diskFullRatio ?? 0.9,
+      receiver: p.receiver ?? 'backup',
+      criticalReceiver: p.criticalReceiver ?? 'backup-critical',
+      nodeExporterSelectors: p.nodeExporterSelectors ?? {},
+      constructPath: this.node.path,
+    };
+    if (this.model.alerting) {
+      throw new BackupConfigError(this.node.path, [
+        { field: 'id', message: `site ${this.model.site} already has BackupAlertRules at ${this.model.alerting.constructPath}`, hint: 'one BackupAlertRules per site derives every alert' },
+      ]);
+    }
+    this.model.alerting = this.settings;
+    this.checkPushgateway();
+    if (this.delivery.spec.kind === 'review-only') {
+      this.model.addFinding({ severity: 'warning', rule: 'alerts-delivered', subject: this.node.path, message: `alert rules are rendered for review but not deployed: ${this.delivery.spec.reason}`, fix: 'deliver them with AlertDelivery.helmConfigMap(), .prometheusRule() or .hostFile(host)' });
+    }
+    this.model.addCheck(() => this.coverage());
+    onSiteComplete(this, () => this.deliver());
+  }
+
+  private checkPushgateway(): void {
+    const sink = this.model.settings.metrics;
+    if (sink.kind === 'pushgateway' && !sink.persistence) {
+      this.model.addFinding({
+        severity: 'warning',
+        rule: 'pushgateway-persistence',
+        subject: this.node.path,
+        message: `the Pushgateway at ${sink.url} is not declared persistent: a restart drops every series and blinds once-a-day alerts until the next push`,
+        fix: 'run it with --persistence.file on a volume and declare MetricsSink.pushgateway(url, { persistence: true })',
+      });
+    }
+  }
+
+  /** Every job that pushes metrics has Stale and Failing alerts; every alert reads a metric someone pushes. */
+  private coverage(): string[] {
+    const rules = deriveAlerts(this.model, this.settings);
+    const pushed = new Set<string>([...EXPORTER_METRICS, ...this.model.signals.flatMap((s) => s.metrics)]);
+    const out: string[] = [];
+    for (const job of this.model.jobs.filter((j) => this.model.signals.some((s) => s.job === j.id))) {
+      for (const kind of ['Stale', 'Failing']) {
+        if (!rules.some((r) => r.job === job.id && r.name.endsWith(kind))) out.push(`[${job.constructPath}] alerts: job ${job.id} has no ${kind} alert (hint: report its metrics through the site's metric scheme)`);
+      }
+    }
+    for (const r of rules) {
+      for (const m of r.watches.filter((w) => !pushed.has(w))) {
+        out.push(`[${this.node.path}] alerts: ${r.name} watches ${m}, which no job pushes (hint: register the signal of the job that pushes it, or drop the alert)`);
+      }
+    }
+    return out;
+  }
+
+  private deliver(): void {
+    const spec = this.delivery.spec;
+    const content = renderRuleFile(this.model, this.settings, deriveAlerts(this.model, this.settings));
+    const file = `${this.settings.group}.rules.yml`;
+    const name = (spec.kind === 'helm-configmap' || spec.kind === 'prometheus-rule') && spec.name ? spec.name : `backup-alert-rules-${this.model.site}`;
+    switch (spec.kind) {
+      case 'helm-configmap':
+        kubernetesProviderOf(this);
+        new ConfigMapV1(this, 'RulesConfigMap', {
+          metadata: { name, namespace: spec.namespace, labels: { 'app.kubernetes.io/managed-by': 'backup-constructs', ...spec.labels } },
+          data: { [file]: content },
+        });
+        break;
+      case 'prometheus-rule':
+        kubernetesProviderOf(this);
+        new Manifest(this, 'PrometheusRule', {
+          manifest: {
+            apiVersion: 'monitoring.coreos.com/v1',
+            kind: 'PrometheusRule',
+            metadata: { name, namespace: spec.namespace, labels: { 'app.kubernetes.io/managed-by': 'backup-constructs', ...spec.labels } },
+            spec: { groups: (parse(content) as { groups: unknown[] }).groups },
+          },
+        });
+        break;
+      case 'host-file':
+        spec.host.install(this, {
+          files: [{ path: spec.path ?? `/etc/prometheus/rules/backup-${this.model.site}.rules.yml`, content }],
+          // Prometheus re-reads rule files on reload; a host without it running needs nothing.
+          postInstall: ['if systemctl is-active --quiet prometheus; then systemctl reload prometheus; fi'],
+        });
+        break;
+      case 'review-only':
+        break;
+    }
+  }
+}

@@ -1,0 +1,222 @@
+import { Duration } from '../duration';
+import { BackupMetric } from '../metrics';
+import type { AlertingSettings, SiteModel } from '../model/site-model';
+import type { AlertSpecRecord, JobRecord, SignalRecord } from '../model/types';
+import { AlertRule, selector } from './alert-rule';
+
+/** Metrics that exporters (not jobs) provide and alerts may read. */
+export const EXPORTER_METRICS = ['node_filesystem_avail_bytes', 'node_filesystem_size_bytes'] as const;
+
+/** Promtool cases step in 30-minute evaluations so week-long thresholds stay fast to test. */
+export const TEST_STEP_MINUTES = 30;
+
+/**
+ * Every alert of a site, derived from its model: for each job that pushes metrics, Stale
+ * (no success within the threshold the schedule gives), Failing (status non-zero) and
+ * NeverRan (no series at all, e.g. after a Pushgateway restart without persistence); the
+ * same per guest for vzdump jobs; disk usage of every backup target with a mount point; and
+ * the alerts constructs ask for.
+ */
+export function deriveAlerts(model: SiteModel, a: AlertingSettings): AlertRule[] {
+  const rules: AlertRule[] = [];
+  for (const job of model.jobs) {
+    const signals = model.signals.filter((s) => s.job === job.id);
+    if (signals.length === 0) continue;
+    rules.push(...jobAlerts(model, a, job, signals));
+  }
+  rules.push(...diskAlerts(model, a));
+  rules.push(...model.alertSpecs.map((s) => specAlert(s)));
+  return rules;
+}
+
+function severityOf(job: JobRecord): 'critical' | 'warning' {
+  return job.classification === 'critical' ? 'critical' : 'warning';
+}
+
+function minutes(d: string): number {
+  return Duration.parse(d).toSeconds() / 60;
+}
+
+/** Rounds up to the next test step, plus one step of slack. */
+function evalAfter(mins: number): number {
+  return (Math.ceil(mins / TEST_STEP_MINUTES) + 1) * TEST_STEP_MINUTES;
+}
+
+/** A constant series long enough for the evaluation time. */
+function constant(value: number, evalMinutes: number): string {
+  return `${value}x${evalMinutes / TEST_STEP_MINUTES + 1}`;
+}
+
+function jobAlerts(model: SiteModel, a: AlertingSettings, job: JobRecord, signals: SignalRecord[]): AlertRule[] {
+  const site = model.site;
+  const host = job.host ?? '';
+  const severity = severityOf(job);
+  const thresholdSeconds = Math.round(job.staleAfterHours * 3600);
+  const threshold = Duration.seconds(thresholdSeconds);
+  const thresholdText = `${threshold.toHumanString()}${job.staleAfterExplicit ? ` (set by stack; derived ${Duration.seconds(Math.round((job.derivedStaleAfterHours ?? job.staleAfterHours) * 3600)).toHumanString()})` : ' (derived)'}`;
+  const base = { backup_job: job.id, site };
+  const jobLabels = { ...base, host };
+  const own = { severity, component: 'backup' };
+  const rules: AlertRule[] = [];
+  const staleEval = evalAfter(thresholdSeconds / 60 + minutes(a.staleFor));
+  const failEval = evalAfter(minutes(a.failingFor));
+  const success = BackupMetric.lastSuccess;
+  const status = BackupMetric.lastStatus;
+  const lastRun = BackupMetric.lastRun;
+
+  rules.push({
+    name: `${job.alertName}Stale`,
+    expr: `time() - max by (backup_job, site, host) (${success}${selector({ ...base, guest: '' })}) > ${thresholdSeconds}`,
+    for: a.staleFor,
+    labels: own,
+    summary: `${job.id} has not succeeded for over ${threshold.toHumanString()}`,
+    description: `Backup job ${job.id} on ${host} (${job.scheduleHuman}) has no successful run within ${threshold.toHumanString()}. Copies of what it protects are getting old.`,
+    runbook: job.id,
+    watches: [success],
+    job: job.id,
+    threshold: thresholdText,
+    cases: [
+      { series: [{ series: `${success}${selector(jobLabels)}`, values: constant(0, staleEval) }], evalMinutes: staleEval, firing: [jobLabels] },
+      { series: [{ series: `${success}${selector(jobLabels)}`, values: `0+${TEST_STEP_MINUTES * 60}x${staleEval / TEST_STEP_MINUTES + 1}` }], evalMinutes: staleEval, firing: [] },
+    ],
+  });
+  rules.push({
+    name: `${job.alertName}Failing`,
+    expr: `max by (backup_job, site, host) (${status}${selector({ ...base, guest: '' })}) > 0`,
+    for: a.failingFor,
+    labels: own,
+    summary: `${job.id} failed its last run`,
+    description: `Backup job ${job.id} on ${host} reported a non-zero status on its last run.`,
+    runbook: job.id,
+    watches: [status],
+    job: job.id,
+    threshold: 'status != 0',
+    cases: [
+      { series: [{ series: `${status}${selector(jobLabels)}`, values: constant(1, failEval) }], evalMinutes: failEval, firing: [jobLabels] },
+      { series: [{ series: `${status}${selector(jobLabels)}`, values: constant(0, failEval) }], evalMinutes: failEval, firing: [] },
+    ],
+  });
+  rules.push({
+    name: `${job.alertName}NeverRan`,
+    expr: `absent(${lastRun}${selector({ ...base, guest: '' })})`,
+    for: threshold.toPrometheus(),
+    labels: own,
+    summary: `${job.id} has reported no run for ${threshold.toHumanString()}`,
+    description: `No ${lastRun} series exists for ${job.id}: the job never ran, its metrics are not delivered, or the Pushgateway lost them.`,
+    runbook: job.id,
+    watches: [lastRun],
+    job: job.id,
+    threshold: `absent for ${threshold.toHumanString()}`,
+    cases: [
+      { series: [], evalMinutes: staleEval, firing: [base] },
+      { series: [{ series: `${lastRun}${selector(jobLabels)}`, values: constant(1, staleEval) }], evalMinutes: staleEval, firing: [] },
+    ],
+  });
+
+  const guests = signals.map((s) => s.labels.guest).filter((g): g is string => g !== undefined);
+  if (guests.length) {
+    const g0 = { ...jobLabels, guest: guests[0] };
+    rules.push({
+      name: `${job.alertName}GuestStale`,
+      expr: `time() - max by (backup_job, site, host, guest) (${success}${selector(base).slice(0, -1)},guest!=""}) > ${thresholdSeconds}`,
+      for: a.staleFor,
+      labels: own,
+      summary: `a guest of ${job.id} has no recent backup`,
+      description: `One guest of backup job ${job.id} on ${host} has no successful backup within ${threshold.toHumanString()}; see the guest label.`,
+      runbook: job.id,
+      watches: [success],
+      job: job.id,
+      threshold: thresholdText,
+      cases: [
+        { series: [{ series: `${success}${selector(g0)}`, values: constant(0, staleEval) }], evalMinutes: staleEval, firing: [g0] },
+        { series: [{ series: `${success}${selector(g0)}`, values: `0+${TEST_STEP_MINUTES * 60}x${staleEval / TEST_STEP_MINUTES + 1}` }], evalMinutes: staleEval, firing: [] },
+      ],
+    });
+    rules.push({
+      name: `${job.alertName}GuestFailing`,
+      expr: `max by (backup_job, site, host, guest) (${status}${selector(base).slice(0, -1)},guest!=""}) > 0`,
+      for: a.failingFor,
+      labels: own,
+      summary: `a guest of ${job.id} failed its last backup`,
+      description: `The last backup of one guest of ${job.id} on ${host} failed; see the guest label and the vzdump task log.`,
+      runbook: job.id,
+      watches: [status],
+      job: job.id,
+      threshold: 'status != 0',
+      cases: [
+        { series: [{ series: `${status}${selector(g0)}`, values: constant(1, failEval) }], evalMinutes: failEval, firing: [g0] },
+        { series: [{ series: `${status}${selector(g0)}`, values: constant(0, failEval) }], evalMinutes: failEval, firing: [] },
+      ],
+    });
+  }
+  return rules;
+}
+
+function diskAlerts(model: SiteModel, a: AlertingSettings): AlertRule[] {
+  const rules: AlertRule[] = [];
+  for (const t of model.targets) {
+    if (!t.mountPoint || !t.host) continue;
+    const host = model.host(t.host);
+    if (!host) continue;
+    const sel = a.nodeExporterSelectors[host.name] ?? `instance=~${JSON.stringify(`(${escapeRegex(host.name)}|${escapeRegex(host.address)})(:[0-9]+)?`)}`;
+    const m = `mountpoint=${JSON.stringify(t.mountPoint)},${sel}`;
+    const pct = Math.round(a.diskFullRatio * 100);
+    const seriesLabels = `{mountpoint=${JSON.stringify(t.mountPoint)},instance="${host.address}:9100"}`;
+    const evalM = evalAfter(30);
+    rules.push({
+      name: 'BackupTargetDiskFull',
+      expr: `1 - max by (instance, mountpoint) (node_filesystem_avail_bytes{${m}}) / max by (instance, mountpoint) (node_filesystem_size_bytes{${m}}) > ${a.diskFullRatio}`,
+      for: '30m',
+      labels: { severity: 'warning', component: 'backup', site: model.site, backup_target: t.id },
+      summary: `backup target ${t.name} is over ${pct}% full`,
+      description: `The filesystem at ${t.mountPoint} on ${host.name} that holds ${t.name} is over ${pct}% full; backups will start failing when it fills.`,
+      runbook: 'BackupTargetDiskFull',
+      watches: ['node_filesystem_avail_bytes', 'node_filesystem_size_bytes'],
+      threshold: `> ${pct}% used`,
+      cases: [
+        {
+          series: [
+            { series: `node_filesystem_avail_bytes${seriesLabels}`, values: constant(5, evalM) },
+            { series: `node_filesystem_size_bytes${seriesLabels}`, values: constant(100, evalM) },
+          ],
+          evalMinutes: evalM,
+          firing: [{ instance: `${host.address}:9100`, mountpoint: t.mountPoint }],
+        },
+        {
+          series: [
+            { series: `node_filesystem_avail_bytes${seriesLabels}`, values: constant(50, evalM) },
+            { series: `node_filesystem_size_bytes${seriesLabels}`, values: constant(100, evalM) },
+          ],
+          evalMinutes: evalM,
+          firing: [],
+        },
+      ],
+    });
+  }
+  return rules;
+}
+
+function specAlert(s: AlertSpecRecord): AlertRule {
+  const evalM = evalAfter(minutes(s.for));
+  return {
+    name: s.name,
+    expr: s.expr,
+    for: s.for,
+    labels: { severity: s.severity, component: 'backup', ...s.labels },
+    summary: s.summary,
+    description: s.description,
+    runbook: s.name,
+    watches: s.watches,
+    job: s.labels.backup_job,
+    threshold: s.expr.replace(/^.*?([<>!=]=?\s*\S+)$/, '$1'),
+    cases: [
+      { series: s.test.firing, evalMinutes: evalM, firing: [s.test.firingLabels] },
+      { series: s.test.silent, evalMinutes: evalM, firing: [] },
+    ],
+  };
+}
+
+function escapeRegex(s: string): string {
+  // one backslash here; JSON.stringify doubles it for the PromQL string literal
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

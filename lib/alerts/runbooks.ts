@@ -1,0 +1,85 @@
+import type { SiteModel } from '../model/site-model';
+import type { JobRecord } from '../model/types';
+import type { AlertRule } from './alert-rule';
+
+/** One runbook per job, per site-level alert, and the site's full-restore runbook. */
+export function renderRunbooks(model: SiteModel, rules: readonly AlertRule[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const job of model.jobs) out.set(job.id, jobRunbook(model, job, rules.filter((r) => r.job === job.id)));
+  for (const r of rules) {
+    if (!out.has(r.runbook)) out.set(r.runbook, siteAlertRunbook(model, r, rules.filter((x) => x.runbook === r.runbook)));
+  }
+  out.set('full-restore', fullRestore(model));
+  return out;
+}
+
+function jobRunbook(model: SiteModel, job: JobRecord, alerts: readonly AlertRule[]): string {
+  const copies = model.copiesBy(job.id);
+  const lines = [
+    `# Runbook: ${job.id}`,
+    '',
+    `${job.description}. Runs ${job.scheduleHuman}${job.host ? ` on ${job.host}` : ''}; defined in \`${job.constructPath}\`.`,
+    '',
+    '## Alerts',
+    '',
+    ...(alerts.length ? alerts.map((r) => `- **${r.name}** (${r.labels.severity}): ${r.summary}. Threshold: ${r.threshold}.`) : ['- none: this job reports no metrics; the status tool checks its artifacts.']),
+    '',
+    '## First checks',
+    '',
+    '1. Did it run? On the host: `journalctl -u pvescheduler --since -2d | grep ' + job.id + '` (vzdump jobs) or the job\'s own unit log.',
+    '2. Is the target reachable and not full? `pvesm status`, `df -h` on the target\'s mount.',
+    '3. Re-run by hand once the cause is fixed, and check that the Stale alert clears.',
+    '',
+    '## What it protects',
+    '',
+    ...copies.map((c) => `- ${model.asset(c.asset)?.name ?? c.asset} → ${model.target(c.target)?.name ?? c.target} (${c.layer}, ${c.retention})${c.artifact ? `: \`${c.artifact.basePath}/${c.artifact.glob}\`` : ''}`),
+    '',
+    '## Restore',
+    '',
+    ...(job.restore?.length ? job.restore.flatMap((r) => [`### ${r.title}`, '', '```sh', ...r.commands, '```', '']) : ['Restore with the tool that made the backup; see its documentation.']),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+function siteAlertRunbook(model: SiteModel, rule: AlertRule, same: readonly AlertRule[]): string {
+  return [
+    `# Runbook: ${rule.name}`,
+    '',
+    `${rule.description}`,
+    '',
+    `Site \`${model.site}\`. Threshold: ${rule.threshold}. Expression${same.length > 1 ? 's' : ''}:`,
+    '',
+    '```promql',
+    ...same.map((r) => r.expr),
+    '```',
+    '',
+    '## What to do',
+    '',
+    '1. Find what uses the space: `du -xsh <mount>/* | sort -h | tail` on the host.',
+    '2. Check that retention runs: archives beyond each job\'s keep-* count mean pruning fails.',
+    '3. Free space or grow the target before the next backup window; never delete the newest archive of a guest.',
+    '',
+  ].join('\n');
+}
+
+const RANK = { critical: 0, important: 1, rebuildable: 2 } as const;
+
+/** The order to bring a site back: most critical assets first, each with its copies and restore steps. */
+function fullRestore(model: SiteModel): string {
+  const assets = [...model.assets].sort((a, b) => RANK[a.classification] - RANK[b.classification] || (a.id < b.id ? -1 : 1));
+  const lines = [`# Full restore: site \`${model.site}\``, '', 'Restore in this order (critical first). For each asset, the copies that exist and how to restore each.', ''];
+  for (const a of assets) {
+    lines.push(`## ${a.name} (${a.classification})`, '');
+    const copies = model.copiesOf(a.id);
+    if (!copies.length) lines.push('No copy exists: rebuild from scratch.', '');
+    for (const c of copies) {
+      const job = model.job(c.job);
+      const t = model.target(c.target);
+      lines.push(`- from ${t?.name ?? c.target} (${t?.location ?? '?'}, ${c.layer}) made by \`${c.job}\`: see [${c.job}](${c.job}.md)`);
+      for (const step of (job?.restore ?? []).filter((r) => r.asset === a.id)) lines.push('', '```sh', ...step.commands, '```');
+    }
+    lines.push('');
+  }
+  return lines.join('\n');
+}
