@@ -3,7 +3,9 @@ import * as path from 'path';
 import { App } from 'cdktf';
 import { SITES } from '../../stacks';
 import { readTree } from '../helpers/tree';
-import { describeWithTool, pveCfgCheck, shellcheck, tempDir } from '../helpers/tools';
+import { parse } from 'yaml';
+import { EXPORTER_METRICS } from '../../lib/alerts/derive-alerts';
+import { describeWithTool, pveCfgCheck, run, shellcheck, tempDir } from '../helpers/tools';
 
 /** Synthesizes every site the way `npm run synth` does, into a fresh folder. */
 function synthAll(): string {
@@ -52,6 +54,36 @@ describe('every site', () => {
     for (const [file, bytes] of readTree(path.join(outdir, 'stacks', site))) {
       const text = bytes.toString('utf8');
       expect({ file, key: /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text), pass: /(password|passphrase|secret)\s*[=:]\s*["']?[A-Za-z0-9]{6,}/i.test(text) }).toEqual({ file, key: false, pass: false });
+    }
+  });
+});
+
+describe('alert coverage', () => {
+  it.each(siteIds)('%s: every job that pushes metrics has Stale and Failing alerts, and every alert watches a pushed metric', (site) => {
+    const model = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', site, 'review/model.json'), 'utf8'));
+    const rulesFile = fs.readdirSync(path.join(outdir, 'stacks', site, 'review/prometheus')).find((f) => f.endsWith('.rules.yml'))!;
+    const rules = parse(fs.readFileSync(path.join(outdir, 'stacks', site, 'review/prometheus', rulesFile), 'utf8')).groups.flatMap((g: any) => g.rules);
+    const pushing = [...new Set<string>(model.signals.map((s: any) => s.job))];
+    expect(pushing.length).toBeGreaterThan(0);
+    for (const job of pushing) {
+      const watching = rules.filter((r: any) => r.expr.includes(`backup_job="${job}"`));
+      expect({ job, stale: watching.some((r: any) => /Stale$/.test(r.alert)), failing: watching.some((r: any) => /Failing$/.test(r.alert)) }).toEqual({ job, stale: true, failing: true });
+    }
+    const pushed = new Set<string>([...model.signals.flatMap((s: any) => s.metrics), ...EXPORTER_METRICS]);
+    for (const r of rules) {
+      const metrics = [...r.expr.matchAll(/([a-z_:][a-z0-9_:]*)\{/g)].map((m: RegExpMatchArray) => m[1]).filter((m: string) => !['absent', 'max', 'time'].includes(m));
+      expect(metrics.length).toBeGreaterThan(0);
+      for (const m of metrics) expect({ alert: r.alert, metric: m, pushed: pushed.has(m) }).toEqual({ alert: r.alert, metric: m, pushed: true });
+    }
+  });
+});
+
+describeWithTool('promtool', 'prometheus', 'every site\'s alert rules', () => {
+  it.each(siteIds)('%s: pass promtool check rules and promtool test rules', (site) => {
+    const dir = path.join(outdir, 'stacks', site, 'review/prometheus');
+    for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.rules.yml'))) {
+      expect(run('promtool', ['check', 'rules', f], { cwd: dir })).toMatch(/SUCCESS/);
+      expect(run('promtool', ['test', 'rules', f.replace('.rules.yml', '.test.yml')], { cwd: dir })).toMatch(/SUCCESS/);
     }
   });
 });

@@ -63,10 +63,20 @@ describe('home site (seed 001, and seed 000 for the as-built storage)', () => {
     expect(model.job('backup-home-p1-daily')!.after).toEqual(['backup-home-p0-daily']);
   });
 
+  it('watches every job with derived alerts and a runbook each', () => {
+    for (const id of ['backup-home-p0-daily', 'backup-home-p1-daily', 'backup-home-p2-weekly']) {
+      expect(review.has(`runbooks/${id}.md`)).toBe(true);
+    }
+    const rules = review.get('prometheus/backup-home.rules.yml')!.content;
+    expect(rules).toContain('alert: BackupHomeP2WeeklyStale');
+    expect(rules).toContain('> 612000'); // weekly: 168 h + 2 h
+  });
+
   it('adds nothing the seed does not ask for: one host, one storage, no fstab', () => {
     expect(site.model.hosts.map((h) => h.name)).toEqual(['proxmox-home']);
     expect([...review.keys()].filter((k) => k.startsWith('hosts/')).every((k) => k.includes('/vzdump-hook-'))).toBe(true);
     expect(() => Testing.synth(site, true)).not.toThrow();
-    expect(site.model.findings).toEqual([]);
+    // the only finding: no Prometheus at home yet, so the derived rules are not deployed
+    expect(site.model.findings.map((f) => f.rule)).toEqual(['alerts-delivered']);
   });
 });

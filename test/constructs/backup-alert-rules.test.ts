@@ -1,0 +1,127 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { parse } from 'yaml';
+import { AlertDelivery, BackupAlertRules, BackupSite, Duration, MetricsSink, PveHost, Schedule, VzdumpJob } from '../../constructs';
+import { deriveAlerts } from '../../lib/alerts/derive-alerts';
+import { ct, nfsStorage, testSite, vm } from '../helpers/fixtures';
+import { freshApp, modelOf, resourcesOf, reviewOf, synthJson, writeTree } from '../helpers/synth';
+import { describeWithTool, run, tempDir } from '../helpers/tools';
+import { spawnSync } from 'child_process';
+
+function siteWithJobs(props: ConstructorParameters<typeof BackupAlertRules>[2] = {}) {
+  const { site, host } = testSite();
+  const nas = nfsStorage(site, host);
+  new VzdumpJob(site, 'Daily', { host, jobId: 'daily-job', schedule: Schedule.daily('03:00'), storage: nas, guests: [vm(site, host, 100, { classification: 'critical' })] });
+  new VzdumpJob(site, 'Weekly', { host, jobId: 'weekly-job', alertName: 'WeeklyBackup', schedule: Schedule.weekly('sun', '04:00'), storage: nas, guests: [ct(site, host, 105)], staleAfter: Duration.hours(192) });
+  const rules = new BackupAlertRules(site, 'Alerts', props);
+  return { site, host, rules };
+}
+
+describe('BackupAlertRules', () => {
+  it('derives Stale, Failing and NeverRan (and per-guest) alerts for every job that pushes metrics', () => {
+    const { site, rules } = siteWithJobs();
+    const names = deriveAlerts(modelOf(site), rules.settings).map((r) => r.name);
+    expect(names).toEqual(
+      expect.arrayContaining(['DailyJobStale', 'DailyJobFailing', 'DailyJobNeverRan', 'DailyJobGuestStale', 'DailyJobGuestFailing', 'WeeklyBackupStale', 'WeeklyBackupFailing', 'WeeklyBackupNeverRan', 'BackupTargetDiskFull']),
+    );
+  });
+
+  it('derives the stale threshold from the schedule, honours an explicit one, and shows both in REVIEW.md', () => {
+    const { site, rules } = siteWithJobs();
+    const byName = new Map(deriveAlerts(modelOf(site), rules.settings).map((r) => [r.name, r]));
+    expect(byName.get('DailyJobStale')!.expr).toMatch(/> 93600$/); // 24 h + 2 h
+    expect(byName.get('WeeklyBackupStale')!.expr).toMatch(/> 691200$/); // 8 d, set by the stack
+    const review = reviewOf(site).get('REVIEW.md')!.content;
+    expect(review).toContain('| WeeklyBackupStale | `weekly-job` | 8d (set by stack; derived 7d 2h) | 30m | warning | [weekly-job](runbooks/weekly-job.md) |');
+    expect(review).toContain('| DailyJobStale | `daily-job` | 1d 2h (derived) | 30m | critical |');
+  });
+
+  it('gives every alert severity, summary, description and a runbook_url that names a generated runbook', () => {
+    const { site } = siteWithJobs({ runbookBaseUrl: 'https://git.example/infra/runbooks/' });
+    const review = reviewOf(site);
+    const doc = parse(review.get('prometheus/backup-test.rules.yml')!.content);
+    const rules = doc.groups[0].rules as { alert: string; labels: Record<string, string>; annotations: Record<string, string>; for: string }[];
+    expect(rules.length).toBeGreaterThan(8);
+    for (const r of rules) {
+      expect(Object.keys(r.annotations).sort()).toEqual(['description', 'runbook_url', 'summary']);
+      expect(['warning', 'critical']).toContain(r.labels.severity);
+      expect(r.labels.component).toBe('backup');
+      expect(r.for).toMatch(/^\d/);
+      const file = r.annotations.runbook_url.replace('https://git.example/infra/', '');
+      expect(review.has(file)).toBe(true);
+    }
+    expect(review.get('runbooks/daily-job.md')!.content).toContain('qmrestore "$(ls -1t /mnt/pve/nas-backups/dump/vzdump-qemu-100-*.vma.zst | head -n 1)" 100 --storage local-lvm');
+    expect(review.get('runbooks/weekly-job.md')!.content).toContain('pct restore 105 "$(ls -1t /mnt/pve/nas-backups/dump/vzdump-lxc-105-*.tar.zst | head -n 1)" --storage local-lvm --unprivileged 1');
+    expect(review.get('runbooks/full-restore.md')!.content.indexOf('VM 100')).toBeLessThan(review.get('runbooks/full-restore.md')!.content.indexOf('CT 105'));
+  });
+
+  it('routes backup alerts to one receiver and critical ones to another', () => {
+    const { site } = siteWithJobs({ receiver: 'slack-backups', criticalReceiver: 'slack-critical' });
+    const route = parse(reviewOf(site).get('prometheus/alertmanager-route.yml')!.content);
+    expect(route.routes).toEqual([
+      { receiver: 'slack-critical', matchers: ['component="backup"', 'site="test"', 'severity="critical"'], continue: false },
+      { receiver: 'slack-backups', matchers: ['component="backup"', 'site="test"'], continue: false },
+    ]);
+  });
+
+  it('delivers a rules ConfigMap for the Helm chart by default, through a kubeconfig path variable', () => {
+    const { site } = siteWithJobs();
+    const json = synthJson(site);
+    const cm = Object.values(resourcesOf(json, 'kubernetes_config_map_v1'))[0] as any;
+    expect(cm.metadata).toMatchObject({ name: 'backup-alert-rules-test', namespace: 'monitoring' });
+    expect(Object.keys(cm.data)).toEqual(['backup-test.rules.yml']);
+    expect(cm.data['backup-test.rules.yml']).toBe(reviewOf(site).get('prometheus/backup-test.rules.yml')!.content);
+    expect(json.provider.kubernetes[0].config_path).toBe('${var.kubeconfig_path}');
+  });
+
+  it('delivers a PrometheusRule or a host file when asked', () => {
+    const a = siteWithJobs({ delivery: AlertDelivery.prometheusRule({ namespace: 'obs' }) });
+    const manifest = Object.values(resourcesOf(synthJson(a.site), 'kubernetes_manifest'))[0] as any;
+    expect(manifest.manifest).toMatchObject({ apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', metadata: { namespace: 'obs' } });
+    expect(manifest.manifest.spec.groups[0].name).toBe('backup-test');
+
+    const app = freshApp();
+    const site = new BackupSite(app, 'lab');
+    const host = new PveHost(site, 'Mon', { name: 'mon', address: '10.0.0.9' });
+    new BackupAlertRules(site, 'Alerts', { delivery: AlertDelivery.hostFile(host) });
+    synthJson(site);
+    expect(reviewOf(site).get('hosts/mon/etc/prometheus/rules/backup-lab.rules.yml')!.content).toMatch(/^# generated by backup-constructs/);
+  });
+
+  it('reports a Pushgateway without persistence, and undeployed rules, as findings', () => {
+    const { site } = testSite({ metrics: MetricsSink.pushgateway('http://10.0.0.7:9091') });
+    new BackupAlertRules(site, 'Alerts', { delivery: AlertDelivery.reviewOnly('no Prometheus yet') });
+    expect(modelOf(site).findings.map((f) => f.rule).sort()).toEqual(['alerts-delivered', 'pushgateway-persistence']);
+    const ok = testSite({ metrics: MetricsSink.pushgateway('http://10.0.0.7:9091', { persistence: true }) });
+    new BackupAlertRules(ok.site, 'Alerts');
+    expect(modelOf(ok.site).findings).toEqual([]);
+  });
+
+  it('fails when a site gets two BackupAlertRules', () => {
+    const { site } = siteWithJobs();
+    expect(() => new BackupAlertRules(site, 'Again')).toThrow(/\[test\/Again\] id: site test already has BackupAlertRules at test\/Alerts/);
+  });
+
+  it('fails when a duration or ratio is malformed', () => {
+    const { site } = testSite();
+    expect(() => new BackupAlertRules(site, 'A', { staleFor: '30 minutes', diskFullRatio: 90 })).toThrow(/staleFor: expected a Prometheus duration such as 30m, got "30 minutes"[\s\S]*diskFullRatio: .*got 90/);
+  });
+});
+
+describeWithTool('promtool', 'prometheus', 'generated promtool tests', () => {
+  it('pass, and fail when a rule is wrong (so they test something)', () => {
+    const { site } = siteWithJobs();
+    const dir = tempDir();
+    writeTree(dir, reviewOf(site).values());
+    const prom = path.join(dir, 'prometheus');
+    run('promtool', ['check', 'rules', 'backup-test.rules.yml'], { cwd: prom });
+    run('promtool', ['test', 'rules', 'backup-test.test.yml'], { cwd: prom });
+    // break one threshold: the generated cases must catch it
+    const rules = fs.readFileSync(path.join(prom, 'backup-test.rules.yml'), 'utf8').replace('> 93600', '> 9360000');
+    fs.writeFileSync(path.join(prom, 'backup-test.rules.yml'), rules);
+    const r = spawnSync('promtool', ['test', 'rules', 'backup-test.test.yml'], { cwd: prom, encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    expect(`${r.stdout}${r.stderr}`).toMatch(/DailyJobStale/);
+  });
+});
+
