@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { checkProps } from '../lib/errors';
 import { Classification, CLASSIFICATIONS } from '../lib/model/vocabulary';
 import { PveHost } from './pve-host';
-import { siteModelOf } from './private/site-anchor';
+import { registerMember, siteModelOf } from './private/site-anchor';
 
 /** Props of {@link Guest}. */
 export interface GuestProps {
@@ -85,6 +85,7 @@ export class Guest extends Construct {
       notes: [this.state === 'stopped' ? 'stopped' : undefined, p.notes].filter(Boolean).join('; ') || undefined,
       constructPath: this.node.path,
     });
+    registerMember('guest', this);
   }
 
   /** The archive name pattern vzdump uses for this guest with a compressor. */

@@ -10,7 +10,7 @@ import { orderSectionProperties, renderSection } from '../lib/render/section-con
 import { instanceOf } from '../lib/private/zod-helpers';
 import { Retention } from '../lib/retention';
 import { PveHost } from './pve-host';
-import { siteModelOf } from './private/site-anchor';
+import { registerMember, siteModelOf } from './private/site-anchor';
 
 /** Storage types the library configures. */
 export type PveStorageType = 'dir' | 'nfs' | 'pbs' | 'zfspool' | 'cifs';
@@ -210,6 +210,7 @@ export class PveStorage extends Construct {
       mountPoint: this.type === 'pbs' || this.type === 'zfspool' ? undefined : this.path,
       constructPath: this.node.path,
     });
+    registerMember('pve-storage', this);
     if (this.managed) this.apply(p);
   }
 

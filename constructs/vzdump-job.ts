@@ -1,5 +1,4 @@
 import { Construct } from 'constructs';
-import { TerraformStack } from 'cdktf';
 import { z } from 'zod';
 import { DEFAULTS } from '../lib/defaults';
 import { Duration } from '../lib/duration';
@@ -18,7 +17,7 @@ import { daylightSavingFindings } from '../lib/schedule-findings';
 import { Guest } from './guest';
 import { PveHost } from './pve-host';
 import { PveStorage } from './pve-storage';
-import { siteModelOf } from './private/site-anchor';
+import { membersOf, siteModelOf } from './private/site-anchor';
 
 /** vzdump backup modes. */
 export type VzdumpMode = 'snapshot' | 'suspend' | 'stop';
@@ -259,9 +258,7 @@ export class VzdumpJob extends Construct {
       }
       return storage;
     }
-    const found = TerraformStack.of(this)
-      .node.findAll()
-      .find((c): c is PveStorage => c instanceof PveStorage && c.host === this.host && c.storageId === storage);
+    const found = membersOf<PveStorage>(this, 'pve-storage').find((c) => c.host === this.host && c.storageId === storage);
     if (!found) {
       throw new BackupConfigError(this.node.path, [
         {
@@ -293,7 +290,7 @@ export class VzdumpJob extends Construct {
     if (p.guests) return [...p.guests];
     if (p.all) {
       const excluded = new Set((p.exclude ?? []).map((g) => g.vmid));
-      return TreeGuests.on(this).filter((g) => g.host === this.host && !excluded.has(g.vmid));
+      return membersOf<Guest>(this, 'guest').filter((g) => g.host === this.host && !excluded.has(g.vmid));
     }
     return []; // pool members are only known to Proxmox
   }
@@ -386,12 +383,11 @@ export class VzdumpJob extends Construct {
   private crossChecks(): string[] {
     const out: string[] = [];
     const path = this.node.path;
-    for (const other of TreeJobs.on(this)) {
-      if (other === this || other.host !== this.host || other.jobId < this.jobId) continue;
-      for (const g of this.guests) {
-        if (other.guests.includes(g)) {
-          out.push(`[${path}] guests: guest ${g.vmid} is also in job ${other.jobId} (${other.node.path}); two jobs would back it up twice and fight over its lock (hint: keep each guest in one job)`);
-        }
+    for (const g of this.guests) {
+      // the model knows every job that copies this guest; report each pair once, from the first job
+      const others = this.model.copiesOf(g.assetId).map((c) => this.model.job(c.job)).filter((j) => j && j.kind === 'vzdump' && j.id !== this.jobId);
+      for (const other of others.filter((j) => j!.id > this.jobId)) {
+        out.push(`[${path}] guests: guest ${g.vmid} is also in job ${other!.id} (${other!.constructPath}); two jobs would back it up twice and fight over its lock (hint: keep each guest in one job)`);
       }
     }
     if (this.storage.diskPool) {
@@ -421,15 +417,3 @@ export function pascalCase(id: string): string {
     .map((w) => w[0].toUpperCase() + w.slice(1))
     .join('');
 }
-
-/** Finds constructs of a kind anywhere in the stack. */
-const TreeGuests = {
-  on(scope: Construct): Guest[] {
-    return TerraformStack.of(scope).node.findAll().filter((c): c is Guest => c instanceof Guest);
-  },
-};
-const TreeJobs = {
-  on(scope: Construct): VzdumpJob[] {
-    return TerraformStack.of(scope).node.findAll().filter((c): c is VzdumpJob => c instanceof VzdumpJob);
-  },
-};

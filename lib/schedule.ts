@@ -2,6 +2,9 @@ import { Duration } from './duration';
 import { BackupConfigError, Problem } from './errors';
 import { instantsOf, isValidTimeZone, offsetMs, wallTimeOf } from './private/tz';
 
+/** Periods by calendar fields: many jobs share a schedule shape. */
+const PERIOD_CACHE = new Map<string, number>();
+
 /** Weekday names as Proxmox and systemd spell them (lower case here). */
 export type Weekday = 'sun' | 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat';
 const WEEKDAYS: readonly Weekday[] = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
@@ -115,7 +118,6 @@ export class Schedule {
   readonly minutes: readonly number[];
   /** IANA zone; undefined means the host's own zone. */
   readonly timeZone: string | undefined;
-  private cachedPeriod: Duration | undefined;
 
   private constructor(fields: ScheduleFields, timeZone?: string) {
     const problems: Problem[] = [];
@@ -281,16 +283,28 @@ export class Schedule {
    * thresholds are derived from it.
    */
   period(): Duration {
-    if (!this.cachedPeriod) {
-      const runs = this.nextRuns(new Date(Date.UTC(2025, 0, 1)), 2000, { hostTimeZone: 'UTC' });
-      const horizon = Date.UTC(2029, 0, 1);
+    const key = JSON.stringify([this.weekdays, this.monthDays, this.hours, this.minutes]);
+    let seconds = PERIOD_CACHE.get(key);
+    if (seconds === undefined) {
+      // Wall-clock arithmetic in UTC over four years (every month length and leap day),
+      // without time-zone rules: the period is a property of the calendar fields.
+      const perDay = this.hours.flatMap((h) => this.minutes.map((m) => h * 60 + m));
+      const start = Date.UTC(2025, 0, 1);
+      let previous: number | undefined;
       let longest = 0;
-      for (let i = 1; i < runs.length && runs[i].at.getTime() <= horizon; i++) {
-        longest = Math.max(longest, runs[i].at.getTime() - runs[i - 1].at.getTime());
+      for (let day = 0; day < 4 * 366; day++) {
+        const d = new Date(start + day * 86400_000);
+        if (!this.matchesDay(d.getUTCDate(), d.getUTCDay())) continue;
+        for (const minuteOfDay of perDay) {
+          const t = day * 1440 + minuteOfDay;
+          if (previous !== undefined) longest = Math.max(longest, t - previous);
+          previous = t;
+        }
       }
-      this.cachedPeriod = Duration.seconds(Math.round(longest / 1000));
+      seconds = longest * 60;
+      PERIOD_CACHE.set(key, seconds);
     }
-    return this.cachedPeriod;
+    return Duration.seconds(seconds);
   }
 
   /** Stable, serializable description (used in model.json). */

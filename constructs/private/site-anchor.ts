@@ -16,6 +16,7 @@ const ANCHOR_ID = 'BackupSiteModel';
 export class SiteAnchor extends Construct {
   readonly model: SiteModel;
   private readonly finalizers: (() => void)[] = [];
+  private readonly members = new Map<string, IConstruct[]>();
   private finalized = false;
 
   constructor(stack: TerraformStack, settings: SiteSettings) {
@@ -42,6 +43,14 @@ export class SiteAnchor extends Construct {
   addFinalizer(fn: () => void): void {
     this.finalizers.push(fn);
   }
+
+  addMember(kind: string, c: IConstruct): void {
+    this.members.set(kind, [...(this.members.get(kind) ?? []), c]);
+  }
+
+  membersOf(kind: string): readonly IConstruct[] {
+    return this.members.get(kind) ?? [];
+  }
 }
 
 /**
@@ -49,9 +58,22 @@ export class SiteAnchor extends Construct {
  * the whole model).
  */
 export function onSiteComplete(scope: IConstruct, fn: () => void): void {
+  anchorOf(scope).addFinalizer(fn);
+}
+
+function anchorOf(scope: IConstruct): SiteAnchor {
   siteModelOf(scope);
-  const anchor = TerraformStack.of(scope).node.findChild(ANCHOR_ID) as SiteAnchor;
-  anchor.addFinalizer(fn);
+  return TerraformStack.of(scope).node.findChild(ANCHOR_ID) as SiteAnchor;
+}
+
+/** Records a construct of a kind in its site, so others find it without walking the tree. */
+export function registerMember(kind: string, c: IConstruct): void {
+  anchorOf(c).addMember(kind, c);
+}
+
+/** The constructs of a kind registered in the site `scope` is in, in creation order. */
+export function membersOf<T extends IConstruct>(scope: IConstruct, kind: string): T[] {
+  return anchorOf(scope).membersOf(kind) as T[];
 }
 
 /** The site model of the stack that `scope` is in, created on first use. */

@@ -20,7 +20,7 @@ export const TEST_STEP_MINUTES = 30;
 export function deriveAlerts(model: SiteModel, a: AlertingSettings): AlertRule[] {
   const rules: AlertRule[] = [];
   for (const job of model.jobs) {
-    const signals = model.signals.filter((s) => s.job === job.id);
+    const signals = model.signalsOf(job.id);
     if (signals.length === 0) continue;
     rules.push(...jobAlerts(model, a, job, signals));
   }

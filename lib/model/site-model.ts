@@ -191,12 +191,33 @@ export class SiteModel {
 
   /** Copies of an asset, including copies of those copies. */
   copiesOf(assetId: string): CopyRecord[] {
-    return this.copies.filter((c) => c.asset === assetId);
+    return this.copyIndex().byAsset.get(assetId) ?? [];
   }
 
   /** The copies a job makes. */
   copiesBy(jobId: string): CopyRecord[] {
-    return this.copies.filter((c) => c.job === jobId);
+    return this.copyIndex().byJob.get(jobId) ?? [];
+  }
+
+  /** Signals of one job. */
+  signalsOf(jobId: string): SignalRecord[] {
+    return this.signalList.filter((s) => s.job === jobId);
+  }
+
+  private indexedCopies: { size: number; byAsset: Map<string, CopyRecord[]>; byJob: Map<string, CopyRecord[]> } | undefined;
+
+  /** Rebuilt only when copies were added: reports ask per asset and per job many times. */
+  private copyIndex(): { byAsset: Map<string, CopyRecord[]>; byJob: Map<string, CopyRecord[]> } {
+    if (!this.indexedCopies || this.indexedCopies.size !== this.copyMap.size) {
+      const byAsset = new Map<string, CopyRecord[]>();
+      const byJob = new Map<string, CopyRecord[]>();
+      for (const c of this.copies) {
+        byAsset.set(c.asset, [...(byAsset.get(c.asset) ?? []), c]);
+        byJob.set(c.job, [...(byJob.get(c.job) ?? []), c]);
+      }
+      this.indexedCopies = { size: this.copyMap.size, byAsset, byJob };
+    }
+    return this.indexedCopies;
   }
 
   /** Stable, sorted JSON of the model (host file contents as hashes) for `review/model.json`. */

@@ -40,7 +40,16 @@ export function isValidTimeZone(timeZone: string): boolean {
   }
 }
 
+function isUtc(timeZone: string): boolean {
+  return timeZone === 'UTC' || timeZone === 'Etc/UTC';
+}
+
 export function wallTimeOf(instantMs: number, timeZone: string): WallTime {
+  if (isUtc(timeZone)) {
+    // Intl is slow and UTC needs no zone rules
+    const d = new Date(instantMs);
+    return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), weekday: d.getUTCDay() };
+  }
   const parts: Record<string, string> = {};
   for (const p of formatter(timeZone).formatToParts(new Date(instantMs))) parts[p.type] = p.value;
   return {
@@ -59,6 +68,7 @@ export function wallTimeOf(instantMs: number, timeZone: string): WallTime {
  */
 export function instantsOf(year: number, month: number, day: number, hour: number, minute: number, timeZone: string): number[] {
   const asUtc = Date.UTC(year, month - 1, day, hour, minute);
+  if (isUtc(timeZone)) return [asUtc];
   const offsets = new Set<number>();
   for (const probe of [asUtc - 36 * 3600_000, asUtc - 12 * 3600_000, asUtc + 12 * 3600_000, asUtc + 36 * 3600_000]) {
     offsets.add(offsetMs(probe, timeZone));
@@ -74,6 +84,7 @@ export function instantsOf(year: number, month: number, day: number, hour: numbe
 
 /** The zone's offset from UTC at an instant, in milliseconds. */
 export function offsetMs(instantMs: number, timeZone: string): number {
+  if (isUtc(timeZone)) return 0;
   const w = wallTimeOf(instantMs, timeZone);
   const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute);
   return asUtc - Math.floor(instantMs / 60_000) * 60_000;

@@ -78,7 +78,7 @@ export function renderReviewMarkdown(model: SiteModel): string {
   for (const s of model.signals) {
     out.push(`| \`${s.job}\`${s.labels.guest ? ` guest ${s.labels.guest}` : ''} | ${s.sink} | \`${s.destination}\` | ${s.metrics.join(', ')} |`);
   }
-  const silent = jobs.filter((j) => j.kind !== 'external' && !model.signals.some((s) => s.job === j.id));
+  const silent = jobs.filter((j) => j.kind !== 'external' && model.signalsOf(j.id).length === 0);
   if (silent.length) out.push('', `Jobs that report nothing: ${silent.map((j) => `\`${j.id}\``).join(', ')}.`);
   out.push('');
   return out.join('\n');

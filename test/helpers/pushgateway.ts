@@ -1,5 +1,8 @@
 import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
 import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
 
 /** A free TCP port on loopback. */
 export async function freePort(): Promise<number> {
@@ -16,21 +19,31 @@ export async function freePort(): Promise<number> {
 /** A real Pushgateway on loopback, started from Debian's prometheus-pushgateway. */
 export class Pushgateway {
   static async start(): Promise<Pushgateway> {
-    const port = await freePort();
-    const proc = spawn('prometheus-pushgateway', [`--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
-    const gw = new Pushgateway(proc, `http://127.0.0.1:${port}`);
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline) {
-      try {
-        const r = await fetch(`${gw.url}/-/ready`);
-        if (r.ok) return gw;
-      } catch {
-        // not listening yet
+    // Another test may grab the same free port between our probe and the bind: then our
+    // process exits, and we must not mistake the other one's answers for ours.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const port = await freePort();
+      // Debian's build persists to /var/lib/prometheus by default, shared by every run: give
+      // each gateway its own file so no test sees another's series.
+      const persistence = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bc-pgw-')), 'pushgateway.data');
+      const proc = spawn('prometheus-pushgateway', [`--web.listen-address=127.0.0.1:${port}`, `--persistence.file=${persistence}`], { stdio: 'ignore' });
+      let exited = false;
+      proc.on('exit', () => (exited = true));
+      const gw = new Pushgateway(proc, `http://127.0.0.1:${port}`);
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline && !exited) {
+        try {
+          const r = await fetch(`${gw.url}/-/ready`);
+          await new Promise((res) => setTimeout(res, 100));
+          if (r.ok && !exited) return gw;
+        } catch {
+          // not listening yet
+        }
+        await new Promise((res) => setTimeout(res, 50));
       }
-      await new Promise((r) => setTimeout(r, 50));
+      proc.kill();
     }
-    proc.kill();
-    throw new Error('pushgateway did not become ready in 10 s');
+    throw new Error('pushgateway did not become ready');
   }
 
   private constructor(
