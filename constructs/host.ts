@@ -1,10 +1,13 @@
 import { Construct } from 'constructs';
+import { ITerraformDependable } from 'cdktf';
 import { z } from 'zod';
 import { DEFAULTS } from '../lib/defaults';
+import { Duration } from '../lib/duration';
 import { checkProps } from '../lib/errors';
 import type { SiteModel } from '../lib/model/site-model';
 import type { HostFileRecord } from '../lib/model/types';
 import { HOST_ADDRESS_PATTERN } from '../lib/net';
+import { instanceOf } from '../lib/private/zod-helpers';
 import { InstallPlan, planHash, renderInstallScript, renderRemoveScript } from '../lib/render/install-script';
 import { deliver, DeliveryMode } from './private/host-delivery';
 import { siteModelOf } from './private/site-anchor';
@@ -35,6 +38,8 @@ export interface HostInstall {
   readonly postInstall?: readonly string[];
   /** Shell lines run on removal before files are removed. @default - none */
   readonly preRemove?: readonly string[];
+  /** Resources applied before this install (a storage before the jobs naming it). @default - none */
+  readonly dependsOn?: readonly ITerraformDependable[];
 }
 
 /** Props of {@link Host}. */
@@ -71,6 +76,11 @@ export interface HostProps {
    * @default - the host's PATH
    */
   readonly extraPath?: string;
+  /**
+   * How long Terraform keeps trying to reach the host before failing the apply.
+   * @default - Terraform's default (5 minutes)
+   */
+  readonly connectTimeout?: Duration;
 }
 
 const NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
@@ -86,6 +96,7 @@ const hostSchema = z
     delivery: z.enum(['null_resource', 'terraform_data']).optional(),
     installRoot: z.string().startsWith('/', 'expected an absolute path').optional(),
     extraPath: z.string().startsWith('/', 'expected an absolute path').optional(),
+    connectTimeout: instanceOf(Duration, 'expected a Duration, e.g. Duration.seconds(30)').optional(),
   })
   .strict();
 
@@ -104,6 +115,7 @@ const installSchema = z.object({
   enableUnits: z.array(z.string().regex(/^[A-Za-z0-9@_.:\\-]+\.(service|timer|mount|automount|path|socket)$/, 'expected a systemd unit name')).optional(),
   postInstall: z.array(z.string()).optional(),
   preRemove: z.array(z.string()).optional(),
+  dependsOn: z.array(z.any()).optional(),
 });
 
 /**
@@ -121,6 +133,7 @@ export class Host extends Construct {
   readonly delivery: DeliveryMode;
   readonly installRoot: string;
   readonly extraPath: string | undefined;
+  readonly connectTimeout: Duration | undefined;
   protected readonly model: SiteModel;
 
   constructor(scope: Construct, id: string, props: HostProps, kind: 'linux' | 'proxmox' = 'linux') {
@@ -139,6 +152,7 @@ export class Host extends Construct {
     this.delivery = p.delivery ?? this.model.settings.delivery ?? 'null_resource';
     this.installRoot = p.installRoot ?? '/';
     this.extraPath = p.extraPath;
+    this.connectTimeout = p.connectTimeout;
     this.model.addHost({
       name: this.name,
       address: this.address,
@@ -154,7 +168,7 @@ export class Host extends Construct {
    * Installs a construct's files (and runs its commands) on this host through one resource
    * created under `owner`, so the plan names that construct.
    */
-  install(owner: Construct, what: HostInstall): void {
+  install(owner: Construct, what: HostInstall): ITerraformDependable {
     checkProps(owner.node.path, installSchema, what, { files: 'host files need an absolute path and an octal mode such as 0644' });
     const files: HostFileRecord[] = (what.files ?? []).map((f) => ({
       host: this.name,
@@ -171,10 +185,19 @@ export class Host extends Construct {
       enableUnits: what.enableUnits ?? [],
       postInstall: what.postInstall ?? [],
       preRemove: what.preRemove ?? [],
+      owner: owner.node.path,
     };
     const target = { installRoot: this.installRoot, extraPath: this.extraPath };
-    deliver(owner, `Install-${this.name}`, {
-      connection: { address: this.address, port: this.port, user: this.user, sshKeyPathVariable: this.sshKeyPathVariable, mode: this.delivery },
+    return deliver(owner, `Install-${this.name}`, {
+      connection: {
+        address: this.address,
+        port: this.port,
+        user: this.user,
+        sshKeyPathVariable: this.sshKeyPathVariable,
+        mode: this.delivery,
+        timeout: this.connectTimeout ? `${this.connectTimeout.toSeconds()}s` : undefined,
+      },
+      dependsOn: what.dependsOn,
       installScript: renderInstallScript(plan, target),
       removeScript: renderRemoveScript(plan, target),
       contentHash: planHash(plan),

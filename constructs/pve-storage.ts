@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { ITerraformDependable } from 'cdktf';
 import { z } from 'zod';
 import { DEFAULTS } from '../lib/defaults';
 import { BackupConfigError, checkProps } from '../lib/errors';
@@ -177,6 +178,8 @@ export class PveStorage extends Construct {
   readonly managed: boolean;
   /** The content types in effect. */
   readonly content: readonly string[];
+  /** The resource that applies the storage, for jobs to be ordered after it. */
+  installation: ITerraformDependable | undefined;
   private readonly model: SiteModel;
 
   constructor(scope: Construct, id: string, props: PveStorageProps) {
@@ -270,7 +273,7 @@ export class PveStorage extends Construct {
       createCommand: withSecret(commands.create),
       constructPath: this.node.path,
     });
-    this.host.install(this, { postInstall: commands.apply.map(withSecret), preRemove: commands.remove });
+    this.installation = this.host.install(this, { postInstall: commands.apply.map(withSecret), preRemove: commands.remove });
   }
 
   /** The section as Proxmox writes it in storage.cfg. */

@@ -246,6 +246,8 @@ export class VzdumpJob extends Construct {
       files: [{ path: this.hookPath, content: hook, mode: '0755' }],
       postInstall: commands.apply,
       preRemove: commands.remove,
+      // the storage must exist before a job names it, and outlive it on destroy
+      dependsOn: this.storage.installation ? [this.storage.installation] : undefined,
     });
   }
 

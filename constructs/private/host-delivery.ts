@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { DataResource, SSHProvisionerConnection, TerraformStack, TerraformVariable } from 'cdktf';
+import { DataResource, ITerraformDependable, SSHProvisionerConnection, TerraformStack, TerraformVariable } from 'cdktf';
 import { NullProvider } from '@cdktf/provider-null/lib/provider';
 import { Resource as NullResource } from '@cdktf/provider-null/lib/resource';
 
@@ -19,6 +19,8 @@ export interface DeliveryConnection {
   readonly user: string;
   readonly sshKeyPathVariable: string;
   readonly mode: DeliveryMode;
+  /** How long Terraform keeps trying to connect, e.g. `30s`. @default - Terraform's (5m) */
+  readonly timeout?: string;
 }
 
 /** One install/remove unit of work on one host. */
@@ -30,6 +32,8 @@ export interface DeliverySpec {
   readonly contentHash: string;
   /** Shown in the plan to say what the resource is. */
   readonly description: string;
+  /** Resources that must be applied first (a storage before the jobs that write to it). */
+  readonly dependsOn?: readonly ITerraformDependable[];
 }
 
 /**
@@ -58,21 +62,30 @@ export function deliver(scope: Construct, id: string, spec: DeliverySpec): NullR
     port: `\${${self}.port}` as unknown as number,
     user: `\${${self}.user}`,
     privateKey: `\${file(${self}.ssh_key_path)}`,
+    ...(spec.connection.timeout ? { timeout: spec.connection.timeout } : {}),
   };
+  // Replace by creating the new version first: its install takes over ownership markers, so
+  // the old version's removal leaves everything the new one installed in place, and a new
+  // version that cannot be installed (host unreachable) leaves the old one untouched.
+  const lifecycle = { createBeforeDestroy: true };
+  const dependsOn = spec.dependsOn ? [...spec.dependsOn] : undefined;
   const provisioners = [
     { type: 'remote-exec' as const, inline: [installScript] },
     { type: 'remote-exec' as const, when: 'destroy' as const, inline: [`\${${self}.remove_script}`] },
   ];
   if (spec.connection.mode === 'null_resource') {
     ensureNullProvider(scope);
-    return new NullResource(scope, id, { triggers: fields, connection, provisioners });
+    return new NullResource(scope, id, { triggers: fields, connection, provisioners, lifecycle, dependsOn });
   }
   return new DataResource(scope, id, {
     input: fields,
-    // input alone does not replace the resource; these do, and they are all the state we need
-    triggersReplace: { content_sha256: spec.contentHash, host: spec.connection.address, port: String(spec.connection.port), user: spec.connection.user },
+    // Only content replaces: a new address, port or key path is taken from input on the next
+    // run without reinstalling anything.
+    triggersReplace: { content_sha256: spec.contentHash },
     connection,
     provisioners,
+    lifecycle,
+    dependsOn,
   });
 }
 

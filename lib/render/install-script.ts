@@ -11,6 +11,21 @@ export interface InstallPlan {
   readonly postInstall: readonly string[];
   /** Shell lines run on removal before the files go (e.g. `pvesh delete ...`). */
   readonly preRemove: readonly string[];
+  /** The construct path the plan belongs to (names the owner marker of its commands). */
+  readonly owner: string;
+}
+
+/**
+ * Where each installed thing records which resource version owns it. A replaced resource is
+ * created before the old one is destroyed; the old one's removal then finds the new owner's
+ * hash and leaves the thing alone, so replacing never removes what the new version installed
+ * and a failed replacement never leaves a host empty.
+ */
+export const OWNERS_DIRECTORY = '/var/lib/backup-constructs/owners';
+
+/** Marker name for a path, or for a construct's commands (`cmd:<construct path>`). */
+export function ownerKey(what: string): string {
+  return sha256(what).slice(0, 32);
 }
 
 /** Where on the host paths are rooted and which stand-in commands come first on PATH. */
@@ -36,11 +51,21 @@ export function blockMarkers(constructPath: string): { begin: string; end: strin
   return { begin: `# BEGIN backup-constructs ${constructPath}`, end: `# END backup-constructs ${constructPath}` };
 }
 
-function prologue(target: InstallTarget): string[] {
+function prologue(plan: InstallPlan, target: InstallTarget): string[] {
   const root = (target.installRoot ?? '/').replace(/\/+$/, '');
   const lines = ['#!/bin/sh', 'set -eu', `R=${shellQuote(root)}`];
   if (target.extraPath) lines.push(`PATH=${shellQuote(target.extraPath)}:"$PATH"`, 'export PATH');
+  lines.push(`H=${planHash(plan)}`, `O="$R"${OWNERS_DIRECTORY}`);
   return lines;
+}
+
+function fileKey(f: HostFileRecord): string {
+  return ownerKey(f.kind === 'block' ? `block:${f.path}#${f.constructPath}` : `file:${f.path}`);
+}
+
+/** The construct owning the plan's commands (every file of a plan has the same construct). */
+function commandsKey(plan: InstallPlan): string {
+  return ownerKey(`cmd:${plan.owner}`);
 }
 
 const DAEMON_RELOAD_SUFFIXES = ['.service', '.timer', '.mount', '.automount', '.path', '.socket'];
@@ -56,7 +81,8 @@ function touchesSystemd(plan: InstallPlan): boolean {
  * Terraform's `${}` interpolation.
  */
 export function renderInstallScript(plan: InstallPlan, target: InstallTarget = {}): string {
-  const lines = prologue(target);
+  const lines = prologue(plan, target);
+  lines.push('own() {', '  mkdir -p "$O"', '  printf %s "$H" >"$O/$1"', '}');
   if (plan.files.some((f) => f.kind === 'file')) {
     lines.push(
       'install_file() {',
@@ -91,10 +117,12 @@ export function renderInstallScript(plan: InstallPlan, target: InstallTarget = {
       const m = blockMarkers(f.constructPath);
       lines.push(`install_block ${shellQuote(f.path)} ${shellQuote(m.begin)} ${shellQuote(m.end)} ${b64}`);
     }
+    lines.push(`own ${fileKey(f)}`);
   }
   if (touchesSystemd(plan)) lines.push('systemctl daemon-reload');
   for (const unit of plan.enableUnits) lines.push(`systemctl enable --now ${shellQuote(unit)}`);
   lines.push(...plan.postInstall);
+  if (plan.postInstall.length || plan.preRemove.length || plan.enableUnits.length) lines.push(`own ${commandsKey(plan)}`);
   return lines.join('\n') + '\n';
 }
 
@@ -103,26 +131,38 @@ export function renderInstallScript(plan: InstallPlan, target: InstallTarget = {
  * the files and blocks it installed and nothing else.
  */
 export function renderRemoveScript(plan: InstallPlan, target: InstallTarget = {}): string {
-  const lines = prologue(target);
-  lines.push(...plan.preRemove);
-  for (const unit of plan.enableUnits) {
-    // A unit removed by hand must not block the rest of the clean-up.
-    lines.push(`systemctl disable --now ${shellQuote(unit)} || echo "warning: could not disable ${unit}" >&2`);
+  const lines = prologue(plan, target);
+  lines.push('mine() {', '  [ "$(cat "$O/$1" 2>/dev/null)" = "$H" ]', '}');
+  if (plan.postInstall.length || plan.preRemove.length || plan.enableUnits.length) {
+    const key = commandsKey(plan);
+    lines.push(`if mine ${key}; then`);
+    for (const l of plan.preRemove) lines.push(`  ${l}`);
+    for (const unit of plan.enableUnits) {
+      // A unit removed by hand must not block the rest of the clean-up.
+      lines.push(`  systemctl disable --now ${shellQuote(unit)} || echo "warning: could not disable ${unit}" >&2`);
+    }
+    lines.push(`  rm -f "$O/${key}"`, 'fi');
   }
   for (const f of plan.files) {
+    const key = fileKey(f);
+    const p = shellQuote(f.path);
+    lines.push(`if mine ${key}; then`);
     if (f.kind === 'file') {
-      lines.push(`rm -f "$R"${shellQuote(f.path)}`);
+      lines.push(`  rm -f "$R"${p}`);
     } else {
       const m = blockMarkers(f.constructPath);
       lines.push(
-        `if [ -e "$R"${shellQuote(f.path)} ]; then`,
-        `  awk -v b=${shellQuote(m.begin)} -v e=${shellQuote(m.end)} '$0 == b { skip = 1; next } $0 == e { skip = 0; next } !skip' "$R"${shellQuote(f.path)} >"$R"${shellQuote(f.path)}.bc-new.$$`,
-        `  chmod --reference="$R"${shellQuote(f.path)} "$R"${shellQuote(f.path)}.bc-new.$$`,
-        `  mv -f "$R"${shellQuote(f.path)}.bc-new.$$ "$R"${shellQuote(f.path)}`,
-        'fi',
+        `  if [ -e "$R"${p} ]; then`,
+        `    awk -v b=${shellQuote(m.begin)} -v e=${shellQuote(m.end)} '$0 == b { skip = 1; next } $0 == e { skip = 0; next } !skip' "$R"${p} >"$R"${p}.bc-new.$$`,
+        `    chmod --reference="$R"${p} "$R"${p}.bc-new.$$`,
+        `    mv -f "$R"${p}.bc-new.$$ "$R"${p}`,
+        '  fi',
       );
     }
+    lines.push(`  rm -f "$O/${key}"`, 'fi');
   }
   if (touchesSystemd(plan)) lines.push('systemctl daemon-reload');
+  // leave no empty marker folder behind once the last owner is gone
+  lines.push('rmdir "$O" 2>/dev/null || true');
   return lines.join('\n') + '\n';
 }

@@ -1,7 +1,7 @@
 import { Testing } from 'cdktf';
 import { BackupMetric, PveStorage, Retention, Schedule, VzdumpJob } from '../../constructs';
 import { ct, nfsStorage, testSite, vm } from '../helpers/fixtures';
-import { modelOf, reviewOf } from '../helpers/synth';
+import { modelOf, resourcesOf, reviewOf, synthJson } from '../helpers/synth';
 
 function jobsCfg(site: Parameters<typeof reviewOf>[0]): string {
   return reviewOf(site).get('pve/pve/jobs.cfg')!.content;
@@ -104,6 +104,16 @@ describe('VzdumpJob', () => {
       expect.stringMatching(/02:30 Europe\/Berlin falls in the spring-forward gap once a year \(e.g. 2026-03-29\), so that run is skipped/),
       expect.stringMatching(/falls in the hour that repeats once a year \(e.g. 2026-10-25\)/),
     ]);
+  });
+
+  it('is applied after its storage and removed before it', () => {
+    const { site, host } = testSite();
+    new VzdumpJob(site, 'Job', { host, jobId: 'jj', schedule: Schedule.daily('03:00'), storage: nfsStorage(site, host), guests: [vm(site, host, 100)] });
+    const resources = resourcesOf(synthJson(site), 'null_resource');
+    const [storageName] = Object.keys(resources).filter((k) => k.startsWith('Nas_'));
+    const job = Object.entries(resources).find(([k]) => k.startsWith('Job_'))![1] as any;
+    expect(job.depends_on).toEqual([`null_resource.${storageName}`]);
+    expect(job.lifecycle).toEqual({ create_before_destroy: true });
   });
 
   it('resolves a storage given by id when it was declared before', () => {

@@ -37,6 +37,7 @@ describe('install and remove scripts', () => {
       enableUnits: ['bc.timer'],
       postInstall: ['echo post-install-ran >"$R/post"'],
       preRemove: ['rm -f "$R/post"'],
+      owner: 'site/C',
     };
     const target = { installRoot: root, extraPath: bin };
 
@@ -65,9 +66,38 @@ describe('install and remove scripts', () => {
     expect(runScript(dir, renderRemoveScript(plan, target), 'remove.sh').status).toBe(0);
   });
 
+  it('lets a replaced version remove only what the new version did not take over (create before destroy)', () => {
+    const dir = tempDir();
+    const root = path.join(dir, 'root');
+    fs.mkdirSync(root);
+    const { bin, calls } = makeStandins(dir);
+    const target = { installRoot: root, extraPath: bin };
+    const v1: InstallPlan = {
+      files: [file('/etc/bc/kept', 'same in both'), file('/etc/bc/changed', 'v1'), file('/etc/bc/dropped', 'only in v1')],
+      enableUnits: [],
+      postInstall: ['echo apply-v1'],
+      preRemove: ['pvesh delete /cluster/backup/job-1'],
+      owner: 'site/C',
+    };
+    const v2: InstallPlan = { ...v1, files: [file('/etc/bc/kept', 'same in both'), file('/etc/bc/changed', 'v2')], postInstall: ['echo apply-v2'] };
+    expect(runScript(dir, renderInstallScript(v1, target), 'i1.sh').status).toBe(0);
+    expect(runScript(dir, renderInstallScript(v2, target), 'i2.sh').status).toBe(0);
+    // Terraform now destroys v1: it must leave v2's files and the job alone
+    expect(runScript(dir, renderRemoveScript(v1, target), 'r1.sh')).toEqual({ status: 0, stderr: '' });
+    expect(fs.readFileSync(path.join(root, 'etc/bc/kept'), 'utf8')).toBe('same in both');
+    expect(fs.readFileSync(path.join(root, 'etc/bc/changed'), 'utf8')).toBe('v2');
+    expect(fs.existsSync(path.join(root, 'etc/bc/dropped'))).toBe(false);
+    expect(calls()).not.toContain('pvesh delete /cluster/backup/job-1');
+    // destroying v2 later removes everything, markers included
+    expect(runScript(dir, renderRemoveScript(v2, target), 'r2.sh').status).toBe(0);
+    expect(fs.readdirSync(path.join(root, 'etc/bc'))).toEqual([]);
+    expect(calls()).toContain('pvesh delete /cluster/backup/job-1');
+    expect(fs.existsSync(path.join(root, 'var/lib/backup-constructs/owners'))).toBe(false);
+  });
+
   it('stops at the first failing command', () => {
     const dir = tempDir();
-    const plan: InstallPlan = { files: [], enableUnits: [], postInstall: ['false', 'echo never >"$R/marker"'], preRemove: [] };
+    const plan: InstallPlan = { files: [], enableUnits: [], postInstall: ['false', 'echo never >"$R/marker"'], preRemove: [], owner: 's/C' };
     expect(runScript(dir, renderInstallScript(plan, { installRoot: dir }), 'i.sh').status).not.toBe(0);
     expect(fs.existsSync(path.join(dir, 'marker'))).toBe(false);
   });
@@ -81,6 +111,7 @@ describeWithTool('shellcheck', 'shellcheck', 'install scripts and shellcheck', (
       enableUnits: ['x.timer'],
       postInstall: [],
       preRemove: [],
+      owner: 's/M',
     };
     for (const [name, text] of [['i.sh', renderInstallScript(plan, { extraPath: '/opt/bin' })], ['r.sh', renderRemoveScript(plan)]]) {
       fs.writeFileSync(path.join(dir, name), text);
