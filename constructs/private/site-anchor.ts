@@ -90,9 +90,14 @@ export function siteModelOf(scope: IConstruct, settings?: SiteSettings): SiteMod
 function writeReviewTree(dir: string, model: SiteModel): void {
   // Start from an empty folder so a file removed from the site disappears from the review.
   fs.rmSync(dir, { recursive: true, force: true });
+  const made = new Set<string>();
   for (const file of renderReviewTree(model)) {
     const target = path.join(dir, file.path);
-    fs.mkdirSync(path.dirname(target), { recursive: true });
+    const parent = path.dirname(target);
+    if (!made.has(parent)) {
+      fs.mkdirSync(parent, { recursive: true });
+      made.add(parent);
+    }
     fs.writeFileSync(target, file.content, { mode: file.executable ? 0o755 : 0o644 });
   }
 }

@@ -1,0 +1,19 @@
+/**
+ * Benchmark child: synthesizes the generated large site (bench/large-site.ts) into
+ * `CDKTF_OUTDIR`, the same way main.ts synthesizes a seed site. With `BENCH_DUMP=<file>` it
+ * also writes the site's resources for the bare program (that run is not timed).
+ */
+import * as fs from 'fs';
+import { App } from 'cdktf';
+import { largeSite } from './large-site';
+import { dumpResources } from './resource-dump';
+
+const outdir = process.env.CDKTF_OUTDIR;
+if (!outdir) throw new Error('CDKTF_OUTDIR must name a temporary folder');
+const app = new App({ outdir });
+const site = largeSite(app);
+app.synth();
+if (process.env.BENCH_DUMP) {
+  // SiteBackend.local()'s default path; the bare program declares the same backend.
+  fs.writeFileSync(process.env.BENCH_DUMP, JSON.stringify(dumpResources(site, `terraform.${site.node.id}.tfstate`)));
+}
