@@ -1,0 +1,192 @@
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { DEFAULTS } from '../lib/defaults';
+import { Duration } from '../lib/duration';
+import { checkProps } from '../lib/errors';
+import { BackupMetric, pushgatewayPath, textfileName } from '../lib/metrics';
+import type { SiteModel } from '../lib/model/site-model';
+import type { RestoreStep } from '../lib/model/types';
+import { Classification, CLASSIFICATIONS } from '../lib/model/vocabulary';
+import { instanceOf } from '../lib/private/zod-helpers';
+import { renderJobScript } from '../lib/render/job-script';
+import { generatedHeader } from '../lib/render/shell';
+import { renderUnit } from '../lib/render/systemd';
+import { Schedule } from '../lib/schedule';
+import { daylightSavingFindings } from '../lib/schedule-findings';
+import { Host } from './host';
+import { siteModelOf } from './private/site-anchor';
+import { pascalCase } from './vzdump-job';
+
+/** Props of {@link ScheduledHostJob}. */
+export interface ScheduledHostJobProps {
+  readonly host: Host;
+  /** Job id (`daily-backup`): names the script, the units, metrics and alerts. */
+  readonly jobId: string;
+  readonly schedule: Schedule;
+  /** One line for the unit's Description and reports. */
+  readonly description: string;
+  /** The job's work, bash lines run inside `main()` after the standard preamble. */
+  readonly body: string;
+  /** Settings the body reads (`NAME` -> value); each can be overridden from the environment. @default - none */
+  readonly settings?: Readonly<Record<string, string>>;
+  /** Files to hold an exclusive flock on for the whole run. @default - none */
+  readonly locks?: readonly string[];
+  /** A root-only file with secrets the body needs, loaded by systemd. @default - none */
+  readonly environmentFile?: string;
+  /** Jobs whose units must finish first when both are due (systemd After=). @default - none */
+  readonly after?: readonly ScheduledHostJob[];
+  /** @default 10 */
+  readonly nice?: number;
+  /** @default 'idle' */
+  readonly ioSchedulingClass?: 'idle' | 'best-effort' | 'realtime';
+  /** systemd stops the run (SIGTERM, reported as a failure) after this long. @default - no limit */
+  readonly timeout?: Duration;
+  /** @default Duration.hours(1) */
+  readonly expectedDuration?: Duration;
+  /** @default - one schedule period plus the larger of the expected duration and 2 hours */
+  readonly staleAfter?: Duration;
+  /** @default 'important' */
+  readonly classification?: Classification;
+  /** @default - the job id in PascalCase */
+  readonly alertName?: string;
+  /** Extra metric names the body reports with bc_metric. @default - none */
+  readonly extraMetrics?: readonly string[];
+  /** Restore steps for the job's runbook. @default - none */
+  readonly restore?: readonly RestoreStep[];
+  /** Model kind (`file-backup`, `offsite-sync`). @default 'host-job' */
+  readonly kind?: string;
+  /** Site model target ids the job writes to (register targets and copies separately). @default - none */
+  readonly writesTo?: readonly string[];
+}
+
+const schema = z
+  .object({
+    host: z.instanceof(Host, { message: 'expected a Host or PveHost' }),
+    jobId: z.string().regex(/^[a-z][a-z0-9-]{0,62}[a-z0-9]$/, 'expected a lower-case id of letters, digits and dashes, such as daily-backup'),
+    schedule: instanceOf(Schedule, "expected a Schedule, e.g. Schedule.daily('05:00')"),
+    description: z.string().min(1).regex(/^[^\n]*$/, 'expected one line'),
+    body: z.string().min(1),
+    settings: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'expected an upper-case shell variable name'), z.string()).optional(),
+    locks: z.array(z.string().regex(/^\/\S+$/, 'expected an absolute path')).optional(),
+    environmentFile: z.string().regex(/^\/\S+$/, 'expected an absolute path').optional(),
+    after: z.array(z.custom<ScheduledHostJob>((v) => v instanceof ScheduledHostJob, { message: 'expected ScheduledHostJob constructs' })).optional(),
+    nice: z.number().int().min(-20).max(19).optional(),
+    ioSchedulingClass: z.enum(['idle', 'best-effort', 'realtime']).optional(),
+    timeout: instanceOf(Duration, 'expected a Duration').optional(),
+    expectedDuration: instanceOf(Duration, 'expected a Duration').optional(),
+    staleAfter: instanceOf(Duration, 'expected a Duration').optional(),
+    classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]]).optional(),
+    alertName: z.string().regex(/^[A-Z][A-Za-z0-9]*$/, 'expected a PascalCase name').optional(),
+    extraMetrics: z.array(z.string().regex(/^[a-z_:][a-z0-9_:]*$/, 'expected a Prometheus metric name')).optional(),
+    restore: z.array(z.any()).optional(),
+    kind: z.string().regex(/^[a-z][a-z0-9-]*$/).optional(),
+    writesTo: z.array(z.string().min(1)).optional(),
+  })
+  .strict();
+
+/**
+ * A script run by a systemd timer on a host, reporting its last run, status and success in
+ * the site's metric scheme on every exit path (a SIGTERM from systemd included). The
+ * building block of every host-side job (file backups, mirrors, syncs, drills).
+ *
+ * @see https://www.freedesktop.org/software/systemd/man/latest/systemd.timer.html
+ */
+export class ScheduledHostJob extends Construct {
+  readonly host: Host;
+  readonly jobId: string;
+  readonly schedule: Schedule;
+  readonly scriptPath: string;
+  readonly serviceName: string;
+  readonly timerName: string;
+  readonly staleAfter: Duration;
+  readonly expectedDuration: Duration;
+  /** The rendered script (as installed). */
+  readonly script: string;
+  private readonly model: SiteModel;
+
+  constructor(scope: Construct, id: string, props: ScheduledHostJobProps) {
+    super(scope, id);
+    const p = checkProps(this.node.path, schema, props, { schedule: "Schedule.daily('05:00')" });
+    this.model = siteModelOf(this);
+    this.host = p.host;
+    this.jobId = p.jobId;
+    this.schedule = p.schedule;
+    this.scriptPath = `${DEFAULTS.libexecDirectory}/${p.jobId}.sh`;
+    this.serviceName = `bc-${p.jobId}.service`;
+    this.timerName = `bc-${p.jobId}.timer`;
+    this.expectedDuration = p.expectedDuration ?? DEFAULTS.expectedDuration;
+    const margin = this.expectedDuration.compareTo(DEFAULTS.staleMargin) > 0 ? this.expectedDuration : DEFAULTS.staleMargin;
+    const derived = this.schedule.period().plus(margin);
+    this.staleAfter = p.staleAfter ?? derived;
+    const sink = this.model.settings.metrics;
+    this.script = renderJobScript({
+      jobId: p.jobId,
+      site: this.model.site,
+      host: this.host.name,
+      sink,
+      constructPath: this.node.path,
+      description: p.description,
+      settings: p.settings ?? {},
+      locks: p.locks ?? [],
+      body: p.body,
+    });
+    const header = generatedHeader('#', this.node.path);
+    const after = (p.after ?? []).map((j) => j.serviceName);
+    const service = renderUnit(header, [
+      ['Unit', [['Description', `${p.description} (backup-constructs ${p.jobId})`], ...(after.length ? ([['After', after.join(' ')]] as [string, string][]) : [])]],
+      [
+        'Service',
+        [
+          ['Type', 'oneshot'],
+          ['ExecStart', this.scriptPath],
+          ['Nice', String(p.nice ?? 10)],
+          ['IOSchedulingClass', p.ioSchedulingClass ?? 'idle'],
+          ...(p.environmentFile ? ([['EnvironmentFile', p.environmentFile]] as [string, string][]) : []),
+          ...(p.timeout ? ([['TimeoutStartSec', `${p.timeout.toSeconds()}s`]] as [string, string][]) : []),
+        ],
+      ],
+    ]);
+    const timer = renderUnit(header, [
+      ['Unit', [['Description', `Run ${p.jobId} ${this.schedule.toHumanString()}`]]],
+      ['Timer', [['OnCalendar', this.schedule.toSystemd()], ['Persistent', 'true'], ['Unit', this.serviceName]]],
+      ['Install', [['WantedBy', 'timers.target']]],
+    ]);
+    this.host.install(this, {
+      files: [
+        { path: this.scriptPath, content: this.script, mode: '0755' },
+        { path: `/etc/systemd/system/${this.serviceName}`, content: service },
+        { path: `/etc/systemd/system/${this.timerName}`, content: timer },
+      ],
+      enableUnits: [this.timerName],
+    });
+    this.model.addJob({
+      id: p.jobId,
+      kind: p.kind ?? 'host-job',
+      host: this.host.name,
+      constructPath: this.node.path,
+      enabled: true,
+      schedule: this.schedule.toJSON(),
+      scheduleHuman: this.schedule.toHumanString(),
+      expectedDurationSeconds: this.expectedDuration.toSeconds(),
+      staleAfterHours: this.staleAfter.toHours({ integral: false }),
+      staleAfterExplicit: p.staleAfter !== undefined,
+      derivedStaleAfterHours: derived.toHours({ integral: false }),
+      alertName: p.alertName ?? pascalCase(p.jobId),
+      restore: p.restore,
+      after: (p.after ?? []).map((j) => j.jobId),
+      writesTo: [...(p.writesTo ?? [])],
+      classification: p.classification ?? 'important',
+      description: p.description,
+    });
+    const identity = { job: p.jobId, site: this.model.site, host: this.host.name };
+    this.model.addSignal({
+      job: p.jobId,
+      host: this.host.name,
+      sink: sink.kind,
+      destination: sink.kind === 'pushgateway' ? `${sink.url}${pushgatewayPath(identity)}` : `${sink.directory}/${textfileName(identity)}`,
+      labels: { backup_job: p.jobId, site: this.model.site, host: this.host.name },
+      metrics: [BackupMetric.lastRun, BackupMetric.lastStatus, BackupMetric.lastSuccess, BackupMetric.lastDuration, ...(p.extraMetrics ?? [])],
+    });
+    for (const f of daylightSavingFindings(p.jobId, this.node.path, this.schedule, this.host.timeZone)) this.model.addFinding(f);
+  }
+}

@@ -1,0 +1,88 @@
+import { BackupMetric } from '../metrics';
+import type { MetricsSinkConfig } from '../model/site-model';
+import { renderMetricsFunctions } from './metrics-shell';
+import { generatedHeader, shellQuote } from './shell';
+
+/** What the standard job script preamble needs. */
+export interface JobScriptOptions {
+  readonly jobId: string;
+  readonly site: string;
+  readonly host: string;
+  readonly sink: MetricsSinkConfig;
+  readonly constructPath: string;
+  readonly description: string;
+  /** Settings the body reads, as `NAME=value` shell assignments (not secrets). */
+  readonly settings: Readonly<Record<string, string>>;
+  /** Files the job holds an exclusive `flock` on for its whole run (shared state). */
+  readonly locks: readonly string[];
+  /** The job's own work: bash lines run inside `main`. */
+  readonly body: string;
+}
+
+/**
+ * A complete job script: strict mode, settings (each overridable from the environment, so
+ * tests run it against temporary folders), the metric functions, one EXIT trap that reports
+ * status on every exit path (SIGTERM and SIGINT included, turned into exits), locks, then the
+ * body. The body may call `bc_metric NAME VALUE` to add series to the final report, e.g.
+ * `bc_metric backup_last_size_bytes 1234`.
+ */
+export function renderJobScript(o: JobScriptOptions): string {
+  const sinkVars: Record<string, string> =
+    o.sink.kind === 'pushgateway'
+      ? { BC_SINK: 'pushgateway', BC_PUSHGATEWAY: o.sink.url }
+      : { BC_SINK: 'textfile', BC_TEXTFILE_DIR: o.sink.directory };
+  const lockVars = Object.fromEntries(o.locks.map((l, i) => [`BC_LOCK_${i}`, l]));
+  const vars: Record<string, string> = { BC_JOB: o.jobId, BC_SITE: o.site, BC_HOST: o.host, ...sinkVars, ...lockVars, ...o.settings };
+  const assignments = Object.entries(vars)
+    .map(([k, v]) => `${k}=\${${k}:-${shellQuote(v)}}`)
+    .join('\n');
+  const locks = o.locks
+    .map(
+      (_l, i) =>
+        `  mkdir -p "$(dirname "$BC_LOCK_${i}")"\n  exec {lock_fd_${i}}>>"$BC_LOCK_${i}"\n  flock -w 3600 "$lock_fd_${i}" || { echo "could not lock $BC_LOCK_${i} within an hour" >&2; exit 75; }`,
+    )
+    .join('\n');
+  return `#!/bin/bash
+${generatedHeader('#', o.constructPath, `${o.jobId}: ${o.description}`)}set -euo pipefail
+
+${assignments}
+
+${renderMetricsFunctions()}
+bc_started=$(date +%s)
+bc_extra=()
+# Adds a series to the report sent when the script exits.
+bc_metric() {
+  bc_extra+=("$1" "$2")
+}
+
+bc_on_exit() {
+  local status=$?
+  trap - EXIT
+  set +e
+  local now
+  now=$(date +%s)
+  if [ "$status" -eq 0 ]; then
+    bc_report "" ${BackupMetric.lastRun} "$now" ${BackupMetric.lastStatus} 0 ${BackupMetric.lastSuccess} "$now" ${BackupMetric.lastDuration} $((now - bc_started)) "\${bc_extra[@]}" ||
+      echo "$BC_JOB: WARNING: succeeded but could not report it; its Stale alert will fire" >&2
+  else
+    echo "$BC_JOB failed with status $status" >&2
+    bc_report "" ${BackupMetric.lastRun} "$now" ${BackupMetric.lastStatus} "$status" ${BackupMetric.lastDuration} $((now - bc_started)) ||
+      echo "$BC_JOB: could not report the failure" >&2
+  fi
+  exit "$status"
+}
+trap bc_on_exit EXIT
+# systemd stops a unit with SIGTERM: exit so the EXIT trap still reports the failure.
+trap 'exit 143' TERM
+trap 'exit 130' INT
+
+main() {
+${locks ? `${locks}\n` : ''}${o.body
+    .split('\n')
+    .map((l) => (l ? `  ${l}` : l))
+    .join('\n')}
+}
+
+main "$@"
+`;
+}
