@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { checkProps } from '../lib/errors';
 import { MetricsSink } from '../lib/metrics-sink';
 import type { SiteModel } from '../lib/model/site-model';
+import type { PolicyPack } from '../lib/policy/policy';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { isValidTimeZone } from '../lib/private/tz';
 import type { DeliveryMode } from './private/host-delivery';
@@ -20,9 +21,16 @@ export interface BackupSiteProps {
   readonly delivery?: DeliveryMode;
   /** @default SiteBackend.local() */
   readonly backend?: SiteBackend;
+  /**
+   * Rules that warn by default (3-2-1) fail the synth instead.
+   * @default false
+   */
+  readonly strictPolicy?: boolean;
+  /** Policy packs on top of the default one (3-2-1, ordering, contention, stale thresholds, monitoring). @default - none */
+  readonly policyPacks?: readonly PolicyPack[];
 }
 
-const SITE_ID = /^[a-z][a-z0-9-]*[a-z0-9]$/;
+const SITE_ID = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 
 const schema = z
   .object({
@@ -30,6 +38,8 @@ const schema = z
     timeZone: z.string().refine(isValidTimeZone, 'expected an IANA time zone such as Europe/Prague').optional(),
     delivery: z.enum(['null_resource', 'terraform_data']).optional(),
     backend: instanceOf(SiteBackend, 'expected a SiteBackend, e.g. SiteBackend.s3({...})').optional(),
+    strictPolicy: z.boolean().optional(),
+    policyPacks: z.array(z.object({ name: z.string().min(1), rules: z.array(z.any()) }).passthrough()).optional(),
   })
   .strict();
 
@@ -57,5 +67,12 @@ export class BackupSite extends TerraformStack {
       delivery: p.delivery,
     });
     (p.backend ?? SiteBackend.local())._bind(this);
+    this.model.strictPolicy = p.strictPolicy ?? false;
+    for (const pack of props.policyPacks ?? []) this.model.addPolicyPack(pack);
+  }
+
+  /** Silences one policy finding with a reason REVIEW.md shows (`subject: '*'` for all of a rule). */
+  waive(rule: string, subject: string, reason: string): void {
+    this.model.waive({ rule, subject, reason });
   }
 }

@@ -27,3 +27,5 @@ export { SiteModel, SiteSettings, MetricsSinkConfig } from '../lib/model/site-mo
 export * from '../lib/model/types';
 export * from '../lib/model/vocabulary';
 export { renderReviewTree, ReviewFile } from '../lib/review/review-tree';
+export { PolicyPack, PolicyRule, PolicyContext, WaiverRecord, evaluatePolicies } from '../lib/policy/policy';
+export { DEFAULT_POLICY_PACK, threeTwoOne, ordering, contention, staleThresholds, monitored } from '../lib/policy/default-pack';

@@ -45,6 +45,7 @@ export function homeSite(scope: Construct): BackupSite {
     storage: nas,
     guests: [ha, vaultwarden],
     ...VzdumpJob.tier('p0'),
+    expectedDuration: Duration.minutes(15),
   });
   // P1 (important): config-heavy, slow to rebuild; starts after P0 so critical guests finish first.
   new VzdumpJob(site, 'P1Daily', {
@@ -54,6 +55,7 @@ export function homeSite(scope: Construct): BackupSite {
     guests: [download],
     after: [p0],
     ...VzdumpJob.tier('p1'),
+    expectedDuration: Duration.minutes(45),
   });
   // P2 (deferrable): Immich is stopped and pihole is rebuildable; weekly is enough.
   new VzdumpJob(site, 'P2Weekly', {
@@ -62,6 +64,12 @@ export function homeSite(scope: Construct): BackupSite {
     storage: nas,
     guests: [immich, pihole],
     ...VzdumpJob.tier('p2'),
+  });
+
+  site.model.addDecision({
+    subject: 'expected durations',
+    decision: 'P0 15 min, P1 45 min, P2 1 h',
+    reason: 'the seed staggers P0 03:00, P1 03:15 and P2 Sun 04:00 so each finishes before the next starts; the hook reports backup_last_duration_seconds to check it',
   });
 
   // Home Assistant's own backup lands on the NAS; tracked, not scheduled, by this library.

@@ -1,4 +1,6 @@
 import { BackupConfigError } from '../errors';
+import { DEFAULT_POLICY_PACK } from '../policy/default-pack';
+import { evaluatePolicies, PolicyOutcome, PolicyPack, WaiverRecord } from '../policy/policy';
 import type {
   AlertSpecRecord,
   AssetRecord,
@@ -76,6 +78,10 @@ export class SiteModel {
   private readonly alertSpecList: AlertSpecRecord[] = [];
   /** Set by BackupAlertRules: how this site's alerts are derived and delivered. */
   alerting: AlertingSettings | undefined;
+  private readonly packs: PolicyPack[] = [DEFAULT_POLICY_PACK];
+  private readonly waiverList: WaiverRecord[] = [];
+  /** Under a strict policy, rules that warn by default (3-2-1) fail the synth. */
+  strictPolicy = false;
 
   constructor(site: string, settings: SiteSettings) {
     this.site = site;
@@ -139,9 +145,43 @@ export class SiteModel {
     this.checks.push(check);
   }
 
-  /** Runs every cross-construct check; each message names site, construct path and field. */
+  /** Turns on a policy pack (the default pack is always on). */
+  addPolicyPack(pack: PolicyPack): void {
+    if (!this.packs.some((p) => p.name === pack.name)) this.packs.push(pack);
+  }
+  get policyPacks(): readonly PolicyPack[] {
+    return this.packs;
+  }
+
+  /** Silences one finding (or every finding of a rule with subject `*`); REVIEW.md shows the reason. */
+  waive(w: WaiverRecord): void {
+    if (!w.reason || w.reason.trim().length < 3) {
+      throw new BackupConfigError(this.site, [{ field: 'waiver.reason', message: `expected a reason for waiving ${w.rule} on ${w.subject}, got ${JSON.stringify(w.reason)}`, hint: 'say why, e.g. "regenerable media"' }]);
+    }
+    this.waiverList.push(w);
+  }
+  get waivers(): readonly WaiverRecord[] {
+    return this.waiverList;
+  }
+
+  /** Every policy pack's findings, waivers applied. */
+  policyOutcome(): PolicyOutcome {
+    return evaluatePolicies(this, { strict: this.strictPolicy, packs: this.packs, waivers: this.waiverList });
+  }
+
+  /** Findings from constructs and from policies, errors first. */
+  allFindings(): FindingRecord[] {
+    const rank = { error: 0, warning: 1, info: 2 };
+    return [...this.findings, ...this.policyOutcome().findings].sort((a, b) => rank[a.severity] - rank[b.severity] || compare(a.subject + a.rule, b.subject + b.rule));
+  }
+
+  /** Runs every cross-construct check and the policies; each message names site, subject and rule. */
   validate(): string[] {
-    return this.checks.flatMap((check) => check(this)).map((m) => (m.startsWith('[') ? m : `[${this.site}] ${m}`));
+    const checks = this.checks.flatMap((check) => check(this));
+    const policy = this.policyOutcome()
+      .findings.filter((f) => f.severity === 'error')
+      .map((f) => `[${f.subject}] ${f.rule}: ${f.message} (fix: ${f.fix})`);
+    return [...checks, ...policy].map((m) => (m.startsWith(`[${this.site}`) ? m : `[${this.site}] ${m}`));
   }
 
   asset(id: string): AssetRecord | undefined {
@@ -233,7 +273,9 @@ export class SiteModel {
       signals: this.signals,
       hostFiles: this.hostFiles.map(({ content, ...rest }) => ({ ...rest, sha256: hash(content) })),
       pveSections: this.pveSections,
-      findings: this.findings,
+      findings: this.allFindings(),
+      waived: this.policyOutcome().waived,
+      policy: { strict: this.strictPolicy, packs: this.packs.map((p) => p.name) },
       decisions: this.decisions,
     };
   }

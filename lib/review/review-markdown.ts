@@ -10,7 +10,8 @@ import { renderSection } from '../render/section-config';
  */
 export function renderReviewMarkdown(model: SiteModel): string {
   const out: string[] = [];
-  const findings = model.findings;
+  const findings = model.allFindings();
+  const waived = model.policyOutcome().waived;
   const errors = findings.filter((f) => f.severity === 'error').length;
   const warnings = findings.filter((f) => f.severity === 'warning').length;
   const jobs = model.jobs;
@@ -22,6 +23,9 @@ export function renderReviewMarkdown(model: SiteModel): string {
   );
   out.push('## Findings', '');
   out.push(...(findings.length ? findings.map(findingLine) : ['None.']), '');
+  if (waived.length) {
+    out.push('### Waived', '', ...waived.map((f) => `- \`${f.rule}\` ${f.subject}: ${f.message}. **Waived**: ${f.reason}.`), '');
+  }
   if (model.decisions.length) {
     out.push('## Decisions', '', ...model.decisions.map((d) => `- **${d.subject}**: ${d.decision} (${d.reason})`), '');
   }

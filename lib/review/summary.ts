@@ -2,7 +2,7 @@ import type { SiteModel } from '../model/site-model';
 
 /** The one-screen summary `npm run synth` prints for a site. */
 export function renderSynthSummary(model: SiteModel, terraformResources: number): string {
-  const findings = model.findings;
+  const findings = model.allFindings();
   const errors = findings.filter((f) => f.severity === 'error');
   const warnings = findings.filter((f) => f.severity === 'warning');
   const jobs = model.jobs;

@@ -76,7 +76,11 @@ describe('home site (seed 001, and seed 000 for the as-built storage)', () => {
     expect(site.model.hosts.map((h) => h.name)).toEqual(['proxmox-home']);
     expect([...review.keys()].filter((k) => k.startsWith('hosts/')).every((k) => k.includes('/vzdump-hook-'))).toBe(true);
     expect(() => Testing.synth(site, true)).not.toThrow();
-    // the only finding: no Prometheus at home yet, so the derived rules are not deployed
+    // the only construct finding: no Prometheus at home yet, so the derived rules are not deployed
     expect(site.model.findings.map((f) => f.rule)).toEqual(['alerts-delivered']);
+    // and policy says plainly that nothing at home is off-site (seed 001 defers Hyper Backup)
+    const policy = site.model.policyOutcome().findings;
+    expect(policy.map((f) => f.rule)).toEqual(Array(6).fill('3-2-1'));
+    expect(policy.every((f) => /no off-site copy/.test(f.message))).toBe(true);
   });
 });

@@ -1,0 +1,119 @@
+import { Testing } from 'cdktf';
+import { BackupAlertRules, BackupSite, Duration, ExternalBackup, Guest, PolicyPack, PveHost, PveStorage, Retention, Schedule, ScheduledHostJob, VzdumpJob } from '../../constructs';
+import { freshApp, modelOf, reviewOf } from '../helpers/synth';
+
+function site(props: ConstructorParameters<typeof BackupSite>[2] = {}) {
+  const s = new BackupSite(freshApp(), 'p', props);
+  const host = new PveHost(s, 'Pve', { name: 'pve', address: '10.0.0.5' });
+  const nas = new PveStorage(s, 'Nas', { host, storageId: 'nas', type: 'nfs', server: '10.0.0.150', export: '/v', retention: Retention.keepLast(3) });
+  const remote = new PveStorage(s, 'Remote', { host, storageId: 'offsite', type: 'nfs', server: '10.9.0.1', export: '/v', retention: Retention.keepLast(3), medium: 'remote-storage', location: 'off-site' });
+  const g = new Guest(s, 'G', { host, vmid: 100, type: 'qemu', name: 'g' });
+  return { s, host, nas, remote, g };
+}
+
+const rulesOf = (s: BackupSite, rule: string) => modelOf(s).policyOutcome().findings.filter((f) => f.rule === rule);
+
+describe('3-2-1', () => {
+  it('passes with two backup copies on another medium, one off-site', () => {
+    const { s, host, nas, remote, g } = site();
+    new VzdumpJob(s, 'A', { host, jobId: 'a-job', schedule: Schedule.daily('01:00'), storage: nas, guests: [g] });
+    new VzdumpJob(s, 'B', { host, jobId: 'b-job', schedule: Schedule.daily('05:00'), storage: remote, all: true });
+    expect(rulesOf(s, '3-2-1')).toEqual([]);
+  });
+
+  it('warns when an asset has no off-site copy, and fails the synth under a strict policy', () => {
+    const a = site();
+    new VzdumpJob(a.s, 'A', { host: a.host, jobId: 'a-job', schedule: Schedule.daily('01:00'), storage: a.nas, guests: [a.g] });
+    expect(rulesOf(a.s, '3-2-1')).toEqual([expect.objectContaining({ severity: 'warning', subject: 'guest:pve:100', message: 'VM 100 g (important) falls short of 3-2-1: 2 copies (needs 3), no off-site copy' })]);
+    const b = site({ strictPolicy: true });
+    new VzdumpJob(b.s, 'A', { host: b.host, jobId: 'a-job', schedule: Schedule.daily('01:00'), storage: b.nas, guests: [b.g] });
+    expect(() => Testing.synth(b.s, true)).toThrow(/\[guest:pve:100\] 3-2-1: VM 100 g \(important\) falls short of 3-2-1/);
+  });
+
+  it('a waiver with a reason silences one finding and shows in REVIEW.md', () => {
+    const { s, host, nas, g } = site({ strictPolicy: true });
+    new VzdumpJob(s, 'A', { host, jobId: 'a-job', schedule: Schedule.daily('01:00'), storage: nas, guests: [g] });
+    s.waive('3-2-1', 'guest:pve:100', 'regenerable media, rebuilt from the golden template');
+    expect(rulesOf(s, '3-2-1')).toEqual([]);
+    expect(() => Testing.synth(s, true)).not.toThrow();
+    expect(reviewOf(s).get('REVIEW.md')!.content).toContain('**Waived**: regenerable media, rebuilt from the golden template.');
+    expect(() => s.waive('3-2-1', '*', '')).toThrow(/waiver.reason: expected a reason/);
+  });
+});
+
+describe('ordering', () => {
+  function hostJobs(producerAt: string, consumerAt: string) {
+    const { s, host } = site();
+    const producer = new ScheduledHostJob(s, 'Daily', { host, jobId: 'daily-backup', schedule: Schedule.daily(producerAt), description: 'd', body: 'true', expectedDuration: Duration.minutes(45) });
+    new ScheduledHostJob(s, 'Offsite', { host, jobId: 'offsite-sync', schedule: Schedule.daily(consumerAt), description: 'o', body: 'true', after: [producer] });
+    return s;
+  }
+  it('passes when the consumer starts after the producer has finished', () => {
+    expect(rulesOf(hostJobs('05:00', '06:00'), 'ordering')).toEqual([]);
+  });
+  it('warns when the consumer starts before the producer has finished', () => {
+    expect(rulesOf(hostJobs('05:00', '05:30'), 'ordering')).toEqual([
+      expect.objectContaining({ subject: 'p/Offsite', message: 'job offsite-sync (daily at 05:30) starts before daily-backup (daily at 05:00, expected 45 min) has finished, so it reads an older or partial output' }),
+    ]);
+  });
+});
+
+describe('contention', () => {
+  function twoJobs(second: string) {
+    const { s, host, nas, g } = site();
+    new VzdumpJob(s, 'A', { host, jobId: 'a-job', schedule: Schedule.daily('01:00'), storage: nas, guests: [g], expectedDuration: Duration.minutes(30) });
+    new VzdumpJob(s, 'B', { host, jobId: 'b-job', schedule: Schedule.weekly('sun', second), storage: nas, guests: [new Guest(s, 'H', { host, vmid: 101, type: 'qemu', name: 'h' })] });
+    return s;
+  }
+  it('passes when jobs on one target do not overlap', () => {
+    expect(rulesOf(twoJobs('01:30'), 'contention')).toEqual([]);
+  });
+  it('warns when jobs write to one target in overlapping windows', () => {
+    expect(rulesOf(twoJobs('01:15'), 'contention')).toEqual([expect.objectContaining({ subject: 'a-job+b-job', message: expect.stringMatching(/^jobs a-job and b-job write to nas on pve in overlapping windows/) })]);
+  });
+});
+
+describe('stale thresholds', () => {
+  function withStale(hours: number) {
+    const { s, host, nas, g } = site();
+    new VzdumpJob(s, 'A', { host, jobId: 'a-job', schedule: Schedule.daily('01:00'), storage: nas, guests: [g], staleAfter: Duration.hours(hours) });
+    return rulesOf(s, 'stale-threshold');
+  }
+  it('passes between one period plus the run and three periods', () => {
+    expect(withStale(26)).toEqual([]);
+  });
+  it('fails below one period plus the expected duration (it pages every run)', () => {
+    expect(withStale(12)).toEqual([expect.objectContaining({ severity: 'error', message: 'job a-job goes stale after 12h, before its next run can finish (period 24h plus 1h): it would page on every run' })]);
+  });
+  it('warns at exactly one period, and above three periods', () => {
+    expect(withStale(24)).toEqual([expect.objectContaining({ severity: 'warning', message: expect.stringMatching(/exactly one period \(24h\)/) })]);
+    expect(withStale(96)).toEqual([expect.objectContaining({ severity: 'warning', message: expect.stringMatching(/only after 96h, more than three periods/) })]);
+  });
+});
+
+describe('monitored', () => {
+  it('passes when every job reports and the site has alert rules', () => {
+    const { s, host, nas, g } = site();
+    new VzdumpJob(s, 'A', { host, jobId: 'a-job', schedule: Schedule.daily('01:00'), storage: nas, guests: [g] });
+    new BackupAlertRules(s, 'Alerts');
+    expect(rulesOf(s, 'monitored')).toEqual([]);
+  });
+  it('warns when metrics are pushed but nothing alerts on them', () => {
+    const { s, host, nas, g } = site();
+    new VzdumpJob(s, 'A', { host, jobId: 'a-job', schedule: Schedule.daily('01:00'), storage: nas, guests: [g] });
+    expect(rulesOf(s, 'monitored')).toEqual([expect.objectContaining({ subject: 'p', message: 'site p pushes metrics but has no BackupAlertRules: nothing alerts on them' })]);
+  });
+});
+
+describe('a pluggable pack', () => {
+  it('runs beside the default pack and its errors fail the synth', () => {
+    const pack: PolicyPack = {
+      name: 'no-external',
+      rules: [{ id: 'no-external', description: 'x', check: (m) => m.jobs.filter((j) => j.kind === 'external').map((j) => ({ severity: 'error' as const, rule: 'no-external', subject: j.constructPath, message: `${j.id} is external`, fix: 'schedule it here' })) }],
+    };
+    const { s } = site({ policyPacks: [pack] });
+    new ExternalBackup(s, 'Ha', { name: 'app-ha', protects: 'HA', tool: 'HA', host: 'nas', basePath: '/x', staleAfter: Duration.hours(48) });
+    expect(modelOf(s).policyPacks.map((p) => p.name)).toEqual(['default', 'no-external']);
+    expect(() => Testing.synth(s, true)).toThrow(/\[p\/Ha\] no-external: app-ha is external \(fix: schedule it here\)/);
+  });
+});
