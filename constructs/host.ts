@@ -10,7 +10,7 @@ import { HOST_ADDRESS_PATTERN } from '../lib/net';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { InstallPlan, planHash, renderInstallScript, renderRemoveScript } from '../lib/render/install-script';
 import { deliver, DeliveryMode } from './private/host-delivery';
-import { siteModelOf } from './private/site-anchor';
+import { registerMember, siteModelOf } from './private/site-anchor';
 
 /** A file a construct installs on a host. */
 export interface HostFile {
@@ -162,6 +162,7 @@ export class Host extends Construct {
       timeZone: this.timeZone,
       constructPath: this.node.path,
     });
+    registerMember('host', this);
   }
 
   /**

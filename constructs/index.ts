@@ -12,6 +12,7 @@ export { Guest, GuestProps } from './guest';
 export { VzdumpJob, VzdumpJobProps, VzdumpMode, VzdumpCompress, VzdumpNotification, VzdumpTierPreset } from './vzdump-job';
 export { ExternalBackup, ExternalBackupProps } from './external-backup';
 export { ScheduledHostJob, ScheduledHostJobProps } from './scheduled-host-job';
+export { BackupStatus, BackupStatusProps } from './backup-status';
 export { BackupAlertRules, BackupAlertRulesProps, AlertDelivery } from './backup-alert-rules';
 export { DeliveryMode } from './private/host-delivery';
 export { siteModelOf } from './private/site-anchor';

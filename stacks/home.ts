@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { AlertDelivery, BackupAlertRules, BackupSite, Duration, ExternalBackup, Guest, PveHost, PveStorage, Retention, VzdumpJob } from '../constructs';
+import { AlertDelivery, BackupAlertRules, BackupSite, BackupStatus, Duration, ExternalBackup, Guest, PveHost, PveStorage, Retention, VzdumpJob } from '../constructs';
 
 /**
  * The home site (seed 001, HOME_BACKUP_STRATEGY.md, and its lines in seed 000,
@@ -89,6 +89,9 @@ export function homeSite(scope: Construct): BackupSite {
   new BackupAlertRules(site, 'Alerts', {
     delivery: AlertDelivery.reviewOnly('the home site runs no Prometheus yet (seeds 000/001 check freshness with backup.status)'),
   });
+
+  // seed 000's backup.status: freshness of every artifact, checked hourly on proxmox-home
+  new BackupStatus(site, 'Status');
 
   return site;
 }

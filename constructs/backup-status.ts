@@ -1,0 +1,72 @@
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { checkProps } from '../lib/errors';
+import { buildInventory, renderInventoryTsv } from '../lib/governance/inventory';
+import type { SiteModel } from '../lib/model/site-model';
+import { instanceOf } from '../lib/private/zod-helpers';
+import { generatedHeader } from '../lib/render/shell';
+import { renderStatusScript, STATUS_INVENTORY_PATH } from '../lib/render/status-script';
+import { Schedule } from '../lib/schedule';
+import { Host } from './host';
+import { membersOf, onSiteComplete, siteModelOf } from './private/site-anchor';
+import { ScheduledHostJob } from './scheduled-host-job';
+
+/** Props of {@link BackupStatus}. */
+export interface BackupStatusProps {
+  /** @default Schedule.everyHours(1) */
+  readonly schedule?: Schedule;
+  /** Hosts to install the tool on. @default - every host with inventory entries */
+  readonly hosts?: readonly Host[];
+}
+
+const schema = z
+  .object({
+    schedule: instanceOf(Schedule, "expected a Schedule, e.g. Schedule.everyHours(1)").optional(),
+    hosts: z.array(z.instanceof(Host, { message: 'expected Host constructs' })).optional(),
+  })
+  .strict();
+
+/**
+ * The status tool on every host that holds artifacts: `backup-status` (usable by hand), the
+ * host's part of the inventory, and an hourly run that writes node-exporter metrics, so
+ * freshness is checked where the files are even without Prometheus alerts on the jobs.
+ */
+export class BackupStatus extends Construct {
+  private readonly model: SiteModel;
+
+  constructor(scope: Construct, id: string, props: BackupStatusProps = {}) {
+    super(scope, id);
+    const p = checkProps(this.node.path, schema, props, {});
+    this.model = siteModelOf(this);
+    const schedule = p.schedule ?? Schedule.everyHours(1);
+    // The inventory depends on every job of the site: install once the site is complete.
+    onSiteComplete(this, () => this.installAll(schedule, p.hosts));
+  }
+
+  private installAll(schedule: Schedule, only: readonly Host[] | undefined): void {
+    const entries = buildInventory(this.model);
+    const hosts = (only ?? membersOf<Host>(this, 'host')).filter((h) => entries.some((e) => e.host === h.name));
+    for (const host of hosts) {
+      const part = new Construct(this, `On-${host.name}`);
+      host.install(part, {
+        files: [
+          { path: '/usr/local/bin/backup-status', content: renderStatusScript(part.node.path, this.model.site, host.name), mode: '0755' },
+          { path: STATUS_INVENTORY_PATH, content: generatedHeader('#', part.node.path) + renderInventoryTsv(entries, host.name) },
+        ],
+      });
+      const textfile = this.model.settings.metrics.kind === 'textfile' ? this.model.settings.metrics.directory : '/var/lib/prometheus/node-exporter';
+      new ScheduledHostJob(part, 'Check', {
+        host,
+        jobId: `backup-status-${host.name}`,
+        schedule,
+        description: `check the freshness of every backup artifact on ${host.name}`,
+        // WARNING (1) and CRITICAL (2) are findings, not failures of the check itself
+        body: 'rc=0\n/usr/local/bin/backup-status --textfile "$STATUS_TEXTFILE_DIR" >/dev/null || rc=$?\n[ "$rc" -le 2 ]',
+        settings: { STATUS_TEXTFILE_DIR: textfile },
+        expectedDuration: undefined,
+        kind: 'status-check',
+        classification: 'important',
+      });
+    }
+  }
+}

@@ -1,0 +1,156 @@
+import { generatedHeader, shellQuote } from './shell';
+
+/** Where the status tool reads its inventory on a host. */
+export const STATUS_INVENTORY_PATH = '/etc/backup-constructs/inventory.tsv';
+
+/** Hours after which an entry without its own threshold is stale (seed 000: 24 h / 48 h). */
+export const DEFAULT_STALE_HOURS = 24;
+
+/**
+ * `backup-status`: reads the host's inventory, finds each entry's newest artifact and reports
+ * OK / WARNING / CRITICAL with a reason (fresh, stale, missing, unreadable, disabled,
+ * unprotected): WARNING past the entry's stale_after_hours, CRITICAL past twice that. As text,
+ * as JSON (`--json`, the seed's audit output) or as node-exporter textfile metrics
+ * (`--textfile DIR`). On a Proxmox node it also lists guests no job covers. Exit status: 0
+ * all OK, 1 a WARNING, 2 a CRITICAL, 3 the tool itself failed.
+ */
+export function renderStatusScript(constructPath: string, site: string, host: string): string {
+  return `#!/bin/bash
+${generatedHeader('#', constructPath, `backup-status for ${host} (site ${site}): freshness of every inventory entry`)}set -euo pipefail
+
+inventory=${shellQuote(STATUS_INVENTORY_PATH)}
+format=text
+textfile_dir=""
+check_proxmox=auto
+default_hours=${DEFAULT_STALE_HOURS}
+
+usage() {
+  echo "usage: backup-status [--json] [--textfile DIR] [--inventory FILE] [--no-proxmox]" >&2
+  exit 3
+}
+
+while [ "$#" -gt 0 ]; do
+  case "$1" in
+    --json) format=json ;;
+    --textfile) textfile_dir="\${2:-}"; [ -n "$textfile_dir" ] || usage; shift ;;
+    --inventory) inventory="\${2:-}"; [ -n "$inventory" ] || usage; shift ;;
+    --no-proxmox) check_proxmox=no ;;
+    -h | --help) usage ;;
+    *) echo "unknown option $1" >&2; usage ;;
+  esac
+  shift
+done
+
+trap 'echo "backup-status: failed at line $LINENO" >&2; exit 3' ERR
+[ -r "$inventory" ] || { echo "backup-status: cannot read $inventory" >&2; exit 3; }
+
+now=$(date +%s)
+results=()
+worst=0
+
+# name status reason age_seconds threshold_hours newest job; "-" stands for an empty field
+# because read joins runs of tabs (tab is whitespace to IFS)
+add() {
+  results+=("$1"$'\\t'"$2"$'\\t'"$3"$'\\t'"$4"$'\\t'"$5"$'\\t'"\${6:--}"$'\\t'"\${7:--}")
+  case "$2" in
+    WARNING) [ "$worst" -ge 1 ] || worst=1 ;;
+    CRITICAL) worst=2 ;;
+  esac
+}
+
+while IFS=$'\\t' read -r name enabled base glob hours _class job; do
+  case "$name" in '' | '#'*) continue ;; esac
+  [ "$hours" -gt 0 ] 2>/dev/null || hours=$default_hours
+  if [ "$enabled" != 1 ]; then
+    add "$name" OK disabled -1 "$hours" "" "$job"
+    continue
+  fi
+  if [ ! -d "$base" ] || [ ! -r "$base" ] || [ ! -x "$base" ]; then
+    add "$name" CRITICAL unreadable -1 "$hours" "" "$job"
+    continue
+  fi
+  newest=$(find "$base" -maxdepth 1 -type f -name "$glob" -printf '%T@\\t%p\\n' 2>/dev/null | sort -n | tail -n 1)
+  if [ -z "$newest" ]; then
+    add "$name" CRITICAL missing -1 "$hours" "" "$job"
+    continue
+  fi
+  mtime=\${newest%%.*}
+  file=\${newest#*$'\\t'}
+  age=$((now - mtime))
+  if [ "$age" -gt $((2 * hours * 3600)) ]; then
+    add "$name" CRITICAL stale "$age" "$hours" "$file" "$job"
+  elif [ "$age" -gt $((hours * 3600)) ]; then
+    add "$name" WARNING stale "$age" "$hours" "$file" "$job"
+  else
+    add "$name" OK fresh "$age" "$hours" "$file" "$job"
+  fi
+done <"$inventory"
+
+if [ "$check_proxmox" = auto ] && command -v pvesh >/dev/null 2>&1; then
+  # guests that no backup job covers, as Proxmox itself sees them
+  while read -r vmid; do
+    [ -n "$vmid" ] && add "guest-$vmid" CRITICAL unprotected -1 0 "" ""
+  done < <(pvesh get /cluster/backup-info/not-backed-up --output-format json | perl -MJSON::PP -e 'local $/; print "$_->{vmid}\\n" for @{decode_json(<STDIN>)}')
+fi
+
+json_escape() {
+  local s=$1
+  s=\${s//\\\\/\\\\\\\\}
+  s=\${s//\\"/\\\\\\"}
+  printf '%s' "$s"
+}
+
+case "$format" in
+  text)
+    printf '%-48s %-8s %-11s %9s %s\\n' ENTRY STATUS REASON AGE_H NEWEST
+    for r in "\${results[@]}"; do
+      IFS=$'\\t' read -r name status reason age hours file _job <<<"$r"
+      [ "$file" = - ] && file=""
+      age_h=-
+      [ "$age" -ge 0 ] && age_h=$((age / 3600))
+      printf '%-48s %-8s %-11s %9s %s\\n' "$name" "$status" "$reason" "$age_h" "$file"
+    done
+    ;;
+  json)
+    printf '['
+    sep=""
+    for r in "\${results[@]}"; do
+      IFS=$'\\t' read -r name status reason age hours file job <<<"$r"
+      [ "$file" = - ] && file=""
+      [ "$job" = - ] && job=""
+      printf '%s{"name":"%s","host":"%s","status":"%s","reason":"%s","age_seconds":%s,"stale_after_hours":%s,"newest":"%s","job":"%s"}' \\
+        "$sep" "$(json_escape "$name")" ${shellQuote(host)} "$status" "$reason" "$age" "$hours" "$(json_escape "$file")" "$(json_escape "$job")"
+      sep=","
+    done
+    printf ']\\n'
+    ;;
+esac
+
+if [ -n "$textfile_dir" ]; then
+  mkdir -p "$textfile_dir"
+  tmp=$(mktemp "$textfile_dir/backup_status.prom.XXXXXX")
+  {
+    echo "# HELP backup_inventory_status Freshness of an inventory entry: 0 OK, 1 WARNING, 2 CRITICAL."
+    echo "# TYPE backup_inventory_status gauge"
+    for r in "\${results[@]}"; do
+      IFS=$'\\t' read -r name status reason _age _hours _file job <<<"$r"
+      [ "$job" = - ] && job=""
+      code=0
+      [ "$status" = WARNING ] && code=1
+      [ "$status" = CRITICAL ] && code=2
+      echo "backup_inventory_status{entry=\\"$name\\",site=\\"${site}\\",host=\\"${host}\\",reason=\\"$reason\\",backup_job=\\"$job\\"} $code"
+    done
+    echo "# HELP backup_inventory_newest_age_seconds Age of the newest artifact of an inventory entry."
+    echo "# TYPE backup_inventory_newest_age_seconds gauge"
+    for r in "\${results[@]}"; do
+      IFS=$'\\t' read -r name _status _reason age _hours _file job <<<"$r"
+      [ "$age" -ge 0 ] && echo "backup_inventory_newest_age_seconds{entry=\\"$name\\",site=\\"${site}\\",host=\\"${host}\\",backup_job=\\"$job\\"} $age"
+    done
+  } >"$tmp"
+  chmod 0644 "$tmp"
+  mv -f "$tmp" "$textfile_dir/backup_status.prom"
+fi
+
+exit "$worst"
+`;
+}
