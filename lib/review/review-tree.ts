@@ -1,6 +1,7 @@
 import { deriveAlerts } from '../alerts/derive-alerts';
 import { renderAlertmanagerRoute, renderRuleFile, renderRuleTests } from '../alerts/render-alerts';
 import { renderRunbooks } from '../alerts/runbooks';
+import { renderCalendar } from '../governance/calendar';
 import { buildInventory, renderInventoryYaml } from '../governance/inventory';
 import type { SiteModel } from '../model/site-model';
 import type { HostFileRecord } from '../model/types';
@@ -43,6 +44,7 @@ export function renderReviewTree(model: SiteModel): ReviewFile[] {
     files.push({ path: 'prometheus/alertmanager-route.yml', content: renderAlertmanagerRoute(model, a), executable: false });
     for (const [name, text] of renderRunbooks(model, rules)) files.push({ path: `runbooks/${name}.md`, content: text, executable: false });
   }
+  files.push({ path: 'calendar.ics', content: renderCalendar(model), executable: false });
   files.push({ path: 'inventory.yaml', content: renderInventoryYaml(model, buildInventory(model)), executable: false });
   files.push({ path: 'model.json', content: stableJson(model.toJSON(sha256)), executable: false });
   files.push({ path: 'REVIEW.md', content: renderReviewMarkdown(model), executable: false });

@@ -1,0 +1,46 @@
+import ICAL from 'ical.js';
+import { App } from 'cdktf';
+import { Schedule } from '../../constructs';
+import { toRRule } from '../../lib/governance/calendar';
+import { homeSite } from '../../stacks/home';
+import { reviewOf } from '../helpers/synth';
+import { tempDir } from '../helpers/tools';
+
+describe('calendar.ics', () => {
+  const site = homeSite(new App({ outdir: tempDir() }));
+  const ics = reviewOf(site).get('calendar.ics')!.content;
+  const calendar = new ICAL.Component(ICAL.parse(ics));
+  const events = calendar.getAllSubcomponents('vevent').map((e: any) => new ICAL.Event(e));
+
+  it('has one recurring event per scheduled job, with job, host and target in the description', () => {
+    expect(events.map((e: any) => e.uid).sort()).toEqual(['backup-home-p0-daily@home.backup-constructs', 'backup-home-p1-daily@home.backup-constructs', 'backup-home-p2-weekly@home.backup-constructs']);
+    const p2 = events.find((e: any) => e.uid.startsWith('backup-home-p2'));
+    expect(p2.description).toContain('host proxmox-home');
+    expect(p2.description).toContain('target synology-backups on proxmox-home');
+    expect(p2.isRecurring()).toBe(true);
+  });
+
+  it('recurs exactly when Schedule.nextRuns says, for every job', () => {
+    for (const job of site.model.jobs.filter((j) => j.schedule)) {
+      const event = events.find((e: any) => e.uid.startsWith(`${job.id}@`));
+      const it = event.iterator();
+      const fromCalendar: string[] = [];
+      for (let i = 0; i < 6; i++) fromCalendar.push(it.next().toString().slice(0, 16));
+      const schedule = Schedule.explicit((job.schedule as any).fields);
+      const fromSchedule = schedule.nextRuns(new Date(Date.UTC(2026, 0, 1) - 1), 6).map((r) => r.at.toISOString().slice(0, 16));
+      expect({ job: job.id, runs: fromCalendar }).toEqual({ job: job.id, runs: fromSchedule });
+    }
+  });
+
+  it('renders recurrence rules that ical.js expands like Schedule for other forms too', () => {
+    for (const s of [Schedule.firstWeekdayOfMonth('sun', '04:00'), Schedule.workdays('02:00'), Schedule.everyHours(6, 15), Schedule.monthly(31, '01:00')]) {
+      const start = s.nextRuns(new Date(Date.UTC(2026, 0, 1) - 1), 1)[0].at.toISOString().replace(/[-:]/g, '').slice(0, 15);
+      const text = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:x', 'BEGIN:VEVENT', 'UID:x', 'DTSTAMP:20260101T000000Z', `DTSTART:${start}`, `RRULE:${toRRule(s)}`, 'END:VEVENT', 'END:VCALENDAR'].join('\r\n');
+      const ev = new ICAL.Event(new ICAL.Component(ICAL.parse(text)).getFirstSubcomponent('vevent'));
+      const it = ev.iterator();
+      const got: string[] = [];
+      for (let i = 0; i < 8; i++) got.push(it.next().toString().slice(0, 16));
+      expect({ rule: toRRule(s), got }).toEqual({ rule: toRRule(s), got: s.nextRuns(new Date(Date.UTC(2026, 0, 1) - 1), 8).map((r) => r.at.toISOString().slice(0, 16)) });
+    }
+  });
+});
