@@ -14,7 +14,7 @@ describe('calendar.ics', () => {
 
   it('has one recurring event per scheduled job, with job, host and target in the description', () => {
     expect(events.map((e: any) => e.uid).sort()).toEqual(['backup-home-p0-daily@home.backup-constructs', 'backup-home-p1-daily@home.backup-constructs', 'backup-home-p2-weekly@home.backup-constructs']);
-    const p2 = events.find((e: any) => e.uid.startsWith('backup-home-p2'));
+    const p2 = events.find((e: any) => e.uid.startsWith('backup-home-p2'))!;
     expect(p2.description).toContain('host proxmox-home');
     expect(p2.description).toContain('target synology-backups on proxmox-home');
     expect(p2.isRecurring()).toBe(true);
@@ -22,7 +22,7 @@ describe('calendar.ics', () => {
 
   it('recurs exactly when Schedule.nextRuns says, for every job', () => {
     for (const job of site.model.jobs.filter((j) => j.schedule)) {
-      const event = events.find((e: any) => e.uid.startsWith(`${job.id}@`));
+      const event = events.find((e: any) => e.uid.startsWith(`${job.id}@`))!;
       const it = event.iterator();
       const fromCalendar: string[] = [];
       for (let i = 0; i < 6; i++) fromCalendar.push(it.next().toString().slice(0, 16));
@@ -36,7 +36,7 @@ describe('calendar.ics', () => {
     for (const s of [Schedule.firstWeekdayOfMonth('sun', '04:00'), Schedule.workdays('02:00'), Schedule.everyHours(6, 15), Schedule.monthly(31, '01:00')]) {
       const start = s.nextRuns(new Date(Date.UTC(2026, 0, 1) - 1), 1)[0].at.toISOString().replace(/[-:]/g, '').slice(0, 15);
       const text = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:x', 'BEGIN:VEVENT', 'UID:x', 'DTSTAMP:20260101T000000Z', `DTSTART:${start}`, `RRULE:${toRRule(s)}`, 'END:VEVENT', 'END:VCALENDAR'].join('\r\n');
-      const ev = new ICAL.Event(new ICAL.Component(ICAL.parse(text)).getFirstSubcomponent('vevent'));
+      const ev = new ICAL.Event(new ICAL.Component(ICAL.parse(text)).getFirstSubcomponent('vevent')!);
       const it = ev.iterator();
       const got: string[] = [];
       for (let i = 0; i < 8; i++) got.push(it.next().toString().slice(0, 16));
