@@ -1,4 +1,5 @@
 import { deriveAlerts } from '../alerts/derive-alerts';
+import { protectionMatrix, rpoAndRestore, weekTimeline } from '../governance/protection';
 import type { SiteModel } from '../model/site-model';
 import type { CopyRecord, FindingRecord, JobRecord } from '../model/types';
 import { sha256 } from '../render/install-script';
@@ -21,6 +22,16 @@ export function renderReviewMarkdown(model: SiteModel): string {
       `${model.hostFiles.length} host file(s), ${model.pveSections.length} Proxmox section(s); findings: ${errors} error(s), ${warnings} warning(s).`,
     '',
   );
+  const short = findings.filter((f) => f.rule === '3-2-1').length;
+  const unprotected = model.assets.filter((a) => model.copiesOf(a.id).length === 0);
+  out.push(
+    '## At a glance',
+    '',
+    `- 3-2-1: ${model.assets.length - short} of ${model.assets.length} asset(s) meet it${short ? ` (**${short} short**, see the matrix)` : ''}.`,
+    `- Unprotected assets: ${unprotected.length ? unprotected.map((a) => `**${a.name}**`).join(', ') : 'none'}.`,
+    `- Alerts: ${model.alerting ? `${deriveAlerts(model, model.alerting).length} rule(s) in group \`${model.alerting.group}\`` : '**none**'}.`,
+    '',
+  );
   out.push('## Findings', '');
   out.push(...(findings.length ? findings.map(findingLine) : ['None.']), '');
   if (waived.length) {
@@ -30,6 +41,11 @@ export function renderReviewMarkdown(model: SiteModel): string {
     out.push('## Decisions', '', ...model.decisions.map((d) => `- **${d.subject}**: ${d.decision} (${d.reason})`), '');
   }
 
+  out.push('## Protection matrix', '', ...protectionMatrix(model), '');
+  out.push('## RPO and restore paths', '', 'RPO: the worst-case age of the newest copy (schedule period plus run time; for a copy of a copy, plus its source). RTO: an estimate by layer and location.', '', ...rpoAndRestore(model), '');
+  const timeline = weekTimeline(model);
+  if (timeline.length) out.push('## Timeline', '', ...timeline);
+
   out.push('## Jobs', '');
   out.push('| job | host | when | writes to | retention | stale after | construct |', '|---|---|---|---|---|---|---|');
   for (const j of jobs) {
@@ -38,7 +54,7 @@ export function renderReviewMarkdown(model: SiteModel): string {
     out.push(`| \`${j.id}\`${j.enabled ? '' : ' (disabled)'} | ${j.host ?? '-'} | ${scheduleCell(j)} | ${targets} | ${retention} | ${staleCell(j)} | \`${j.constructPath}\` |`);
   }
   out.push('');
-  out.push('## Assets and copies', '');
+  out.push('## Copies', '');
   out.push('| asset | class | copies (job → target: layer, medium, location, retention) |', '|---|---|---|');
   for (const a of model.assets) {
     const copies = model.copiesOf(a.id);
