@@ -1,3 +1,4 @@
+import { deriveAlerts } from '../alerts/derive-alerts';
 import { BackupConfigError } from '../errors';
 import { DEFAULT_POLICY_PACK } from '../policy/default-pack';
 import { evaluatePolicies, PolicyOutcome, PolicyPack, WaiverRecord } from '../policy/policy';
@@ -10,6 +11,7 @@ import type {
   HostFileRecord,
   HostRecord,
   JobRecord,
+  K8sObjectRecord,
   PveSectionRecord,
   SignalRecord,
   TargetRecord,
@@ -76,6 +78,7 @@ export class SiteModel {
   private readonly checks: CrossCheck[] = [];
   private readonly decisionList: DecisionRecord[] = [];
   private readonly alertSpecList: AlertSpecRecord[] = [];
+  private readonly k8sObjectMap = new Map<string, K8sObjectRecord>();
   /** Set by BackupAlertRules: how this site's alerts are derived and delivered. */
   alerting: AlertingSettings | undefined;
   private readonly packs: PolicyPack[] = [DEFAULT_POLICY_PACK];
@@ -129,6 +132,13 @@ export class SiteModel {
       throw new BackupConfigError(a.constructPath, [{ field: 'alert', message: `alert ${a.name} is already defined in site ${this.site}`, hint: 'give each alert a unique name' }]);
     }
     this.alertSpecList.push(a);
+  }
+  /** A Kubernetes object; two constructs managing the same kind, namespace and name is an error. */
+  addK8sObject(o: K8sObjectRecord): void {
+    this.put(this.k8sObjectMap, `${o.namespace ?? ''}/${o.kind}/${o.name}`, o, `Kubernetes ${o.kind}`, o.constructPath, 'Kubernetes objects are unique by kind, namespace and name; rename one');
+  }
+  get k8sObjects(): K8sObjectRecord[] {
+    return sortedValues(this.k8sObjectMap);
   }
   get alertSpecs(): AlertSpecRecord[] {
     return [...this.alertSpecList].sort((a, b) => compare(a.name, b.name));
@@ -273,10 +283,12 @@ export class SiteModel {
       signals: this.signals,
       hostFiles: this.hostFiles.map(({ content, ...rest }) => ({ ...rest, sha256: hash(content) })),
       pveSections: this.pveSections,
+      k8sObjects: this.k8sObjects.map(({ content, ...rest }) => ({ ...rest, sha256: hash(content) })),
       findings: this.allFindings(),
       waived: this.policyOutcome().waived,
       policy: { strict: this.strictPolicy, packs: this.packs.map((p) => p.name) },
       decisions: this.decisions,
+      alerts: this.alerting ? deriveAlerts(this, this.alerting).map((r) => ({ name: r.name, job: r.job, threshold: r.threshold, for: r.for })) : [],
     };
   }
 
