@@ -15,7 +15,7 @@ import { diffProtection, ModelJson, renderProtectionDiff } from '../lib/governan
 const ROOT = path.resolve(__dirname, '..', '..');
 
 function synthesize(checkout: string, outdir: string): void {
-  const env = { ...process.env, CDKTF_OUTDIR: outdir, CDKTF_QUIET: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, CDKTF_OUTDIR: outdir, CDKTF_QUIET: '1' };
   delete env.SITE;
   execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(checkout, 'tsconfig.build.json'), '--outDir', path.join(checkout, 'dist')], { stdio: 'inherit', cwd: checkout });
   execFileSync(process.execPath, [path.join(checkout, 'dist/main.js')], { stdio: ['ignore', 'ignore', 'inherit'], cwd: checkout, env });
