@@ -1,18 +1,40 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { checkProps } from '../lib/errors';
+import { BackupConfigError, checkProps } from '../lib/errors';
 import { buildInventory, renderInventoryTsv } from '../lib/governance/inventory';
 import type { SiteModel } from '../lib/model/site-model';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { generatedHeader } from '../lib/render/shell';
-import { renderStatusScript, STATUS_INVENTORY_PATH } from '../lib/render/status-script';
+import { renderStatusScript, STATUS_INVENTORY_PATH, StatusNotification } from '../lib/render/status-script';
 import { Schedule } from '../lib/schedule';
 import { Host } from './host';
 import { membersOf, onSiteComplete, siteModelOf } from './private/site-anchor';
 import { ScheduledHostJob } from './scheduled-host-job';
 
+/** Where the status tool sends WARNING/CRITICAL findings (sites without Prometheus). */
+export class StatusNotify {
+  /** An ntfy topic URL (`https://ntfy.example/backups`); a token, if any, from a root-only file. */
+  static ntfy(url: string, opts: { tokenFile?: string } = {}): StatusNotify {
+    return new StatusNotify({ kind: 'ntfy', url, tokenFile: opts.tokenFile });
+  }
+  /** An Apprise API notify endpoint (`http://apprise:8000/notify/backups`). */
+  static appriseApi(url: string): StatusNotify {
+    return new StatusNotify({ kind: 'apprise-api', url });
+  }
+  /** The apprise CLI with a config file on the host holding the service URLs (and their secrets). */
+  static appriseCli(configFile: string): StatusNotify {
+    return new StatusNotify({ kind: 'apprise-cli', configFile });
+  }
+  private constructor(readonly spec: StatusNotification) {}
+}
+
 /** Props of {@link BackupStatus}. */
 export interface BackupStatusProps {
+  /**
+   * Send findings when they change (and once when all is well again).
+   * @default - no notifications (Prometheus alerts on the metrics instead)
+   */
+  readonly notify?: readonly StatusNotify[];
   /** @default Schedule.everyHours(1) */
   readonly schedule?: Schedule;
   /** Hosts to install the tool on. @default - every host with inventory entries */
@@ -23,6 +45,7 @@ const schema = z
   .object({
     schedule: instanceOf(Schedule, "expected a Schedule, e.g. Schedule.everyHours(1)").optional(),
     hosts: z.array(z.instanceof(Host, { message: 'expected Host constructs' })).optional(),
+    notify: z.array(instanceOf(StatusNotify, 'expected StatusNotify.ntfy(url), .appriseApi(url) or .appriseCli(file)')).optional(),
   })
   .strict();
 
@@ -40,17 +63,26 @@ export class BackupStatus extends Construct {
     this.model = siteModelOf(this);
     const schedule = p.schedule ?? Schedule.everyHours(1);
     // The inventory depends on every job of the site: install once the site is complete.
-    onSiteComplete(this, () => this.installAll(schedule, p.hosts));
+    const notify = (p.notify ?? []).map((n) => n.spec);
+    for (const n of notify) {
+      const url = n.kind === 'apprise-cli' ? undefined : n.url;
+      if (url !== undefined && !/^https?:\/\/[^\s@]+$/.test(url)) {
+        throw new BackupConfigError(this.node.path, [
+          { field: 'notify', message: `expected an http(s) URL without credentials, got ${JSON.stringify(url)}`, hint: 'keep tokens in a root-only file (tokenFile) or in the apprise config' },
+        ]);
+      }
+    }
+    onSiteComplete(this, () => this.installAll(schedule, p.hosts, notify));
   }
 
-  private installAll(schedule: Schedule, only: readonly Host[] | undefined): void {
+  private installAll(schedule: Schedule, only: readonly Host[] | undefined, notify: readonly StatusNotification[]): void {
     const entries = buildInventory(this.model);
     const hosts = (only ?? membersOf<Host>(this, 'host')).filter((h) => entries.some((e) => e.host === h.name));
     for (const host of hosts) {
       const part = new Construct(this, `On-${host.name}`);
       host.install(part, {
         files: [
-          { path: '/usr/local/bin/backup-status', content: renderStatusScript(part.node.path, this.model.site, host.name), mode: '0755' },
+          { path: '/usr/local/bin/backup-status', content: renderStatusScript(part.node.path, this.model.site, host.name, notify), mode: '0755' },
           { path: STATUS_INVENTORY_PATH, content: generatedHeader('#', part.node.path) + renderInventoryTsv(entries, host.name) },
         ],
       });

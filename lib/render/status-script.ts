@@ -1,5 +1,60 @@
 import { generatedHeader, shellQuote } from './shell';
 
+/**
+ * Where WARNING/CRITICAL findings are sent when the set of findings changes (and once when
+ * everything is OK again): for sites without Prometheus. Credentials stay in files.
+ */
+export type StatusNotification =
+  | { readonly kind: 'ntfy'; readonly url: string; readonly tokenFile?: string }
+  | { readonly kind: 'apprise-api'; readonly url: string }
+  | { readonly kind: 'apprise-cli'; readonly configFile: string };
+
+/** Remembers what was last notified, so an unchanged problem is not re-sent every hour. */
+export const STATUS_NOTIFY_STATE = '/var/lib/backup-constructs/status-notified';
+
+function notifyFunctions(site: string, host: string, notify: readonly StatusNotification[]): string {
+  const senders = notify.map((n) => {
+    switch (n.kind) {
+      case 'ntfy':
+        return `  curl --silent --show-error --fail --max-time 15 -H "Title: $title" -H "Priority: $priority" -H "Tags: floppy_disk"${n.tokenFile ? ` -H "Authorization: Bearer $(cat ${shellQuote(n.tokenFile)})"` : ''} --data-binary "$body" ${shellQuote(n.url)} >/dev/null || failed=1`;
+      case 'apprise-api':
+        return `  local payload\n  payload=$(printf '{"title":"%s","body":"%s","type":"%s"}' "$(json_escape "$title")" "$(json_escape "$body")" "$apprise_type")\n  curl --silent --show-error --fail --max-time 15 -H 'Content-Type: application/json' --data-binary "$payload" ${shellQuote(n.url)} >/dev/null || failed=1`;
+      case 'apprise-cli':
+        return `  apprise --config=${shellQuote(n.configFile)} -n "$apprise_type" -t "$title" -b "$body" || failed=1`;
+    }
+  });
+  return `
+# Sends the findings when they differ from what was last sent; an unchanged problem stays quiet.
+notify_changes() {
+  local state="\${BC_NOTIFY_STATE:-${STATUS_NOTIFY_STATE}}" body="" title priority apprise_type failed=0 r
+  for r in "\${results[@]}"; do
+    IFS=$'\\t' read -r name status reason _age _hours _file _job <<<"$r"
+    [ "$status" = OK ] || body="$body$status $name: $reason"$'\\n'
+  done
+  body=\${body%$'\\n'}
+  local previous=""
+  [ -f "$state" ] && previous=$(cat "$state")
+  [ "$body" = "$previous" ] && return 0
+  # shellcheck disable=SC2034 # each sender reads only some of these
+  if [ -z "$body" ]; then
+    title="backups OK again on ${host} (${site})"; priority=default; apprise_type=success
+    body="every inventory entry on ${host} is fresh"
+  elif [ "$worst" -ge 2 ]; then
+    title="backup CRITICAL on ${host} (${site})"; priority=urgent; apprise_type=failure
+  else
+    title="backup WARNING on ${host} (${site})"; priority=high; apprise_type=warning
+  fi
+${senders.join('\n')}
+  if [ "$failed" -eq 0 ]; then
+    mkdir -p "$(dirname "$state")"
+    if [ "$apprise_type" = success ]; then : >"$state"; else printf '%s' "$body" >"$state"; fi
+  else
+    echo "backup-status: could not send every notification; will retry on the next run" >&2
+  fi
+}
+`;
+}
+
 /** Where the status tool reads its inventory on a host. */
 export const STATUS_INVENTORY_PATH = '/etc/backup-constructs/inventory.tsv';
 
@@ -14,7 +69,7 @@ export const DEFAULT_STALE_HOURS = 24;
  * (`--textfile DIR`). On a Proxmox node it also lists guests no job covers. Exit status: 0
  * all OK, 1 a WARNING, 2 a CRITICAL, 3 the tool itself failed.
  */
-export function renderStatusScript(constructPath: string, site: string, host: string): string {
+export function renderStatusScript(constructPath: string, site: string, host: string, notify: readonly StatusNotification[] = []): string {
   return `#!/bin/bash
 ${generatedHeader('#', constructPath, `backup-status for ${host} (site ${site}): freshness of every inventory entry`)}set -euo pipefail
 
@@ -97,6 +152,7 @@ json_escape() {
   local s=$1
   s=\${s//\\\\/\\\\\\\\}
   s=\${s//\\"/\\\\\\"}
+  s=\${s//$'\\n'/\\\\n}
   printf '%s' "$s"
 }
 
@@ -126,6 +182,7 @@ case "$format" in
     ;;
 esac
 
+${notify.length ? notifyFunctions(site, host, notify) : ''}
 if [ -n "$textfile_dir" ]; then
   mkdir -p "$textfile_dir"
   tmp=$(mktemp "$textfile_dir/backup_status.prom.XXXXXX")
@@ -151,6 +208,6 @@ if [ -n "$textfile_dir" ]; then
   mv -f "$tmp" "$textfile_dir/backup_status.prom"
 fi
 
-exit "$worst"
+${notify.length ? 'notify_changes\n' : ''}exit "$worst"
 `;
 }
