@@ -15,6 +15,7 @@ export { ScheduledHostJob, ScheduledHostJobProps } from './scheduled-host-job';
 export { Borgmatic, BorgmaticProps, BorgPassphrase, BorgmaticCheck, BorgmaticLayout, BorgmaticMysqlDatabase, BorgmaticPostgresDatabase } from './borgmatic';
 export { PbsDatastoreJobs, PbsDatastoreJobsProps, PbsVerifyJob, PbsPruneJob } from './pbs-datastore-jobs';
 export { BackupStatus, BackupStatusProps, StatusNotify } from './backup-status';
+export { BackupDashboard, BackupDashboardProps } from './backup-dashboard';
 export { BackupAlertRules, BackupAlertRulesProps, AlertDelivery } from './backup-alert-rules';
 export { DeliveryMode } from './private/host-delivery';
 export { siteModelOf } from './private/site-anchor';

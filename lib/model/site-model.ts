@@ -83,6 +83,8 @@ export class SiteModel {
   alerting: AlertingSettings | undefined;
   private readonly packs: PolicyPack[] = [DEFAULT_POLICY_PACK];
   private readonly waiverList: WaiverRecord[] = [];
+  /** Set by BackupDashboard: render review/grafana/<site>.json. */
+  dashboard = false;
   /** Under a strict policy, rules that warn by default (3-2-1) fail the synth. */
   strictPolicy = false;
 

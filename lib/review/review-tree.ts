@@ -1,6 +1,7 @@
 import { deriveAlerts } from '../alerts/derive-alerts';
 import { renderAlertmanagerRoute, renderRuleFile, renderRuleTests } from '../alerts/render-alerts';
 import { renderRunbooks } from '../alerts/runbooks';
+import { renderDashboard } from '../dashboard/grafana';
 import { renderCalendar } from '../governance/calendar';
 import { buildInventory, renderInventoryYaml } from '../governance/inventory';
 import type { SiteModel } from '../model/site-model';
@@ -36,6 +37,9 @@ export function renderReviewTree(model: SiteModel): ReviewFile[] {
     const ordered = [...sections].sort((a, b) => (a.file === b.file ? 0 : a.file === 'storage.cfg' ? -1 : 1));
     files.push({ path: `pve/${host}/commands.txt`, content: ordered.map((s) => s.createCommand).join('\n') + '\n', executable: false });
   }
+  for (const o of model.k8sObjects) {
+    files.push({ path: `k8s/${o.namespace ?? '_cluster'}/${o.kind.toLowerCase()}-${o.name}.yaml`, content: o.content, executable: false });
+  }
   if (model.alerting) {
     const a = model.alerting;
     const rules = deriveAlerts(model, a);
@@ -44,6 +48,7 @@ export function renderReviewTree(model: SiteModel): ReviewFile[] {
     files.push({ path: 'prometheus/alertmanager-route.yml', content: renderAlertmanagerRoute(model, a), executable: false });
     for (const [name, text] of renderRunbooks(model, rules)) files.push({ path: `runbooks/${name}.md`, content: text, executable: false });
   }
+  if (model.dashboard) files.push({ path: `grafana/${model.site}.json`, content: stableJson(renderDashboard(model)), executable: false });
   files.push({ path: 'calendar.ics', content: renderCalendar(model), executable: false });
   files.push({ path: 'inventory.yaml', content: renderInventoryYaml(model, buildInventory(model)), executable: false });
   files.push({ path: 'model.json', content: stableJson(model.toJSON(sha256)), executable: false });

@@ -1,0 +1,47 @@
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
+import { renderDashboard } from '../lib/dashboard/grafana';
+import { checkProps } from '../lib/errors';
+import type { SiteModel } from '../lib/model/site-model';
+import { stableJson } from '../lib/review/stable-json';
+import { kubernetesProviderOf } from './private/kubernetes';
+import { onSiteComplete, siteModelOf } from './private/site-anchor';
+
+/** Props of {@link BackupDashboard}. */
+export interface BackupDashboardProps {
+  /**
+   * Deliver as a ConfigMap that Grafana's dashboard sidecar picks up (label
+   * `grafana_dashboard: "1"`), or only render `review/grafana/<site>.json` for import.
+   * @default 'configmap'
+   */
+  readonly delivery?: 'configmap' | 'review-only';
+  /** @default 'monitoring' */
+  readonly namespace?: string;
+}
+
+const schema = z.object({ delivery: z.enum(['configmap', 'review-only']).optional(), namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a Kubernetes namespace name').optional() }).strict();
+
+/**
+ * A Grafana dashboard generated from the site model (see lib/dashboard/grafana.ts), written
+ * to `review/grafana/<site>.json` and delivered to Grafana's dashboard sidecar.
+ */
+export class BackupDashboard extends Construct {
+  private readonly model: SiteModel;
+
+  constructor(scope: Construct, id: string, props: BackupDashboardProps = {}) {
+    super(scope, id);
+    const p = checkProps(this.node.path, schema, props, {});
+    this.model = siteModelOf(this);
+    this.model.dashboard = true;
+    if ((p.delivery ?? 'configmap') === 'configmap') {
+      onSiteComplete(this, () => {
+        kubernetesProviderOf(this);
+        new ConfigMapV1(this, 'DashboardConfigMap', {
+          metadata: { name: `backup-dashboard-${this.model.site}`, namespace: p.namespace ?? 'monitoring', labels: { grafana_dashboard: '1', 'app.kubernetes.io/managed-by': 'backup-constructs' } },
+          data: { [`backups-${this.model.site}.json`]: stableJson(renderDashboard(this.model)) },
+        });
+      });
+    }
+  }
+}
