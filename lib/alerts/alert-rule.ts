@@ -22,6 +22,8 @@ export interface AlertRule {
   readonly description: string;
   /** Runbook file name without `.md`, under review/runbooks/. */
   readonly runbook: string;
+  /** What to do, for a site-level alert's runbook (markdown). */
+  readonly runbookBody?: string;
   /** Metrics the expression reads. */
   readonly watches: readonly string[];
   /** The job it watches, or undefined for site-level alerts. */

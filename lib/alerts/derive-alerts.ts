@@ -171,6 +171,11 @@ function diskAlerts(model: SiteModel, a: AlertingSettings): AlertRule[] {
       summary: `backup target ${t.name} is over ${pct}% full`,
       description: `The filesystem at ${t.mountPoint} on ${host.name} that holds ${t.name} is over ${pct}% full; backups will start failing when it fills.`,
       runbook: 'BackupTargetDiskFull',
+      runbookBody: [
+        '1. Find what uses the space: `du -xsh <mount>/* | sort -h | tail` on the host.',
+        "2. Check that retention runs: archives beyond each job's keep-* count mean pruning fails.",
+        '3. Free space or grow the target before the next backup window; never delete the newest archive of a guest.',
+      ].join('\n'),
       watches: ['node_filesystem_avail_bytes', 'node_filesystem_size_bytes'],
       threshold: `> ${pct}% used`,
       cases: [
@@ -206,6 +211,7 @@ function specAlert(s: AlertSpecRecord): AlertRule {
     summary: s.summary,
     description: s.description,
     runbook: s.name,
+    runbookBody: s.runbook,
     watches: s.watches,
     job: s.labels.backup_job,
     threshold: s.expr.replace(/^.*?([<>!=]=?\s*\S+)$/, '$1'),

@@ -56,9 +56,7 @@ function siteAlertRunbook(model: SiteModel, rule: AlertRule, same: readonly Aler
     '',
     '## What to do',
     '',
-    '1. Find what uses the space: `du -xsh <mount>/* | sort -h | tail` on the host.',
-    '2. Check that retention runs: archives beyond each job\'s keep-* count mean pruning fails.',
-    '3. Free space or grow the target before the next backup window; never delete the newest archive of a guest.',
+    rule.runbookBody ?? 'Find the cause from the expression above and the job runbooks it names.',
     '',
   ].join('\n');
 }

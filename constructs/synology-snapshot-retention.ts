@@ -1,0 +1,94 @@
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { DEFAULTS } from '../lib/defaults';
+import { checkProps } from '../lib/errors';
+import { isCgnatAddress } from '../lib/net';
+import { generatedHeader, shellQuote } from '../lib/render/shell';
+import { Host } from './host';
+import { siteModelOf } from './private/site-anchor';
+
+/** Where the sudo password of the NAS comes from at apply time; never the password itself. */
+export type SudoPasswordSource = { readonly vaultPath: string; readonly field: string } | { readonly file: string };
+
+/** Props of {@link SynologySnapshotRetention}. */
+export interface SynologySnapshotRetentionProps {
+  /** The host that reaches the NAS over SSH and applies the setting. */
+  readonly host: Host;
+  /** NAS address (LAN). */
+  readonly address: string;
+  /** @default 'Administrator' */
+  readonly user?: string;
+  /** SSH key file on the host. */
+  readonly sshKeyFile: string;
+  /** The shared folder (`Backup`). */
+  readonly share: string;
+  /** Days DSM keeps the share's snapshots (`snap_auto_remove_keep_days`). */
+  readonly keepDays: number;
+  /** The sudo password: a Vault KV path and field (read with `vault kv get`) or a root-only file. */
+  readonly sudoPassword: SudoPasswordSource;
+  /**
+   * Retention the site's policy requires; a shorter setting is a finding.
+   * @default 7
+   */
+  readonly minimumKeepDays?: number;
+}
+
+const schema = z
+  .object({
+    host: z.instanceof(Host, { message: 'expected a Host' }),
+    address: z.string().regex(/^[A-Za-z0-9.-]+$/, 'expected a host name or IPv4 address').refine((a) => !isCgnatAddress(a), 'expected the LAN address, not a Tailscale one'),
+    user: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/).optional(),
+    sshKeyFile: z.string().regex(/^\/\S+$/, 'expected an absolute path'),
+    share: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a shared folder name'),
+    keepDays: z.number().int().min(1).max(3650),
+    sudoPassword: z.union([
+      z.object({ vaultPath: z.string().regex(/^[a-z0-9_-]+(\/[A-Za-z0-9_.-]+)+$/, 'expected a Vault KV path such as secret/viktor'), field: z.string().regex(/^[A-Za-z0-9_.-]+$/) }).strict(),
+      z.object({ file: z.string().regex(/^\/\S+$/, 'expected an absolute path') }).strict(),
+    ], { message: 'expected { vaultPath, field } or { file }: never the password itself' }),
+    minimumKeepDays: z.number().int().min(1).optional(),
+  })
+  .strict();
+
+/**
+ * A Synology share's btrfs snapshot retention, as code: applied over SSH with sudo and
+ * `synosharesnapshot shareconf set` (seed 002's recipe: DSM's API is behind 2FA), setting the
+ * same value again on every apply, so it is idempotent. The password is piped to `sudo -S`
+ * from Vault or a file at apply time and never appears on a command line or in the output.
+ */
+export class SynologySnapshotRetention extends Construct {
+  readonly keepDays: number;
+
+  constructor(scope: Construct, id: string, props: SynologySnapshotRetentionProps) {
+    super(scope, id);
+    const p = checkProps(this.node.path, schema, props, { sudoPassword: "{ vaultPath: 'secret/viktor', field: 'synology_admin_password' }" });
+    const model = siteModelOf(this);
+    this.keepDays = p.keepDays;
+    const source = 'vaultPath' in p.sudoPassword ? `vault kv get -field=${shellQuote(p.sudoPassword.field)} ${shellQuote(p.sudoPassword.vaultPath)}` : `cat ${shellQuote(p.sudoPassword.file)}`;
+    const script = `#!/bin/bash
+${generatedHeader('#', this.node.path, `snapshot retention of share ${p.share} on ${p.address}`)}set -euo pipefail
+
+NAS=\${NAS:-${shellQuote(`${p.user ?? 'Administrator'}@${p.address}`)}}
+KEY=\${KEY:-${shellQuote(p.sshKeyFile)}}
+# the password goes to sudo on stdin, never into an argument list
+${source} | ssh -i "$KEY" -o BatchMode=yes -o ConnectTimeout=20 "$NAS" \\
+  sudo -S -p '' /usr/syno/sbin/synosharesnapshot shareconf set ${shellQuote(p.share)} snap_auto_remove_keep_days=${p.keepDays}
+`;
+    const path = `${DEFAULTS.libexecDirectory}/synology-snapshot-retention-${p.share.toLowerCase()}.sh`;
+    p.host.install(this, { files: [{ path, content: script, mode: '0700' }], postInstall: [`"$R"${shellQuote(path)}`] });
+    model.addDecision({
+      subject: `Synology share ${p.share} snapshots`,
+      decision: `kept ${p.keepDays} day(s) (snap_auto_remove_keep_days)`,
+      reason: `applied from ${p.host.name} over SSH with synosharesnapshot; the site policy asks for at least ${p.minimumKeepDays ?? 7}`,
+    });
+    const minimum = p.minimumKeepDays ?? 7;
+    if (p.keepDays < minimum) {
+      model.addFinding({
+        severity: 'warning',
+        rule: 'nas-snapshot-retention',
+        subject: this.node.path,
+        message: `share ${p.share} keeps snapshots ${p.keepDays} day(s), shorter than the ${minimum} the site's policy requires: a deletion or ransomware noticed after ${p.keepDays} days cannot be undone from the NAS`,
+        fix: `raise keepDays to ${minimum}, or lower minimumKeepDays with the reason (e.g. space, see NasCapacity)`,
+      });
+    }
+  }
+}

@@ -1,0 +1,105 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { BackupAlertRules, NasCapacity, SynologySnapshotRetention } from '../../constructs';
+import { testSite } from '../helpers/fixtures';
+import { modelOf, reviewOf, writeTree } from '../helpers/synth';
+import { describeWithTool, run, shellcheck, tempDir } from '../helpers/tools';
+
+/** An `ssh` stand-in that answers like a Synology (df, du) and records its arguments and stdin. */
+function sshStandin(dir: string): string {
+  const bin = path.join(dir, 'bin');
+  fs.mkdirSync(bin, { recursive: true });
+  fs.writeFileSync(
+    path.join(bin, 'ssh'),
+    `#!/bin/bash
+printf '%s\\n' "$*" >>'${dir}/ssh.args'
+cat >>'${dir}/ssh.stdin'
+case "\${@: -1}" in
+  "df -P -B1 /volume1") printf 'Filesystem 1-blocks Used Available Capacity Mounted on\\n/dev/mapper/cachedev_0 20000000000000 19600000000000 400000000000 98%% /volume1\\n' ;;
+  du*) printf '12000000000000\\t/volume1/Backup\\n' ;;
+esac
+`,
+    { mode: 0o755 },
+  );
+  fs.writeFileSync(path.join(bin, 'vault'), `#!/bin/sh\n[ "$*" = "kv get -field=synology_admin_password secret/viktor" ] && echo 'pa55 word'\n`, { mode: 0o755 });
+  return bin;
+}
+
+describe('NasCapacity', () => {
+  function site() {
+    const { site, host } = testSite();
+    new NasCapacity(site, 'Nas', { host, nasName: 'synology', address: '192.168.1.13', sshKeyFile: '/root/.ssh/synology_backup', volume: '/volume1', snapshotShares: ['/volume1/Backup'] });
+    new BackupAlertRules(site, 'Alerts');
+    return site;
+  }
+
+  it('collects size, used, free and live share bytes over SSH (ssh stand-in) into the metric scheme', () => {
+    const dir = tempDir();
+    writeTree(dir, reviewOf(site()).values());
+    const bin = sshStandin(dir);
+    const script = path.join(dir, 'hosts/pve/usr/local/lib/backup-constructs/nas-capacity-synology.sh');
+    const r = spawnSync(script, [], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, BC_TEXTFILE_DIR: path.join(dir, 'prom') } });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const prom = fs.readFileSync(path.join(dir, 'prom/backup_nas-capacity-synology.prom'), 'utf8');
+    expect(prom).toMatch(/^backup_nas_free_bytes\{backup_job="nas-capacity-synology",site="test",host="pve"\} 400000000000$/m);
+    expect(prom).toMatch(/^backup_nas_live_bytes\{[^}]*\} 12000000000000$/m);
+    expect(fs.readFileSync(path.join(dir, 'ssh.args'), 'utf8')).toContain('-i /root/.ssh/synology_backup -o BatchMode=yes -o ConnectTimeout=20 root@192.168.1.13 df -P -B1 /volume1');
+    expect(shellcheck(script).output).toBe('');
+  });
+
+  it('registers alerts before the NAS fills and when snapshots hold too much', () => {
+    expect(modelOf(site()).alertSpecs.map((a) => a.name)).toEqual(['NasSynologyAlmostFull', 'NasSynologySnapshotsHeavy']);
+  });
+
+  it('fails when the NAS is given by its Tailscale address', () => {
+    const { site, host } = testSite();
+    expect(() => new NasCapacity(site, 'Nas', { host, nasName: 'synology', address: '100.102.199.111', sshKeyFile: '/k', volume: '/volume1' })).toThrow(/\[test\/Nas\] address: expected the LAN address, not a Tailscale one/);
+  });
+});
+
+describeWithTool('promtool', 'prometheus', 'NAS alerts with promtool', () => {
+  it('fire when full or snapshot-heavy, and stay silent otherwise', () => {
+    const { site, host } = testSite();
+    new NasCapacity(site, 'Nas', { host, nasName: 'synology', address: '192.168.1.13', sshKeyFile: '/k', volume: '/volume1', snapshotShares: ['/volume1/Backup'] });
+    new BackupAlertRules(site, 'Alerts');
+    const dir = tempDir();
+    writeTree(dir, reviewOf(site).values());
+    expect(run('promtool', ['test', 'rules', 'backup-test.test.yml'], { cwd: path.join(dir, 'prometheus') })).toMatch(/SUCCESS/);
+  });
+});
+
+describe('SynologySnapshotRetention', () => {
+  it('pipes the sudo password from Vault to sudo -S over SSH, never as an argument (stand-ins)', () => {
+    const { site, host } = testSite();
+    new SynologySnapshotRetention(site, 'Snapshots', { host, address: '192.168.1.13', sshKeyFile: '/root/.ssh/synology_backup', share: 'Backup', keepDays: 3, sudoPassword: { vaultPath: 'secret/viktor', field: 'synology_admin_password' } });
+    const dir = tempDir();
+    writeTree(dir, reviewOf(site).values());
+    const bin = sshStandin(dir);
+    const script = path.join(dir, 'hosts/pve/usr/local/lib/backup-constructs/synology-snapshot-retention-backup.sh');
+    const r = spawnSync(script, [], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+    expect(r.status).toBe(0);
+    const args = fs.readFileSync(path.join(dir, 'ssh.args'), 'utf8');
+    expect(args).toContain("Administrator@192.168.1.13 sudo -S -p  /usr/syno/sbin/synosharesnapshot shareconf set Backup snap_auto_remove_keep_days=3");
+    expect(args).not.toContain('pa55');
+    expect(fs.readFileSync(path.join(dir, 'ssh.stdin'), 'utf8')).toBe('pa55 word\n');
+    expect(fs.readFileSync(script, 'utf8')).not.toContain('pa55');
+    expect(shellcheck(script).output).toBe('');
+  });
+
+  it('shows the setting in REVIEW.md and warns when it is shorter than the policy requires', () => {
+    const { site, host } = testSite();
+    new SynologySnapshotRetention(site, 'Snapshots', { host, address: '192.168.1.13', sshKeyFile: '/k', share: 'Backup', keepDays: 3, sudoPassword: { file: '/root/.synology-sudo' } });
+    const review = reviewOf(site).get('REVIEW.md')!.content;
+    expect(review).toContain('**Synology share Backup snapshots**: kept 3 day(s) (snap_auto_remove_keep_days)');
+    expect(modelOf(site).findings).toEqual([expect.objectContaining({ rule: 'nas-snapshot-retention', message: expect.stringMatching(/^share Backup keeps snapshots 3 day\(s\), shorter than the 7/) })]);
+  });
+
+  it('fails when the password is given inline', () => {
+    const { site, host } = testSite();
+    expect(() => new SynologySnapshotRetention(site, 'S', { host, address: '192.168.1.13', sshKeyFile: '/k', share: 'Backup', keepDays: 7, sudoPassword: 'hunter2' as never })).toThrow(
+      /\[test\/S\] sudoPassword: expected \{ vaultPath, field \} or \{ file \}: never the password itself/,
+    );
+  });
+});
