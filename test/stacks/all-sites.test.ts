@@ -46,7 +46,11 @@ describe('every site', () => {
       const args = ['cmd', path.join(d, 'commands.txt')];
       if (fs.existsSync(storage)) args.push('--storage-cfg', storage);
       if (fs.existsSync(jobs)) args.push('--jobs-cfg', jobs);
-      expect(pveCfgCheck(args).output).toMatch(/^ok: /);
+      // A PBS or CIFS password is read from a file on the host when applied
+      // (--password "$(cat FILE)"): the checker warns about that expansion and about a
+      // password argument, and those two warnings are expected; anything else fails.
+      const out = pveCfgCheck(args).output.split('\n').filter((l) => l && !/shell expansion|--password on the command line|^\d+ errors, \d+ warnings$/.test(l));
+      expect(out.filter((l) => /error|warning/.test(l))).toEqual([]);
     }
   });
 

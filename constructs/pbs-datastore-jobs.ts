@@ -1,0 +1,237 @@
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { DEFAULTS } from '../lib/defaults';
+import { Duration } from '../lib/duration';
+import { BackupConfigError, checkProps, withinField } from '../lib/errors';
+import type { SiteModel } from '../lib/model/site-model';
+import { Classification, CLASSIFICATIONS } from '../lib/model/vocabulary';
+import { instanceOf } from '../lib/private/zod-helpers';
+import { PbsCommands, pbsDatastoreGuard, pbsGcCommands, pbsJobCommands } from '../lib/render/pbs-commands';
+import { generatedHeader } from '../lib/render/shell';
+import { Retention } from '../lib/retention';
+import { Schedule } from '../lib/schedule';
+import { daylightSavingFindings } from '../lib/schedule-findings';
+import { Host } from './host';
+import { siteModelOf } from './private/site-anchor';
+import { PveStorage } from './pve-storage';
+import { pascalCase } from './vzdump-job';
+
+/** A verify job: re-reads backup snapshots and checks every chunk against its digest. */
+export interface PbsVerifyJob {
+  readonly schedule: Schedule;
+  /** @default '<datastore>-verify' */
+  readonly jobId?: string;
+  /** Skip snapshots verified within `outdatedAfter`. @default true */
+  readonly ignoreVerified?: boolean;
+  /** A verification older than this counts as outdated and is repeated (whole days). @default Duration.days(30) */
+  readonly outdatedAfter?: Duration;
+  /** @default - the root namespace */
+  readonly namespace?: string;
+  /** @default - full depth */
+  readonly maxDepth?: number;
+  /** @default Duration.hours(2) */
+  readonly expectedDuration?: Duration;
+}
+
+/** A prune job: removes snapshots the retention no longer keeps (garbage collection frees their chunks). */
+export interface PbsPruneJob {
+  readonly schedule: Schedule;
+  readonly retention: Retention;
+  /** @default '<datastore>-prune' */
+  readonly jobId?: string;
+  /** @default - the root namespace */
+  readonly namespace?: string;
+  /** @default - full depth */
+  readonly maxDepth?: number;
+  /** @default Duration.minutes(30) */
+  readonly expectedDuration?: Duration;
+}
+
+/** Props of {@link PbsDatastoreJobs}. */
+export interface PbsDatastoreJobsProps {
+  /** The Proxmox Backup Server the datastore lives on (reached over SSH). */
+  readonly host: Host;
+  /** The datastore name (it must exist: `proxmox-backup-manager datastore create`). */
+  readonly datastore: string;
+  /** The Proxmox VE storage that writes to this datastore, so reports tie these jobs to its target. @default - none */
+  readonly storage?: PveStorage;
+  /** @default - no verify job */
+  readonly verify?: PbsVerifyJob;
+  /** @default - no prune job */
+  readonly prune?: PbsPruneJob;
+  /** When garbage collection runs. @default - the datastore's schedule is left as it is */
+  readonly gcSchedule?: Schedule;
+  /** Shown in the PBS GUI for the jobs. @default 'managed by backup-constructs' */
+  readonly comment?: string;
+  /** @default 'critical' (a failed verify means backups that may not restore) */
+  readonly classification?: Classification;
+}
+
+const JOB_ID = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{2,31}$/, 'expected a PBS job id of 3-32 letters, digits, . _ -');
+const NS = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*){0,7}$/, 'expected a namespace such as pve/colo');
+const DEPTH = z.number().int().min(0).max(7);
+const DURATION = instanceOf(Duration, 'expected a Duration');
+const SCHEDULE = instanceOf(Schedule, "expected a Schedule, e.g. Schedule.daily('04:00')");
+
+const schema = z
+  .object({
+    host: z.instanceof(Host, { message: 'expected the Host of the Proxmox Backup Server' }),
+    datastore: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{2,31}$/, 'expected a PBS datastore name of 3-32 letters, digits, . _ -'),
+    storage: z.instanceof(PveStorage, { message: 'expected a PveStorage of type pbs' }).optional(),
+    verify: z
+      .object({ schedule: SCHEDULE, jobId: JOB_ID.optional(), ignoreVerified: z.boolean().optional(), outdatedAfter: DURATION.optional(), namespace: NS.optional(), maxDepth: DEPTH.optional(), expectedDuration: DURATION.optional() })
+      .strict()
+      .optional(),
+    prune: z
+      .object({ schedule: SCHEDULE, retention: instanceOf(Retention, 'expected a Retention, e.g. Retention.gfs(7, 4, 6)'), jobId: JOB_ID.optional(), namespace: NS.optional(), maxDepth: DEPTH.optional(), expectedDuration: DURATION.optional() })
+      .strict()
+      .optional(),
+    gcSchedule: SCHEDULE.optional(),
+    comment: z.string().max(200).regex(/^[^\n]*$/, 'expected one line').optional(),
+    classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]]).optional(),
+  })
+  .strict();
+
+/** How each job's tasks are named in the PBS task list. */
+const TASK_TYPE: Record<string, string> = { 'pbs-verify': 'verif', 'pbs-prune': 'prune', 'pbs-gc': 'garbage' };
+const VERIFY_DELETABLE = ['comment', 'ignore-verified', 'max-depth', 'ns', 'outdated-after'];
+const PRUNE_DELETABLE = ['comment', 'keep-last', 'keep-hourly', 'keep-daily', 'keep-weekly', 'keep-monthly', 'keep-yearly', 'max-depth', 'ns'];
+
+/**
+ * The maintenance jobs of one Proxmox Backup Server datastore: a verify job (with
+ * `outdated-after`), a prune job and the garbage-collection schedule, applied on the PBS host
+ * with `proxmox-backup-manager` over SSH (create or update, entry by entry, so jobs made in
+ * the GUI survive) and registered in the site model as jobs.
+ *
+ * @see https://pbs.proxmox.com/docs/maintenance.html
+ */
+export class PbsDatastoreJobs extends Construct {
+  readonly host: Host;
+  readonly datastore: string;
+  /** The apply script installed on the PBS host (as shown in the review). */
+  readonly scriptPath: string;
+  readonly script: string;
+  readonly verifyJobId: string | undefined;
+  readonly pruneJobId: string | undefined;
+  readonly gcJobId: string | undefined;
+  /** The verification age after which a snapshot is verified again, in days. */
+  readonly outdatedAfterDays: number | undefined;
+  private readonly model: SiteModel;
+
+  constructor(scope: Construct, id: string, props: PbsDatastoreJobsProps) {
+    super(scope, id);
+    const p = checkProps(this.node.path, schema, props, {
+      datastore: 'the name shown under Datastore in the PBS GUI',
+      verify: "{ schedule: Schedule.daily('04:00'), outdatedAfter: Duration.days(30) }",
+      prune: "{ schedule: Schedule.daily('03:30'), retention: Retention.gfs(7, 4, 6) }",
+    });
+    this.model = siteModelOf(this);
+    this.host = p.host;
+    this.datastore = p.datastore;
+    if (!p.verify && !p.prune && !p.gcSchedule) {
+      throw new BackupConfigError(this.node.path, [{ field: 'verify', message: 'expected at least one of verify, prune or gcSchedule, got none', hint: 'a datastore without jobs needs no construct' }]);
+    }
+    if (p.storage && p.storage.type !== 'pbs') {
+      throw new BackupConfigError(this.node.path, [{ field: 'storage', message: `expected a PveStorage of type pbs, got ${p.storage.storageId} of type ${p.storage.type}`, hint: 'name the pbs storage that writes to this datastore' }]);
+    }
+    const comment = p.comment ?? 'managed by backup-constructs';
+    const tz = this.host.timeZone;
+    const writesTo = p.storage ? [p.storage.targetId] : [];
+    const classification = p.classification ?? 'critical';
+    const apply: string[] = [...pbsDatastoreGuard(this.datastore, this.host.name)];
+    const remove: string[] = [];
+    const add = (c: PbsCommands) => {
+      apply.push(...c.apply);
+      remove.push(...c.remove);
+    };
+
+    if (p.verify) {
+      const v = p.verify;
+      const jobId = v.jobId ?? `${this.datastore}-verify`;
+      const days = v.outdatedAfter ? withinField(this.node.path, 'verify.outdatedAfter', () => v.outdatedAfter!.toDays()) : 30;
+      if (days < 1) throw new BackupConfigError(this.node.path, [{ field: 'verify.outdatedAfter', message: `expected at least one day, got ${days}`, hint: 'Duration.days(30)' }]);
+      const schedule = withinField(this.node.path, 'verify.schedule', () => v.schedule.toProxmox(tz));
+      add(
+        pbsJobCommands(
+          'verify-job',
+          jobId,
+          props_([
+            ['store', this.datastore],
+            ['schedule', schedule],
+            ['ignore-verified', String(v.ignoreVerified ?? true)],
+            ['outdated-after', String(days)],
+            ['ns', v.namespace],
+            ['max-depth', v.maxDepth === undefined ? undefined : String(v.maxDepth)],
+            ['comment', comment],
+          ]),
+          VERIFY_DELETABLE,
+        ),
+      );
+      this.verifyJobId = jobId;
+      this.outdatedAfterDays = days;
+      this.register(jobId, 'pbs-verify', v.schedule, schedule, v.expectedDuration ?? Duration.hours(2), writesTo, classification, `PBS verify of datastore ${this.datastore} (re-verify after ${days} days${v.ignoreVerified === false ? ', every snapshot every run' : ''})`);
+    }
+    if (p.prune) {
+      const r = p.prune;
+      const jobId = r.jobId ?? `${this.datastore}-prune`;
+      const schedule = withinField(this.node.path, 'prune.schedule', () => r.schedule.toProxmox(tz));
+      const keep = Object.entries(r.retention.toJSON()).map(([k, n]) => [k, String(n)] as [string, string]);
+      add(
+        pbsJobCommands(
+          'prune-job',
+          jobId,
+          props_([['store', this.datastore], ['schedule', schedule], ...keep, ['ns', r.namespace], ['max-depth', r.maxDepth === undefined ? undefined : String(r.maxDepth)], ['comment', comment]]),
+          PRUNE_DELETABLE,
+        ),
+      );
+      this.pruneJobId = jobId;
+      this.register(jobId, 'pbs-prune', r.schedule, schedule, r.expectedDuration ?? Duration.minutes(30), writesTo, classification, `PBS prune of datastore ${this.datastore} (${r.retention.toHumanString()})`);
+    }
+    if (p.gcSchedule) {
+      const schedule = withinField(this.node.path, 'gcSchedule', () => p.gcSchedule!.toProxmox(tz));
+      add(pbsGcCommands(this.datastore, schedule));
+      this.gcJobId = `${this.datastore}-gc`;
+      this.register(this.gcJobId, 'pbs-gc', p.gcSchedule, schedule, Duration.hours(1), writesTo, classification, `PBS garbage collection of datastore ${this.datastore}`);
+    }
+
+    this.scriptPath = `${DEFAULTS.libexecDirectory}/pbs-datastore-${this.datastore}.sh`;
+    this.script = `#!/bin/bash\n${generatedHeader('#', this.node.path, `verify, prune and garbage-collection settings of PBS datastore ${this.datastore}, create or update`)}set -euo pipefail\n\n${apply.join('\n')}\n`;
+    // The script is installed so the review shows, and the host keeps, exactly what is applied;
+    // "$R" is the install root (empty on a real host).
+    this.host.install(this, {
+      files: [{ path: this.scriptPath, content: this.script, mode: '0755' }],
+      postInstall: [`"$R"${this.scriptPath}`],
+      preRemove: remove,
+      dependsOn: p.storage?.installation ? [p.storage.installation] : undefined,
+    });
+  }
+
+  private register(jobId: string, kind: string, schedule: Schedule, proxmox: string, expected: Duration, writesTo: string[], classification: Classification, description: string): void {
+    const margin = expected.compareTo(DEFAULTS.staleMargin) > 0 ? expected : DEFAULTS.staleMargin;
+    const stale = schedule.period().plus(margin);
+    this.model.addJob({
+      id: jobId,
+      kind,
+      host: this.host.name,
+      constructPath: this.node.path,
+      enabled: true,
+      schedule: { ...schedule.toJSON(), proxmox },
+      scheduleHuman: schedule.toHumanString(),
+      expectedDurationSeconds: expected.toSeconds(),
+      staleAfterHours: stale.toHours({ integral: false }),
+      staleAfterExplicit: false,
+      derivedStaleAfterHours: stale.toHours({ integral: false }),
+      alertName: pascalCase(jobId),
+      restore: [{ title: `on ${this.host.name}: find the job's recent runs in the task log (nothing to restore: the job maintains the datastore)`, commands: [`proxmox-backup-manager task list --all --limit 50 | grep -iE '${TASK_TYPE[kind]}'`] }],
+      after: [],
+      writesTo,
+      classification,
+      description,
+    });
+    for (const f of daylightSavingFindings(jobId, this.node.path, schedule, this.host.timeZone)) this.model.addFinding(f);
+  }
+}
+
+function props_(entries: readonly (readonly [string, string | undefined])[]): [string, string][] {
+  return entries.filter((e): e is [string, string] => e[1] !== undefined);
+}
