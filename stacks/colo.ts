@@ -2,7 +2,9 @@ import { Construct } from 'constructs';
 import {
   AlertDelivery,
   BackupAlertRules,
+  BackupDashboard,
   BackupSite,
+  BackupStatus,
   Borgmatic,
   BorgPassphrase,
   Duration,
@@ -12,6 +14,7 @@ import {
   PveStorage,
   Retention,
   Schedule,
+  StatusNotify,
   VzdumpJob,
 } from '../constructs';
 
@@ -101,6 +104,12 @@ export function coloSite(scope: Construct): BackupSite {
   // The PBS is the colocation's second machine: Prometheus runs there, so the watcher does
   // not go down with the hypervisor it watches.
   new BackupAlertRules(site, 'Alerts', { delivery: AlertDelivery.hostFile(pbs) });
+  // The ADR's other to-dos: a Grafana dashboard for backup status (rendered for import; the
+  // colocation runs no Kubernetes for a sidecar), and notifications moved from ntfy to
+  // Apprise: the status tool sends its findings through the apprise CLI, whose config (with
+  // the service URLs and their tokens) stays on each host.
+  new BackupDashboard(site, 'Dashboard', { delivery: 'review-only' });
+  new BackupStatus(site, 'Status', { notify: [StatusNotify.appriseCli('/etc/apprise/backups.yml')] });
 
   site.model.addDecision({
     subject: 'monitoring',
