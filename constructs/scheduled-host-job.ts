@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { DEFAULTS } from '../lib/defaults';
 import { Duration } from '../lib/duration';
 import { checkProps } from '../lib/errors';
-import { BackupMetric, pushgatewayPath, textfileName } from '../lib/metrics';
+import { BackupMetric, signalDestination } from '../lib/metrics';
 import type { SiteModel } from '../lib/model/site-model';
 import type { RestoreStep } from '../lib/model/types';
 import { Classification, CLASSIFICATIONS } from '../lib/model/vocabulary';
@@ -57,6 +57,14 @@ export interface ScheduledHostJobProps {
   readonly kind?: string;
   /** Site model target ids the job writes to (register targets and copies separately). @default - none */
   readonly writesTo?: readonly string[];
+  /**
+   * Bash lines run on every exit path before the status is reported (SIGTERM included),
+   * e.g. destroying a restore drill's temporary guest; a failing cleanup fails the run.
+   * @default - none
+   */
+  readonly cleanup?: string;
+  /** Site model asset ids this job proves restorable (a restore drill). @default - none */
+  readonly verifies?: readonly string[];
 }
 
 const schema = z
@@ -81,6 +89,8 @@ const schema = z
     restore: z.array(z.any()).optional(),
     kind: z.string().regex(/^[a-z][a-z0-9-]*$/).optional(),
     writesTo: z.array(z.string().min(1)).optional(),
+    cleanup: z.string().min(1).optional(),
+    verifies: z.array(z.string().min(1)).optional(),
   })
   .strict();
 
@@ -129,6 +139,7 @@ export class ScheduledHostJob extends Construct {
       settings: p.settings ?? {},
       locks: p.locks ?? [],
       body: p.body,
+      cleanup: p.cleanup,
     });
     const header = generatedHeader('#', this.node.path);
     const after = (p.after ?? []).map((j) => j.serviceName);
@@ -177,13 +188,14 @@ export class ScheduledHostJob extends Construct {
       writesTo: [...(p.writesTo ?? [])],
       classification: p.classification ?? 'important',
       description: p.description,
+      ...(p.verifies?.length ? { verifies: [...p.verifies] } : {}),
     });
     const identity = { job: p.jobId, site: this.model.site, host: this.host.name };
     this.model.addSignal({
       job: p.jobId,
       host: this.host.name,
       sink: sink.kind,
-      destination: sink.kind === 'pushgateway' ? `${sink.url}${pushgatewayPath(identity)}` : `${sink.directory}/${textfileName(identity)}`,
+      destination: signalDestination(sink, identity),
       labels: { backup_job: p.jobId, site: this.model.site, host: this.host.name },
       metrics: [BackupMetric.lastRun, BackupMetric.lastStatus, BackupMetric.lastSuccess, BackupMetric.lastDuration, ...(p.extraMetrics ?? [])],
     });

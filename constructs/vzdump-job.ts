@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { DEFAULTS } from '../lib/defaults';
 import { Duration } from '../lib/duration';
 import { BackupConfigError, checkProps, withinField } from '../lib/errors';
-import { BackupMetric, pushgatewayPath, SeriesIdentity, textfileName } from '../lib/metrics';
+import { BackupMetric, SeriesIdentity, signalDestination } from '../lib/metrics';
 import type { SiteModel } from '../lib/model/site-model';
 import type { RestoreStep } from '../lib/model/types';
 import { Classification, CLASSIFICATIONS } from '../lib/model/vocabulary';
@@ -341,7 +341,7 @@ export class VzdumpJob extends Construct {
         job: this.jobId,
         host: this.host.name,
         sink: sink.kind,
-        destination: sink.kind === 'pushgateway' ? `${sink.url}${pushgatewayPath(id)}` : `${sink.directory}/${textfileName(id)}`,
+        destination: signalDestination(sink, id),
         labels: Object.fromEntries(Object.entries({ backup_job: id.job, site: id.site, host: id.host, guest: id.guest }).filter(([, v]) => v !== undefined)) as Record<string, string>,
         metrics,
       });

@@ -65,3 +65,8 @@ export function textfileName(id: SeriesIdentity): string {
 export function jobSelector(job: string, site: string): string {
   return `{backup_job="${job}",site="${site}"}`;
 }
+
+/** Where a series group lands for a sink: the Pushgateway URL with its grouping key, or the textfile. */
+export function signalDestination(sink: { kind: 'pushgateway'; url: string } | { kind: 'textfile'; directory: string }, id: SeriesIdentity): string {
+  return sink.kind === 'pushgateway' ? `${sink.url}${pushgatewayPath(id)}` : `${sink.directory}/${textfileName(id)}`;
+}
