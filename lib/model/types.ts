@@ -85,6 +85,8 @@ export interface JobRecord {
   readonly writesTo: readonly string[];
   readonly classification: Classification;
   readonly description: string;
+  /** Assets this job proves restorable (a restore drill): its last success is when each last was. */
+  readonly verifies?: readonly string[];
 }
 
 /** A machine the site installs files on or configures. */
@@ -169,4 +171,19 @@ export interface RestoreStep {
   readonly asset?: string;
   readonly title: string;
   readonly commands: readonly string[];
+}
+
+/**
+ * A Kubernetes object a construct manages, rendered as the manifest a reviewer reads under
+ * `review/k8s/<namespace>/<kind>-<name>.yaml` (`_cluster` for cluster-scoped objects).
+ */
+export interface K8sObjectRecord {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+  /** Undefined for cluster-scoped objects (PersistentVolume). */
+  readonly namespace?: string;
+  /** The manifest as YAML, with the generated header. */
+  readonly content: string;
+  readonly constructPath: string;
 }

@@ -17,6 +17,13 @@ export interface JobScriptOptions {
   readonly locks: readonly string[];
   /** The job's own work: bash lines run inside `main`. */
   readonly body: string;
+  /**
+   * Bash lines run on every exit path before the status is reported (a restore drill's
+   * temporary guest is destroyed here); signals are ignored meanwhile, and a failing cleanup
+   * fails a run that had succeeded. Read the body's state from global variables with
+   * defaults (`${created:-0}`): the body may not have run.
+   */
+  readonly cleanup?: string;
 }
 
 /**
@@ -42,6 +49,25 @@ export function renderJobScript(o: JobScriptOptions): string {
         `  mkdir -p "$(dirname "$BC_LOCK_${i}")"\n  exec {lock_fd_${i}}>>"$BC_LOCK_${i}"\n  flock -w 3600 "$lock_fd_${i}" || { echo "could not lock $BC_LOCK_${i} within an hour" >&2; exit 75; }`,
     )
     .join('\n');
+  const cleanup = o.cleanup
+    ? `  # a second SIGTERM must not cut the cleanup short
+  trap '' TERM INT
+  bc_cleanup
+  local cleanup_status=$?
+  if [ "$cleanup_status" -ne 0 ]; then
+    echo "$BC_JOB: cleanup failed with status $cleanup_status" >&2
+    if [ "$status" -eq 0 ]; then status=$cleanup_status; fi
+  fi
+`
+    : '';
+  const cleanupFunction = o.cleanup
+    ? `# Runs on every exit path, before the status is reported.
+bc_cleanup() {
+${indent(o.cleanup)}
+}
+
+`
+    : '';
   return `#!/bin/bash
 ${generatedHeader('#', o.constructPath, `${o.jobId}: ${o.description}`)}set -euo pipefail
 
@@ -55,11 +81,11 @@ bc_metric() {
   bc_extra+=("$1" "$2")
 }
 
-bc_on_exit() {
+${cleanupFunction}bc_on_exit() {
   local status=$?
   trap - EXIT
   set +e
-  local now
+${cleanup}  local now
   now=$(date +%s)
   if [ "$status" -eq 0 ]; then
     bc_report "" ${BackupMetric.lastRun} "$now" ${BackupMetric.lastStatus} 0 ${BackupMetric.lastSuccess} "$now" ${BackupMetric.lastDuration} $((now - bc_started)) "\${bc_extra[@]}" ||
@@ -77,12 +103,16 @@ trap 'exit 143' TERM
 trap 'exit 130' INT
 
 main() {
-${locks ? `${locks}\n` : ''}${o.body
-    .split('\n')
-    .map((l) => (l ? `  ${l}` : l))
-    .join('\n')}
+${locks ? `${locks}\n` : ''}${indent(o.body)}
 }
 
 main "$@"
 `;
+}
+
+function indent(lines: string): string {
+  return lines
+    .split('\n')
+    .map((l) => (l ? `  ${l}` : l))
+    .join('\n');
 }
