@@ -112,7 +112,7 @@ export class NasCapacity extends Construct {
       watches: ['backup_nas_free_bytes', 'backup_nas_size_bytes'],
       labels,
       runbook: `Check what holds the space (\`df -h ${p.volume}\`, snapshot retention of each share) and free it before the next sync.`,
-      test: { firing: [series('backup_nas_free_bytes', '5x8'), series('backup_nas_size_bytes', '100x8')], silent: [series('backup_nas_free_bytes', '50x8'), series('backup_nas_size_bytes', '100x8')], firingLabels: labels },
+      test: { firing: [series('backup_nas_free_bytes', '5'), series('backup_nas_size_bytes', '100')], silent: [series('backup_nas_free_bytes', '50'), series('backup_nas_size_bytes', '100')], firingLabels: labels },
       constructPath: this.node.path,
     });
     if (shares.length) {
@@ -128,8 +128,8 @@ export class NasCapacity extends Construct {
         labels,
         runbook: 'List the share snapshots and shorten their retention (SynologySnapshotRetention); space returns once every snapshot holding it has rolled off.',
         test: {
-          firing: [series('backup_nas_used_bytes', '90x20'), series('backup_nas_live_bytes', '40x20'), series('backup_nas_size_bytes', '100x20')],
-          silent: [series('backup_nas_used_bytes', '50x20'), series('backup_nas_live_bytes', '40x20'), series('backup_nas_size_bytes', '100x20')],
+          firing: [series('backup_nas_used_bytes', '90'), series('backup_nas_live_bytes', '40'), series('backup_nas_size_bytes', '100')],
+          silent: [series('backup_nas_used_bytes', '50'), series('backup_nas_live_bytes', '40'), series('backup_nas_size_bytes', '100')],
           firingLabels: labels,
         },
         constructPath: this.node.path,

@@ -75,6 +75,12 @@ export interface PveStorageProps {
    */
   readonly allowCgnatServer?: boolean;
   /**
+   * For `dir` storage on a dedicated disk: Proxmox refuses to use the storage while nothing
+   * is mounted at `path`, instead of filling the root filesystem with backups.
+   * @default false
+   */
+  readonly isMountpoint?: boolean;
+  /**
    * The storage exists already (made in the GUI) and is only declared, so jobs can use it
    * and reports know where its archives are; nothing is applied.
    * @default false
@@ -96,7 +102,7 @@ const FIXED: Record<PveStorageType, readonly string[]> = {
   pbs: ['datastore'],
   zfspool: ['pool'],
 };
-const MANAGED = ['content', 'options', 'prune-backups', 'shared', 'namespace', 'fingerprint', 'username'];
+const MANAGED = ['content', 'options', 'prune-backups', 'shared', 'namespace', 'fingerprint', 'username', 'is_mountpoint'];
 const ID = /^[a-z]([a-z0-9\-_.]*[a-z0-9])?$/i;
 const ABS = z.string().regex(/^\/\S*$/, 'expected an absolute path without spaces');
 
@@ -124,6 +130,7 @@ const schema = z
     diskPool: z.string().min(1).optional(),
     allowCgnatServer: z.boolean().optional(),
     existing: z.boolean().optional(),
+    isMountpoint: z.boolean().optional(),
   })
   .strict();
 
@@ -144,6 +151,7 @@ const ONLY_FOR: Record<string, readonly PveStorageType[]> = {
   username: ['pbs', 'cifs'],
   passwordFile: ['pbs', 'cifs'],
   mountOptions: ['nfs', 'cifs'],
+  isMountpoint: ['dir'],
   server: ['nfs', 'cifs', 'pbs'],
 };
 
@@ -259,6 +267,7 @@ export class PveStorage extends Construct {
       options: this.mountOptions.length ? this.mountOptions.join(',') : undefined,
       'prune-backups': this.retention?.toPruneBackups(),
       shared: p.shared === undefined ? undefined : p.shared ? '1' : '0',
+      is_mountpoint: p.isMountpoint ? 'yes' : undefined,
     };
     const ordered = orderSectionProperties(props, REQUIRED[this.type]);
     const commands = storageCommands(this.type, this.storageId, ordered, FIXED[this.type], MANAGED);

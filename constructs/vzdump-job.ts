@@ -177,6 +177,8 @@ export class VzdumpJob extends Construct {
   readonly alertName: string;
   readonly classification: Classification;
   private readonly model: SiteModel;
+  private selectsAll = false;
+  private excluded: Guest[] = [];
 
   constructor(scope: Construct, id: string, props: VzdumpJobProps) {
     super(scope, id);
@@ -289,6 +291,8 @@ export class VzdumpJob extends Construct {
         { field: 'guests', message: `guest ${wrongHost.map((g) => g.vmid).join(', ')} runs on ${wrongHost[0].host.name}, not ${this.host.name}`, hint: 'a vzdump job only backs up guests of its own node' },
       ]);
     }
+    this.selectsAll = p.all === true;
+    this.excluded = [...(p.exclude ?? [])];
     if (p.guests) return [...p.guests];
     if (p.all) {
       const excluded = new Set((p.exclude ?? []).map((g) => g.vmid));
@@ -390,6 +394,14 @@ export class VzdumpJob extends Construct {
       const others = this.model.copiesOf(g.assetId).map((c) => this.model.job(c.job)).filter((j) => j && j.kind === 'vzdump' && j.id !== this.jobId);
       for (const other of others.filter((j) => j!.id > this.jobId)) {
         out.push(`[${path}] guests: guest ${g.vmid} is also in job ${other!.id} (${other!.constructPath}); two jobs would back it up twice and fight over its lock (hint: keep each guest in one job)`);
+      }
+    }
+    if (this.selectsAll) {
+      // `all` covers the guests declared when the job was made; one declared later would be
+      // backed up by Proxmox but missing from every report
+      const excluded = new Set(this.excluded.map((g) => g.vmid));
+      for (const g of membersOf<Guest>(this, 'guest').filter((x) => x.host === this.host && !excluded.has(x.vmid) && !this.guests.includes(x))) {
+        out.push(`[${path}] all: guest ${g.vmid} (${g.node.path}) is declared after this all-guests job, so reports miss its copies (hint: declare guests before the job)`);
       }
     }
     if (this.storage.diskPool) {

@@ -8,6 +8,7 @@ const PERIOD_CACHE = new Map<string, number>();
 /** Weekday names as Proxmox and systemd spell them (lower case here). */
 export type Weekday = 'sun' | 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat';
 const WEEKDAYS: readonly Weekday[] = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /** The calendar fields of a schedule; an omitted list means "every". */
 export interface ScheduleFields {
@@ -15,6 +16,8 @@ export interface ScheduleFields {
   readonly weekdays?: readonly Weekday[];
   /** Days of the month, 1..31. @default - every day of the month */
   readonly monthDays?: readonly number[];
+  /** Months, 1..12 (a quarterly restore drill). @default - every month */
+  readonly months?: readonly number[];
   /** Hours, 0..23. */
   readonly hours: readonly number[];
   /** Minutes, 0..59. */
@@ -81,6 +84,12 @@ export class Schedule {
     return new Schedule({ monthDays: [dayOfMonth], hours: [hour], minutes: [minute] });
   }
 
+  /** On one day of January, April, July and October at `HH:MM` (e.g. restore drills). */
+  static quarterly(dayOfMonth: number, time: string): Schedule {
+    const { hour, minute } = parseTime(time, 'time');
+    return new Schedule({ months: [1, 4, 7, 10], monthDays: [dayOfMonth], hours: [hour], minutes: [minute] });
+  }
+
   /** On the first given weekday of every month, e.g. the first Sunday at 04:00. */
   static firstWeekdayOfMonth(day: Weekday, time: string): Schedule {
     const { hour, minute } = parseTime(time, 'time');
@@ -114,6 +123,7 @@ export class Schedule {
 
   readonly weekdays: readonly number[] | undefined;
   readonly monthDays: readonly number[] | undefined;
+  readonly months: readonly number[] | undefined;
   readonly hours: readonly number[];
   readonly minutes: readonly number[];
   /** IANA zone; undefined means the host's own zone. */
@@ -127,6 +137,8 @@ export class Schedule {
       return i;
     });
     checkRange(problems, 'monthDays', fields.monthDays, 1, 31);
+    checkRange(problems, 'months', fields.months, 1, 12);
+    if (fields.months && fields.months.length === 0) problems.push({ field: 'months', message: 'expected at least one month, got none', hint: 'omit months to run every month' });
     checkRange(problems, 'hours', fields.hours, 0, 23);
     checkRange(problems, 'minutes', fields.minutes, 0, 59);
     if (fields.hours.length === 0) problems.push({ field: 'hours', message: 'expected at least one hour, got none' });
@@ -139,6 +151,7 @@ export class Schedule {
     if (problems.length > 0) throw new BackupConfigError('Schedule', problems);
     this.weekdays = weekdays ? uniqueSorted(weekdays) : undefined;
     this.monthDays = fields.monthDays ? uniqueSorted(fields.monthDays) : undefined;
+    this.months = fields.months ? uniqueSorted(fields.months) : undefined;
     this.hours = uniqueSorted(fields.hours);
     this.minutes = uniqueSorted(fields.minutes);
     this.timeZone = timeZone;
@@ -154,6 +167,7 @@ export class Schedule {
     return {
       weekdays: this.weekdays?.map((i) => WEEKDAYS[i]),
       monthDays: this.monthDays,
+      ...(this.months ? { months: this.months } : {}),
       hours: this.hours,
       minutes: this.minutes,
     };
@@ -176,7 +190,7 @@ export class Schedule {
     }
     const parts: string[] = [];
     if (this.weekdays) parts.push(weekdayList(this.weekdays, '..').toLowerCase());
-    if (this.monthDays) parts.push(`*-*-${numberList(this.monthDays, '..', 2)}`);
+    if (this.monthDays || this.months) parts.push(`*-${this.months ? numberList(this.months, '..', 2) : '*'}-${this.monthDays ? numberList(this.monthDays, '..', 2) : '*'}`);
     parts.push(`${numberList(this.hours, '..', 2)}:${numberList(this.minutes, '..', 2)}`);
     return parts.join(' ');
   }
@@ -184,7 +198,7 @@ export class Schedule {
   /** systemd `OnCalendar=` value, with the zone appended when the schedule has one. */
   toSystemd(): string {
     const day = this.weekdays ? `${weekdayList(this.weekdays, '..')} ` : '';
-    const date = `*-*-${this.monthDays ? numberList(this.monthDays, '..', 2) : '*'}`;
+    const date = `*-${this.months ? numberList(this.months, '..', 2) : '*'}-${this.monthDays ? numberList(this.monthDays, '..', 2) : '*'}`;
     const time = `${numberList(this.hours, '..', 2)}:${numberList(this.minutes, '..', 2)}:00`;
     return `${day}${date} ${time}${this.timeZone ? ` ${this.timeZone}` : ''}`;
   }
@@ -204,7 +218,7 @@ export class Schedule {
       numberList(this.minutes, '-'),
       numberList(this.hours, '-'),
       this.monthDays ? numberList(this.monthDays, '-') : '*',
-      '*',
+      this.months ? numberList(this.months, '-') : '*',
       this.weekdays ? numberList(this.weekdays, '-') : '*',
     ].join(' ');
   }
@@ -221,6 +235,7 @@ export class Schedule {
       if (this.weekdays) parts.push(weekdayList(this.weekdays, '..'));
       if (this.monthDays) parts.push(`day ${numberList(this.monthDays, '..')} of the month`);
       if (parts.length) days = parts.join(', ');
+      if (this.months) days = `${days} in ${this.months.map((m) => MONTHS[m - 1]).join(',')}`;
     }
     return `${days} ${at}${this.timeZone ? ` (${this.timeZone})` : ''}`;
   }
@@ -238,7 +253,7 @@ export class Schedule {
       const y = d.getUTCFullYear();
       const mo = d.getUTCMonth() + 1;
       const da = d.getUTCDate();
-      if (this.matchesDay(da, d.getUTCDay())) {
+      if (this.matchesDay(da, d.getUTCDay(), mo)) {
         for (const h of this.hours) {
           for (const mi of this.minutes) {
             const wallTime = `${y}-${pad(mo)}-${pad(da)} ${pad(h)}:${pad(mi)}`;
@@ -283,7 +298,7 @@ export class Schedule {
    * thresholds are derived from it.
    */
   period(): Duration {
-    const key = JSON.stringify([this.weekdays, this.monthDays, this.hours, this.minutes]);
+    const key = JSON.stringify([this.weekdays, this.monthDays, this.hours, this.minutes, this.months]);
     let seconds = PERIOD_CACHE.get(key);
     if (seconds === undefined) {
       // Wall-clock arithmetic in UTC over four years (every month length and leap day),
@@ -294,7 +309,7 @@ export class Schedule {
       let longest = 0;
       for (let day = 0; day < 4 * 366; day++) {
         const d = new Date(start + day * 86400_000);
-        if (!this.matchesDay(d.getUTCDate(), d.getUTCDay())) continue;
+        if (!this.matchesDay(d.getUTCDate(), d.getUTCDay(), d.getUTCMonth() + 1)) continue;
         for (const minuteOfDay of perDay) {
           const t = day * 1440 + minuteOfDay;
           if (previous !== undefined) longest = Math.max(longest, t - previous);
@@ -318,7 +333,8 @@ export class Schedule {
     };
   }
 
-  private matchesDay(dayOfMonth: number, weekday: number): boolean {
+  private matchesDay(dayOfMonth: number, weekday: number, month: number): boolean {
+    if (this.months && !this.months.includes(month)) return false;
     if (this.monthDays && !this.monthDays.includes(dayOfMonth)) return false;
     if (this.weekdays && !this.weekdays.includes(weekday)) return false;
     return true;
@@ -388,7 +404,6 @@ function parseCron(expression: string): Schedule {
   };
   if (fields.length !== 5) fail(`expected 5 fields, got ${fields.length}`);
   const [min, hour, dom, month, dow] = fields;
-  if (month !== '*') fail('month restrictions are not supported');
   const parse = (text: string, lo: number, hi: number, name: string): number[] | undefined => {
     if (text === '*') return undefined;
     const out: number[] = [];
@@ -407,7 +422,8 @@ function parseCron(expression: string): Schedule {
   const minutes = parse(min, 0, 59, 'minute') ?? Array.from({ length: 60 }, (_, i) => i);
   const hours = parse(hour, 0, 23, 'hour') ?? Array.from({ length: 24 }, (_, i) => i);
   const monthDays = parse(dom, 1, 31, 'day-of-month');
+  const months = parse(month, 1, 12, 'month');
   const dowNums = parse(dow.replace(/\b7\b/g, '0'), 0, 6, 'day-of-week');
   if (monthDays && dowNums) fail('both day-of-month and day-of-week are restricted (cron joins them with OR)');
-  return Schedule.explicit({ minutes, hours, monthDays, weekdays: dowNums?.map((i) => WEEKDAYS[i]) });
+  return Schedule.explicit({ minutes, hours, monthDays, months, weekdays: dowNums?.map((i) => WEEKDAYS[i]) });
 }

@@ -8,6 +8,8 @@ export interface TestSeries {
 export interface AlertCase {
   readonly series: readonly TestSeries[];
   readonly evalMinutes: number;
+  /** Input series interval and evaluation step. */
+  readonly stepMinutes: number;
   /** Labels of each firing alert beyond the rule's own; empty list means silent. */
   readonly firing: readonly Readonly<Record<string, string>>[];
 }

@@ -7,8 +7,15 @@ import { AlertRule, selector } from './alert-rule';
 /** Metrics that exporters (not jobs) provide and alerts may read. */
 export const EXPORTER_METRICS = ['node_filesystem_avail_bytes', 'node_filesystem_size_bytes'] as const;
 
-/** Promtool cases step in 30-minute evaluations so week-long thresholds stay fast to test. */
-export const TEST_STEP_MINUTES = 30;
+/**
+ * The step of a site's promtool cases: whole hours, and coarse enough that the longest
+ * threshold (a quarterly drill's) takes about 150 evaluations; promtool evaluates every rule
+ * at every step of every case, so a fixed fine step makes long thresholds slow to test.
+ */
+export function testStepMinutes(model: SiteModel, a: AlertingSettings): number {
+  const longest = Math.max(0, ...model.jobs.filter((j) => model.signalsOf(j.id).length).map((j) => j.staleAfterHours * 60 + minutes(a.staleFor)));
+  return Math.max(60, Math.ceil(longest / 150 / 60) * 60);
+}
 
 /**
  * Every alert of a site, derived from its model: for each job that pushes metrics, Stale
@@ -19,13 +26,14 @@ export const TEST_STEP_MINUTES = 30;
  */
 export function deriveAlerts(model: SiteModel, a: AlertingSettings): AlertRule[] {
   const rules: AlertRule[] = [];
+  const step = testStepMinutes(model, a);
   for (const job of model.jobs) {
     const signals = model.signalsOf(job.id);
     if (signals.length === 0) continue;
-    rules.push(...jobAlerts(model, a, job, signals));
+    rules.push(...jobAlerts(model, a, job, signals, step));
   }
-  rules.push(...diskAlerts(model, a));
-  rules.push(...model.alertSpecs.map((s) => specAlert(s)));
+  rules.push(...diskAlerts(model, a, step));
+  rules.push(...model.alertSpecs.map((s) => specAlert(s, step)));
   return rules;
 }
 
@@ -38,16 +46,16 @@ function minutes(d: string): number {
 }
 
 /** Rounds up to the next test step, plus one step of slack. */
-function evalAfter(mins: number): number {
-  return (Math.ceil(mins / TEST_STEP_MINUTES) + 1) * TEST_STEP_MINUTES;
+function evalAfter(mins: number, step: number): number {
+  return (Math.ceil(mins / step) + 1) * step;
 }
 
 /** A constant series long enough for the evaluation time. */
-function constant(value: number, evalMinutes: number): string {
-  return `${value}x${evalMinutes / TEST_STEP_MINUTES + 1}`;
+function constant(value: number, evalMinutes: number, step: number): string {
+  return `${value}x${evalMinutes / step + 1}`;
 }
 
-function jobAlerts(model: SiteModel, a: AlertingSettings, job: JobRecord, signals: SignalRecord[]): AlertRule[] {
+function jobAlerts(model: SiteModel, a: AlertingSettings, job: JobRecord, signals: SignalRecord[], step: number): AlertRule[] {
   const site = model.site;
   const host = job.host ?? '';
   const severity = severityOf(job);
@@ -58,8 +66,8 @@ function jobAlerts(model: SiteModel, a: AlertingSettings, job: JobRecord, signal
   const jobLabels = { ...base, host };
   const own = { severity, component: 'backup' };
   const rules: AlertRule[] = [];
-  const staleEval = evalAfter(thresholdSeconds / 60 + minutes(a.staleFor));
-  const failEval = evalAfter(minutes(a.failingFor));
+  const staleEval = evalAfter(thresholdSeconds / 60 + minutes(a.staleFor), step);
+  const failEval = evalAfter(minutes(a.failingFor), step);
   const success = BackupMetric.lastSuccess;
   const status = BackupMetric.lastStatus;
   const lastRun = BackupMetric.lastRun;
@@ -76,8 +84,8 @@ function jobAlerts(model: SiteModel, a: AlertingSettings, job: JobRecord, signal
     job: job.id,
     threshold: thresholdText,
     cases: [
-      { series: [{ series: `${success}${selector(jobLabels)}`, values: constant(0, staleEval) }], evalMinutes: staleEval, firing: [jobLabels] },
-      { series: [{ series: `${success}${selector(jobLabels)}`, values: `0+${TEST_STEP_MINUTES * 60}x${staleEval / TEST_STEP_MINUTES + 1}` }], evalMinutes: staleEval, firing: [] },
+      { series: [{ series: `${success}${selector(jobLabels)}`, values: constant(0, staleEval, step) }], evalMinutes: staleEval, stepMinutes: step, firing: [jobLabels] },
+      { series: [{ series: `${success}${selector(jobLabels)}`, values: `0+${step * 60}x${staleEval / step + 1}` }], evalMinutes: staleEval, stepMinutes: step, firing: [] },
     ],
   });
   rules.push({
@@ -92,8 +100,8 @@ function jobAlerts(model: SiteModel, a: AlertingSettings, job: JobRecord, signal
     job: job.id,
     threshold: 'status != 0',
     cases: [
-      { series: [{ series: `${status}${selector(jobLabels)}`, values: constant(1, failEval) }], evalMinutes: failEval, firing: [jobLabels] },
-      { series: [{ series: `${status}${selector(jobLabels)}`, values: constant(0, failEval) }], evalMinutes: failEval, firing: [] },
+      { series: [{ series: `${status}${selector(jobLabels)}`, values: constant(1, failEval, step) }], evalMinutes: failEval, stepMinutes: step, firing: [jobLabels] },
+      { series: [{ series: `${status}${selector(jobLabels)}`, values: constant(0, failEval, step) }], evalMinutes: failEval, stepMinutes: step, firing: [] },
     ],
   });
   rules.push({
@@ -108,8 +116,8 @@ function jobAlerts(model: SiteModel, a: AlertingSettings, job: JobRecord, signal
     job: job.id,
     threshold: `absent for ${threshold.toHumanString()}`,
     cases: [
-      { series: [], evalMinutes: staleEval, firing: [base] },
-      { series: [{ series: `${lastRun}${selector(jobLabels)}`, values: constant(1, staleEval) }], evalMinutes: staleEval, firing: [] },
+      { series: [], evalMinutes: staleEval, stepMinutes: step, firing: [base] },
+      { series: [{ series: `${lastRun}${selector(jobLabels)}`, values: constant(1, staleEval, step) }], evalMinutes: staleEval, stepMinutes: step, firing: [] },
     ],
   });
 
@@ -128,8 +136,8 @@ function jobAlerts(model: SiteModel, a: AlertingSettings, job: JobRecord, signal
       job: job.id,
       threshold: thresholdText,
       cases: [
-        { series: [{ series: `${success}${selector(g0)}`, values: constant(0, staleEval) }], evalMinutes: staleEval, firing: [g0] },
-        { series: [{ series: `${success}${selector(g0)}`, values: `0+${TEST_STEP_MINUTES * 60}x${staleEval / TEST_STEP_MINUTES + 1}` }], evalMinutes: staleEval, firing: [] },
+        { series: [{ series: `${success}${selector(g0)}`, values: constant(0, staleEval, step) }], evalMinutes: staleEval, stepMinutes: step, firing: [g0] },
+        { series: [{ series: `${success}${selector(g0)}`, values: `0+${step * 60}x${staleEval / step + 1}` }], evalMinutes: staleEval, stepMinutes: step, firing: [] },
       ],
     });
     rules.push({
@@ -144,15 +152,15 @@ function jobAlerts(model: SiteModel, a: AlertingSettings, job: JobRecord, signal
       job: job.id,
       threshold: 'status != 0',
       cases: [
-        { series: [{ series: `${status}${selector(g0)}`, values: constant(1, failEval) }], evalMinutes: failEval, firing: [g0] },
-        { series: [{ series: `${status}${selector(g0)}`, values: constant(0, failEval) }], evalMinutes: failEval, firing: [] },
+        { series: [{ series: `${status}${selector(g0)}`, values: constant(1, failEval, step) }], evalMinutes: failEval, stepMinutes: step, firing: [g0] },
+        { series: [{ series: `${status}${selector(g0)}`, values: constant(0, failEval, step) }], evalMinutes: failEval, stepMinutes: step, firing: [] },
       ],
     });
   }
   return rules;
 }
 
-function diskAlerts(model: SiteModel, a: AlertingSettings): AlertRule[] {
+function diskAlerts(model: SiteModel, a: AlertingSettings, step: number): AlertRule[] {
   const rules: AlertRule[] = [];
   for (const t of model.targets) {
     if (!t.mountPoint || !t.host) continue;
@@ -162,7 +170,7 @@ function diskAlerts(model: SiteModel, a: AlertingSettings): AlertRule[] {
     const m = `mountpoint=${JSON.stringify(t.mountPoint)},${sel}`;
     const pct = Math.round(a.diskFullRatio * 100);
     const seriesLabels = `{mountpoint=${JSON.stringify(t.mountPoint)},instance="${host.address}:9100"}`;
-    const evalM = evalAfter(30);
+    const evalM = evalAfter(30, step);
     rules.push({
       name: 'BackupTargetDiskFull',
       expr: `1 - max by (instance, mountpoint) (node_filesystem_avail_bytes{${m}}) / max by (instance, mountpoint) (node_filesystem_size_bytes{${m}}) > ${a.diskFullRatio}`,
@@ -181,18 +189,20 @@ function diskAlerts(model: SiteModel, a: AlertingSettings): AlertRule[] {
       cases: [
         {
           series: [
-            { series: `node_filesystem_avail_bytes${seriesLabels}`, values: constant(5, evalM) },
-            { series: `node_filesystem_size_bytes${seriesLabels}`, values: constant(100, evalM) },
+            { series: `node_filesystem_avail_bytes${seriesLabels}`, values: constant(5, evalM, step) },
+            { series: `node_filesystem_size_bytes${seriesLabels}`, values: constant(100, evalM, step) },
           ],
           evalMinutes: evalM,
+          stepMinutes: step,
           firing: [{ instance: `${host.address}:9100`, mountpoint: t.mountPoint }],
         },
         {
           series: [
-            { series: `node_filesystem_avail_bytes${seriesLabels}`, values: constant(50, evalM) },
-            { series: `node_filesystem_size_bytes${seriesLabels}`, values: constant(100, evalM) },
+            { series: `node_filesystem_avail_bytes${seriesLabels}`, values: constant(50, evalM, step) },
+            { series: `node_filesystem_size_bytes${seriesLabels}`, values: constant(100, evalM, step) },
           ],
           evalMinutes: evalM,
+          stepMinutes: step,
           firing: [],
         },
       ],
@@ -201,8 +211,8 @@ function diskAlerts(model: SiteModel, a: AlertingSettings): AlertRule[] {
   return rules;
 }
 
-function specAlert(s: AlertSpecRecord): AlertRule {
-  const evalM = evalAfter(minutes(s.for));
+function specAlert(s: AlertSpecRecord, step: number): AlertRule {
+  const evalM = evalAfter(minutes(s.for), step);
   return {
     name: s.name,
     expr: s.expr,
@@ -216,10 +226,15 @@ function specAlert(s: AlertSpecRecord): AlertRule {
     job: s.labels.backup_job,
     threshold: s.expr.replace(/^.*?([<>!=]=?\s*\S+)$/, '$1'),
     cases: [
-      { series: s.test.firing, evalMinutes: evalM, firing: [s.test.firingLabels] },
-      { series: s.test.silent, evalMinutes: evalM, firing: [] },
+      { series: s.test.firing.map((x) => lasting(x, evalM, step)), evalMinutes: evalM, stepMinutes: step, firing: [s.test.firingLabels] },
+      { series: s.test.silent.map((x) => lasting(x, evalM, step)), evalMinutes: evalM, stepMinutes: step, firing: [] },
     ],
   };
+}
+
+/** A spec's series given as a plain value lasts until the evaluation time. */
+function lasting(x: { series: string; values: string }, evalMinutes: number, step: number): { series: string; values: string } {
+  return /^-?[\d.]+(e[-+]?\d+)?$/.test(x.values) ? { series: x.series, values: constant(Number(x.values), evalMinutes, step) } : x;
 }
 
 function escapeRegex(s: string): string {

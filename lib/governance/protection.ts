@@ -60,7 +60,7 @@ export function protectionMatrix(model: SiteModel): string[] {
 
 /** Worst-case RPO of every asset (best copy, and best off-site copy) and its restore paths with RTO. */
 export function rpoAndRestore(model: SiteModel): string[] {
-  const lines = ['| asset | worst-case RPO | off-site RPO | restore paths (RTO, estimate) |', '|---|---|---|---|'];
+  const lines = ['| asset | worst-case RPO | off-site RPO | restore paths (RTO, estimate) | proven restorable by |', '|---|---|---|---|---|'];
   for (const a of model.assets) lines.push(rpoRow(model, a));
   return lines;
 }
@@ -74,7 +74,9 @@ function rpoRow(model: SiteModel, a: AssetRecord): string {
     .sort((x, y) => copyRto(model, x).compareTo(copyRto(model, y)))
     .map((c) => `${c.layer} from ${model.target(c.target)?.name ?? c.target} via \`${c.job}\` (${copyRto(model, c).toHumanString()})`)
     .join('<br>');
-  return `| ${a.name} | ${best(withRpo)} | ${best(offsite)} | ${paths || '**no copy: rebuild**'} |`;
+  // a restore drill's last success is when the asset was last proven restorable
+  const drills = model.jobs.filter((j) => (j.verifies ?? []).includes(a.id)).map((j) => `\`${j.id}\` (${j.scheduleHuman}; last success: \`${j.id}\` metrics)`);
+  return `| ${a.name} | ${best(withRpo)} | ${best(offsite)} | ${paths || '**no copy: rebuild**'} | ${drills.join('<br>') || 'never drilled'} |`;
 }
 
 /** A week of runs per host as a Mermaid Gantt chart (UTC wall clock, expected durations). */

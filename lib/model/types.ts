@@ -156,7 +156,10 @@ export interface AlertSpecRecord {
   readonly labels: Readonly<Record<string, string>>;
   /** Runbook body (markdown) for this alert. */
   readonly runbook: string;
-  /** A series set that makes it fire and one that keeps it silent, for promtool tests. */
+  /**
+   * A series set that makes it fire and one that keeps it silent, for promtool tests. A value
+   * given as a plain number (`'0.05'`) is held until the evaluation time.
+   */
   readonly test: {
     readonly firing: readonly { series: string; values: string }[];
     readonly silent: readonly { series: string; values: string }[];

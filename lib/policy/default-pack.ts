@@ -93,11 +93,14 @@ export const contention: PolicyRule = {
         const aw = weekRuns(a).map((s) => [s, s + a.expectedDurationSeconds / 60]);
         const bw = weekRuns(b).map((s) => [s, s + b.expectedDurationSeconds / 60]);
         if (aw.some(([s1, e1]) => bw.some(([s2, e2]) => s1 < e2 && s2 < e1))) {
+          // vzdump holds a node-wide lock: two jobs of one node queue instead of competing,
+          // so the later one only starts late
+          const queued = a.kind === 'vzdump' && b.kind === 'vzdump' && a.host === b.host;
           out.push({
-            severity: 'warning',
+            severity: queued ? 'info' : 'warning',
             rule: 'contention',
             subject: `${a.id}+${b.id}`,
-            message: `jobs ${a.id} and ${b.id} write to ${shared.map((t) => model.target(t)?.name ?? t).join(', ')} in overlapping windows (expected durations ${a.expectedDurationSeconds / 60} and ${b.expectedDurationSeconds / 60} min)`,
+            message: `jobs ${a.id} and ${b.id} write to ${shared.map((t) => model.target(t)?.name ?? t).join(', ')} in overlapping windows (expected durations ${a.expectedDurationSeconds / 60} and ${b.expectedDurationSeconds / 60} min)${queued ? "; vzdump's node lock runs them one after the other, so the later one starts late" : ''}`,
             fix: 'stagger their schedules, or order one after the other',
           });
         }

@@ -50,7 +50,7 @@ describe('PveStorage', () => {
     const json = synthJson(site);
     const [res] = Object.values(resourcesOf(json, 'null_resource')) as any[];
     const install = res.provisioner[0]['remote-exec'].inline[0] as string;
-    expect(install).toContain('if pvesh get /storage/nas >/dev/null 2>&1; then\n  pvesm set nas --content backup --options soft,timeo=150,retrans=3 --delete prune-backups,shared,namespace,fingerprint,username\nelse\n  pvesm add nfs nas');
+    expect(install).toContain('if pvesh get /storage/nas >/dev/null 2>&1; then\n  pvesm set nas --content backup --options soft,timeo=150,retrans=3 --delete prune-backups,shared,namespace,fingerprint,username,is_mountpoint\nelse\n  pvesm add nfs nas');
     expect(res.triggers.remove_script).toContain('pvesm remove nas');
     expect(res.provisioner[1]['remote-exec']).toEqual({ when: 'destroy', inline: ['${self.triggers.remove_script}'] });
     expect(res.connection).toEqual({ type: 'ssh', host: '${self.triggers.host}', port: '${self.triggers.port}', user: '${self.triggers.user}', private_key: '${file(self.triggers.ssh_key_path)}' });

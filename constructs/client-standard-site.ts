@@ -1,0 +1,206 @@
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { BackupConfigError, checkProps } from '../lib/errors';
+import { Classification, CLASSIFICATIONS } from '../lib/model/vocabulary';
+import { instanceOf } from '../lib/private/zod-helpers';
+import { Retention } from '../lib/retention';
+import { Schedule } from '../lib/schedule';
+import { clientStandardPolicyPack } from '../lib/policy/client-standard-pack';
+import { Guest } from './guest';
+import { siteModelOf } from './private/site-anchor';
+import { PveHost } from './pve-host';
+import { PveStorage } from './pve-storage';
+import { RestoreDrill } from './restore-drill';
+import { VzdumpJob } from './vzdump-job';
+
+/** The minimum the client standard allows (seed 003: "minimum 7-day retention", maxfiles 7). */
+export const CLIENT_STANDARD_MIN_KEEP = 7;
+
+/** One guest of a client deployment. */
+export interface ClientStandardGuest {
+  readonly vmid: number;
+  readonly name: string;
+  /** @default 'qemu' */
+  readonly type?: 'qemu' | 'lxc';
+  /**
+   * Mandatory guests (the golden template, Docker host, DNS and monitoring VMs, any VM with
+   * client data) must have a restore drill.
+   * @default true
+   */
+  readonly mandatory?: boolean;
+  /** Temporary VMID of this guest's restore drill; required for mandatory guests. @default - no drill */
+  readonly drillVmid?: number;
+  /** A command the restored copy must pass (e.g. `['systemctl', 'is-active', 'docker']`). @default - guest agent ping only */
+  readonly drillCommand?: readonly string[];
+  /** @default 'critical' for mandatory guests, 'important' otherwise */
+  readonly classification?: Classification;
+  /** The disk pool holding the guest's disks (a backup there is refused). @default - not declared */
+  readonly diskPool?: string;
+  /** Storage a restore (and a drill) puts the disks on. @default 'local-lvm' */
+  readonly restoreStorage?: string;
+  /** @default - none */
+  readonly notes?: string;
+}
+
+/** Props of {@link ClientStandardSite}. */
+export interface ClientStandardSiteProps {
+  readonly host: PveHost;
+  /** Every guest of the deployment, by VMID. */
+  readonly guests: readonly ClientStandardGuest[];
+  /** At least 7 kept; production deployments keep 14 to 30. @default Retention.keepLast(7) */
+  readonly retention?: Retention;
+  /** Mount point of the dedicated backup disk. @default '/mnt/backup' */
+  readonly backupPath?: string;
+  /** @default 'backup-hdd' */
+  readonly storageId?: string;
+  /** The physical disk of the backup storage (must not hold guest disks). @default - not declared */
+  readonly backupDiskPool?: string;
+  /** @default Schedule.daily('02:00') */
+  readonly schedule?: Schedule;
+  /**
+   * Time of day of the quarterly restore drills; the drills of one deployment run on
+   * consecutive days of January, April, July and October, one guest a day.
+   * @default '05:00'
+   */
+  readonly drillTime?: string;
+}
+
+const guestSchema = z
+  .object({
+    vmid: z.number().int().min(100).max(999_999_999),
+    name: z.string().min(1),
+    type: z.enum(['qemu', 'lxc']).optional(),
+    mandatory: z.boolean().optional(),
+    drillVmid: z.number().int().min(100).max(999_999_999).optional(),
+    drillCommand: z.array(z.string().min(1)).min(1).optional(),
+    classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]]).optional(),
+    diskPool: z.string().min(1).optional(),
+    restoreStorage: z.string().min(1).optional(),
+    notes: z.string().optional(),
+  })
+  .strict();
+
+const schema = z
+  .object({
+    host: z.instanceof(PveHost, { message: 'expected a PveHost' }),
+    guests: z.array(guestSchema).min(1, 'expected at least one guest'),
+    retention: instanceOf(Retention, 'expected a Retention, e.g. Retention.keepLast(14)').optional(),
+    backupPath: z.string().regex(/^\/\S*[^/]$/, 'expected an absolute path such as /mnt/backup').optional(),
+    storageId: z.string().min(1).optional(),
+    backupDiskPool: z.string().min(1).optional(),
+    schedule: instanceOf(Schedule, "expected a Schedule, e.g. Schedule.daily('02:00')").optional(),
+    drillTime: z.string().regex(/^\d{1,2}:\d{2}$/, 'expected a time of day as HH:MM').optional(),
+  })
+  .strict();
+
+/**
+ * The client backup standard (seed 003) for one Proxmox node: a dedicated `dir` storage on
+ * its own disk, one nightly 02:00 zstd snapshot job per guest named `nightly-vm<ID>` keeping
+ * at least 7, and a quarterly restore drill for every mandatory guest. Any client deployment
+ * instantiates it with its VMIDs.
+ */
+export class ClientStandardSite extends Construct {
+  readonly host: PveHost;
+  readonly storage: PveStorage;
+  readonly retention: Retention;
+  /** Guests by VMID. */
+  readonly guests: ReadonlyMap<number, Guest>;
+  /** Nightly jobs by VMID. */
+  readonly jobs: ReadonlyMap<number, VzdumpJob>;
+  /** Restore drills by the VMID of the guest they prove. */
+  readonly drills: ReadonlyMap<number, RestoreDrill>;
+
+  constructor(scope: Construct, id: string, props: ClientStandardSiteProps) {
+    super(scope, id);
+    const p = checkProps(this.node.path, schema, props, { retention: `Retention.keepLast(${CLIENT_STANDARD_MIN_KEEP}) or more` });
+    this.host = p.host;
+    this.retention = p.retention ?? Retention.keepLast(CLIENT_STANDARD_MIN_KEEP);
+    this.checkStandard(p);
+    // The standard's golden rules check the whole site at synth, so a later edit of the stack
+    // (a job added by hand, a shorter retention) cannot quietly break them.
+    siteModelOf(this).addPolicyPack(clientStandardPolicyPack({ mandatoryVmids: p.guests.filter((g) => g.mandatory ?? true).map((g) => g.vmid), minArchives: CLIENT_STANDARD_MIN_KEEP }));
+    this.storage = new PveStorage(this, 'BackupHdd', {
+      host: p.host,
+      storageId: p.storageId ?? 'backup-hdd',
+      type: 'dir',
+      path: p.backupPath ?? '/mnt/backup',
+      content: ['backup'],
+      retention: this.retention,
+      medium: 'local-disk',
+      diskPool: p.backupDiskPool,
+      // a dedicated disk that is not mounted must not turn into backups on the root disk
+      isMountpoint: true,
+    });
+    const guests = new Map<number, Guest>();
+    const jobs = new Map<number, VzdumpJob>();
+    const drills = new Map<number, RestoreDrill>();
+    for (const g of p.guests) {
+      const mandatory = g.mandatory ?? true;
+      const guest = new Guest(this, `Vm${g.vmid}`, {
+        host: p.host,
+        vmid: g.vmid,
+        type: g.type ?? 'qemu',
+        name: g.name,
+        classification: g.classification ?? (mandatory ? 'critical' : 'important'),
+        diskPool: g.diskPool,
+        restoreStorage: g.restoreStorage,
+        notes: g.notes,
+      });
+      guests.set(g.vmid, guest);
+      // all due at the same minute: vzdump's node-wide lock runs them one after the other
+      const job = VzdumpJob.nightly(this, `NightlyVm${g.vmid}`, {
+        host: p.host,
+        jobId: `nightly-vm${g.vmid}`,
+        storage: this.storage,
+        guests: [guest],
+        mode: 'snapshot',
+        compress: 'zstd',
+        retention: this.retention,
+        schedule: p.schedule,
+      });
+      jobs.set(g.vmid, job);
+    }
+    let day = 1;
+    for (const g of p.guests) {
+      if (g.drillVmid === undefined) continue;
+      drills.set(
+        g.vmid,
+        new RestoreDrill(this, `DrillVm${g.vmid}`, {
+          guest: guests.get(g.vmid) as Guest,
+          tempVmid: g.drillVmid,
+          storage: this.storage,
+          schedule: Schedule.quarterly(day, p.drillTime ?? '05:00'),
+          command: g.drillCommand,
+        }),
+      );
+      day = (day % 28) + 1;
+    }
+    this.guests = guests;
+    this.jobs = jobs;
+    this.drills = drills;
+  }
+
+  private checkStandard(p: z.infer<typeof schema>): void {
+    const problems: { field: string; message: string; hint?: string }[] = [];
+    if (this.retention.minimumKept() < CLIENT_STANDARD_MIN_KEEP) {
+      problems.push({
+        field: 'retention',
+        message: `expected at least ${CLIENT_STANDARD_MIN_KEEP} backups kept, got ${this.retention.toHumanString()}`,
+        hint: `the client standard requires 7 days minimum; production keeps 14 to 30 (Retention.keepLast(14))`,
+      });
+    }
+    p.guests.forEach((g, i) => {
+      if ((g.mandatory ?? true) && g.drillVmid === undefined) {
+        problems.push({
+          field: `guests.${i}.drillVmid`,
+          message: `expected a temporary VMID for the restore drill of mandatory guest ${g.vmid}, got nothing`,
+          hint: `every mandatory guest is restore-tested; pick a free VMID such as ${g.vmid + 1}, or set mandatory: false`,
+        });
+      }
+      if (g.drillCommand && g.drillVmid === undefined) {
+        problems.push({ field: `guests.${i}.drillCommand`, message: 'only applies with a drillVmid', hint: 'set drillVmid or remove drillCommand' });
+      }
+    });
+    if (problems.length) throw new BackupConfigError(this.node.path, problems);
+  }
+}

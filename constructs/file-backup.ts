@@ -1,0 +1,293 @@
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { Duration } from '../lib/duration';
+import { BackupConfigError, checkProps, Problem } from '../lib/errors';
+import { ABSOLUTE_PATH, HostJobOptions, hostJobOptionsShape, jobTuning } from '../lib/host-job-options';
+import type { CopyRecord } from '../lib/model/types';
+import { Classification } from '../lib/model/vocabulary';
+import { OffsiteManifest } from '../lib/offsite-manifest';
+import { backupDiskTarget, sharedTarget } from '../lib/pipeline-targets';
+import { instanceOf } from '../lib/private/zod-helpers';
+import { FILE_BACKUP_DIRECTORIES, renderFileBackupBody } from '../lib/render/file-backup-script';
+import { Schedule, Weekday } from '../lib/schedule';
+import { Host } from './host';
+import { LvmSnapshotTimer } from './lvm-snapshot-timer';
+import { registerMember, siteModelOf } from './private/site-anchor';
+import { ScheduledHostJob } from './scheduled-host-job';
+
+/** PVC file copies from the snapshots an {@link LvmSnapshotTimer} makes. */
+export interface FileBackupPvcOptions {
+  /** The snapshot job whose newest snapshot of each volume is mounted read-only and copied. */
+  readonly snapshots: LvmSnapshotTimer;
+  /** Weekly versions kept (`pvc-data/<YYYY-WW>/`), unchanged files hard-linked between them. @default 4 */
+  readonly weeklyVersions?: number;
+  /** Where snapshots are mounted during the copy. @default '/run/backup-constructs/pvc-mounts' */
+  readonly mountDirectory?: string;
+}
+
+/** Automatic SQLite backups of databases found in the PVC snapshots. */
+export interface FileBackupSqliteOptions {
+  /** How long `.backup` waits for a busy database. @default Duration.seconds(30) */
+  readonly busyTimeout?: Duration;
+}
+
+/** pfSense: config.xml every day, the full filesystem tar once a week. */
+export interface FileBackupPfsenseOptions {
+  /** Address SSH reaches the firewall at. */
+  readonly host: string;
+  /** @default 'root' */
+  readonly user?: string;
+  /** Private key file on the backup host (not the key itself); the firewall's host key must be in known_hosts. */
+  readonly sshKeyFile: string;
+  /** The day the full tar is made (seed 002: Sundays only, it rarely changes). @default 'sun' */
+  readonly fullTarOn?: Weekday;
+  /** @default ['/cf', '/var/db', '/boot/loader.conf'] */
+  readonly tarPaths?: readonly string[];
+  /** @default 4 */
+  readonly weeklyVersions?: number;
+}
+
+/** The Proxmox host's own configuration, one current copy. */
+export interface FileBackupPveConfigOptions {
+  /** @default ['/etc/pve', '/usr/local/bin', '/etc/systemd/system'] */
+  readonly paths?: readonly string[];
+}
+
+/** Removing snapshots that outlived the snapshot job's own pruning. */
+export interface FileBackupSnapshotPruneOptions {
+  /** @default - the snapshot job's retention */
+  readonly olderThan?: Duration;
+}
+
+/** Props of {@link FileBackup}. */
+export interface FileBackupProps extends HostJobOptions {
+  readonly host: Host;
+  /** The backup disk folder everything is written under. @default '/mnt/backup' */
+  readonly root?: string;
+  /** Mount point of the backup disk (its fullness is alerted on). @default - root */
+  readonly mountPoint?: string;
+  /** Refuse to run when the mount point is not mounted. @default true */
+  readonly requireMount?: boolean;
+  /** Off-site manifest every written file is appended to. @default - none kept */
+  readonly manifest?: OffsiteManifest;
+  /** @default - no PVC copies */
+  readonly pvcs?: FileBackupPvcOptions;
+  /** Needs `pvcs`. `true` for the defaults. @default - no SQLite backups */
+  readonly sqlite?: FileBackupSqliteOptions | boolean;
+  /** @default - no pfSense backup */
+  readonly pfsense?: FileBackupPfsenseOptions;
+  /** `true` for the defaults. @default - no host configuration copy */
+  readonly pveConfig?: FileBackupPveConfigOptions | boolean;
+  /** Needs `pvcs`. @default - on when `pvcs` is set, with the snapshot job's retention */
+  readonly pruneSnapshots?: FileBackupSnapshotPruneOptions | boolean;
+  /** @default '/run/backup-constructs/<jobId>' */
+  readonly workDirectory?: string;
+}
+
+const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/;
+
+const schema = z
+  .object({
+    host: z.instanceof(Host, { message: 'expected a Host or PveHost' }),
+    root: ABSOLUTE_PATH.optional(),
+    mountPoint: ABSOLUTE_PATH.optional(),
+    requireMount: z.boolean().optional(),
+    manifest: instanceOf(OffsiteManifest, 'expected an OffsiteManifest, e.g. OffsiteManifest.of(\'/mnt/backup\')').optional(),
+    pvcs: z
+      .object({
+        snapshots: z.instanceof(LvmSnapshotTimer, { message: 'expected an LvmSnapshotTimer' }),
+        weeklyVersions: z.number().int().min(1).max(52).optional(),
+        mountDirectory: ABSOLUTE_PATH.optional(),
+      })
+      .strict()
+      .optional(),
+    sqlite: z.union([z.boolean(), z.object({ busyTimeout: instanceOf(Duration, 'expected a Duration').optional() }).strict()]).optional(),
+    pfsense: z
+      .object({
+        host: z.string().regex(HOSTNAME, 'expected a host name or address'),
+        user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, 'expected a Unix user name').optional(),
+        sshKeyFile: ABSOLUTE_PATH,
+        fullTarOn: z.enum(['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat']).optional(),
+        tarPaths: z.array(ABSOLUTE_PATH).min(1).optional(),
+        weeklyVersions: z.number().int().min(1).max(52).optional(),
+      })
+      .strict()
+      .optional(),
+    pveConfig: z.union([z.boolean(), z.object({ paths: z.array(ABSOLUTE_PATH).min(1).optional() }).strict()]).optional(),
+    pruneSnapshots: z.union([z.boolean(), z.object({ olderThan: instanceOf(Duration, 'expected a Duration').optional() }).strict()]).optional(),
+    workDirectory: ABSOLUTE_PATH.optional(),
+    ...hostJobOptionsShape,
+  })
+  .strict();
+
+const ISO_DAY: Record<Weekday, number> = { mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6, sun: 7 };
+
+/**
+ * The daily file backup to a backup disk (seed 002 Layer 2, `daily-backup`), each part
+ * optional: PVC files copied from read-only mounts of the newest LVM snapshots into
+ * `<root>/pvc-data/<YYYY-WW>/<namespace>/<pvc>/` (weekly versions, unchanged files hard-linked
+ * with `--link-dest`), SQLite databases found in them (by magic number, opened read-only,
+ * `.backup`, integrity-checked), pfSense's config.xml daily and its full tar weekly, the
+ * Proxmox configuration, and a safety-net prune of old snapshots. Everything it writes is
+ * appended to the off-site manifest; it never truncates it.
+ */
+export class FileBackup extends Construct {
+  readonly host: Host;
+  readonly job: ScheduledHostJob;
+  readonly jobId: string;
+  readonly root: string;
+  readonly mountPoint: string;
+  readonly manifest: OffsiteManifest | undefined;
+  /** The backup disk, as a target. */
+  readonly targetId: string;
+  /** Top-level folders under `root` this backup writes. */
+  readonly directories: readonly string[];
+  /** The copies it registers (the off-site sync ships copies of them). */
+  readonly copies: readonly CopyRecord[];
+  readonly weeklyVersions: number;
+
+  constructor(scope: Construct, id: string, props: FileBackupProps) {
+    super(scope, id);
+    const p = checkProps(this.node.path, schema, props, { manifest: "OffsiteManifest.of('/mnt/backup')", pvcs: '{ snapshots: lvmSnapshotTimer }' });
+    const problems: Problem[] = [];
+    if (p.sqlite && !p.pvcs) problems.push({ field: 'sqlite', message: 'expected pvcs to be set: databases are found in the PVC snapshots, got sqlite without pvcs', hint: 'add pvcs: { snapshots }' });
+    if (p.pruneSnapshots && !p.pvcs) problems.push({ field: 'pruneSnapshots', message: 'expected pvcs to be set: it prunes the snapshot job\'s snapshots, got pruneSnapshots without pvcs', hint: 'add pvcs: { snapshots } or drop pruneSnapshots' });
+    if (!p.pvcs && !p.pfsense && !p.pveConfig) problems.push({ field: 'pvcs', message: 'expected at least one part (pvcs, pfsense, pveConfig), got none', hint: 'a file backup with nothing to copy would report success every day' });
+    if (p.pvcs && p.pvcs.snapshots.host !== p.host) problems.push({ field: 'pvcs.snapshots', message: `expected a snapshot job on ${p.host.name}, got one on ${p.pvcs.snapshots.host.name}`, hint: 'snapshots are mounted where they live' });
+    const root = p.root ?? '/mnt/backup';
+    if (p.manifest && !p.manifest.covers(root)) problems.push({ field: 'manifest', message: `expected a manifest whose root holds ${root}, got one for ${p.manifest.root}`, hint: 'the manifest lists paths relative to the folder the off-site sync ships' });
+    if (problems.length) throw new BackupConfigError(this.node.path, problems);
+
+    const model = siteModelOf(this);
+    this.host = p.host;
+    this.jobId = p.jobId ?? 'daily-backup';
+    this.root = root;
+    this.mountPoint = p.mountPoint ?? root;
+    this.manifest = p.manifest;
+    this.weeklyVersions = p.pvcs?.weeklyVersions ?? 4;
+    const host = this.host.name;
+    const classification: Classification = p.classification ?? 'important';
+    this.targetId = sharedTarget(model, backupDiskTarget(host, this.mountPoint, this.node.path)).id;
+    const sqlite = p.sqlite === true ? {} : p.sqlite || undefined;
+    const pveConfig = p.pveConfig === true ? {} : p.pveConfig || undefined;
+    const prune = p.pvcs && p.pruneSnapshots !== false ? (p.pruneSnapshots === true || p.pruneSnapshots === undefined ? {} : p.pruneSnapshots) : undefined;
+    const D = FILE_BACKUP_DIRECTORIES;
+    this.directories = [p.pvcs && D.pvcData, sqlite && D.sqlite, p.pfsense && D.pfsense, pveConfig && D.pveConfig].filter((d): d is (typeof D)[keyof typeof D] => Boolean(d));
+
+    const settings: Record<string, string> = {
+      ROOT: root,
+      WORK_DIR: p.workDirectory ?? `/run/backup-constructs/${this.jobId}`,
+    };
+    const requireMount = p.requireMount ?? true;
+    if (requireMount) settings.MOUNT_POINT = this.mountPoint;
+    if (p.manifest) Object.assign(settings, { MANIFEST: p.manifest.file, MANIFEST_ROOT: p.manifest.root, MANIFEST_LOCK: p.manifest.lockFile });
+    const snaps = p.pvcs?.snapshots;
+    if (snaps) {
+      Object.assign(settings, {
+        VG: snaps.volumeGroup,
+        LV_GLOB: snaps.lvPattern,
+        KUBECONFIG_FILE: snaps.kubeconfig,
+        SNAPSHOT_DEVICE_DIR: '/dev',
+        PVC_MOUNT_DIR: p.pvcs?.mountDirectory ?? '/run/backup-constructs/pvc-mounts',
+        WEEKLY_VERSIONS: String(this.weeklyVersions),
+      });
+    }
+    if (sqlite) settings.SQLITE_TIMEOUT_MS = String((sqlite.busyTimeout ?? Duration.seconds(30)).toMilliseconds());
+    const pf = p.pfsense;
+    if (pf) {
+      Object.assign(settings, {
+        PFSENSE_HOST: pf.host,
+        PFSENSE_USER: pf.user ?? 'root',
+        PFSENSE_SSH_KEY: pf.sshKeyFile,
+        PFSENSE_FULL_TAR_WEEKDAY: String(ISO_DAY[pf.fullTarOn ?? 'sun']),
+        PFSENSE_TAR_PATHS: (pf.tarPaths ?? ['/cf', '/var/db', '/boot/loader.conf']).join(' '),
+        PFSENSE_WEEKLY_VERSIONS: String(pf.weeklyVersions ?? 4),
+      });
+    }
+    const pvePaths = pveConfig ? [...(pveConfig.paths ?? ['/etc/pve', '/usr/local/bin', '/etc/systemd/system'])] : [];
+    if (pveConfig) settings.PVE_CONFIG_PATHS = pvePaths.join(' ');
+    if (prune && snaps) settings.PRUNE_SNAPSHOTS_AFTER_SECONDS = String((prune.olderThan ?? snaps.keep).toSeconds());
+
+    const restore = [];
+    if (snaps) {
+      restore.push({
+        asset: snaps.assetId,
+        title: 'copy a PVC back from a weekly version: scale its workload to 0, mount its LV, copy, unmount, scale up',
+        commands: [
+          `ls ${root}/${D.pvcData}/                      # weeks, newest last`,
+          `kubectl -n <ns> scale deployment/<app> --replicas=0`,
+          `mount /dev/${snaps.volumeGroup}/<pvc-lv> /mnt/restore && rsync -a --delete ${root}/${D.pvcData}/<YYYY-WW>/<ns>/<pvc>/ /mnt/restore/ && umount /mnt/restore`,
+          `kubectl -n <ns> scale deployment/<app> --replicas=1`,
+        ],
+      });
+    }
+    if (sqlite && snaps) {
+      restore.push({ asset: this.sqliteAssetId(snaps), title: 'put a database copy back (stop its app first)', commands: [`sqlite3 ${root}/${D.sqlite}/<ns>/<pvc>/<path> 'PRAGMA integrity_check;'`, `cp ${root}/${D.sqlite}/<ns>/<pvc>/<path> <pvc mount>/<path>`] });
+    }
+    if (pf) {
+      restore.push({ asset: this.pfsenseAssetId(pf.host), title: 'restore pfSense: Diagnostics > Backup & Restore > Restore configuration, with config.xml', commands: [`ls -t ${root}/${D.pfsense}/*/config.xml | head -n 1`] });
+    }
+    if (pveConfig) {
+      restore.push({ asset: this.pveConfigAssetId(), title: 'copy host configuration back, file by file (never over a running cluster\'s /etc/pve wholesale)', commands: [`ls ${root}/${D.pveConfig}/etc/pve/`] });
+    }
+
+    this.job = new ScheduledHostJob(this, 'Job', {
+      host: this.host,
+      jobId: this.jobId,
+      schedule: p.schedule ?? Schedule.daily('05:00'),
+      description: `file backup to ${root} (${this.directories.join(', ')})`,
+      body: renderFileBackupBody({ requireMount, manifest: Boolean(p.manifest), pvcs: Boolean(snaps), sqlite: Boolean(sqlite), pfsense: Boolean(pf), pveConfig: Boolean(pveConfig), pruneSnapshots: Boolean(prune && snaps) }),
+      settings,
+      after: snaps ? [snaps.job] : [],
+      // one run at a time, also when someone starts the script by hand during a timer run
+      locks: [`/run/lock/backup-constructs/${this.jobId}.lock`],
+      classification,
+      kind: 'file-backup',
+      writesTo: [this.targetId],
+      extraMetrics: ['backup_last_size_bytes', ...(sqlite ? ['backup_sqlite_databases', 'backup_sqlite_failed'] : [])],
+      restore,
+      ...jobTuning(p),
+    });
+
+    const copies: CopyRecord[] = [];
+    const copy = (asset: string, layer: CopyRecord['layer'], retention: string, basePath: string, glob: string) => {
+      copies.push(model.addCopy({ id: `${this.jobId}:${asset}`, asset, job: this.jobId, target: this.targetId, layer, retention, artifact: { host, basePath, glob } }, this.node.path));
+    };
+    if (snaps) copy(snaps.assetId, 'file', `${this.weeklyVersions} weekly versions`, `${root}/${D.pvcData}`, '*/*/*');
+    if (sqlite && snaps) {
+      model.addAsset({
+        id: this.sqliteAssetId(snaps),
+        kind: 'database',
+        name: `SQLite databases in ${snaps.assetName}`,
+        host,
+        classification,
+        selector: { include: [`files starting "SQLite format 3" in ${snaps.lvPattern}`], exclude: snaps.excludeNamespaces.map((n) => `namespace=${n}`) },
+        notes: 'found at run time by magic number',
+        constructPath: this.node.path,
+      });
+      copy(this.sqliteAssetId(snaps), 'app', 'latest copy that passed PRAGMA integrity_check', `${root}/${D.sqlite}`, '*/*/*');
+    }
+    if (pf) {
+      model.addAsset({ id: this.pfsenseAssetId(pf.host), kind: 'app-data', name: `pfSense configuration (${pf.host})`, host: pf.host, classification: 'critical', notes: 'config.xml daily, full tar weekly', constructPath: this.node.path });
+      copy(this.pfsenseAssetId(pf.host), 'app', `${pf.weeklyVersions ?? 4} weekly versions`, `${root}/${D.pfsense}`, '*/config.xml');
+    }
+    if (pveConfig) {
+      model.addAsset({ id: this.pveConfigAssetId(), kind: 'path', name: `Proxmox host configuration on ${host}`, host, classification, selector: { include: pvePaths, exclude: [] }, constructPath: this.node.path });
+      copy(this.pveConfigAssetId(), 'file', 'latest only', `${root}/${D.pveConfig}`, '*');
+    }
+    this.copies = copies;
+    registerMember('file-backup', this);
+  }
+
+  private sqliteAssetId(snaps: LvmSnapshotTimer): string {
+    return `database:${this.host.name}:sqlite-in:${snaps.lvPattern}`;
+  }
+
+  private pfsenseAssetId(pfHost: string): string {
+    return `app-data:${pfHost}:pfsense-config`;
+  }
+
+  private pveConfigAssetId(): string {
+    return `path:${this.host.name}:host-config`;
+  }
+}

@@ -1,0 +1,224 @@
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { Duration } from '../lib/duration';
+import { checkProps } from '../lib/errors';
+import { ABSOLUTE_PATH, HostJobOptions, hostJobOptionsShape, jobTuning } from '../lib/host-job-options';
+import { Classification } from '../lib/model/vocabulary';
+import { instanceOf } from '../lib/private/zod-helpers';
+import { renderLvmRestoreTool, renderLvmSnapshotBody, SNAPSHOT_INFIX } from '../lib/render/lvm-snapshot-script';
+import { Schedule } from '../lib/schedule';
+import { Host } from './host';
+import { siteModelOf } from './private/site-anchor';
+import { ScheduledHostJob } from './scheduled-host-job';
+
+/** Props of {@link LvmSnapshotTimer}. */
+export interface LvmSnapshotTimerProps extends HostJobOptions {
+  /** The Proxmox host that holds the thin pool. */
+  readonly host: Host;
+  /** @default 'pve' */
+  readonly volumeGroup?: string;
+  /** Thin pool the PVC volumes live in. @default 'data' */
+  readonly thinPool?: string;
+  /** Glob of the LVs to snapshot (Proxmox CSI names them `vm-<id>-pvc-<uuid>`). @default 'vm-*-pvc-*' */
+  readonly lvPattern?: string;
+  /**
+   * Namespaces whose PVCs get no snapshot (high-churn databases with their own dumps: seed 002
+   * measured ~36 % write amplification with them). Needs kubectl on the host.
+   * @default - none
+   */
+  readonly excludeNamespaces?: readonly string[];
+  /** Snapshots older than this are removed. @default Duration.days(7) */
+  readonly keep?: Duration;
+  /** LVMThinPoolLow fires below this free fraction of data or metadata. @default 0.15 */
+  readonly thinPoolLowRatio?: number;
+  /** Below this free fraction no new snapshots are made (the run fails and only prunes). @default 0.05 */
+  readonly minFreeRatio?: number;
+  /** Name of the alert on the pool's data space. @default 'LVMThinPoolLow' */
+  readonly thinPoolAlertName?: string;
+  /** Name of the alert on the pool's metadata space. @default 'LVMThinPoolMetadataLow' */
+  readonly thinPoolMetadataAlertName?: string;
+  /** kubeconfig on the host, for namespace lookups and restores. @default '/root/.kube/config' */
+  readonly kubeconfig?: string;
+  /** Where the operator's tool (`list`, `run`, `restore`) is installed. @default '/usr/local/sbin/<jobId>' */
+  readonly toolPath?: string;
+}
+
+const NAME = /^[A-Za-z0-9+_.-]+$/;
+
+const schema = z
+  .object({
+    host: z.instanceof(Host, { message: 'expected a Host or PveHost' }),
+    volumeGroup: z.string().regex(NAME, 'expected an LVM volume group name').optional(),
+    thinPool: z.string().regex(NAME, 'expected an LVM thin pool name').optional(),
+    lvPattern: z.string().regex(/^[A-Za-z0-9+_.*-]+$/, 'expected an LV name glob such as vm-*-pvc-*').optional(),
+    excludeNamespaces: z.array(z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected Kubernetes namespace names')).optional(),
+    keep: instanceOf(Duration, 'expected a Duration, e.g. Duration.days(7)').optional(),
+    thinPoolLowRatio: z.number().gt(0).lt(1).optional(),
+    minFreeRatio: z.number().min(0).lt(1).optional(),
+    thinPoolAlertName: z.string().regex(/^[A-Z][A-Za-z0-9]*$/, 'expected a PascalCase alert name').optional(),
+    thinPoolMetadataAlertName: z.string().regex(/^[A-Z][A-Za-z0-9]*$/, 'expected a PascalCase alert name').optional(),
+    kubeconfig: ABSOLUTE_PATH.optional(),
+    toolPath: ABSOLUTE_PATH.optional(),
+    ...hostJobOptionsShape,
+  })
+  .strict();
+
+/**
+ * Daily LVM thin snapshots of PVC volumes (seed 002 Layer 1): every LV matching a pattern in
+ * a thin pool, except those of excluded namespaces, gets a crash-consistent snapshot named
+ * `<lv>_snap_<YYYYmmddHHMM>`; snapshots past the retention are removed (only ones named so).
+ * The run reports the pool's free data and metadata fraction (alert `LVMThinPoolLow`) and
+ * installs an operator's tool whose `restore PVC-LV SNAPSHOT-LV` scales the PVC's workloads
+ * down, swaps the volume for a copy of the snapshot (keeping the old one) and scales them up.
+ *
+ * @see https://man7.org/linux/man-pages/man7/lvmthin.7.html
+ */
+export class LvmSnapshotTimer extends Construct {
+  readonly host: Host;
+  readonly job: ScheduledHostJob;
+  readonly jobId: string;
+  readonly volumeGroup: string;
+  readonly thinPool: string;
+  readonly lvPattern: string;
+  readonly excludeNamespaces: readonly string[];
+  readonly keep: Duration;
+  readonly kubeconfig: string;
+  readonly toolPath: string;
+  /** The `pvc-set` asset of the matching volumes (shared with the file backup). */
+  readonly assetId: string;
+  readonly assetName: string;
+  readonly classification: Classification;
+  /** The thin pool, as a `source-disk` target. */
+  readonly targetId: string;
+  readonly copyId: string;
+
+  constructor(scope: Construct, id: string, props: LvmSnapshotTimerProps) {
+    super(scope, id);
+    const p = checkProps(this.node.path, schema, props, { keep: 'Duration.days(7)', excludeNamespaces: "e.g. ['dbaas', 'monitoring']" });
+    const model = siteModelOf(this);
+    this.host = p.host;
+    this.jobId = p.jobId ?? 'lvm-pvc-snapshot';
+    this.volumeGroup = p.volumeGroup ?? 'pve';
+    this.thinPool = p.thinPool ?? 'data';
+    this.lvPattern = p.lvPattern ?? 'vm-*-pvc-*';
+    this.excludeNamespaces = [...(p.excludeNamespaces ?? [])].sort();
+    this.keep = p.keep ?? Duration.days(7);
+    this.kubeconfig = p.kubeconfig ?? '/root/.kube/config';
+    this.toolPath = p.toolPath ?? `/usr/local/sbin/${this.jobId}`;
+    this.classification = p.classification ?? 'important';
+    const lowRatio = p.thinPoolLowRatio ?? 0.15;
+    const host = this.host.name;
+    this.assetId = `pvc-set:${host}:${this.lvPattern}`;
+    this.assetName = `PVC volumes ${this.lvPattern} on ${host}`;
+    this.targetId = `lvm-thin:${host}:${this.volumeGroup}/${this.thinPool}`;
+    this.copyId = `${this.jobId}:${this.assetId}`;
+
+    model.addAsset({
+      id: this.assetId,
+      kind: 'pvc-set',
+      name: this.assetName,
+      host,
+      classification: this.classification,
+      selector: { include: [this.lvPattern], exclude: this.excludeNamespaces.map((n) => `namespace=${n}`) },
+      notes: this.excludeNamespaces.length ? `namespaces ${this.excludeNamespaces.join(', ')} excluded from snapshots` : undefined,
+      constructPath: this.node.path,
+    });
+    model.addTarget({ id: this.targetId, name: `LVM thin pool ${this.volumeGroup}/${this.thinPool} on ${host}`, medium: 'source-disk', location: 'on-site', host, constructPath: this.node.path });
+
+    const settings: Record<string, string> = {
+      VG: this.volumeGroup,
+      THIN_POOL: this.thinPool,
+      LV_GLOB: this.lvPattern,
+      KEEP_SECONDS: String(this.keep.toSeconds()),
+      MIN_FREE_RATIO: String(p.minFreeRatio ?? 0.05),
+    };
+    if (this.excludeNamespaces.length) {
+      settings.EXCLUDE_NAMESPACES = this.excludeNamespaces.join(' ');
+      settings.KUBECONFIG_FILE = this.kubeconfig;
+    }
+    const snapGlob = `${this.volumeGroup}/<lv>${SNAPSHOT_INFIX}<YYYYmmddHHMM>`;
+    this.job = new ScheduledHostJob(this, 'Job', {
+      host: this.host,
+      jobId: this.jobId,
+      schedule: p.schedule ?? Schedule.daily('03:00'),
+      description: `LVM thin snapshots of ${this.lvPattern} in ${this.volumeGroup}/${this.thinPool}`,
+      body: renderLvmSnapshotBody({ excludeNamespaces: this.excludeNamespaces }),
+      settings,
+      classification: this.classification,
+      // one run at a time, also when someone starts the script by hand during a timer run
+      locks: [`/run/lock/backup-constructs/${this.jobId}.lock`],
+      kind: 'lvm-snapshot',
+      writesTo: [this.targetId],
+      extraMetrics: ['backup_lvm_thinpool_free_ratio', 'backup_lvm_thinpool_metadata_free_ratio', 'backup_lvm_snapshots_created', 'backup_lvm_snapshots_failed', 'backup_lvm_snapshots_pruned'],
+      restore: [
+        { title: `list the snapshots of one PVC volume (names ${snapGlob})`, commands: [`${this.toolPath} list <pvc-lv>`] },
+        {
+          asset: this.assetId,
+          title: 'roll a PVC back: scales its workloads to 0, keeps the current LV as <lv>_pre_restore_<time>, puts a copy of the snapshot in its place, scales back up',
+          commands: [`${this.toolPath} restore <pvc-lv> <pvc-lv>${SNAPSHOT_INFIX}<YYYYmmddHHMM>`],
+        },
+      ],
+      ...jobTuning(p),
+    });
+    this.host.install(this, {
+      files: [
+        {
+          path: this.toolPath,
+          mode: '0755',
+          content: renderLvmRestoreTool({ constructPath: this.node.path, jobId: this.jobId, jobScript: this.job.scriptPath, volumeGroup: this.volumeGroup, kubeconfig: this.kubeconfig }),
+        },
+      ],
+    });
+    model.addCopy(
+      { id: this.copyId, asset: this.assetId, job: this.jobId, target: this.targetId, layer: 'snapshot', retention: `${this.keep.toHumanString()} (by the stamp in the name)` },
+      this.node.path,
+    );
+
+    // The seed's LVMThinPoolLow (data) and its open follow-up, the metadata fill alert: either
+    // space running out freezes every volume in the pool.
+    const labels = { backup_job: this.jobId, site: model.site, host };
+    const sel = `{backup_job="${this.jobId}",site="${model.site}"}`;
+    const series = (m: string) => `${m}{backup_job="${this.jobId}",site="${model.site}",host="${host}"}`;
+    const pct = Math.round(lowRatio * 100);
+    const pool = `${this.volumeGroup}/${this.thinPool}`;
+    const ssh = `ssh root@${this.host.address}`;
+    const runbook = (what: string, fix: string) =>
+      [
+        `The thin pool \`${pool}\` on ${host} is running out of ${what} space.`,
+        '',
+        '```sh',
+        `${ssh} lvs -o lv_name,data_percent,metadata_percent ${pool}`,
+        `${ssh} ${this.toolPath} list        # snapshots pin blocks the live volumes have rewritten since`,
+        `${ssh} lvremove ${this.volumeGroup}/<oldest snapshot>   # frees space at once`,
+        fix,
+        '```',
+        '',
+        `Below ${Math.round((p.minFreeRatio ?? 0.05) * 100)}% free the snapshot job makes no new snapshots and fails, so its Failing alert fires too.`,
+      ].join('\n');
+    const spec = (name: string, metric: string, what: string, fix: string) =>
+      model.addAlertSpec({
+        name,
+        expr: `min by (backup_job, site, host) (${metric}${sel}) < ${lowRatio}`,
+        for: '30m',
+        severity: 'critical',
+        summary: `thin pool ${pool} on ${host} has under ${pct}% ${what} space free`,
+        description: `The LVM thin pool ${pool} on ${host} has less than ${pct}% of its ${what} space free. When it fills, every volume in it stops taking writes (guests and PVCs freeze) and snapshots stop.`,
+        watches: [metric],
+        labels: { backup_job: this.jobId },
+        runbook: runbook(what, fix),
+        test: {
+          firing: [{ series: series(metric), values: '0.05' }],
+          silent: [{ series: series(metric), values: '0.5' }],
+          firingLabels: labels,
+        },
+        constructPath: this.node.path,
+      });
+    spec(p.thinPoolAlertName ?? 'LVMThinPoolLow', 'backup_lvm_thinpool_free_ratio', 'data', `${ssh} lvextend -L +100G ${pool}   # when the VG has room`);
+    spec(
+      p.thinPoolMetadataAlertName ?? 'LVMThinPoolMetadataLow',
+      'backup_lvm_thinpool_metadata_free_ratio',
+      'metadata',
+      `${ssh} lvextend --poolmetadatasize +1G ${pool}   # when the VG has room`,
+    );
+  }
+}

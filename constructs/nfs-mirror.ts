@@ -1,0 +1,158 @@
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { BypassList, BypassRoot, globMatches } from '../lib/bypass-list';
+import { BackupConfigError, checkProps, Problem } from '../lib/errors';
+import { ABSOLUTE_PATH, HostJobOptions, hostJobOptionsShape, jobTuning } from '../lib/host-job-options';
+import type { CopyRecord } from '../lib/model/types';
+import { OffsiteManifest } from '../lib/offsite-manifest';
+import { backupDiskTarget, sharedTarget } from '../lib/pipeline-targets';
+import { instanceOf } from '../lib/private/zod-helpers';
+import { FILE_BACKUP_DIRECTORIES } from '../lib/render/file-backup-script';
+import { renderNfsMirrorBody } from '../lib/render/nfs-mirror-script';
+import { Schedule } from '../lib/schedule';
+import { Host } from './host';
+import { registerMember, siteModelOf } from './private/site-anchor';
+import { ScheduledHostJob } from './scheduled-host-job';
+
+/** Props of {@link NfsMirror}. */
+export interface NfsMirrorProps extends HostJobOptions {
+  readonly host: Host;
+  /** The one list that decides which NFS paths bypass this mirror (shared with OffsiteSync's Step 2). */
+  readonly bypass: BypassList;
+  /** The NFS root to mirror; a root of the bypass list that is not bypassed as a whole. @default - the list's only such root */
+  readonly source?: string;
+  /** Folder on the backup disk each mirrored entry lands in as `<destination>/<entry>/`. @default '/mnt/backup' */
+  readonly destination?: string;
+  /** Mount point of the backup disk. @default - destination */
+  readonly mountPoint?: string;
+  /** Refuse to run when the mount point is not mounted. @default true */
+  readonly requireMount?: boolean;
+  /** Off-site manifest the sent files are appended to. @default - none kept */
+  readonly manifest?: OffsiteManifest;
+  /**
+   * Globs (`*` only) of top-level names the destination uses for other things: an NFS entry
+   * with such a name is an error, never mirrored over them.
+   * @default - the file backup's folders and every name starting with a dot (the manifest, the change log)
+   */
+  readonly reservedNames?: readonly string[];
+  /** @default '/run/backup-constructs/<jobId>' */
+  readonly workDirectory?: string;
+}
+
+const schema = z
+  .object({
+    host: z.instanceof(Host, { message: 'expected a Host or PveHost' }),
+    bypass: instanceOf(BypassList, 'expected a BypassList, e.g. BypassList.of({ \'/srv/nfs\': [\'immich\'] })'),
+    source: ABSOLUTE_PATH.optional(),
+    destination: ABSOLUTE_PATH.optional(),
+    mountPoint: ABSOLUTE_PATH.optional(),
+    requireMount: z.boolean().optional(),
+    manifest: instanceOf(OffsiteManifest, 'expected an OffsiteManifest').optional(),
+    reservedNames: z.array(z.string().regex(/^[A-Za-z0-9._+*-]+$/, 'expected top-level names or globs of letters, digits, . _ + - and *')).optional(),
+    workDirectory: ABSOLUTE_PATH.optional(),
+    ...hostJobOptionsShape,
+  })
+  .strict();
+
+/**
+ * A weekly local mirror of an NFS root on the backup disk (seed 002 Layer 3a, `nfs-mirror`):
+ * every top-level entry not on the bypass list is copied to `<destination>/<entry>/` with
+ * `rsync -rlt -H --delete`, one rsync per entry so `--delete` never reaches past that entry's
+ * own copy. What it sent is appended to the off-site manifest, which OffsiteSync's Step 1
+ * ships. The bypass list's other entries go off-site straight from NFS (Step 2).
+ */
+export class NfsMirror extends Construct {
+  readonly host: Host;
+  readonly job: ScheduledHostJob;
+  readonly jobId: string;
+  readonly bypass: BypassList;
+  readonly source: string;
+  readonly destination: string;
+  readonly mountPoint: string;
+  readonly manifest: OffsiteManifest | undefined;
+  readonly reservedNames: readonly string[];
+  readonly targetId: string;
+  /** The mirror-leg asset: the source root minus the bypass list. */
+  readonly assetId: string;
+  readonly copies: readonly CopyRecord[];
+
+  constructor(scope: Construct, id: string, props: NfsMirrorProps) {
+    super(scope, id);
+    const p = checkProps(this.node.path, schema, props, { bypass: 'the same BypassList the OffsiteSync Step 2 uses' });
+    const problems: Problem[] = [];
+    const mirrorable = p.bypass.roots.filter((r) => !r.all);
+    let root: BypassRoot | undefined;
+    if (p.source) {
+      root = p.bypass.root(p.source);
+      if (!root) problems.push({ field: 'source', message: `expected a root of the bypass list (${p.bypass.roots.map((r) => r.path).join(', ')}), got ${JSON.stringify(p.source)}`, hint: 'add the root to the BypassList so Step 2 knows which of its paths this mirror skips' });
+      else if (root.all) problems.push({ field: 'source', message: `expected a root that is not bypassed as a whole, got ${p.source}, which the list sends entirely to Step 2`, hint: 'a mirror of it would make every path take both legs' });
+    } else if (mirrorable.length === 1) {
+      root = mirrorable[0];
+    } else {
+      problems.push({ field: 'source', message: `expected source to name one of ${mirrorable.map((r) => r.path).join(', ') || '(no root that is not bypassed entirely)'}, got nothing`, hint: 'set source' });
+    }
+    const destination = p.destination ?? '/mnt/backup';
+    if (p.manifest && !p.manifest.covers(destination)) problems.push({ field: 'manifest', message: `expected a manifest whose root holds ${destination}, got one for ${p.manifest.root}` });
+    if (root && (destination === root.path || destination.startsWith(`${root.path}/`))) problems.push({ field: 'destination', message: `expected a folder outside ${root.path}, got ${destination}` });
+    if (problems.length || !root) throw new BackupConfigError(this.node.path, problems);
+
+    const model = siteModelOf(this);
+    this.host = p.host;
+    this.jobId = p.jobId ?? 'nfs-mirror';
+    this.bypass = p.bypass;
+    this.source = root.path;
+    this.destination = destination;
+    this.mountPoint = p.mountPoint ?? destination;
+    this.manifest = p.manifest;
+    this.reservedNames = [...new Set(p.reservedNames ?? ['.*', ...Object.values(FILE_BACKUP_DIRECTORIES)])].sort();
+    const manifestName = p.manifest && p.manifest.file.startsWith(`${destination}/`) ? p.manifest.file.slice(destination.length + 1).split('/')[0] : undefined;
+    if (manifestName && !this.isReserved(manifestName)) {
+      throw new BackupConfigError(this.node.path, [{ field: 'reservedNames', message: `expected ${manifestName} (the manifest in ${destination}) among the reserved names, got ${this.reservedNames.join(', ')}`, hint: 'an NFS entry of that name would be mirrored over the manifest' }]);
+    }
+    const host = this.host.name;
+    this.targetId = sharedTarget(model, backupDiskTarget(host, this.mountPoint, this.node.path)).id;
+    this.assetId = `path:${host}:${this.source}:mirror-leg`;
+    const requireMount = p.requireMount ?? true;
+    const settings: Record<string, string> = { SOURCE: this.source, DEST: destination, WORK_DIR: p.workDirectory ?? `/run/backup-constructs/${this.jobId}` };
+    if (requireMount) settings.MOUNT_POINT = this.mountPoint;
+    if (p.manifest) Object.assign(settings, { MANIFEST: p.manifest.file, MANIFEST_ROOT: p.manifest.root, MANIFEST_LOCK: p.manifest.lockFile });
+
+    this.job = new ScheduledHostJob(this, 'Job', {
+      host: this.host,
+      jobId: this.jobId,
+      schedule: p.schedule ?? Schedule.weekly('mon', '04:00'),
+      description: `mirror ${this.source} (outside the bypass list) to ${destination}`,
+      body: renderNfsMirrorBody({ bypass: p.bypass, root, reservedNames: this.reservedNames, requireMount, manifest: Boolean(p.manifest) }),
+      settings,
+      classification: p.classification ?? 'important',
+      kind: 'nfs-mirror',
+      // one run at a time, also when someone starts the script by hand during a timer run
+      locks: [`/run/lock/backup-constructs/${this.jobId}.lock`],
+      writesTo: [this.targetId],
+      extraMetrics: ['backup_last_size_bytes', 'backup_nfs_mirror_entries'],
+      restore: [{ asset: this.assetId, title: 'copy one service folder back from the mirror', commands: [`rsync -a ${destination}/<service>/ ${this.source}/<service>/`] }],
+      ...jobTuning(p),
+    });
+    model.addAsset({
+      id: this.assetId,
+      kind: 'path',
+      name: `${this.source} outside the bypass list`,
+      host,
+      classification: p.classification ?? 'important',
+      selector: { include: [`${this.source}/*`], exclude: [...root.names.map((n) => `${this.source}/${n}`), ...BypassList.IGNORED_NAMES.map((n) => `${this.source}/${n}`)] },
+      constructPath: this.node.path,
+    });
+    this.copies = [
+      model.addCopy(
+        { id: `${this.jobId}:${this.assetId}`, asset: this.assetId, job: this.jobId, target: this.targetId, layer: 'file', retention: 'mirror: latest state, deletions follow', artifact: { host, basePath: destination, glob: '*' } },
+        this.node.path,
+      ),
+    ];
+    registerMember('nfs-mirror', this);
+  }
+
+  /** Whether a top-level name is reserved in the destination (the mirror refuses it). */
+  isReserved(name: string): boolean {
+    return this.reservedNames.some((g) => globMatches(g, name));
+  }
+}

@@ -1,0 +1,316 @@
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { BypassList, BypassRoot } from '../lib/bypass-list';
+import { BackupConfigError, checkProps, Problem } from '../lib/errors';
+import { ABSOLUTE_PATH, HostJobOptions, hostJobOptionsShape, jobTuning } from '../lib/host-job-options';
+import type { CopyRecord } from '../lib/model/types';
+import { Classification, Location, LOCATIONS, Medium, MEDIA } from '../lib/model/vocabulary';
+import { OffsiteManifest } from '../lib/offsite-manifest';
+import { instanceOf } from '../lib/private/zod-helpers';
+import { renderOffsiteSyncBody } from '../lib/render/offsite-sync-script';
+import { Schedule } from '../lib/schedule';
+import { FileBackup } from './file-backup';
+import { Host } from './host';
+import { NfsChangeTracker } from './nfs-change-tracker';
+import { NfsMirror } from './nfs-mirror';
+import { membersOf, siteModelOf } from './private/site-anchor';
+import { ScheduledHostJob } from './scheduled-host-job';
+
+/** The machine copies are shipped to, over rsync and ssh. */
+export interface OffsiteTarget {
+  /** Name in reports (`synology`). */
+  readonly name: string;
+  /** Address ssh reaches it at (not a secret). */
+  readonly address: string;
+  /** @default 'root' */
+  readonly user?: string;
+  /** @default 22 */
+  readonly port?: number;
+  /**
+   * Private key FILE on the backup host (`/root/.ssh/synology_backup`), passed to ssh with -i
+   * at run time; the key never enters the configuration. The target's host key must be in
+   * the host's known_hosts (ssh runs with BatchMode).
+   */
+  readonly sshKeyFile: string;
+  /** Folder on the target the step paths are under (`/Backup/Viki`). */
+  readonly basePath: string;
+  /** @default 'nas' */
+  readonly medium?: Medium;
+  /** @default 'off-site' */
+  readonly location?: Location;
+}
+
+/** Step 2: the bypass-list NFS paths, straight from NFS. */
+export interface OffsiteSyncStep2 {
+  /** The same BypassList the NfsMirror skips: Step 2 carries exactly what the mirror does not. */
+  readonly bypass: BypassList;
+  /** The watcher whose change log lists what changed. */
+  readonly changeTracker: NfsChangeTracker;
+  /** Folder under the target's basePath for each root. @default - the root's last path segment (`/srv/nfs` -> `nfs`) */
+  readonly paths?: Readonly<Record<string, string>>;
+  /** @default 'important' */
+  readonly classification?: Classification;
+}
+
+/** What Step 1 can ship: a construct that writes to the backup disk. */
+export type BackupDiskWriter = FileBackup | NfsMirror;
+
+/** Props of {@link OffsiteSync}. */
+export interface OffsiteSyncProps extends HostJobOptions {
+  readonly host: Host;
+  readonly target: OffsiteTarget;
+  /** The manifest the writers append to; its root is Step 1's source. */
+  readonly manifest: OffsiteManifest;
+  /** The writers whose output Step 1 ships; the sync runs after them (systemd After=). */
+  readonly ships: readonly BackupDiskWriter[];
+  /** Step 1's folder under the target's basePath. @default 'pve-backup' */
+  readonly step1Path?: string;
+  /** @default - no Step 2 */
+  readonly step2?: OffsiteSyncStep2;
+  /** When everything is shipped with --delete. @default 'first-sunday' */
+  readonly fullSync?: 'first-sunday' | 'always' | 'never';
+  /** Mount point of the backup disk. @default - the manifest's root */
+  readonly mountPoint?: string;
+  /** Refuse to run when the mount point is not mounted. @default true */
+  readonly requireMount?: boolean;
+  /** @default '/run/backup-constructs/<jobId>' */
+  readonly workDirectory?: string;
+}
+
+const REL = z.string().regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, 'expected a relative folder such as pve-backup');
+
+const schema = z
+  .object({
+    host: z.instanceof(Host, { message: 'expected a Host or PveHost' }),
+    target: z
+      .object({
+        name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a lower-case name such as synology'),
+        address: z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/, 'expected a host name or address'),
+        user: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'expected a user name').optional(),
+        port: z.number().int().min(1).max(65535).optional(),
+        sshKeyFile: ABSOLUTE_PATH.refine((s) => !s.includes('PRIVATE KEY'), 'expected the path of a key file, not a key'),
+        basePath: ABSOLUTE_PATH,
+        medium: z.enum(MEDIA as [Medium, ...Medium[]]).optional(),
+        location: z.enum(LOCATIONS as [Location, ...Location[]]).optional(),
+      })
+      .strict(),
+    manifest: instanceOf(OffsiteManifest, "expected an OffsiteManifest, e.g. OffsiteManifest.of('/mnt/backup')"),
+    ships: z.array(z.custom<BackupDiskWriter>((v) => v instanceof FileBackup || v instanceof NfsMirror, { message: 'expected FileBackup or NfsMirror constructs' })).min(1, 'expected at least one writer to ship'),
+    step1Path: REL.optional(),
+    step2: z
+      .object({
+        bypass: instanceOf(BypassList, 'expected a BypassList'),
+        changeTracker: z.instanceof(NfsChangeTracker, { message: 'expected an NfsChangeTracker' }),
+        paths: z.record(z.string(), REL).optional(),
+        classification: z.enum(['critical', 'important', 'rebuildable']).optional(),
+      })
+      .strict()
+      .optional(),
+    fullSync: z.enum(['first-sunday', 'always', 'never']).optional(),
+    mountPoint: ABSOLUTE_PATH.optional(),
+    requireMount: z.boolean().optional(),
+    workDirectory: ABSOLUTE_PATH.optional(),
+    ...hostJobOptionsShape,
+  })
+  .strict();
+
+/**
+ * The off-site sync (seed 002 Layer 3, `offsite-sync-backup`), in two steps that each ship
+ * one leg of the two-leg invariant:
+ * - Step 1 ships the backup disk (the file backup's folders and the NFS mirror): the files
+ *   the manifest lists, or everything with `--delete` on the first Sunday of the month or when
+ *   the manifest is over its cap;
+ * - Step 2 ships the NFS paths on the bypass list straight from NFS: those the change log
+ *   lists (`--files-from`), or the whole bypass subset with `--delete` on a full-sync day.
+ * Each step removes from its log exactly the lines it shipped, and only after it succeeded;
+ * a failure keeps them for the next run and reports status 1. Over the network it compresses
+ * (`-z`); to a local folder it does not.
+ */
+export class OffsiteSync extends Construct {
+  readonly host: Host;
+  readonly job: ScheduledHostJob;
+  readonly jobId: string;
+  readonly manifest: OffsiteManifest;
+  readonly targetId: string;
+  readonly step1Destination: string;
+  /** Step 2's destination (`user@host:/path/`) by NFS root. */
+  readonly step2Destinations: Readonly<Record<string, string>>;
+  readonly copies: readonly CopyRecord[];
+
+  constructor(scope: Construct, id: string, props: OffsiteSyncProps) {
+    super(scope, id);
+    const p = checkProps(this.node.path, schema, props, {
+      target: "{ name: 'synology', address: '192.0.2.13', sshKeyFile: '/root/.ssh/offsite', basePath: '/Backup' }",
+      manifest: "OffsiteManifest.of('/mnt/backup')",
+    });
+    const problems: Problem[] = [];
+    for (const [i, w] of p.ships.entries()) {
+      if (w.host !== p.host) problems.push({ field: `ships.${i}`, message: `expected a writer on ${p.host.name}, got ${w.node.path} on ${w.host.name}` });
+      if (!w.manifest || !w.manifest.equals(p.manifest)) {
+        problems.push({ field: `ships.${i}`, message: `expected ${w.node.path} to append to the manifest ${p.manifest.file}, got ${w.manifest ? w.manifest.file : 'no manifest'}`, hint: 'pass the same OffsiteManifest to the writer, or its files reach the off-site copy only on a full sync' });
+      }
+    }
+    const roots = p.step2 ? p.step2.bypass.roots : [];
+    const subdir = (r: BypassRoot) => p.step2?.paths?.[r.path] ?? r.path.slice(r.path.lastIndexOf('/') + 1);
+    if (p.step2) {
+      for (const key of Object.keys(p.step2.paths ?? {})) {
+        if (!p.step2.bypass.root(key)) problems.push({ field: `step2.paths.${key}`, message: `expected a root of the bypass list, got ${JSON.stringify(key)}` });
+      }
+      const dirs = [p.step1Path ?? 'pve-backup', ...roots.map(subdir)];
+      const dupes = dirs.filter((d, i) => dirs.indexOf(d) !== i);
+      if (dupes.length) problems.push({ field: 'step2.paths', message: `expected one folder per step and root, got ${dupes.join(', ')} twice`, hint: 'each --delete must act only inside its own destination' });
+      if (p.step2.changeTracker.host !== p.host) problems.push({ field: 'step2.changeTracker', message: `expected a tracker on ${p.host.name}, got one on ${p.step2.changeTracker.host.name}` });
+    }
+    if (problems.length) throw new BackupConfigError(this.node.path, problems);
+
+    const model = siteModelOf(this);
+    this.host = p.host;
+    this.jobId = p.jobId ?? 'offsite-sync-backup';
+    this.manifest = p.manifest;
+    const t = p.target;
+    const remote = (sub: string) => `${t.user ?? 'root'}@${t.address}:${t.basePath.replace(/\/$/, '')}/${sub}/`;
+    const step1Path = p.step1Path ?? 'pve-backup';
+    this.step1Destination = remote(step1Path);
+    this.step2Destinations = Object.fromEntries(roots.map((r) => [r.path, remote(subdir(r))]));
+    this.targetId = `rsync:${t.name}:${t.basePath}`;
+    if (!model.target(this.targetId)) {
+      model.addTarget({ id: this.targetId, name: `${t.name} ${t.basePath}`, medium: t.medium ?? 'nas', location: t.location ?? 'off-site', host: t.name, path: t.basePath, constructPath: this.node.path });
+    }
+
+    const requireMount = p.requireMount ?? true;
+    const settings: Record<string, string> = {
+      STEP1_SOURCE: p.manifest.root,
+      STEP1_DEST: this.step1Destination,
+      SSH_KEY: t.sshKeyFile,
+      SSH_PORT: String(t.port ?? 22),
+      MANIFEST: p.manifest.file,
+      MANIFEST_LOCK: p.manifest.lockFile,
+      MANIFEST_MAX_LINES: String(p.manifest.maxLines),
+      FULL_SYNC: p.fullSync ?? 'first-sunday',
+      WORK_DIR: p.workDirectory ?? `/run/backup-constructs/${this.jobId}`,
+    };
+    if (requireMount) settings.MOUNT_POINT = p.mountPoint ?? p.manifest.root;
+    if (p.step2) {
+      settings.CHANGE_LOG = p.step2.changeTracker.changeLog;
+      settings.CHANGE_LOG_LOCK = p.step2.changeTracker.lockFile;
+      roots.forEach((r, i) => {
+        settings[`STEP2_SOURCE_${i}`] = r.path;
+        settings[`STEP2_DEST_${i}`] = this.step2Destinations[r.path];
+      });
+    }
+
+    this.job = new ScheduledHostJob(this, 'Job', {
+      host: this.host,
+      jobId: this.jobId,
+      schedule: p.schedule ?? Schedule.daily('06:00'),
+      description: `ship ${p.manifest.root} and the NFS bypass paths to ${t.name}`,
+      body: renderOffsiteSyncBody({ requireMount, step2: p.step2 ? { bypass: p.step2.bypass, roots } : undefined }),
+      settings,
+      after: p.ships.map((w) => w.job),
+      // one run at a time, also when someone starts the script by hand during a timer run
+      locks: [`/run/lock/backup-constructs/${this.jobId}.lock`],
+      classification: p.classification ?? 'important',
+      kind: 'offsite-sync',
+      writesTo: [this.targetId],
+      extraMetrics: ['backup_last_size_bytes', 'backup_offsite_manifest_lines', 'backup_offsite_full_sync'],
+      restore: [
+        {
+          title: `copy back from ${t.name} (over ssh with the same key)`,
+          commands: [
+            `rsync -a -e 'ssh -i ${t.sshKeyFile} -p ${t.port ?? 22}' ${this.step1Destination}<path> ${p.manifest.root}/<path>`,
+            ...roots.map((r) => `rsync -a -e 'ssh -i ${t.sshKeyFile} -p ${t.port ?? 22}' ${this.step2Destinations[r.path]}<path> ${r.path}/<path>`),
+          ],
+        },
+      ],
+      ...jobTuning(p),
+    });
+
+    const copies: CopyRecord[] = [];
+    // Step 1 ships copies the writers made: copies of copies, same asset and layer
+    for (const w of p.ships) {
+      for (const c of w.copies) {
+        const rel = c.artifact && p.manifest.covers(c.artifact.basePath) ? c.artifact.basePath.slice(p.manifest.root.length).replace(/^\//, '') : '';
+        copies.push(
+          model.addCopy(
+            {
+              id: `${this.jobId}:${c.id}`,
+              asset: c.asset,
+              derivedFrom: c.id,
+              job: this.jobId,
+              target: this.targetId,
+              layer: c.layer,
+              retention: 'as on the backup disk; deletions follow on the monthly full sync',
+              artifact: c.artifact ? { host: t.name, basePath: `${t.basePath.replace(/\/$/, '')}/${step1Path}${rel ? `/${rel}` : ''}`, glob: c.artifact.glob } : undefined,
+            },
+            this.node.path,
+          ),
+        );
+      }
+    }
+    if (p.step2) {
+      const s2 = p.step2;
+      for (const r of roots) {
+        const assetId = `path:${this.host.name}:${r.path}:bypass-leg`;
+        model.addAsset({
+          id: assetId,
+          kind: 'path',
+          name: r.all ? `${r.path} (all of it bypasses the mirror)` : `${r.path} on the bypass list`,
+          host: this.host.name,
+          classification: s2.classification ?? 'important',
+          selector: { include: r.all ? [`${r.path}/*`] : r.names.map((n) => `${r.path}/${n}`), exclude: BypassList.IGNORED_NAMES.map((n) => `${r.path}/${n}`) },
+          constructPath: this.node.path,
+        });
+        copies.push(
+          model.addCopy(
+            {
+              id: `${this.jobId}:${assetId}`,
+              asset: assetId,
+              job: this.jobId,
+              target: this.targetId,
+              layer: 'file',
+              retention: 'mirror of the source; deletions follow on the monthly full sync',
+              artifact: { host: t.name, basePath: `${t.basePath.replace(/\/$/, '')}/${subdir(r)}`, glob: '*' },
+            },
+            this.node.path,
+          ),
+        );
+      }
+      model.addCheck(() => this.twoLegChecks(s2));
+    }
+    this.copies = copies;
+  }
+
+  /**
+   * The two-leg invariant across the site: the mirrors and Step 2 read one BypassList, every
+   * root's non-bypass entries are mirrored by exactly one NfsMirror, and the change tracker
+   * watches every root Step 2 reads.
+   */
+  private twoLegChecks(s2: OffsiteSyncStep2): string[] {
+    const out: string[] = [];
+    const path = this.node.path;
+    const mirrors = membersOf<NfsMirror>(this, 'nfs-mirror');
+    for (const m of mirrors) {
+      if (m.bypass !== s2.bypass) {
+        out.push(`[${m.node.path}] bypass: expected the BypassList of ${path} step2, got another one (hint: build one BypassList and pass the same value to both, so no path takes both legs or neither)`);
+      }
+    }
+    for (const r of s2.bypass.roots.filter((x) => !x.all)) {
+      const by = mirrors.filter((m) => m.bypass === s2.bypass && m.source === r.path);
+      if (by.length !== 1) {
+        out.push(`[${path}] step2.bypass: expected exactly one NfsMirror of ${r.path}, got ${by.length} (hint: its entries outside the bypass list ${by.length === 0 ? 'take no leg' : 'are mirrored twice'})`);
+      }
+      for (const m of by) {
+        const logName = s2.changeTracker.changeLog.startsWith(`${m.destination}/`) ? s2.changeTracker.changeLog.slice(m.destination.length + 1).split('/')[0] : undefined;
+        if (logName && !m.isReserved(logName)) {
+          out.push(`[${m.node.path}] reservedNames: expected ${logName} (the change log in ${m.destination}) among the reserved names, got ${m.reservedNames.join(', ')} (hint: an NFS entry of that name would be mirrored over the change log)`);
+        }
+      }
+    }
+    for (const r of s2.bypass.roots) {
+      if (!s2.changeTracker.paths.some((w) => r.path === w || r.path.startsWith(`${w}/`))) {
+        out.push(`[${s2.changeTracker.node.path}] paths: expected the tracker to watch ${r.path}, got ${s2.changeTracker.paths.join(', ')} (hint: Step 2 only ships what the change log lists until the monthly full sync)`);
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,54 @@
+import { Construct } from 'constructs';
+import { TerraformResource } from 'cdktf';
+import { CronJobV1 } from '@cdktf/provider-kubernetes/lib/cron-job-v1';
+import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
+import { PersistentVolumeClaimV1 } from '@cdktf/provider-kubernetes/lib/persistent-volume-claim-v1';
+import { PersistentVolumeV1 } from '@cdktf/provider-kubernetes/lib/persistent-volume-v1';
+import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
+import { K8sManifest, renderManifest } from '../../lib/k8s/manifest';
+import { cronJobConfig, deploymentConfig, persistentVolumeClaimConfig, persistentVolumeConfig, serviceConfig } from '../../lib/k8s/terraform';
+import { kubernetesProviderOf } from './kubernetes';
+import { siteModelOf } from './site-anchor';
+
+/** Provider-only settings that have no field in the manifest. */
+export interface K8sResourceOptions {
+  /** PersistentVolumeClaim: wait until bound (false when the consumer binds it, WaitForFirstConsumer). */
+  readonly waitUntilBound?: boolean;
+  readonly dependsOn?: readonly TerraformResource[];
+}
+
+/**
+ * One Kubernetes object from one description: the provider resource (construct id `id`
+ * under `scope`) and the reviewer's manifest in the site model, so the two cannot differ.
+ */
+export function k8sObject(scope: Construct, id: string, m: K8sManifest, opts: K8sResourceOptions = {}): TerraformResource {
+  const provider = kubernetesProviderOf(scope);
+  const dependsOn = opts.dependsOn?.length ? [...opts.dependsOn] : undefined;
+  let resource: TerraformResource;
+  switch (m.kind) {
+    case 'CronJob':
+      resource = new CronJobV1(scope, id, { provider, dependsOn, ...cronJobConfig(m) });
+      break;
+    case 'PersistentVolume':
+      resource = new PersistentVolumeV1(scope, id, { provider, dependsOn, ...persistentVolumeConfig(m) });
+      break;
+    case 'PersistentVolumeClaim':
+      resource = new PersistentVolumeClaimV1(scope, id, { provider, dependsOn, waitUntilBound: opts.waitUntilBound, ...persistentVolumeClaimConfig(m) });
+      break;
+    case 'Deployment':
+      resource = new DeploymentV1(scope, id, { provider, dependsOn, ...deploymentConfig(m) });
+      break;
+    case 'Service':
+      resource = new ServiceV1(scope, id, { provider, dependsOn, ...serviceConfig(m) });
+      break;
+  }
+  siteModelOf(scope).addK8sObject({
+    apiVersion: m.apiVersion,
+    kind: m.kind,
+    name: m.metadata.name,
+    namespace: m.metadata.namespace,
+    content: renderManifest(m, scope.node.path),
+    constructPath: scope.node.path,
+  });
+  return resource;
+}

@@ -1,0 +1,283 @@
+import { BACKUP_METRIC_HELP, BackupMetric } from '../../metrics';
+import { generatedHeader, shellQuote } from '../shell';
+
+/**
+ * Scripts for application dumps in Kubernetes CronJobs. They run inside the engine's own
+ * image (postgres, mariadb, redis, vault, sqlite), whose `/bin/sh` is dash or busybox ash
+ * and which rarely has bash or curl, so they are POSIX sh. Without `pipefail` a failing
+ * command on the left of a pipe goes unnoticed, so every pipe that carries data keeps the
+ * producer's status (`{ cmd || echo "$?" >rc; } | gzip`), and pipes are otherwise only used
+ * where a failure can make a check fail, never pass.
+ *
+ * A pod runs two containers: the dump script as an init container in the engine's image,
+ * which records the outcome in a shared emptyDir, then the report script in a small image
+ * with curl, which pushes that outcome to the Pushgateway and exits with the dump's status
+ * (so `kubectl get jobs` shows the failure too).
+ */
+
+/** Metric pushed by the hourly SQLite integrity check: 1 when `PRAGMA integrity_check` said ok. */
+export const INTEGRITY_METRIC = 'backup_sqlite_integrity_ok';
+
+const EXTRA_HELP: Readonly<Record<string, string>> = {
+  [INTEGRITY_METRIC]: 'Result of the last SQLite integrity check of the live database: 1 ok, 0 damaged.',
+};
+
+/** Where the pod mounts things; each is also a setting the tests override. */
+export const POD_PATHS = {
+  /** The backup volume. */
+  backup: '/backup',
+  /** The emptyDir the dump container writes its outcome to and the report container reads. */
+  status: '/bc-status',
+  /** The application's own data volume (SQLite, Redis RDB), when the engine needs it. */
+  data: '/data',
+} as const;
+
+/** File name of the recorded outcome inside the status folder. */
+export const STATUS_FILE = 'status';
+
+/** The glob of the UTC stamp in artifact names (`20260101T000000Z`). */
+const STAMP_GLOB = '[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z';
+
+/** What a dump or check script needs. */
+export interface DumpScriptOptions {
+  readonly jobId: string;
+  readonly constructPath: string;
+  readonly description: string;
+  /** Settings (`NAME` -> default), each overridable from the environment; never secrets. */
+  readonly settings: Readonly<Record<string, string>>;
+  /** Settings exported to the tools (etcdctl and vault read their own variables), when not empty. */
+  readonly exports?: readonly string[];
+  /** Variables the container gets from Secrets, named in the header for reviewers. */
+  readonly secretEnv?: readonly string[];
+  /** Whether the job writes artifacts: then it gets a work folder inside the output folder. */
+  readonly writes: boolean;
+  /** The engine's lines, run in `bc_main` with `set -eu`. */
+  readonly body: string;
+  /** Lines run on every exit path before the outcome is recorded (variables may be unset). */
+  readonly cleanup?: string;
+}
+
+/**
+ * A dump (or check) script: settings, helpers, one EXIT trap that records the outcome on
+ * every exit path, then the engine's body. Artifacts are built in a work folder and moved to
+ * their final name only after every check passed; rotation runs only after that.
+ *
+ * Helpers the body may use: `bc_fail MSG`, `bc_log MSG`, `bc_metric NAME VALUE`,
+ * `bc_bytes PATH`, `bc_floor_bytes LABEL BYTES`, `bc_floor_count LABEL N FLOOR`,
+ * `bc_commit SRC DEST`, `bc_rotate FOLDER EXT`, `bc_name EXT`, and `$bc_work`, `$bc_stamp`.
+ */
+export function renderDumpScript(o: DumpScriptOptions): string {
+  const settings: Record<string, string> = {
+    BC_JOB: o.jobId,
+    BC_PREFIX: o.jobId,
+    BC_STATUS_DIR: POD_PATHS.status,
+    ...o.settings,
+  };
+  const assignments = Object.entries(settings)
+    .map(([k, v]) => `${k}=\${${k}:-${shellQuote(v)}}`)
+    .join('\n');
+  const exports = (o.exports ?? []).map((name) => `[ -z "$${name}" ] || export ${name}`).join('\n');
+  const secretNote = o.secretEnv?.length ? `# from Kubernetes Secrets: ${o.secretEnv.join(', ')}\n` : '';
+  const work = o.writes
+    ? `mkdir -p "$BC_OUT_DIR"
+# A run killed before its EXIT trap ran (OOM) leaves its work folder behind; the CronJob's
+# Forbid policy means no other run of this job is active, so old ones are removed.
+find "$BC_OUT_DIR" -mindepth 1 -maxdepth 1 -name ".bc-work-$BC_PREFIX-*" -exec rm -rf -- {} +
+bc_work="$BC_OUT_DIR/.bc-work-$BC_PREFIX-$bc_stamp"
+mkdir "$bc_work"
+`
+    : '';
+  const cleanup = o.cleanup ? `bc_cleanup() {\n${indent(o.cleanup)}\n}\n\n` : '';
+  return `#!/bin/sh
+${generatedHeader('#', o.constructPath, `${o.jobId}: ${o.description}`)}${secretNote}set -eu
+
+${assignments}
+${exports ? `${exports}\n` : ''}
+bc_started=$(date +%s)
+bc_stamp=$(date -u +%Y%m%dT%H%M%SZ)
+bc_stamp_glob='${STAMP_GLOB}'
+bc_extra=''
+bc_work=''
+bc_committed=''
+
+bc_log() {
+  echo "$BC_JOB: $*" >&2
+}
+
+# Stops the run; the EXIT trap records the failure.
+bc_fail() {
+  bc_log "FAILED: $*"
+  exit 1
+}
+
+# Adds a series to what is pushed when the run succeeds.
+bc_metric() {
+  bc_extra="$bc_extra$1 $2
+"
+}
+
+# The name of this run's artifact: <job>-<UTC stamp><ext>.
+bc_name() {
+  echo "$BC_PREFIX-$bc_stamp$1"
+}
+
+# Bytes in a file, or (in KiB steps) under a folder.
+bc_bytes() {
+  if [ -d "$1" ]; then
+    bc_kib=$(du -sk "$1")
+    echo $((\${bc_kib%%[!0-9]*} * 1024))
+  else
+    bc_n=$(wc -c <"$1")
+    echo $((bc_n))
+  fi
+}
+
+# Fails unless an artifact is not empty and has at least BC_MIN_BYTES bytes.
+bc_floor_bytes() {
+  [ "$2" -gt 0 ] || bc_fail "$1 is empty"
+  [ "$2" -ge "$BC_MIN_BYTES" ] || bc_fail "$1 has $2 bytes, below the floor of $BC_MIN_BYTES"
+}
+
+# Fails unless a count (tables, keys, rows) is a number at or above its floor.
+bc_floor_count() {
+  case "$2" in '' | *[!0-9]*) bc_fail "$1: could not be counted (got '$2')" ;; esac
+  [ "$2" -ge "$3" ] || bc_fail "$1: $2, below the floor of $3"
+}
+
+# Moves a checked artifact from the work folder to its final name. Only committed
+# artifacts are backups, and only they are ever rotated.
+bc_commit() {
+  [ ! -e "$2" ] || bc_fail "$2 already exists"
+  mv -- "$1" "$2"
+  bc_committed="$2"
+  bc_log "wrote $2"
+}
+
+# Deletes this job's artifacts in a folder that are older than the retention, only right
+# after this run committed a checked artifact there, and never that one: a run of failed
+# dumps never rotates the last good one away. Only names this job writes match.
+bc_rotate() {
+  if [ -z "$bc_committed" ] || [ ! -e "$bc_committed" ] || [ "\${bc_committed%/*}" != "$1" ]; then
+    bc_fail "refusing to rotate $1: this run committed no checked artifact there"
+  fi
+  find "$1" -mindepth 1 -maxdepth 1 -name "$BC_PREFIX-$bc_stamp_glob$2" ! -name "\${bc_committed##*/}" \\
+    -mmin "+$((BC_RETENTION_DAYS * 1440))" -print -exec rm -rf -- {} +
+}
+
+${cleanup}bc_on_exit() {
+  bc_status=$?
+  trap - EXIT
+  set +eu
+  if [ -n "$bc_work" ]; then rm -rf -- "$bc_work"; fi
+${o.cleanup ? '  bc_cleanup\n' : ''}  bc_now=$(date +%s)
+  mkdir -p "$BC_STATUS_DIR"
+  {
+    echo "${BackupMetric.lastRun} $bc_now"
+    echo "${BackupMetric.lastStatus} $bc_status"
+    echo "${BackupMetric.lastDuration} $((bc_now - bc_started))"
+    if [ "$bc_status" -eq 0 ]; then
+      echo "${BackupMetric.lastSuccess} $bc_now"
+      printf '%s' "$bc_extra"
+    fi
+  } >"$BC_STATUS_DIR/${STATUS_FILE}.partial"
+  if ! mv -f "$BC_STATUS_DIR/${STATUS_FILE}.partial" "$BC_STATUS_DIR/${STATUS_FILE}"; then
+    bc_log "could not record the outcome in $BC_STATUS_DIR"
+  fi
+  if [ "$bc_status" -ne 0 ]; then bc_log "failed with status $bc_status"; fi
+  # In the pod the report container pushes the outcome and exits with this status; this
+  # container must succeed, or Kubernetes would never start that one.
+  if [ "\${BC_DEFER_STATUS:-0}" = 1 ]; then exit 0; fi
+  exit "$bc_status"
+}
+rm -f "$BC_STATUS_DIR/${STATUS_FILE}"
+trap bc_on_exit EXIT
+# Kubernetes stops a pod with SIGTERM: exit, so the EXIT trap still records the failure.
+trap 'exit 143' TERM
+trap 'exit 130' INT
+
+bc_main() {
+${indent(work + o.body)}
+}
+
+bc_main
+`;
+}
+
+/** What the report script needs. */
+export interface ReportScriptOptions {
+  readonly jobId: string;
+  readonly constructPath: string;
+  /** Base URL of the Pushgateway, e.g. `http://pushgateway.monitoring.svc:9091`. */
+  readonly pushgateway: string;
+  /** Grouping key path (`/metrics/job/...`), from `pushgatewayPath`. */
+  readonly path: string;
+}
+
+/**
+ * The report container's script: pushes the outcome the dump container recorded (or, when
+ * it recorded none, a failure) to the Pushgateway with POST, so a failure keeps the last
+ * success time, then exits with the dump's status.
+ */
+export function renderReportScript(o: ReportScriptOptions): string {
+  const help = [...Object.values(BackupMetric).map((name) => [name, BACKUP_METRIC_HELP[name]] as const), ...Object.entries(EXTRA_HELP)]
+    .map(([name, text]) => `    ${name}) echo ${JSON.stringify(text)} ;;`)
+    .join('\n');
+  const settings: Record<string, string> = { BC_JOB: o.jobId, BC_PUSHGATEWAY: o.pushgateway, BC_PUSH_PATH: o.path, BC_STATUS_DIR: POD_PATHS.status };
+  const assignments = Object.entries(settings)
+    .map(([k, v]) => `${k}=\${${k}:-${shellQuote(v)}}`)
+    .join('\n');
+  return `#!/bin/sh
+${generatedHeader('#', o.constructPath, `${o.jobId}: push the outcome of the dump to the Pushgateway`)}set -eu
+
+${assignments}
+
+bc_help() {
+  case "$1" in
+${help}
+    *) echo "backup-constructs metric" ;;
+  esac
+}
+
+status_file="$BC_STATUS_DIR/${STATUS_FILE}"
+status=''
+if [ -f "$status_file" ]; then
+  status=$(sed -n 's/^${BackupMetric.lastStatus} \\([0-9][0-9]*\\)$/\\1/p' "$status_file")
+fi
+body=''
+if [ -z "$status" ]; then
+  # The dump container was killed or could not write its outcome: report a failure.
+  echo "$BC_JOB: the dump recorded no outcome; reporting a failure" >&2
+  status=1
+  body="${BackupMetric.lastRun} $(date +%s)
+${BackupMetric.lastStatus} 1
+"
+else
+  body=$(cat "$status_file")
+fi
+payload=''
+while read -r name value; do
+  case "$name" in '' | *[!a-z0-9_:]*) continue ;; esac
+  case "$value" in '' | *[!0-9.eE+-]*) continue ;; esac
+  payload="$payload# HELP $name $(bc_help "$name")
+# TYPE $name gauge
+$name $value
+"
+done <<EOF
+$body
+EOF
+if printf '%s' "$payload" | curl --silent --show-error --fail --max-time 10 --retry 3 --retry-connrefused --data-binary @- "$BC_PUSHGATEWAY$BC_PUSH_PATH" >/dev/null; then
+  echo "$BC_JOB: reported status $status"
+else
+  echo "$BC_JOB: WARNING: could not push the outcome (status $status); its alerts will fire" >&2
+fi
+exit "$status"
+`;
+}
+
+function indent(lines: string): string {
+  return lines
+    .replace(/\n+$/, '')
+    .split('\n')
+    .map((l) => (l ? `  ${l}` : l))
+    .join('\n');
+}

@@ -1,0 +1,253 @@
+import { BC_PRUNE_SNAPSHOTS, SNAPSHOT_INFIX } from './lvm-snapshot-script';
+import { BC_APPEND_MANIFEST_FN, BC_LOG, BC_PRUNE_WEEKS, BC_PVC_MAP, BC_REL_DIR, BC_REQUIRE_MOUNT, BC_RSYNC_CHANGES, BC_RUN, BC_WORK_DIR } from './pipeline-shell';
+
+/** Top-level folders the file backup owns under its root; a mirror sharing the root must not use them. */
+export const FILE_BACKUP_DIRECTORIES = { pvcData: 'pvc-data', sqlite: 'sqlite-backup', pfsense: 'pfsense', pveConfig: 'pve-config' } as const;
+
+/** Which parts of the file backup are rendered. */
+export interface FileBackupScriptOptions {
+  readonly requireMount: boolean;
+  readonly manifest: boolean;
+  readonly pvcs: boolean;
+  readonly sqlite: boolean;
+  readonly pfsense: boolean;
+  readonly pveConfig: boolean;
+  readonly pruneSnapshots: boolean;
+}
+
+const STAMP_GLOB = '[0-9]'.repeat(12);
+
+const pvcsPart = (sqlite: boolean): string => `# --- PVC files, from the newest snapshot of each PVC LV mounted read-only ---
+release_snapshot() {
+  if [ "\${mounted:-0}" -eq 1 ]; then
+    umount "$mnt" || echo "warning: could not unmount $mnt" >&2
+  fi
+  rmdir "$mnt" 2>/dev/null || true
+  lvchange -an "$VG/$snap" >/dev/null 2>&1 || true
+}
+
+backup_one_pvc() {
+  local origin="$1" ns pvc dest prev fresh=0 w name rc
+  snap="$2"
+  mnt="$PVC_MOUNT_DIR/$snap"
+  mounted=0
+  IFS=$'\\t' read -r _ ns pvc < <(awk -F '\\t' -v lv="$origin" '$1 == lv { print; exit }' "$WORK_DIR/pvc-map") || true
+  if [ -z "\${ns:-}" ] || [ -z "\${pvc:-}" ]; then
+    # an LV no PersistentVolume names (a deleted claim): still copied, under its LV name
+    ns=_unclaimed
+    pvc="$origin"
+  fi
+  trap release_snapshot EXIT
+  mkdir -p "$mnt"
+  lvchange -ay -K "$VG/$snap"
+  # noload: a read-only mount must not replay the ext4 journal of a crash-consistent snapshot
+  mount -o ro,noload "$SNAPSHOT_DEVICE_DIR/$VG/$snap" "$mnt"
+  mounted=1
+  dest="$ROOT/${FILE_BACKUP_DIRECTORIES.pvcData}/$week/$ns/$pvc"
+  prev=""
+  for w in "$ROOT/${FILE_BACKUP_DIRECTORIES.pvcData}"/[0-9][0-9][0-9][0-9]-[0-9][0-9]; do
+    name="\${w##*/}"
+    if [ -d "$w/$ns/$pvc" ] && [[ "$name" < "$week" ]]; then
+      prev="$w/$ns/$pvc"
+    fi
+  done
+  [ -d "$dest" ] || fresh=1
+  mkdir -p "$dest"
+  # local disk to local disk: no -z; unchanged files become hard links into last week's copy
+  rc=0
+  rsync -a --delete --out-format='%i|%b|%n' \${prev:+"--link-dest=$prev"} "$mnt/" "$dest/" >"$WORK_DIR/rsync-$snap" || rc=$?
+  # 24: files vanished while copied; a snapshot does not change, a live folder might
+  if [ "$rc" -ne 0 ] && [ "$rc" -ne 24 ]; then
+    return "$rc"
+  fi
+  if [ "$fresh" -eq 1 ]; then
+    # a new week's folder is new as a whole off-site, hard-linked files included
+    bc_rsync_changes "" <"$WORK_DIR/rsync-$snap" >/dev/null
+    echo "\${manifest_prefix}${FILE_BACKUP_DIRECTORIES.pvcData}/$week/$ns/$pvc/" >>"$WORK_DIR/manifest-add"
+  else
+    bc_rsync_changes "\${manifest_prefix}${FILE_BACKUP_DIRECTORIES.pvcData}/$week/$ns/$pvc/" <"$WORK_DIR/rsync-$snap" >>"$WORK_DIR/manifest-add"
+  fi
+${sqlite ? '  sqlite_from "$mnt" "$ns/$pvc"\n' : ''}}
+
+backup_pvcs() {
+  local origin snap failures=0
+  bc_pvc_map >"$WORK_DIR/pvc-map"
+  LC_ALL=C lvs --noheadings -o lv_name,origin "$VG" >"$WORK_DIR/lvs"
+  # the newest snapshot of each origin matching LV_GLOB, by the stamp in its name
+  awk '$2 != "" { print $2, $1 }' "$WORK_DIR/lvs" | while read -r origin snap; do
+    # shellcheck disable=SC2254 # LV_GLOB is a pattern on purpose
+    case "$origin" in
+      $LV_GLOB) ;;
+      *) continue ;;
+    esac
+    case "$snap" in
+      "$origin"${SNAPSHOT_INFIX}${STAMP_GLOB}) echo "$origin $snap" ;;
+    esac
+  done | sort -k1,1 -k2,2r | awk '!seen[$1]++' >"$WORK_DIR/latest"
+  if [ ! -s "$WORK_DIR/latest" ]; then
+    echo "no PVC snapshots in $VG: did the snapshot job run?" >&2
+    return 1
+  fi
+  while read -r origin snap; do
+    bc_run backup_one_pvc "$origin" "$snap"
+    if [ "$bc_rc" -ne 0 ]; then
+      echo "PVC $origin (snapshot $snap) failed with status $bc_rc" >&2
+      failures=$((failures + 1))
+    fi
+  done <"$WORK_DIR/latest"
+  echo "$(wc -l <"$WORK_DIR/latest") PVC(s) copied to week $week, $failures failed"
+  if [ "$failures" -gt 0 ]; then
+    return 1
+  fi
+  # older versions go only when this week's copy is whole
+  bc_prune_weeks "$ROOT/${FILE_BACKUP_DIRECTORIES.pvcData}" "$WEEKLY_VERSIONS"
+}
+`;
+
+const SQLITE = `# --- SQLite databases found in the snapshots: opened read-only, copied with .backup ---
+# Copies one database; prints nothing, returns non-zero on failure.
+sqlite_one() {
+  local f="$1" out="$2" uri tmp check
+  # a file: URI: escape what would end the path early
+  uri="\${f//%/%25}"
+  uri="\${uri//\\?/%3f}"
+  uri="\${uri//#/%23}"
+  mkdir -p "$(dirname "$out")" "$ROOT/${FILE_BACKUP_DIRECTORIES.sqlite}/.tmp" || return 1
+  tmp="$ROOT/${FILE_BACKUP_DIRECTORIES.sqlite}/.tmp/$BASHPID.db"
+  rm -f "$tmp"
+  # mode=ro: never write to (or replay the journal of) the source; .backup copies one
+  # consistent state even while a writer is busy
+  if ! sqlite3 -cmd ".timeout $SQLITE_TIMEOUT_MS" "file:$uri?mode=ro" ".backup '$tmp'" </dev/null; then
+    rm -f "$tmp"
+    return 1
+  fi
+  check=$(sqlite3 "$tmp" 'PRAGMA integrity_check;' </dev/null) || check="failed"
+  if [ "$check" != ok ]; then
+    echo "integrity check of the copy of $f failed: $check" >&2
+    rm -f "$tmp"
+    return 1
+  fi
+  # replaced only by a copy that passed the check
+  mv -f "$tmp" "$out"
+}
+
+# Finds SQLite databases (by their magic number) under $1 and copies each to
+# sqlite-backup/$2/<path>.
+sqlite_from() {
+  local src="$1" key="$2" f rel
+  find "$src/" -xdev -type f -size +511c ! -name '*-wal' ! -name '*-shm' ! -name '*-journal' -print0 >"$WORK_DIR/files-$snap"
+  while IFS= read -r -d '' f; do
+    [ "$(head -c 15 "$f" 2>/dev/null | tr -d '\\0')" = "SQLite format 3" ] || continue
+    rel="\${f#"$src"/}"
+    if sqlite_one "$f" "$ROOT/${FILE_BACKUP_DIRECTORIES.sqlite}/$key/$rel"; then
+      echo "\${manifest_prefix}${FILE_BACKUP_DIRECTORIES.sqlite}/$key/$rel" >>"$WORK_DIR/manifest-add"
+      echo "$key/$rel" >>"$WORK_DIR/sqlite-ok"
+    else
+      echo "could not back up SQLite database $key/$rel" >&2
+      echo "$key/$rel" >>"$WORK_DIR/sqlite-failed"
+    fi
+  done <"$WORK_DIR/files-$snap"
+}
+`;
+
+const PFSENSE = `# --- pfSense: config.xml every day, the full filesystem tar on one weekday only ---
+pfsense_ssh() {
+  ssh -i "$PFSENSE_SSH_KEY" -o BatchMode=yes -o ConnectTimeout=30 "$PFSENSE_USER@$PFSENSE_HOST" "$@"
+}
+
+backup_pfsense() {
+  local dir="$ROOT/${FILE_BACKUP_DIRECTORIES.pfsense}/$week" paths
+  mkdir -p "$dir"
+  pfsense_ssh cat /cf/conf/config.xml >"$dir/.config.xml.tmp"
+  if ! grep -q '<pfsense>' "$dir/.config.xml.tmp"; then
+    rm -f "$dir/.config.xml.tmp"
+    echo "pfSense returned no config.xml" >&2
+    return 1
+  fi
+  mv -f "$dir/.config.xml.tmp" "$dir/config.xml"
+  wc -c <"$dir/config.xml" >>"$WORK_DIR/bytes"
+  echo "\${manifest_prefix}${FILE_BACKUP_DIRECTORIES.pfsense}/$week/config.xml" >>"$WORK_DIR/manifest-add"
+  if [ "$(date +%u)" = "$PFSENSE_FULL_TAR_WEEKDAY" ]; then
+    read -r -a paths <<<"$PFSENSE_TAR_PATHS"
+    pfsense_ssh tar czf - "\${paths[@]}" >"$dir/.pfsense-full.tar.gz.tmp"
+    gzip -t "$dir/.pfsense-full.tar.gz.tmp"
+    mv -f "$dir/.pfsense-full.tar.gz.tmp" "$dir/pfsense-full.tar.gz"
+    wc -c <"$dir/pfsense-full.tar.gz" >>"$WORK_DIR/bytes"
+    echo "\${manifest_prefix}${FILE_BACKUP_DIRECTORIES.pfsense}/$week/pfsense-full.tar.gz" >>"$WORK_DIR/manifest-add"
+  fi
+  bc_prune_weeks "$ROOT/${FILE_BACKUP_DIRECTORIES.pfsense}" "$PFSENSE_WEEKLY_VERSIONS"
+}
+`;
+
+const PVE_CONFIG = `# --- Proxmox host configuration: one current copy ---
+backup_pve_config() {
+  local p paths
+  read -r -a paths <<<"$PVE_CONFIG_PATHS"
+  for p in "\${paths[@]}"; do
+    p="\${p%/}"
+    mkdir -p "$ROOT/${FILE_BACKUP_DIRECTORIES.pveConfig}$p"
+    # local to local: no -z; --delete only inside this path's own copy
+    rsync -a --delete --out-format='%i|%b|%n' "$p/" "$ROOT/${FILE_BACKUP_DIRECTORIES.pveConfig}$p/" >"$WORK_DIR/rsync-pve-config"
+    bc_rsync_changes "\${manifest_prefix}${FILE_BACKUP_DIRECTORIES.pveConfig}$p/" <"$WORK_DIR/rsync-pve-config" >>"$WORK_DIR/manifest-add"
+  done
+}
+`;
+
+const PRUNE = `# --- safety net: snapshots that outlived the snapshot job's own pruning ---
+prune_snapshots() {
+  bc_prune_snapshots "$PRUNE_SNAPSHOTS_AFTER_SECONDS"
+  echo "$bc_pruned old snapshot(s) removed"
+  [ "$bc_prune_failed" -eq 0 ]
+}
+`;
+
+/**
+ * The daily file backup's body (seed 002's `daily-backup`): the parts that are enabled, each
+ * run on its own so one failing part does not stop the others, then one append to the
+ * off-site manifest of everything written (even by a part that failed later: those files are
+ * on the disk and must reach the off-site copy). It never truncates the manifest.
+ */
+export function renderFileBackupBody(o: FileBackupScriptOptions): string {
+  const parts: [boolean, string, string][] = [
+    [o.pvcs, FILE_BACKUP_DIRECTORIES.pvcData, 'backup_pvcs'],
+    [o.pfsense, FILE_BACKUP_DIRECTORIES.pfsense, 'backup_pfsense'],
+    [o.pveConfig, FILE_BACKUP_DIRECTORIES.pveConfig, 'backup_pve_config'],
+    [o.pruneSnapshots, 'snapshot-prune', 'prune_snapshots'],
+  ];
+  const fns = [BC_RUN, BC_REL_DIR, BC_RSYNC_CHANGES, BC_PRUNE_WEEKS];
+  if (o.requireMount) fns.push(BC_REQUIRE_MOUNT);
+  if (o.manifest) fns.push(BC_LOG, BC_APPEND_MANIFEST_FN);
+  if (o.pvcs || o.pruneSnapshots) fns.push(BC_PVC_MAP, BC_PRUNE_SNAPSHOTS);
+  if (o.pvcs) fns.push(pvcsPart(o.sqlite));
+  if (o.sqlite) fns.push(SQLITE);
+  if (o.pfsense) fns.push(PFSENSE);
+  if (o.pveConfig) fns.push(PVE_CONFIG);
+  if (o.pruneSnapshots) fns.push(PRUNE);
+  const run = parts
+    .filter(([on]) => on)
+    .map(([, name, fn]) => `bc_run ${fn}\nif [ "$bc_rc" -ne 0 ]; then\n  failed="$failed ${name}"\nfi`)
+    .join('\n');
+  return `${fns.join('\n')}
+${o.requireMount ? 'bc_require_mount "$MOUNT_POINT"\n' : ''}${BC_WORK_DIR}: >"$WORK_DIR/sqlite-ok"
+: >"$WORK_DIR/sqlite-failed"
+# ISO year and week (YYYY-WW) name the weekly versions; WEEK overrides it (tests, re-runs)
+week="\${WEEK:-$(date +%G-%V)}"
+manifest_prefix=${o.manifest ? '$(bc_rel_dir "$ROOT" "$MANIFEST_ROOT")' : '""'}
+failed=""
+${run}
+${o.sqlite ? `sqlite_ok=$(wc -l <"$WORK_DIR/sqlite-ok")
+sqlite_failed=$(wc -l <"$WORK_DIR/sqlite-failed")
+echo "SQLite: $sqlite_ok database(s) copied, $sqlite_failed failed"
+bc_metric backup_sqlite_databases "$sqlite_ok"
+bc_metric backup_sqlite_failed "$sqlite_failed"
+if [ "$sqlite_failed" -gt 0 ]; then
+  failed="$failed ${FILE_BACKUP_DIRECTORIES.sqlite}"
+fi
+` : ''}${o.manifest ? `bc_append_manifest <"$WORK_DIR/manifest-add"
+` : ''}bc_metric backup_last_size_bytes "$(awk '{ s += $1 } END { print s + 0 }' "$WORK_DIR/bytes")"
+if [ -n "$failed" ]; then
+  echo "failed parts:$failed" >&2
+  exit 1
+fi
+`;
+}

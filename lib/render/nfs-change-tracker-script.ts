@@ -1,0 +1,102 @@
+import { BackupMetric } from '../metrics';
+import type { MetricsSinkConfig } from '../model/site-model';
+import { renderMetricsFunctions } from './metrics-shell';
+import { generatedHeader, shellQuote } from './shell';
+
+/** What the change tracker's script is rendered from. */
+export interface NfsChangeTrackerScriptOptions {
+  readonly jobId: string;
+  readonly site: string;
+  readonly host: string;
+  readonly sink: MetricsSinkConfig;
+  readonly constructPath: string;
+  readonly watchPaths: readonly string[];
+  readonly changeLog: string;
+  readonly lockFile: string;
+  readonly heartbeatSeconds: number;
+}
+
+/**
+ * The change tracker (seed 002's `nfs-change-tracker.service`): `inotifywait` on the NFS
+ * roots, each changed path appended to the change log under the lock the off-site sync takes
+ * to consume it. A long-running service, so instead of a run it reports a heartbeat (last
+ * success = "watching now") while inotifywait lives, and on every exit (SIGTERM from systemd
+ * included) its status, in the site's metric scheme: a dead tracker turns stale and failing.
+ */
+export function renderNfsChangeTrackerScript(o: NfsChangeTrackerScriptOptions): string {
+  const sinkVars: Record<string, string> =
+    o.sink.kind === 'pushgateway' ? { BC_SINK: 'pushgateway', BC_PUSHGATEWAY: o.sink.url } : { BC_SINK: 'textfile', BC_TEXTFILE_DIR: o.sink.directory };
+  const vars: Record<string, string> = {
+    BC_JOB: o.jobId,
+    BC_SITE: o.site,
+    BC_HOST: o.host,
+    ...sinkVars,
+    WATCH_PATHS: o.watchPaths.join(' '),
+    CHANGE_LOG: o.changeLog,
+    CHANGE_LOG_LOCK: o.lockFile,
+    HEARTBEAT_SECONDS: String(o.heartbeatSeconds),
+  };
+  const assignments = Object.entries(vars)
+    .map(([k, v]) => `${k}=\${${k}:-${shellQuote(v)}}`)
+    .join('\n');
+  return `#!/bin/bash
+${generatedHeader('#', o.constructPath, `${o.jobId}: log changed NFS paths for the off-site sync`)}set -euo pipefail
+
+${assignments}
+
+${renderMetricsFunctions()}
+watcher_pid=""
+heartbeat_pid=""
+
+on_exit() {
+  local status=$? now
+  trap - EXIT
+  set +e
+  [ -z "$heartbeat_pid" ] || kill "$heartbeat_pid" 2>/dev/null
+  [ -z "$watcher_pid" ] || kill "$watcher_pid" 2>/dev/null
+  # the tracker is meant to run for ever: any exit, a clean stop included, means changes
+  # go unlogged from now on
+  [ "$status" -ne 0 ] || status=1
+  now=$(date +%s)
+  echo "$BC_JOB stopped with status $status" >&2
+  bc_report "" ${BackupMetric.lastRun} "$now" ${BackupMetric.lastStatus} "$status" || echo "$BC_JOB: could not report the stop" >&2
+  exit "$status"
+}
+trap on_exit EXIT
+# systemd stops a service with SIGTERM: exit so the EXIT trap still reports it
+trap 'exit 143' TERM
+trap 'exit 130' INT
+
+heartbeat() {
+  local now
+  trap - EXIT TERM INT
+  while :; do
+    if kill -0 "$watcher_pid" 2>/dev/null; then
+      now=$(date +%s)
+      bc_report "" ${BackupMetric.lastRun} "$now" ${BackupMetric.lastStatus} 0 ${BackupMetric.lastSuccess} "$now" ||
+        echo "$BC_JOB: could not report the heartbeat" >&2
+    fi
+    sleep "$HEARTBEAT_SECONDS"
+  done
+}
+
+read -r -a watch <<<"$WATCH_PATHS"
+mkdir -p "$(dirname "$CHANGE_LOG")" "$(dirname "$CHANGE_LOG_LOCK")"
+exec {lock_fd}>>"$CHANGE_LOG_LOCK"
+# close_write: a file was written; moved_to: renamed into the tree (a whole folder, too);
+# create: new folders and links (written files repeat as close_write, the sync dedupes)
+exec {events_fd}< <(inotifywait -m -r -q -e close_write -e moved_to -e create --format '%w%f' "\${watch[@]}")
+watcher_pid=$!
+heartbeat &
+heartbeat_pid=$!
+while IFS= read -r -u "$events_fd" path; do
+  flock "$lock_fd"
+  printf '%s\\n' "$path" >>"$CHANGE_LOG"
+  flock -u "$lock_fd"
+done
+status=0
+wait "$watcher_pid" || status=$?
+echo "inotifywait ended with status $status" >&2
+exit "$(( status == 0 ? 1 : status ))"
+`;
+}

@@ -1,0 +1,88 @@
+import { BypassList, BypassRoot } from '../bypass-list';
+import { BC_APPEND_MANIFEST_FN, BC_LOG, BC_REL_DIR, BC_REQUIRE_MOUNT, BC_RSYNC_CHANGES, BC_RUN, BC_WORK_DIR } from './pipeline-shell';
+
+/** What the mirror's body is rendered from. */
+export interface NfsMirrorScriptOptions {
+  readonly bypass: BypassList;
+  /** The root of the bypass list this mirror copies (its SOURCE). */
+  readonly root: BypassRoot;
+  /** Globs of top-level names the destination already uses for something else. */
+  readonly reservedNames: readonly string[];
+  readonly requireMount: boolean;
+  readonly manifest: boolean;
+}
+
+/** `a | b*` for a bash case pattern of globs made of [A-Za-z0-9._+*-] (nothing to quote). */
+function caseGlobs(names: readonly string[]): string {
+  return names.join(' | ');
+}
+
+/**
+ * The NFS mirror's body (seed 002's Layer 3a `nfs-mirror`): every top-level entry of SOURCE
+ * outside the bypass list is copied to DEST/<entry>, each with its own rsync whose
+ * `--delete` acts only inside that entry's copy, so the rest of the backup disk (the file
+ * backup's folders, the manifest) is never touched. What it sent is appended to the off-site
+ * manifest. A name the destination reserves is an error, never a silent skip.
+ */
+export function renderNfsMirrorBody(o: NfsMirrorScriptOptions): string {
+  const fns = [BC_RUN, BC_REL_DIR, BC_RSYNC_CHANGES];
+  if (o.requireMount) fns.push(BC_REQUIRE_MOUNT);
+  if (o.manifest) fns.push(BC_LOG, BC_APPEND_MANIFEST_FN);
+  const ignored = caseGlobs(BypassList.IGNORED_NAMES);
+  // a reserved name on the bypass list goes to Step 2 anyway; listing it again would be dead code
+  const live = o.reservedNames.filter((n) => n.includes('*') || !o.bypass.bypasses(o.root, n));
+  const reserved = live.length ? caseGlobs(live) : '';
+  return `${fns.join('\n')}
+mirror_one() {
+  local name="$1" rc=0
+  # "$SOURCE/$name" without a trailing slash: rsync creates DEST/$name and deletes only in it
+  rsync -rlt -H --delete --no-perms --no-owner --no-group --out-format='%i|%b|%n' "$SOURCE/$name" "$DEST/" >"$WORK_DIR/rsync-$name" || rc=$?
+  bc_rsync_changes "$manifest_prefix" <"$WORK_DIR/rsync-$name" >>"$WORK_DIR/manifest-add"
+  if [ "$rc" -eq 24 ]; then
+    echo "warning: files under $SOURCE/$name vanished during the copy" >&2
+    rc=0
+  fi
+  return "$rc"
+}
+
+${o.requireMount ? 'bc_require_mount "$MOUNT_POINT"\n' : ''}${BC_WORK_DIR}if [ ! -d "$SOURCE" ] || [ -z "$(ls -A "$SOURCE")" ]; then
+  echo "$SOURCE is missing or empty: is it mounted?" >&2
+  exit 1
+fi
+manifest_prefix=${o.manifest ? '$(bc_rel_dir "$DEST" "$MANIFEST_ROOT")' : '""'}
+mkdir -p "$DEST"
+find "$SOURCE" -mindepth 1 -maxdepth 1 -printf '%f\\0' | sort -z >"$WORK_DIR/entries"
+mirrored=0
+bypassed=0
+failures=0
+while IFS= read -r -d '' name; do
+  case "$name" in
+    ${ignored}) continue ;;
+    # The bypass list (BypassList, shared with the off-site sync's Step 2): these go
+    # off-site straight from NFS and never to this disk.
+    ${o.bypass.casePattern(o.root)})
+      bypassed=$((bypassed + 1))
+      continue
+      ;;
+${reserved ? `    ${reserved})
+      echo "$SOURCE/$name has a name the backup disk uses for something else: not mirrored; rename it or add it to the bypass list" >&2
+      failures=$((failures + 1))
+      continue
+      ;;
+` : ''}  esac
+  bc_run mirror_one "$name"
+  if [ "$bc_rc" -eq 0 ]; then
+    mirrored=$((mirrored + 1))
+  else
+    echo "mirroring $SOURCE/$name failed with status $bc_rc" >&2
+    failures=$((failures + 1))
+  fi
+done <"$WORK_DIR/entries"
+${o.manifest ? '# what was sent must reach the off-site copy even when another entry failed\nbc_append_manifest <"$WORK_DIR/manifest-add"\n' : ''}echo "$mirrored entries mirrored, $bypassed on the bypass list, $failures failed"
+bc_metric backup_last_size_bytes "$(awk '{ s += $1 } END { print s + 0 }' "$WORK_DIR/bytes")"
+bc_metric backup_nfs_mirror_entries "$mirrored"
+if [ "$failures" -gt 0 ]; then
+  exit 1
+fi
+`;
+}

@@ -1,0 +1,145 @@
+import { BypassList, BypassRoot } from '../bypass-list';
+import { BC_LOG_CONSUME, BC_REQUIRE_MOUNT, BC_RUN, BC_WORK_DIR } from './pipeline-shell';
+
+/** What the off-site sync's body is rendered from. */
+export interface OffsiteSyncScriptOptions {
+  readonly requireMount: boolean;
+  /** Step 2's roots, in the order of their STEP2_SOURCE_<n>/STEP2_DEST_<n> settings. */
+  readonly step2?: { readonly bypass: BypassList; readonly roots: readonly BypassRoot[] };
+}
+
+function quoteWords(words: readonly string[]): string {
+  return words.map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ');
+}
+
+/**
+ * The off-site sync's body (seed 002's `offsite-sync-backup`).
+ *
+ * Step 1 ships the backup disk: the files the manifest lists (`--files-from`), or everything
+ * with `--delete` on a full-sync day or when the manifest is over its cap. Step 2 ships the
+ * bypass-list paths of each NFS root straight from NFS: those the change log lists, or on a
+ * full-sync day the whole bypass subset with `--delete` (excluded paths are protected from
+ * it). Each step takes its log under the writers' lock, and drops exactly what it took only
+ * after it succeeded. `-z` and ssh only for a remote destination.
+ */
+export function renderOffsiteSyncBody(o: OffsiteSyncScriptOptions): string {
+  const fns = [BC_RUN, BC_LOG_CONSUME];
+  if (o.requireMount) fns.push(BC_REQUIRE_MOUNT);
+  const step2 = o.step2;
+  const step2Roots = step2
+    ? step2.roots
+        .map((root, i) => {
+          const filter = quoteWords(step2.bypass.rsyncFilter(root));
+          return `  # ${root.path}: ${root.all ? 'every entry bypasses the mirror' : `bypass list ${root.names.join(', ')}`}
+  if [ "$full" -eq 1 ]; then
+    if [ -z "$(ls -A "$STEP2_SOURCE_${i}")" ]; then
+      echo "$STEP2_SOURCE_${i} is empty: is it mounted? not syncing it with --delete" >&2
+      return 1
+    fi
+    bc_rsync_to "$STEP2_DEST_${i}" -a --delete ${filter} "$STEP2_SOURCE_${i}/"
+  else
+    awk -v root="$STEP2_SOURCE_${i}/" 'index($0, root) == 1 { print substr($0, length(root) + 1) }' "$WORK_DIR/changes" |
+      { grep -E ${quoteWords([step2.bypass.relativePathRegex(root)])} || true; } |
+      { grep -Ev ${quoteWords([step2.bypass.ignoredRegex()])} || true; } |
+      sort -u >"$WORK_DIR/step2-${i}.list"
+    if [ -s "$WORK_DIR/step2-${i}.list" ]; then
+      bc_rsync_to "$STEP2_DEST_${i}" -a -r --files-from="$WORK_DIR/step2-${i}.list" --ignore-missing-args "$STEP2_SOURCE_${i}/"
+    fi
+  fi`;
+        })
+        .join('\n')
+    : '';
+  return `${fns.join('\n')}
+# rsync to $1 (a local folder or host:path): over the network with -z and ssh, locally without
+bc_rsync_to() {
+  local dest="$1" rc=0
+  shift
+  case "$dest" in
+    *:*) rsync -z -e "ssh -i $SSH_KEY -p $SSH_PORT -o BatchMode=yes -o ConnectTimeout=30" --out-format='%b' "$@" "$dest" >>"$WORK_DIR/sent" || rc=$? ;;
+    *) rsync --out-format='%b' "$@" "$dest" >>"$WORK_DIR/sent" || rc=$? ;;
+  esac
+  if [ "$rc" -eq 24 ]; then
+    echo "warning: some source files vanished during the transfer" >&2
+    rc=0
+  fi
+  return "$rc"
+}
+
+# Step 1: the backup disk to the off-site copy
+step1() {
+  local lines excludes=(--exclude=/lost+found) f rel
+  bc_log_take "$MANIFEST" "$MANIFEST_LOCK" "$WORK_DIR/manifest"
+  lines=$(wc -l <"$WORK_DIR/manifest")
+  echo "$lines" >"$WORK_DIR/manifest-lines"
+  # the logs themselves live on the disk but are state, not backups
+  for f in "$MANIFEST"${step2 ? ' "$CHANGE_LOG"' : ''}; do
+    case "$f" in
+      "$STEP1_SOURCE"/*)
+        rel="\${f#"$STEP1_SOURCE"}"
+        excludes+=("--exclude=$rel" "--exclude=$rel.*")
+        ;;
+    esac
+  done
+  if [ "$full" -eq 1 ] || [ "$lines" -gt "$MANIFEST_MAX_LINES" ]; then
+    [ "$full" -eq 1 ] || echo "the manifest has $lines lines, over the cap of $MANIFEST_MAX_LINES: full sync" >&2
+    echo 1 >"$WORK_DIR/step1-full"
+    bc_rsync_to "$STEP1_DEST" -aH --delete "\${excludes[@]}" "$STEP1_SOURCE/"
+  elif [ "$lines" -gt 0 ]; then
+    sort -u "$WORK_DIR/manifest" >"$WORK_DIR/manifest.sorted"
+    # files pruned since they were listed are skipped, not an error
+    bc_rsync_to "$STEP1_DEST" -a -r --files-from="$WORK_DIR/manifest.sorted" --ignore-missing-args "\${excludes[@]}" "$STEP1_SOURCE/"
+  fi
+  # only now, after a successful sync, and only what was shipped
+  bc_log_drop "$MANIFEST" "$MANIFEST_LOCK" "$bc_taken"
+}
+${step2 ? `
+# Step 2: the bypass-list paths of each NFS root, straight from NFS
+step2() {
+  local lines
+  bc_log_take "$CHANGE_LOG" "$CHANGE_LOG_LOCK" "$WORK_DIR/changes"
+  lines=$(wc -l <"$WORK_DIR/changes")
+  if [ "$lines" -gt "$MANIFEST_MAX_LINES" ] && [ "$full" -eq 0 ]; then
+    echo "the change log has $lines lines, over the cap of $MANIFEST_MAX_LINES: full sync of the bypass paths" >&2
+    full=1
+  fi
+${step2Roots}
+  bc_log_drop "$CHANGE_LOG" "$CHANGE_LOG_LOCK" "$bc_taken"
+}
+` : ''}
+${o.requireMount ? 'bc_require_mount "$MOUNT_POINT"\n' : ''}${BC_WORK_DIR}: >"$WORK_DIR/sent"
+echo 0 >"$WORK_DIR/step1-full"
+full=0
+case "$FULL_SYNC" in
+  always) full=1 ;;
+  never) ;;
+  first-sunday)
+    # the first Sunday of the month: deletions reach the off-site copy
+    if [ "$(date +%u)" = 7 ] && [ "$(date +%-d)" -le 7 ]; then
+      full=1
+    fi
+    ;;
+  *)
+    echo "FULL_SYNC must be first-sunday, always or never, got $FULL_SYNC" >&2
+    exit 2
+    ;;
+esac
+failed=""
+bc_run step1
+if [ "$bc_rc" -ne 0 ]; then
+  echo "step 1 (backup disk to $STEP1_DEST) failed with status $bc_rc; the manifest is kept for the next run" >&2
+  failed="$failed step1"
+fi
+${step2 ? `bc_run step2
+if [ "$bc_rc" -ne 0 ]; then
+  echo "step 2 (bypass paths) failed with status $bc_rc; the change log is kept for the next run" >&2
+  failed="$failed step2"
+fi
+` : ''}bc_metric backup_last_size_bytes "$(awk '{ s += $1 } END { print s + 0 }' "$WORK_DIR/sent")"
+bc_metric backup_offsite_manifest_lines "$(cat "$WORK_DIR/manifest-lines" 2>/dev/null || echo 0)"
+bc_metric backup_offsite_full_sync "$(cat "$WORK_DIR/step1-full")"
+if [ -n "$failed" ]; then
+  # one status for the alert: 1 whichever step failed
+  exit 1
+fi
+`;
+}

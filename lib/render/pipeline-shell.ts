@@ -1,0 +1,164 @@
+/**
+ * Bash functions shared by the host pipeline's scripts (file backup, NFS mirror, off-site
+ * sync, LVM snapshots). Pure text: each renderer includes the ones it needs in its body.
+ */
+
+/**
+ * `bc_run FUNC ARGS...`: runs a step in a subshell started outside any condition, so `set -e`
+ * stays in force inside it (bash ignores `-e` in a function called from `if`, `&&` or `||`,
+ * and in everything that function starts). The step's status is left in `bc_rc`, so one
+ * failing item stops only itself. A SIGTERM still ends the whole script through its trap.
+ */
+export const BC_RUN = `# Runs "$@" in its own subshell with set -e in force; its status is left in bc_rc.
+bc_run() {
+  bc_rc=0
+  ( trap 'exit 143' TERM; "$@" ) &
+  wait "$!" || bc_rc=$?
+}
+`;
+
+/** `bc_require_mount DIR`: fails unless DIR is a mount point. */
+export const BC_REQUIRE_MOUNT = `# An unmounted disk leaves an empty folder that a backup would fill and a sync with --delete
+# would mirror as empty: refuse to run unless the folder is a mount point.
+bc_require_mount() {
+  if ! mountpoint -q "$1"; then
+    echo "$1 is not a mount point: refusing to run" >&2
+    return 1
+  fi
+}
+`;
+
+/** `bc_rel_dir DIR ROOT`: DIR relative to ROOT with a trailing slash, empty when equal. */
+export const BC_REL_DIR = `# Prints folder $1 relative to folder $2 with a trailing slash (nothing when they are equal).
+bc_rel_dir() {
+  local dir="\${1%/}" root="\${2%/}"
+  if [ "$dir" = "$root" ]; then
+    return 0
+  fi
+  case "$dir" in
+    "$root"/*) printf '%s/\\n' "\${dir#"$root"/}" ;;
+    *)
+      echo "$dir is not inside $root" >&2
+      return 1
+      ;;
+  esac
+}
+`;
+
+/**
+ * Append-only logs shared between writers and one consumer (the off-site manifest, the NFS
+ * change log): writers append whole lines under a flock; the consumer copies what is there
+ * under the same flock, ships it, and after a successful sync drops exactly the bytes it
+ * copied, so lines appended meanwhile stay.
+ */
+export const BC_LOG = `# Appends stdin to file $1 under the flock $2, which every writer and the consumer take.
+bc_append_locked() {
+  local file="$1" lock="$2" tmp
+  tmp=$(mktemp)
+  cat >"$tmp"
+  if [ -s "$tmp" ]; then
+    mkdir -p "$(dirname "$file")" "$(dirname "$lock")"
+    if ! (
+      flock -w 600 9 || exit 75
+      cat "$tmp" >>"$file"
+    ) 9>>"$lock"; then
+      rm -f "$tmp"
+      echo "could not append to $file (lock $lock)" >&2
+      return 1
+    fi
+  fi
+  rm -f "$tmp"
+}
+`;
+
+/** The consumer's side of an append-only log: take a copy, and drop what was shipped. */
+export const BC_LOG_CONSUME = `# Copies log $1 as it is now to $3 under the flock $2; leaves the number of bytes in bc_taken.
+bc_log_take() {
+  local file="$1" lock="$2" copy="$3"
+  mkdir -p "$(dirname "$lock")"
+  (
+    flock -w 600 9 || exit 75
+    if [ -f "$file" ]; then
+      cat "$file" >"$copy"
+    else
+      : >"$copy"
+    fi
+  ) 9>>"$lock"
+  bc_taken=$(stat -c %s "$copy")
+}
+
+# After a successful sync: removes the first $3 bytes (what bc_log_take copied) from log $1
+# under the flock $2. Lines appended since then stay for the next run.
+bc_log_drop() {
+  local file="$1" lock="$2" bytes="$3"
+  if [ "$bytes" -eq 0 ] || [ ! -f "$file" ]; then
+    return 0
+  fi
+  (
+    flock -w 600 9 || exit 75
+    tail -c "+$((bytes + 1))" "$file" >"$file.bc-tmp"
+    chmod --reference="$file" "$file.bc-tmp"
+    chown --reference="$file" "$file.bc-tmp"
+    mv -f "$file.bc-tmp" "$file"
+  ) 9>>"$lock"
+}
+`;
+
+/** `bc_append_manifest < lines`: appends sorted, unique lines to MANIFEST under MANIFEST_LOCK. */
+export const BC_APPEND_MANIFEST_FN = `# Appends the lines of stdin, sorted and unique, to the off-site manifest (never truncates it:
+# only the off-site sync removes lines, and only those it shipped).
+bc_append_manifest() {
+  sort -u | bc_append_locked "$MANIFEST" "$MANIFEST_LOCK"
+}
+`;
+
+/**
+ * `bc_pvc_map`: "LV<TAB>namespace<TAB>claim" for every PersistentVolume, from its CSI volume
+ * handle (Proxmox CSI: `region/zone/storage/vm-9999-pvc-...`). Reads KUBECONFIG_FILE.
+ */
+export const BC_PVC_MAP = `# Prints "LV<TAB>namespace<TAB>claim" for every PersistentVolume (the LV is the last part
+# of its CSI volume handle, e.g. pve/pve/local-lvm/vm-9999-pvc-0a1b).
+bc_pvc_map() {
+  kubectl --kubeconfig "$KUBECONFIG_FILE" get pv -o jsonpath='{range .items[*]}{.spec.csi.volumeHandle}{"\\t"}{.spec.claimRef.namespace}{"\\t"}{.spec.claimRef.name}{"\\n"}{end}' |
+    awk -F '\\t' '$1 != "" { n = split($1, p, "/"); print p[n] "\\t" $2 "\\t" $3 }'
+}
+`;
+
+/** Keeps the newest N folders named `YYYY-WW` in a folder; deletes nothing else. */
+export const BC_PRUNE_WEEKS = `# Keeps the newest $2 week folders (YYYY-WW) in $1 and deletes older ones; nothing else.
+bc_prune_weeks() {
+  local dir="$1" keep="$2" old
+  [ -d "$dir" ] || return 0
+  find "$dir" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended -regex '.*/[0-9]{4}-[0-9]{2}' -printf '%f\\n' |
+    sort -r | tail -n "+$((keep + 1))" >"$WORK_DIR/prune-weeks"
+  while IFS= read -r old; do
+    echo "removing old version $dir/$old" >&2
+    rm -rf -- "\${dir:?}/$old"
+  done <"$WORK_DIR/prune-weeks"
+}
+`;
+
+/**
+ * Manifest lines from rsync's `--out-format='%i|%b|%n'`: files and links that were sent or
+ * created (not unchanged ones, not deletions), prefixed with `$1`. Also sums `%b` into
+ * `$WORK_DIR/bytes`.
+ */
+export const BC_RSYNC_CHANGES = `# Reads rsync --out-format='%i|%b|%n' output from stdin: prints the items it sent or created,
+# prefixed with $1, and adds the bytes it sent to $WORK_DIR/bytes.
+bc_rsync_changes() {
+  awk -v prefix="$1" -v bytes="$WORK_DIR/bytes" '
+    {
+      i = index($0, "|"); item = substr($0, 1, i - 1); rest = substr($0, i + 1)
+      j = index(rest, "|"); sent += substr(rest, 1, j - 1); name = substr(rest, j + 1)
+      if (item ~ /^[>ch]/ && name != "./") print prefix name
+    }
+    END { print sent + 0 >> bytes }'
+}
+`;
+
+/** Cleans the job's work folder at start (paths of a job are fixed, so no temp dirs leak). */
+export const BC_WORK_DIR = `mkdir -p "$WORK_DIR"
+find "$WORK_DIR" -mindepth 1 -delete
+: >"$WORK_DIR/bytes"
+: >"$WORK_DIR/manifest-add"
+`;

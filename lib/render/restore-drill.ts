@@ -1,0 +1,219 @@
+import { shellCommand } from './shell';
+
+/** What a restore drill's script needs beyond the standard job preamble. */
+export interface RestoreDrillScriptOptions {
+  readonly guestVmid: number;
+  readonly guestType: 'qemu' | 'lxc';
+  readonly tempVmid: number;
+  /** Folder vzdump writes the guest's archives to (`<storage path>/dump`). */
+  readonly dumpDirectory: string;
+  /** Proxmox storage the temporary guest's disks go on. */
+  readonly restoreStorage: string;
+  readonly bootTimeoutSeconds: number;
+  readonly maxArchiveAgeSeconds: number;
+  /** The restore storage must have this many times the archive's size free (0: no check). */
+  readonly freeSpaceFactor: number;
+  /** `disconnected`: every NIC of the copy gets link_down=1 so it cannot clash with the original. */
+  readonly network: 'disconnected' | 'connected';
+  /** Address the restored copy answers at, for TCP checks (only with `connected`). */
+  readonly checkAddress?: string;
+  readonly tcpPorts: readonly number[];
+  /** A command run inside the restored guest (guest agent or `pct exec`); exit 0 passes. */
+  readonly command?: readonly string[];
+  /** Proxmox tag marking guests the drill made, so a leftover of a killed run is recognised. */
+  readonly tag: string;
+  /** For lxc: restore as an unprivileged container. */
+  readonly unprivileged: boolean;
+}
+
+/** Settings of the drill script; each can be overridden from the environment (tests do). */
+export function restoreDrillSettings(o: RestoreDrillScriptOptions): Record<string, string> {
+  return {
+    GUEST_VMID: String(o.guestVmid),
+    GUEST_TYPE: o.guestType,
+    TEMP_VMID: String(o.tempVmid),
+    DUMP_DIR: o.dumpDirectory,
+    RESTORE_STORAGE: o.restoreStorage,
+    BOOT_TIMEOUT_SECONDS: String(o.bootTimeoutSeconds),
+    MAX_ARCHIVE_AGE_SECONDS: String(o.maxArchiveAgeSeconds),
+    FREE_SPACE_FACTOR: String(o.freeSpaceFactor),
+    NETWORK: o.network,
+    CHECK_ADDRESS: o.checkAddress ?? '',
+    TCP_PORTS: o.tcpPorts.join(' '),
+    DRILL_TAG: o.tag,
+    UNPRIVILEGED: o.unprivileged ? '1' : '0',
+    POLL_SECONDS: '5',
+  };
+}
+
+/**
+ * The drill itself: find the newest archive of the guest, refuse a temporary VMID that is in
+ * use by a guest the drill did not make, restore, mark the copy (tag, no start at boot),
+ * disconnect its NICs, boot it and wait until it answers (guest agent ping or a command in
+ * the container), then the optional command and TCP ports. `drill_created` tells the cleanup
+ * whether there is a guest to destroy.
+ */
+export function renderRestoreDrillBody(o: RestoreDrillScriptOptions): string {
+  const command = o.command?.length ? `check_command=(${shellCommand(o.command)})` : 'check_command=()';
+  return `drill_created=0
+${command}
+case "$GUEST_TYPE" in
+  qemu) guest=qm; kind=qemu; image=vma ;;
+  lxc) guest=pct; kind=lxc; image=tar ;;
+  *) echo "GUEST_TYPE must be qemu or lxc, got $GUEST_TYPE" >&2; exit 64 ;;
+esac
+archive_re="^vzdump-$kind-$GUEST_VMID-([0-9]{4})_([0-9]{2})_([0-9]{2})-([0-9]{2})_([0-9]{2})_([0-9]{2})\\.$image(\\.(zst|gz|lzo))?\$"
+
+# The newest finished archive: names carry the local time they were taken, so they sort by age.
+if [ ! -d "$DUMP_DIR" ]; then
+  echo "archive folder $DUMP_DIR does not exist" >&2
+  exit 66
+fi
+archive=""
+while IFS= read -r name; do
+  if [[ "$name" =~ $archive_re ]]; then archive=$name; fi
+done < <(find "$DUMP_DIR" -maxdepth 1 -type f -printf '%f\\n' | LC_ALL=C sort)
+if [ -z "$archive" ]; then
+  echo "no archive of guest $GUEST_VMID in $DUMP_DIR: nothing to prove restorable" >&2
+  exit 66
+fi
+[[ "$archive" =~ $archive_re ]]
+taken=$(date -d "\${BASH_REMATCH[1]}-\${BASH_REMATCH[2]}-\${BASH_REMATCH[3]} \${BASH_REMATCH[4]}:\${BASH_REMATCH[5]}:\${BASH_REMATCH[6]}" +%s)
+age=$(( $(date +%s) - taken ))
+if [ "$age" -gt "$MAX_ARCHIVE_AGE_SECONDS" ]; then
+  echo "the newest archive of guest $GUEST_VMID ($archive) is $((age / 86400)) days old, older than $((MAX_ARCHIVE_AGE_SECONDS / 86400)) days: its backups are not running" >&2
+  exit 65
+fi
+size=$(stat -c %s "$DUMP_DIR/$archive")
+
+# A drill must not take the space production guests live on.
+if [ "$FREE_SPACE_FACTOR" -gt 0 ]; then
+  avail_kib=$(pvesm status --storage "$RESTORE_STORAGE" | awk -v s="$RESTORE_STORAGE" 'NR > 1 && $1 == s { print $6 }')
+  case "$avail_kib" in
+    '' | *[!0-9]*) echo "cannot read the free space of storage $RESTORE_STORAGE from pvesm status" >&2; exit 69 ;;
+  esac
+  need=$(( size * FREE_SPACE_FACTOR ))
+  if [ $(( avail_kib * 1024 )) -lt "$need" ]; then
+    echo "storage $RESTORE_STORAGE has $((avail_kib / 1024)) MiB free, the drill needs $((need / 1048576)) MiB ($FREE_SPACE_FACTOR times the archive): not restoring" >&2
+    exit 69
+  fi
+fi
+
+# The temporary VMID must be free; a guest tagged by an interrupted drill is removed first.
+if ! pvesh get /cluster/nextid --vmid "$TEMP_VMID" >/dev/null 2>&1; then
+  conf=$("$guest" config "$TEMP_VMID" 2>/dev/null || true)
+  if grep -Eq "^tags: (.*;)?$DRILL_TAG(;.*)?\$" <<<"$conf"; then
+    echo "guest $TEMP_VMID was left by an interrupted drill (tag $DRILL_TAG): removing it first"
+    drill_created=1
+    bc_cleanup
+  else
+    echo "temporary VMID $TEMP_VMID is in use by a guest this drill did not create: leaving it alone (free the VMID or give the drill another tempVmid)" >&2
+    exit 73
+  fi
+fi
+
+echo "restoring $archive ($size bytes, taken $(date -d "@$taken" '+%F %T')) into $TEMP_VMID on $RESTORE_STORAGE"
+started=$(date +%s)
+drill_created=1
+if [ "$GUEST_TYPE" = qemu ]; then
+  qmrestore "$DUMP_DIR/$archive" "$TEMP_VMID" --storage "$RESTORE_STORAGE" --unique 1
+else
+  pct restore "$TEMP_VMID" "$DUMP_DIR/$archive" --storage "$RESTORE_STORAGE" --unique 1 --unprivileged "$UNPRIVILEGED"
+fi
+# The copy must never start with the host, and is recognisable as the drill's.
+"$guest" set "$TEMP_VMID" --tags "$DRILL_TAG" --onboot 0
+
+if [ "$NETWORK" = disconnected ]; then
+  # Same addresses as the original: pull the plug on every NIC before it boots.
+  nic_re='^(net[0-9]+): (.*)$'
+  conf=$("$guest" config "$TEMP_VMID")
+  while IFS= read -r line; do
+    if [[ "$line" =~ $nic_re ]]; then
+      nic=\${BASH_REMATCH[1]}
+      value=$(sed -E 's/,link_down=[^,]*//g' <<<"\${BASH_REMATCH[2]}")
+      "$guest" set "$TEMP_VMID" "--$nic" "$value,link_down=1"
+      echo "disconnected $nic of $TEMP_VMID"
+    fi
+  done <<<"$conf"
+fi
+
+"$guest" start "$TEMP_VMID"
+deadline=$(( $(date +%s) + BOOT_TIMEOUT_SECONDS ))
+wait_for() {
+  local what=$1
+  shift
+  until "$@"; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      echo "restored copy $TEMP_VMID of guest $GUEST_VMID: $what did not succeed within \${BOOT_TIMEOUT_SECONDS}s of boot" >&2
+      return 1
+    fi
+    sleep "$POLL_SECONDS"
+  done
+  echo "restored copy $TEMP_VMID: $what: ok"
+}
+answers() {
+  if [ "$GUEST_TYPE" = qemu ]; then
+    qm guest cmd "$TEMP_VMID" ping >/dev/null 2>&1
+  else
+    pct exec "$TEMP_VMID" -- true >/dev/null 2>&1
+  fi
+}
+command_passes() {
+  local out
+  if [ "$GUEST_TYPE" = qemu ]; then
+    # qm prints the agent's result; only an exited command with exit code 0 passes
+    out=$(qm guest exec "$TEMP_VMID" --timeout 60 -- "\${check_command[@]}" 2>&1) || return 1
+    grep -Eq '"exited"[[:space:]]*:[[:space:]]*1([^0-9]|$)' <<<"$out" && grep -Eq '"exitcode"[[:space:]]*:[[:space:]]*0([^0-9]|$)' <<<"$out"
+  else
+    pct exec "$TEMP_VMID" -- "\${check_command[@]}" >/dev/null 2>&1
+  fi
+}
+port_open() {
+  timeout 5 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$CHECK_ADDRESS" "$1" 2>/dev/null
+}
+if [ "$GUEST_TYPE" = qemu ]; then
+  wait_for "guest agent ping" answers
+else
+  wait_for "command in the container" answers
+fi
+if [ "\${#check_command[@]}" -gt 0 ]; then
+  wait_for "check command \${check_command[*]}" command_passes
+fi
+read -r -a ports <<<"$TCP_PORTS"
+for port in "\${ports[@]}"; do
+  wait_for "TCP port $port on $CHECK_ADDRESS" port_open "$port"
+done
+echo "guest $GUEST_VMID is restorable: $archive restored into $TEMP_VMID, booted and answered after $(( $(date +%s) - started ))s"`;
+}
+
+/**
+ * Destroys the temporary guest if this run made it (or took over a leftover), and checks it
+ * is gone. Runs on every exit path, SIGTERM included, before the status is reported.
+ */
+export function renderRestoreDrillCleanup(): string {
+  return `if [ "\${drill_created:-0}" != 1 ]; then
+  return 0
+fi
+echo "destroying temporary guest $TEMP_VMID"
+if [ "$GUEST_TYPE" = qemu ]; then
+  if qm config "$TEMP_VMID" >/dev/null 2>&1; then
+    qm stop "$TEMP_VMID" --skiplock 1 >/dev/null 2>&1
+    qm destroy "$TEMP_VMID" --purge 1 --skiplock 1 --destroy-unreferenced-disks 1
+  fi
+  if qm config "$TEMP_VMID" >/dev/null 2>&1; then
+    echo "temporary guest $TEMP_VMID still exists: remove it with qm destroy $TEMP_VMID --purge 1 --skiplock 1" >&2
+    return 1
+  fi
+else
+  if pct config "$TEMP_VMID" >/dev/null 2>&1; then
+    pct unlock "$TEMP_VMID" >/dev/null 2>&1
+    pct stop "$TEMP_VMID" --skiplock 1 >/dev/null 2>&1
+    pct destroy "$TEMP_VMID" --purge 1 --force 1 --destroy-unreferenced-disks 1
+  fi
+  if pct config "$TEMP_VMID" >/dev/null 2>&1; then
+    echo "temporary guest $TEMP_VMID still exists: remove it with pct destroy $TEMP_VMID --purge 1 --force 1" >&2
+    return 1
+  fi
+fi
+drill_created=0`;
+}

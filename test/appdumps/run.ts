@@ -1,0 +1,142 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { App } from 'cdktf';
+import { BackupSite, MetricsSink } from '../../constructs';
+import { freshApp, synthJson } from '../helpers/synth';
+import { tempDir } from '../helpers/tools';
+
+/** The Pushgateway URL the lab site's sink names (tests override it with the real one). */
+export const LAB_PUSHGATEWAY = 'http://pushgateway.monitoring.svc:9091';
+
+/** A site that pushes to a persistent Pushgateway, as the homelab does. */
+export function labSite(): { app: App; site: BackupSite } {
+  const app = freshApp();
+  const site = new BackupSite(app, 'lab', { metrics: MetricsSink.pushgateway(LAB_PUSHGATEWAY, { persistence: true }) });
+  return { app, site };
+}
+
+/** The scripts of one CronJob exactly as the synthesized Terraform resource carries them. */
+export interface PodScripts {
+  readonly dump: string;
+  readonly report: string;
+  /** The synthesized `kubernetes_cron_job_v1` resource. */
+  readonly resource: Record<string, any>;
+}
+
+/** Finds a CronJob by name in a stack's cdk.tf.json and returns its scripts. */
+export function podScripts(json: Record<string, any>, name: string): PodScripts {
+  const all = Object.values(json.resource?.kubernetes_cron_job_v1 ?? {}) as Record<string, any>[];
+  const resource = all.find((r) => r.metadata.name === name);
+  if (!resource) throw new Error(`no CronJob ${name}; have ${all.map((r) => r.metadata.name).join(', ')}`);
+  const pod = resource.spec.job_template.spec.template.spec;
+  const dump = pod.init_container.find((c: any) => c.name === 'dump');
+  const report = pod.container.find((c: any) => c.name === 'report');
+  expect(dump.command).toEqual(['/bin/sh', '-c']);
+  expect(report.command).toEqual(['/bin/sh', '-c']);
+  return { dump: dump.args[0], report: report.args[0], resource };
+}
+
+/** Synthesizes a site and returns the scripts of one of its CronJobs. */
+export function synthScripts(site: BackupSite, name: string): PodScripts {
+  return podScripts(synthJson(site), name);
+}
+
+/** A shell to run the scripts with: Debian's dash (postgres, mariadb, redis images) or busybox ash (alpine images). */
+export type Shell = 'dash' | 'busybox';
+
+/**
+ * A PATH holding only busybox applets (plus the given real tools), so a script runs the way
+ * it does in an alpine-based image: busybox find, cp, du, tar, sha256sum.
+ */
+export function busyboxPath(extraTools: Record<string, string> = {}): string {
+  const dir = tempDir('bc-busybox-');
+  const applets = ['cat', 'cp', 'date', 'du', 'echo', 'find', 'grep', 'gzip', 'head', 'ls', 'mkdir', 'mv', 'printf', 'rm', 'sed', 'sha256sum', 'sleep', 'sort', 'tail', 'tar', 'tr', 'wc', 'sh'];
+  const busybox = spawnSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).stdout.trim();
+  for (const a of applets) fs.symlinkSync(busybox, path.join(dir, a));
+  for (const [name, target] of Object.entries(extraTools)) fs.symlinkSync(target, path.join(dir, name));
+  return dir;
+}
+
+/** The full path of a tool on this machine. */
+export function which(tool: string): string {
+  const r = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${tool} is not installed`);
+  return r.stdout.trim();
+}
+
+/** Outcome of one script run. */
+export interface RunResult {
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a script's text with `sh -c`, as the container's command does. */
+export function runScript(shell: Shell, script: string, env: Record<string, string>, timeoutMs = 120_000): RunResult {
+  // resolved on this machine's PATH: the script's own PATH may hold only busybox applets
+  const [cmd, ...args] = shell === 'dash' ? [which('dash')] : [which('busybox'), 'sh'];
+  const r = spawnSync(cmd, [...args, '-c', script], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', TMPDIR: process.env.TMPDIR ?? '/tmp', ...env }, encoding: 'utf8', timeout: timeoutMs });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * Runs a CronJob's pod the way Kubernetes does: the dump container (BC_DEFER_STATUS=1, so it
+ * exits 0 after recording the outcome), then the report container, which pushes to the real
+ * Pushgateway and exits with the dump's status.
+ */
+export function runPod(scripts: PodScripts, shell: Shell, env: Record<string, string>, pushgateway: string): { dump: RunResult; report: RunResult } {
+  const dump = runScript(shell, scripts.dump, { ...env, BC_DEFER_STATUS: '1' });
+  const report = runScript(shell, scripts.report, { PATH: env.PATH ?? process.env.PATH ?? '', BC_STATUS_DIR: env.BC_STATUS_DIR, BC_PUSHGATEWAY: pushgateway });
+  return { dump, report };
+}
+
+const DAY_MS = 86_400_000;
+
+/** Sets a file's or folder's modification time to `days` ago. */
+export function age(file: string, days: number): void {
+  const t = new Date(Date.now() - days * DAY_MS);
+  fs.utimesSync(file, t, t);
+}
+
+/** Files a rotation must and must not touch, in an output folder. */
+export interface RotationFixtures {
+  /** This job's artifact older than the retention: the only one rotation may delete. */
+  readonly ownOld: string;
+  /** This job's artifact younger than the retention. */
+  readonly ownYoung: string;
+  /** Older than the retention but not this job's: another job's, one made by hand, an unrelated file. */
+  readonly foreign: readonly string[];
+}
+
+/** Creates the fixtures (files, or folders when `ext` is '') aged around `retentionDays`. */
+export function rotationFixtures(dir: string, prefix: string, ext: string, retentionDays: number): RotationFixtures {
+  fs.mkdirSync(dir, { recursive: true });
+  const make = (name: string, days: number): string => {
+    const p = path.join(dir, name);
+    if (ext === '') {
+      fs.mkdirSync(p);
+      fs.writeFileSync(path.join(p, 'db.sqlite3'), 'old backup');
+    } else {
+      fs.writeFileSync(p, 'old dump');
+    }
+    age(p, days);
+    return p;
+  };
+  return {
+    ownOld: make(`${prefix}-20200101T000000Z${ext}`, retentionDays + 0.1),
+    ownYoung: make(`${prefix}-20200102T000000Z${ext}`, retentionDays - 0.1),
+    foreign: [make(`other-job-20200101T000000Z${ext}`, retentionDays + 5), make(`${prefix}-by-hand${ext}`, retentionDays + 5), make('notes.txt', retentionDays + 5)],
+  };
+}
+
+/** Names in a folder, sorted, without the leading work folders (which must never be left behind). */
+export function listDir(dir: string): string[] {
+  return fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
+}
+
+/** This run's artifacts: names of the form `<prefix>-<stamp><ext>` that are not fixtures. */
+export function newArtifacts(dir: string, prefix: string, ext: string): string[] {
+  const re = new RegExp(`^${prefix}-\\d{8}T\\d{6}Z${ext.replace(/\./g, '\\.')}$`);
+  return listDir(dir).filter((n) => re.test(n) && !n.startsWith(`${prefix}-2020`));
+}

@@ -1,0 +1,266 @@
+import { App } from 'cdktf';
+import * as fs from 'fs';
+import * as path from 'path';
+import { parse } from 'yaml';
+import { BackupAlertRules, BypassList, FileBackup, LvmSnapshotTimer, NfsChangeTracker, NfsMirror, OffsiteManifest, OffsiteSync, siteModelOf } from '../../constructs';
+import { deriveAlerts } from '../../lib/alerts/derive-alerts';
+import { homelabSite } from '../../stacks/homelab';
+import { testSite } from '../helpers/fixtures';
+import { systemdVerify } from '../helpers/systemd';
+import { modelOf, reviewOf, synthJson, writeTree } from '../helpers/synth';
+import { describeWithTool, run, shellcheck, tempDir } from '../helpers/tools';
+import { pipelineSite } from './fixture';
+
+function homelab() {
+  const app = new App({ outdir: tempDir('bc-homelab-') });
+  const site = homelabSite(app);
+  const dir = tempDir('bc-homelab-review-');
+  const review = reviewOf(site);
+  writeTree(dir, review.values());
+  return { site, model: modelOf(site), review, dir, hostTree: path.join(dir, 'hosts/pve') };
+}
+
+const pipelineUnits = (files: Iterable<string>) => [...files].filter((f) => /^hosts\/pve\/etc\/systemd\/system\/bc-(lvm-pvc-snapshot|daily-backup|nfs-mirror|nfs-change-tracker|offsite-sync-backup)\./.test(f));
+
+describe('homelab host pipeline (seed 002)', () => {
+  const h = homelab();
+  const file = (p: string) => h.review.get(`hosts/pve${p}`)!.content;
+
+  it('runs the seed\'s schedules: snapshots 03:00, file backup 05:00, mirror Mon 04:00, offsite 06:00 after the file backup', () => {
+    expect(file('/etc/systemd/system/bc-lvm-pvc-snapshot.timer')).toContain('OnCalendar=*-*-* 03:00:00');
+    expect(file('/etc/systemd/system/bc-daily-backup.timer')).toContain('OnCalendar=*-*-* 05:00:00');
+    expect(file('/etc/systemd/system/bc-nfs-mirror.timer')).toContain('OnCalendar=Mon *-*-* 04:00:00');
+    expect(file('/etc/systemd/system/bc-offsite-sync-backup.timer')).toContain('OnCalendar=*-*-* 06:00:00');
+    expect(file('/etc/systemd/system/bc-offsite-sync-backup.service')).toMatch(/^After=.*bc-daily-backup\.service/m);
+    expect(file('/etc/systemd/system/bc-daily-backup.service')).toMatch(/^After=bc-lvm-pvc-snapshot\.service$/m);
+    expect(file('/etc/systemd/system/bc-nfs-change-tracker.service')).toMatch(/^Restart=always$/m);
+  });
+
+  it('runs every service at Nice=10 and idle IO', () => {
+    const units = pipelineUnits(h.review.keys()).filter((f) => f.endsWith('.service'));
+    expect(units).toHaveLength(5);
+    for (const u of units) expect({ u, nice: /^Nice=10$/m.test(h.review.get(u)!.content), io: /^IOSchedulingClass=idle$/m.test(h.review.get(u)!.content) }).toEqual({ u, nice: true, io: true });
+  });
+
+  it('registers the assets, targets and copies of all layers, with copies of copies for Step 1', () => {
+    const m = h.model;
+    expect(m.asset('pvc-set:pve:vm-*-pvc-*')).toMatchObject({ kind: 'pvc-set', selector: { include: ['vm-*-pvc-*'], exclude: ['namespace=dbaas', 'namespace=monitoring'] } });
+    expect(m.target('lvm-thin:pve:pve/data')).toMatchObject({ medium: 'source-disk', location: 'on-site' });
+    expect(m.target('local-disk:pve:/mnt/backup')).toMatchObject({ medium: 'local-disk', location: 'on-site', mountPoint: '/mnt/backup', host: 'pve' });
+    expect(m.target('rsync:synology:/Backup/Viki')).toMatchObject({ medium: 'nas', location: 'off-site', path: '/Backup/Viki' });
+    expect(m.copy('lvm-pvc-snapshot:pvc-set:pve:vm-*-pvc-*')).toMatchObject({ layer: 'snapshot', target: 'lvm-thin:pve:pve/data' });
+    expect(m.copy('daily-backup:pvc-set:pve:vm-*-pvc-*')).toMatchObject({ layer: 'file', target: 'local-disk:pve:/mnt/backup' });
+    expect(m.copy('offsite-sync-backup:daily-backup:pvc-set:pve:vm-*-pvc-*')).toMatchObject({ derivedFrom: 'daily-backup:pvc-set:pve:vm-*-pvc-*', layer: 'file', target: 'rsync:synology:/Backup/Viki' });
+    expect(m.copy('offsite-sync-backup:nfs-mirror:path:pve:/srv/nfs:mirror-leg')).toMatchObject({ derivedFrom: 'nfs-mirror:path:pve:/srv/nfs:mirror-leg' });
+    expect(m.copiesOf('path:pve:/srv/nfs:bypass-leg').map((c) => c.job)).toEqual(['offsite-sync-backup']);
+    expect(m.copiesOf('path:pve:/srv/nfs-ssd:bypass-leg').map((c) => c.job)).toEqual(['offsite-sync-backup']);
+    expect(m.asset('app-data:pfsense.viktorbarzin.me:pfsense-config')).toBeDefined();
+    expect(m.asset('path:pve:host-config')).toBeDefined();
+    expect(m.asset('database:pve:sqlite-in:vm-*-pvc-*')).toMatchObject({ kind: 'database' });
+    expect(m.job('daily-backup')!.writesTo).toEqual(['local-disk:pve:/mnt/backup']);
+    expect(m.job('nfs-mirror')!.writesTo).toEqual(['local-disk:pve:/mnt/backup']);
+    expect(m.job('offsite-sync-backup')!.writesTo).toEqual(['rsync:synology:/Backup/Viki']);
+    expect(m.job('lvm-pvc-snapshot')!.writesTo).toEqual(['lvm-thin:pve:pve/data']);
+  });
+
+  it("derives the seed's alert names and thresholds, plus the thin pool alert with its promtool series", () => {
+    const rules = deriveAlerts(h.model, h.model.alerting!);
+    const byName = new Map(rules.map((r) => [r.name, r]));
+    for (const n of ['LVMSnapshotStale', 'LVMSnapshotFailing', 'WeeklyBackupStale', 'WeeklyBackupFailing', 'NfsMirrorStale', 'NfsMirrorFailing', 'OffsiteBackupSyncStale', 'OffsiteBackupSyncFailing', 'NfsChangeTrackerStale', 'LVMThinPoolLow', 'LVMThinPoolMetadataLow']) {
+      expect({ n, defined: byName.has(n) }).toEqual({ n, defined: true });
+    }
+    expect(byName.get('LVMSnapshotStale')!.expr).toMatch(/> 108000$/); // 30 h
+    expect(byName.get('WeeklyBackupStale')!.expr).toMatch(/> 691200$/); // 8 d
+    expect(byName.get('NfsMirrorStale')!.expr).toMatch(/> 1382400$/); // 16 d
+    expect(byName.get('OffsiteBackupSyncStale')!.expr).toMatch(/> 691200$/); // 8 d
+    const low = byName.get('LVMThinPoolLow')!;
+    expect(low.expr).toBe('min by (backup_job, site, host) (backup_lvm_thinpool_free_ratio{backup_job="lvm-pvc-snapshot",site="homelab"}) < 0.15');
+    // a plain value is held until the case's evaluation time
+    expect(low.cases[0].series[0]).toEqual({ series: 'backup_lvm_thinpool_free_ratio{backup_job="lvm-pvc-snapshot",site="homelab",host="pve"}', values: expect.stringMatching(/^0\.05x\d+$/) });
+    expect(h.model.signalsOf('lvm-pvc-snapshot')[0].metrics).toContain('backup_lvm_thinpool_free_ratio');
+  });
+
+  it('records each resolved contradiction as a decision', () => {
+    const subjects = h.model.decisions.map((d) => d.subject);
+    expect(subjects).toEqual(expect.arrayContaining(['offsite-sync-backup schedule', 'nfs-mirror schedule', 'bypass list: llamacpp']));
+    const review = h.review.get('REVIEW.md')!.content;
+    expect(review).toMatch(/offsite-sync-backup schedule\*\*: daily 06:00/);
+    expect(review).toMatch(/only the Sunday timeline diagram says 08:00/);
+  });
+
+  it('names the Synology, its paths and the key file, and never a key', () => {
+    const offsite = file('/usr/local/lib/backup-constructs/offsite-sync-backup.sh');
+    expect(offsite).toContain("STEP1_DEST=${STEP1_DEST:-root@192.168.1.13:/Backup/Viki/pve-backup/}");
+    expect(offsite).toContain("STEP2_DEST_0=${STEP2_DEST_0:-root@192.168.1.13:/Backup/Viki/nfs/}");
+    expect(offsite).toContain("STEP2_DEST_1=${STEP2_DEST_1:-root@192.168.1.13:/Backup/Viki/nfs-ssd/}");
+    expect(offsite).toContain('SSH_KEY=${SSH_KEY:-/root/.ssh/synology_backup}');
+    expect(offsite).toContain('MANIFEST_MAX_LINES=${MANIFEST_MAX_LINES:-500000}');
+    expect(offsite).toMatch(/llamacpp/);
+    for (const [f, v] of h.review) expect({ f, key: /PRIVATE KEY/.test(v.content) }).toEqual({ f, key: false });
+  });
+
+  it('has the writers and the consumer of the manifest take one lock', () => {
+    for (const s of ['daily-backup', 'nfs-mirror', 'offsite-sync-backup']) {
+      expect({ s, lock: file(`/usr/local/lib/backup-constructs/${s}.sh`).includes('MANIFEST_LOCK=${MANIFEST_LOCK:-/run/lock/backup-constructs/offsite-manifest.lock}') }).toEqual({ s, lock: true });
+    }
+    expect(file('/usr/local/lib/backup-constructs/offsite-sync-backup.sh')).toContain('CHANGE_LOG_LOCK=${CHANGE_LOG_LOCK:-/run/lock/backup-constructs/nfs-changes.lock}');
+    expect(file('/usr/local/lib/backup-constructs/nfs-change-tracker.sh')).toContain('CHANGE_LOG_LOCK=${CHANGE_LOG_LOCK:-/run/lock/backup-constructs/nfs-changes.lock}');
+    // only the consumer removes lines
+    for (const s of ['daily-backup', 'nfs-mirror']) expect(file(`/usr/local/lib/backup-constructs/${s}.sh`)).not.toMatch(/bc_log_drop|>\s*"\$MANIFEST"/);
+  });
+
+  it('lists every pipeline unit and script in REVIEW.md', () => {
+    const review = h.review.get('REVIEW.md')!.content;
+    const installed = [...h.review.keys()].filter((f) => f.startsWith('hosts/pve/') && /(lvm-pvc-snapshot|daily-backup|nfs-mirror|nfs-change-tracker|offsite-sync-backup)/.test(f));
+    expect(installed.length).toBe(15); // 9 units, 5 job scripts, the snapshot restore tool
+    for (const f of installed) expect({ f, listed: review.includes(`\`${f.slice('hosts/pve'.length)}\``) }).toEqual({ f, listed: true });
+  });
+
+  it('synthesizes with every cross-construct check passing', () => {
+    expect(() => synthJson(h.site)).not.toThrow();
+  });
+});
+
+describeWithTool('shellcheck', 'shellcheck', 'host pipeline files on real checkers', () => {
+  const h = homelab();
+  it('every generated script passes shellcheck', () => {
+    const scripts = [...h.review.keys()].filter((f) => f.startsWith('hosts/pve/usr/local/') && /(lvm-pvc-snapshot|daily-backup|nfs-mirror|nfs-change-tracker|offsite-sync-backup)/.test(f));
+    expect(scripts).toHaveLength(6);
+    for (const s of scripts) expect({ s, out: shellcheck(path.join(h.dir, s)).output }).toEqual({ s, out: '' });
+  });
+
+  it('every unit passes systemd-analyze verify', () => {
+    const units = pipelineUnits(h.review.keys()).map((f) => path.basename(f));
+    expect(units).toHaveLength(9);
+    const v = systemdVerify(h.hostTree, units);
+    expect(v.output).toBe('');
+    expect(v.status).toBe(0);
+  });
+
+  it('no local-to-local rsync compresses; the off-site sync adds -z only for a host:path destination', () => {
+    for (const s of ['daily-backup', 'nfs-mirror', 'lvm-pvc-snapshot']) {
+      const text = fs.readFileSync(path.join(h.hostTree, `usr/local/lib/backup-constructs/${s}.sh`), 'utf8');
+      expect({ s, z: /rsync\b[^\n]*(\s-[a-yA-Z]*z\b|--compress)/.test(text) }).toEqual({ s, z: false });
+    }
+    const offsite = fs.readFileSync(path.join(h.hostTree, 'usr/local/lib/backup-constructs/offsite-sync-backup.sh'), 'utf8');
+    expect(offsite.match(/rsync -z/g)).toHaveLength(1);
+    expect(offsite).toMatch(/\*:\*\) rsync -z -e /);
+  });
+});
+
+describeWithTool('promtool', 'prometheus', 'host pipeline alerts', () => {
+  // promtool test rules runs over every site in test/stacks/all-sites.test.ts
+  it('pass promtool check rules, with promtool cases for the thin pool alert', () => {
+    const h = homelab();
+    const dir = path.join(h.dir, 'prometheus');
+    const rules = fs.readdirSync(dir).find((f) => f.endsWith('.rules.yml'))!;
+    expect(run('promtool', ['check', 'rules', rules], { cwd: dir })).toMatch(/SUCCESS/);
+    const tests = parse(fs.readFileSync(path.join(dir, rules.replace('.rules.yml', '.test.yml')), 'utf8')).tests.map((t: { name: string }) => t.name);
+    expect(tests).toEqual(expect.arrayContaining(['LVMThinPoolLow fires (lvm-pvc-snapshot)', 'LVMThinPoolLow stays silent (lvm-pvc-snapshot)']));
+  });
+});
+
+describe('host pipeline checks', () => {
+  function base() {
+    const { site, host } = testSite();
+    const bypass = BypassList.of({ '/srv/nfs': ['immich', '*-backup'], '/srv/nfs-ssd': 'all' });
+    const manifest = OffsiteManifest.of('/mnt/backup');
+    const snapshots = new LvmSnapshotTimer(site, 'Snap', { host });
+    return { site, host, bypass, manifest, snapshots };
+  }
+  const target = { name: 'nas', address: '192.0.2.13', sshKeyFile: '/root/.ssh/key', basePath: '/Backup' };
+
+  it('fails when sqlite or snapshot pruning are asked for without pvcs', () => {
+    const { site, host } = base();
+    expect(() => new FileBackup(site, 'Fb', { host, sqlite: true, pveConfig: true })).toThrow(/\[test\/Fb\] sqlite: expected pvcs to be set/);
+    expect(() => new FileBackup(site, 'Fb2', { host, pruneSnapshots: true, pveConfig: true })).toThrow(/\[test\/Fb2\] pruneSnapshots: expected pvcs to be set/);
+  });
+
+  it('fails when a file backup has nothing to copy', () => {
+    const { site, host } = base();
+    expect(() => new FileBackup(site, 'Fb', { host })).toThrow(/\[test\/Fb\] pvcs: expected at least one part/);
+  });
+
+  it('fails when the manifest does not hold the folder written to', () => {
+    const { site, host, snapshots } = base();
+    expect(() => new FileBackup(site, 'Fb', { host, root: '/srv/other', manifest: OffsiteManifest.of('/mnt/backup'), pvcs: { snapshots } })).toThrow(/\[test\/Fb\] manifest: expected a manifest whose root holds \/srv\/other/);
+  });
+
+  it('fails when a mirror would copy a root the list sends entirely to Step 2', () => {
+    const { site, host, bypass } = base();
+    expect(() => new NfsMirror(site, 'M', { host, bypass, source: '/srv/nfs-ssd' })).toThrow(/\[test\/M\] source: expected a root that is not bypassed as a whole, got \/srv\/nfs-ssd/);
+    expect(() => new NfsMirror(site, 'M2', { host, bypass, source: '/srv/elsewhere' })).toThrow(/\[test\/M2\] source: expected a root of the bypass list/);
+  });
+
+  it('fails when the mirror and Step 2 are given two different lists (two legs, one list)', () => {
+    const { site, host, bypass, manifest, snapshots } = base();
+    const fb = new FileBackup(site, 'Fb', { host, manifest, pvcs: { snapshots } });
+    const other = BypassList.of({ '/srv/nfs': ['immich'], '/srv/nfs-ssd': 'all' });
+    const mirror = new NfsMirror(site, 'M', { host, bypass: other, manifest });
+    const tracker = new NfsChangeTracker(site, 'T', { host, paths: ['/srv/nfs', '/srv/nfs-ssd'] });
+    new OffsiteSync(site, 'O', { host, target, manifest, ships: [fb, mirror], step2: { bypass, changeTracker: tracker } });
+    expect(() => synthJson(site)).toThrow(/\[test\/M\] bypass: expected the BypassList of test\/O step2, got another one/);
+  });
+
+  it('fails when a root\'s entries outside the list take no leg (no mirror) or the tracker does not watch a root', () => {
+    const { site, host, bypass, manifest, snapshots } = base();
+    const fb = new FileBackup(site, 'Fb', { host, manifest, pvcs: { snapshots } });
+    const tracker = new NfsChangeTracker(site, 'T', { host, paths: ['/srv/nfs'] });
+    new OffsiteSync(site, 'O', { host, target, manifest, ships: [fb], step2: { bypass, changeTracker: tracker } });
+    expect(() => synthJson(site)).toThrow(/expected exactly one NfsMirror of \/srv\/nfs, got 0 \(hint: its entries outside the bypass list take no leg\)[\s\S]*\[test\/T\] paths: expected the tracker to watch \/srv\/nfs-ssd/);
+  });
+
+  it('fails when a shipped writer does not append to the manifest the sync consumes', () => {
+    const { site, host, manifest, snapshots } = base();
+    const fb = new FileBackup(site, 'Fb', { host, pvcs: { snapshots } });
+    expect(() => new OffsiteSync(site, 'O', { host, target, manifest, ships: [fb] })).toThrow(/\[test\/O\] ships\.0: expected test\/Fb to append to the manifest \/mnt\/backup\/\.changed-files, got no manifest/);
+  });
+
+  it('fails when the off-site key is not a file path', () => {
+    const { site, host, manifest, snapshots } = base();
+    const fb = new FileBackup(site, 'Fb', { host, manifest, pvcs: { snapshots } });
+    expect(() => new OffsiteSync(site, 'O', { host, target: { ...target, sshKeyFile: '-----BEGIN OPENSSH PRIVATE KEY-----' }, manifest, ships: [fb] })).toThrow(/\[test\/O\] target\.sshKeyFile: expected an absolute path/);
+  });
+
+  it('fails when the mirror would write over the manifest', () => {
+    const { site, host, bypass } = base();
+    expect(() => new NfsMirror(site, 'M', { host, bypass, manifest: OffsiteManifest.of('/mnt/backup', { file: '/mnt/backup/changed-files' }), reservedNames: ['pvc-data'] })).toThrow(
+      /\[test\/M\] reservedNames: expected changed-files \(the manifest in \/mnt\/backup\) among the reserved names/,
+    );
+  });
+
+  it('the file backup and a mirror on the same disk share one target', () => {
+    const { site, host, bypass, manifest, snapshots } = base();
+    const fb = new FileBackup(site, 'Fb', { host, manifest, pvcs: { snapshots } });
+    const m = new NfsMirror(site, 'M', { host, bypass, manifest, destination: '/mnt/backup/nfs', mountPoint: '/mnt/backup' });
+    expect(m.targetId).toBe(fb.targetId);
+    expect(modelOf(site).targets.filter((t) => t.medium === 'local-disk')).toHaveLength(1);
+  });
+
+  it('fails when a BypassList has names that are not top-level names, nested roots, or no roots', () => {
+    expect(() => BypassList.of({ '/srv/nfs': ['immich/library'] })).toThrow(/\[BypassList\] roots\.\/srv\/nfs: expected a top-level name .*got "immich\/library"/);
+    expect(() => BypassList.of({ '/srv/nfs': ['a'], '/srv/nfs/inner': 'all' })).toThrow(/expected roots that do not nest, got \/srv\/nfs\/inner inside \/srv\/nfs/);
+    expect(() => BypassList.of({ '/srv/nfs': ['*'] })).toThrow(/use 'all' for a whole root/);
+    expect(() => BypassList.of({ 'srv/nfs': ['a'] })).toThrow(/expected an absolute folder/);
+    expect(() => BypassList.of({})).toThrow(/expected at least one root/);
+  });
+
+  it('fails when a manifest has no positive cap', () => {
+    expect(() => OffsiteManifest.of('/mnt/backup', { maxLines: 0 })).toThrow(/\[OffsiteManifest\] maxLines: expected a positive whole number, got 0/);
+  });
+
+  it('passes nice and IO class through when told otherwise', () => {
+    const { site, host } = base();
+    const fb = new FileBackup(site, 'Fb', { host, pveConfig: true, nice: 0, ioSchedulingClass: 'best-effort', requireMount: false });
+    const unit = reviewOf(site).get(`hosts/pve/etc/systemd/system/${fb.job.serviceName}`)!.content;
+    expect(unit).toMatch(/^Nice=0$/m);
+    expect(unit).toMatch(/^IOSchedulingClass=best-effort$/m);
+  });
+
+  it('the fixture site used by the run tests synthesizes with its checks passing', () => {
+    const fx = pipelineSite();
+    new BackupAlertRules(fx.site, 'Alerts');
+    expect(() => synthJson(fx.site)).not.toThrow();
+    expect(siteModelOf(fx.site).validate()).toEqual([]);
+  });
+});

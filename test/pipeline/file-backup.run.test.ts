@@ -1,0 +1,250 @@
+import { ChildProcess, execFileSync, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Pushgateway } from '../helpers/pushgateway';
+import { describeWithTool, tempDir } from '../helpers/tools';
+import { lines, pipelineSite, runAndTerminate, runScript, writeFiles } from './fixture';
+import { pipelineStandins, stamp } from './standins';
+
+const DAY = 86_400_000;
+
+/**
+ * The daily file backup run for real (rsync, sqlite3, a Pushgateway) against temporary
+ * folders. The PVC snapshots it mounts come from stand-ins for lvs/lvchange/mount/umount and
+ * kubectl: this sandbox has no device-mapper for LVM thin pools, so a "mounted snapshot" is a
+ * folder the stand-in mount links in.
+ */
+describeWithTool('rsync', 'rsync', 'FileBackup run for real with stand-ins for LVM, mount and kubectl (no device-mapper here)', () => {
+  let gw: Pushgateway;
+  beforeAll(async () => {
+    gw = await Pushgateway.start();
+  });
+  afterAll(() => gw?.stop());
+
+  function setUp(opts: { pfsense?: boolean } = {}) {
+    const fx = pipelineSite({ pfsense: opts.pfsense });
+    const t = tempDir('bc-daily-');
+    const st = pipelineStandins(t);
+    const root = path.join(t, 'backup');
+    fs.mkdirSync(root, { recursive: true });
+    const now = new Date();
+    const older = stamp(new Date(now.getTime() - 2 * DAY));
+    const newest = stamp(new Date(now.getTime() - 3600_000));
+    st.addLv('vm-101-pvc-aaa', 'data');
+    st.addLv(`vm-101-pvc-aaa_snap_${older}`, 'data', 'vm-101-pvc-aaa');
+    st.addLv(`vm-101-pvc-aaa_snap_${newest}`, 'data', 'vm-101-pvc-aaa');
+    st.addLv('vm-102-pvc-bbb', 'data');
+    st.addLv(`vm-102-pvc-bbb_snap_${newest}`, 'data', 'vm-102-pvc-bbb');
+    st.setPvs([{ lv: 'vm-101-pvc-aaa', ns: 'apps', claim: 'data' }]);
+    const snapDir = (lv: string, s: string) => path.join(st.devDir, 'pve', `${lv}_snap_${s}`);
+    writeFiles(snapDir('vm-101-pvc-aaa', older), { 'big.bin': 'old', 'changing.txt': 'older snapshot' });
+    writeFiles(snapDir('vm-101-pvc-aaa', newest), { 'big.bin': 'x'.repeat(100_000), 'changing.txt': 'v1', 'sub/notes.txt': 'notes' });
+    writeFiles(snapDir('vm-102-pvc-bbb', newest), { 'config.yaml': 'a: 1' });
+    const manifest = path.join(root, '.changed-files');
+    const env: Record<string, string> = {
+      PATH: `${st.bin}:${process.env.PATH}`,
+      BC_PUSHGATEWAY: gw.url,
+      ROOT: root,
+      MOUNT_POINT: '/',
+      WORK_DIR: path.join(t, 'work'),
+      MANIFEST: manifest,
+      MANIFEST_ROOT: root,
+      MANIFEST_LOCK: path.join(t, 'locks/manifest.lock'),
+      SNAPSHOT_DEVICE_DIR: st.devDir,
+      PVC_MOUNT_DIR: path.join(t, 'mnt'),
+      KUBECONFIG_FILE: path.join(t, 'kubeconfig'),
+      PVE_CONFIG_PATHS: path.join(t, 'etc-pve'),
+      WEEK: '2026-20',
+    };
+    writeFiles(path.join(t, 'etc-pve'), { 'storage.cfg': 'dir: local\n', 'qemu-server/100.conf': 'memory: 2048\n' });
+    const script = fx.script(fx.fileBackup.job.scriptPath);
+    return { fx, t, st, root, env, manifest, script, snapDir, newest, older };
+  }
+
+  const ino = (f: string) => fs.statSync(f).ino;
+
+  it('copies each PVC from its newest snapshot into pvc-data/<week>/<ns>/<pvc>, hard-links unchanged files into the next week and keeps N versions', async () => {
+    const s = setUp({ pfsense: false });
+    fs.writeFileSync(s.manifest, 'left/by/an/earlier/run\n');
+    const week1 = runScript(s.script, s.env);
+    expect({ status: week1.status, stderr: week1.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(await gw.value('backup_last_size_bytes', { backup_job: 'daily-backup' })).toBeGreaterThanOrEqual(100_000);
+    const w1 = path.join(s.root, 'pvc-data/2026-20/apps/data');
+    expect(fs.readFileSync(path.join(w1, 'changing.txt'), 'utf8')).toBe('v1'); // the newest snapshot, not the older one
+    expect(fs.readFileSync(path.join(s.root, 'pvc-data/2026-20/_unclaimed/vm-102-pvc-bbb/config.yaml'), 'utf8')).toBe('a: 1');
+    // every snapshot mount is released again
+    expect(fs.readdirSync(s.env.PVC_MOUNT_DIR)).toEqual([]);
+
+    fs.writeFileSync(path.join(s.snapDir('vm-101-pvc-aaa', s.newest), 'changing.txt'), 'v2, longer');
+    expect(runScript(s.script, { ...s.env, WEEK: '2026-21' }).status).toBe(0);
+    const w2 = path.join(s.root, 'pvc-data/2026-21/apps/data');
+    expect(ino(path.join(w2, 'big.bin'))).toBe(ino(path.join(w1, 'big.bin')));
+    expect(fs.statSync(path.join(w2, 'big.bin')).nlink).toBe(2);
+    expect(ino(path.join(w2, 'changing.txt'))).not.toBe(ino(path.join(w1, 'changing.txt')));
+    expect(fs.readFileSync(path.join(w1, 'changing.txt'), 'utf8')).toBe('v1');
+
+    // the manifest only grows: the earlier line stays, a new week's folder is listed whole
+    const m = lines(s.manifest);
+    expect(m[0]).toBe('left/by/an/earlier/run');
+    expect(m).toContain('pvc-data/2026-21/apps/data/');
+    expect(m).toContain(`pve-config${s.env.PVE_CONFIG_PATHS}/storage.cfg`);
+
+    // later in the same week only what changed is listed
+    fs.writeFileSync(path.join(s.snapDir('vm-101-pvc-aaa', s.newest), 'changing.txt'), 'v3, longer still');
+    const before = lines(s.manifest).length;
+    expect(runScript(s.script, { ...s.env, WEEK: '2026-21' }).status).toBe(0);
+    expect(lines(s.manifest).slice(before)).toEqual(['pvc-data/2026-21/apps/data/changing.txt']);
+
+    expect(runScript(s.script, { ...s.env, WEEK: '2026-22', WEEKLY_VERSIONS: '2' }).status).toBe(0);
+    expect(fs.readdirSync(path.join(s.root, 'pvc-data')).sort()).toEqual(['2026-21', '2026-22']);
+    expect(await gw.value('backup_last_status', { backup_job: 'daily-backup' })).toBe(0);
+    // not -z: local disk to local disk
+    expect(fs.readFileSync(s.script, 'utf8')).not.toMatch(/rsync[^\n]*\s-[a-yA-Z]*z/);
+  });
+
+  it('prunes only its own old snapshots (safety net) and leaves other LVs alone', () => {
+    const s = setUp({ pfsense: false });
+    const ancient = stamp(new Date(Date.now() - 10 * DAY));
+    s.st.addLv(`vm-101-pvc-aaa_snap_${ancient}`, 'data', 'vm-101-pvc-aaa');
+    s.st.addLv(`vm-900-pvc-gone_snap_${ancient}`, 'data', ''); // origin deleted with its PVC
+    s.st.addLv(`vm-100-disk-0_snap_${ancient}`, 'data', 'vm-100-disk-0'); // a VM disk: not ours
+    s.st.addLv(`vm-101-pvc-aaa_manual_${ancient}`, 'data', 'vm-101-pvc-aaa');
+    expect(runScript(s.script, s.env).status).toBe(0);
+    const left = s.st.lvs().map((l) => l.split(' ')[0]);
+    expect(left).not.toContain(`vm-101-pvc-aaa_snap_${ancient}`);
+    expect(left).not.toContain(`vm-900-pvc-gone_snap_${ancient}`);
+    expect(left).toContain(`vm-100-disk-0_snap_${ancient}`);
+    expect(left).toContain(`vm-101-pvc-aaa_manual_${ancient}`);
+    expect(left).toContain(`vm-101-pvc-aaa_snap_${s.older}`);
+  });
+
+  it('one PVC that fails does not stop the others: status 1, its mount released, what was written still listed', async () => {
+    const s = setUp({ pfsense: false });
+    // the copy of vm-101 cannot be made: a file sits where its folder should be
+    writeFiles(s.root, { 'pvc-data/2026-20/apps/data': 'not a folder' });
+    const r = runScript(s.script, s.env);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/PVC vm-101-pvc-aaa .* failed/);
+    expect(fs.existsSync(path.join(s.root, 'pvc-data/2026-20/_unclaimed/vm-102-pvc-bbb/config.yaml'))).toBe(true);
+    expect(fs.readdirSync(s.env.PVC_MOUNT_DIR)).toEqual([]);
+    expect(lines(s.manifest)).toContain('pvc-data/2026-20/_unclaimed/vm-102-pvc-bbb/');
+    expect(await gw.value('backup_last_status', { backup_job: 'daily-backup' })).toBe(1);
+  });
+
+  describeWithTool('sqlite3', 'sqlite3', 'SQLite', () => {
+    function makeDb(file: string, rows: number) {
+      execFileSync('sqlite3', [file], {
+        input: `PRAGMA journal_mode=WAL;
+CREATE TABLE a(id INTEGER PRIMARY KEY, pad TEXT);
+CREATE TABLE b(id INTEGER PRIMARY KEY, pad TEXT);
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${rows})
+INSERT INTO a(pad) SELECT hex(randomblob(200)) FROM n;
+INSERT INTO b(pad) SELECT pad FROM a;
+`,
+      });
+    }
+
+    /** Inserts one row into a and one into b per transaction, as fast as it can, until stopped. */
+    function writer(file: string): ChildProcess {
+      const sql = "BEGIN IMMEDIATE; INSERT INTO a(pad) VALUES (hex(randomblob(200))); INSERT INTO b(pad) VALUES (hex(randomblob(200))); COMMIT;";
+      return spawn('bash', ['-c', `while :; do sqlite3 -cmd '.timeout 10000' "$1" "$2" || exit 1; done`, 'writer', file, sql], { stdio: 'ignore', detached: true });
+    }
+
+    it('finds databases by magic number and copies one being written consistently (read-only .backup, integrity_check)', async () => {
+      const s = setUp({ pfsense: false });
+      const dir = s.snapDir('vm-101-pvc-aaa', s.newest);
+      const db = path.join(dir, 'app/db.sqlite3');
+      fs.mkdirSync(path.dirname(db), { recursive: true });
+      makeDb(db, 20_000);
+      writeFiles(dir, { 'not-a-db.sqlite': 'SQLite format 2, not really'.padEnd(2000, '.'), 'renamed.dat': '' });
+      fs.copyFileSync(db, path.join(dir, 'renamed.dat')); // found by content, not name
+      const count = (f: string, t: string) => Number(execFileSync('sqlite3', ['-cmd', '.timeout 10000', f, `SELECT count(*) FROM ${t};`], { encoding: 'utf8' }).trim());
+      const w = writer(db);
+      try {
+        await new Promise((r) => setTimeout(r, 300));
+        const during = count(db, 'a');
+        const r = runScript(s.script, s.env);
+        // the raw copy of a live folder may see the WAL files come and go; the run succeeds
+        expect({ status: r.status, failed: /failed/.test(r.stderr) }).toEqual({ status: 0, failed: false });
+        expect(count(db, 'a')).toBeGreaterThan(during); // the writer kept writing around the run
+      } finally {
+        process.kill(-w.pid!, 'SIGKILL');
+      }
+      const copy = path.join(s.root, 'sqlite-backup/apps/data/app/db.sqlite3');
+      expect(execFileSync('sqlite3', [copy, 'PRAGMA integrity_check;'], { encoding: 'utf8' }).trim()).toBe('ok');
+      // each transaction adds one row to both tables: a consistent copy has as many in each
+      expect(count(copy, 'a')).toBe(count(copy, 'b'));
+      expect(count(copy, 'a')).toBeGreaterThanOrEqual(20_000);
+      expect(fs.existsSync(path.join(s.root, 'sqlite-backup/apps/data/renamed.dat'))).toBe(true);
+      expect(fs.existsSync(path.join(s.root, 'sqlite-backup/apps/data/not-a-db.sqlite'))).toBe(false);
+      expect(lines(s.manifest)).toContain('sqlite-backup/apps/data/app/db.sqlite3');
+      expect(await gw.value('backup_sqlite_databases', { backup_job: 'daily-backup' })).toBe(2);
+    });
+
+    it('keeps the previous copy when a database cannot be copied, and fails the run', async () => {
+      const s = setUp({ pfsense: false });
+      const dir = s.snapDir('vm-101-pvc-aaa', s.newest);
+      const db = path.join(dir, 'db.sqlite3');
+      makeDb(db, 10);
+      expect(runScript(s.script, s.env).status).toBe(0);
+      const copy = path.join(s.root, 'sqlite-backup/apps/data/db.sqlite3');
+      const good = fs.readFileSync(copy);
+      // the header survives, the rest is garbage: detected by magic number, refused by sqlite
+      const broken = Buffer.concat([good.subarray(0, 100), Buffer.alloc(good.length - 100, 0xff)]);
+      fs.writeFileSync(db, broken);
+      fs.rmSync(`${db}-wal`, { force: true });
+      fs.rmSync(`${db}-shm`, { force: true });
+      const r = runScript(s.script, s.env);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/could not back up SQLite database apps\/data\/db.sqlite3/);
+      expect(fs.readFileSync(copy).equals(good)).toBe(true);
+      expect(await gw.value('backup_last_status', { backup_job: 'daily-backup' })).toBe(1);
+    });
+  });
+
+  describe('pfSense (a stand-in ssh answers for the firewall)', () => {
+    function fakeSsh(s: ReturnType<typeof setUp>, opts: { sleep?: number } = {}) {
+      const fw = path.join(s.t, 'firewall');
+      writeFiles(fw, { 'cf/conf/config.xml': '<?xml version="1.0"?>\n<pfsense><version>23.3</version></pfsense>\n', 'var/db/dhcpd.leases': 'lease', 'boot/loader.conf': 'autoboot_delay="3"' });
+      fs.writeFileSync(
+        path.join(s.st.bin, 'ssh'),
+        `#!/bin/bash
+echo "ssh $*" >>'${s.t}/calls.log'
+${opts.sleep ? `sleep ${opts.sleep}` : ''}
+while [ "$#" -gt 0 ]; do case "$1" in -i|-o|-p) shift 2 ;; -*) shift ;; *) shift; break ;; esac; done
+case "$1" in
+  cat) cat '${fw}'"$2" ;;
+  tar) cd '${fw}' && shift 3 && tar czf - "\${@#/}" ;;
+  *) exit 127 ;;
+esac
+`,
+        { mode: 0o755 },
+      );
+    }
+
+    it('fetches config.xml every day and the full tar only on the chosen weekday', () => {
+      const s = setUp();
+      fakeSsh(s);
+      const today = execFileSync('date', ['+%u'], { encoding: 'utf8' }).trim();
+      const otherDay = String((Number(today) % 7) + 1);
+      expect(runScript(s.script, { ...s.env, PFSENSE_FULL_TAR_WEEKDAY: otherDay }).status).toBe(0);
+      const dir = path.join(s.root, 'pfsense/2026-20');
+      expect(fs.readFileSync(path.join(dir, 'config.xml'), 'utf8')).toContain('<pfsense>');
+      expect(fs.existsSync(path.join(dir, 'pfsense-full.tar.gz'))).toBe(false);
+      const full = runScript(s.script, { ...s.env, PFSENSE_FULL_TAR_WEEKDAY: today });
+      expect({ status: full.status, stderr: full.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(execFileSync('tar', ['tzf', path.join(dir, 'pfsense-full.tar.gz')], { encoding: 'utf8' })).toContain('var/db/dhcpd.leases');
+      expect(lines(s.manifest)).toEqual(expect.arrayContaining(['pfsense/2026-20/config.xml', 'pfsense/2026-20/pfsense-full.tar.gz']));
+      expect(lines(path.join(s.t, 'calls.log')).find((l) => l.startsWith('ssh '))).toContain('-i /root/.ssh/pfsense');
+    });
+
+    it('reports the failure when systemd stops it mid-run (SIGTERM), and releases nothing it still holds', async () => {
+      const s = setUp();
+      fakeSsh(s, { sleep: 20 });
+      const r = await runAndTerminate(s.script, s.env, 1500);
+      expect(r.code).toBe(143);
+      expect(await gw.value('backup_last_status', { backup_job: 'daily-backup' })).toBe(143);
+      expect(fs.readdirSync(s.env.PVC_MOUNT_DIR)).toEqual([]);
+    });
+  });
+});

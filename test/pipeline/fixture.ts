@@ -1,0 +1,96 @@
+import { spawn, spawnSync, SpawnSyncReturns } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { BypassList, Duration, FileBackup, LvmSnapshotTimer, MetricsSink, NfsChangeTracker, NfsMirror, OffsiteManifest, OffsiteSync } from '../../constructs';
+import { testSite } from '../helpers/fixtures';
+import { reviewOf, writeTree } from '../helpers/synth';
+import { tempDir } from '../helpers/tools';
+
+/** The homelab's bypass list, as the tests enumerate it. */
+export const BYPASS_NAMES = ['immich', 'frigate', 'prometheus', 'loki', 'temp', 'alertmanager', 'ollama', 'llamacpp', 'audiblez', 'ebook2audiobook', '*-backup'];
+
+/**
+ * A site with the whole host pipeline on one host, rendered to a temporary host tree. The
+ * scripts are run from that tree with their settings pointed at temporary folders.
+ */
+export function pipelineSite(opts: { pfsense?: boolean; fileBackupRequireMount?: boolean } = {}) {
+  const { site, host } = testSite({ metrics: MetricsSink.pushgateway('http://127.0.0.1:9') });
+  const bypass = BypassList.of({ '/srv/nfs': BYPASS_NAMES, '/srv/nfs-ssd': 'all' });
+  const manifest = OffsiteManifest.of('/mnt/backup');
+  const snapshots = new LvmSnapshotTimer(site, 'Snapshots', { host, excludeNamespaces: ['dbaas', 'monitoring'], alertName: 'LVMSnapshot' });
+  const fileBackup = new FileBackup(site, 'DailyBackup', {
+    host,
+    manifest,
+    pvcs: { snapshots },
+    sqlite: true,
+    pveConfig: { paths: ['/etc/pve'] },
+    pfsense: opts.pfsense === false ? undefined : { host: 'pfsense.example', sshKeyFile: '/root/.ssh/pfsense' },
+    alertName: 'WeeklyBackup',
+    staleAfter: Duration.days(8),
+  });
+  const mirror = new NfsMirror(site, 'NfsMirror', { host, bypass, manifest });
+  const tracker = new NfsChangeTracker(site, 'Tracker', { host, paths: ['/srv/nfs', '/srv/nfs-ssd'] });
+  const offsite = new OffsiteSync(site, 'Offsite', {
+    host,
+    target: { name: 'nas', address: '192.0.2.13', sshKeyFile: '/root/.ssh/offsite_key', basePath: '/Backup/Site' },
+    manifest,
+    ships: [fileBackup, mirror],
+    step2: { bypass, changeTracker: tracker },
+    alertName: 'OffsiteBackupSync',
+  });
+  const dir = tempDir('bc-pipeline-');
+  writeTree(dir, reviewOf(site).values());
+  const hostTree = path.join(dir, 'hosts/pve');
+  const script = (p: string) => path.join(hostTree, p);
+  return { site, host, bypass, manifest, snapshots, fileBackup, mirror, tracker, offsite, dir, hostTree, script };
+}
+
+/** Runs a generated script with settings from env (and a private work folder). */
+export function runScript(file: string, env: Record<string, string>, args: string[] = []): SpawnSyncReturns<string> {
+  return spawnSync(file, args, { env: { ...process.env, ...ownLock(env) }, encoding: 'utf8', timeout: 60_000 });
+}
+
+/** Each run takes its job's lock in a folder of its own, so test files running at once do not wait on each other. */
+function ownLock(env: Record<string, string>): Record<string, string> {
+  return { BC_LOCK_0: path.join(tempDir('bc-lock-'), 'job.lock'), ...env };
+}
+
+/** Starts a script, sends SIGTERM to its process group after `afterMs` (as systemd stops a unit) and resolves with its exit code. */
+export async function runAndTerminate(file: string, env: Record<string, string>, afterMs: number): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(file, [], { env: { ...process.env, ...ownLock(env) }, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  await new Promise((r) => setTimeout(r, afterMs));
+  process.kill(-child.pid!, 'SIGTERM');
+  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  return { code, stderr };
+}
+
+/** Writes files (relative path -> content) under a folder. */
+export function writeFiles(root: string, files: Record<string, string>): void {
+  for (const [rel, content] of Object.entries(files)) {
+    const f = path.join(root, rel);
+    fs.mkdirSync(path.dirname(f), { recursive: true });
+    fs.writeFileSync(f, content);
+  }
+}
+
+/** Every regular file under a folder, as paths relative to it, sorted. */
+export function filesUnder(root: string): string[] {
+  if (!fs.existsSync(root)) return [];
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.push(path.relative(root, p));
+    }
+  };
+  walk(root);
+  return out.sort();
+}
+
+/** Lines of a file, without empty ones; none when it does not exist. */
+export function lines(file: string): string[] {
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+}

@@ -1,0 +1,155 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Pushgateway } from '../helpers/pushgateway';
+import { describeWithTool, tempDir } from '../helpers/tools';
+import { lines, pipelineSite, runScript } from './fixture';
+import { pipelineStandins, stamp } from './standins';
+
+const DAY = 86_400_000;
+
+/**
+ * LVM thin pools need device-mapper, which this sandbox lacks (Debian's lvm2 installs but
+ * cannot create them). These tests run the generated snapshot script and restore tool for
+ * real against stand-ins for lvs/lvcreate/lvremove/lvrename/lvchange and kubectl that keep
+ * a table of LVs, so the scripts' own decisions are what is tested.
+ */
+describeWithTool('prometheus-pushgateway', 'prometheus-pushgateway', 'LvmSnapshotTimer logic, with stand-ins for lvs/lvcreate/lvremove and kubectl (no device-mapper here)', () => {
+  let gw: Pushgateway;
+  beforeAll(async () => {
+    gw = await Pushgateway.start();
+  });
+  afterAll(() => gw?.stop());
+
+  function setUp() {
+    const fx = pipelineSite({ pfsense: false });
+    const t = tempDir('bc-lvm-');
+    const st = pipelineStandins(t);
+    st.addLv('data', '', '', 'twi-aotz--');
+    st.addLv('vm-101-pvc-app', 'data');
+    st.addLv('vm-102-pvc-mysql', 'data');
+    st.addLv('vm-103-pvc-prom', 'data');
+    st.addLv('vm-104-pvc-orphan', 'data'); // no PersistentVolume names it any more
+    st.addLv('vm-100-disk-0', 'data'); // a VM disk, not a PVC
+    st.addLv('vm-105-pvc-other', 'otherpool');
+    st.setPvs([
+      { lv: 'vm-101-pvc-app', ns: 'apps', claim: 'app-data' },
+      { lv: 'vm-102-pvc-mysql', ns: 'dbaas', claim: 'mysql' },
+      { lv: 'vm-103-pvc-prom', ns: 'monitoring', claim: 'prometheus' },
+    ]);
+    st.setPool(40, 20);
+    const env = { PATH: `${st.bin}:${process.env.PATH}`, BC_PUSHGATEWAY: gw.url, KUBECONFIG_FILE: path.join(t, 'kubeconfig') };
+    return { fx, t, st, env, script: fx.script(fx.snapshots.job.scriptPath), tool: fx.script(fx.snapshots.toolPath) };
+  }
+
+  const value = (name: string) => gw.value(name, { backup_job: 'lvm-pvc-snapshot' });
+
+  it('snapshots every matching PVC volume outside the excluded namespaces, prunes only its own old snapshots, and reports the pool', async () => {
+    const s = setUp();
+    const old = stamp(new Date(Date.now() - 8 * DAY));
+    const recent = stamp(new Date(Date.now() - 2 * DAY));
+    s.st.addLv(`vm-101-pvc-app_snap_${old}`, 'data', 'vm-101-pvc-app');
+    s.st.addLv(`vm-101-pvc-app_snap_${recent}`, 'data', 'vm-101-pvc-app');
+    s.st.addLv(`vm-100-disk-0_snap_${old}`, 'data', 'vm-100-disk-0');
+    const r = runScript(s.script, s.env);
+    expect({ status: r.status, stderr: r.stderr.replace(/^ {2}Logical volume.*\n/gm, '') }).toEqual({ status: 0, stderr: '' });
+    const names = s.st.lvs().map((l) => l.split(' ')[0]);
+    const created = names.filter((n) => /_snap_\d{12}$/.test(n) && !n.includes(old) && !n.includes(recent));
+    expect(created.map((n) => n.replace(/_snap_\d{12}$/, '')).sort()).toEqual(['vm-101-pvc-app', 'vm-104-pvc-orphan']);
+    expect(names).not.toContain(`vm-101-pvc-app_snap_${old}`);
+    expect(names).toContain(`vm-101-pvc-app_snap_${recent}`);
+    expect(names).toContain(`vm-100-disk-0_snap_${old}`);
+    expect(await value('backup_lvm_thinpool_free_ratio')).toBeCloseTo(0.6);
+    expect(await value('backup_lvm_thinpool_metadata_free_ratio')).toBeCloseTo(0.8);
+    expect(await value('backup_lvm_snapshots_created')).toBe(2);
+    expect(await value('backup_lvm_snapshots_pruned')).toBe(1);
+    expect(await value('backup_last_status')).toBe(0);
+  });
+
+  it('a snapshot that cannot be made fails the run, but the others are made and the pool is still reported', async () => {
+    const s = setUp();
+    s.st.setPool(88, 30);
+    const r = runScript(s.script, { ...s.env, FAIL_LVCREATE: 'vm-101-*' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/could not snapshot pve\/vm-101-pvc-app/);
+    expect(s.st.lvs().some((l) => l.startsWith('vm-104-pvc-orphan_snap_'))).toBe(true);
+    expect(await value('backup_last_status')).toBe(1);
+    // reported at once, not only with the final (success-only) extra series
+    expect(await value('backup_lvm_thinpool_free_ratio')).toBeCloseTo(0.12);
+  });
+
+  it('near a full pool it makes no new snapshots, still prunes, and fails', async () => {
+    const s = setUp();
+    s.st.setPool(97, 10);
+    const old = stamp(new Date(Date.now() - 8 * DAY));
+    s.st.addLv(`vm-101-pvc-app_snap_${old}`, 'data', 'vm-101-pvc-app');
+    const r = runScript(s.script, s.env);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/less than 0.05 free: creating no snapshots/);
+    expect(lines(path.join(s.t, 'calls.log')).filter((c) => c.startsWith('lvcreate'))).toEqual([]);
+    expect(s.st.lvs().some((l) => l.startsWith(`vm-101-pvc-app_snap_${old}`))).toBe(false);
+    expect(await value('backup_lvm_thinpool_free_ratio')).toBeCloseTo(0.03);
+  });
+
+  it('fails instead of snapshotting everything when it cannot ask Kubernetes which namespace a volume is in', async () => {
+    const s = setUp();
+    fs.writeFileSync(path.join(s.st.bin, 'kubectl'), '#!/bin/bash\necho "Unable to connect to the server" >&2\nexit 1\n', { mode: 0o755 });
+    const r = runScript(s.script, s.env);
+    expect(r.status).not.toBe(0);
+    expect(lines(path.join(s.t, 'calls.log')).filter((c) => c.startsWith('lvcreate'))).toEqual([]);
+    expect(await value('backup_last_status')).not.toBe(0);
+  });
+
+  describe('restore tool', () => {
+    function restoreSetUp() {
+      const s = setUp();
+      const snap = `vm-101-pvc-app_snap_${stamp(new Date(Date.now() - DAY))}`;
+      s.st.addLv(snap, 'data', 'vm-101-pvc-app', 'Vwi---tz-k');
+      s.st.kubectlAnswer(' get pods', 'app-7d9f-abcde\tReplicaSet\tapp-7d9f\tconfig,app-data,\nother-0\tStatefulSet\tother\tother-data,\n');
+      s.st.kubectlAnswer('get replicaset app-7d9f', 'app');
+      s.st.kubectlAnswer('get deployment/app -o jsonpath={.spec.replicas}', '2');
+      return { ...s, snap };
+    }
+
+    it('scales the workload down, keeps the old LV, puts a copy of the snapshot in place, and scales back up', () => {
+      const s = restoreSetUp();
+      const r = runScript(s.tool, s.env, ['restore', 'vm-101-pvc-app', s.snap]);
+      expect({ status: r.status, stderr: r.stderr }).toMatchObject({ status: 0 });
+      const calls = lines(path.join(s.t, 'calls.log'));
+      const k = calls.filter((c) => c.startsWith('kubectl') && / (scale|wait) /.test(c)).map((c) => c.replace(/--kubeconfig \S+ /, ''));
+      expect(k).toEqual([
+        'kubectl -n apps scale deployment/app --replicas=0',
+        'kubectl -n apps wait --for=delete pod/app-7d9f-abcde --timeout=300s',
+        'kubectl -n apps scale deployment/app --replicas=2',
+      ]);
+      const lv = calls.filter((c) => /^lv(rename|create|remove|change) /.test(c));
+      expect(lv[0]).toMatch(/^lvrename pve vm-101-pvc-app vm-101-pvc-app_pre_restore_\d{14}$/);
+      expect(lv[1]).toBe(`lvcreate -s -n vm-101-pvc-app pve/${s.snap}`);
+      expect(lv[2]).toBe('lvchange --setactivationskip n pve/vm-101-pvc-app');
+      const names = s.st.lvs().map((l) => l.split(' '));
+      expect(names.find((n) => n[0] === 'vm-101-pvc-app')).toEqual(['vm-101-pvc-app', 'data', s.snap]);
+      expect(names.some((n) => /^vm-101-pvc-app_pre_restore_\d{14}$/.test(n[0]))).toBe(true);
+      expect(names.some((n) => n[0] === s.snap)).toBe(true);
+      // a restore is not a run of the job: the tool reports nothing
+      expect(fs.readFileSync(s.tool, 'utf8')).not.toMatch(/curl|bc_report|pushgateway/i);
+    });
+
+    it('refuses a snapshot of another volume, before touching anything', () => {
+      const s = restoreSetUp();
+      s.st.addLv('vm-104-pvc-orphan_snap_202601010000', 'data', 'vm-104-pvc-orphan');
+      const r = runScript(s.tool, s.env, ['restore', 'vm-101-pvc-app', 'vm-104-pvc-orphan_snap_202601010000']);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/is not a snapshot of vm-101-pvc-app/);
+      expect(lines(path.join(s.t, 'calls.log')).filter((c) => / scale |^lvrename/.test(c))).toEqual([]);
+    });
+
+    it('puts the old volume back and scales up again when the swap fails', () => {
+      const s = restoreSetUp();
+      const r = runScript(s.tool, { ...s.env, FAIL_LVCREATE: 'vm-101-pvc-app_snap_*' }, ['restore', 'vm-101-pvc-app', s.snap]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/vm-101-pvc-app is unchanged/);
+      expect(s.st.lvs().map((l) => l.split(' ')[0])).toContain('vm-101-pvc-app');
+      expect(s.st.lvs().some((l) => l.includes('_pre_restore_'))).toBe(false);
+      expect(lines(path.join(s.t, 'calls.log')).filter((c) => c.includes(' scale ')).pop()).toMatch(/scale deployment\/app --replicas=2$/);
+    });
+  });
+});

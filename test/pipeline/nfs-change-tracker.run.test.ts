@@ -1,0 +1,70 @@
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Pushgateway } from '../helpers/pushgateway';
+import { describeWithTool, tempDir } from '../helpers/tools';
+import { lines, pipelineSite, writeFiles } from './fixture';
+
+jest.setTimeout(30_000);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await what()) return;
+    await sleep(50);
+  }
+  throw new Error('timed out');
+}
+
+describeWithTool('inotifywait', 'inotify-tools', 'NfsChangeTracker run for real (inotifywait, a Pushgateway)', () => {
+  let gw: Pushgateway;
+  beforeAll(async () => {
+    gw = await Pushgateway.start();
+  });
+  afterAll(() => gw?.stop());
+
+  it('logs written, moved-in and new paths under every root, beats while it watches, and reports its stop (SIGTERM) as a failure', async () => {
+    const fx = pipelineSite({ pfsense: false });
+    const t = tempDir('bc-tracker-');
+    const nfs = path.join(t, 'srv/nfs');
+    const ssd = path.join(t, 'srv/nfs-ssd');
+    writeFiles(nfs, { 'immich/existing.jpg': 'old' });
+    fs.mkdirSync(ssd, { recursive: true });
+    const log = path.join(t, 'backup/.nfs-changes.log');
+    const env = { ...process.env, BC_PUSHGATEWAY: gw.url, WATCH_PATHS: `${nfs} ${ssd}`, CHANGE_LOG: log, CHANGE_LOG_LOCK: path.join(t, 'locks/changes.lock'), HEARTBEAT_SECONDS: '1' };
+    const child = spawn(fx.script(fx.tracker.scriptPath), [], { env, detached: true, stdio: 'ignore' });
+    try {
+      await until(async () => (await gw.value('backup_last_status', { backup_job: 'nfs-change-tracker' })) === 0);
+      const firstBeat = (await gw.value('backup_last_success_timestamp_seconds', { backup_job: 'nfs-change-tracker' }))!;
+      await sleep(300); // inotifywait sets up its watches
+      writeFiles(nfs, { 'immich/new.jpg': 'new', 'postgresql-backup/dump.sql': 'dump' });
+      writeFiles(ssd, { 'ollama/blob': 'b' });
+      writeFiles(t, { 'staging/moved.bin': 'moved' });
+      fs.renameSync(path.join(t, 'staging'), path.join(nfs, 'frigate'));
+      // a file written the instant its new folder appears can beat inotifywait's new watch;
+      // the folder itself is always logged, and Step 2 copies logged folders recursively
+      const wanted = [path.join(nfs, 'immich/new.jpg'), path.join(nfs, 'postgresql-backup'), path.join(nfs, 'frigate'), path.join(ssd, 'ollama')];
+      await until(() => wanted.every((w) => lines(log).includes(w)));
+      const logged = new Set(lines(log));
+      expect(logged.has(path.join(nfs, 'immich/existing.jpg'))).toBe(false);
+      await until(async () => ((await gw.value('backup_last_success_timestamp_seconds', { backup_job: 'nfs-change-tracker' })) ?? 0) > firstBeat, 5_000);
+    } finally {
+      process.kill(-child.pid!, 'SIGTERM');
+    }
+    const code = await new Promise<number | null>((r) => (child.exitCode !== null ? r(child.exitCode) : child.on('exit', (c) => r(c))));
+    expect(code).toBe(143);
+    expect(await gw.value('backup_last_status', { backup_job: 'nfs-change-tracker' })).toBe(143);
+  });
+
+  it('a tracker whose watch cannot be set up exits with a failure it reports, for systemd to restart', async () => {
+    const fx = pipelineSite({ pfsense: false });
+    const t = tempDir('bc-tracker-');
+    const env = { ...process.env, BC_PUSHGATEWAY: gw.url, WATCH_PATHS: path.join(t, 'missing'), CHANGE_LOG: path.join(t, 'log'), CHANGE_LOG_LOCK: path.join(t, 'lock'), HEARTBEAT_SECONDS: '1' };
+    const child = spawn(fx.script(fx.tracker.scriptPath), [], { env, detached: true, stdio: 'ignore' });
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect(code).not.toBe(0);
+    expect(await gw.value('backup_last_status', { backup_job: 'nfs-change-tracker' })).toBe(code);
+  });
+});

@@ -1,0 +1,149 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Pushgateway } from '../helpers/pushgateway';
+import { describeWithTool, tempDir } from '../helpers/tools';
+import { lines, pipelineSite, runAndTerminate, runScript, writeFiles } from './fixture';
+
+/**
+ * The off-site sync run for real: rsync to local folders (the Synology stands in as a
+ * folder), a real Pushgateway, and for the network case a stand-in `ssh` that runs the
+ * remote rsync locally, so what goes over the wire (`-z`, the key file) can be seen.
+ */
+describeWithTool('rsync', 'rsync', 'OffsiteSync run for real against temporary folders', () => {
+  let gw: Pushgateway;
+  beforeAll(async () => {
+    gw = await Pushgateway.start();
+  });
+  afterAll(() => gw?.stop());
+
+  function setUp() {
+    const fx = pipelineSite({ pfsense: false });
+    const t = tempDir('bc-offsite-');
+    const disk = path.join(t, 'backup');
+    const offsite = path.join(t, 'synology');
+    const nfs = path.join(t, 'srv/nfs');
+    const ssd = path.join(t, 'srv/nfs-ssd');
+    writeFiles(disk, { 'pvc-data/2026-20/apps/data/a.txt': 'a', 'pvc-data/2026-20/apps/data/b.txt': 'b', 'mysql/ibdata1': 'db', 'not-listed.txt': 'only a full sync ships me' });
+    writeFiles(nfs, { 'immich/x.jpg': 'x' });
+    writeFiles(ssd, { 'ollama/m.bin': 'm' });
+    fs.mkdirSync(offsite, { recursive: true });
+    const manifest = path.join(disk, '.changed-files');
+    fs.writeFileSync(manifest, 'pvc-data/2026-20/apps/data/a.txt\nmysql/ibdata1\npvc-data/2026-19/pruned-since.txt\n');
+    const changeLog = path.join(disk, '.nfs-changes.log');
+    fs.writeFileSync(changeLog, `${nfs}/immich/x.jpg\n`);
+    // every rsync the script runs is logged, then the real one runs
+    const bin = path.join(t, 'bin');
+    const calls = path.join(t, 'calls.log');
+    writeFiles(bin, {
+      rsync: `#!/bin/bash
+echo "rsync $*" >>'${calls}'
+if [ -n "\${APPEND_DURING:-}" ]; then
+  flock '${t}/locks/manifest.lock' sh -c 'echo "$0" >>"$1"' "$APPEND_DURING" '${manifest}'
+fi
+if [ -n "\${SLOW:-}" ]; then sleep 20; fi
+exec /usr/bin/rsync "$@"
+`,
+      // stands in for the NAS's sshd: drops ssh's options and the host, runs the remote command here
+      ssh: `#!/bin/bash
+echo "ssh $*" >>'${calls}'
+while [ "$#" -gt 0 ]; do case "$1" in -i|-o|-p|-l) shift 2 ;; -*) shift ;; *) shift; break ;; esac; done
+exec "$@"
+`,
+    });
+    for (const f of ['rsync', 'ssh']) fs.chmodSync(path.join(bin, f), 0o755);
+    const env: Record<string, string> = {
+      PATH: `${bin}:${process.env.PATH}`,
+      BC_PUSHGATEWAY: gw.url,
+      MOUNT_POINT: '/',
+      STEP1_SOURCE: disk,
+      STEP1_DEST: `${offsite}/pve-backup/`,
+      MANIFEST: manifest,
+      MANIFEST_LOCK: path.join(t, 'locks/manifest.lock'),
+      CHANGE_LOG: changeLog,
+      CHANGE_LOG_LOCK: path.join(t, 'locks/changes.lock'),
+      STEP2_SOURCE_0: nfs,
+      STEP2_DEST_0: `${offsite}/nfs/`,
+      STEP2_SOURCE_1: ssd,
+      STEP2_DEST_1: `${offsite}/nfs-ssd/`,
+      FULL_SYNC: 'never',
+      WORK_DIR: path.join(t, 'work'),
+    };
+    return { fx, t, disk, offsite, manifest, changeLog, env, calls, script: fx.script(fx.offsite.job.scriptPath) };
+  }
+
+  const status = () => gw.value('backup_last_status', { backup_job: 'offsite-sync-backup' });
+  const shipped = (offsite: string, rel: string) => fs.existsSync(path.join(offsite, 'pve-backup', rel));
+
+  it('a destination that fails leaves the manifest and the change log intact and pushes status 1', async () => {
+    const s = setUp();
+    const before = fs.readFileSync(s.manifest, 'utf8');
+    const r = runScript(s.script, { ...s.env, STEP1_DEST: path.join(s.t, 'no/such/parent/pve-backup') + '/', STEP2_DEST_0: path.join(s.t, 'no/such/parent/nfs') + '/' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/step 1 .* failed/);
+    expect(fs.readFileSync(s.manifest, 'utf8')).toBe(before);
+    expect(lines(s.changeLog)).toEqual([`${s.env.STEP2_SOURCE_0}/immich/x.jpg`]);
+    expect(await status()).toBe(1);
+    expect(await gw.value('backup_last_success_timestamp_seconds', { backup_job: 'offsite-sync-backup' })).toBeUndefined();
+  });
+
+  it('a success ships what the manifest lists, skips what was pruned since, and truncates only those lines', async () => {
+    const s = setUp();
+    const r = runScript(s.script, { ...s.env, APPEND_DURING: 'pvc-data/2026-20/apps/data/b.txt' });
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(shipped(s.offsite, 'pvc-data/2026-20/apps/data/a.txt')).toBe(true);
+    expect(shipped(s.offsite, 'mysql/ibdata1')).toBe(true);
+    expect(shipped(s.offsite, 'not-listed.txt')).toBe(false);
+    expect(fs.existsSync(path.join(s.offsite, 'nfs/immich/x.jpg'))).toBe(true);
+    // a writer appended while the sync ran (each rsync call appends once): those lines stay
+    const left = lines(s.manifest);
+    expect(left.length).toBeGreaterThan(0);
+    expect(new Set(left)).toEqual(new Set(['pvc-data/2026-20/apps/data/b.txt']));
+    expect(lines(s.changeLog)).toEqual([]);
+    expect(await status()).toBe(0);
+    expect(await gw.value('backup_offsite_manifest_lines', { backup_job: 'offsite-sync-backup' })).toBe(3);
+  });
+
+  it('a manifest over its cap forces a full sync of the backup disk', async () => {
+    const s = setUp();
+    const r = runScript(s.script, { ...s.env, MANIFEST_MAX_LINES: '2' });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/over the cap of 2: full sync/);
+    expect(shipped(s.offsite, 'not-listed.txt')).toBe(true);
+    expect(shipped(s.offsite, '.changed-files')).toBe(false);
+    expect(lines(s.manifest)).toEqual([]);
+    expect(await gw.value('backup_offsite_full_sync', { backup_job: 'offsite-sync-backup' })).toBe(1);
+  });
+
+  it('compresses and uses the key file only over the network; local copies run without -z', () => {
+    const s = setUp();
+    const remote = runScript(s.script, { ...s.env, STEP1_DEST: `nas.example:${s.offsite}/pve-backup/` });
+    expect({ status: remote.status, stderr: remote.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(shipped(s.offsite, 'mysql/ibdata1')).toBe(true);
+    const calls = lines(s.calls);
+    const ssh = calls.filter((c) => c.startsWith('ssh '));
+    expect(ssh).toHaveLength(1);
+    expect(ssh[0]).toMatch(/^ssh -i \/root\/\.ssh\/offsite_key -p 22 -o BatchMode=yes .*nas\.example rsync --server -[a-zA-Z]*z[a-zA-Z]*e\./);
+    const local = calls.filter((c) => c.startsWith('rsync ') && !c.includes('nas.example') && !c.includes('--server'));
+    expect(local.length).toBeGreaterThanOrEqual(1);
+    for (const c of local) expect({ c, z: /\s-[a-zA-Z]*z|--compress/.test(c) }).toEqual({ c, z: false });
+    expect(calls.find((c) => c.includes('nas.example'))).toMatch(/^rsync -z -e /);
+  });
+
+  it('pushes the failure when systemd stops it mid-run (SIGTERM), and keeps the manifest', async () => {
+    const s = setUp();
+    const before = fs.readFileSync(s.manifest, 'utf8');
+    const r = await runAndTerminate(s.script, { ...s.env, SLOW: '1' }, 1000);
+    expect(r.code).toBe(143);
+    expect(await status()).toBe(143);
+    expect(fs.readFileSync(s.manifest, 'utf8')).toBe(before);
+  });
+
+  it('refuses to run when the backup disk is not mounted', async () => {
+    const s = setUp();
+    const r = runScript(s.script, { ...s.env, MOUNT_POINT: s.disk });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/is not a mount point: refusing to run/);
+    expect(fs.readdirSync(s.offsite)).toEqual([]);
+    expect(await status()).toBe(1);
+  });
+});

@@ -1,0 +1,100 @@
+import * as path from 'path';
+import { App } from 'cdktf';
+import { BackupSite, ClientStandardSite, PveHost, Retention } from '../../constructs';
+import { clientStandardSite } from '../../stacks/client-standard';
+import { freshApp, reviewOf, synthJson, writeTree } from '../helpers/synth';
+import { pveCfgCheck, tempDir } from '../helpers/tools';
+
+function parseSections(cfg: string): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {};
+  let cur: Record<string, string> | undefined;
+  for (const line of cfg.split('\n')) {
+    const head = /^(\w+): (\S+)$/.exec(line);
+    if (head) out[`${head[1]}: ${head[2]}`] = cur = {};
+    const prop = /^\t(\S+) (.*)$/.exec(line);
+    if (prop && cur) cur[prop[1]] = prop[2];
+  }
+  return out;
+}
+
+describe('client-standard site (seed 003)', () => {
+  const site = clientStandardSite(new App({ outdir: tempDir() }));
+  synthJson(site);
+  const review = reviewOf(site);
+  const model = site.model;
+
+  it('has the dedicated backup-hdd dir storage at /mnt/backup keeping 7', () => {
+    expect(parseSections(review.get('pve/pve/storage.cfg')!.content)).toEqual({
+      // is_mountpoint: an unmounted backup disk must not fill the root filesystem
+      'dir: backup-hdd': { path: '/mnt/backup', content: 'backup', is_mountpoint: 'yes', 'prune-backups': 'keep-last=7' },
+    });
+  });
+
+  it('has one nightly 02:00 zstd snapshot job per guest, named nightly-vm<ID>, keeping 7', () => {
+    const jobs = parseSections(review.get('pve/pve/jobs.cfg')!.content);
+    expect(Object.keys(jobs)).toEqual(['vzdump: nightly-vm100', 'vzdump: nightly-vm200', 'vzdump: nightly-vm210', 'vzdump: nightly-vm220']);
+    for (const id of [100, 200, 210, 220]) {
+      const j = jobs[`vzdump: nightly-vm${id}`];
+      expect([j.schedule, j.vmid, j.storage, j.mode, j.compress, j['prune-backups']]).toEqual(['02:00', String(id), 'backup-hdd', 'snapshot', 'zstd', 'keep-last=7']);
+    }
+  });
+
+  it('drills every guest quarterly into its temporary VMID (100→101, 200→201, 210→211, 220→221), one guest a day', () => {
+    const drills = model.jobs.filter((j) => j.kind === 'restore-drill');
+    expect(drills.map((j) => [j.id, j.verifies, j.scheduleHuman])).toEqual([
+      ['restore-drill-vm100', ['guest:pve:100'], 'day 1 of the month in Jan,Apr,Jul,Oct at 05:00'],
+      ['restore-drill-vm200', ['guest:pve:200'], 'day 2 of the month in Jan,Apr,Jul,Oct at 05:00'],
+      ['restore-drill-vm210', ['guest:pve:210'], 'day 3 of the month in Jan,Apr,Jul,Oct at 05:00'],
+      ['restore-drill-vm220', ['guest:pve:220'], 'day 4 of the month in Jan,Apr,Jul,Oct at 05:00'],
+    ]);
+    const setting = (vmid: number, name: string) => new RegExp(`\\n${name}=\\$\\{${name}:-([^}]*)\\}\\n`).exec(review.get(`hosts/pve/usr/local/lib/backup-constructs/restore-drill-vm${vmid}.sh`)!.content)![1];
+    expect([100, 200, 210, 220].map((v) => [setting(v, 'TEMP_VMID'), setting(v, 'DUMP_DIR'), setting(v, 'NETWORK')])).toEqual([
+      ['101', '/mnt/backup/dump', 'disconnected'],
+      ['201', '/mnt/backup/dump', 'disconnected'],
+      ['211', '/mnt/backup/dump', 'disconnected'],
+      ['221', '/mnt/backup/dump', 'disconnected'],
+    ]);
+    expect(review.get('hosts/pve/usr/local/lib/backup-constructs/restore-drill-vm200.sh')!.content).toContain('check_command=(systemctl is-active docker)');
+    // every mandatory guest is proven restorable by some drill
+    for (const a of model.assets) expect(model.jobs.some((j) => j.kind === 'restore-drill' && j.verifies?.includes(a.id))).toBe(true);
+  });
+});
+
+describe('ClientStandardSite for another client deployment', () => {
+  it('takes its own VMIDs and a longer retention, and its Proxmox output passes the checker', () => {
+    const site = new BackupSite(freshApp(), 'acme');
+    const host = new PveHost(site, 'Pve', { name: 'pve', address: '192.0.2.10' });
+    const std = new ClientStandardSite(site, 'Standard', {
+      host,
+      retention: Retention.keepLast(14),
+      guests: [
+        { vmid: 300, name: 'docker', drillVmid: 399 },
+        { vmid: 310, name: 'scratch', mandatory: false },
+      ],
+    });
+    synthJson(site);
+    expect([...std.jobs.keys()]).toEqual([300, 310]);
+    expect([...std.drills.keys()]).toEqual([300]);
+    expect(site.model.asset('guest:pve:310')!.classification).toBe('important');
+    const dir = tempDir();
+    writeTree(dir, reviewOf(site).values());
+    const pve = path.join(dir, 'pve/pve');
+    expect(parseSections(reviewOf(site).get('pve/pve/jobs.cfg')!.content)['vzdump: nightly-vm310']['prune-backups']).toBe('keep-last=14');
+    expect(pveCfgCheck(['cmd', path.join(pve, 'commands.txt'), '--storage-cfg', path.join(pve, 'storage.cfg'), '--jobs-cfg', path.join(pve, 'jobs.cfg')]).output).toMatch(/^ok: /);
+  });
+
+  it('fails when fewer than 7 are kept, or a mandatory guest has no drill', () => {
+    const site = new BackupSite(freshApp(), 'acme');
+    const host = new PveHost(site, 'Pve', { name: 'pve', address: '192.0.2.10' });
+    expect(() => new ClientStandardSite(site, 'Short', { host, retention: Retention.keepLast(5), guests: [{ vmid: 100, name: 'a' }] })).toThrow(
+      /\[acme\/Short\] retention: expected at least 7 backups kept, got keep-last=5[\s\S]*\[acme\/Short\] guests\.0\.drillVmid: expected a temporary VMID for the restore drill of mandatory guest 100, got nothing \(hint: .*such as 101/,
+    );
+  });
+
+  it('fails at synth when a drill VMID is another guest of the deployment', () => {
+    const site = new BackupSite(freshApp(), 'acme');
+    const host = new PveHost(site, 'Pve', { name: 'pve', address: '192.0.2.10' });
+    new ClientStandardSite(site, 'Standard', { host, guests: [{ vmid: 100, name: 'a', drillVmid: 200 }, { vmid: 200, name: 'b', drillVmid: 201 }] });
+    expect(() => synthJson(site)).toThrow(/\[acme\/Standard\/DrillVm100\] tempVmid: 200 is the VMID of declared guest b/);
+  });
+});

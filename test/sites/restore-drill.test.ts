@@ -1,0 +1,364 @@
+import { spawn, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as path from 'path';
+import { parse } from 'yaml';
+import { AlertDelivery, BackupAlertRules, Duration, PveStorage, RestoreDrill, Retention, Schedule, VzdumpJob } from '../../constructs';
+import { ct, testSite, vm } from '../helpers/fixtures';
+import { modelOf, reviewOf, synthJson, writeTree } from '../helpers/synth';
+import { systemdVerify } from '../helpers/systemd';
+import { describeWithTool, shellcheck, tempDir } from '../helpers/tools';
+import { makeFakePve } from './fake-pve';
+
+/** A site with a dir storage, VM 100 and CT 105 backed up nightly, and drills for both. */
+function drillSite(extra: Partial<ConstructorParameters<typeof RestoreDrill>[2]> = {}) {
+  const { site, host } = testSite();
+  const disk = new PveStorage(site, 'BackupHdd', { host, storageId: 'backup-hdd', type: 'dir', path: '/mnt/backup', retention: Retention.keepLast(7) });
+  const g100 = vm(site, host, 100, { classification: 'critical' });
+  const c105 = ct(site, host, 105);
+  VzdumpJob.nightly(site, 'Nightly', { host, jobId: 'nightly', storage: disk, guests: [g100, c105] });
+  const drill = new RestoreDrill(site, 'DrillVm100', { guest: g100, tempVmid: 101, command: ['sh', '-c', 'exit ${DRILL_EXIT:-0}'], ...extra });
+  const ctDrill = new RestoreDrill(site, 'DrillCt105', { guest: c105, tempVmid: 106 });
+  return { site, host, disk, g100, c105, drill, ctDrill };
+}
+
+/** vzdump's archive name for a guest taken `ageHours` ago, in local time as vzdump writes it. */
+function archiveName(kind: 'qemu' | 'lxc', vmid: number, ageHours: number): string {
+  const d = new Date(Date.now() - ageHours * 3600_000);
+  const p = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${d.getFullYear()}_${p(d.getMonth() + 1)}_${p(d.getDate())}-${p(d.getHours())}_${p(d.getMinutes())}_${p(d.getSeconds())}`;
+  return `vzdump-${kind}-${vmid}-${stamp}.${kind === 'qemu' ? 'vma' : 'tar'}.zst`;
+}
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a script in its own process group (as systemd runs a unit), optionally SIGTERMing the group once `when` holds. */
+function runScript(script: string, env: Record<string, string>, termWhen?: () => boolean): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(script, [], { env: { ...process.env, ...env }, detached: true });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b) => (stdout += b));
+    child.stderr.on('data', (b) => (stderr += b));
+    let timer: NodeJS.Timeout | undefined;
+    if (termWhen) {
+      timer = setInterval(() => {
+        if (termWhen()) {
+          clearInterval(timer);
+          process.kill(-child.pid!, 'SIGTERM');
+        }
+      }, 50);
+    }
+    child.on('close', (status) => {
+      if (timer) clearInterval(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+function setUp(extra: Partial<ConstructorParameters<typeof RestoreDrill>[2]> = {}) {
+  const s = drillSite(extra);
+  const dir = tempDir('bc-drill-');
+  writeTree(dir, reviewOf(s.site).values());
+  const fake = makeFakePve(dir);
+  const dump = path.join(dir, 'dump');
+  fs.mkdirSync(dump);
+  const prom = path.join(dir, 'prom');
+  const env = (more: Record<string, string> = {}) => ({
+    PATH: `${fake.bin}:${process.env.PATH}`,
+    BC_TEXTFILE_DIR: prom,
+    BC_LOCK_0: path.join(dir, 'locks/restore-drill.lock'),
+    DUMP_DIR: dump,
+    POLL_SECONDS: '0.1',
+    BOOT_TIMEOUT_SECONDS: '2',
+    ...more,
+  });
+  const script = (d: RestoreDrill) => path.join(dir, 'hosts/pve', d.job.scriptPath);
+  const metrics = (job: string) => fs.readFileSync(path.join(prom, `backup_${job}.prom`), 'utf8');
+  const statusOf = (job: string) => Number(/^backup_last_status\{[^}]*\} (\d+)$/m.exec(metrics(job))![1]);
+  return { ...s, dir, fake, dump, env, script, metrics, statusOf };
+}
+
+describe('RestoreDrill', () => {
+  it('registers a quarterly restore-drill job that verifies the guest, with an explicit stale threshold beyond the quarter', () => {
+    const { site, drill } = drillSite();
+    const job = modelOf(site).job('restore-drill-vm100')!;
+    expect(job).toMatchObject({ kind: 'restore-drill', verifies: ['guest:pve:100'], alertName: 'RestoreDrillVm100', classification: 'critical', staleAfterExplicit: true });
+    // the longest gap between two quarterly runs is 92 days (Oct 1st to Jan 1st)
+    expect(Schedule.quarterly(1, '05:00').period().toDays()).toBe(92);
+    expect(job.staleAfterHours).toBe((92 + 14) * 24);
+    expect(drill.storage.storageId).toBe('backup-hdd');
+    const timer = reviewOf(site).get('hosts/pve/etc/systemd/system/bc-restore-drill-vm100.timer')!.content;
+    expect(timer).toContain('OnCalendar=*-01,04,07,10-01 05:00:00\n');
+    expect(modelOf(site).job('restore-drill-ct106')).toBeUndefined();
+    expect(modelOf(site).job('restore-drill-ct105')).toMatchObject({ verifies: ['guest:pve:105'] });
+  });
+
+  it('derives alerts for the drill: Stale after the quarter plus 14 days, Failing, NeverRan', () => {
+    const { site } = drillSite();
+    new BackupAlertRules(site, 'Alerts', { delivery: AlertDelivery.reviewOnly('test') });
+    synthJson(site);
+    const file = [...reviewOf(site).entries()].find(([k]) => /^prometheus\/.*\.rules\.yml$/.test(k))![1].content;
+    const rules = parse(file).groups[0].rules as { alert: string; expr: string; labels: Record<string, string> }[];
+    const drill = rules.filter((r) => r.alert.startsWith('RestoreDrillVm100'));
+    expect(drill.map((r) => r.alert).sort()).toEqual(['RestoreDrillVm100Failing', 'RestoreDrillVm100NeverRan', 'RestoreDrillVm100Stale']);
+    expect(drill.find((r) => r.alert === 'RestoreDrillVm100Stale')!.expr).toContain(`> ${(92 + 14) * 86400}`);
+    expect(drill[0].labels.severity).toBe('critical');
+  });
+
+  it('fails when the temporary VMID is the guest itself, or TCP ports are asked of a disconnected copy', () => {
+    const { site, g100 } = drillSite();
+    expect(() => new RestoreDrill(site, 'Same', { guest: g100, tempVmid: 100 })).toThrow(/\[test\/Same\] tempVmid: expected a VMID other than the guest's own, got 100/);
+    expect(() => new RestoreDrill(site, 'Tcp', { guest: g100, tempVmid: 109, tcpPorts: [22] })).toThrow(/\[test\/Tcp\] tcpPorts: expected network: 'connected' and a checkAddress/);
+    expect(() => new RestoreDrill(site, 'Addr', { guest: g100, tempVmid: 109, checkAddress: '10.0.0.9' })).toThrow(/\[test\/Addr\] checkAddress: only applies with network: 'connected'/);
+  });
+
+  it('fails when no vzdump job backs the guest up (and no storage is given)', () => {
+    const { site, host } = testSite();
+    const g = vm(site, host, 300);
+    expect(() => new RestoreDrill(site, 'Orphan', { guest: g, tempVmid: 301 })).toThrow(/\[test\/Orphan\] storage: expected a vzdump job backing up guest 300, got none declared before this drill \(hint: declare the VzdumpJob before the RestoreDrill, or pass storage\)/);
+  });
+
+  it('fails at synth when the temporary VMID is a declared guest, or another drill uses it', () => {
+    const { site, host, g100 } = drillSite();
+    vm(site, host, 102);
+    new RestoreDrill(site, 'Collides', { guest: g100, tempVmid: 102, jobId: 'drill-two' });
+    new RestoreDrill(site, 'Shares', { guest: g100, tempVmid: 102, jobId: 'drill-three' });
+    expect(() => synthJson(site)).toThrow(/\[test\/Collides\] tempVmid: 102 is the VMID of declared guest vm102/);
+    expect(() => synthJson(site)).toThrow(/\[test\/Collides\] tempVmid: 102 is also the temporary VMID of test\/Shares/);
+  });
+
+  it('fails when a PBS storage is named (no archive folder to restore from)', () => {
+    const { site, g100, host } = drillSite();
+    const pbs = new PveStorage(site, 'Pbs', { host, storageId: 'pbs', type: 'pbs', server: '10.0.0.7', datastore: 'store' });
+    expect(() => new RestoreDrill(site, 'FromPbs', { guest: g100, tempVmid: 109, storage: pbs })).toThrow(/\[test\/FromPbs\] storage: expected a storage with an archive folder, got pbs storage pbs/);
+  });
+});
+
+describe('Schedule.quarterly', () => {
+  it('renders for Proxmox, systemd and cron, and reads back from cron', () => {
+    const q = Schedule.quarterly(1, '05:00');
+    expect(q.toProxmox()).toBe('*-01,04,07,10-01 05:00');
+    expect(q.toSystemd()).toBe('*-01,04,07,10-01 05:00:00');
+    expect(q.toCron()).toBe('0 5 1 1,4,7,10 *');
+    expect(Schedule.cron('0 5 1 1,4,7,10 *').toSystemd()).toBe(q.toSystemd());
+    expect(q.nextRuns(new Date('2026-02-10T00:00:00Z'), 2).map((r) => r.wallTime)).toEqual(['2026-04-01 05:00', '2026-07-01 05:00']);
+  });
+});
+
+describeWithTool('systemd-analyze', 'systemd', 'Schedule.quarterly against systemd', () => {
+  it('gives the same next runs as systemd-analyze calendar', () => {
+    const q = Schedule.quarterly(2, '05:00');
+    const out = spawnSync('systemd-analyze', ['calendar', '--iterations=3', "--base-time=2026-01-05 00:00 UTC", `${q.toSystemd()} UTC`], { encoding: 'utf8' }).stdout;
+    const systemd = [...out.matchAll(/(\d{4}-\d{2}-\d{2} \d{2}:\d{2}):\d{2} UTC/g)].map((m) => m[1]);
+    expect(systemd).toEqual(q.nextRuns(new Date('2026-01-05T00:00:00Z'), 3).map((r) => r.wallTime));
+  });
+});
+
+describeWithTool('shellcheck', 'shellcheck', 'restore drill scripts, against stand-ins for qmrestore, qm, pct, pvesh and pvesm', () => {
+  it('pass shellcheck and systemd-analyze verify', () => {
+    const { dir, drill, ctDrill, script } = setUp();
+    for (const d of [drill, ctDrill]) expect(shellcheck(script(d)).output).toBe('');
+    const v = systemdVerify(path.join(dir, 'hosts/pve'), ['bc-restore-drill-vm100.service', 'bc-restore-drill-vm100.timer']);
+    expect(v.output).toBe('');
+  });
+
+  it('restores the newest archive of the guest (not of VM 1000, not a partial file) into the temporary VMID, disconnects it, boots, checks and destroys it', async () => {
+    const { drill, dump, env, script, fake, metrics } = setUp();
+    const newest = archiveName('qemu', 100, 2);
+    for (const f of [archiveName('qemu', 100, 26), newest, archiveName('qemu', 1000, 1), `${archiveName('qemu', 100, 1)}.tmp`, archiveName('qemu', 100, 1).replace('.vma.zst', '.log')]) {
+      fs.writeFileSync(path.join(dump, f), 'x'.repeat(1000));
+    }
+    const r = await runScript(script(drill), env());
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const calls = fake.calls();
+    expect(calls).toContain(`qmrestore ${dump}/${newest} 101 --storage local-lvm --unique 1`);
+    expect(calls).toContain('qm set 101 --tags bc-restore-drill --onboot 0');
+    expect(calls).toContain('qm set 101 --net0 virtio=BC:24:11:00:00:01,bridge=vmbr0,firewall=1,link_down=1');
+    expect(calls).toContain('qm set 101 --net1 virtio=BC:24:11:00:00:02,bridge=vmbr1,link_down=1');
+    // disconnected before it boots, then the agent, then the command
+    const at = (prefix: string) => calls.findIndex((c) => c.startsWith(prefix));
+    expect(at('qm set 101 --net1')).toBeLessThan(at('qm start 101'));
+    expect(at('qm guest cmd 101 ping')).toBeGreaterThan(at('qm start 101'));
+    expect(calls).toContain('qm guest exec 101 --timeout 60 -- sh -c exit ${DRILL_EXIT:-0}');
+    expect(calls.slice(-3)).toEqual(['qm stop 101 --skiplock 1', 'qm destroy 101 --purge 1 --skiplock 1 --destroy-unreferenced-disks 1', 'qm config 101']);
+    expect(fake.conf(101)).toBeUndefined();
+    expect(r.stdout).toContain(`guest 100 is restorable: ${newest} restored into 101`);
+    expect(metrics('restore-drill-vm100')).toMatch(/^backup_last_status\{backup_job="restore-drill-vm100",site="test",host="pve"\} 0$/m);
+    expect(metrics('restore-drill-vm100')).toMatch(/^backup_last_success_timestamp_seconds\{[^}]*\} \d+$/m);
+  });
+
+  it('destroys the copy and reports a failure, keeping the last success, when the command in the guest fails', async () => {
+    const { drill, dump, env, script, fake, metrics, statusOf } = setUp();
+    fs.writeFileSync(path.join(dump, archiveName('qemu', 100, 2)), 'x');
+    expect((await runScript(script(drill), env())).status).toBe(0);
+    const success = /^backup_last_success_timestamp_seconds\{[^}]*\} (\d+)$/m.exec(metrics('restore-drill-vm100'))![1];
+    const r = await runScript(script(drill), env({ DRILL_EXIT: '3' }));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/restored copy 101 of guest 100: check command sh -c exit \$\{DRILL_EXIT:-0\} did not succeed within 2s of boot/);
+    expect(fake.conf(101)).toBeUndefined();
+    expect(fake.calls()).toContain('qm destroy 101 --purge 1 --skiplock 1 --destroy-unreferenced-disks 1');
+    expect(statusOf('restore-drill-vm100')).toBe(1);
+    expect(metrics('restore-drill-vm100')).toContain(`} ${success}`);
+  });
+
+  it('does not take a command the guest agent reports as not exited for a pass (qm itself succeeds)', async () => {
+    const { drill, dump, env, script, fake } = setUp();
+    fs.writeFileSync(path.join(dump, archiveName('qemu', 100, 2)), 'x');
+    const r = await runScript(script(drill), env({ FAKE_EXEC_EXITED: '0' }));
+    expect(r.status).toBe(1);
+    expect(fake.conf(101)).toBeUndefined();
+  });
+
+  it('fails when the guest agent never answers, and still destroys the copy', async () => {
+    const { drill, dump, env, script, fake, statusOf } = setUp();
+    fs.writeFileSync(path.join(dump, archiveName('qemu', 100, 2)), 'x');
+    const r = await runScript(script(drill), env({ FAKE_AGENT: 'never' }));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('guest agent ping did not succeed within 2s of boot');
+    expect(fake.conf(101)).toBeUndefined();
+    expect(statusOf('restore-drill-vm100')).toBe(1);
+  });
+
+  it('destroys a half-restored, still locked copy when the restore fails', async () => {
+    const { drill, dump, env, script, fake, statusOf } = setUp();
+    fs.writeFileSync(path.join(dump, archiveName('qemu', 100, 2)), 'x');
+    const r = await runScript(script(drill), env({ FAKE_RESTORE: 'fail' }));
+    expect(r.status).toBe(1);
+    expect(fake.calls()).not.toContain('qm start 101');
+    expect(fake.calls()).toContain('qm destroy 101 --purge 1 --skiplock 1 --destroy-unreferenced-disks 1');
+    expect(fake.conf(101)).toBeUndefined();
+    expect(statusOf('restore-drill-vm100')).toBe(1);
+  });
+
+  it('on SIGTERM during the restore (systemd stopping the unit), destroys the copy and reports 143', async () => {
+    const { drill, dump, env, script, fake, statusOf } = setUp();
+    fs.writeFileSync(path.join(dump, archiveName('qemu', 100, 2)), 'x');
+    const r = await runScript(script(drill), env({ FAKE_RESTORE: 'hang' }), () => fake.conf(101) !== undefined);
+    expect(r.status).toBe(143);
+    expect(fake.calls()).toContain('qm destroy 101 --purge 1 --skiplock 1 --destroy-unreferenced-disks 1');
+    expect(fake.conf(101)).toBeUndefined();
+    expect(statusOf('restore-drill-vm100')).toBe(143);
+  });
+
+  it('on SIGTERM while the copy is running, stops and destroys it', async () => {
+    const { drill, dump, env, script, fake, statusOf } = setUp();
+    fs.writeFileSync(path.join(dump, archiveName('qemu', 100, 2)), 'x');
+    const running = path.join(fake.state, '101.running');
+    const r = await runScript(script(drill), env({ FAKE_AGENT: 'never', BOOT_TIMEOUT_SECONDS: '30' }), () => fs.existsSync(running));
+    expect(r.status).toBe(143);
+    expect(fs.existsSync(running)).toBe(false);
+    expect(fake.conf(101)).toBeUndefined();
+    expect(statusOf('restore-drill-vm100')).toBe(143);
+  });
+
+  it('fails a run whose copy cannot be destroyed, though the checks passed', async () => {
+    const { drill, dump, env, script, fake, statusOf } = setUp();
+    fs.writeFileSync(path.join(dump, archiveName('qemu', 100, 2)), 'x');
+    const r = await runScript(script(drill), env({ FAKE_DESTROY: 'fail' }));
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('temporary guest 101 still exists');
+    expect(r.stderr).toContain('restore-drill-vm100: cleanup failed');
+    expect(fake.conf(101)).toBeDefined();
+    expect(statusOf('restore-drill-vm100')).not.toBe(0);
+  });
+
+  it('leaves a guest it did not create alone when the temporary VMID is taken', async () => {
+    const { drill, dump, env, script, fake, statusOf } = setUp();
+    fs.writeFileSync(path.join(dump, archiveName('qemu', 100, 2)), 'x');
+    const foreign = 'type: qemu\nname: someone-elses\n';
+    fs.writeFileSync(path.join(fake.state, '101.conf'), foreign);
+    const r = await runScript(script(drill), env());
+    expect(r.status).toBe(73);
+    expect(r.stderr).toContain('temporary VMID 101 is in use by a guest this drill did not create');
+    expect(fake.conf(101)).toBe(foreign);
+    expect(fake.calls().filter((c) => /^(qmrestore|qm (stop|destroy|set|start))/.test(c))).toEqual([]);
+    expect(statusOf('restore-drill-vm100')).toBe(73);
+  });
+
+  it('removes a copy left by an interrupted drill (it carries the tag), then runs', async () => {
+    const { drill, dump, env, script, fake } = setUp();
+    fs.writeFileSync(path.join(dump, archiveName('qemu', 100, 2)), 'x');
+    fs.writeFileSync(path.join(fake.state, '101.conf'), 'type: qemu\nname: restored\ntags: bc-restore-drill\nlock: create\n');
+    const r = await runScript(script(drill), env());
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('guest 101 was left by an interrupted drill');
+    expect(fake.calls().filter((c) => c.startsWith('qm destroy 101'))).toHaveLength(2);
+    expect(fake.conf(101)).toBeUndefined();
+  });
+
+  it('refuses an archive older than maxArchiveAge without restoring, and a guest with no archive', async () => {
+    const { drill, dump, env, script, fake } = setUp();
+    fs.writeFileSync(path.join(dump, archiveName('qemu', 100, 24 * 9)), 'x');
+    const old = await runScript(script(drill), env());
+    expect(old.status).toBe(65);
+    expect(old.stderr).toMatch(/the newest archive of guest 100 \(vzdump-qemu-100-.*\) is 9 days old, older than 8 days/);
+    fs.rmSync(path.join(dump, fs.readdirSync(dump)[0]));
+    const none = await runScript(script(drill), env());
+    expect(none.status).toBe(66);
+    expect(fake.calls().filter((c) => c.startsWith('qmrestore'))).toEqual([]);
+  });
+
+  it('refuses to restore when the restore storage has too little free space', async () => {
+    const { drill, dump, env, script, fake } = setUp();
+    fs.writeFileSync(path.join(dump, archiveName('qemu', 100, 2)), 'x'.repeat(4096));
+    const r = await runScript(script(drill), env({ FAKE_AVAIL_KIB: '7' }));
+    expect(r.status).toBe(69);
+    expect(r.stderr).toContain('storage local-lvm has 0 MiB free');
+    expect(fake.calls().filter((c) => c.startsWith('qmrestore'))).toEqual([]);
+  });
+
+  it('drills a container with pct: unprivileged restore, a command in the container, unlock and destroy', async () => {
+    const { ctDrill, dump, env, script, fake } = setUp();
+    const archive = archiveName('lxc', 105, 3);
+    fs.writeFileSync(path.join(dump, archive), 'x');
+    const r = await runScript(script(ctDrill), env());
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const calls = fake.calls();
+    expect(calls).toContain(`pct restore 106 ${dump}/${archive} --storage local-lvm --unique 1 --unprivileged 1`);
+    expect(calls).toContain('pct set 106 --net0 name=eth0,bridge=vmbr0,hwaddr=BC:24:11:00:00:03,ip=dhcp,type=veth,link_down=1');
+    expect(calls).toContain('pct exec 106 -- true');
+    expect(calls).toContain('pct destroy 106 --purge 1 --force 1 --destroy-unreferenced-disks 1');
+    expect(fake.conf(106)).toBeUndefined();
+  });
+
+  it('with a connected copy, checks TCP ports at the check address', async () => {
+    const { site, host, g100 } = drillSite();
+    const listening = await new Promise<net.Server>((resolve) => {
+      const srv = net.createServer((s) => s.end());
+      srv.listen(0, '127.0.0.1', () => resolve(srv));
+    });
+    const port = (listening.address() as net.AddressInfo).port;
+    const tcp = new RestoreDrill(site, 'Tcp', { guest: g100, tempVmid: 109, jobId: 'drill-tcp', network: 'connected', checkAddress: '127.0.0.1', tcpPorts: [port] });
+    void host;
+    const dir = tempDir('bc-drill-');
+    writeTree(dir, reviewOf(site).values());
+    const fake = makeFakePve(dir);
+    const dump = path.join(dir, 'dump');
+    fs.mkdirSync(dump);
+    fs.writeFileSync(path.join(dump, archiveName('qemu', 100, 2)), 'x');
+    const env = { PATH: `${fake.bin}:${process.env.PATH}`, BC_TEXTFILE_DIR: path.join(dir, 'prom'), BC_LOCK_0: path.join(dir, 'lock'), DUMP_DIR: dump, POLL_SECONDS: '0.1', BOOT_TIMEOUT_SECONDS: '2' };
+    const script = path.join(dir, 'hosts/pve', tcp.job.scriptPath);
+    const open = await runScript(script, env);
+    expect(open.stdout).toContain(`TCP port ${port} on 127.0.0.1: ok`);
+    expect(open.status).toBe(0);
+    expect(fake.calls().some((c) => c.includes('link_down'))).toBe(false);
+    await new Promise((r) => listening.close(r));
+    const closed = await runScript(script, env);
+    expect(closed.status).toBe(1);
+    expect(closed.stderr).toContain(`TCP port ${port} on 127.0.0.1 did not succeed`);
+    expect(fake.conf(109)).toBeUndefined();
+  });
+});
+
+it('a drill on a schedule of its own keeps its explicit stale threshold', () => {
+  const { site, g100 } = drillSite();
+  new RestoreDrill(site, 'Monthly', { guest: g100, tempVmid: 109, jobId: 'drill-monthly', schedule: Schedule.monthly(1, '05:00'), staleAfter: Duration.days(40) });
+  expect(modelOf(site).job('drill-monthly')!.staleAfterHours).toBe(960);
+});
