@@ -219,7 +219,7 @@ export class AppDumpCronJob extends Construct {
     const cluster = p.cluster ?? 'k8s';
     const subdirectory = p.subdirectory ?? engine.subdirectory;
     this.outputDirectory = subdirectory ? `${POD_PATHS.backup}/${subdirectory}` : POD_PATHS.backup;
-    const claim = p.backupVolume instanceof NfsVolume ? p.backupVolume.claimName : p.backupVolume.claimName;
+    const claim = p.backupVolume.claimName;
 
     this.script = renderDumpScript({
       jobId: p.jobId,
@@ -304,7 +304,8 @@ export class AppDumpCronJob extends Construct {
       host: cluster,
       constructPath: this.node.path,
       enabled: true,
-      schedule: { ...this.schedule.toJSON(), cron, ...(this.schedule.timeZone ? {} : { timeZone: 'the controller manager\'s zone' }) },
+      // without a zone the CronJob runs in the controller manager's zone, like a host job in its host's
+      schedule: { ...this.schedule.toJSON(), cron },
       scheduleHuman: this.schedule.toHumanString(),
       expectedDurationSeconds: (p.expectedDuration ?? DEFAULTS.expectedDuration).toSeconds(),
       staleAfterHours: this.staleAfter.toHours({ integral: false }),

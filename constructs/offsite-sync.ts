@@ -13,7 +13,7 @@ import { FileBackup } from './file-backup';
 import { Host } from './host';
 import { NfsChangeTracker } from './nfs-change-tracker';
 import { NfsMirror } from './nfs-mirror';
-import { membersOf, siteModelOf } from './private/site-anchor';
+import { membersOf, onSiteComplete, siteModelOf } from './private/site-anchor';
 import { ScheduledHostJob } from './scheduled-host-job';
 
 /** The machine copies are shipped to, over rsync and ssh. */
@@ -276,6 +276,27 @@ export class OffsiteSync extends Construct {
         );
       }
       model.addCheck(() => this.twoLegChecks(s2));
+      // Other jobs' copies that land on a bypass path (app dumps in /srv/nfs/<svc>-backup)
+      // reach the off-site target through Step 2: record those off-site copies of copies once
+      // every construct of the site exists.
+      onSiteComplete(this, () => {
+        for (const c of model.copies.filter((x) => x.job !== this.jobId && x.artifact?.host === this.host.name && s2.bypass.legOf(x.artifact.basePath) === 'bypass')) {
+          const root = s2.bypass.rootOf(c.artifact!.basePath)!;
+          model.addCopy(
+            {
+              id: `${this.jobId}:${c.id}`,
+              asset: c.asset,
+              derivedFrom: c.id,
+              job: this.jobId,
+              target: this.targetId,
+              layer: c.layer,
+              retention: `as on the source (${c.retention}); deletions follow on the monthly full sync`,
+              artifact: { host: t.name, basePath: `${t.basePath.replace(/\/$/, '')}/${subdir(root)}${c.artifact!.basePath.slice(root.path.length)}`, glob: c.artifact!.glob },
+            },
+            this.node.path,
+          );
+        }
+      });
     }
     this.copies = copies;
   }

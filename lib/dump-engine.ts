@@ -87,9 +87,9 @@ export interface MysqlPerDatabaseOptions extends MysqlOptions {
 
 /** Client certificate files for etcd, from a folder on the node or a Secret. */
 export interface EtcdCertificates {
-  /** A folder on the node, e.g. kubeadm's `/etc/kubernetes/pki/etcd`. One of hostPath or secretName. */
+  /** A folder on the node, e.g. kubeadm's `/etc/kubernetes/pki/etcd`; exactly one of hostPath or secretName. @default - none */
   readonly hostPath?: string;
-  /** A Secret holding the files. */
+  /** A Secret holding the files. @default - none */
   readonly secretName?: string;
   /** @default 'ca.crt' */
   readonly ca?: string;

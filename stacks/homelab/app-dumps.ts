@@ -56,6 +56,8 @@ export function homelabAppDumps(site: BackupSite): void {
     backupVolume: pgBackup,
     pushgateway,
     resources: { limits: { memory: '2Gi' } },
+    // the seed spaces the four dumps 15 minutes apart: each is expected to finish within that
+    expectedDuration: Duration.minutes(10),
     alertName: 'PostgreSQLBackup',
     staleAfter: Duration.hours(36),
   });
@@ -68,6 +70,8 @@ export function homelabAppDumps(site: BackupSite): void {
     backupVolume: pgBackup,
     pushgateway,
     resources: { limits: { memory: '2Gi' } },
+    // the seed spaces the four dumps 15 minutes apart: each is expected to finish within that
+    expectedDuration: Duration.minutes(10),
     alertName: 'PostgreSQLPerDbBackup',
     staleAfter: Duration.hours(36),
   });
@@ -82,6 +86,8 @@ export function homelabAppDumps(site: BackupSite): void {
     backupVolume: mysqlBackup,
     pushgateway,
     resources: { limits: { memory: '2Gi' } },
+    // the seed spaces the four dumps 15 minutes apart: each is expected to finish within that
+    expectedDuration: Duration.minutes(10),
     alertName: 'MySQLBackup',
     staleAfter: Duration.hours(36),
   });
@@ -94,6 +100,8 @@ export function homelabAppDumps(site: BackupSite): void {
     backupVolume: mysqlBackup,
     pushgateway,
     resources: { limits: { memory: '2Gi' } },
+    // the seed spaces the four dumps 15 minutes apart: each is expected to finish within that
+    expectedDuration: Duration.minutes(10),
     alertName: 'MySQLPerDbBackup',
     staleAfter: Duration.hours(36),
   });
@@ -211,6 +219,8 @@ export function homelabAppDumps(site: BackupSite): void {
     placement: { colocateWith: { 'app.kubernetes.io/name': 'prometheus', 'app.kubernetes.io/component': 'server' } },
     // Prometheus (the chart) runs as nobody; its snapshot folder is nobody's to remove
     runAsUser: 65534,
+    // seed: losing Prometheus data is acceptable, metrics are regenerable
+    classification: 'rebuildable',
     alertName: 'PrometheusBackup',
   });
   model.addDecision({

@@ -3,8 +3,8 @@ import * as path from 'path';
 import { AppDumpCronJob, BackupVolume, DumpEngine, Schedule, SecretRef } from '../../constructs';
 import { Pushgateway } from '../helpers/pushgateway';
 import { synthJson } from '../helpers/synth';
-import { describeWithTool, shellcheck, tempDir } from '../helpers/tools';
-import { labSite, listDir, newArtifacts, podScripts, PodScripts, rotationFixtures, runPod, runScript } from './run';
+import { shellcheck, tempDir } from '../helpers/tools';
+import { describeWithTools, labSite, listDir, newArtifacts, podScripts, PodScripts, rotationFixtures, runPod, runScript } from './run';
 import { MariadbServer, sh } from './servers';
 
 const FULL = 'mysql-backup';
@@ -20,7 +20,7 @@ function scripts(): { full: PodScripts; perDb: PodScripts } {
   return { full: podScripts(json, FULL), perDb: podScripts(json, PER_DB) };
 }
 
-describeWithTool('mariadbd', 'mariadb-server', 'MySQL/MariaDB engines against a real server', () => {
+describeWithTools([['mariadbd', 'mariadb-server'], ['prometheus-pushgateway', 'prometheus-pushgateway'], ['shellcheck', 'shellcheck']], 'MySQL/MariaDB engines against a real server', () => {
   let db: MariadbServer;
   let gw: Pushgateway;
   let s: { full: PodScripts; perDb: PodScripts };

@@ -2,9 +2,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { AppDumpCronJob, BackupVolume, DumpEngine, Schedule, SecretRef, Size } from '../../constructs';
 import { Pushgateway } from '../helpers/pushgateway';
-import { describeWithTool, shellcheck, tempDir } from '../helpers/tools';
+import { shellcheck, tempDir } from '../helpers/tools';
 import { synthJson } from '../helpers/synth';
-import { labSite, listDir, newArtifacts, podScripts, PodScripts, rotationFixtures, runPod, runScript } from './run';
+import { describeWithTools, labSite, listDir, newArtifacts, podScripts, PodScripts, rotationFixtures, runPod, runScript } from './run';
 import { PostgresServer, sh } from './servers';
 
 const PREFIX_FULL = 'postgresql-backup';
@@ -35,7 +35,7 @@ function scripts(minTables?: number): { full: PodScripts; perDb: PodScripts } {
   return { full: podScripts(json, PREFIX_FULL), perDb: podScripts(json, PREFIX_PER_DB) };
 }
 
-describeWithTool('pg_dumpall', 'postgresql', 'PostgreSQL engines against a real server', () => {
+describeWithTools([['pg_dumpall', 'postgresql'], ['prometheus-pushgateway', 'prometheus-pushgateway'], ['shellcheck', 'shellcheck']], 'PostgreSQL engines against a real server', () => {
   let pg: PostgresServer;
   let gw: Pushgateway;
   let s: { full: PodScripts; perDb: PodScripts };

@@ -3,8 +3,8 @@ import * as path from 'path';
 import { AppDumpCronJob, BackupVolume, DumpEngine, Duration, Schedule } from '../../constructs';
 import { Pushgateway } from '../helpers/pushgateway';
 import { synthJson } from '../helpers/synth';
-import { describeWithTool, shellcheck, tempDir } from '../helpers/tools';
-import { labSite, listDir, newArtifacts, podScripts, PodScripts, rotationFixtures, runPod, runScript } from './run';
+import { shellcheck, tempDir } from '../helpers/tools';
+import { describeWithTools, labSite, listDir, newArtifacts, podScripts, PodScripts, rotationFixtures, runPod, runScript } from './run';
 import { EtcdServer, RedisServer, sh } from './servers';
 
 function scripts(minKeys?: number): { redis: PodScripts; etcd: PodScripts } {
@@ -32,7 +32,7 @@ function scripts(minKeys?: number): { redis: PodScripts; etcd: PodScripts } {
 
 const labels = (job: string) => ({ backup_job: job, site: 'lab', host: 'k8s' });
 
-describeWithTool('redis-server', 'redis-server', 'Redis engine against a real server', () => {
+describeWithTools([['redis-server', 'redis-server'], ['prometheus-pushgateway', 'prometheus-pushgateway'], ['shellcheck', 'shellcheck']], 'Redis engine against a real server', () => {
   let redis: RedisServer;
   let gw: Pushgateway;
   let s: { redis: PodScripts; etcd: PodScripts };
@@ -97,7 +97,7 @@ describeWithTool('redis-server', 'redis-server', 'Redis engine against a real se
   }, 60_000);
 });
 
-describeWithTool('etcd', 'etcd-server', 'etcd engine against a real server', () => {
+describeWithTools([['etcd', 'etcd-server'], ['etcdctl', 'etcd-client'], ['prometheus-pushgateway', 'prometheus-pushgateway'], ['shellcheck', 'shellcheck']], 'etcd engine against a real server', () => {
   let etcd: EtcdServer;
   let gw: Pushgateway;
   let s: { redis: PodScripts; etcd: PodScripts };

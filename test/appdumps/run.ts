@@ -4,7 +4,7 @@ import * as path from 'path';
 import { App } from 'cdktf';
 import { BackupSite, MetricsSink } from '../../constructs';
 import { freshApp, synthJson } from '../helpers/synth';
-import { tempDir } from '../helpers/tools';
+import { hasTool, tempDir } from '../helpers/tools';
 
 /** The Pushgateway URL the lab site's sink names (tests override it with the real one). */
 export const LAB_PUSHGATEWAY = 'http://pushgateway.monitoring.svc:9091';
@@ -139,4 +139,10 @@ export function listDir(dir: string): string[] {
 export function newArtifacts(dir: string, prefix: string, ext: string): string[] {
   const re = new RegExp(`^${prefix}-\\d{8}T\\d{6}Z${ext.replace(/\./g, '\\.')}$`);
   return listDir(dir).filter((n) => re.test(n) && !n.startsWith(`${prefix}-2020`));
+}
+
+/** `describe`, or `describe.skip` with a notice (a failure under CI=true) when a tool is missing. */
+export function describeWithTools(tools: readonly (readonly [command: string, debianPackage: string])[], name: string, fn: () => void): void {
+  const present = tools.map(([command, pkg]) => hasTool(command, pkg)).every(Boolean);
+  (present ? describe : describe.skip)(name, fn);
 }

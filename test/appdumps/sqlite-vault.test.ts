@@ -3,8 +3,8 @@ import * as path from 'path';
 import { AppDumpCronJob, BackupVolume, DumpEngine, Schedule, SecretRef } from '../../constructs';
 import { Pushgateway } from '../helpers/pushgateway';
 import { synthJson } from '../helpers/synth';
-import { describeWithTool, shellcheck, tempDir } from '../helpers/tools';
-import { age, busyboxPath, labSite, listDir, newArtifacts, podScripts, PodScripts, rotationFixtures, runPod, runScript, which } from './run';
+import { shellcheck, tempDir } from '../helpers/tools';
+import { age, busyboxPath, describeWithTools, labSite, listDir, newArtifacts, podScripts, PodScripts, rotationFixtures, runPod, runScript, which } from './run';
 import { sh } from './servers';
 
 const labels = (job: string) => ({ backup_job: job, site: 'lab', host: 'k8s' });
@@ -53,7 +53,7 @@ function corrupt(db: string): void {
   fs.closeSync(fd);
 }
 
-describeWithTool('sqlite3', 'sqlite3', 'SQLite engine (Vaultwarden) run for real with busybox tools, as in an alpine image', () => {
+describeWithTools([['sqlite3', 'sqlite3'], ['busybox', 'busybox'], ['prometheus-pushgateway', 'prometheus-pushgateway']], 'SQLite engine (Vaultwarden) run for real with busybox tools, as in an alpine image', () => {
   let gw: Pushgateway;
   let s: { backup: PodScripts; check: PodScripts };
   let PATH: string;
@@ -149,7 +149,7 @@ describeWithTool('sqlite3', 'sqlite3', 'SQLite engine (Vaultwarden) run for real
   });
 });
 
-describeWithTool('sha256sum', 'coreutils', 'Vault raft engine against a stand-in vault CLI (Vault has no Debian package), with busybox tools', () => {
+describeWithTools([['busybox', 'busybox'], ['prometheus-pushgateway', 'prometheus-pushgateway']], 'Vault raft engine against a stand-in vault CLI (Vault has no Debian package), with busybox tools', () => {
   let gw: Pushgateway;
   let dump: PodScripts;
   let PATH: string;

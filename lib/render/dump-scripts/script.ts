@@ -76,7 +76,7 @@ export function renderDumpScript(o: DumpScriptOptions): string {
   const assignments = Object.entries(settings)
     .map(([k, v]) => `${k}=\${${k}:-${shellQuote(v)}}`)
     .join('\n');
-  const exports = (o.exports ?? []).map((name) => `[ -z "$${name}" ] || export ${name}`).join('\n');
+  const exportLines = (o.exports ?? []).map((name) => `[ -z "$${name}" ] || export ${name}`).join('\n');
   const secretNote = o.secretEnv?.length ? `# from Kubernetes Secrets: ${o.secretEnv.join(', ')}\n` : '';
   const work = o.writes
     ? `mkdir -p "$BC_OUT_DIR"
@@ -92,7 +92,7 @@ mkdir "$bc_work"
 ${generatedHeader('#', o.constructPath, `${o.jobId}: ${o.description}`)}${secretNote}set -eu
 
 ${assignments}
-${exports ? `${exports}\n` : ''}
+${exportLines ? `${exportLines}\n` : ''}
 bc_started=$(date +%s)
 bc_stamp=$(date -u +%Y%m%dT%H%M%SZ)
 bc_stamp_glob='${STAMP_GLOB}'
@@ -168,8 +168,8 @@ ${cleanup}bc_on_exit() {
   bc_status=$?
   trap - EXIT
   set +eu
-  if [ -n "$bc_work" ]; then rm -rf -- "$bc_work"; fi
-${o.cleanup ? '  bc_cleanup\n' : ''}  bc_now=$(date +%s)
+${o.cleanup ? '  bc_cleanup\n' : ''}  if [ -n "$bc_work" ]; then rm -rf -- "$bc_work"; fi
+  bc_now=$(date +%s)
   mkdir -p "$BC_STATUS_DIR"
   {
     echo "${BackupMetric.lastRun} $bc_now"

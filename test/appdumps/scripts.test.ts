@@ -1,0 +1,112 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { AppDumpCronJob, BackupVolume, DumpEngine, Schedule } from '../../constructs';
+import { renderMetricsFunctions } from '../../lib/render/metrics-shell';
+import { Pushgateway } from '../helpers/pushgateway';
+import { synthJson } from '../helpers/synth';
+import { shellcheck, tempDir } from '../helpers/tools';
+import { describeWithTools, labSite, listDir, newArtifacts, podScripts, PodScripts, rotationFixtures, runPod, runScript } from './run';
+
+function commandJob(command: string, verify?: string): PodScripts {
+  const { site } = labSite();
+  new AppDumpCronJob(site, 'Files', {
+    namespace: 'apps',
+    jobId: 'files-backup',
+    engine: DumpEngine.command({ description: 'a tarball of the files', protects: 'files', command, verify, extension: '.tar.gz', cleanup: 'if [ -n "${marker:-}" ]; then touch "$marker.cleaned"; fi', settings: { SOURCE: '/data/files' } }),
+    image: 'alpine:3.20',
+    schedule: Schedule.daily('02:00'),
+    retentionDays: 7,
+    backupVolume: BackupVolume.existingClaim('files-backup'),
+  });
+  return podScripts(synthJson(site), 'files-backup');
+}
+
+const labels = { backup_job: 'files-backup', site: 'lab', host: 'k8s' };
+
+describeWithTools([['prometheus-pushgateway', 'prometheus-pushgateway'], ['shellcheck', 'shellcheck']], 'the command engine and the report container, run for real', () => {
+  let gw: Pushgateway;
+  beforeAll(async () => {
+    gw = await Pushgateway.start();
+  });
+  afterAll(() => gw?.stop());
+
+  const TAR = 'marker="$BC_WORK/run"\ntouch "$marker"\ntar -czf "$BC_OUT" -C "$SOURCE" .';
+
+  it('passes shellcheck with the stack\'s lines inside', () => {
+    const s = commandJob(TAR, 'tar -tzf "$BC_OUT" >/dev/null');
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'dump'), s.dump);
+    fs.writeFileSync(path.join(dir, 'report'), s.report);
+    expect(shellcheck(path.join(dir, 'dump'))).toEqual({ status: 0, output: '' });
+    expect(shellcheck(path.join(dir, 'report'))).toEqual({ status: 0, output: '' });
+  });
+
+  it('commits what the command wrote, runs the cleanup, removes a killed run\'s work folder and rotates', async () => {
+    const s = commandJob(TAR, 'tar -tzf "$BC_OUT" >/dev/null');
+    const source = tempDir();
+    fs.writeFileSync(path.join(source, 'a.txt'), 'x'.repeat(5000));
+    const out = tempDir();
+    const fx = rotationFixtures(out, 'files-backup', '.tar.gz', 7);
+    fs.mkdirSync(path.join(out, '.bc-work-files-backup-20200101T000000Z'));
+    fs.mkdirSync(path.join(out, '.bc-work-other-job-20200101T000000Z'));
+    const run = runPod(s, 'dash', { SOURCE: source, BC_OUT_DIR: out, BC_STATUS_DIR: tempDir() }, gw.url);
+    expect(run.dump.stderr).not.toMatch(/FAILED/);
+    expect(run.report.status).toBe(0);
+    const [archive] = newArtifacts(out, 'files-backup', '.tar.gz');
+    expect(archive).toBeDefined();
+    expect(listDir(out).filter((n) => n.startsWith('.bc-work'))).toEqual(['.bc-work-other-job-20200101T000000Z']);
+    expect(fs.existsSync(fx.ownOld)).toBe(false);
+    expect(fs.existsSync(fx.ownYoung)).toBe(true);
+    expect(await gw.value('backup_last_size_bytes', labels)).toBe(fs.statSync(path.join(out, archive)).size);
+  });
+
+  it('fails when the command writes nothing, when its check fails, and when the command fails; the cleanup runs every time', () => {
+    const cases: [string, string | undefined, RegExp][] = [
+      ['marker="$BC_OUT_DIR/marker-nothing"\ntrue', undefined, /the command wrote nothing/],
+      ['marker="$BC_OUT_DIR/marker-verify"\necho junk >"$BC_OUT"', 'tar -tzf "$BC_OUT" >/dev/null', /failed with status/],
+      ['marker="$BC_OUT_DIR/marker-cmd"\ntar -czf "$BC_OUT" -C /nonexistent .', undefined, /failed with status/],
+    ];
+    for (const [command, verify, message] of cases) {
+      const out = tempDir();
+      const r = runScript('dash', commandJob(command, verify).dump, { BC_OUT_DIR: out, BC_STATUS_DIR: tempDir() });
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(message);
+      expect(newArtifacts(out, 'files-backup', '.tar.gz')).toEqual([]);
+      expect(listDir(out).filter((n) => n.startsWith('marker-') && n.endsWith('.cleaned'))).toHaveLength(1);
+    }
+  });
+
+  it('the report container pushes a failure when the dump recorded no outcome (killed), and keeps the status when the push fails', async () => {
+    const s = commandJob(TAR);
+    const noOutcome = runScript('dash', s.report, { BC_STATUS_DIR: tempDir(), BC_PUSHGATEWAY: gw.url });
+    expect(noOutcome.status).toBe(1);
+    expect(noOutcome.stderr).toMatch(/recorded no outcome; reporting a failure/);
+    expect(await gw.value('backup_last_status', labels)).toBe(1);
+    expect(await gw.value('backup_last_run_timestamp_seconds', labels)).toBeGreaterThan(Date.now() / 1000 - 60);
+
+    const status = tempDir();
+    fs.writeFileSync(path.join(status, 'status'), 'backup_last_run_timestamp_seconds 100\nbackup_last_status 0\nbackup_last_success_timestamp_seconds 100\n');
+    const unreachable = runScript('dash', s.report, { BC_STATUS_DIR: status, BC_PUSHGATEWAY: 'http://127.0.0.1:9' });
+    expect(unreachable.status).toBe(0);
+    expect(unreachable.stderr).toMatch(/WARNING: could not push the outcome \(status 0\)/);
+  });
+
+  it('its series sit beside the host scripts\' in one Pushgateway: same names, same HELP, so neither push is refused', async () => {
+    // a host job (ScheduledHostJob's metric functions) pushes first
+    const host = spawnSync('bash', ['-c', `${renderMetricsFunctions()}\nbc_report "" backup_last_status 0 backup_last_size_bytes 12`], {
+      env: { ...process.env, BC_JOB: 'daily-backup', BC_SITE: 'lab', BC_HOST: 'pve', BC_SINK: 'pushgateway', BC_PUSHGATEWAY: gw.url },
+      encoding: 'utf8',
+    });
+    expect(host.stderr).toBe('');
+    expect(host.status).toBe(0);
+    const s = commandJob(TAR);
+    const status = tempDir();
+    fs.writeFileSync(path.join(status, 'status'), 'backup_last_run_timestamp_seconds 200\nbackup_last_status 0\nbackup_last_success_timestamp_seconds 200\nbackup_last_size_bytes 34\n');
+    const r = runScript('dash', s.report, { BC_STATUS_DIR: status, BC_PUSHGATEWAY: gw.url });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(await gw.value('backup_last_size_bytes', { backup_job: 'daily-backup', host: 'pve' })).toBe(12);
+    expect(await gw.value('backup_last_size_bytes', labels)).toBe(34);
+  });
+});
