@@ -1,15 +1,13 @@
 import { Construct } from 'constructs';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
-import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
 import { deriveAlerts, EXPORTER_METRICS } from '../lib/alerts/derive-alerts';
 import { renderRuleFile } from '../lib/alerts/render-alerts';
 import { BackupConfigError, checkProps } from '../lib/errors';
 import type { AlertingSettings, SiteModel } from '../lib/model/site-model';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { Host } from './host';
-import { kubernetesProviderOf } from './private/kubernetes';
+import { configMapObject, manifestObject } from './private/k8s-config-objects';
 import { onSiteComplete, siteModelOf } from './private/site-anchor';
 
 type Delivery =
@@ -171,21 +169,14 @@ export class BackupAlertRules extends Construct {
     const name = (spec.kind === 'helm-configmap' || spec.kind === 'prometheus-rule') && spec.name ? spec.name : `backup-alert-rules-${this.model.site}`;
     switch (spec.kind) {
       case 'helm-configmap':
-        kubernetesProviderOf(this);
-        new ConfigMapV1(this, 'RulesConfigMap', {
-          metadata: { name, namespace: spec.namespace, labels: { 'app.kubernetes.io/managed-by': 'backup-constructs', ...spec.labels } },
-          data: { [file]: content },
-        });
+        configMapObject(this, 'RulesConfigMap', { name, namespace: spec.namespace, labels: { 'app.kubernetes.io/managed-by': 'backup-constructs', ...spec.labels }, data: { [file]: content } });
         break;
       case 'prometheus-rule':
-        kubernetesProviderOf(this);
-        new Manifest(this, 'PrometheusRule', {
-          manifest: {
-            apiVersion: 'monitoring.coreos.com/v1',
-            kind: 'PrometheusRule',
-            metadata: { name, namespace: spec.namespace, labels: { 'app.kubernetes.io/managed-by': 'backup-constructs', ...spec.labels } },
-            spec: { groups: (parse(content) as { groups: unknown[] }).groups },
-          },
+        manifestObject(this, 'PrometheusRule', {
+          apiVersion: 'monitoring.coreos.com/v1',
+          kind: 'PrometheusRule',
+          metadata: { name, namespace: spec.namespace, labels: { 'app.kubernetes.io/managed-by': 'backup-constructs', ...spec.labels } },
+          spec: { groups: (parse(content) as { groups: unknown[] }).groups },
         });
         break;
       case 'host-file':

@@ -1,11 +1,10 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { renderDashboard } from '../lib/dashboard/grafana';
 import { checkProps } from '../lib/errors';
 import type { SiteModel } from '../lib/model/site-model';
 import { stableJson } from '../lib/review/stable-json';
-import { kubernetesProviderOf } from './private/kubernetes';
+import { configMapObject } from './private/k8s-config-objects';
 import { onSiteComplete, siteModelOf } from './private/site-anchor';
 
 /** Props of {@link BackupDashboard}. */
@@ -36,9 +35,10 @@ export class BackupDashboard extends Construct {
     this.model.dashboard = true;
     if ((p.delivery ?? 'configmap') === 'configmap') {
       onSiteComplete(this, () => {
-        kubernetesProviderOf(this);
-        new ConfigMapV1(this, 'DashboardConfigMap', {
-          metadata: { name: `backup-dashboard-${this.model.site}`, namespace: p.namespace ?? 'monitoring', labels: { grafana_dashboard: '1', 'app.kubernetes.io/managed-by': 'backup-constructs' } },
+        configMapObject(this, 'DashboardConfigMap', {
+          name: `backup-dashboard-${this.model.site}`,
+          namespace: p.namespace ?? 'monitoring',
+          labels: { grafana_dashboard: '1', 'app.kubernetes.io/managed-by': 'backup-constructs' },
           data: { [`backups-${this.model.site}.json`]: stableJson(renderDashboard(this.model)) },
         });
       });

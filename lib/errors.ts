@@ -32,6 +32,8 @@ export function formatProblems(constructPath: string, problems: readonly Problem
     .join('\n');
 }
 
+const SECRET_FIELD = /pass(word|phrase)?|secret|token|private.?key|credential/i;
+
 /** Renders any value for an error message, short enough to read. */
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
@@ -58,7 +60,9 @@ export function checkProps<T>(
     const field = issue.path.length > 0 ? issue.path.map(String).join('.') : fieldOfUnknownKey(issue);
     const got = valueAt(props, issue.path as readonly PropertyKey[]);
     const base = issue.message.replace(/^Invalid input: /, '');
-    const message = issue.code === 'unrecognized_keys' ? `${base}: not a known option` : `${base}, got ${describeValue(got)}`;
+    // an error message must never carry a secret someone put where it does not belong
+    const shown = () => (SECRET_FIELD.test(field) ? 'a value (not shown: it may be a secret)' : describeValue(got));
+    const message = issue.code === 'unrecognized_keys' ? `${base}: not a known option` : `${base}, got ${shown()}`;
     const top = String(issue.path[0] ?? field);
     return { field, message: lowerFirst(message), hint: hints[top] };
   });

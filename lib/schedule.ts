@@ -214,9 +214,10 @@ export class Schedule {
         },
       ]);
     }
+    // a field that lists every value is written `*`, as people read cron
     return [
-      numberList(this.minutes, '-'),
-      numberList(this.hours, '-'),
+      this.minutes.length === 60 ? '*' : numberList(this.minutes, '-'),
+      this.hours.length === 24 ? '*' : numberList(this.hours, '-'),
       this.monthDays ? numberList(this.monthDays, '-') : '*',
       this.months ? numberList(this.months, '-') : '*',
       this.weekdays ? numberList(this.weekdays, '-') : '*',

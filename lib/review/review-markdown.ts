@@ -71,6 +71,14 @@ export function renderReviewMarkdown(model: SiteModel): string {
   }
   out.push('');
 
+  if (model.k8sObjects.length) {
+    out.push('## Kubernetes objects', '');
+    out.push('Each is in `k8s/<namespace>/<kind>-<name>.yaml` (cluster-scoped ones under `k8s/_cluster/`), field for field what Terraform applies.', '');
+    out.push('| kind | namespace | name | construct |', '|---|---|---|---|');
+    for (const o of model.k8sObjects) out.push(`| ${o.kind} | ${o.namespace ?? '(cluster)'} | ${o.name} | \`${o.constructPath}\` |`);
+    out.push('');
+  }
+
   if (model.pveSections.length) {
     out.push('## Proxmox configuration', '');
     out.push('Applied entry by entry with `pvesm`/`pvesh` (create or update); entries made in the GUI are left alone.', '');

@@ -4,6 +4,7 @@ import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { PersistentVolume } from 'kubernetes-models/v1/PersistentVolume';
 import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import { Service } from 'kubernetes-models/v1/Service';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import * as fs from 'fs';
 import * as path from 'path';
 import { homelabSite } from '../../stacks/homelab';
@@ -62,7 +63,7 @@ describe('homelab app-level dumps (seed 002, layer 2b)', () => {
   it('Vaultwarden: the backup keeps the RSA keys, attachments, sends and config.json; an hourly check pushes backup_sqlite_integrity_ok', () => {
     expect(script('vaultwarden-backup')).toContain("BC_EXTRA_FILES=${BC_EXTRA_FILES:-'required:rsa_key.pem optional:rsa_key.pub.pem optional:attachments optional:sends optional:config.json'}");
     const check = cronJob('vaultwarden-integrity-check');
-    expect(check.spec.schedule).toBe('0 0-23 * * *');
+    expect(check.spec.schedule).toBe('0 * * * *');
     expect(check.spec.job_template.spec.template.spec.volume).toContainEqual({ name: 'data', persistent_volume_claim: { claim_name: 'vaultwarden-data', read_only: false } });
     expect(model.signalsOf('vaultwarden-integrity-check')[0].metrics).toContain('backup_sqlite_integrity_ok');
     const spec = model.alertSpecs.find((a) => a.name === 'VaultwardenIntegrityFail')!;
@@ -123,7 +124,7 @@ describe('homelab app-level dumps (seed 002, layer 2b)', () => {
 });
 
 describe('the reviewed manifests pass the Kubernetes schemas (kubernetes-models)', () => {
-  const MODELS: Record<string, { new (data: any): { validate(): void } }> = { CronJob, Deployment, PersistentVolume, PersistentVolumeClaim, Service };
+  const MODELS: Record<string, { new (data: any): { validate(): void } }> = { CronJob, Deployment, PersistentVolume, PersistentVolumeClaim, Service, ConfigMap };
   const sites = { homelab: review, 'every engine': reviewOf(everyEngineSite().site) };
 
   it.each(Object.keys(sites))('%s', (name) => {

@@ -10,6 +10,9 @@ const KINDS: Record<string, { apiVersion: string; kind: string }> = {
   kubernetes_persistent_volume_claim_v1: { apiVersion: 'v1', kind: 'PersistentVolumeClaim' },
   kubernetes_deployment_v1: { apiVersion: 'apps/v1', kind: 'Deployment' },
   kubernetes_service_v1: { apiVersion: 'v1', kind: 'Service' },
+  kubernetes_config_map_v1: { apiVersion: 'v1', kind: 'ConfigMap' },
+  // a CRD object through kubernetes_manifest carries its own apiVersion and kind
+  kubernetes_manifest: { apiVersion: '', kind: '' },
 };
 
 /** Repeated blocks the provider names in the singular. */
@@ -66,6 +69,9 @@ function convert(value: unknown, key: string): unknown {
 
 /** A synthesized resource as a manifest (apiVersion, kind, metadata, spec). */
 export function manifestOf(type: string, resource: Record<string, any>): Record<string, any> {
+  if (type === 'kubernetes_manifest') return resource.manifest;
+  // a ConfigMap has data, not a spec, and its keys are file names
+  if (type === 'kubernetes_config_map_v1') return { ...KINDS[type], metadata: convert(resource.metadata, 'metadata'), data: resource.data };
   const { metadata, spec } = resource;
   const selector = spec.selector && type === 'kubernetes_service_v1' ? spec.selector : undefined;
   const converted = convert({ metadata, spec }, '') as Record<string, any>;

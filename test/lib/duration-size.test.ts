@@ -30,3 +30,12 @@ describe('Size', () => {
     expect(() => Size.kibibytes(-1)).toThrow(/\[Size\] kibibytes: expected a non-negative amount/);
   });
 });
+
+describe('error messages and secrets', () => {
+  it('never echo the value of a field that may hold a secret', () => {
+    const { checkProps } = jest.requireActual('../../lib/errors');
+    const { z } = jest.requireActual('zod');
+    expect(() => checkProps('site/X', z.object({ passwordFile: z.string().startsWith('/') }), { passwordFile: 'hunter2' })).toThrow(/\[site\/X\] passwordFile: .*got a value \(not shown: it may be a secret\)$/);
+    expect(() => checkProps('site/X', z.object({ passwordFile: z.string().startsWith('/') }), { passwordFile: 'hunter2' })).not.toThrow(/hunter2/);
+  });
+});

@@ -121,3 +121,10 @@ describe('Schedule errors', () => {
     expect(() => Schedule.daily('03:00').inTimeZone('Mars/Olympus')).toThrow(/timeZone: expected an IANA time zone/);
   });
 });
+
+describe('Schedule.toCron full fields', () => {
+  it('writes a field listing every value as *', () => {
+    expect(Schedule.everyHours(1).toCron()).toBe('0 * * * *');
+    expect(Schedule.cron('* * * * *').toCron()).toBe('* * * * *');
+  });
+});
