@@ -27,7 +27,7 @@ export interface FileBackupPvcOptions {
 
 /** Automatic SQLite backups of databases found in the PVC snapshots. */
 export interface FileBackupSqliteOptions {
-  /** How long `.backup` waits for a busy database. @default Duration.seconds(30) */
+  /** How long the copy (`VACUUM INTO`) waits for a busy database. @default Duration.seconds(30) */
   readonly busyTimeout?: Duration;
 }
 
@@ -127,7 +127,7 @@ const ISO_DAY: Record<Weekday, number> = { mon: 1, tue: 2, wed: 3, thu: 4, fri: 
  * optional: PVC files copied from read-only mounts of the newest LVM snapshots into
  * `<root>/pvc-data/<YYYY-WW>/<namespace>/<pvc>/` (weekly versions, unchanged files hard-linked
  * with `--link-dest`), SQLite databases found in them (by magic number, opened read-only,
- * `.backup`, integrity-checked), pfSense's config.xml daily and its full tar weekly, the
+ * `VACUUM INTO`, integrity-checked), pfSense's config.xml daily and its full tar weekly, the
  * Proxmox configuration, and a safety-net prune of old snapshots. Everything it writes is
  * appended to the off-site manifest; it never truncates it.
  */

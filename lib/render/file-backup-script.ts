@@ -104,7 +104,7 @@ backup_pvcs() {
 }
 `;
 
-const SQLITE = `# --- SQLite databases found in the snapshots: opened read-only, copied with .backup ---
+const SQLITE = `# --- SQLite databases found in the snapshots: opened read-only, copied with VACUUM INTO ---
 # Copies one database; prints nothing, returns non-zero on failure.
 sqlite_one() {
   local f="$1" out="$2" uri tmp check
@@ -115,9 +115,10 @@ sqlite_one() {
   mkdir -p "$(dirname "$out")" "$ROOT/${FILE_BACKUP_DIRECTORIES.sqlite}/.tmp" || return 1
   tmp="$ROOT/${FILE_BACKUP_DIRECTORIES.sqlite}/.tmp/$BASHPID.db"
   rm -f "$tmp"
-  # mode=ro: never write to (or replay the journal of) the source; .backup copies one
-  # consistent state even while a writer is busy
-  if ! sqlite3 -cmd ".timeout $SQLITE_TIMEOUT_MS" "file:$uri?mode=ro" ".backup '$tmp'" </dev/null; then
+  # mode=ro: never write to (or replay the journal of) the source. VACUUM INTO copies one
+  # consistent state inside a single read transaction; .backup would start over every time
+  # another connection commits, and never finish beside a busy writer.
+  if ! sqlite3 -cmd ".timeout $SQLITE_TIMEOUT_MS" "file:$uri?mode=ro" "VACUUM INTO '$tmp'" </dev/null; then
     rm -f "$tmp"
     return 1
   fi

@@ -150,7 +150,7 @@ INSERT INTO b(pad) SELECT pad FROM a;
       return spawn('bash', ['-c', `while :; do sqlite3 -cmd '.timeout 10000' "$1" "$2" || exit 1; done`, 'writer', file, sql], { stdio: 'ignore', detached: true });
     }
 
-    it('finds databases by magic number and copies one being written consistently (read-only .backup, integrity_check)', async () => {
+    it('finds databases by magic number and copies one being written consistently (read-only VACUUM INTO, integrity_check)', async () => {
       const s = setUp({ pfsense: false });
       const dir = s.snapDir('vm-101-pvc-aaa', s.newest);
       const db = path.join(dir, 'app/db.sqlite3');
