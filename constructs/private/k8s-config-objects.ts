@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
-import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
-import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
+import type { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
+import type { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
 import { generatedHeader } from '../../lib/render/shell';
 import { kubernetesProviderOf } from './kubernetes';
 import { siteModelOf } from './site-anchor';
@@ -28,14 +28,17 @@ function register(scope: Construct, manifest: { apiVersion: string; kind: string
 /** A ConfigMap resource and its manifest in review/k8s/, built from one description. */
 export function configMapObject(scope: Construct, id: string, spec: ConfigMapSpec): ConfigMapV1 {
   const metadata = { name: spec.name, namespace: spec.namespace, labels: { ...spec.labels } };
-  const resource = new ConfigMapV1(scope, id, { provider: kubernetesProviderOf(scope), metadata, data: { ...spec.data } });
+  // loaded on use: host-only sites never pay for the provider's classes
+  const { ConfigMapV1: ConfigMap } = require('@cdktf/provider-kubernetes/lib/config-map-v1') as typeof import('@cdktf/provider-kubernetes/lib/config-map-v1');
+  const resource = new ConfigMap(scope, id, { provider: kubernetesProviderOf(scope), metadata, data: { ...spec.data } });
   register(scope, { apiVersion: 'v1', kind: 'ConfigMap', metadata, data: { ...spec.data } } as never);
   return resource;
 }
 
 /** Any manifest through `kubernetes_manifest` (a CRD such as PrometheusRule), and its review copy. */
 export function manifestObject(scope: Construct, id: string, manifest: { apiVersion: string; kind: string; metadata: { name: string; namespace: string; labels?: Record<string, string> }; spec: unknown }): Manifest {
-  const resource = new Manifest(scope, id, { provider: kubernetesProviderOf(scope), manifest: manifest as Record<string, unknown> });
+  const { Manifest: KubernetesManifest } = require('@cdktf/provider-kubernetes/lib/manifest') as typeof import('@cdktf/provider-kubernetes/lib/manifest');
+  const resource = new KubernetesManifest(scope, id, { provider: kubernetesProviderOf(scope), manifest: manifest as Record<string, unknown> });
   register(scope, manifest);
   return resource;
 }

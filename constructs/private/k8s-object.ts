@@ -1,10 +1,14 @@
 import { Construct } from 'constructs';
 import { TerraformResource } from 'cdktf';
-import { CronJobV1 } from '@cdktf/provider-kubernetes/lib/cron-job-v1';
-import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
-import { PersistentVolumeClaimV1 } from '@cdktf/provider-kubernetes/lib/persistent-volume-claim-v1';
-import { PersistentVolumeV1 } from '@cdktf/provider-kubernetes/lib/persistent-volume-v1';
-import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
+// The provider's generated classes are large; they load only when a site uses Kubernetes, so
+// host-only sites synthesize without paying for them.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const CronJobV1 = () => (require('@cdktf/provider-kubernetes/lib/cron-job-v1') as typeof import('@cdktf/provider-kubernetes/lib/cron-job-v1')).CronJobV1;
+const DeploymentV1 = () => (require('@cdktf/provider-kubernetes/lib/deployment-v1') as typeof import('@cdktf/provider-kubernetes/lib/deployment-v1')).DeploymentV1;
+const PersistentVolumeClaimV1 = () =>
+  (require('@cdktf/provider-kubernetes/lib/persistent-volume-claim-v1') as typeof import('@cdktf/provider-kubernetes/lib/persistent-volume-claim-v1')).PersistentVolumeClaimV1;
+const PersistentVolumeV1 = () => (require('@cdktf/provider-kubernetes/lib/persistent-volume-v1') as typeof import('@cdktf/provider-kubernetes/lib/persistent-volume-v1')).PersistentVolumeV1;
+const ServiceV1 = () => (require('@cdktf/provider-kubernetes/lib/service-v1') as typeof import('@cdktf/provider-kubernetes/lib/service-v1')).ServiceV1;
 import { K8sManifest, renderManifest } from '../../lib/k8s/manifest';
 import { cronJobConfig, deploymentConfig, persistentVolumeClaimConfig, persistentVolumeConfig, serviceConfig } from '../../lib/k8s/terraform';
 import { kubernetesProviderOf } from './kubernetes';
@@ -27,19 +31,19 @@ export function k8sObject(scope: Construct, id: string, m: K8sManifest, opts: K8
   let resource: TerraformResource;
   switch (m.kind) {
     case 'CronJob':
-      resource = new CronJobV1(scope, id, { provider, dependsOn, ...cronJobConfig(m) });
+      resource = new (CronJobV1())(scope, id, { provider, dependsOn, ...cronJobConfig(m) });
       break;
     case 'PersistentVolume':
-      resource = new PersistentVolumeV1(scope, id, { provider, dependsOn, ...persistentVolumeConfig(m) });
+      resource = new (PersistentVolumeV1())(scope, id, { provider, dependsOn, ...persistentVolumeConfig(m) });
       break;
     case 'PersistentVolumeClaim':
-      resource = new PersistentVolumeClaimV1(scope, id, { provider, dependsOn, waitUntilBound: opts.waitUntilBound, ...persistentVolumeClaimConfig(m) });
+      resource = new (PersistentVolumeClaimV1())(scope, id, { provider, dependsOn, waitUntilBound: opts.waitUntilBound, ...persistentVolumeClaimConfig(m) });
       break;
     case 'Deployment':
-      resource = new DeploymentV1(scope, id, { provider, dependsOn, ...deploymentConfig(m) });
+      resource = new (DeploymentV1())(scope, id, { provider, dependsOn, ...deploymentConfig(m) });
       break;
     case 'Service':
-      resource = new ServiceV1(scope, id, { provider, dependsOn, ...serviceConfig(m) });
+      resource = new (ServiceV1())(scope, id, { provider, dependsOn, ...serviceConfig(m) });
       break;
   }
   siteModelOf(scope).addK8sObject({

@@ -79,14 +79,24 @@ export class SiteModel {
   private readonly decisionList: DecisionRecord[] = [];
   private readonly alertSpecList: AlertSpecRecord[] = [];
   private readonly k8sObjectMap = new Map<string, K8sObjectRecord>();
+  private alertingSettings: AlertingSettings | undefined;
   /** Set by BackupAlertRules: how this site's alerts are derived and delivered. */
-  alerting: AlertingSettings | undefined;
+  get alerting(): AlertingSettings | undefined {
+    return this.alertingSettings;
+  }
+  set alerting(a: AlertingSettings | undefined) {
+    this.alertingSettings = a;
+    this.version++;
+  }
   private readonly packs: PolicyPack[] = [DEFAULT_POLICY_PACK];
   private readonly waiverList: WaiverRecord[] = [];
   /** Set by BackupDashboard: render review/grafana/<site>.json. */
   dashboard = false;
   /** Under a strict policy, rules that warn by default (3-2-1) fail the synth. */
   strictPolicy = false;
+  /** Counts changes, so derived views (the policy outcome) are computed once per state. */
+  private version = 0;
+  private cachedOutcome: { version: number; strict: boolean; outcome: PolicyOutcome } | undefined;
 
   constructor(site: string, settings: SiteSettings) {
     this.site = site;
@@ -94,24 +104,31 @@ export class SiteModel {
   }
 
   addAsset(a: AssetRecord): AssetRecord {
+    this.version++;
     return this.put(this.assetMap, a.id, a, 'asset', a.constructPath);
   }
   addTarget(t: TargetRecord): TargetRecord {
+    this.version++;
     return this.put(this.targetMap, t.id, t, 'target', t.constructPath);
   }
   addCopy(c: CopyRecord, constructPath: string): CopyRecord {
+    this.version++;
     return this.put(this.copyMap, c.id, c, 'copy', constructPath);
   }
   addJob(j: JobRecord): JobRecord {
+    this.version++;
     return this.put(this.jobMap, j.id, j, 'job', j.constructPath, 'job ids name metrics, alerts and Proxmox jobs; give each job its own');
   }
   addHost(h: HostRecord): HostRecord {
+    this.version++;
     return this.put(this.hostMap, h.name, h, 'host', h.constructPath);
   }
   addSignal(s: SignalRecord): void {
+    this.version++;
     this.signalList.push(s);
   }
   addHostFile(f: HostFileRecord): void {
+    this.version++;
     // Several constructs may each own a block of a shared file; a whole file has one owner.
     const key = f.kind === 'block' ? `${f.host}:${f.path}#${f.constructPath}` : `${f.host}:${f.path}`;
     const other = this.fileMap.get(key) ?? [...this.fileMap.values()].find((o) => o.host === f.host && o.path === f.path && o.kind !== f.kind);
@@ -123,13 +140,16 @@ export class SiteModel {
     this.fileMap.set(key, f);
   }
   addPveSection(s: PveSectionRecord): void {
+    this.version++;
     this.put(this.sectionMap, `${s.host}:${s.file}:${s.id}`, s, `${s.file} section`, s.constructPath);
   }
   addFinding(f: FindingRecord): void {
+    this.version++;
     this.findingList.push(f);
   }
   /** An alert a construct needs beyond the per-job Stale/Failing/NeverRan ones. */
   addAlertSpec(a: AlertSpecRecord): void {
+    this.version++;
     if (this.alertSpecList.some((x) => x.name === a.name)) {
       throw new BackupConfigError(a.constructPath, [{ field: 'alert', message: `alert ${a.name} is already defined in site ${this.site}`, hint: 'give each alert a unique name' }]);
     }
@@ -137,6 +157,7 @@ export class SiteModel {
   }
   /** A Kubernetes object; two constructs managing the same kind, namespace and name is an error. */
   addK8sObject(o: K8sObjectRecord): void {
+    this.version++;
     this.put(this.k8sObjectMap, `${o.namespace ?? ''}/${o.kind}/${o.name}`, o, `Kubernetes ${o.kind}`, o.constructPath, 'Kubernetes objects are unique by kind, namespace and name; rename one');
   }
   get k8sObjects(): K8sObjectRecord[] {
@@ -148,6 +169,7 @@ export class SiteModel {
 
   /** Records a choice the stack made (a seed contradiction resolved), shown in REVIEW.md. */
   addDecision(d: DecisionRecord): void {
+    this.version++;
     this.decisionList.push(d);
   }
   get decisions(): DecisionRecord[] {
@@ -159,6 +181,7 @@ export class SiteModel {
 
   /** Turns on a policy pack (the default pack is always on). */
   addPolicyPack(pack: PolicyPack): void {
+    this.version++;
     if (!this.packs.some((p) => p.name === pack.name)) this.packs.push(pack);
   }
   get policyPacks(): readonly PolicyPack[] {
@@ -167,6 +190,7 @@ export class SiteModel {
 
   /** Silences one finding (or every finding of a rule with subject `*`); REVIEW.md shows the reason. */
   waive(w: WaiverRecord): void {
+    this.version++;
     if (!w.reason || w.reason.trim().length < 3) {
       throw new BackupConfigError(this.site, [{ field: 'waiver.reason', message: `expected a reason for waiving ${w.rule} on ${w.subject}, got ${JSON.stringify(w.reason)}`, hint: 'say why, e.g. "regenerable media"' }]);
     }
@@ -178,7 +202,11 @@ export class SiteModel {
 
   /** Every policy pack's findings, waivers applied. */
   policyOutcome(): PolicyOutcome {
-    return evaluatePolicies(this, { strict: this.strictPolicy, packs: this.packs, waivers: this.waiverList });
+    const c = this.cachedOutcome;
+    if (c && c.version === this.version && c.strict === this.strictPolicy) return c.outcome;
+    const outcome = evaluatePolicies(this, { strict: this.strictPolicy, packs: this.packs, waivers: this.waiverList });
+    this.cachedOutcome = { version: this.version, strict: this.strictPolicy, outcome };
+    return outcome;
   }
 
   /** Findings from constructs and from policies, errors first. */

@@ -32,15 +32,23 @@ export const threeTwoOne: PolicyRule = {
   },
 };
 
+/** Runs by schedule: many jobs share a schedule, and contention compares every pair. */
+const WEEK_RUNS = new Map<string, number[]>();
+
 /** Minutes since the start of the week (Sunday 00:00) of each run in the first week of 2026. */
 function weekRuns(job: JobRecord): number[] {
   const fields = (job.schedule as { fields?: ScheduleFields } | undefined)?.fields;
   if (!fields) return [];
+  const key = JSON.stringify(fields);
+  const cached = WEEK_RUNS.get(key);
+  if (cached) return cached;
   const base = Date.UTC(2026, 0, 4); // a Sunday
-  return Schedule.explicit(fields)
+  const runs = Schedule.explicit(fields)
     .nextRuns(new Date(base - 1), 7 * 24 * 60)
     .map((r) => (r.at.getTime() - base) / 60_000)
     .filter((m) => m < 14 * 1440);
+  WEEK_RUNS.set(key, runs);
+  return runs;
 }
 
 /** A job that consumes another's output starts after it finishes on days both run. */

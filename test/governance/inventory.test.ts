@@ -42,3 +42,14 @@ describe('inventory', () => {
     expect(review.get('hosts/proxmox-home/etc/systemd/system/bc-backup-status-proxmox-home.timer')!.content).toContain('OnCalendar=*-*-* 00..23:00:00');
   });
 });
+
+describe('inventory.yaml rendering', () => {
+  it('parses back to the same entries, whatever the values hold', () => {
+    const { renderInventoryYaml } = jest.requireActual('../../lib/governance/inventory');
+    const entries = [
+      { name: 'true', enabled: false, kind: 'file_glob', host: 'h', base_path: '/a b/#c', glob: '*', stale_after_hours: 26, classification: 'critical', notes: 'x: y, "q" \\ z', job: 'no' },
+      { name: 'n-1', enabled: true, kind: 'file_glob', host: 'h', base_path: '/p', glob: 'vzdump-qemu-1-*.vma.zst', stale_after_hours: 1, classification: 'important', job: 'j' },
+    ];
+    expect(parse(renderInventoryYaml({ site: 's' }, entries))).toEqual(entries);
+  });
+});
