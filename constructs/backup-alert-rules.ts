@@ -62,6 +62,8 @@ export interface BackupAlertRulesProps {
   readonly failingFor?: string;
   /** @default 0.9 */
   readonly diskFullRatio?: number;
+  /** @default 'BackupTargetDiskFull' */
+  readonly diskFullAlertName?: string;
   /** @default 'backup' */
   readonly receiver?: string;
   /** @default 'backup-critical' */
@@ -82,6 +84,7 @@ const schema = z
     staleFor: DURATION.optional(),
     failingFor: DURATION.optional(),
     diskFullRatio: z.number().gt(0).lt(1).optional(),
+    diskFullAlertName: z.string().regex(/^[A-Z][A-Za-z0-9]*$/, 'expected a PascalCase alert name').optional(),
     receiver: z.string().min(1).optional(),
     criticalReceiver: z.string().min(1).optional(),
     nodeExporterSelectors: z.record(z.string(), z.string().min(1)).optional(),
@@ -112,6 +115,7 @@ export class BackupAlertRules extends Construct {
       staleFor: p.staleFor ?? '30m',
       failingFor: p.failingFor ?? '5m',
       diskFullRatio: p.diskFullRatio ?? 0.9,
+      diskFullAlertName: p.diskFullAlertName ?? 'BackupTargetDiskFull',
       receiver: p.receiver ?? 'backup',
       criticalReceiver: p.criticalReceiver ?? 'backup-critical',
       nodeExporterSelectors: p.nodeExporterSelectors ?? {},

@@ -20,7 +20,7 @@ export function homelabSite(scope: Construct): BackupSite {
   homelabAppDumps(site);
   // Seed 002's routing: every backup alert to #infra-alerts, integrity failures to
   // #infra-critical; its BackupDiskFull fires above 85 % on /mnt/backup.
-  new BackupAlertRules(site, 'Alerts', { diskFullRatio: 0.85, receiver: 'slack-infra-alerts', criticalReceiver: 'slack-infra-critical' });
+  new BackupAlertRules(site, 'Alerts', { diskFullRatio: 0.85, diskFullAlertName: 'BackupDiskFull', receiver: 'slack-infra-alerts', criticalReceiver: 'slack-infra-critical' });
 
   // The audit's open follow-ups (seed 002's commit message): Synology free space with an
   // alert before it fills (it reached 98 %), its snapshot retention as code, and a dashboard.

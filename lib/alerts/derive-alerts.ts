@@ -172,13 +172,13 @@ function diskAlerts(model: SiteModel, a: AlertingSettings, step: number): AlertR
     const seriesLabels = `{mountpoint=${JSON.stringify(t.mountPoint)},instance="${host.address}:9100"}`;
     const evalM = evalAfter(30, step);
     rules.push({
-      name: 'BackupTargetDiskFull',
+      name: a.diskFullAlertName,
       expr: `1 - max by (instance, mountpoint) (node_filesystem_avail_bytes{${m}}) / max by (instance, mountpoint) (node_filesystem_size_bytes{${m}}) > ${a.diskFullRatio}`,
       for: '30m',
       labels: { severity: 'warning', component: 'backup', site: model.site, backup_target: t.id },
       summary: `backup target ${t.name} is over ${pct}% full`,
       description: `The filesystem at ${t.mountPoint} on ${host.name} that holds ${t.name} is over ${pct}% full; backups will start failing when it fills.`,
-      runbook: 'BackupTargetDiskFull',
+      runbook: a.diskFullAlertName,
       runbookBody: [
         '1. Find what uses the space: `du -xsh <mount>/* | sort -h | tail` on the host.',
         "2. Check that retention runs: archives beyond each job's keep-* count mean pruning fails.",

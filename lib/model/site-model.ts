@@ -47,6 +47,8 @@ export interface AlertingSettings {
   readonly failingFor: string;
   /** Alert when a backup target's filesystem is fuller than this fraction. */
   readonly diskFullRatio: number;
+  /** Name of that alert. */
+  readonly diskFullAlertName: string;
   /** Receiver for backup alerts, and for critical ones, in the Alertmanager route. */
   readonly receiver: string;
   readonly criticalReceiver: string;
