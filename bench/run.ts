@@ -44,12 +44,23 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => pr
  * Runs `node -r report-usage.js <script>` in a fresh output folder and measures it.
  * `inspect` sees the output folder before it is removed.
  */
+/**
+ * Node flags of `npm run synth` (a short-lived batch process: small young-generation
+ * semi-spaces keep its peak memory down at no measurable cost), read from package.json so
+ * the bench measures what users run; the bare program gets the same flags.
+ */
+const SYNTH_FLAGS: string[] = (() => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const m = /node((?: --\S+)*) dist\/main\.js/.exec(pkg.scripts.synth);
+  return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
+})();
+
 function runChild(script: string, env: Record<string, string>, inspect?: (outdir: string) => void): Sample {
   const dir = fs.mkdtempSync(path.join(tmpRoot, 'run-'));
   const usageFile = path.join(dir, 'usage.json');
   const outdir = path.join(dir, 'out');
   const start = process.hrtime.bigint();
-  const child = spawnSync(process.execPath, ['-r', PRELOAD, script], {
+  const child = spawnSync(process.execPath, [...SYNTH_FLAGS, '-r', PRELOAD, script], {
     cwd: REPO,
     env: { ...process.env, ...env, CDKTF_OUTDIR: outdir, CDKTF_QUIET: '1', BENCH_USAGE_FILE: usageFile },
     encoding: 'utf8',
