@@ -4,7 +4,7 @@ import { DEFAULTS } from '../lib/defaults';
 import { Duration } from '../lib/duration';
 import { checkProps } from '../lib/errors';
 import { ABSOLUTE_PATH } from '../lib/host-job-options';
-import { BackupMetric, pushgatewayPath, textfileName } from '../lib/metrics';
+import { BackupMetric, signalDestination } from '../lib/metrics';
 import { Classification, CLASSIFICATIONS } from '../lib/model/vocabulary';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { renderNfsChangeTrackerScript } from '../lib/render/nfs-change-tracker-script';
@@ -159,7 +159,7 @@ export class NfsChangeTracker extends Construct {
       job: this.jobId,
       host: this.host.name,
       sink: sink.kind,
-      destination: sink.kind === 'pushgateway' ? `${sink.url}${pushgatewayPath(identity)}` : `${sink.directory}/${textfileName(identity)}`,
+      destination: signalDestination(sink, identity),
       labels: { backup_job: this.jobId, site: model.site, host: this.host.name },
       metrics: [BackupMetric.lastRun, BackupMetric.lastStatus, BackupMetric.lastSuccess],
     });

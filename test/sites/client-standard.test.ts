@@ -4,18 +4,7 @@ import { BackupSite, ClientStandardSite, PveHost, Retention } from '../../constr
 import { clientStandardSite } from '../../stacks/client-standard';
 import { freshApp, reviewOf, synthJson, writeTree } from '../helpers/synth';
 import { pveCfgCheck, tempDir } from '../helpers/tools';
-
-function parseSections(cfg: string): Record<string, Record<string, string>> {
-  const out: Record<string, Record<string, string>> = {};
-  let cur: Record<string, string> | undefined;
-  for (const line of cfg.split('\n')) {
-    const head = /^(\w+): (\S+)$/.exec(line);
-    if (head) out[`${head[1]}: ${head[2]}`] = cur = {};
-    const prop = /^\t(\S+) (.*)$/.exec(line);
-    if (prop && cur) cur[prop[1]] = prop[2];
-  }
-  return out;
-}
+import { parseSections } from '../helpers/pve-sections';
 
 describe('client-standard site (seed 003)', () => {
   const site = clientStandardSite(new App({ outdir: tempDir() }));

@@ -2,18 +2,7 @@ import { App, Testing } from 'cdktf';
 import { homeSite } from '../../stacks/home';
 import { tempDir } from '../helpers/tools';
 import { reviewOf } from '../helpers/synth';
-
-function parseSections(cfg: string): Record<string, Record<string, string>> {
-  const out: Record<string, Record<string, string>> = {};
-  let cur: Record<string, string> | undefined;
-  for (const line of cfg.split('\n')) {
-    const head = /^(\w+): (\S+)$/.exec(line);
-    if (head) out[`${head[1]}: ${head[2]}`] = cur = {};
-    const prop = /^\t(\S+) (.*)$/.exec(line);
-    if (prop && cur) cur[prop[1]] = prop[2];
-  }
-  return out;
-}
+import { parseSections } from '../helpers/pve-sections';
 
 describe('home site (seed 001, and seed 000 for the as-built storage)', () => {
   const site = homeSite(new App({ outdir: tempDir() }));
