@@ -51,7 +51,9 @@ export function deliver(scope: Construct, id: string, spec: DeliverySpec): NullR
     host: spec.connection.address,
     port: String(spec.connection.port),
     user: spec.connection.user,
-    ssh_key_path: keyVar.stringValue,
+    // A literal reference rather than a token: hundreds of resources share the variable and
+    // a token per resource costs a stack trace each at construction and a resolve at synth.
+    ssh_key_path: `\${var.${keyVar.friendlyUniqueId}}`,
     content_sha256: spec.contentHash,
     remove_script: removeScript,
   };

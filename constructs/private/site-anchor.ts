@@ -45,7 +45,9 @@ export class SiteAnchor extends Construct {
   }
 
   addMember(kind: string, c: IConstruct): void {
-    this.members.set(kind, [...(this.members.get(kind) ?? []), c]);
+    const list = this.members.get(kind);
+    if (list) list.push(c);
+    else this.members.set(kind, [c]);
   }
 
   membersOf(kind: string): readonly IConstruct[] {
@@ -73,7 +75,7 @@ export function registerMember(kind: string, c: IConstruct): void {
 
 /** The constructs of a kind registered in the site `scope` is in, in creation order. */
 export function membersOf<T extends IConstruct>(scope: IConstruct, kind: string): T[] {
-  return anchorOf(scope).membersOf(kind) as T[];
+  return [...anchorOf(scope).membersOf(kind)] as T[];
 }
 
 /** The site model of the stack that `scope` is in, created on first use. */

@@ -163,7 +163,7 @@ export class SiteModel {
     this.put(this.k8sObjectMap, `${o.namespace ?? ''}/${o.kind}/${o.name}`, o, `Kubernetes ${o.kind}`, o.constructPath, 'Kubernetes objects are unique by kind, namespace and name; rename one');
   }
   get k8sObjects(): K8sObjectRecord[] {
-    return sortedValues(this.k8sObjectMap);
+    return this.sortedValues(this.k8sObjectMap);
   }
   get alertSpecs(): AlertSpecRecord[] {
     return [...this.alertSpecList].sort((a, b) => compare(a.name, b.name));
@@ -243,28 +243,38 @@ export class SiteModel {
   }
 
   get assets(): AssetRecord[] {
-    return sortedValues(this.assetMap);
+    return this.sortedValues(this.assetMap);
   }
   get targets(): TargetRecord[] {
-    return sortedValues(this.targetMap);
+    return this.sortedValues(this.targetMap);
   }
   get copies(): CopyRecord[] {
-    return sortedValues(this.copyMap);
+    return this.sortedValues(this.copyMap);
   }
   get jobs(): JobRecord[] {
-    return sortedValues(this.jobMap);
+    return this.sortedValues(this.jobMap);
   }
   get hosts(): HostRecord[] {
-    return sortedValues(this.hostMap);
+    return this.sortedValues(this.hostMap);
   }
   get signals(): SignalRecord[] {
-    return [...this.signalList].sort((a, b) => compare(`${a.job} ${a.destination}`, `${b.job} ${b.destination}`));
+    return [...this.signalIndex().values];
+  }
+  private sortedSignals: { size: number; values: SignalRecord[]; byJob: Map<string, SignalRecord[]> } | undefined;
+  private signalIndex(): { values: SignalRecord[]; byJob: Map<string, SignalRecord[]> } {
+    if (this.sortedSignals?.size !== this.signalList.length) {
+      const values = [...this.signalList].sort((a, b) => compare(`${a.job} ${a.destination}`, `${b.job} ${b.destination}`));
+      const byJob = new Map<string, SignalRecord[]>();
+      for (const s of this.signalList) pushTo(byJob, s.job, s);
+      this.sortedSignals = { size: this.signalList.length, values, byJob };
+    }
+    return this.sortedSignals;
   }
   get hostFiles(): HostFileRecord[] {
-    return sortedValues(this.fileMap);
+    return this.sortedValues(this.fileMap);
   }
   get pveSections(): PveSectionRecord[] {
-    return sortedValues(this.sectionMap);
+    return this.sortedValues(this.sectionMap);
   }
   get findings(): FindingRecord[] {
     const rank = { error: 0, warning: 1, info: 2 };
@@ -283,7 +293,7 @@ export class SiteModel {
 
   /** Signals of one job. */
   signalsOf(jobId: string): SignalRecord[] {
-    return this.signalList.filter((s) => s.job === jobId);
+    return [...(this.signalIndex().byJob.get(jobId) ?? [])];
   }
 
   private indexedCopies: { size: number; byAsset: Map<string, CopyRecord[]>; byJob: Map<string, CopyRecord[]> } | undefined;
@@ -294,8 +304,8 @@ export class SiteModel {
       const byAsset = new Map<string, CopyRecord[]>();
       const byJob = new Map<string, CopyRecord[]>();
       for (const c of this.copies) {
-        byAsset.set(c.asset, [...(byAsset.get(c.asset) ?? []), c]);
-        byJob.set(c.job, [...(byJob.get(c.job) ?? []), c]);
+        pushTo(byAsset, c.asset, c);
+        pushTo(byJob, c.job, c);
       }
       this.indexedCopies = { size: this.copyMap.size, byAsset, byJob };
     }
@@ -324,6 +334,19 @@ export class SiteModel {
     };
   }
 
+  // Records are only ever added, so a map's size says whether its sorted order is still valid;
+  // reports read the sorted lists many times over.
+  private readonly sortedCache = new Map<Map<string, unknown>, { size: number; values: unknown[] }>();
+
+  private sortedValues<T>(map: Map<string, T>): T[] {
+    let hit = this.sortedCache.get(map);
+    if (!hit || hit.size !== map.size) {
+      hit = { size: map.size, values: [...map.keys()].sort(compare).map((k) => map.get(k)) };
+      this.sortedCache.set(map, hit);
+    }
+    return [...hit.values] as T[];
+  }
+
   private put<T>(map: Map<string, T>, key: string, value: T, what: string, constructPath: string, hint?: string): T {
     if (map.has(key)) {
       throw new BackupConfigError(constructPath, [
@@ -339,6 +362,10 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function sortedValues<T>(map: Map<string, T>): T[] {
-  return [...map.keys()].sort(compare).map((k) => map.get(k) as T);
+
+
+function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }

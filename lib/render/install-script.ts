@@ -43,8 +43,16 @@ export function sha256(text: string): string {
 
 /** One hash over everything a plan does, so an unchanged plan does nothing on apply. */
 export function planHash(plan: InstallPlan): string {
-  return sha256(JSON.stringify(plan));
+  // The install script, the removal script and the resource trigger all need it.
+  let hash = planHashes.get(plan);
+  if (hash === undefined) {
+    hash = sha256(JSON.stringify(plan));
+    planHashes.set(plan, hash);
+  }
+  return hash;
 }
+
+const planHashes = new WeakMap<InstallPlan, string>();
 
 /** The marker lines around a managed block in a shared file such as /etc/fstab. */
 export function blockMarkers(constructPath: string): { begin: string; end: string } {
