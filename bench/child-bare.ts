@@ -14,6 +14,9 @@ import { App, LocalBackend, TerraformStack, TerraformVariable } from 'cdktf';
 import { NullProvider } from '@cdktf/provider-null/lib/provider';
 import { Resource } from '@cdktf/provider-null/lib/resource';
 import type { ResourceDump } from './resource-dump';
+import { endPhase } from './report-usage';
+
+endPhase('cdktf loaded');
 
 const outdir = process.env.CDKTF_OUTDIR;
 const dumpFile = process.env.BENCH_RESOURCES;
@@ -31,4 +34,6 @@ dump.resources.forEach((r, i) => {
   res.overrideLogicalId(r.logicalId);
   if (r.dependsOn) res.addOverride('depends_on', r.dependsOn);
 });
+endPhase('site built');
 app.synth();
+endPhase('synthesized');

@@ -12,13 +12,22 @@ import * as fs from 'fs';
 export interface ChildUsage {
   /** `process.resourceUsage().maxRSS`: peak resident set size in kilobytes (KiB). */
   readonly maxRssKb: number;
+  /** Milliseconds since the process started at which each phase ended, in order. */
+  readonly phases: readonly { readonly name: string; readonly endMs: number }[];
+}
+
+const phases: { name: string; endMs: number }[] = [{ name: 'node start-up', endMs: performance.now() }];
+
+/** Records the end of a phase of the child (shown as the bench's breakdown of where time goes). */
+export function endPhase(name: string): void {
+  phases.push({ name, endMs: performance.now() });
 }
 
 const file = process.env.BENCH_USAGE_FILE;
 if (file) {
   // 'exit' listeners must be synchronous; writeFileSync is. It also fires on process.exit(n).
   process.on('exit', () => {
-    const usage: ChildUsage = { maxRssKb: process.resourceUsage().maxRSS };
+    const usage: ChildUsage = { maxRssKb: process.resourceUsage().maxRSS, phases };
     fs.writeFileSync(file, JSON.stringify(usage));
   });
 }

@@ -33,6 +33,8 @@ interface Sample {
   readonly seconds: number;
   /** Peak RSS in MB (10^6 bytes: the stricter reading of "150 MB"). */
   readonly megabytes: number;
+  /** Seconds each phase of the child took, in order (the last one: exit, measured by the parent). */
+  readonly phases: readonly { readonly name: string; readonly seconds: number }[];
 }
 
 // Every child writes only below this folder; it goes on any exit, Ctrl-C included.
@@ -73,7 +75,11 @@ function runChild(script: string, env: Record<string, string>, inspect?: (outdir
   const usage = JSON.parse(fs.readFileSync(usageFile, 'utf8')) as ChildUsage;
   inspect?.(outdir);
   fs.rmSync(dir, { recursive: true, force: true });
-  return { seconds, megabytes: (usage.maxRssKb * 1024) / 1e6 };
+  const phases = usage.phases.map((p, i) => ({ name: p.name, seconds: (p.endMs - (i ? usage.phases[i - 1].endMs : 0)) / 1000 }));
+  const last = usage.phases[usage.phases.length - 1].endMs / 1000;
+  // What the parent saw beyond the child's own clock: process creation and exit.
+  phases.push({ name: 'spawn and exit', seconds: Math.max(0, seconds - last) });
+  return { seconds, megabytes: (usage.maxRssKb * 1024) / 1e6, phases };
 }
 
 function median(values: readonly number[]): number {
@@ -158,10 +164,25 @@ function main(): void {
   };
   row('median', [secs(med.large), secs(med.bare), `${med.ratio.toFixed(2)}x`, mb(med.largeMb), mb(med.bareMb)]);
   console.log(`  median ratio large/bare: time ${med.ratio.toFixed(2)}x, peak memory ${med.ratioMb.toFixed(2)}x (medians of the paired runs)`);
+  printPhases(pairs);
 
   console.log('');
   for (const v of verdicts) v();
   verdict(med.ratio <= TARGETS.largeOverBare, `large site within ${TARGETS.largeOverBare}x the bare program's time: ${med.ratio.toFixed(2)}x`);
+}
+
+/** Where the time goes: the median of each phase, large beside bare (a phase one lacks shows -). */
+function printPhases(pairs: readonly { large: Sample; bare: Sample }[]): void {
+  const names: string[] = [];
+  for (const p of pairs) for (const ph of [...p.large.phases, ...p.bare.phases]) if (!names.includes(ph.name)) names.push(ph.name);
+  const phaseMedian = (samples: readonly Sample[], name: string) => {
+    const values = samples.flatMap((s) => s.phases.filter((ph) => ph.name === name).map((ph) => ph.seconds));
+    return values.length ? secs(median(values)) : '-';
+  };
+  console.log('\n  phase (median)          large      bare');
+  for (const name of names) {
+    console.log(`  ${name.padEnd(20)}${phaseMedian(pairs.map((p) => p.large), name).padStart(9)} ${phaseMedian(pairs.map((p) => p.bare), name).padStart(9)}`);
+  }
 }
 
 try {

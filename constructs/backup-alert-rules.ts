@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { parse } from 'yaml';
+import { parseYaml } from '../lib/yaml';
 import { z } from 'zod';
 import { deriveAlerts, EXPORTER_METRICS } from '../lib/alerts/derive-alerts';
 import { renderRuleFile } from '../lib/alerts/render-alerts';
@@ -180,7 +180,7 @@ export class BackupAlertRules extends Construct {
           apiVersion: 'monitoring.coreos.com/v1',
           kind: 'PrometheusRule',
           metadata: { name, namespace: spec.namespace, labels: { 'app.kubernetes.io/managed-by': 'backup-constructs', ...spec.labels } },
-          spec: { groups: (parse(content) as { groups: unknown[] }).groups },
+          spec: { groups: (parseYaml(content) as { groups: unknown[] }).groups },
         });
         break;
       case 'host-file':

@@ -48,6 +48,12 @@ export interface NextRunsOptions {
    * @default false
    */
   readonly includeSkipped?: boolean;
+  /**
+   * Stop at this instant: runs at or after it are not listed (reports over a week would
+   * otherwise walk years of days to fill `count` for a daily job).
+   * @default - no bound but `count`
+   */
+  readonly before?: Date;
 }
 
 /**
@@ -248,7 +254,9 @@ export class Schedule {
     const start = wallTimeOf(from.getTime(), zone);
     // Walk calendar days in the zone; 4 years covers any valid day-of-month/weekday combination.
     let dayCursor = Date.UTC(start.year, start.month - 1, start.day);
-    const limit = dayCursor + 4 * 366 * 86400_000;
+    // A wall-clock day starts at most 14 hours before its UTC date does (UTC+14).
+    const limit = Math.min(dayCursor + 4 * 366 * 86400_000, opts.before ? opts.before.getTime() + 86400_000 : Infinity);
+    const before = opts.before?.getTime() ?? Infinity;
     while (runs.length < count && dayCursor <= limit) {
       const d = new Date(dayCursor);
       const y = d.getUTCFullYear();
@@ -264,10 +272,10 @@ export class Schedule {
               // list it at the instant the offset before the jump gives (as mktime() would).
               const asUtc = Date.UTC(y, mo - 1, da, h, mi);
               const would = asUtc - offsetMs(asUtc - 12 * 3600_000, zone);
-              if (opts.includeSkipped && would > from.getTime()) runs.push({ at: new Date(would), wallTime, daylightSaving: 'gap' });
+              if (opts.includeSkipped && would > from.getTime() && would < before) runs.push({ at: new Date(would), wallTime, daylightSaving: 'gap' });
             } else {
               const first = instants[0];
-              if (first > from.getTime()) {
+              if (first > from.getTime() && first < before) {
                 runs.push(instants.length > 1 ? { at: new Date(first), wallTime, daylightSaving: 'repeat' } : { at: new Date(first), wallTime });
               }
             }

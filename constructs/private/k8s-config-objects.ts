@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { stringify } from 'yaml';
+import { toYaml } from '../../lib/yaml';
 import type { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import type { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
 import { generatedHeader } from '../../lib/render/shell';
@@ -20,7 +20,7 @@ function register(scope: Construct, manifest: { apiVersion: string; kind: string
     kind: manifest.kind,
     name: manifest.metadata.name,
     namespace: manifest.metadata.namespace,
-    content: generatedHeader('#', scope.node.path) + stringify(manifest, { lineWidth: 0, blockQuote: 'literal' }),
+    content: generatedHeader('#', scope.node.path) + toYaml(manifest, { lineWidth: 0, blockQuote: 'literal' }),
     constructPath: scope.node.path,
   });
 }

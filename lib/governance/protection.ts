@@ -61,11 +61,13 @@ export function protectionMatrix(model: SiteModel): string[] {
 /** Worst-case RPO of every asset (best copy, and best off-site copy) and its restore paths with RTO. */
 export function rpoAndRestore(model: SiteModel): string[] {
   const lines = ['| asset | worst-case RPO | off-site RPO | restore paths (RTO, estimate) | proven restorable by |', '|---|---|---|---|---|'];
-  for (const a of model.assets) lines.push(rpoRow(model, a));
+  const drillsOf = new Map<string, JobRecord[]>();
+  for (const j of model.jobs) for (const id of j.verifies ?? []) drillsOf.set(id, [...(drillsOf.get(id) ?? []), j]);
+  for (const a of model.assets) lines.push(rpoRow(model, a, drillsOf.get(a.id) ?? []));
   return lines;
 }
 
-function rpoRow(model: SiteModel, a: AssetRecord): string {
+function rpoRow(model: SiteModel, a: AssetRecord, drillJobs: readonly JobRecord[]): string {
   const copies = model.copiesOf(a.id);
   const withRpo = copies.map((c) => ({ c, rpo: copyRpo(model, c) })).filter((x): x is { c: CopyRecord; rpo: Duration } => x.rpo !== undefined);
   const best = (xs: typeof withRpo) => (xs.length ? xs.reduce((m, x) => (x.rpo.compareTo(m.rpo) < 0 ? x : m)).rpo.toHumanString() : 'none');
@@ -75,7 +77,7 @@ function rpoRow(model: SiteModel, a: AssetRecord): string {
     .map((c) => `${c.layer} from ${model.target(c.target)?.name ?? c.target} via \`${c.job}\` (${copyRto(model, c).toHumanString()})`)
     .join('<br>');
   // a restore drill's last success is when the asset was last proven restorable
-  const drills = model.jobs.filter((j) => (j.verifies ?? []).includes(a.id)).map((j) => `\`${j.id}\` (${j.scheduleHuman}; last success: \`${j.id}\` metrics)`);
+  const drills = drillJobs.map((j) => `\`${j.id}\` (${j.scheduleHuman}; last success: \`${j.id}\` metrics)`);
   return `| ${a.name} | ${best(withRpo)} | ${best(offsite)} | ${paths || '**no copy: rebuild**'} | ${drills.join('<br>') || 'never drilled'} |`;
 }
 
@@ -91,8 +93,7 @@ export function weekTimeline(model: SiteModel): string[] {
     for (const j of jobs) {
       const fields = (j.schedule as { fields: ScheduleFields }).fields;
       const runs = Schedule.explicit(fields)
-        .nextRuns(new Date(weekStart - 1), 200)
-        .filter((r) => r.at.getTime() < weekStart + 7 * 86400_000);
+        .nextRuns(new Date(weekStart - 1), 200, { before: new Date(weekStart + 7 * 86400_000) });
       if (runs.length > 14) {
         frequent.push(`\`${j.id}\` (${j.scheduleHuman})`);
         continue;

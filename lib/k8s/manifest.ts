@@ -1,4 +1,4 @@
-import { stringify } from 'yaml';
+import { toYaml } from '../yaml';
 import { generatedHeader } from '../render/shell';
 
 /**
@@ -203,5 +203,5 @@ export function standardLabels(name: string, component: string): Record<string, 
 /** The manifest as YAML, with the generated header naming its construct. */
 export function renderManifest(m: K8sManifest, constructPath: string): string {
   // lineWidth 0: scripts in args stay literal blocks, byte for byte what the container runs
-  return generatedHeader('#', constructPath) + stringify(m, { lineWidth: 0, blockQuote: 'literal' });
+  return generatedHeader('#', constructPath) + toYaml(m, { lineWidth: 0, blockQuote: 'literal' });
 }

@@ -44,9 +44,8 @@ function weekRuns(job: JobRecord): number[] {
   if (cached) return cached;
   const base = Date.UTC(2026, 0, 4); // a Sunday
   const runs = Schedule.explicit(fields)
-    .nextRuns(new Date(base - 1), 7 * 24 * 60)
-    .map((r) => (r.at.getTime() - base) / 60_000)
-    .filter((m) => m < 14 * 1440);
+    .nextRuns(new Date(base - 1), 14 * 24 * 60, { before: new Date(base + 14 * 86400_000) })
+    .map((r) => (r.at.getTime() - base) / 60_000);
   WEEK_RUNS.set(key, runs);
   return runs;
 }

@@ -1,4 +1,4 @@
-import { stringify } from 'yaml';
+import { toYaml } from '../yaml';
 import { generatedHeader } from './shell';
 
 /** Which borgmatic configuration layout to write. */
@@ -114,5 +114,5 @@ export function renderBorgmaticConfig(o: BorgmaticConfigOptions, layout: Borgmat
     doc.repositories = [{ path: o.repository, label: o.repositoryLabel }];
   }
   const header = generatedHeader('#', o.constructPath, `borgmatic ${layout === '1.7' ? '1.7 (sectioned)' : '1.8+ (flat)'} configuration`);
-  return header + stringify(doc, { indent: 4, lineWidth: 0 });
+  return header + toYaml(doc, { indent: 4, lineWidth: 0 });
 }

@@ -77,6 +77,18 @@ describe('Schedule.nextRuns', () => {
     expect(Schedule.daily('02:00').inTimeZone('Europe/Berlin').daylightSavingAnomalies(new Date('2026-01-01T00:00:00Z'))).toHaveLength(2);
     expect(Schedule.daily('03:00').inTimeZone('Europe/Berlin').daylightSavingAnomalies(new Date('2026-01-01T00:00:00Z'))).toEqual([]);
   });
+
+  it('stops before the bound, in the schedule zone, however many runs were asked for', () => {
+    const from = new Date('2026-01-04T00:00:00Z');
+    const before = new Date('2026-01-11T00:00:00Z');
+    const daily = Schedule.daily('23:30').inTimeZone('America/New_York'); // 04:30 UTC the next day
+    const runs = daily.nextRuns(from, 1000, { before });
+    expect(runs.map((r) => r.at.toISOString())).toEqual(daily.nextRuns(from, 1000).filter((r) => r.at < before).map((r) => r.at.toISOString()));
+    expect(runs).toHaveLength(7);
+    expect(runs[6].at.toISOString()).toBe('2026-01-10T04:30:00.000Z');
+    // a bound on the exact instant of a run excludes it
+    expect(Schedule.daily('00:00').nextRuns(from, 10, { before }).map((r) => r.at.toISOString()).pop()).toBe('2026-01-10T00:00:00.000Z');
+  });
 });
 
 describeWithTool('systemd-analyze', 'systemd', 'Schedule agrees with systemd-analyze calendar', () => {
