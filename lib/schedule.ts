@@ -247,6 +247,8 @@ export class Schedule {
     return `${days} ${at}${this.timeZone ? ` (${this.timeZone})` : ''}`;
   }
 
+  private periodSeconds: number | undefined;
+
   /** The next `count` runs strictly after `from`, with daylight-saving gaps and repeats flagged. */
   nextRuns(from: Date, count: number, opts: NextRunsOptions = {}): ScheduledRun[] {
     const zone = this.timeZone ?? opts.hostTimeZone ?? 'UTC';
@@ -307,6 +309,8 @@ export class Schedule {
    * thresholds are derived from it.
    */
   period(): Duration {
+    // Schedules are immutable: the first answer is kept on the object, and shared by equal schedules.
+    if (this.periodSeconds !== undefined) return Duration.seconds(this.periodSeconds);
     const key = JSON.stringify([this.weekdays, this.monthDays, this.hours, this.minutes, this.months]);
     let seconds = PERIOD_CACHE.get(key);
     if (seconds === undefined) {
@@ -328,6 +332,7 @@ export class Schedule {
       seconds = longest * 60;
       PERIOD_CACHE.set(key, seconds);
     }
+    this.periodSeconds = seconds;
     return Duration.seconds(seconds);
   }
 
