@@ -35,7 +35,7 @@ export const threeTwoOne: PolicyRule = {
 /** Runs by schedule: many jobs share a schedule, and contention compares every pair. */
 const WEEK_RUNS = new Map<string, number[]>();
 
-/** Minutes since the start of the week (Sunday 00:00) of each run in the first week of 2026. */
+/** Minutes since Sunday 00:00 of each run in the first two weeks of 2026 (two, so a run late on Saturday still meets the next morning's runs). */
 function weekRuns(job: JobRecord): number[] {
   const fields = (job.schedule as { fields?: ScheduleFields } | undefined)?.fields;
   if (!fields) return [];
