@@ -9,6 +9,7 @@ import { OffsiteManifest } from '../lib/offsite-manifest';
 import { backupDiskTarget, sharedTarget } from '../lib/pipeline-targets';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { FILE_BACKUP_DIRECTORIES, renderFileBackupBody } from '../lib/render/file-backup-script';
+import { DEFAULT_SQLITE_BUSY_TIMEOUT } from '../lib/render/sqlite-copy';
 import { Schedule, Weekday } from '../lib/schedule';
 import { Host } from './host';
 import { LvmSnapshotTimer } from './lvm-snapshot-timer';
@@ -192,7 +193,7 @@ export class FileBackup extends Construct {
         WEEKLY_VERSIONS: String(this.weeklyVersions),
       });
     }
-    if (sqlite) settings.SQLITE_TIMEOUT_MS = String((sqlite.busyTimeout ?? Duration.seconds(30)).toMilliseconds());
+    if (sqlite) settings.SQLITE_TIMEOUT_MS = String((sqlite.busyTimeout ?? DEFAULT_SQLITE_BUSY_TIMEOUT).toMilliseconds());
     const pf = p.pfsense;
     if (pf) {
       Object.assign(settings, {

@@ -13,6 +13,7 @@ import { postgresqlAllBody, postgresqlPerDatabaseBody } from './render/dump-scri
 import { redisBody } from './render/dump-scripts/redis';
 import { INTEGRITY_METRIC, POD_PATHS } from './render/dump-scripts/script';
 import { sqliteBody, sqliteIntegrityBody } from './render/dump-scripts/sqlite';
+import { DEFAULT_SQLITE_BUSY_TIMEOUT } from './render/sqlite-copy';
 import { vaultBody } from './render/dump-scripts/vault';
 import { Schedule } from './schedule';
 import { Size } from './size';
@@ -178,6 +179,8 @@ export interface SqliteOptions {
   readonly minRows?: Readonly<Record<string, number>>;
   /** An hourly integrity check of the live database, or false. @default - hourly */
   readonly integrityCheck?: SqliteIntegrityCheckOptions | false;
+  /** How long the copy waits for the app's write lock before the run fails. @default Duration.seconds(30) */
+  readonly busyTimeout?: Duration;
 }
 
 /** Options of {@link DumpEngine.command}. */
@@ -312,6 +315,7 @@ const SCHEMAS: Record<DumpEngineKind, z.ZodType> = {
       minSize: SIZE.optional(),
       minTables: COUNT.optional(),
       minRows: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a plain table name'), COUNT).optional(),
+      busyTimeout: instanceOf(Duration, 'expected a Duration, e.g. Duration.seconds(30)').optional(),
       integrityCheck: z
         .union([
           z.literal(false),
@@ -383,7 +387,7 @@ export class DumpEngine {
   static redis(options: RedisOptions): DumpEngine {
     return new DumpEngine('redis', options);
   }
-  /** An SQLite database with integrity checks before and after `.backup`, plus its extra files. */
+  /** An SQLite database copied online (`VACUUM INTO`) with integrity checks before and after, plus its extra files. */
   static sqlite(options: SqliteOptions): DumpEngine {
     return new DumpEngine('sqlite', options);
   }
@@ -618,7 +622,7 @@ const RENDER: Record<DumpEngineKind, Renderer> = {
     const integrity = o.integrityCheck === false ? undefined : (o.integrityCheck ?? {});
     return {
       kind: 'sqlite',
-      description: `SQLite .backup of ${o.database} with integrity checks before and after${o.extraFiles?.length ? `, plus ${o.extraFiles.map((f) => f.path).join(', ')}` : ''}`,
+      description: `SQLite copy (VACUUM INTO) of ${o.database} with integrity checks before and after${o.extraFiles?.length ? `, plus ${o.extraFiles.map((f) => f.path).join(', ')}` : ''}`,
       defaultImage: DEFAULT_DUMP_IMAGES.sqlite,
       subdirectory: '',
       artifactGlob: `${jobId}-*/${dbFile}`,
@@ -629,6 +633,7 @@ const RENDER: Record<DumpEngineKind, Renderer> = {
         BC_MIN_BYTES: bytesOf(o.minSize, Size.kibibytes(4)),
         BC_MIN_TABLES: String(o.minTables ?? 1),
         BC_MIN_ROWS: rows,
+        BC_SQLITE_TIMEOUT_MS: String((o.busyTimeout ?? DEFAULT_SQLITE_BUSY_TIMEOUT).toMilliseconds()),
       },
       exports: [],
       env: [],

@@ -1,4 +1,5 @@
 import { BC_PRUNE_SNAPSHOTS, SNAPSHOT_INFIX } from './lvm-snapshot-script';
+import { sqliteOnlineCopy } from './sqlite-copy';
 import { BC_APPEND_MANIFEST_FN, BC_LOG, BC_PRUNE_WEEKS, BC_PVC_MAP, BC_REL_DIR, BC_REQUIRE_MOUNT, BC_RSYNC_CHANGES, BC_RUN, BC_WORK_DIR } from './pipeline-shell';
 
 /** Top-level folders the file backup owns under its root; a mirror sharing the root must not use them. */
@@ -118,7 +119,7 @@ sqlite_one() {
   # mode=ro: never write to (or replay the journal of) the source. VACUUM INTO copies one
   # consistent state inside a single read transaction; .backup would start over every time
   # another connection commits, and never finish beside a busy writer.
-  if ! sqlite3 -cmd ".timeout $SQLITE_TIMEOUT_MS" "file:$uri?mode=ro" "VACUUM INTO '$tmp'" </dev/null; then
+  if ! ${sqliteOnlineCopy('"file:$uri?mode=ro"', '$tmp', '$SQLITE_TIMEOUT_MS')}; then
     rm -f "$tmp"
     return 1
   fi

@@ -250,6 +250,7 @@ describe('AppDumpCronJob: bad input is a synth-time error naming the construct a
   it('fails when an engine option has the wrong type or value', () => {
     expect(() => new AppDumpCronJob(labSite().site, 'Job', { ...base(), engine: DumpEngine.redis({ host: 'redis', dataClaim: 'Redis Data' }) })).toThrow(/\[lab\/Job\] engine\.dataClaim: expected a PersistentVolumeClaim name, got "Redis Data"/);
     expect(() => new AppDumpCronJob(labSite().site, 'Job', { ...base(), engine: DumpEngine.sqlite({ dataClaim: 'vw', database: '../etc/passwd' }) })).toThrow(/engine\.database: expected a path inside the volume/);
+    expect(() => new AppDumpCronJob(labSite().site, 'Job', { ...base(), engine: DumpEngine.sqlite({ dataClaim: 'vw', database: 'db.sqlite3', busyTimeout: 30 as never }) })).toThrow(/\[lab\/Job\] engine\.busyTimeout: expected a Duration, e\.g\. Duration\.seconds\(30\)/);
     expect(() => new AppDumpCronJob(labSite().site, 'Job', { ...base(), engine: DumpEngine.etcd({ endpoints: ['https://127.0.0.1:2379'], certificates: { hostPath: '/x', secretName: 'y' } }), image: 'x:1' })).toThrow(
       /engine\.certificates: expected exactly one of hostPath or secretName/,
     );

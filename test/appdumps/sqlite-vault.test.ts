@@ -1,3 +1,4 @@
+import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { AppDumpCronJob, BackupVolume, DumpEngine, Schedule, SecretRef } from '../../constructs';
@@ -75,7 +76,7 @@ describeWithTools([['sqlite3', 'sqlite3'], ['busybox', 'busybox'], ['prometheus-
     }
   });
 
-  it('backs up the database with .backup and its keys and attachments; the copy has the same rows; old backups beyond 30 days of this job only are rotated', async () => {
+  it('backs up the database (VACUUM INTO) and its keys and attachments; the copy has the same rows; old backups beyond 30 days of this job only are rotated', async () => {
     const data = vaultwardenData();
     const out = tempDir();
     const fx = rotationFixtures(out, 'vaultwarden-backup', '', 30);
@@ -129,6 +130,31 @@ describeWithTools([['sqlite3', 'sqlite3'], ['busybox', 'busybox'], ['prometheus-
     const missing = runPod(s.check, 'busybox', env(tempDir(), tempDir()), gw.url);
     expect(missing.report.status).toBe(1);
     expect(await gw.value('backup_last_status', labels('vaultwarden-integrity-check'))).toBe(1);
+  });
+
+  it('copies a database that another connection writes to without pause, consistently', () => {
+    const data = vaultwardenData();
+    const db = path.join(data, 'db.sqlite3');
+    sh('sqlite3', [db, "CREATE TABLE a (pad TEXT); CREATE TABLE b (pad TEXT); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) INSERT INTO a SELECT hex(randomblob(200)) FROM n; INSERT INTO b SELECT pad FROM a;"]);
+    // one row into each table per transaction, as fast as it can, until stopped
+    const sql = 'BEGIN IMMEDIATE; INSERT INTO a VALUES (hex(randomblob(200))); INSERT INTO b VALUES (hex(randomblob(200))); COMMIT;';
+    const writer: ChildProcess = spawn('sh', ['-c', `while :; do sqlite3 -cmd '.timeout 10000' "$1" "$2" || exit 1; done`, 'writer', db, sql], { stdio: 'ignore', detached: true });
+    const out = tempDir();
+    let r: ReturnType<typeof runScript>;
+    try {
+      r = runScript('busybox', s.backup.dump, env(data, out), 60_000);
+    } finally {
+      process.kill(-writer.pid!, 'SIGKILL');
+    }
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: expect.not.stringMatching(/FAILED|error/i) });
+    expect(s.backup.dump).toContain('BC_SQLITE_TIMEOUT_MS=${BC_SQLITE_TIMEOUT_MS:-30000}'); // the default wait for the app's lock
+    const [folder] = newArtifacts(out, 'vaultwarden-backup', '');
+    const copy = path.join(out, folder, 'db.sqlite3');
+    // each transaction adds one row to both tables: a consistent copy has as many in each
+    const [check, a, b] = sh('sqlite3', [copy, 'PRAGMA integrity_check; SELECT count(*) FROM a; SELECT count(*) FROM b;']).trim().split('\n');
+    expect(check).toBe('ok');
+    expect(Number(a)).toBe(Number(b));
+    expect(Number(a)).toBeGreaterThanOrEqual(20_000);
   });
 
   it('fails when a required file is missing or a table is below its row floor, leaving no partial backup', () => {

@@ -1,4 +1,5 @@
 import { BackupMetric } from '../../metrics';
+import { sqliteOnlineCopy } from '../sqlite-copy';
 import { INTEGRITY_METRIC } from './script';
 
 /** `PRAGMA integrity_check` through the CLI: true only when it answers exactly `ok`. */
@@ -18,7 +19,8 @@ db="$BC_DATA_DIR/$BC_SQLITE_DB"
 
 /**
  * The seed's Vaultwarden backup: integrity check of the live database (abort on failure,
- * before anything is written), `.backup` into this run's folder, integrity check of the copy,
+ * before anything is written), a `VACUUM INTO` copy into this run's folder (waiting up to
+ * BC_SQLITE_TIMEOUT_MS for a writer's lock), integrity check of the copy,
  * table and row floors, then the extra files; the folder becomes a backup only after all of
  * that, and only then are folders older than the retention rotated.
  */
@@ -29,8 +31,9 @@ run="$bc_work/$(bc_name '')"
 mkdir "$run"
 copy="$run/\${BC_SQLITE_DB##*/}"
 case "$copy" in *"'"*) bc_fail "the path $copy cannot be quoted for sqlite3" ;; esac
-# 2. an online, consistent copy
-sqlite3 -bail "$db" ".backup '$copy'" </dev/null
+# 2. an online, consistent copy: VACUUM INTO reads one state in a single transaction, where
+#    .backup starts over on every commit of the app and fails beside a busy writer
+${sqliteOnlineCopy('"$db"', '$copy', '$BC_SQLITE_TIMEOUT_MS')}
 # one self-contained file: the copy keeps no -wal or -shm beside it (the app turns WAL back on)
 sqlite3 -bail "$copy" 'PRAGMA journal_mode=DELETE;' </dev/null >/dev/null
 # 3. the copy must be sound too
