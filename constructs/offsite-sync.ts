@@ -230,21 +230,7 @@ export class OffsiteSync extends Construct {
     for (const w of p.ships) {
       for (const c of w.copies) {
         const rel = c.artifact && p.manifest.covers(c.artifact.basePath) ? c.artifact.basePath.slice(p.manifest.root.length).replace(/^\//, '') : '';
-        copies.push(
-          model.addCopy(
-            {
-              id: `${this.jobId}:${c.id}`,
-              asset: c.asset,
-              derivedFrom: c.id,
-              job: this.jobId,
-              target: this.targetId,
-              layer: c.layer,
-              retention: 'as on the backup disk; deletions follow on the monthly full sync',
-              artifact: c.artifact ? { host: t.name, basePath: `${t.basePath.replace(/\/$/, '')}/${step1Path}${rel ? `/${rel}` : ''}`, glob: c.artifact.glob } : undefined,
-            },
-            this.node.path,
-          ),
-        );
+        copies.push(this.shipCopy(t, c, 'as on the backup disk', c.artifact ? `${step1Path}${rel ? `/${rel}` : ''}` : undefined));
       }
     }
     if (p.step2) {
@@ -282,23 +268,32 @@ export class OffsiteSync extends Construct {
       onSiteComplete(this, () => {
         for (const c of model.copies.filter((x) => x.job !== this.jobId && x.artifact?.host === this.host.name && s2.bypass.legOf(x.artifact.basePath) === 'bypass')) {
           const root = s2.bypass.rootOf(c.artifact!.basePath)!;
-          model.addCopy(
-            {
-              id: `${this.jobId}:${c.id}`,
-              asset: c.asset,
-              derivedFrom: c.id,
-              job: this.jobId,
-              target: this.targetId,
-              layer: c.layer,
-              retention: `as on the source (${c.retention}); deletions follow on the monthly full sync`,
-              artifact: { host: t.name, basePath: `${t.basePath.replace(/\/$/, '')}/${subdir(root)}${c.artifact!.basePath.slice(root.path.length)}`, glob: c.artifact!.glob },
-            },
-            this.node.path,
-          );
+          this.shipCopy(t, c, `as on the source (${c.retention})`, `${subdir(root)}${c.artifact!.basePath.slice(root.path.length)}`);
         }
       });
     }
     this.copies = copies;
+  }
+
+  /**
+   * Records the off-site copy of another job's copy (a copy of a copy: same asset and layer)
+   * at `relativePath` under `t`'s base path, or without a location when the original
+   * has none.
+   */
+  private shipCopy(t: OffsiteTarget, c: CopyRecord, retention: string, relativePath: string | undefined): CopyRecord {
+    return siteModelOf(this).addCopy(
+      {
+        id: `${this.jobId}:${c.id}`,
+        asset: c.asset,
+        derivedFrom: c.id,
+        job: this.jobId,
+        target: this.targetId,
+        layer: c.layer,
+        retention: `${retention}; deletions follow on the monthly full sync`,
+        artifact: relativePath !== undefined && c.artifact ? { host: t.name, basePath: `${t.basePath.replace(/\/$/, '')}/${relativePath}`, glob: c.artifact.glob } : undefined,
+      },
+      this.node.path,
+    );
   }
 
   /**
