@@ -1,7 +1,7 @@
 import { BackupMetric } from '../metrics';
 import type { MetricsSinkConfig } from '../model/site-model';
 import { renderMetricsFunctions } from './metrics-shell';
-import { generatedHeader, shellQuote } from './shell';
+import { generatedHeader, indent, shellQuote } from './shell';
 
 /** What the standard job script preamble needs. */
 export interface JobScriptOptions {
@@ -110,9 +110,3 @@ main "$@"
 `;
 }
 
-function indent(lines: string): string {
-  return lines
-    .split('\n')
-    .map((l) => (l ? `  ${l}` : l))
-    .join('\n');
-}

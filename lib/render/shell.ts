@@ -15,3 +15,16 @@ export function generatedHeader(commentPrefix: string, constructPath: string, wh
   if (what) lines.push(`${commentPrefix} ${what}`);
   return lines.join('\n') + '\n';
 }
+
+/** Indents every non-empty line by two spaces (a shell block inside a function or branch). */
+export function indent(lines: string): string {
+  return lines
+    .split('\n')
+    .map((l) => (l ? `  ${l}` : l))
+    .join('\n');
+}
+
+/** {@link indent} without the trailing newlines, so the block closes on the caller's next line. */
+export function indentBlock(lines: string): string {
+  return indent(lines.replace(/\n+$/, ''));
+}

@@ -1,4 +1,5 @@
 import { BackupMetric } from '../../metrics';
+import { indentBlock } from '../shell';
 
 /**
  * Any other dump: the stack's own command writes one file or folder to `$BC_OUT` (in the
@@ -10,11 +11,11 @@ export function commandBody(command: string, verify: string | undefined): string
 BC_WORK="$bc_work"
 export BC_OUT BC_WORK
 bc_command() {
-${indent(command)}
+${indentBlock(command)}
 }
 bc_command
 [ -e "$BC_OUT" ] || bc_fail "the command wrote nothing to $BC_OUT"
-${verify ? `bc_verify() {\n${indent(verify)}\n}\nbc_verify\n` : ''}bytes=$(bc_bytes "$BC_OUT")
+${verify ? `bc_verify() {\n${indentBlock(verify)}\n}\nbc_verify\n` : ''}bytes=$(bc_bytes "$BC_OUT")
 bc_floor_bytes "$BC_OUT" "$bytes"
 bc_commit "$BC_OUT" "$BC_OUT_DIR/$(bc_name "$BC_EXT")"
 bc_rotate "$BC_OUT_DIR" "$BC_EXT"
@@ -22,10 +23,3 @@ bc_metric ${BackupMetric.lastSize} "$bytes"
 `;
 }
 
-function indent(lines: string): string {
-  return lines
-    .replace(/\n+$/, '')
-    .split('\n')
-    .map((l) => (l ? `  ${l}` : l))
-    .join('\n');
-}

@@ -1,4 +1,5 @@
 import { BackupMetric } from '../../metrics';
+import { indent } from '../shell';
 
 /**
  * MySQL and MariaDB bodies. MariaDB 11 images only have `mariadb-dump`; older ones and
@@ -72,9 +73,3 @@ bc_metric ${BackupMetric.lastSize} "$total"
 `;
 }
 
-function indent(s: string): string {
-  return s
-    .split('\n')
-    .map((l) => (l ? `  ${l}` : l))
-    .join('\n');
-}

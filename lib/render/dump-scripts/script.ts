@@ -1,5 +1,5 @@
 import { BACKUP_METRIC_HELP, BackupMetric } from '../../metrics';
-import { generatedHeader, shellQuote } from '../shell';
+import { generatedHeader, indentBlock, shellQuote } from '../shell';
 
 /**
  * Scripts for application dumps in Kubernetes CronJobs. They run inside the engine's own
@@ -87,7 +87,7 @@ bc_work="$BC_OUT_DIR/.bc-work-$BC_PREFIX-$bc_stamp"
 mkdir "$bc_work"
 `
     : '';
-  const cleanup = o.cleanup ? `bc_cleanup() {\n${indent(o.cleanup)}\n}\n\n` : '';
+  const cleanup = o.cleanup ? `bc_cleanup() {\n${indentBlock(o.cleanup)}\n}\n\n` : '';
   return `#!/bin/sh
 ${generatedHeader('#', o.constructPath, `${o.jobId}: ${o.description}`)}${secretNote}set -eu
 
@@ -196,7 +196,7 @@ trap 'exit 143' TERM
 trap 'exit 130' INT
 
 bc_main() {
-${indent(work + o.body)}
+${indentBlock(work + o.body)}
 }
 
 bc_main
@@ -274,10 +274,3 @@ exit "$status"
 `;
 }
 
-function indent(lines: string): string {
-  return lines
-    .replace(/\n+$/, '')
-    .split('\n')
-    .map((l) => (l ? `  ${l}` : l))
-    .join('\n');
-}
