@@ -179,7 +179,7 @@ export interface SqliteOptions {
   readonly minRows?: Readonly<Record<string, number>>;
   /** An hourly integrity check of the live database, or false. @default - hourly */
   readonly integrityCheck?: SqliteIntegrityCheckOptions | false;
-  /** How long the copy waits for the app's write lock before the run fails. @default Duration.seconds(30) */
+  /** How long the copy and the integrity checks wait for the app's lock before the run fails. @default Duration.seconds(30) */
   readonly busyTimeout?: Duration;
 }
 
@@ -618,7 +618,7 @@ const RENDER: Record<DumpEngineKind, Renderer> = {
     const rows = Object.entries(o.minRows ?? {})
       .map(([t, n]) => `${t}:${n}`)
       .join(' ');
-    const common = { BC_DATA_DIR: POD_PATHS.data, BC_SQLITE_DB: o.database };
+    const common = { BC_DATA_DIR: POD_PATHS.data, BC_SQLITE_DB: o.database, BC_SQLITE_TIMEOUT_MS: String((o.busyTimeout ?? DEFAULT_SQLITE_BUSY_TIMEOUT).toMilliseconds()) };
     const integrity = o.integrityCheck === false ? undefined : (o.integrityCheck ?? {});
     return {
       kind: 'sqlite',
@@ -633,7 +633,6 @@ const RENDER: Record<DumpEngineKind, Renderer> = {
         BC_MIN_BYTES: bytesOf(o.minSize, Size.kibibytes(4)),
         BC_MIN_TABLES: String(o.minTables ?? 1),
         BC_MIN_ROWS: rows,
-        BC_SQLITE_TIMEOUT_MS: String((o.busyTimeout ?? DEFAULT_SQLITE_BUSY_TIMEOUT).toMilliseconds()),
       },
       exports: [],
       env: [],

@@ -132,7 +132,7 @@ describeWithTools([['sqlite3', 'sqlite3'], ['busybox', 'busybox'], ['prometheus-
     expect(await gw.value('backup_last_status', labels('vaultwarden-integrity-check'))).toBe(1);
   });
 
-  it('copies a database that another connection writes to without pause, consistently', () => {
+  it('copies and checks a database that another connection writes to without pause, consistently', () => {
     const data = vaultwardenData();
     const db = path.join(data, 'db.sqlite3');
     sh('sqlite3', [db, "CREATE TABLE a (pad TEXT); CREATE TABLE b (pad TEXT); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) INSERT INTO a SELECT hex(randomblob(200)) FROM n; INSERT INTO b SELECT pad FROM a;"]);
@@ -141,11 +141,15 @@ describeWithTools([['sqlite3', 'sqlite3'], ['busybox', 'busybox'], ['prometheus-
     const writer: ChildProcess = spawn('sh', ['-c', `while :; do sqlite3 -cmd '.timeout 10000' "$1" "$2" || exit 1; done`, 'writer', db, sql], { stdio: 'ignore', detached: true });
     const out = tempDir();
     let r: ReturnType<typeof runScript>;
+    let hourly: ReturnType<typeof runScript>;
     try {
       r = runScript('busybox', s.backup.dump, env(data, out), 60_000);
+      hourly = runScript('busybox', s.check.dump, env(data, tempDir()), 60_000);
     } finally {
       process.kill(-writer.pid!, 'SIGKILL');
     }
+    // a busy database is no damaged one: the hourly check waits for the lock, as the copy does
+    expect({ status: hourly.status, stderr: hourly.stderr }).toEqual({ status: 0, stderr: '' });
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: expect.not.stringMatching(/FAILED|error/i) });
     expect(s.backup.dump).toContain('BC_SQLITE_TIMEOUT_MS=${BC_SQLITE_TIMEOUT_MS:-30000}'); // the default wait for the app's lock
     const [folder] = newArtifacts(out, 'vaultwarden-backup', '');

@@ -2,9 +2,13 @@ import { BackupMetric } from '../../metrics';
 import { sqliteOnlineCopy } from '../sqlite-copy';
 import { INTEGRITY_METRIC } from './script';
 
-/** `PRAGMA integrity_check` through the CLI: true only when it answers exactly `ok`. */
+/**
+ * `PRAGMA integrity_check` through the CLI: true only when it answers exactly `ok`. It waits
+ * for the app's lock like the copy does: a reader of a busy WAL database can meet
+ * "database is locked" too, and that is no verdict on the database.
+ */
 const CHECK_FUNCTION = `bc_sqlite_ok() {
-  bc_check=$(sqlite3 -readonly "$1" 'PRAGMA integrity_check;' </dev/null 2>&1) || {
+  bc_check=$(sqlite3 -readonly -cmd ".timeout $BC_SQLITE_TIMEOUT_MS" "$1" 'PRAGMA integrity_check;' </dev/null 2>&1) || {
     bc_log "$1: $bc_check"
     return 1
   }
