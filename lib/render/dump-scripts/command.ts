@@ -1,4 +1,4 @@
-import { BackupMetric } from '../../metrics';
+import { commitArtifact } from './script';
 import { indentBlock } from '../shell';
 
 /**
@@ -15,11 +15,6 @@ ${indentBlock(command)}
 }
 bc_command
 [ -e "$BC_OUT" ] || bc_fail "the command wrote nothing to $BC_OUT"
-${verify ? `bc_verify() {\n${indentBlock(verify)}\n}\nbc_verify\n` : ''}bytes=$(bc_bytes "$BC_OUT")
-bc_floor_bytes "$BC_OUT" "$bytes"
-bc_commit "$BC_OUT" "$BC_OUT_DIR/$(bc_name "$BC_EXT")"
-bc_rotate "$BC_OUT_DIR" "$BC_EXT"
-bc_metric ${BackupMetric.lastSize} "$bytes"
-`;
+${verify ? `bc_verify() {\n${indentBlock(verify)}\n}\nbc_verify\n` : ''}${commitArtifact('$BC_OUT', '"$BC_OUT"', '"$BC_EXT"')}`;
 }
 

@@ -1,4 +1,4 @@
-import { BackupMetric } from '../../metrics';
+import { commitArtifact } from './script';
 
 /**
  * `etcdctl snapshot save`, then the snapshot's own status (hash and key count) read back
@@ -16,10 +16,5 @@ else
 fi
 keys=$(sed -n 's/.*"totalKey":\\([0-9]*\\).*/\\1/p' "$bc_work/status.json")
 bc_floor_count 'keys in the snapshot' "$keys" "$BC_MIN_KEYS"
-bytes=$(bc_bytes "$snap")
-bc_floor_bytes 'the snapshot' "$bytes"
-bc_commit "$snap" "$BC_OUT_DIR/$(bc_name .db)"
-bc_rotate "$BC_OUT_DIR" .db
-bc_metric ${BackupMetric.lastSize} "$bytes"
-`;
+${commitArtifact('$snap', "'the snapshot'", '.db')}`;
 }

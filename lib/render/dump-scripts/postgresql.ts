@@ -1,4 +1,5 @@
 import { BackupMetric } from '../../metrics';
+import { commitArtifact } from './script';
 
 /**
  * PostgreSQL bodies. Connection settings are libpq's own variables (PGHOST, PGPORT, PGUSER,
@@ -17,12 +18,7 @@ ending=$(gzip -dc "$dump" | tail -n 5)
 case "$ending" in *'PostgreSQL database cluster dump complete'*) ;; *) bc_fail "the dump does not end with pg_dumpall's completion line" ;; esac
 tables=$(gzip -dc "$dump" | grep -c '^CREATE TABLE ' || true)
 bc_floor_count 'tables in the dump' "$tables" "$BC_MIN_TABLES"
-bytes=$(bc_bytes "$dump")
-bc_floor_bytes "the dump" "$bytes"
-bc_commit "$dump" "$BC_OUT_DIR/$(bc_name .sql.gz)"
-bc_rotate "$BC_OUT_DIR" .sql.gz
-bc_metric ${BackupMetric.lastSize} "$bytes"
-`;
+${commitArtifact('$dump', '"the dump"', '.sql.gz')}`;
 }
 
 /** `pg_dump -Fc` of each database into `<out>/<db>/`; each archive is read back with `pg_restore -l`. */

@@ -1,4 +1,4 @@
-import { BackupMetric } from '../../metrics';
+import { commitArtifact } from './script';
 
 /**
  * Redis: `BGSAVE`, wait until LASTSAVE moves and no save is in progress, check Redis says the
@@ -32,10 +32,5 @@ if ! redis-check-rdb "$rdb" >"$bc_work/check.log" 2>&1; then
 fi
 keys=$(sed -n 's/.*\\[info\\] \\([0-9][0-9]*\\) keys read.*/\\1/p' "$bc_work/check.log")
 bc_floor_count 'keys in the RDB file' "$keys" "$BC_MIN_KEYS"
-bytes=$(bc_bytes "$rdb")
-bc_floor_bytes 'the RDB file' "$bytes"
-bc_commit "$rdb" "$BC_OUT_DIR/$(bc_name .rdb)"
-bc_rotate "$BC_OUT_DIR" .rdb
-bc_metric ${BackupMetric.lastSize} "$bytes"
-`;
+${commitArtifact('$rdb', "'the RDB file'", '.rdb')}`;
 }

@@ -58,6 +58,20 @@ export interface DumpScriptOptions {
 }
 
 /**
+ * The end of an engine that writes one artifact: size floor, commit under the job's name,
+ * rotation of this job's older ones, size metric. `artifact` is a path expansion, `label` and
+ * `extension` shell words as the body writes them (e.g. `'the snapshot'`, `.db`).
+ */
+export function commitArtifact(artifact: string, label: string, extension: string): string {
+  return `bytes=$(bc_bytes "${artifact}")
+bc_floor_bytes ${label} "$bytes"
+bc_commit "${artifact}" "$BC_OUT_DIR/$(bc_name ${extension})"
+bc_rotate "$BC_OUT_DIR" ${extension}
+bc_metric ${BackupMetric.lastSize} "$bytes"
+`;
+}
+
+/**
  * A dump (or check) script: settings, helpers, one EXIT trap that records the outcome on
  * every exit path, then the engine's body. Artifacts are built in a work folder and moved to
  * their final name only after every check passed; rotation runs only after that.
