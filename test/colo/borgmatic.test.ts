@@ -4,6 +4,7 @@ import * as path from 'path';
 import { parse } from 'yaml';
 import { BackupAlertRules, AlertDelivery, Borgmatic, BorgmaticProps, BorgPassphrase, Host, Retention, Schedule } from '../../constructs';
 import { testSite } from '../helpers/fixtures';
+import { errorOf } from '../helpers/process-group';
 import { modelOf, reviewOf, synthJson, writeTree } from '../helpers/synth';
 import { systemdVerify } from '../helpers/systemd';
 import { describeWithTool, shellcheck, tempDir } from '../helpers/tools';
@@ -31,15 +32,6 @@ function borgSite(extra: Partial<BorgmaticProps> = {}) {
 
 function configOf(borg: Borgmatic): any {
   return parse(borg.config);
-}
-
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected an error');
 }
 
 describe('Borgmatic configuration', () => {

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Duration, Host, PbsDatastoreJobs, PbsDatastoreJobsProps, PveStorage, Retention, Schedule } from '../../constructs';
 import { testSite } from '../helpers/fixtures';
+import { errorOf } from '../helpers/process-group';
 import { modelOf, resourcesOf, reviewOf, synthJson, writeTree } from '../helpers/synth';
 import { describeWithTool, pveCfgCheck, shellcheck, tempDir } from '../helpers/tools';
 
@@ -41,15 +42,6 @@ function commandLine(script: string, prefix: string): string[] {
 function option(words: string[], name: string): string | undefined {
   const i = words.indexOf(`--${name}`);
   return i < 0 ? undefined : words[i + 1].replace(/^'(.*)'$/, '$1');
-}
-
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected an error');
 }
 
 describe('PbsDatastoreJobs', () => {

@@ -1,8 +1,9 @@
-import { spawn, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { AppBackupPart, ComposeAppBackup, Host, PveStorage, Retention, Schedule, VzdumpJob } from '../../constructs';
 import { testSite, vm } from '../helpers/fixtures';
+import { runInProcessGroup } from '../helpers/process-group';
 import { modelOf, reviewOf, writeTree } from '../helpers/synth';
 import { systemdVerify } from '../helpers/systemd';
 import { describeWithTool, shellcheck, tempDir } from '../helpers/tools';
@@ -58,34 +59,6 @@ describe('ComposeAppBackup', () => {
   });
 });
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runScript(script: string, env: Record<string, string>, termWhen?: () => boolean): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(script, [], { env: { ...process.env, ...env }, detached: true });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b) => (stdout += b));
-    child.stderr.on('data', (b) => (stderr += b));
-    const timer = termWhen
-      ? setInterval(() => {
-          if (termWhen()) {
-            clearInterval(timer);
-            process.kill(-child.pid!, 'SIGTERM');
-          }
-        }, 50)
-      : undefined;
-    child.on('close', (status) => {
-      if (timer) clearInterval(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
-
 describeWithTool('shellcheck', 'shellcheck', 'app backup scripts (Gitea against stand-ins for docker and gitea)', () => {
   function setUp() {
     const { site, authentik, gitea } = appSite();
@@ -118,7 +91,7 @@ describeWithTool('shellcheck', 'shellcheck', 'app backup scripts (Gitea against 
 
   it('Gitea (stand-ins for docker and gitea): runs gitea dump as git in the container, checks it, writes a dated folder with checksums and reports its size', async () => {
     const { dest, env, script, gitea, fake, metrics, runs } = setUp();
-    const r = await runScript(script(gitea), env());
+    const r = await runInProcessGroup(script(gitea), env());
     expect(r.stderr).toContain('Dumping database...');
     expect(r.status).toBe(0);
     expect(fake.calls()[0]).toBe(`docker exec --user git gitea gitea dump -c ${env().GITEA_DUMP_CONFIG} --type tar.gz --file -`);
@@ -135,7 +108,7 @@ describeWithTool('shellcheck', 'shellcheck', 'app backup scripts (Gitea against 
 
   it('refuses a gitea dump without its database (gitea exited 0), leaving no run and no partial folder', async () => {
     const { env, script, gitea, metrics, runs } = setUp();
-    const r = await runScript(script(gitea), env({ STANDIN_GITEA: 'nodb' }));
+    const r = await runInProcessGroup(script(gitea), env({ STANDIN_GITEA: 'nodb' }));
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('the gitea dump has no gitea-db.sql: refusing it');
     expect(runs()).toEqual([]);
@@ -145,15 +118,15 @@ describeWithTool('shellcheck', 'shellcheck', 'app backup scripts (Gitea against 
 
   it('fails when the container is not running, or gitea dump fails', async () => {
     const { env, script, gitea, runs } = setUp();
-    expect((await runScript(script(gitea), env({ STANDIN_STOPPED: 'gitea' }))).status).toBe(1);
-    expect((await runScript(script(gitea), env({ STANDIN_GITEA: 'fail' }))).status).toBe(1);
+    expect((await runInProcessGroup(script(gitea), env({ STANDIN_STOPPED: 'gitea' }))).status).toBe(1);
+    expect((await runInProcessGroup(script(gitea), env({ STANDIN_GITEA: 'fail' }))).status).toBe(1);
     expect(runs()).toEqual([]);
   });
 
   it('on SIGTERM during the dump, removes the partial folder and reports 143', async () => {
     const { dest, env, script, gitea, metrics, runs } = setUp();
     const partialExists = () => fs.existsSync(dest) && fs.readdirSync(dest).some((f) => f.endsWith('.partial'));
-    const r = await runScript(script(gitea), env({ STANDIN_GITEA: 'hang' }), partialExists);
+    const r = await runInProcessGroup(script(gitea), env({ STANDIN_GITEA: 'hang' }), partialExists);
     expect(r.status).toBe(143);
     expect(runs()).toEqual([]);
     expect(metrics()).toMatch(/^backup_last_status\{[^}]*\} 143$/m);
@@ -163,7 +136,7 @@ describeWithTool('shellcheck', 'shellcheck', 'app backup scripts (Gitea against 
     const { dest, env, script, gitea, runs } = setUp();
     for (const d of ['20240101T010000Z', '20240102T010000Z', '20240103T010000Z', '.20240104T010000Z.partial', 'manual-copy-before-upgrade']) fs.mkdirSync(path.join(dest, d), { recursive: true });
     fs.writeFileSync(path.join(dest, 'notes.txt'), 'mine');
-    const r = await runScript(script(gitea), env({ KEEP: '2' }));
+    const r = await runInProcessGroup(script(gitea), env({ KEEP: '2' }));
     expect(r.status).toBe(0);
     const left = runs();
     expect(left).toHaveLength(4);

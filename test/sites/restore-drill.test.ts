@@ -1,10 +1,11 @@
-import { spawn, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 import { parse } from 'yaml';
 import { AlertDelivery, BackupAlertRules, Duration, PveStorage, RestoreDrill, Retention, Schedule, VzdumpJob } from '../../constructs';
 import { ct, testSite, vm } from '../helpers/fixtures';
+import { runInProcessGroup } from '../helpers/process-group';
 import { modelOf, reviewOf, synthJson, writeTree } from '../helpers/synth';
 import { systemdVerify } from '../helpers/systemd';
 import { describeWithTool, shellcheck, tempDir } from '../helpers/tools';
@@ -28,36 +29,6 @@ function archiveName(kind: 'qemu' | 'lxc', vmid: number, ageHours: number): stri
   const p = (n: number) => String(n).padStart(2, '0');
   const stamp = `${d.getFullYear()}_${p(d.getMonth() + 1)}_${p(d.getDate())}-${p(d.getHours())}_${p(d.getMinutes())}_${p(d.getSeconds())}`;
   return `vzdump-${kind}-${vmid}-${stamp}.${kind === 'qemu' ? 'vma' : 'tar'}.zst`;
-}
-
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a script in its own process group (as systemd runs a unit), optionally SIGTERMing the group once `when` holds. */
-function runScript(script: string, env: Record<string, string>, termWhen?: () => boolean): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(script, [], { env: { ...process.env, ...env }, detached: true });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b) => (stdout += b));
-    child.stderr.on('data', (b) => (stderr += b));
-    let timer: NodeJS.Timeout | undefined;
-    if (termWhen) {
-      timer = setInterval(() => {
-        if (termWhen()) {
-          clearInterval(timer);
-          process.kill(-child.pid!, 'SIGTERM');
-        }
-      }, 50);
-    }
-    child.on('close', (status) => {
-      if (timer) clearInterval(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
 }
 
 function setUp(extra: Partial<ConstructorParameters<typeof RestoreDrill>[2]> = {}) {
@@ -173,7 +144,7 @@ describeWithTool('shellcheck', 'shellcheck', 'restore drill scripts, against sta
     for (const f of [archiveName('qemu', 100, 26), newest, archiveName('qemu', 1000, 1), `${archiveName('qemu', 100, 1)}.tmp`, archiveName('qemu', 100, 1).replace('.vma.zst', '.log')]) {
       fs.writeFileSync(path.join(dump, f), 'x'.repeat(1000));
     }
-    const r = await runScript(script(drill), env());
+    const r = await runInProcessGroup(script(drill), env());
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const calls = fake.calls();
@@ -196,9 +167,9 @@ describeWithTool('shellcheck', 'shellcheck', 'restore drill scripts, against sta
   it('destroys the copy and reports a failure, keeping the last success, when the command in the guest fails', async () => {
     const { drill, dump, env, script, fake, metrics, statusOf } = setUp();
     fs.writeFileSync(path.join(dump, archiveName('qemu', 100, 2)), 'x');
-    expect((await runScript(script(drill), env())).status).toBe(0);
+    expect((await runInProcessGroup(script(drill), env())).status).toBe(0);
     const success = /^backup_last_success_timestamp_seconds\{[^}]*\} (\d+)$/m.exec(metrics('restore-drill-vm100'))![1];
-    const r = await runScript(script(drill), env({ DRILL_EXIT: '3' }));
+    const r = await runInProcessGroup(script(drill), env({ DRILL_EXIT: '3' }));
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/restored copy 101 of guest 100: check command sh -c exit \$\{DRILL_EXIT:-0\} did not succeed within 2s of boot/);
     expect(fake.conf(101)).toBeUndefined();
@@ -210,7 +181,7 @@ describeWithTool('shellcheck', 'shellcheck', 'restore drill scripts, against sta
   it('does not take a command the guest agent reports as not exited for a pass (qm itself succeeds)', async () => {
     const { drill, dump, env, script, fake } = setUp();
     fs.writeFileSync(path.join(dump, archiveName('qemu', 100, 2)), 'x');
-    const r = await runScript(script(drill), env({ FAKE_EXEC_EXITED: '0' }));
+    const r = await runInProcessGroup(script(drill), env({ FAKE_EXEC_EXITED: '0' }));
     expect(r.status).toBe(1);
     expect(fake.conf(101)).toBeUndefined();
   });
@@ -218,7 +189,7 @@ describeWithTool('shellcheck', 'shellcheck', 'restore drill scripts, against sta
   it('fails when the guest agent never answers, and still destroys the copy', async () => {
     const { drill, dump, env, script, fake, statusOf } = setUp();
     fs.writeFileSync(path.join(dump, archiveName('qemu', 100, 2)), 'x');
-    const r = await runScript(script(drill), env({ FAKE_AGENT: 'never' }));
+    const r = await runInProcessGroup(script(drill), env({ FAKE_AGENT: 'never' }));
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('guest agent ping did not succeed within 2s of boot');
     expect(fake.conf(101)).toBeUndefined();
@@ -228,7 +199,7 @@ describeWithTool('shellcheck', 'shellcheck', 'restore drill scripts, against sta
   it('destroys a half-restored, still locked copy when the restore fails', async () => {
     const { drill, dump, env, script, fake, statusOf } = setUp();
     fs.writeFileSync(path.join(dump, archiveName('qemu', 100, 2)), 'x');
-    const r = await runScript(script(drill), env({ FAKE_RESTORE: 'fail' }));
+    const r = await runInProcessGroup(script(drill), env({ FAKE_RESTORE: 'fail' }));
     expect(r.status).toBe(1);
     expect(fake.calls()).not.toContain('qm start 101');
     expect(fake.calls()).toContain('qm destroy 101 --purge 1 --skiplock 1 --destroy-unreferenced-disks 1');
@@ -239,7 +210,7 @@ describeWithTool('shellcheck', 'shellcheck', 'restore drill scripts, against sta
   it('on SIGTERM during the restore (systemd stopping the unit), destroys the copy and reports 143', async () => {
     const { drill, dump, env, script, fake, statusOf } = setUp();
     fs.writeFileSync(path.join(dump, archiveName('qemu', 100, 2)), 'x');
-    const r = await runScript(script(drill), env({ FAKE_RESTORE: 'hang' }), () => fake.conf(101) !== undefined);
+    const r = await runInProcessGroup(script(drill), env({ FAKE_RESTORE: 'hang' }), () => fake.conf(101) !== undefined);
     expect(r.status).toBe(143);
     expect(fake.calls()).toContain('qm destroy 101 --purge 1 --skiplock 1 --destroy-unreferenced-disks 1');
     expect(fake.conf(101)).toBeUndefined();
@@ -250,7 +221,7 @@ describeWithTool('shellcheck', 'shellcheck', 'restore drill scripts, against sta
     const { drill, dump, env, script, fake, statusOf } = setUp();
     fs.writeFileSync(path.join(dump, archiveName('qemu', 100, 2)), 'x');
     const running = path.join(fake.state, '101.running');
-    const r = await runScript(script(drill), env({ FAKE_AGENT: 'never', BOOT_TIMEOUT_SECONDS: '30' }), () => fs.existsSync(running));
+    const r = await runInProcessGroup(script(drill), env({ FAKE_AGENT: 'never', BOOT_TIMEOUT_SECONDS: '30' }), () => fs.existsSync(running));
     expect(r.status).toBe(143);
     expect(fs.existsSync(running)).toBe(false);
     expect(fake.conf(101)).toBeUndefined();
@@ -260,7 +231,7 @@ describeWithTool('shellcheck', 'shellcheck', 'restore drill scripts, against sta
   it('fails a run whose copy cannot be destroyed, though the checks passed', async () => {
     const { drill, dump, env, script, fake, statusOf } = setUp();
     fs.writeFileSync(path.join(dump, archiveName('qemu', 100, 2)), 'x');
-    const r = await runScript(script(drill), env({ FAKE_DESTROY: 'fail' }));
+    const r = await runInProcessGroup(script(drill), env({ FAKE_DESTROY: 'fail' }));
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain('temporary guest 101 still exists');
     expect(r.stderr).toContain('restore-drill-vm100: cleanup failed');
@@ -273,7 +244,7 @@ describeWithTool('shellcheck', 'shellcheck', 'restore drill scripts, against sta
     fs.writeFileSync(path.join(dump, archiveName('qemu', 100, 2)), 'x');
     const foreign = 'type: qemu\nname: someone-elses\n';
     fs.writeFileSync(path.join(fake.state, '101.conf'), foreign);
-    const r = await runScript(script(drill), env());
+    const r = await runInProcessGroup(script(drill), env());
     expect(r.status).toBe(73);
     expect(r.stderr).toContain('temporary VMID 101 is in use by a guest this drill did not create');
     expect(fake.conf(101)).toBe(foreign);
@@ -285,7 +256,7 @@ describeWithTool('shellcheck', 'shellcheck', 'restore drill scripts, against sta
     const { drill, dump, env, script, fake } = setUp();
     fs.writeFileSync(path.join(dump, archiveName('qemu', 100, 2)), 'x');
     fs.writeFileSync(path.join(fake.state, '101.conf'), 'type: qemu\nname: restored\ntags: bc-restore-drill\nlock: create\n');
-    const r = await runScript(script(drill), env());
+    const r = await runInProcessGroup(script(drill), env());
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('guest 101 was left by an interrupted drill');
     expect(fake.calls().filter((c) => c.startsWith('qm destroy 101'))).toHaveLength(2);
@@ -295,11 +266,11 @@ describeWithTool('shellcheck', 'shellcheck', 'restore drill scripts, against sta
   it('refuses an archive older than maxArchiveAge without restoring, and a guest with no archive', async () => {
     const { drill, dump, env, script, fake } = setUp();
     fs.writeFileSync(path.join(dump, archiveName('qemu', 100, 24 * 9)), 'x');
-    const old = await runScript(script(drill), env());
+    const old = await runInProcessGroup(script(drill), env());
     expect(old.status).toBe(65);
     expect(old.stderr).toMatch(/the newest archive of guest 100 \(vzdump-qemu-100-.*\) is 9 days old, older than 8 days/);
     fs.rmSync(path.join(dump, fs.readdirSync(dump)[0]));
-    const none = await runScript(script(drill), env());
+    const none = await runInProcessGroup(script(drill), env());
     expect(none.status).toBe(66);
     expect(fake.calls().filter((c) => c.startsWith('qmrestore'))).toEqual([]);
   });
@@ -307,7 +278,7 @@ describeWithTool('shellcheck', 'shellcheck', 'restore drill scripts, against sta
   it('refuses to restore when the restore storage has too little free space', async () => {
     const { drill, dump, env, script, fake } = setUp();
     fs.writeFileSync(path.join(dump, archiveName('qemu', 100, 2)), 'x'.repeat(4096));
-    const r = await runScript(script(drill), env({ FAKE_AVAIL_KIB: '7' }));
+    const r = await runInProcessGroup(script(drill), env({ FAKE_AVAIL_KIB: '7' }));
     expect(r.status).toBe(69);
     expect(r.stderr).toContain('storage local-lvm has 0 MiB free');
     expect(fake.calls().filter((c) => c.startsWith('qmrestore'))).toEqual([]);
@@ -317,7 +288,7 @@ describeWithTool('shellcheck', 'shellcheck', 'restore drill scripts, against sta
     const { ctDrill, dump, env, script, fake } = setUp();
     const archive = archiveName('lxc', 105, 3);
     fs.writeFileSync(path.join(dump, archive), 'x');
-    const r = await runScript(script(ctDrill), env());
+    const r = await runInProcessGroup(script(ctDrill), env());
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const calls = fake.calls();
@@ -345,12 +316,12 @@ describeWithTool('shellcheck', 'shellcheck', 'restore drill scripts, against sta
     fs.writeFileSync(path.join(dump, archiveName('qemu', 100, 2)), 'x');
     const env = { PATH: `${fake.bin}:${process.env.PATH}`, BC_TEXTFILE_DIR: path.join(dir, 'prom'), BC_LOCK_0: path.join(dir, 'lock'), DUMP_DIR: dump, POLL_SECONDS: '0.1', BOOT_TIMEOUT_SECONDS: '2' };
     const script = path.join(dir, 'hosts/pve', tcp.job.scriptPath);
-    const open = await runScript(script, env);
+    const open = await runInProcessGroup(script, env);
     expect(open.stdout).toContain(`TCP port ${port} on 127.0.0.1: ok`);
     expect(open.status).toBe(0);
     expect(fake.calls().some((c) => c.includes('link_down'))).toBe(false);
     await new Promise((r) => listening.close(r));
-    const closed = await runScript(script, env);
+    const closed = await runInProcessGroup(script, env);
     expect(closed.status).toBe(1);
     expect(closed.stderr).toContain(`TCP port ${port} on 127.0.0.1 did not succeed`);
     expect(fake.conf(109)).toBeUndefined();
