@@ -4,9 +4,11 @@ import { DEFAULTS } from '../lib/defaults';
 import { Duration } from '../lib/duration';
 import { BackupConfigError, checkProps, withinField } from '../lib/errors';
 import type { SiteModel } from '../lib/model/site-model';
+import { BackupMetric, signalDestination } from '../lib/metrics';
 import { Classification, CLASSIFICATIONS } from '../lib/model/vocabulary';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { PbsCommands, pbsDatastoreGuard, pbsGcCommands, pbsJobCommands } from '../lib/render/pbs-commands';
+import { PbsReportedJob, renderPbsReportBody } from '../lib/render/pbs-report';
 import { generatedHeader } from '../lib/render/shell';
 import { Retention } from '../lib/retention';
 import { Schedule } from '../lib/schedule';
@@ -14,6 +16,7 @@ import { daylightSavingFindings } from '../lib/schedule-findings';
 import { Host } from './host';
 import { siteModelOf } from './private/site-anchor';
 import { PveStorage } from './pve-storage';
+import { ScheduledHostJob } from './scheduled-host-job';
 import { pascalCase } from './vzdump-job';
 
 /** A verify job: re-reads backup snapshots and checks every chunk against its digest. */
@@ -65,6 +68,15 @@ export interface PbsDatastoreJobsProps {
   readonly comment?: string;
   /** @default 'critical' (a failed verify means backups that may not restore) */
   readonly classification?: Classification;
+  /**
+   * Report each job's last run in the site's metric scheme, read from the PBS API by a job on
+   * the PBS host (needs `jq` there), so the site's Failed and Stale alerts cover these jobs.
+   * Turn it off only where something else watches the PBS: the jobs are then unmonitored.
+   * @default true
+   */
+  readonly report?: boolean;
+  /** When the report runs: each run pushes the last finished run of every job. @default Schedule.everyHours(1, 15) */
+  readonly reportSchedule?: Schedule;
 }
 
 const JOB_ID = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{2,31}$/, 'expected a PBS job id of 3-32 letters, digits, . _ -');
@@ -89,6 +101,8 @@ const schema = z
     gcSchedule: SCHEDULE.optional(),
     comment: z.string().max(200).regex(/^[^\n]*$/, 'expected one line').optional(),
     classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]]).optional(),
+    report: z.boolean().optional(),
+    reportSchedule: SCHEDULE.optional(),
   })
   .strict();
 
@@ -101,7 +115,9 @@ const PRUNE_DELETABLE = ['comment', 'keep-last', 'keep-hourly', 'keep-daily', 'k
  * The maintenance jobs of one Proxmox Backup Server datastore: a verify job (with
  * `outdated-after`), a prune job and the garbage-collection schedule, applied on the PBS host
  * with `proxmox-backup-manager` over SSH (create or update, entry by entry, so jobs made in
- * the GUI survive) and registered in the site model as jobs.
+ * the GUI survive) and registered in the site model as jobs. PBS runs the jobs itself and
+ * reports to nobody, so a report job on the PBS host reads their last runs from the PBS API
+ * and pushes them in the site's metric scheme (`report`).
  *
  * @see https://pbs.proxmox.com/docs/maintenance.html
  */
@@ -116,6 +132,8 @@ export class PbsDatastoreJobs extends Construct {
   readonly gcJobId: string | undefined;
   /** The verification age after which a snapshot is verified again, in days. */
   readonly outdatedAfterDays: number | undefined;
+  /** The job on the PBS host that reports these jobs' outcomes (undefined with `report: false`). */
+  readonly reportJob: ScheduledHostJob | undefined;
   private readonly model: SiteModel;
 
   constructor(scope: Construct, id: string, props: PbsDatastoreJobsProps) {
@@ -144,6 +162,7 @@ export class PbsDatastoreJobs extends Construct {
       apply.push(...c.apply);
       remove.push(...c.remove);
     };
+    const reported: PbsReportedJob[] = [];
 
     if (p.verify) {
       const v = p.verify;
@@ -169,6 +188,7 @@ export class PbsDatastoreJobs extends Construct {
       );
       this.verifyJobId = jobId;
       this.outdatedAfterDays = days;
+      reported.push({ jobId, api: '/admin/verify', key: 'id', value: jobId });
       this.register(jobId, 'pbs-verify', v.schedule, schedule, v.expectedDuration ?? Duration.hours(2), writesTo, classification, `PBS verify of datastore ${this.datastore} (re-verify after ${days} days${v.ignoreVerified === false ? ', every snapshot every run' : ''})`);
     }
     if (p.prune) {
@@ -185,13 +205,21 @@ export class PbsDatastoreJobs extends Construct {
         ),
       );
       this.pruneJobId = jobId;
+      reported.push({ jobId, api: '/admin/prune', key: 'id', value: jobId });
       this.register(jobId, 'pbs-prune', r.schedule, schedule, r.expectedDuration ?? Duration.minutes(30), writesTo, classification, `PBS prune of datastore ${this.datastore} (${r.retention.toHumanString()})`);
     }
     if (p.gcSchedule) {
       const schedule = withinField(this.node.path, 'gcSchedule', () => p.gcSchedule!.toProxmox(tz));
       add(pbsGcCommands(this.datastore, schedule));
       this.gcJobId = `${this.datastore}-gc`;
+      reported.push({ jobId: this.gcJobId, api: '/admin/gc', key: 'store', value: this.datastore });
       this.register(this.gcJobId, 'pbs-gc', p.gcSchedule, schedule, Duration.hours(1), writesTo, classification, `PBS garbage collection of datastore ${this.datastore}`);
+    }
+
+    if (p.report !== false) {
+      this.reportJob = this.reportOutcomes(reported, p.reportSchedule ?? Schedule.everyHours(1, 15));
+      // said at apply time too: without jq the report fails (and alerts) every run
+      apply.push(`command -v jq >/dev/null || echo "WARNING: jq is not installed on ${this.host.name}: the job reporting ${this.datastore}'s verify, prune and gc outcomes fails until it is (apt-get install jq)" >&2`);
     }
 
     this.scriptPath = `${DEFAULTS.libexecDirectory}/pbs-datastore-${this.datastore}.sh`;
@@ -204,6 +232,39 @@ export class PbsDatastoreJobs extends Construct {
       preRemove: remove,
       dependsOn: p.storage?.installation ? [p.storage.installation] : undefined,
     });
+  }
+
+  /** Installs the report job and registers the series it pushes for each job. */
+  private reportOutcomes(jobs: readonly PbsReportedJob[], schedule: Schedule): ScheduledHostJob {
+    const reportId = `pbs-report-${this.datastore}`;
+    const job = new ScheduledHostJob(this, 'Report', {
+      host: this.host,
+      jobId: reportId,
+      schedule,
+      description: `reports the last run of ${jobs.map((j) => j.jobId).join(', ')} from the PBS API`,
+      body: renderPbsReportBody(jobs),
+      kind: 'collector',
+      expectedDuration: Duration.minutes(5),
+      restore: [
+        {
+          title: `on ${this.host.name}: run the report by hand and read why it failed (nothing to restore: it only reads job status)`,
+          commands: [`systemctl start bc-${reportId}.service`, `journalctl -u bc-${reportId}.service -n 50`],
+        },
+      ],
+    });
+    const sink = this.model.settings.metrics;
+    for (const j of jobs) {
+      const identity = { job: j.jobId, site: this.model.site, host: this.host.name };
+      this.model.addSignal({
+        job: j.jobId,
+        host: this.host.name,
+        sink: sink.kind,
+        destination: signalDestination(sink, identity),
+        labels: { backup_job: j.jobId, site: this.model.site, host: this.host.name },
+        metrics: [BackupMetric.lastRun, BackupMetric.lastStatus, BackupMetric.lastSuccess, BackupMetric.lastDuration],
+      });
+    }
+    return job;
   }
 
   private register(jobId: string, kind: string, schedule: Schedule, proxmox: string, expected: Duration, writesTo: string[], classification: Classification, description: string): void {

@@ -244,7 +244,18 @@ export class Schedule {
       if (parts.length) days = parts.join(', ');
       if (this.months) days = `${days} in ${this.months.map((m) => MONTHS[m - 1]).join(',')}`;
     }
+    const step = this.hourStep();
+    if (days === 'daily' && step !== undefined && this.minutes.length === 1) {
+      const every = step === 1 ? `hourly at :${pad(this.minutes[0])}` : `every ${step} hours (${times.slice(0, 4).join(', ')}${times.length > 4 ? ', ...' : ''})`;
+      return `${every}${this.timeZone ? ` (${this.timeZone})` : ''}`;
+    }
     return `${days} ${at}${this.timeZone ? ` (${this.timeZone})` : ''}`;
+  }
+
+  /** N when the runs are every N hours from midnight (N < 24), as Schedule.everyHours makes them. */
+  private hourStep(): number | undefined {
+    const n = this.hours.length > 1 ? this.hours[1] - this.hours[0] : undefined;
+    return n && this.hours[0] === 0 && this.hours.length * n === 24 && this.hours.every((h, i) => h === i * n) ? n : undefined;
   }
 
   private periodSeconds: number | undefined;

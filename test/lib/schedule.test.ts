@@ -32,6 +32,16 @@ describe('Schedule renderers', () => {
     expect(s.toHumanString()).toBe('first Sun of the month at 04:00');
   });
 
+  it('says "hourly" and "every N hours" for evenly spaced runs instead of listing them', () => {
+    expect(Schedule.everyHours(1, 15).toHumanString()).toBe('hourly at :15');
+    expect(Schedule.everyHours(6).toHumanString()).toBe('every 6 hours (00:00, 06:00, 12:00, 18:00)');
+    expect(Schedule.everyHours(2, 30).inTimeZone('Europe/Prague').toHumanString()).toBe('every 2 hours (00:30, 02:30, 04:30, 06:30, ...) (Europe/Prague)');
+    // not evenly spaced from midnight, or restricted to some days: the runs are listed
+    expect(Schedule.explicit({ hours: [1, 13], minutes: [0] }).toHumanString()).toBe('daily at 01:00, 13:00');
+    expect(Schedule.explicit({ weekdays: ['mon'], hours: [0, 12], minutes: [0] }).toHumanString()).toBe('Mon at 00:00, 12:00');
+    expect(Schedule.explicit({ hours: [0, 6, 12, 18], minutes: [0, 30] }).toHumanString()).toBe('daily 8 times a day (00:00, 00:30, 06:00, ...)');
+  });
+
   it('carries a time zone into systemd and refuses it for Proxmox on another zone', () => {
     const s = Schedule.daily('03:00').inTimeZone('Europe/Prague');
     expect(s.toSystemd()).toBe('*-*-* 03:00:00 Europe/Prague');

@@ -1,0 +1,151 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Host, PbsDatastoreJobs, Retention, Schedule } from '../../constructs';
+import { testSite } from '../helpers/fixtures';
+import { modelOf, reviewOf, writeTree } from '../helpers/synth';
+import { describeWithTool, shellcheck, tempDir } from '../helpers/tools';
+
+function pbsJobs(extra: { report?: boolean; reportSchedule?: Schedule } = {}) {
+  const { site } = testSite();
+  const pbs = new Host(site, 'Pbs', { name: 'pbs', address: '10.0.0.7' });
+  const jobs = new PbsDatastoreJobs(site, 'MainJobs', {
+    host: pbs,
+    datastore: 'main',
+    verify: { schedule: Schedule.daily('05:00') },
+    prune: { schedule: Schedule.daily('04:00'), retention: Retention.gfs(7, 4, 3) },
+    gcSchedule: Schedule.weekly('sun', '07:30'),
+    ...extra,
+  });
+  return { site, jobs };
+}
+
+const JOB_IDS = ['main-verify', 'main-prune', 'main-gc'];
+
+describe('PbsDatastoreJobs reports its jobs', () => {
+  it('registers the four job series for each PBS job, pushed by a report job on the PBS host', () => {
+    const { site, jobs } = pbsJobs();
+    const m = modelOf(site);
+    for (const id of JOB_IDS) {
+      const [signal] = m.signalsOf(id);
+      expect(signal).toMatchObject({ host: 'pbs', labels: { backup_job: id, site: 'test', host: 'pbs' } });
+      expect(signal.metrics).toEqual(expect.arrayContaining(['backup_last_success_timestamp_seconds', 'backup_last_status']));
+    }
+    expect(jobs.reportJob!.host.name).toBe('pbs');
+    expect(m.job('pbs-report-main')).toMatchObject({ kind: 'collector', host: 'pbs', scheduleHuman: 'hourly at :15' });
+    expect(m.policyOutcome().findings.filter((f) => f.rule === 'monitored' && f.subject.includes('MainJobs'))).toEqual([]);
+  });
+
+  it('leaves the jobs unmonitored, and says so, with report: false', () => {
+    const { site, jobs } = pbsJobs({ report: false });
+    const m = modelOf(site);
+    expect(jobs.reportJob).toBeUndefined();
+    expect(m.job('pbs-report-main')).toBeUndefined();
+    expect(m.policyOutcome().findings.filter((f) => f.rule === 'monitored' && f.subject.includes('MainJobs')).map((f) => f.message)).toEqual(JOB_IDS.map((id) => `job ${id} reports no metrics: a failure would go unnoticed`).sort());
+  });
+
+  it('warns at apply time when the PBS host has no jq', () => {
+    expect(pbsJobs().jobs.script).toContain('command -v jq >/dev/null || echo "WARNING: jq is not installed on pbs');
+    expect(pbsJobs({ report: false }).jobs.script).not.toContain('jq');
+  });
+});
+
+/** A task id as PBS writes it; the sixth field is the start time in hex. */
+function upid(type: string, id: string, start: number): string {
+  return `UPID:pbs:000006E8:0000ED3A:00000002:${start.toString(16).toUpperCase()}:${type}:${id}:root@pam:`;
+}
+
+const T = 1_764_400_000;
+const VERIFY = [{ id: 'other-verify', store: 'other', 'last-run-state': 'verification failed - job aborted', 'last-run-endtime': T - 50 }, { id: 'main-verify', store: 'main', schedule: '05:00', 'last-run-state': 'OK', 'last-run-endtime': T, 'last-run-upid': upid('verificationjob', 'main:main-verify', T - 1800), 'next-run': T + 86400 }];
+const PRUNE = [{ id: 'main-prune', store: 'main', 'last-run-state': 'removing backup snapshot vm/100/2026-11-28T01:00:00Z failed', 'last-run-endtime': T - 3600, 'last-run-upid': upid('prunejob', 'main', T - 3700) }];
+// garbage collection running now: the status has no finished run to report
+const GC = [{ store: 'main', schedule: 'sun 07:30', 'next-run': T + 7 * 86400 }];
+
+describeWithTool('jq', 'jq', 'the PBS report job run for real against a stand-in proxmox-backup-debug', () => {
+  /** The report script from the review tree, and a stand-in API answering from `answers` (a missing path fails, as an older PBS does). */
+  function setUp(answers: Record<string, unknown>) {
+    const dir = tempDir();
+    const { site, jobs } = pbsJobs();
+    writeTree(path.join(dir, 'review'), reviewOf(site).values());
+    const script = path.join(dir, 'review/hosts/pbs', jobs.reportJob!.scriptPath);
+    const bin = path.join(dir, 'bin');
+    fs.mkdirSync(bin);
+    for (const [api, body] of Object.entries(answers)) fs.writeFileSync(path.join(dir, api.replace(/\//g, '_') + '.json'), JSON.stringify(body));
+    fs.writeFileSync(
+      path.join(bin, 'proxmox-backup-debug'),
+      `#!/bin/sh
+[ "$1 $2 $4 $5" = "api get --output-format json" ] || { echo "unexpected: $*" >&2; exit 2; }
+f='${dir}'/$(printf '%s' "$3" | tr / _).json
+[ -f "$f" ] || { echo "Error: Path '/api2/json$3' not found." >&2; exit 255; }
+cat "$f"
+`,
+      { mode: 0o755 },
+    );
+    const metrics = path.join(dir, 'metrics');
+    const run = (pathEnv = `${bin}:${process.env.PATH}`) => spawnSync('/bin/bash', [script], { env: { ...process.env, PATH: pathEnv, BC_SINK: 'textfile', BC_TEXTFILE_DIR: metrics }, encoding: 'utf8' });
+    /** `metric -> value` of the job's textfile, or undefined when nothing was written for it. */
+    const series = (job: string): Record<string, number> | undefined => {
+      const f = path.join(metrics, `backup_${job}.prom`);
+      if (!fs.existsSync(f)) return undefined;
+      const lines = fs.readFileSync(f, 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+      return Object.fromEntries(lines.map((l) => [l.split('{')[0], Number(l.split(' ').pop())]));
+    };
+    return { dir, bin, script, run, series };
+  }
+
+  it('passes shellcheck', () => {
+    const { script } = setUp({});
+    expect(shellcheck(script).output).toBe('');
+  });
+
+  it("pushes each job's last finished run under its own id: a success with its time and duration, a failure without a success time", () => {
+    const { run, series } = setUp({ '/admin/verify': VERIFY, '/admin/prune': PRUNE, '/admin/gc': GC });
+    const r = run();
+    expect(r.status).toBe(0);
+    expect(series('main-verify')).toEqual({ backup_last_run_timestamp_seconds: T, backup_last_status: 0, backup_last_success_timestamp_seconds: T, backup_last_duration_seconds: 1800 });
+    expect(series('main-prune')).toEqual({ backup_last_run_timestamp_seconds: T - 3600, backup_last_status: 1, backup_last_duration_seconds: 100 });
+    expect(r.stderr).toContain('main-prune: last run failed at');
+    expect(r.stderr).toContain('removing backup snapshot vm/100/2026-11-28T01:00:00Z failed');
+    expect(series('main-gc')).toBeUndefined();
+    expect(r.stdout).toContain('main-gc: no finished run to report');
+    // the other datastore's failed verify is not ours to report
+    expect(series('other-verify')).toBeUndefined();
+    expect(series('pbs-report-main')).toMatchObject({ backup_last_status: 0 });
+  });
+
+  it('counts a run that ended with warnings as a success', () => {
+    const gcDone = [{ store: 'main', 'last-run-state': 'WARNINGS: 2', 'last-run-endtime': T, 'last-run-upid': upid('garbage_collection', 'main', T - 600) }];
+    const { run, series } = setUp({ '/admin/verify': VERIFY, '/admin/prune': PRUNE, '/admin/gc': gcDone });
+    expect(run().status).toBe(0);
+    expect(series('main-gc')).toEqual({ backup_last_run_timestamp_seconds: T, backup_last_status: 0, backup_last_success_timestamp_seconds: T, backup_last_duration_seconds: 600 });
+  });
+
+  it('fails itself, still reporting what it could read, when a status list is missing or a job is gone', () => {
+    // an older PBS without /admin/gc, and main-prune removed in the GUI
+    const { run, series } = setUp({ '/admin/verify': VERIFY, '/admin/prune': [] });
+    const r = run();
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('main-gc: could not read /admin/gc from the PBS API');
+    expect(r.stderr).toContain('main-prune: no id main-prune in /admin/prune (removed in the GUI?)');
+    expect(series('main-verify')).toMatchObject({ backup_last_status: 0 });
+    // not blamed on the jobs: the report's own failure alert fires
+    expect(series('main-prune')).toBeUndefined();
+    expect(series('main-gc')).toBeUndefined();
+    expect(series('pbs-report-main')).toMatchObject({ backup_last_status: 1 });
+  });
+
+  it('fails loudly, naming the package, when jq is missing', () => {
+    const { dir, run, series } = setUp({ '/admin/verify': VERIFY });
+    // a PATH with what the script's reporting needs, and no jq
+    const bare = path.join(dir, 'bare-bin');
+    fs.mkdirSync(bare);
+    for (const cmd of ['date', 'mkdir', 'mktemp', 'awk', 'chmod', 'mv', 'cat', 'rm']) {
+      const found = spawnSync('/bin/sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim();
+      fs.symlinkSync(found, path.join(bare, cmd));
+    }
+    const r = run(bare);
+    expect(r.status).toBe(127);
+    expect(r.stderr).toContain('jq is not installed on pbs (apt-get install jq)');
+    expect(series('pbs-report-main')).toMatchObject({ backup_last_status: 127 });
+  });
+});
