@@ -312,6 +312,7 @@ export class AppDumpCronJob extends Construct {
       staleAfterExplicit: p.staleAfter !== undefined,
       derivedStaleAfterHours: this.derivedStaleAfter.toHours({ integral: false }),
       alertName: this.alertName,
+      runLog: cronJobRunLog(this.namespace, this.jobId),
       restore: [
         { title: `mount the backup claim in a pod of namespace ${this.namespace} (kubectl debug, or a copy of the CronJob's pod: kubectl create job --from=cronjob/${this.jobId} restore-shell)`, commands: [] },
         ...engine.restore(this.outputDirectory),
@@ -399,6 +400,7 @@ export class AppDumpCronJob extends Construct {
       staleAfterExplicit: false,
       derivedStaleAfterHours: derived.toHours({ integral: false }),
       alertName,
+      runLog: cronJobRunLog(this.namespace, jobId),
       after: [],
       writesTo: [],
       classification: this.classification,
@@ -448,4 +450,13 @@ export class AppDumpCronJob extends Construct {
 
 function minDuration(a: Duration, b: Duration): Duration {
   return a.compareTo(b) <= 0 ? a : b;
+}
+
+/** Where a CronJob's runs show: its last schedule, the Jobs it made (kept per its history limits), their logs. */
+function cronJobRunLog(namespace: string, name: string): string[] {
+  return [
+    `kubectl -n ${namespace} get cronjob ${name}`,
+    `kubectl -n ${namespace} get jobs --sort-by=.metadata.creationTimestamp | grep '^${name}-'`,
+    `kubectl -n ${namespace} logs job/JOB   # a job from the list above`,
+  ];
 }

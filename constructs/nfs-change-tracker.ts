@@ -143,6 +143,7 @@ export class NfsChangeTracker extends Construct {
       staleAfterHours: this.staleAfter.toHours({ integral: false }),
       staleAfterExplicit: p.staleAfter !== undefined,
       alertName: p.alertName ?? pascalCase(this.jobId),
+      runLog: [`systemctl status ${this.serviceName}`, `journalctl -u ${this.serviceName} --since -2d`],
       restore: [
         {
           title: 'the tracker copies nothing; after it was down, restart it and ship every bypass path once (changes made meanwhile were not logged)',

@@ -134,6 +134,7 @@ export class PbsDatastoreJobs extends Construct {
   readonly outdatedAfterDays: number | undefined;
   /** The job on the PBS host that reports these jobs' outcomes (undefined with `report: false`). */
   readonly reportJob: ScheduledHostJob | undefined;
+  private readonly reportId: string | undefined;
   private readonly model: SiteModel;
 
   constructor(scope: Construct, id: string, props: PbsDatastoreJobsProps) {
@@ -163,6 +164,7 @@ export class PbsDatastoreJobs extends Construct {
       remove.push(...c.remove);
     };
     const reported: PbsReportedJob[] = [];
+    this.reportId = p.report === false ? undefined : `pbs-report-${this.datastore}`;
 
     if (p.verify) {
       const v = p.verify;
@@ -216,8 +218,8 @@ export class PbsDatastoreJobs extends Construct {
       this.register(this.gcJobId, 'pbs-gc', p.gcSchedule, schedule, Duration.hours(1), writesTo, classification, `PBS garbage collection of datastore ${this.datastore}`);
     }
 
-    if (p.report !== false) {
-      this.reportJob = this.reportOutcomes(reported, p.reportSchedule ?? Schedule.everyHours(1, 15));
+    if (this.reportId) {
+      this.reportJob = this.reportOutcomes(this.reportId, reported, p.reportSchedule ?? Schedule.everyHours(1, 15));
       // said at apply time too: without jq the report fails (and alerts) every run
       apply.push(`command -v jq >/dev/null || echo "WARNING: jq is not installed on ${this.host.name}: the job reporting ${this.datastore}'s verify, prune and gc outcomes fails until it is (apt-get install jq)" >&2`);
     }
@@ -235,8 +237,7 @@ export class PbsDatastoreJobs extends Construct {
   }
 
   /** Installs the report job and registers the series it pushes for each job. */
-  private reportOutcomes(jobs: readonly PbsReportedJob[], schedule: Schedule): ScheduledHostJob {
-    const reportId = `pbs-report-${this.datastore}`;
+  private reportOutcomes(reportId: string, jobs: readonly PbsReportedJob[], schedule: Schedule): ScheduledHostJob {
     const job = new ScheduledHostJob(this, 'Report', {
       host: this.host,
       jobId: reportId,
@@ -245,12 +246,7 @@ export class PbsDatastoreJobs extends Construct {
       body: renderPbsReportBody(jobs),
       kind: 'collector',
       expectedDuration: Duration.minutes(5),
-      restore: [
-        {
-          title: `on ${this.host.name}: run the report by hand and read why it failed (nothing to restore: it only reads job status)`,
-          commands: [`systemctl start bc-${reportId}.service`, `journalctl -u bc-${reportId}.service -n 50`],
-        },
-      ],
+      restore: [{ title: `nothing to restore: it only reads job status; run it by hand with systemctl start bc-${reportId}.service`, commands: [] }],
     });
     const sink = this.model.settings.metrics;
     for (const j of jobs) {
@@ -283,7 +279,12 @@ export class PbsDatastoreJobs extends Construct {
       staleAfterExplicit: false,
       derivedStaleAfterHours: stale.toHours({ integral: false }),
       alertName: pascalCase(jobId),
-      restore: [{ title: `on ${this.host.name}: find the job's recent runs in the task log (nothing to restore: the job maintains the datastore)`, commands: [`proxmox-backup-manager task list --all --limit 50 | grep -iE '${TASK_TYPE[kind]}'`] }],
+      restore: [{ title: 'nothing to restore: the job maintains the datastore', commands: [] }],
+      runLog: [
+        `proxmox-backup-manager task list --all --limit 50 | grep -iE '${TASK_TYPE[kind]}'`,
+        'proxmox-backup-manager task log UPID   # a UPID from the list above',
+        ...(this.reportId ? [`journalctl -u bc-${this.reportId}.service -n 20   # what the report last read`] : []),
+      ],
       after: [],
       writesTo,
       classification,

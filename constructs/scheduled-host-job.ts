@@ -184,6 +184,7 @@ export class ScheduledHostJob extends Construct {
       derivedStaleAfterHours: derived.toHours({ integral: false }),
       alertName: p.alertName ?? pascalCase(p.jobId),
       restore: p.restore,
+      runLog: [`systemctl list-timers ${this.timerName}`, `journalctl -u ${this.serviceName} --since -2d`],
       after: (p.after ?? []).map((j) => j.jobId),
       writesTo: [...(p.writesTo ?? [])],
       classification: p.classification ?? 'important',

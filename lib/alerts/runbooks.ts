@@ -26,20 +26,36 @@ function jobRunbook(model: SiteModel, job: JobRecord, alerts: readonly AlertRule
     '',
     '## First checks',
     '',
-    '1. Did it run? On the host: `journalctl -u pvescheduler --since -2d | grep ' + job.id + '` (vzdump jobs) or the job\'s own unit log.',
-    '2. Is the target reachable and not full? `pvesm status`, `df -h` on the target\'s mount.',
-    '3. Re-run by hand once the cause is fixed, and check that the Stale alert clears.',
+    ...firstChecks(model, job).map((c, i) => `${i + 1}. ${c}`),
     '',
     '## What it protects',
     '',
-    ...copies.map((c) => `- ${model.asset(c.asset)?.name ?? c.asset} → ${model.target(c.target)?.name ?? c.target} (${c.layer}, ${c.retention})${c.artifact ? `: \`${c.artifact.basePath}/${c.artifact.glob}\`` : ''}`),
+    ...(copies.length
+      ? copies.map((c) => `- ${model.asset(c.asset)?.name ?? c.asset} → ${model.target(c.target)?.name ?? c.target} (${c.layer}, ${c.retention})${c.artifact ? `: \`${c.artifact.basePath}/${c.artifact.glob}\`` : ''}`)
+      : ['Nothing directly: this job makes no copy (it checks, collects or maintains).']),
     '',
     '## Restore',
     '',
-    ...(job.restore?.length ? job.restore.flatMap((r) => [`### ${r.title}`, '', '```sh', ...r.commands, '```', '']) : ['Restore with the tool that made the backup; see its documentation.']),
+    ...(job.restore?.length ? job.restore.flatMap((r) => [`### ${r.title}`, '', ...(r.commands.length ? ['```sh', ...r.commands, '```', ''] : [])]) : ['Restore with the tool that made the backup; see its documentation.']),
     '',
   ];
   return lines.join('\n');
+}
+
+/** What to look at first when a job's alert fires, in the words of the tools that run it. */
+function firstChecks(model: SiteModel, job: JobRecord): string[] {
+  const where = job.host ? ` On ${job.host}:` : '';
+  const checks = [
+    job.runLog?.length
+      ? `Did it run, and what did it say?${where}\n\n   \`\`\`sh\n${job.runLog.map((c) => `   ${c}`).join('\n')}\n   \`\`\``
+      : 'Did it run? Check the log of the tool that runs it.',
+  ];
+  if (job.writesTo.length) {
+    const targets = job.writesTo.map((t) => model.target(t)?.name ?? t).join(', ');
+    checks.push(`Is the target (${targets}) reachable and not full? \`df -h\` on its mount${job.kind === 'vzdump' ? ', `pvesm status`' : ''}.`);
+  }
+  checks.push('Re-run by hand once the cause is fixed, and check that the Stale alert clears.');
+  return checks;
 }
 
 function siteAlertRunbook(model: SiteModel, rule: AlertRule, same: readonly AlertRule[]): string {

@@ -81,6 +81,8 @@ export interface JobRecord {
   readonly alertName: string;
   /** How to restore what this job copies: shell steps for its runbook, per asset where they differ. */
   readonly restore?: readonly RestoreStep[];
+  /** Commands on the job's host that show its recent runs and their logs (the runbook's first check). */
+  readonly runLog?: readonly string[];
   readonly after: readonly string[];
   readonly writesTo: readonly string[];
   readonly classification: Classification;

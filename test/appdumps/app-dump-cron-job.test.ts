@@ -38,6 +38,14 @@ describe('AppDumpCronJob: synthesized CronJobs carry what the stack asked for', 
     expect(cronJob(json, 'prometheus-backup').spec).toMatchObject({ schedule: '0 4 1 * *', timezone: 'UTC' });
   });
 
+
+  it("runbooks send the operator to the CronJob's Jobs and logs in its namespace", () => {
+    for (const [job, ns] of [['postgresql-backup', 'dbaas'], ['vaultwarden-integrity-check', 'vaultwarden']]) {
+      const text = review.get(`runbooks/${job}.md`)!.content;
+      expect(text).toContain(`   kubectl -n ${ns} get cronjob ${job}\n   kubectl -n ${ns} get jobs --sort-by=.metadata.creationTimestamp | grep '^${job}-'\n`);
+      expect(text).not.toContain('pvenode');
+    }
+  });
   it('volumes: the backup claim at /backup, the status emptyDir shared read-only with the report container, the data claim', () => {
     const pod = cronJob(json, 'vaultwarden-backup').spec.job_template.spec.template.spec;
     expect(pod.volume).toEqual([

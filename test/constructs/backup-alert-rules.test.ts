@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
-import { AlertDelivery, BackupAlertRules, BackupSite, Duration, MetricsSink, PveHost, Schedule, VzdumpJob } from '../../constructs';
+import { AlertDelivery, BackupAlertRules, BackupSite, Duration, MetricsSink, PveHost, Schedule, ScheduledHostJob, VzdumpJob } from '../../constructs';
 import { deriveAlerts } from '../../lib/alerts/derive-alerts';
 import { ct, nfsStorage, testSite, vm } from '../helpers/fixtures';
 import { freshApp, modelOf, resourcesOf, reviewOf, synthJson, writeTree } from '../helpers/synth';
@@ -53,6 +53,22 @@ describe('BackupAlertRules', () => {
     expect(review.get('runbooks/daily-job.md')!.content).toContain('qmrestore "$(ls -1t /mnt/pve/nas-backups/dump/vzdump-qemu-100-*.vma.zst | head -n 1)" 100 --storage local-lvm');
     expect(review.get('runbooks/weekly-job.md')!.content).toContain('pct restore 105 "$(ls -1t /mnt/pve/nas-backups/dump/vzdump-lxc-105-*.tar.zst | head -n 1)" --storage local-lvm --unprivileged 1');
     expect(review.get('runbooks/full-restore.md')!.content.indexOf('VM 100')).toBeLessThan(review.get('runbooks/full-restore.md')!.content.indexOf('CT 105'));
+  });
+
+  it("starts each runbook with where that kind of job logs its runs, and checks a target only where the job writes one", () => {
+    const { site, host } = siteWithJobs();
+    new ScheduledHostJob(site, 'Collector', { host, jobId: 'collect', schedule: Schedule.everyHours(1), description: 'collects numbers', body: 'true', kind: 'collector' });
+    const review = reviewOf(site);
+    const firstChecks = (job: string) => {
+      const text = review.get(`runbooks/${job}.md`)!.content;
+      return text.slice(text.indexOf('## First checks'), text.indexOf('## What it protects'));
+    };
+    expect(firstChecks('daily-job')).toContain('On pve:\n\n   ```sh\n   pvenode task list --typefilter vzdump --limit 20\n');
+    expect(firstChecks('daily-job')).toContain('2. Is the target (nas-backups on pve) reachable and not full? `df -h` on its mount, `pvesm status`.');
+    expect(firstChecks('collect')).toContain('   systemctl list-timers bc-collect.timer\n   journalctl -u bc-collect.service --since -2d\n');
+    expect(firstChecks('collect')).not.toContain('target');
+    expect(firstChecks('collect')).not.toContain('pvenode');
+    expect(review.get('runbooks/collect.md')!.content).toContain('## What it protects\n\nNothing directly: this job makes no copy');
   });
 
   it('routes backup alerts to one receiver and critical ones to another', () => {
