@@ -33,7 +33,7 @@ export function renderReviewMarkdown(model: SiteModel): string {
     '',
   );
   out.push('## Findings', '');
-  out.push(...(findings.length ? findings.map(findingLine) : ['None.']), '');
+  out.push(...(findings.length ? findingLines(findings) : ['None.']), '');
   if (waived.length) {
     out.push('### Waived', '', ...waived.map((f) => `- \`${f.rule}\` ${f.subject}: ${f.message}. **Waived**: ${f.reason}.`), '');
   }
@@ -110,6 +110,29 @@ export function renderReviewMarkdown(model: SiteModel): string {
   if (silent.length) out.push('', `Jobs that report nothing: ${silent.map((j) => `\`${j.id}\``).join(', ')}.`);
   out.push('');
   return out.join('\n');
+}
+
+/** More findings than this with one rule, severity and fix are listed under one heading line. */
+const GROUP_ABOVE = 5;
+
+/**
+ * One line per finding; where one rule finds the same thing many times (a large site short
+ * of 3-2-1 on every guest), one line says it and its fix once and lists the subjects under
+ * it, so a reviewer sees the rules first. Groups keep the order of their first finding.
+ */
+function findingLines(findings: readonly FindingRecord[]): string[] {
+  const groups = new Map<string, FindingRecord[]>();
+  for (const f of findings) {
+    const key = `${f.severity}\u0000${f.rule}\u0000${f.fix}`;
+    const group = groups.get(key);
+    if (group) group.push(f);
+    else groups.set(key, [f]);
+  }
+  return [...groups.values()].flatMap((group) => {
+    if (group.length <= GROUP_ABOVE) return group.map(findingLine);
+    const { severity, rule, fix } = group[0];
+    return [`- **${severity}** \`${rule}\` on ${group.length} subjects. Fix: ${fix}.`, ...group.map((f) => `  - ${f.subject}: ${f.message}.`)];
+  });
 }
 
 function findingLine(f: FindingRecord): string {

@@ -39,6 +39,23 @@ describe('3-2-1', () => {
     expect(reviewOf(s).get('REVIEW.md')!.content).toContain('**Waived**: regenerable media, rebuilt from the golden template.');
     expect(() => s.waive('3-2-1', '*', '')).toThrow(/waiver.reason: expected a reason/);
   });
+
+  it('REVIEW.md lists up to five findings of a rule one per line, more under one line that gives the fix once', () => {
+    const findings = (guests: number) => {
+      const { s, host, nas } = site();
+      const extra = Array.from({ length: guests - 1 }, (_, i) => new Guest(s, `G${i}`, { host, vmid: 101 + i, type: 'qemu', name: `g${101 + i}` }));
+      new VzdumpJob(s, 'A', { host, jobId: 'a-job', schedule: Schedule.daily('01:00'), storage: nas, all: true });
+      const text = reviewOf(s).get('REVIEW.md')!.content;
+      expect(extra).toHaveLength(guests - 1);
+      return text.slice(text.indexOf('## Findings'), text.indexOf('\n## ', text.indexOf('## Findings') + 1)).split('\n').filter((l) => l.includes('3-2-1'));
+    };
+    const five = findings(5);
+    expect(five).toHaveLength(5);
+    expect(five.every((l) => l.startsWith('- **warning** `3-2-1` guest:pve:') && l.includes('. Fix: add a copy'))).toBe(true);
+    const six = findings(6);
+    expect(six[0]).toBe('- **warning** `3-2-1` on 6 subjects. Fix: add a copy on another medium or off-site, or waive the rule for this asset with a reason (e.g. regenerable data).');
+    expect(six.slice(1)).toEqual([100, 101, 102, 103, 104, 105].map((id) => `  - guest:pve:${id}: VM ${id} g${id === 100 ? '' : id} (important) falls short of 3-2-1: 2 copies (needs 3), no off-site copy.`));
+  });
 });
 
 describe('ordering', () => {
