@@ -135,6 +135,8 @@ export class PbsDatastoreJobs extends Construct {
   /** The job on the PBS host that reports these jobs' outcomes (undefined with `report: false`). */
   readonly reportJob: ScheduledHostJob | undefined;
   private readonly reportId: string | undefined;
+  /** How late a finished run can be reported: one period of the report job. */
+  private readonly reportLag: Duration | undefined;
   private readonly model: SiteModel;
 
   constructor(scope: Construct, id: string, props: PbsDatastoreJobsProps) {
@@ -165,6 +167,8 @@ export class PbsDatastoreJobs extends Construct {
     };
     const reported: PbsReportedJob[] = [];
     this.reportId = p.report === false ? undefined : `pbs-report-${this.datastore}`;
+    const reportSchedule = p.reportSchedule ?? Schedule.everyHours(1, 15);
+    this.reportLag = this.reportId ? reportSchedule.period() : undefined;
 
     if (p.verify) {
       const v = p.verify;
@@ -219,7 +223,7 @@ export class PbsDatastoreJobs extends Construct {
     }
 
     if (this.reportId) {
-      this.reportJob = this.reportOutcomes(this.reportId, reported, p.reportSchedule ?? Schedule.everyHours(1, 15));
+      this.reportJob = this.reportOutcomes(this.reportId, reported, reportSchedule);
       // said at apply time too: without jq the report fails (and alerts) every run
       apply.push(`command -v jq >/dev/null || echo "WARNING: jq is not installed on ${this.host.name}: the job reporting ${this.datastore}'s verify, prune and gc outcomes fails until it is (apt-get install jq)" >&2`);
     }
@@ -265,7 +269,8 @@ export class PbsDatastoreJobs extends Construct {
 
   private register(jobId: string, kind: string, schedule: Schedule, proxmox: string, expected: Duration, writesTo: string[], classification: Classification, description: string): void {
     const margin = expected.compareTo(DEFAULTS.staleMargin) > 0 ? expected : DEFAULTS.staleMargin;
-    const stale = schedule.period().plus(margin);
+    // a run is seen only when the report next runs: that lag must not make it stale
+    const stale = this.reportLag ? schedule.period().plus(margin).plus(this.reportLag) : schedule.period().plus(margin);
     this.model.addJob({
       id: jobId,
       kind,

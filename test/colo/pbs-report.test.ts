@@ -41,6 +41,8 @@ describe('PbsDatastoreJobs reports its jobs', () => {
     const m = modelOf(site);
     expect(jobs.reportJob).toBeUndefined();
     expect(m.job('pbs-report-main')).toBeUndefined();
+    // no report, no reporting lag in the stale threshold
+    expect(m.job('main-verify')!.staleAfterHours).toBe(26);
     expect(m.policyOutcome().findings.filter((f) => f.rule === 'monitored' && f.subject.includes('MainJobs')).map((f) => f.message)).toEqual(JOB_IDS.map((id) => `job ${id} reports no metrics: a failure would go unnoticed`).sort());
   });
 
