@@ -5,6 +5,7 @@ import { SITES } from '../../stacks';
 import { readTree } from '../helpers/tree';
 import { parse } from 'yaml';
 import { EXPORTER_METRICS } from '../../lib/alerts/derive-alerts';
+import { systemdVerify } from '../helpers/systemd';
 import { describeWithTool, pveCfgCheck, run, shellcheck, tempDir } from '../helpers/tools';
 
 /** Synthesizes every site the way `npm run synth` does, into a fresh folder. */
@@ -100,5 +101,22 @@ describeWithTool('shellcheck', 'shellcheck', 'every generated shell script', () 
       const r = shellcheck(path.join(hosts, file));
       expect({ file, output: r.output }).toEqual({ file, output: '' });
     }
+  });
+});
+
+describeWithTool('systemd-analyze', 'systemd', 'every generated systemd unit', () => {
+  it.each(siteIds)('%s: passes systemd-analyze verify', (site) => {
+    const hosts = path.join(outdir, 'stacks', site, 'review/hosts');
+    const checked: string[] = [];
+    for (const host of fs.existsSync(hosts) ? fs.readdirSync(hosts) : []) {
+      const unitDir = path.join(hosts, host, 'etc/systemd/system');
+      if (!fs.existsSync(unitDir)) continue;
+      const units = fs.readdirSync(unitDir).filter((u) => /\.(service|timer|mount|automount)$/.test(u));
+      const r = systemdVerify(path.join(hosts, host), units);
+      expect({ host, units, ...r }).toEqual({ host, units, status: 0, output: '' });
+      checked.push(...units);
+    }
+    // every seed site runs at least one job from a systemd timer
+    expect(checked.length).toBeGreaterThan(0);
   });
 });
