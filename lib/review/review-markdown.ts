@@ -3,6 +3,7 @@ import { protectionMatrix, rpoAndRestore, weekTimeline } from '../governance/pro
 import type { SiteModel } from '../model/site-model';
 import type { CopyRecord, FindingRecord, JobRecord } from '../model/types';
 import { sha256 } from '../render/install-script';
+import { GROUP_ABOVE, groupFindings } from './finding-groups';
 import { renderSection } from '../render/section-config';
 
 /**
@@ -112,23 +113,9 @@ export function renderReviewMarkdown(model: SiteModel): string {
   return out.join('\n');
 }
 
-/** More findings than this with one rule, severity and fix are listed under one heading line. */
-const GROUP_ABOVE = 5;
-
-/**
- * One line per finding; where one rule finds the same thing many times (a large site short
- * of 3-2-1 on every guest), one line says it and its fix once and lists the subjects under
- * it, so a reviewer sees the rules first. Groups keep the order of their first finding.
- */
+/** One line per finding; a group of more than GROUP_ABOVE says its fix once and lists the subjects under it. */
 function findingLines(findings: readonly FindingRecord[]): string[] {
-  const groups = new Map<string, FindingRecord[]>();
-  for (const f of findings) {
-    const key = `${f.severity}\u0000${f.rule}\u0000${f.fix}`;
-    const group = groups.get(key);
-    if (group) group.push(f);
-    else groups.set(key, [f]);
-  }
-  return [...groups.values()].flatMap((group) => {
+  return groupFindings(findings).flatMap((group) => {
     if (group.length <= GROUP_ABOVE) return group.map(findingLine);
     const { severity, rule, fix } = group[0];
     return [`- **${severity}** \`${rule}\` on ${group.length} subjects. Fix: ${fix}.`, ...group.map((f) => `  - ${f.subject}: ${f.message}.`)];

@@ -1,4 +1,10 @@
 import type { SiteModel } from '../model/site-model';
+import { GROUP_ABOVE, groupFindings } from './finding-groups';
+
+/** Jobs listed one per line before the rest are counted (REVIEW.md lists them all). */
+const JOBS_SHOWN = 20;
+/** Findings shown of a group larger than GROUP_ABOVE before the rest are counted. */
+const GROUP_SHOWN = 3;
 
 /** The one-screen summary `npm run synth` prints for a site. */
 export function renderSynthSummary(model: SiteModel, terraformResources: number): string {
@@ -12,7 +18,14 @@ export function renderSynthSummary(model: SiteModel, terraformResources: number)
       `${jobs.length - external} jobs${external ? ` (+${external} external)` : ''}, ${model.assets.length} assets, ${model.copies.length} copies, ` +
       `${errors.length} errors, ${warnings.length} warnings`,
   ];
-  for (const j of jobs) lines.push(`  job ${j.id}: ${j.scheduleHuman}${j.host ? ` on ${j.host}` : ''}`);
-  for (const f of [...errors, ...warnings]) lines.push(`  ${f.severity}: ${f.subject}: ${f.message}`);
+  for (const j of jobs.slice(0, JOBS_SHOWN)) lines.push(`  job ${j.id}: ${j.scheduleHuman}${j.host ? ` on ${j.host}` : ''}`);
+  if (jobs.length > JOBS_SHOWN) lines.push(`  ... and ${jobs.length - JOBS_SHOWN} more jobs (REVIEW.md lists them all)`);
+  // errors one by one: each fails the synth and needs its own fix
+  for (const f of errors) lines.push(`  error: ${f.subject}: ${f.message}`);
+  for (const group of groupFindings(warnings)) {
+    const shown = group.length > GROUP_ABOVE ? group.slice(0, GROUP_SHOWN) : group;
+    for (const f of shown) lines.push(`  warning: ${f.subject}: ${f.message}`);
+    if (shown.length < group.length) lines.push(`  ... and ${group.length - shown.length} more \`${group[0].rule}\` warnings like these (REVIEW.md lists them all)`);
+  }
   return lines.join('\n');
 }
