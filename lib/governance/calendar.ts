@@ -65,18 +65,27 @@ function event(model: SiteModel, job: JobRecord): string[] {
   ];
 }
 
+/** A job that copies nothing and runs more often than this is left out of the calendar. */
+const CHECK_PERIOD_SHOWN = 12 * 3600;
+
 /**
  * `review/calendar.ics`: one recurring event per scheduled job, subscribable from a phone,
- * with the job, host and target in the description.
+ * with the job, host and target in the description. Checks and collectors that run more
+ * than twice a day are left out (an hourly one would fill every hour of the calendar); the
+ * calendar's description names them.
  */
 export function renderCalendar(model: SiteModel): string {
+  const scheduled = model.jobs.filter((j) => j.schedule && (j.schedule as { fields?: unknown }).fields);
+  const frequentChecks = scheduled.filter((j) => j.writesTo.length === 0 && (j.schedule as { periodSeconds: number }).periodSeconds < CHECK_PERIOD_SHOWN);
+  const shown = scheduled.filter((j) => !frequentChecks.includes(j));
   const lines = [
     'BEGIN:VCALENDAR',
     'VERSION:2.0',
     'PRODID:-//backup-constructs//backup calendar//EN',
     'CALSCALE:GREGORIAN',
     `X-WR-CALNAME:Backups ${model.site}`,
-    ...model.jobs.filter((j) => j.schedule && (j.schedule as { fields?: unknown }).fields).flatMap((j) => event(model, j)),
+    ...(frequentChecks.length ? [`X-WR-CALDESC:${escapeText(`Not shown (checks run more than twice a day): ${frequentChecks.map((j) => `${j.id} (${j.scheduleHuman})`).join(', ')}`)}`] : []),
+    ...shown.flatMap((j) => event(model, j)),
     'END:VCALENDAR',
   ];
   return lines.map(fold).join('\r\n') + '\r\n';

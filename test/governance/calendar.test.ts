@@ -3,6 +3,7 @@ import { App } from 'cdktf';
 import { Schedule } from '../../constructs';
 import { toRRule } from '../../lib/governance/calendar';
 import { homeSite } from '../../stacks/home';
+import { homelabSite } from '../../stacks/homelab';
 import { reviewOf } from '../helpers/synth';
 import { tempDir } from '../helpers/tools';
 
@@ -42,5 +43,25 @@ describe('calendar.ics', () => {
       for (let i = 0; i < 8; i++) got.push(it.next().toString().slice(0, 16));
       expect({ rule: toRRule(s), got }).toEqual({ rule: toRRule(s), got: s.nextRuns(new Date(Date.UTC(2026, 0, 1) - 1), 8).map((r) => r.at.toISOString().slice(0, 16)) });
     }
+  });
+});
+
+describe('calendar.ics of a site with frequent checks', () => {
+  const site = homelabSite(new App({ outdir: tempDir() }));
+  const ics = reviewOf(site).get('calendar.ics')!.content;
+  const calendar = new ICAL.Component(ICAL.parse(ics));
+  const uids = calendar.getAllSubcomponents('vevent').map((e: any) => new ICAL.Event(e).uid.split('@')[0]);
+
+  it('leaves out checks that run more than twice a day and names them in its description', () => {
+    expect(uids).not.toContain('nas-capacity-synology');
+    expect(uids).not.toContain('vaultwarden-integrity-check');
+    // ical.js leaves the TEXT escapes (\,) of an X- property in place
+    expect(String(calendar.getFirstPropertyValue('x-wr-caldesc')).replace(/\\([,;\\])/g, '$1')).toBe('Not shown (checks run more than twice a day): nas-capacity-synology (hourly at :00), vaultwarden-integrity-check (hourly at :00)');
+  });
+
+  it('keeps a backup that runs four times a day, and every other scheduled job', () => {
+    expect(uids).toContain('vaultwarden-backup');
+    const scheduled = site.model.jobs.filter((j) => j.schedule).map((j) => j.id);
+    expect(uids.sort()).toEqual(scheduled.filter((id) => !['nas-capacity-synology', 'vaultwarden-integrity-check'].includes(id)).sort());
   });
 });
