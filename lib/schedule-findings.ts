@@ -6,11 +6,14 @@ const REFERENCE_YEAR = 2026;
 
 /**
  * Warnings for runs that a daylight-saving change skips or repeats in the zone the job runs
- * in (its own, else the host's). Unknown zones cannot be checked and give none.
+ * in (its own, else the host's). Unknown zones cannot be checked and give none; nor do jobs
+ * that run at least hourly (the next run is at most an hour away).
  */
 export function daylightSavingFindings(jobId: string, subject: string, schedule: Schedule, hostTimeZone: string | undefined): FindingRecord[] {
   const zone = schedule.timeZone ?? hostTimeZone;
   if (!zone) return [];
+  // a job that runs at least hourly keeps its cadence when one run is skipped or repeated
+  if (schedule.period().toSeconds() <= 3600) return [];
   const seen = new Set<string>();
   const out: FindingRecord[] = [];
   for (const run of schedule.daylightSavingAnomalies(new Date(Date.UTC(REFERENCE_YEAR, 0, 1)), { hostTimeZone: zone })) {

@@ -1,5 +1,5 @@
 import { Testing } from 'cdktf';
-import { BackupMetric, PveStorage, Retention, Schedule, VzdumpJob } from '../../constructs';
+import { BackupMetric, PveStorage, Retention, Schedule, ScheduledHostJob, VzdumpJob } from '../../constructs';
 import { ct, nfsStorage, testSite, vm } from '../helpers/fixtures';
 import { modelOf, resourcesOf, reviewOf, synthJson } from '../helpers/synth';
 
@@ -104,6 +104,14 @@ describe('VzdumpJob', () => {
       expect.stringMatching(/02:30 Europe\/Berlin falls in the spring-forward gap once a year \(e.g. 2026-03-29\), so that run is skipped/),
       expect.stringMatching(/falls in the hour that repeats once a year \(e.g. 2026-10-25\)/),
     ]);
+  });
+
+  it('says nothing of daylight saving for a job that runs at least hourly (its cadence holds)', () => {
+    const { site, host } = testSite({}, { timeZone: 'Europe/Berlin' });
+    new ScheduledHostJob(site, 'Hourly', { host, jobId: 'hourly', schedule: Schedule.everyHours(1, 30), description: 'd', body: 'true' });
+    new ScheduledHostJob(site, 'TwoHourly', { host, jobId: 'two-hourly', schedule: Schedule.everyHours(2, 30), description: 'd', body: 'true' });
+    const dst = modelOf(site).findings.filter((f) => f.rule === 'schedule-daylight-saving');
+    expect(dst.map((f) => f.message.split(' ')[1])).toEqual(['two-hourly', 'two-hourly']);
   });
 
   it('is applied after its storage and removed before it', () => {
