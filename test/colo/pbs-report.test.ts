@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Host, PbsDatastoreJobs, Retention, Schedule } from '../../constructs';
 import { testSite } from '../helpers/fixtures';
+import { errorOf } from '../helpers/process-group';
 import { modelOf, reviewOf, writeTree } from '../helpers/synth';
 import { describeWithTool, shellcheck, tempDir } from '../helpers/tools';
 
@@ -44,6 +45,11 @@ describe('PbsDatastoreJobs reports its jobs', () => {
     // no report, no reporting lag in the stale threshold
     expect(m.job('main-verify')!.staleAfterHours).toBe(26);
     expect(m.policyOutcome().findings.filter((f) => f.rule === 'monitored' && f.subject.includes('MainJobs')).map((f) => f.message)).toEqual(JOB_IDS.map((id) => `job ${id} reports no metrics: a failure would go unnoticed`).sort());
+  });
+
+  it('names the field when the report settings are not what it expects', () => {
+    expect(errorOf(() => pbsJobs({ reportSchedule: '05:00' as never }))).toMatch(/\[test\/MainJobs\] reportSchedule: expected a Schedule/);
+    expect(errorOf(() => pbsJobs({ report: 'yes' as never }))).toMatch(/\[test\/MainJobs\] report: /);
   });
 
   it('warns at apply time when the PBS host has no jq', () => {
