@@ -8,7 +8,7 @@ import { BackupMetric, signalDestination } from '../lib/metrics';
 import { Classification, CLASSIFICATIONS } from '../lib/model/vocabulary';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { PbsCommands, pbsDatastoreGuard, pbsGcCommands, pbsJobCommands } from '../lib/render/pbs-commands';
-import { PbsReportedJob, renderPbsReportBody } from '../lib/render/pbs-report';
+import { PBS_DATASTORE_METRICS, PbsReportedJob, renderPbsReportBody } from '../lib/render/pbs-report';
 import { generatedHeader } from '../lib/render/shell';
 import { Retention } from '../lib/retention';
 import { Schedule } from '../lib/schedule';
@@ -77,6 +77,8 @@ export interface PbsDatastoreJobsProps {
   readonly report?: boolean;
   /** When the report runs: each run pushes the last finished run of every job. @default Schedule.everyHours(1, 15) */
   readonly reportSchedule?: Schedule;
+  /** The report also pushes the datastore's fill level; alert above this share used. @default 0.9 */
+  readonly datastoreFullRatio?: number;
 }
 
 const JOB_ID = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{2,31}$/, 'expected a PBS job id of 3-32 letters, digits, . _ -');
@@ -103,6 +105,7 @@ const schema = z
     classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]]).optional(),
     report: z.boolean().optional(),
     reportSchedule: SCHEDULE.optional(),
+    datastoreFullRatio: z.number().gt(0).lt(1).optional(),
   })
   .strict();
 
@@ -224,6 +227,7 @@ export class PbsDatastoreJobs extends Construct {
 
     if (this.reportId) {
       this.reportJob = this.reportOutcomes(this.reportId, reported, reportSchedule);
+      this.alertWhenFull(this.reportId, p.datastoreFullRatio ?? 0.9);
       // said at apply time too: without jq the report fails (and alerts) every run
       apply.push(`command -v jq >/dev/null || echo "WARNING: jq is not installed on ${this.host.name}: the job reporting ${this.datastore}'s verify, prune and gc outcomes fails until it is (apt-get install jq)" >&2`);
     }
@@ -247,7 +251,8 @@ export class PbsDatastoreJobs extends Construct {
       jobId: reportId,
       schedule,
       description: `reports the last run of ${jobs.map((j) => j.jobId).join(', ')} from the PBS API`,
-      body: renderPbsReportBody(jobs),
+      body: renderPbsReportBody(this.datastore, jobs),
+      extraMetrics: [PBS_DATASTORE_METRICS.size, PBS_DATASTORE_METRICS.free],
       kind: 'collector',
       expectedDuration: Duration.minutes(5),
       restore: [{ title: `nothing to restore: it only reads job status; run it by hand with systemctl start bc-${reportId}.service`, commands: [] }],
@@ -265,6 +270,32 @@ export class PbsDatastoreJobs extends Construct {
       });
     }
     return job;
+  }
+
+  /** A full datastore fails every backup to it, and garbage collection needs room to run. */
+  private alertWhenFull(reportId: string, ratio: number): void {
+    const { size, free } = PBS_DATASTORE_METRICS;
+    const labels = { backup_job: reportId, site: this.model.site, host: this.host.name };
+    const sel = `{backup_job="${reportId}",site="${this.model.site}"}`;
+    const series = (name: string, v: string) => ({ series: `${name}{backup_job="${reportId}",site="${this.model.site}",host="${this.host.name}"}`, values: v });
+    const pct = Math.round(ratio * 100);
+    this.model.addAlertSpec({
+      name: `PbsDatastore${pascalCase(this.datastore)}AlmostFull`,
+      expr: `1 - max by (backup_job, site, host) (${free}${sel}) / max by (backup_job, site, host) (${size}${sel}) > ${ratio}`,
+      for: '1h',
+      severity: 'warning',
+      summary: `PBS datastore ${this.datastore} on ${this.host.name} is over ${pct}% full`,
+      description: `Datastore ${this.datastore} on ${this.host.name} has less than ${100 - pct}% free: backups to it fail when it fills, and garbage collection needs room to run.`,
+      watches: [size, free],
+      labels,
+      runbook: [
+        `1. See what the datastore holds and when GC last ran: \`proxmox-backup-manager garbage-collection status ${this.datastore}\`.`,
+        '2. Check that pruning runs (the prune job\'s runbook): snapshots beyond the retention mean it fails.',
+        `3. Chunks of pruned snapshots are freed only by garbage collection after its grace period (a day): \`proxmox-backup-manager garbage-collection start ${this.datastore}\`; grow the datastore if that is not enough.`,
+      ].join('\n'),
+      test: { firing: [series(free, '5'), series(size, '100')], silent: [series(free, '50'), series(size, '100')], firingLabels: labels },
+      constructPath: this.node.path,
+    });
   }
 
   private register(jobId: string, kind: string, schedule: Schedule, proxmox: string, expected: Duration, writesTo: string[], classification: Classification, description: string): void {

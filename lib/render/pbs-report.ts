@@ -12,6 +12,9 @@ export interface PbsReportedJob {
   readonly value: string;
 }
 
+/** Series of the datastore's size and free space the report pushes under its own job id. */
+export const PBS_DATASTORE_METRICS = { size: 'backup_pbs_datastore_size_bytes', free: 'backup_pbs_datastore_free_bytes' } as const;
+
 /**
  * The body of the job that reports a PBS datastore's verify, prune and garbage-collection
  * outcomes in the site's metric scheme (run by ScheduledHostJob, whose EXIT trap reports the
@@ -19,6 +22,8 @@ export interface PbsReportedJob {
  * report reads each job's last run from the PBS API on the host, as root, with
  * `proxmox-backup-debug api get` (no API token needed), and pushes it under the job's own
  * id: the same four series every job has, so the site's Failed and Stale alerts cover them.
+ * It also pushes the datastore's size and free space (`/admin/datastore/<store>/status`)
+ * under its own id: a full datastore stops every backup and garbage collection with it.
  *
  * A job that failed is reported as a failure, not an error of the report; a job that cannot
  * be read at all (API missing, job removed in the GUI, `jq` not installed) fails the report,
@@ -27,7 +32,7 @@ export interface PbsReportedJob {
  *
  * @see https://pbs.proxmox.com/docs/proxmox-backup-debug/synopsis.html
  */
-export function renderPbsReportBody(jobs: readonly PbsReportedJob[]): string {
+export function renderPbsReportBody(datastore: string, jobs: readonly PbsReportedJob[]): string {
   const m = BackupMetric;
   const calls = jobs.map((j) => `report_pbs_job ${shellQuote(j.jobId)} ${j.api} ${j.key} ${shellQuote(j.value)} || unreadable=$((unreadable + 1))`);
   return `command -v jq >/dev/null || { echo "jq is not installed on $BC_HOST (apt-get install jq): cannot read the PBS job status" >&2; exit 127; }
@@ -69,8 +74,17 @@ report_pbs_job() {
 
 unreadable=0
 ${calls.join('\n')}
+
+# the datastore's fill level, under this job's own id
+if store_status=$(proxmox-backup-debug api get /admin/datastore/${shellQuote(datastore)}/status --output-format json) &&
+  size=$(jq -er '.total' <<<"$store_status") && free=$(jq -er '.avail' <<<"$store_status"); then
+  bc_report "" ${PBS_DATASTORE_METRICS.size} "$size" ${PBS_DATASTORE_METRICS.free} "$free" || unreadable=$((unreadable + 1))
+else
+  echo "could not read the size of datastore ${datastore} from the PBS API" >&2
+  unreadable=$((unreadable + 1))
+fi
 if [ "$unreadable" -gt 0 ]; then
-  echo "could not read $unreadable PBS job(s)" >&2
+  echo "could not read $unreadable of the PBS jobs and the datastore status" >&2
   exit 1
 fi`;
 }

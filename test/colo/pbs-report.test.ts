@@ -7,7 +7,7 @@ import { errorOf } from '../helpers/process-group';
 import { modelOf, reviewOf, writeTree } from '../helpers/synth';
 import { describeWithTool, shellcheck, tempDir } from '../helpers/tools';
 
-function pbsJobs(extra: { report?: boolean; reportSchedule?: Schedule } = {}) {
+function pbsJobs(extra: { report?: boolean; reportSchedule?: Schedule; datastoreFullRatio?: number } = {}) {
   const { site } = testSite();
   const pbs = new Host(site, 'Pbs', { name: 'pbs', address: '10.0.0.7' });
   const jobs = new PbsDatastoreJobs(site, 'MainJobs', {
@@ -35,6 +35,17 @@ describe('PbsDatastoreJobs reports its jobs', () => {
     expect(jobs.reportJob!.host.name).toBe('pbs');
     expect(m.job('pbs-report-main')).toMatchObject({ kind: 'collector', host: 'pbs', scheduleHuman: 'hourly at :15' });
     expect(m.policyOutcome().findings.filter((f) => f.rule === 'monitored' && f.subject.includes('MainJobs'))).toEqual([]);
+  });
+
+  it("alerts when the datastore's fill level passes its limit", () => {
+    const m = modelOf(pbsJobs({ datastoreFullRatio: 0.85 }).site);
+    const [spec] = m.alertSpecs.filter((a) => a.name === 'PbsDatastoreMainAlmostFull');
+    expect(spec.expr).toBe(
+      '1 - max by (backup_job, site, host) (backup_pbs_datastore_free_bytes{backup_job="pbs-report-main",site="test"}) / max by (backup_job, site, host) (backup_pbs_datastore_size_bytes{backup_job="pbs-report-main",site="test"}) > 0.85',
+    );
+    expect(m.signalsOf('pbs-report-main')[0].metrics).toEqual(expect.arrayContaining(spec.watches));
+    expect(modelOf(pbsJobs({ report: false }).site).alertSpecs).toEqual([]);
+    expect(errorOf(() => pbsJobs({ datastoreFullRatio: 90 }))).toMatch(/\[test\/MainJobs\] datastoreFullRatio: /);
   });
 
   it('leaves the jobs unmonitored, and says so, with report: false', () => {
@@ -68,6 +79,7 @@ const VERIFY = [{ id: 'other-verify', store: 'other', 'last-run-state': 'verific
 const PRUNE = [{ id: 'main-prune', store: 'main', 'last-run-state': 'removing backup snapshot vm/100/2026-11-28T01:00:00Z failed', 'last-run-endtime': T - 3600, 'last-run-upid': upid('prunejob', 'main', T - 3700) }];
 // garbage collection running now: the status has no finished run to report
 const GC = [{ store: 'main', schedule: 'sun 07:30', 'next-run': T + 7 * 86400 }];
+const STATUS = { total: 4e12, used: 3.64e12, avail: 3.6e11 };
 
 describeWithTool('jq', 'jq', 'the PBS report job run for real against a stand-in proxmox-backup-debug', () => {
   /** The report script from the review tree, and a stand-in API answering from `answers` (a missing path fails, as an older PBS does). */
@@ -107,7 +119,7 @@ cat "$f"
   });
 
   it("pushes each job's last finished run under its own id: a success with its time and duration, a failure without a success time", () => {
-    const { run, series } = setUp({ '/admin/verify': VERIFY, '/admin/prune': PRUNE, '/admin/gc': GC });
+    const { run, series } = setUp({ '/admin/verify': VERIFY, '/admin/prune': PRUNE, '/admin/gc': GC, '/admin/datastore/main/status': STATUS });
     const r = run();
     expect(r.status).toBe(0);
     expect(series('main-verify')).toEqual({ backup_last_run_timestamp_seconds: T, backup_last_status: 0, backup_last_success_timestamp_seconds: T, backup_last_duration_seconds: 1800 });
@@ -118,19 +130,20 @@ cat "$f"
     expect(r.stdout).toContain('main-gc: no finished run to report');
     // the other datastore's failed verify is not ours to report
     expect(series('other-verify')).toBeUndefined();
-    expect(series('pbs-report-main')).toMatchObject({ backup_last_status: 0 });
+    // the datastore's fill level goes under the report's own id
+    expect(series('pbs-report-main')).toMatchObject({ backup_last_status: 0, backup_pbs_datastore_size_bytes: 4e12, backup_pbs_datastore_free_bytes: 3.6e11 });
   });
 
   it('counts a run that ended with warnings as a success', () => {
     const gcDone = [{ store: 'main', 'last-run-state': 'WARNINGS: 2', 'last-run-endtime': T, 'last-run-upid': upid('garbage_collection', 'main', T - 600) }];
-    const { run, series } = setUp({ '/admin/verify': VERIFY, '/admin/prune': PRUNE, '/admin/gc': gcDone });
+    const { run, series } = setUp({ '/admin/verify': VERIFY, '/admin/prune': PRUNE, '/admin/gc': gcDone, '/admin/datastore/main/status': STATUS });
     expect(run().status).toBe(0);
     expect(series('main-gc')).toEqual({ backup_last_run_timestamp_seconds: T, backup_last_status: 0, backup_last_success_timestamp_seconds: T, backup_last_duration_seconds: 600 });
   });
 
   it('fails itself, still reporting what it could read, when a status list is missing or a job is gone', () => {
     // an older PBS without /admin/gc, and main-prune removed in the GUI
-    const { run, series } = setUp({ '/admin/verify': VERIFY, '/admin/prune': [] });
+    const { run, series } = setUp({ '/admin/verify': VERIFY, '/admin/prune': [], '/admin/datastore/main/status': STATUS });
     const r = run();
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('main-gc: could not read /admin/gc from the PBS API');
@@ -140,6 +153,15 @@ cat "$f"
     expect(series('main-prune')).toBeUndefined();
     expect(series('main-gc')).toBeUndefined();
     expect(series('pbs-report-main')).toMatchObject({ backup_last_status: 1 });
+  });
+
+  it('fails itself when the datastore status cannot be read, still reporting the jobs', () => {
+    const { run, series } = setUp({ '/admin/verify': VERIFY, '/admin/prune': PRUNE, '/admin/gc': GC, '/admin/datastore/main/status': { used: 1 } });
+    const r = run();
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('could not read the size of datastore main from the PBS API');
+    expect(series('main-verify')).toMatchObject({ backup_last_status: 0 });
+    expect(series('pbs-report-main')).toEqual({ backup_last_run_timestamp_seconds: expect.any(Number), backup_last_status: 1, backup_last_duration_seconds: expect.any(Number) });
   });
 
   it('fails loudly, naming the package, when jq is missing', () => {
