@@ -1,6 +1,7 @@
 import { BackupMetric } from '../metrics';
 import type { SiteModel } from '../model/site-model';
 import type { JobRecord } from '../model/types';
+import { PBS_DATASTORE_METRICS } from '../render/pbs-report';
 
 interface Panel {
   readonly [key: string]: unknown;
@@ -11,6 +12,12 @@ const DS = { type: 'prometheus', uid: '${datasource}' };
 function sel(job: JobRecord, site: string): string {
   return `{backup_job="${job.id}",site="${site}",guest=""}`;
 }
+
+/** Free and size series that jobs push for storage node-exporter cannot see, shown as fill gauges. */
+const PUSHED_FILL = [
+  { what: 'NAS', free: 'backup_nas_free_bytes', size: 'backup_nas_size_bytes' },
+  { what: 'PBS datastore', free: PBS_DATASTORE_METRICS.free, size: PBS_DATASTORE_METRICS.size },
+] as const;
 
 function stat(id: number, title: string, expr: string, x: number, y: number, extra: Record<string, unknown>): Panel {
   return {
@@ -71,8 +78,8 @@ export function renderDashboard(model: SiteModel): Record<string, unknown> {
     }
   }
   const mounted = model.targets.filter((t) => t.mountPoint && t.host);
-  const nas = model.signals.filter((s) => s.metrics.includes('backup_nas_free_bytes'));
-  if (mounted.length || nas.length) {
+  const pushed = PUSHED_FILL.flatMap((f) => model.signals.filter((s) => s.metrics.includes(f.free)).map((s) => ({ ...f, job: s.job })));
+  if (mounted.length || pushed.length) {
     panels.push({ id: id++, type: 'row', title: 'storage fill', collapsed: false, gridPos: { h: 1, w: 24, x: 0, y: y++ }, panels: [] });
     let x = 0;
     for (const t of mounted) {
@@ -88,14 +95,14 @@ export function renderDashboard(model: SiteModel): Record<string, unknown> {
       x = (x + 6) % 24;
       if (x === 0) y += 5;
     }
-    for (const s of nas) {
+    for (const f of pushed) {
       panels.push({
         id: id++,
         type: 'gauge',
-        title: `NAS fill (${s.job})`,
+        title: `${f.what} fill (${f.job})`,
         datasource: DS,
         gridPos: { h: 5, w: 6, x, y },
-        targets: [{ refId: 'A', expr: `1 - max(backup_nas_free_bytes{backup_job="${s.job}"}) / max(backup_nas_size_bytes{backup_job="${s.job}"})`, datasource: DS }],
+        targets: [{ refId: 'A', expr: `1 - max(${f.free}{backup_job="${f.job}"}) / max(${f.size}{backup_job="${f.job}"})`, datasource: DS }],
         fieldConfig: { defaults: { unit: 'percentunit', min: 0, max: 1, thresholds: thresholds([['green', null], ['orange', 0.8], ['red', 0.9]]) }, overrides: [] },
       });
       x = (x + 6) % 24;

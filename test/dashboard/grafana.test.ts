@@ -1,4 +1,4 @@
-import { BackupAlertRules, BackupDashboard, Schedule, ScheduledHostJob, VzdumpJob } from '../../constructs';
+import { BackupAlertRules, BackupDashboard, Host, PbsDatastoreJobs, Schedule, ScheduledHostJob, VzdumpJob } from '../../constructs';
 import { EXPORTER_METRICS } from '../../lib/alerts/derive-alerts';
 import { dashboardQueries } from '../../lib/dashboard/grafana';
 import { nfsStorage, testSite, vm } from '../helpers/fixtures';
@@ -47,6 +47,16 @@ describe('Grafana dashboard', () => {
     const queries = dashboardQueries(dash);
     expect(queries.length).toBeGreaterThan(5);
     for (const q of queries) for (const m of metricsOf(q)) expect({ q, m, pushed: pushed.has(m) }).toEqual({ q, m, pushed: true });
+  });
+
+  it('shows the fill of a PBS datastore its report job pushes, beside the mounted targets', () => {
+    const { site } = testSite();
+    const pbs = new Host(site, 'Pbs', { name: 'pbs', address: '10.0.0.7' });
+    new PbsDatastoreJobs(site, 'Jobs', { host: pbs, datastore: 'main', gcSchedule: Schedule.weekly('sun', '07:30') });
+    new BackupDashboard(site, 'Dashboard', { delivery: 'review-only' });
+    const dash = JSON.parse(reviewOf(site).get('grafana/test.json')!.content);
+    const gauge = dash.panels.find((p: any) => p.title === 'PBS datastore fill (pbs-report-main)');
+    expect(gauge.targets[0].expr).toBe('1 - max(backup_pbs_datastore_free_bytes{backup_job="pbs-report-main"}) / max(backup_pbs_datastore_size_bytes{backup_job="pbs-report-main"})');
   });
 
   it('is delivered as a ConfigMap for the Grafana sidecar', () => {
