@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
+import { pushedFillAlert } from '../lib/alerts/fill-alert';
 import { checkProps } from '../lib/errors';
 import { isCgnatAddress } from '../lib/net';
 import { Schedule } from '../lib/schedule';
@@ -102,19 +103,21 @@ export class NasCapacity extends Construct {
     const full = p.fullRatio ?? 0.9;
     const labels = { backup_job: jobId, host: p.host.name, site: model.site };
     const series = (name: string, v: string) => ({ series: `${name}{backup_job="${jobId}",site="${model.site}",host="${p.host.name}"}`, values: v });
-    model.addAlertSpec({
-      name: `Nas${pascal(p.nasName)}AlmostFull`,
-      expr: `1 - max by (backup_job, site, host) (backup_nas_free_bytes${sel}) / max by (backup_job, site, host) (backup_nas_size_bytes${sel}) > ${full}`,
-      for: '1h',
-      severity: 'warning',
-      summary: `${p.nasName} is over ${Math.round(full * 100)}% full`,
-      description: `${p.volume} on ${p.nasName} has less than ${Math.round((1 - full) * 100)}% free; off-site syncs fail when it fills (the seed's NAS reached 98%).`,
-      watches: ['backup_nas_free_bytes', 'backup_nas_size_bytes'],
-      labels,
-      runbook: `Check what holds the space (\`df -h ${p.volume}\`, snapshot retention of each share) and free it before the next sync.`,
-      test: { firing: [series('backup_nas_free_bytes', '5'), series('backup_nas_size_bytes', '100')], silent: [series('backup_nas_free_bytes', '50'), series('backup_nas_size_bytes', '100')], firingLabels: labels },
-      constructPath: this.node.path,
-    });
+    model.addAlertSpec(
+      pushedFillAlert({
+        name: `Nas${pascal(p.nasName)}AlmostFull`,
+        job: jobId,
+        site: model.site,
+        host: p.host.name,
+        free: 'backup_nas_free_bytes',
+        size: 'backup_nas_size_bytes',
+        ratio: full,
+        summary: `${p.nasName} is over ${Math.round(full * 100)}% full`,
+        description: `${p.volume} on ${p.nasName} has less than ${Math.round((1 - full) * 100)}% free; off-site syncs fail when it fills (the seed's NAS reached 98%).`,
+        runbook: `Check what holds the space (\`df -h ${p.volume}\`, snapshot retention of each share) and free it before the next sync.`,
+        constructPath: this.node.path,
+      }),
+    );
     if (shares.length) {
       const ratio = p.snapshotRatio ?? 0.25;
       model.addAlertSpec({

@@ -4,6 +4,7 @@ import { DEFAULTS } from '../lib/defaults';
 import { Duration } from '../lib/duration';
 import { BackupConfigError, checkProps, withinField } from '../lib/errors';
 import type { SiteModel } from '../lib/model/site-model';
+import { pushedFillAlert } from '../lib/alerts/fill-alert';
 import { BackupMetric, signalDestination } from '../lib/metrics';
 import { Classification, CLASSIFICATIONS } from '../lib/model/vocabulary';
 import { instanceOf } from '../lib/private/zod-helpers';
@@ -274,28 +275,26 @@ export class PbsDatastoreJobs extends Construct {
 
   /** A full datastore fails every backup to it, and garbage collection needs room to run. */
   private alertWhenFull(reportId: string, ratio: number): void {
-    const { size, free } = PBS_DATASTORE_METRICS;
-    const labels = { backup_job: reportId, site: this.model.site, host: this.host.name };
-    const sel = `{backup_job="${reportId}",site="${this.model.site}"}`;
-    const series = (name: string, v: string) => ({ series: `${name}{backup_job="${reportId}",site="${this.model.site}",host="${this.host.name}"}`, values: v });
     const pct = Math.round(ratio * 100);
-    this.model.addAlertSpec({
-      name: `PbsDatastore${pascalCase(this.datastore)}AlmostFull`,
-      expr: `1 - max by (backup_job, site, host) (${free}${sel}) / max by (backup_job, site, host) (${size}${sel}) > ${ratio}`,
-      for: '1h',
-      severity: 'warning',
-      summary: `PBS datastore ${this.datastore} on ${this.host.name} is over ${pct}% full`,
-      description: `Datastore ${this.datastore} on ${this.host.name} has less than ${100 - pct}% free: backups to it fail when it fills, and garbage collection needs room to run.`,
-      watches: [size, free],
-      labels,
-      runbook: [
-        `1. See what the datastore holds and when GC last ran: \`proxmox-backup-manager garbage-collection status ${this.datastore}\`.`,
-        '2. Check that pruning runs (the prune job\'s runbook): snapshots beyond the retention mean it fails.',
-        `3. Chunks of pruned snapshots are freed only by garbage collection after its grace period (a day): \`proxmox-backup-manager garbage-collection start ${this.datastore}\`; grow the datastore if that is not enough.`,
-      ].join('\n'),
-      test: { firing: [series(free, '5'), series(size, '100')], silent: [series(free, '50'), series(size, '100')], firingLabels: labels },
-      constructPath: this.node.path,
-    });
+    this.model.addAlertSpec(
+      pushedFillAlert({
+        name: `PbsDatastore${pascalCase(this.datastore)}AlmostFull`,
+        job: reportId,
+        site: this.model.site,
+        host: this.host.name,
+        free: PBS_DATASTORE_METRICS.free,
+        size: PBS_DATASTORE_METRICS.size,
+        ratio,
+        summary: `PBS datastore ${this.datastore} on ${this.host.name} is over ${pct}% full`,
+        description: `Datastore ${this.datastore} on ${this.host.name} has less than ${100 - pct}% free: backups to it fail when it fills, and garbage collection needs room to run.`,
+        runbook: [
+          `1. See what the datastore holds and when GC last ran: \`proxmox-backup-manager garbage-collection status ${this.datastore}\`.`,
+          "2. Check that pruning runs (the prune job's runbook): snapshots beyond the retention mean it fails.",
+          `3. Chunks of pruned snapshots are freed only by garbage collection after its grace period (a day): \`proxmox-backup-manager garbage-collection start ${this.datastore}\`; grow the datastore if that is not enough.`,
+        ].join('\n'),
+        constructPath: this.node.path,
+      }),
+    );
   }
 
   private register(jobId: string, kind: string, schedule: Schedule, proxmox: string, expected: Duration, writesTo: string[], classification: Classification, description: string): void {
