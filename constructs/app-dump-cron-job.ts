@@ -8,7 +8,7 @@ import { BackupConfigError, checkProps, withinField } from '../lib/errors';
 import { BackupVolume } from '../lib/k8s/backup-volume';
 import { dumpCronJobManifest, PodPlacement } from '../lib/k8s/dump-cron-job';
 import { CRONJOB_NAME, CronJobManifest, DNS_LABEL, QUANTITY, ResourceRequirements, standardLabels } from '../lib/k8s/manifest';
-import { BackupMetric, pushgatewayPath } from '../lib/metrics';
+import { BackupMetric, pushgatewayPath, signalRecord } from '../lib/metrics';
 import type { SiteModel } from '../lib/model/site-model';
 import { Classification, CLASSIFICATIONS } from '../lib/model/vocabulary';
 import { instanceOf } from '../lib/private/zod-helpers';
@@ -336,14 +336,7 @@ export class AppDumpCronJob extends Construct {
       },
       this.node.path,
     );
-    this.model.addSignal({
-      job: this.jobId,
-      host: cluster,
-      sink: 'pushgateway',
-      destination: `${pushgateway}${pushgatewayPath(identity)}`,
-      labels: { backup_job: this.jobId, site: this.model.site, host: cluster },
-      metrics: [BackupMetric.lastRun, BackupMetric.lastStatus, BackupMetric.lastSuccess, BackupMetric.lastDuration, BackupMetric.lastSize, ...engine.metrics],
-    });
+    this.model.addSignal(signalRecord({ kind: 'pushgateway', url: pushgateway }, identity, [BackupMetric.lastRun, BackupMetric.lastStatus, BackupMetric.lastSuccess, BackupMetric.lastDuration, BackupMetric.lastSize, ...engine.metrics]));
     // without a zone the controller manager's own zone applies (UTC on kubeadm clusters)
     for (const f of daylightSavingFindings(this.jobId, this.node.path, this.schedule, undefined)) this.model.addFinding(f);
   }
@@ -406,15 +399,8 @@ export class AppDumpCronJob extends Construct {
       classification: this.classification,
       description: `integrity check of the live database ${engine.asset.name} (CronJob ${this.namespace}/${jobId})`,
     });
-    const labels = { backup_job: jobId, site: this.model.site, host: cluster };
-    this.model.addSignal({
-      job: jobId,
-      host: cluster,
-      sink: 'pushgateway',
-      destination: `${pushgateway}${pushgatewayPath(identity)}`,
-      labels,
-      metrics: [BackupMetric.lastRun, BackupMetric.lastStatus, BackupMetric.lastSuccess, BackupMetric.lastDuration, check.metric],
-    });
+    const signal = signalRecord({ kind: 'pushgateway', url: pushgateway }, identity, [BackupMetric.lastRun, BackupMetric.lastStatus, BackupMetric.lastSuccess, BackupMetric.lastDuration, check.metric]);
+    this.model.addSignal(signal);
     const selector = `{backup_job="${jobId}",site="${this.model.site}"}`;
     const series = `${check.metric}{backup_job="${jobId}",site="${this.model.site}",host="${cluster}"}`;
     this.model.addAlertSpec({
@@ -440,7 +426,7 @@ export class AppDumpCronJob extends Construct {
       test: {
         firing: [{ series, values: '0x6' }],
         silent: [{ series, values: '1x6' }],
-        firingLabels: labels,
+        firingLabels: signal.labels,
       },
       constructPath: scope.node.path,
     });

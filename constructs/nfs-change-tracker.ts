@@ -4,7 +4,7 @@ import { DEFAULTS } from '../lib/defaults';
 import { Duration } from '../lib/duration';
 import { checkProps } from '../lib/errors';
 import { ABSOLUTE_PATH } from '../lib/host-job-options';
-import { BackupMetric, signalDestination } from '../lib/metrics';
+import { BackupMetric, signalRecord } from '../lib/metrics';
 import { Classification, CLASSIFICATIONS } from '../lib/model/vocabulary';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { renderNfsChangeTrackerScript } from '../lib/render/nfs-change-tracker-script';
@@ -156,14 +156,7 @@ export class NfsChangeTracker extends Construct {
       description: `inotify change log of ${this.paths.join(', ')} at ${this.changeLog}`,
     });
     const identity = { job: this.jobId, site: model.site, host: this.host.name };
-    model.addSignal({
-      job: this.jobId,
-      host: this.host.name,
-      sink: sink.kind,
-      destination: signalDestination(sink, identity),
-      labels: { backup_job: this.jobId, site: model.site, host: this.host.name },
-      metrics: [BackupMetric.lastRun, BackupMetric.lastStatus, BackupMetric.lastSuccess],
-    });
+    model.addSignal(signalRecord(sink, identity, [BackupMetric.lastRun, BackupMetric.lastStatus, BackupMetric.lastSuccess]));
     registerMember('nfs-change-tracker', this);
   }
 }

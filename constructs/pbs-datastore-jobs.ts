@@ -5,7 +5,7 @@ import { Duration } from '../lib/duration';
 import { BackupConfigError, checkProps, withinField } from '../lib/errors';
 import type { SiteModel } from '../lib/model/site-model';
 import { pushedFillAlert } from '../lib/alerts/fill-alert';
-import { BackupMetric, signalDestination } from '../lib/metrics';
+import { BackupMetric, signalRecord } from '../lib/metrics';
 import { Classification, CLASSIFICATIONS } from '../lib/model/vocabulary';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { PbsCommands, pbsDatastoreGuard, pbsGcCommands, pbsJobCommands } from '../lib/render/pbs-commands';
@@ -261,14 +261,7 @@ export class PbsDatastoreJobs extends Construct {
     const sink = this.model.settings.metrics;
     for (const j of jobs) {
       const identity = { job: j.jobId, site: this.model.site, host: this.host.name };
-      this.model.addSignal({
-        job: j.jobId,
-        host: this.host.name,
-        sink: sink.kind,
-        destination: signalDestination(sink, identity),
-        labels: { backup_job: j.jobId, site: this.model.site, host: this.host.name },
-        metrics: [BackupMetric.lastRun, BackupMetric.lastStatus, BackupMetric.lastSuccess, BackupMetric.lastDuration],
-      });
+      this.model.addSignal(signalRecord(sink, identity, [BackupMetric.lastRun, BackupMetric.lastStatus, BackupMetric.lastSuccess, BackupMetric.lastDuration]));
     }
     return job;
   }

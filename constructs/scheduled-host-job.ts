@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { DEFAULTS } from '../lib/defaults';
 import { Duration } from '../lib/duration';
 import { checkProps } from '../lib/errors';
-import { BackupMetric, signalDestination } from '../lib/metrics';
+import { BackupMetric, signalRecord } from '../lib/metrics';
 import type { SiteModel } from '../lib/model/site-model';
 import type { RestoreStep } from '../lib/model/types';
 import { Classification, CLASSIFICATIONS } from '../lib/model/vocabulary';
@@ -192,14 +192,7 @@ export class ScheduledHostJob extends Construct {
       ...(p.verifies?.length ? { verifies: [...p.verifies] } : {}),
     });
     const identity = { job: p.jobId, site: this.model.site, host: this.host.name };
-    this.model.addSignal({
-      job: p.jobId,
-      host: this.host.name,
-      sink: sink.kind,
-      destination: signalDestination(sink, identity),
-      labels: { backup_job: p.jobId, site: this.model.site, host: this.host.name },
-      metrics: [BackupMetric.lastRun, BackupMetric.lastStatus, BackupMetric.lastSuccess, BackupMetric.lastDuration, ...(p.extraMetrics ?? [])],
-    });
+    this.model.addSignal(signalRecord(sink, identity, [BackupMetric.lastRun, BackupMetric.lastStatus, BackupMetric.lastSuccess, BackupMetric.lastDuration, ...(p.extraMetrics ?? [])]));
     for (const f of daylightSavingFindings(p.jobId, this.node.path, this.schedule, this.host.timeZone)) this.model.addFinding(f);
   }
 }

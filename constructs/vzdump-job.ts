@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { DEFAULTS } from '../lib/defaults';
 import { Duration } from '../lib/duration';
 import { BackupConfigError, checkProps, withinField } from '../lib/errors';
-import { BackupMetric, SeriesIdentity, signalDestination } from '../lib/metrics';
+import { BackupMetric, SeriesIdentity, signalRecord } from '../lib/metrics';
 import type { SiteModel } from '../lib/model/site-model';
 import type { RestoreStep } from '../lib/model/types';
 import { Classification, CLASSIFICATIONS } from '../lib/model/vocabulary';
@@ -342,15 +342,7 @@ export class VzdumpJob extends Construct {
       );
     }
     const sink = this.model.settings.metrics;
-    const signal = (id: SeriesIdentity, metrics: string[]) =>
-      this.model.addSignal({
-        job: this.jobId,
-        host: this.host.name,
-        sink: sink.kind,
-        destination: signalDestination(sink, id),
-        labels: Object.fromEntries(Object.entries({ backup_job: id.job, site: id.site, host: id.host, guest: id.guest }).filter(([, v]) => v !== undefined)) as Record<string, string>,
-        metrics,
-      });
+    const signal = (id: SeriesIdentity, metrics: string[]) => this.model.addSignal(signalRecord(sink, id, metrics));
     const all = Object.values(BackupMetric).filter((m) => m !== BackupMetric.lastSize);
     signal({ job: this.jobId, site, host: this.host.name }, all);
     for (const g of this.guests) {

@@ -1,3 +1,5 @@
+import type { SignalRecord } from './model/types';
+
 /**
  * The one metric scheme every job uses. Names never carry the job's name: a job is told
  * apart by labels, so alerts, dashboards and status tools treat every job alike.
@@ -67,6 +69,25 @@ export function jobSelector(job: string, site: string): string {
 }
 
 /** Where a series group lands for a sink: the Pushgateway URL with its grouping key, or the textfile. */
-export function signalDestination(sink: { kind: 'pushgateway'; url: string } | { kind: 'textfile'; directory: string }, id: SeriesIdentity): string {
+export function signalDestination(sink: MetricSink, id: SeriesIdentity): string {
   return sink.kind === 'pushgateway' ? `${sink.url}${pushgatewayPath(id)}` : `${sink.directory}/${textfileName(id)}`;
+}
+
+/** Where a job's metrics go: a Pushgateway URL or a node-exporter textfile folder. */
+export type MetricSink = { readonly kind: 'pushgateway'; readonly url: string } | { readonly kind: 'textfile'; readonly directory: string };
+
+/**
+ * The site model's record of one series group: its labels and its destination both come from
+ * the one identity, so what the model (and the alerts built from it) expects is what the
+ * job's script pushes.
+ */
+export function signalRecord(sink: MetricSink, id: SeriesIdentity, metrics: readonly string[]): SignalRecord {
+  return {
+    job: id.job,
+    host: id.host,
+    sink: sink.kind,
+    destination: signalDestination(sink, id),
+    labels: Object.fromEntries(seriesLabels(id)),
+    metrics,
+  };
 }
