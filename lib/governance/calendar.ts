@@ -12,6 +12,8 @@ export function toRRule(s: Schedule): string {
   if (s.monthDays) parts.push('FREQ=MONTHLY');
   else if (s.weekdays) parts.push('FREQ=WEEKLY');
   else parts.push('FREQ=DAILY');
+  // BYMONTH limits every frequency: without it a quarterly drill would show every month
+  if (s.months) parts.push(`BYMONTH=${s.months.join(',')}`);
   if (s.weekdays) parts.push(`BYDAY=${s.weekdays.map((d) => DAYS[d]).join(',')}`);
   // with FREQ=MONTHLY, BYDAY and BYMONTHDAY both restrict (first Sunday = SU and 1..7)
   if (s.monthDays) parts.push(`BYMONTHDAY=${s.monthDays.join(',')}`);

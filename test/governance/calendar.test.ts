@@ -4,6 +4,7 @@ import { Schedule } from '../../constructs';
 import { toRRule } from '../../lib/governance/calendar';
 import { homeSite } from '../../stacks/home';
 import { homelabSite } from '../../stacks/homelab';
+import { SITES } from '../../stacks';
 import { reviewOf } from '../helpers/synth';
 import { tempDir } from '../helpers/tools';
 
@@ -21,20 +22,8 @@ describe('calendar.ics', () => {
     expect(p2.isRecurring()).toBe(true);
   });
 
-  it('recurs exactly when Schedule.nextRuns says, for every job', () => {
-    for (const job of site.model.jobs.filter((j) => j.schedule)) {
-      const event = events.find((e: any) => e.uid.startsWith(`${job.id}@`))!;
-      const it = event.iterator();
-      const fromCalendar: string[] = [];
-      for (let i = 0; i < 6; i++) fromCalendar.push(it.next().toString().slice(0, 16));
-      const schedule = Schedule.explicit((job.schedule as any).fields);
-      const fromSchedule = schedule.nextRuns(new Date(Date.UTC(2026, 0, 1) - 1), 6).map((r) => r.at.toISOString().slice(0, 16));
-      expect({ job: job.id, runs: fromCalendar }).toEqual({ job: job.id, runs: fromSchedule });
-    }
-  });
-
   it('renders recurrence rules that ical.js expands like Schedule for other forms too', () => {
-    for (const s of [Schedule.firstWeekdayOfMonth('sun', '04:00'), Schedule.workdays('02:00'), Schedule.everyHours(6, 15), Schedule.monthly(31, '01:00')]) {
+    for (const s of [Schedule.firstWeekdayOfMonth('sun', '04:00'), Schedule.workdays('02:00'), Schedule.everyHours(6, 15), Schedule.monthly(31, '01:00'), Schedule.quarterly(3, '05:00'), Schedule.explicit({ months: [6, 12], weekdays: ['sun'], hours: [3], minutes: [30] }), Schedule.explicit({ months: [2], hours: [1], minutes: [0] })]) {
       const start = s.nextRuns(new Date(Date.UTC(2026, 0, 1) - 1), 1)[0].at.toISOString().replace(/[-:]/g, '').slice(0, 15);
       const text = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:x', 'BEGIN:VEVENT', 'UID:x', 'DTSTAMP:20260101T000000Z', `DTSTART:${start}`, `RRULE:${toRRule(s)}`, 'END:VEVENT', 'END:VCALENDAR'].join('\r\n');
       const ev = new ICAL.Event(new ICAL.Component(ICAL.parse(text)).getFirstSubcomponent('vevent')!);
@@ -63,5 +52,23 @@ describe('calendar.ics of a site with frequent checks', () => {
     expect(uids).toContain('vaultwarden-backup');
     const scheduled = site.model.jobs.filter((j) => j.schedule).map((j) => j.id);
     expect(uids.sort()).toEqual(scheduled.filter((id) => !['nas-capacity-synology', 'vaultwarden-integrity-check'].includes(id)).sort());
+  });
+});
+
+describe.each(Object.keys(SITES))('calendar.ics of %s', (siteId) => {
+  it('recurs exactly when Schedule.nextRuns says, for every job it shows', () => {
+    const site = SITES[siteId](new App({ outdir: tempDir() }));
+    const calendar = new ICAL.Component(ICAL.parse(reviewOf(site).get('calendar.ics')!.content));
+    const events = calendar.getAllSubcomponents('vevent').map((e: any) => new ICAL.Event(e));
+    expect(events.length).toBeGreaterThan(0);
+    for (const event of events) {
+      const job = site.model.jobs.find((j) => event.uid === `${j.id}@${siteId}.backup-constructs`)!;
+      const it = event.iterator();
+      const fromCalendar: string[] = [];
+      for (let i = 0; i < 6; i++) fromCalendar.push(it.next().toString().slice(0, 16));
+      const schedule = Schedule.explicit((job.schedule as any).fields);
+      const fromSchedule = schedule.nextRuns(new Date(Date.UTC(2026, 0, 1) - 1), 6).map((r) => r.at.toISOString().slice(0, 16));
+      expect({ job: job.id, runs: fromCalendar }).toEqual({ job: job.id, runs: fromSchedule });
+    }
   });
 });
