@@ -50,9 +50,13 @@ function firstChecks(model: SiteModel, job: JobRecord): string[] {
       ? `Did it run, and what did it say?${where}\n\n   \`\`\`sh\n${job.runLog.map((c) => `   ${c}`).join('\n')}\n   \`\`\``
       : 'Did it run? Check the log of the tool that runs it.',
   ];
-  if (job.writesTo.length) {
-    const targets = job.writesTo.map((t) => model.target(t)?.name ?? t).join(', ');
-    checks.push(`Is the target (${targets}) reachable and not full? \`df -h\` on its mount${job.kind === 'vzdump' ? ', `pvesm status`' : ''}.`);
+  for (const id of job.writesTo) {
+    const target = model.target(id);
+    const name = target?.name ?? id;
+    const where = target?.host && (target.mountPoint ?? target.path) ? `\`df -h ${target.mountPoint ?? target.path}\` on ${target.host}` : undefined;
+    const how = [where, job.kind === 'vzdump' ? `\`pvesm status\`${job.host ? ` on ${job.host}` : ''}` : undefined].filter(Boolean).join(', ');
+    // a remote repository has no mount here: df would report the local disk instead
+    checks.push(`Is the target (${name}) reachable and not full? ${how || 'It has no local mount: check its free space where it lives (the server or the provider\'s console)'}.`);
   }
   checks.push('Re-run by hand once the cause is fixed, and check that the Stale alert clears.');
   return checks;

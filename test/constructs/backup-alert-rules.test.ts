@@ -58,13 +58,18 @@ describe('BackupAlertRules', () => {
   it("starts each runbook with where that kind of job logs its runs, and checks a target only where the job writes one", () => {
     const { site, host } = siteWithJobs();
     new ScheduledHostJob(site, 'Collector', { host, jobId: 'collect', schedule: Schedule.everyHours(1), description: 'collects numbers', body: 'true', kind: 'collector' });
+    site.model.addTarget({ id: 'borg:box', name: 'borg repository ssh://u1@box:23/./repo', medium: 'remote-storage', location: 'off-site', constructPath: 'test/Box' });
+    new ScheduledHostJob(site, 'Offsite', { host, jobId: 'offsite', schedule: Schedule.daily('03:00'), description: 'ships copies', body: 'true', writesTo: ['borg:box'] });
     const review = reviewOf(site);
     const firstChecks = (job: string) => {
       const text = review.get(`runbooks/${job}.md`)!.content;
       return text.slice(text.indexOf('## First checks'), text.indexOf('## What it protects'));
     };
     expect(firstChecks('daily-job')).toContain('On pve:\n\n   ```sh\n   pvenode task list --typefilter vzdump --limit 20\n');
-    expect(firstChecks('daily-job')).toContain('2. Is the target (nas-backups on pve) reachable and not full? `df -h` on its mount, `pvesm status`.');
+    expect(firstChecks('daily-job')).toContain('2. Is the target (nas-backups on pve) reachable and not full? `df -h /mnt/pve/nas-backups` on pve, `pvesm status` on pve.');
+    // a repository with no mount on any host: df would only show a local disk
+    expect(firstChecks('offsite')).toContain('2. Is the target (borg repository ssh://u1@box:23/./repo) reachable and not full? It has no local mount: check its free space where it lives');
+    expect(firstChecks('offsite')).not.toContain('df -h');
     expect(firstChecks('collect')).toContain('   systemctl list-timers bc-collect.timer\n   journalctl -u bc-collect.service --since -2d\n');
     expect(firstChecks('collect')).not.toContain('target');
     expect(firstChecks('collect')).not.toContain('pvenode');
