@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { Duration } from '../lib/duration';
 import { checkProps } from '../lib/errors';
+import { INVENTORY_NAME, INVENTORY_NAME_MESSAGE } from '../lib/governance/inventory';
 import { Classification, CLASSIFICATIONS, Layer, LAYERS, Location, LOCATIONS, Medium, MEDIA } from '../lib/model/vocabulary';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { siteModelOf } from './private/site-anchor';
@@ -34,6 +35,12 @@ export interface ExternalBackupProps {
   readonly enabled?: boolean;
   /** @default - none */
   readonly notes?: string;
+  /**
+   * The name of its entry in the site's inventory, when an existing inventory already tracks
+   * it (seed 001's `app-home-assistant`).
+   * @default `<site>-<name>`
+   */
+  readonly inventoryName?: string;
 }
 
 const schema = z
@@ -51,6 +58,7 @@ const schema = z
     classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]]).optional(),
     enabled: z.boolean().optional(),
     notes: z.string().optional(),
+    inventoryName: z.string().regex(INVENTORY_NAME, INVENTORY_NAME_MESSAGE).optional(),
   })
   .strict();
 
@@ -71,7 +79,7 @@ export class ExternalBackup extends Construct {
     const classification = p.classification ?? 'important';
     const assetId = `app-data:${p.name}`;
     const targetId = `external:${p.host}:${p.basePath}`;
-    model.addAsset({ id: assetId, kind: 'app-data', name: p.protects, classification, notes: p.notes, constructPath: this.node.path });
+    model.addAsset({ id: assetId, kind: 'app-data', name: p.protects, classification, notes: p.notes, ...(p.inventoryName ? { inventoryName: p.inventoryName } : {}), constructPath: this.node.path });
     if (!model.target(targetId)) {
       model.addTarget({ id: targetId, name: `${p.basePath} on ${p.host}`, medium: p.medium ?? 'nas', location: p.location ?? 'on-site', host: p.host, path: p.basePath, constructPath: this.node.path });
     }

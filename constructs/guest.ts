@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { checkProps } from '../lib/errors';
+import { INVENTORY_NAME, INVENTORY_NAME_MESSAGE } from '../lib/governance/inventory';
 import { Classification, CLASSIFICATIONS } from '../lib/model/vocabulary';
 import { PveHost } from './pve-host';
 import { registerMember, siteModelOf } from './private/site-anchor';
@@ -26,6 +27,12 @@ export interface GuestProps {
   readonly diskPool?: string;
   /** @default - none */
   readonly notes?: string;
+  /**
+   * The name of this guest's entries in the site's inventory, when an existing inventory
+   * already names it (e.g. `home-vm-100-ha-primary`).
+   * @default `<site>-<vm|lxc>-<vmid>-<name>`
+   */
+  readonly inventoryName?: string;
   /** Storage a restore puts the guest's disks on (runbooks name it). @default 'local-lvm' */
   readonly restoreStorage?: string;
 }
@@ -41,6 +48,7 @@ const schema = z
     classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]]).optional(),
     diskPool: z.string().min(1).optional(),
     notes: z.string().optional(),
+    inventoryName: z.string().regex(INVENTORY_NAME, INVENTORY_NAME_MESSAGE).optional(),
     restoreStorage: z.string().regex(/^[A-Za-z][A-Za-z0-9\-_.]*$/, 'expected a storage id').optional(),
   })
   .strict()
@@ -83,6 +91,7 @@ export class Guest extends Construct {
       host: this.host.name,
       classification: this.classification,
       notes: [this.state === 'stopped' ? 'stopped' : undefined, p.notes].filter(Boolean).join('; ') || undefined,
+      ...(p.inventoryName ? { inventoryName: p.inventoryName } : {}),
       constructPath: this.node.path,
     });
     registerMember('guest', this);

@@ -32,11 +32,12 @@ export function homeSite(scope: Construct): BackupSite {
     reason: "seed 000 records this as built; seed 001's dir storage on an fstab mount was the plan, its soft mount options are kept",
   });
 
-  const ha = new Guest(site, 'HomeAssistant', { host, vmid: 100, type: 'qemu', name: 'home-assistant', classification: 'critical' });
-  const immich = new Guest(site, 'Immich', { host, vmid: 101, type: 'qemu', name: 'immich', state: 'stopped', classification: 'important' });
-  const vaultwarden = new Guest(site, 'Vaultwarden', { host, vmid: 102, type: 'qemu', name: 'vaultwarden', classification: 'critical' });
-  const download = new Guest(site, 'DownloadHome', { host, vmid: 103, type: 'lxc', name: 'download-home', unprivileged: true, classification: 'important' });
-  const pihole = new Guest(site, 'PiholeHome', { host, vmid: 105, type: 'lxc', name: 'pihole-home', unprivileged: true, classification: 'rebuildable' });
+  // inventory names as seed 001 registers them (its backup.inventory.yaml proposal)
+  const ha = new Guest(site, 'HomeAssistant', { host, vmid: 100, type: 'qemu', name: 'home-assistant', classification: 'critical', inventoryName: 'home-vm-100-ha-primary' });
+  const immich = new Guest(site, 'Immich', { host, vmid: 101, type: 'qemu', name: 'immich', state: 'stopped', classification: 'important', inventoryName: 'home-vm-101-immich-primary' });
+  const vaultwarden = new Guest(site, 'Vaultwarden', { host, vmid: 102, type: 'qemu', name: 'vaultwarden', classification: 'critical', inventoryName: 'home-vm-102-vaultwarden-primary' });
+  const download = new Guest(site, 'DownloadHome', { host, vmid: 103, type: 'lxc', name: 'download-home', unprivileged: true, classification: 'important', inventoryName: 'home-lxc-103-download-primary' });
+  const pihole = new Guest(site, 'PiholeHome', { host, vmid: 105, type: 'lxc', name: 'pihole-home', unprivileged: true, classification: 'rebuildable', inventoryName: 'home-lxc-105-pihole-primary' });
 
   // P0 (critical): irreplaceable state, daily 03:00, after the shop's 02:00 and before the 09:00 offsite sync.
   const p0 = new VzdumpJob(site, 'P0Daily', {
@@ -67,6 +68,11 @@ export function homeSite(scope: Construct): BackupSite {
   });
 
   site.model.addDecision({
+    subject: 'freshness thresholds',
+    decision: 'daily archives are stale after 26 h, weekly ones after 170 h; the status tool says WARNING past the threshold and CRITICAL past twice it (26/52 h for daily jobs)',
+    reason: "seed 000's <24 h OK / 24-48 h WARNING / >48 h CRITICAL and seed 001's 168 h leave no room for a run that ends later than the one before: a weekly archive is 168 h old at the very hour its successor is being written. The thresholds are derived (period plus the longer of the expected duration and 2 h) and the same in the inventory, the status tool and the alerts",
+  });
+  site.model.addDecision({
     subject: 'expected durations',
     decision: 'P0 15 min, P1 45 min, P2 1 h',
     reason: 'the seed staggers P0 03:00, P1 03:15 and P2 Sun 04:00 so each finishes before the next starts; the hook reports backup_last_duration_seconds to check it',
@@ -75,6 +81,8 @@ export function homeSite(scope: Construct): BackupSite {
   // Home Assistant's own backup lands on the NAS; tracked, not scheduled, by this library.
   new ExternalBackup(site, 'HomeAssistantBackup', {
     name: 'app-home-assistant',
+    // already tracked under this name (seed 001): a new name would track it twice
+    inventoryName: 'app-home-assistant',
     protects: 'Home Assistant configuration and history',
     tool: 'HA built-in backup',
     host: 'synology-nas',

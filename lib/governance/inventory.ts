@@ -1,5 +1,6 @@
 import type { SiteModel } from '../model/site-model';
-import type { AssetRecord } from '../model/types';
+import { BackupConfigError } from '../errors';
+import type { AssetRecord, CopyRecord } from '../model/types';
 
 /** One entry in the seeds' `backup.inventory.yaml` shape. */
 export interface InventoryEntry {
@@ -23,21 +24,48 @@ function assetSlug(a: AssetRecord): string {
     const m = /^(VM|CT) (\d+) (.*)$/.exec(a.name);
     if (m) return `${m[1] === 'VM' ? 'vm' : 'lxc'}-${m[2]}-${m[3]}`;
   }
-  return rest.join('-').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase() || kind;
+  return slug(rest.join('-')) || kind;
+}
+
+/** What an inventory entry name may be: the seeds' names are slugs (`home-vm-100-ha-primary`). */
+export const INVENTORY_NAME = /^[a-z0-9][a-z0-9._-]*$/;
+export const INVENTORY_NAME_MESSAGE = 'expected an inventory name of lower-case letters, digits, dots, dashes and underscores';
+
+function slug(s: string): string {
+  return s.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase();
+}
+
+/**
+ * Hours after which a copy's newest artifact is overdue. A copy of a copy (an off-site sync of
+ * a monthly dump) is only as new as its source was when the sync last ran, so its threshold is
+ * the source's plus one period of the sync; the sync job's own threshold would call a healthy
+ * monthly copy stale three weeks out of four.
+ */
+function artifactStaleHours(model: SiteModel, copy: CopyRecord, seen: ReadonlySet<string> = new Set()): number {
+  const job = model.job(copy.job);
+  const own = job?.staleAfterHours ?? 24;
+  const source = copy.derivedFrom ? model.copies.find((c) => c.id === copy.derivedFrom) : undefined;
+  if (!source || seen.has(source.id)) return own;
+  const period = job?.schedule ? (job.schedule as { periodSeconds: number }).periodSeconds / 3600 : own;
+  return Math.max(own, artifactStaleHours(model, source, new Set([...seen, copy.id])) + period);
 }
 
 /**
  * The inventory of every artifact the site's jobs leave where a status check can find it:
- * vzdump archives by guest and type, app dumps, file backups, external backups.
+ * vzdump archives by guest and type, app dumps, file backups, external backups. Names are
+ * unique: a status tool keys its state by them.
  */
 export function buildInventory(model: SiteModel): InventoryEntry[] {
-  const entries: InventoryEntry[] = [];
+  const entries: (InventoryEntry & { readonly constructPath: string })[] = [];
   for (const a of model.assets) {
     const copies = model.copiesOf(a.id).filter((c) => c.artifact);
+    const jobsWithTwo = new Set(copies.map((c) => c.job).filter((j, i, all) => all.indexOf(j) !== i));
     for (const c of copies) {
       const job = model.job(c.job);
       const art = c.artifact!;
-      const name = `${model.site}-${assetSlug(a)}${copies.length > 1 ? `-${c.job}` : ''}`;
+      const base = a.inventoryName ?? `${model.site}-${assetSlug(a)}`;
+      // one job leaving two artifacts of an asset (a dump and its per-database files): the folder tells them apart
+      const name = `${base}${copies.length > 1 ? `-${c.job}` : ''}${jobsWithTwo.has(c.job) ? `-${slug(art.basePath.split('/').filter(Boolean).pop() ?? art.basePath)}` : ''}`;
       const notes = [a.notes, job?.description].filter(Boolean).join('; ');
       entries.push({
         name,
@@ -46,14 +74,27 @@ export function buildInventory(model: SiteModel): InventoryEntry[] {
         host: art.host,
         base_path: art.basePath,
         glob: art.glob,
-        stale_after_hours: Math.ceil(job?.staleAfterHours ?? 24),
+        stale_after_hours: Math.ceil(artifactStaleHours(model, c)),
         classification: a.classification,
         ...(notes ? { notes } : {}),
         job: c.job,
+        constructPath: a.constructPath,
       });
     }
   }
-  return entries.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+  entries.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+  for (let i = 1; i < entries.length; i++) {
+    if (entries[i].name === entries[i - 1].name) {
+      throw new BackupConfigError(entries[i].constructPath, [
+        {
+          field: 'inventoryName',
+          message: `two inventory entries are named ${entries[i].name} (${entries[i - 1].base_path}/${entries[i - 1].glob} and ${entries[i].base_path}/${entries[i].glob}, from ${entries[i - 1].constructPath} and ${entries[i].constructPath})`,
+          hint: 'give each asset its own inventoryName',
+        },
+      ]);
+    }
+  }
+  return entries.map(({ constructPath: _path, ...e }) => e);
 }
 
 /** A YAML scalar: plain when nothing in it can be misread, else a JSON string (valid YAML). */

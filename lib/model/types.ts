@@ -11,6 +11,11 @@ export interface AssetRecord {
   /** For pattern assets: what matches and what is left out. */
   readonly selector?: { readonly include: readonly string[]; readonly exclude: readonly string[] };
   readonly notes?: string;
+  /**
+   * The name of this asset's entries in the inventory, when an inventory older than this
+   * program already tracks it under that name (renaming would track it twice).
+   */
+  readonly inventoryName?: string;
   readonly constructPath: string;
 }
 
