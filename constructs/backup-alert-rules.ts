@@ -119,6 +119,7 @@ export class BackupAlertRules extends Construct {
       receiver: p.receiver ?? 'backup',
       criticalReceiver: p.criticalReceiver ?? 'backup-critical',
       nodeExporterSelectors: p.nodeExporterSelectors ?? {},
+      deployed: this.delivery.spec.kind !== 'review-only',
       constructPath: this.node.path,
     };
     if (this.model.alerting) {

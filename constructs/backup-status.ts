@@ -72,12 +72,26 @@ export class BackupStatus extends Construct {
         ]);
       }
     }
+    this.model.addStatusTool({ ...(p.hosts ? { hosts: p.hosts.map((h) => h.name) } : {}), notifies: notify.length > 0, constructPath: this.node.path });
     onSiteComplete(this, () => this.installAll(schedule, p.hosts, notify));
   }
 
   private installAll(schedule: Schedule, only: readonly Host[] | undefined, notify: readonly StatusNotification[]): void {
     const entries = buildInventory(this.model);
-    const hosts = (only ?? membersOf<Host>(this, 'host')).filter((h) => entries.some((e) => e.host === h.name));
+    const candidates = only ?? membersOf<Host>(this, 'host');
+    const hosts = candidates.filter((h) => entries.some((e) => e.host === h.name));
+    const idle = (only ?? []).filter((h) => !hosts.includes(h));
+    // installed nowhere, its notifications would be configured and never sent
+    if (!hosts.length || idle.length) {
+      const where = [...new Set(entries.map((e) => e.host))].join(', ') || 'none: no job of the site leaves a file a status check could find';
+      throw new BackupConfigError(this.node.path, [
+        {
+          field: 'hosts',
+          message: `${idle.length ? `no inventory entry lies on ${idle.map((h) => h.name).join(', ')}` : `no host this program manages holds an inventory entry`} (artifacts are on: ${where}), so the status tool would check nothing there`,
+          hint: idle.length ? 'list only hosts that hold artifacts, or leave hosts out' : 'remove BackupStatus, or declare where the artifacts land on a managed host (a mount of the storage)',
+        },
+      ]);
+    }
     for (const host of hosts) {
       const part = new Construct(this, `On-${host.name}`);
       host.install(part, {

@@ -4,7 +4,6 @@ import {
   BackupAlertRules,
   BackupDashboard,
   BackupSite,
-  BackupStatus,
   Borgmatic,
   BorgPassphrase,
   Duration,
@@ -14,7 +13,6 @@ import {
   PveStorage,
   Retention,
   Schedule,
-  StatusNotify,
   VzdumpJob,
 } from '../constructs';
 
@@ -104,12 +102,16 @@ export function coloSite(scope: Construct): BackupSite {
   // The PBS is the colocation's second machine: Prometheus runs there, so the watcher does
   // not go down with the hypervisor it watches.
   new BackupAlertRules(site, 'Alerts', { delivery: AlertDelivery.hostFile(pbs) });
-  // The ADR's other to-dos: a Grafana dashboard for backup status (rendered for import; the
-  // colocation runs no Kubernetes for a sidecar), and notifications moved from ntfy to
-  // Apprise: the status tool sends its findings through the apprise CLI, whose config (with
-  // the service URLs and their tokens) stays on each host.
+  // The ADR's other to-do, a Grafana dashboard for backup status: rendered for import (the
+  // colocation runs no Kubernetes for a sidecar).
   new BackupDashboard(site, 'Dashboard', { delivery: 'review-only' });
-  new BackupStatus(site, 'Status', { notify: [StatusNotify.appriseCli('/etc/apprise/backups.yml')] });
+  // No BackupStatus: every copy here lands in PBS or a remote borg repository, where no file
+  // check reaches; Prometheus on the PBS host watches every job's metrics instead.
+  site.model.addDecision({
+    subject: 'notifications',
+    decision: 'backup alerts leave Prometheus through the Alertmanager route in review/prometheus/alertmanager-route.yml, to the receivers backup and backup-critical; the ADR\'s move from ntfy to Apprise is not made by this program: it is left to the PBS host\'s Alertmanager configuration (those receivers pointed at an Apprise API through a webhook adapter)',
+    reason: 'Alertmanager has no Apprise receiver and its webhook payload is not Apprise\'s; the receivers and their credentials are the PBS host\'s Alertmanager configuration, which this program does not manage',
+  });
 
   site.model.addDecision({
     subject: 'monitoring',

@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import {
   AlertDelivery,
   BackupAlertRules,
+  BackupStatus,
   BackupSite,
   ComposeAppBackup,
   Guest,
@@ -86,8 +87,8 @@ export function shopSite(scope: Construct): BackupSite {
 
   site.model.addDecision({
     subject: 'not modelled',
-    decision: 'the Git config tier (agentic-spine repo), backup.status / backup_verify / backup_audit / the calendar capability, and Vaultwarden\'s existing NAS backup',
-    reason: 'Git and the spine\'s capabilities are runtime tools of their own; seed 001 gives no path for the Vaultwarden backup',
+    decision: 'the Git config tier (agentic-spine repo), backup_verify / backup_audit / the calendar capability, and Vaultwarden\'s existing NAS backup',
+    reason: 'Git and the spine\'s capabilities are runtime tools of their own (the status tool is BackupStatus, the calendar review/calendar.ics); seed 001 gives no path for the Vaultwarden backup',
   });
 
   // No Prometheus at the shop (seed 000 checks freshness with backup.status): rules derived and
@@ -95,6 +96,8 @@ export function shopSite(scope: Construct): BackupSite {
   new BackupAlertRules(site, 'Alerts', {
     delivery: AlertDelivery.reviewOnly('the shop runs no Prometheus (seed 000 checks freshness with backup.status)'),
   });
+  // seed 000's backup.status: freshness of every artifact, checked hourly where the archives are
+  new BackupStatus(site, 'Status');
 
   return site;
 }

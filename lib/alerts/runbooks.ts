@@ -22,7 +22,7 @@ function jobRunbook(model: SiteModel, job: JobRecord, alerts: readonly AlertRule
     '',
     '## Alerts',
     '',
-    ...(alerts.length ? alerts.map((r) => `- **${r.name}** (${r.labels.severity}): ${r.summary}. Threshold: ${r.threshold}.`) : ['- none: this job reports no metrics; the status tool checks its artifacts.']),
+    ...(alerts.length ? alerts.map((r) => `- **${r.name}** (${r.labels.severity}): ${r.summary}. Threshold: ${r.threshold}.`) : [`- none: this job reports no metrics; ${statusCoverage(model, job)}.`]),
     '',
     '## First checks',
     '',
@@ -58,8 +58,25 @@ function firstChecks(model: SiteModel, job: JobRecord): string[] {
     // a remote repository has no mount here: df would report the local disk instead
     checks.push(`Is the target (${name}) reachable and not full? ${how || 'It has no local mount: check its free space where it lives (the server or the provider\'s console)'}.`);
   }
-  checks.push('Re-run by hand once the cause is fixed, and check that the Stale alert clears.');
+  const checked = statusCheckers(model, job);
+  checks.push(
+    model.signalsOf(job.id).length || !checked.length
+      ? 'Re-run by hand once the cause is fixed, and check that the Stale alert clears.'
+      : `Re-run by hand once the cause is fixed, and check that \`backup-status\` on ${checked.join(', ')} reports its artifact as OK.`,
+  );
   return checks;
+}
+
+/** Hosts whose status tool checks a job's artifacts. */
+function statusCheckers(model: SiteModel, job: JobRecord): string[] {
+  return [...new Set(model.copiesBy(job.id).flatMap((c) => (c.artifact ? [model.statusCheckerOf(c.artifact.host)] : [])).filter((h): h is string => h !== undefined))];
+}
+
+function statusCoverage(model: SiteModel, job: JobRecord): string {
+  const checked = statusCheckers(model, job);
+  if (checked.length) return `the status tool on ${checked.join(', ')} checks its artifacts (\`backup-status\`)`;
+  // said plainly: an operator reading this must not assume someone is watching
+  return 'nothing checks its artifacts either (see the monitored finding in REVIEW.md): look at them by hand';
 }
 
 function siteAlertRunbook(model: SiteModel, rule: AlertRule, same: readonly AlertRule[]): string {

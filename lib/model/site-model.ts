@@ -14,6 +14,7 @@ import type {
   K8sObjectRecord,
   PveSectionRecord,
   SignalRecord,
+  StatusToolRecord,
   TargetRecord,
 } from './types';
 
@@ -54,6 +55,8 @@ export interface AlertingSettings {
   readonly criticalReceiver: string;
   /** Labels that select each host's node-exporter series, by host name. */
   readonly nodeExporterSelectors: Readonly<Record<string, string>>;
+  /** False when the rules are rendered for review only: then they alert nobody. */
+  readonly deployed: boolean;
   readonly constructPath: string;
 }
 
@@ -79,6 +82,7 @@ export class SiteModel {
   private readonly findingList: FindingRecord[] = [];
   private readonly checks: CrossCheck[] = [];
   private readonly decisionList: DecisionRecord[] = [];
+  private readonly statusToolList: StatusToolRecord[] = [];
   private readonly alertSpecList: AlertSpecRecord[] = [];
   private readonly k8sObjectMap = new Map<string, K8sObjectRecord>();
   private alertingSettings: AlertingSettings | undefined;
@@ -176,6 +180,22 @@ export class SiteModel {
   }
   get decisions(): DecisionRecord[] {
     return [...this.decisionList];
+  }
+  /** A status tool of the site (BackupStatus). */
+  addStatusTool(t: StatusToolRecord): void {
+    this.version++;
+    this.statusToolList.push(t);
+  }
+  get statusTools(): StatusToolRecord[] {
+    return [...this.statusToolList];
+  }
+  /**
+   * The host whose status tool checks an artifact on `host`, if any: the tool runs where the
+   * files are, so an artifact on a machine this program does not manage (a NAS) is unchecked.
+   */
+  statusCheckerOf(host: string): string | undefined {
+    if (!this.host(host)) return undefined;
+    return this.statusToolList.some((t) => !t.hosts || t.hosts.includes(host)) ? host : undefined;
   }
   addCheck(check: CrossCheck): void {
     this.checks.push(check);

@@ -19,6 +19,15 @@ export interface AssetRecord {
   readonly constructPath: string;
 }
 
+/** A status tool (BackupStatus) that checks artifacts where they lie. */
+export interface StatusToolRecord {
+  /** The hosts it is installed on; undefined: every managed host holding artifacts. */
+  readonly hosts?: readonly string[];
+  /** Whether it sends its findings anywhere (ntfy, Apprise) or only writes metrics. */
+  readonly notifies: boolean;
+  readonly constructPath: string;
+}
+
 /** A place copies land. */
 export interface TargetRecord {
   /** Unique in the site, e.g. `pve-storage:proxmox-home:synology-backups`. */

@@ -152,6 +152,29 @@ export const monitored: PolicyRule = {
     if (!model.alerting && model.signals.length) {
       out.push({ severity: 'warning', rule: 'monitored', subject: model.site, message: `site ${model.site} pushes metrics but has no BackupAlertRules: nothing alerts on them`, fix: 'add new BackupAlertRules(site, "Alerts")' });
     }
+    if (model.alerting && !model.alerting.deployed && !model.statusTools.some((t) => t.notifies)) {
+      const status = model.statusTools.length ? 'its status tool only writes metrics nobody alerts on' : 'it runs no status tool';
+      out.push({
+        severity: 'warning',
+        rule: 'monitored',
+        subject: model.site,
+        message: `nobody hears of a failed or stale backup at site ${model.site}: its alert rules are not deployed and ${status}`,
+        fix: 'deploy the rules (AlertDelivery.hostFile(host), .helmConfigMap(), .prometheusRule()) or have BackupStatus notify (notify: [StatusNotify.ntfy(url)])',
+      });
+    }
+    // jobs this program does not run report nothing; only a status tool where their files lie sees them stop
+    for (const j of model.jobs.filter((x) => !x.schedule && model.signalsOf(x.id).length === 0)) {
+      const unchecked = model.copiesBy(j.id).filter((c) => c.artifact && !model.statusCheckerOf(c.artifact.host));
+      for (const host of [...new Set(unchecked.map((c) => c.artifact!.host))]) {
+        out.push({
+          severity: 'warning',
+          rule: 'monitored',
+          subject: j.constructPath,
+          message: `job ${j.id} reports no metrics and no status tool checks its artifacts on ${host}${model.host(host) ? '' : ' (a machine this program does not manage)'}: if it stops, nobody notices`,
+          fix: model.host(host) ? 'add new BackupStatus(site, "Status")' : `have ${j.id} report to the site's metrics, or make its files visible on a managed host running BackupStatus`,
+        });
+      }
+    }
     return out;
   },
 };

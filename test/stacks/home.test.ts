@@ -67,9 +67,11 @@ describe('home site (seed 001, and seed 000 for the as-built storage)', () => {
     expect(() => Testing.synth(site, true)).not.toThrow();
     // the only construct finding: no Prometheus at home yet, so the derived rules are not deployed
     expect(site.model.findings.map((f) => f.rule)).toEqual(['alerts-delivered']);
-    // and policy says plainly that nothing at home is off-site (seed 001 defers Hyper Backup)
+    // and policy says plainly that nothing at home is off-site (seed 001 defers Hyper Backup),
+    // that the HA backup on the NAS is watched by nothing, and that no one is told of a failure
     const policy = site.model.policyOutcome().findings;
-    expect(policy.map((f) => f.rule)).toEqual(Array(6).fill('3-2-1'));
-    expect(policy.every((f) => /no off-site copy/.test(f.message))).toBe(true);
+    expect(policy.map((f) => f.rule).sort()).toEqual([...Array(6).fill('3-2-1'), 'monitored', 'monitored']);
+    expect(policy.filter((f) => f.rule === '3-2-1').every((f) => /no off-site copy/.test(f.message))).toBe(true);
+    expect(policy.filter((f) => f.rule === 'monitored').map((f) => f.subject).sort()).toEqual(['home', 'home/HomeAssistantBackup']);
   });
 });
