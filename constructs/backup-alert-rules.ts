@@ -69,6 +69,12 @@ export interface BackupAlertRulesProps {
   /** @default 'backup-critical' */
   readonly criticalReceiver?: string;
   /**
+   * The alerts that go to `criticalReceiver`, by name, when a site pages for fewer alerts than
+   * those of critical severity (seed 002: only VaultwardenIntegrityFail goes to #infra-critical).
+   * @default - every alert of severity critical
+   */
+  readonly criticalAlerts?: readonly string[];
+  /**
    * PromQL label matchers selecting each host's node-exporter series, by host name.
    * @default - instance=~"(<name>|<address>)(:[0-9]+)?"
    */
@@ -87,6 +93,7 @@ const schema = z
     diskFullAlertName: z.string().regex(/^[A-Z][A-Za-z0-9]*$/, 'expected a PascalCase alert name').optional(),
     receiver: z.string().min(1).optional(),
     criticalReceiver: z.string().min(1).optional(),
+    criticalAlerts: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected alert names')).min(1, 'expected at least one alert name; omit it to route by severity').optional(),
     nodeExporterSelectors: z.record(z.string(), z.string().min(1)).optional(),
   })
   .strict();
@@ -118,6 +125,7 @@ export class BackupAlertRules extends Construct {
       diskFullAlertName: p.diskFullAlertName ?? 'BackupTargetDiskFull',
       receiver: p.receiver ?? 'backup',
       criticalReceiver: p.criticalReceiver ?? 'backup-critical',
+      ...(p.criticalAlerts ? { criticalAlerts: [...p.criticalAlerts].sort() } : {}),
       nodeExporterSelectors: p.nodeExporterSelectors ?? {},
       deployed: this.delivery.spec.kind !== 'review-only',
       constructPath: this.node.path,
@@ -158,6 +166,9 @@ export class BackupAlertRules extends Construct {
       for (const kind of ['Stale', 'Failing']) {
         if (!rules.some((r) => r.job === job.id && r.name.endsWith(kind))) out.push(`[${job.constructPath}] alerts: job ${job.id} has no ${kind} alert (hint: report its metrics through the site's metric scheme)`);
       }
+    }
+    for (const name of (this.settings.criticalAlerts ?? []).filter((n) => !rules.some((r) => r.name === n))) {
+      out.push(`[${this.node.path}] criticalAlerts: ${name} is not an alert of site ${this.model.site}, so nothing would reach ${this.settings.criticalReceiver} (hint: use one of ${rules.map((r) => r.name).filter((n, i, all) => all.indexOf(n) === i).slice(0, 8).join(', ')}, ...)`);
     }
     for (const r of rules) {
       for (const m of r.watches.filter((w) => !pushed.has(w))) {

@@ -8,7 +8,12 @@ import { Host } from './host';
 import { siteModelOf } from './private/site-anchor';
 
 /** Where the sudo password of the NAS comes from at apply time; never the password itself. */
-export type SudoPasswordSource = { readonly vaultPath: string; readonly field: string } | { readonly file: string };
+/**
+ * Where the sudo password is read at apply time. `address` is Vault's address (seed 002 runs
+ * `VAULT_ADDR=https://vault... vault kv get`); without it the CLI uses `VAULT_ADDR` from the
+ * environment of whoever applies, and falls back to a local Vault that is not there.
+ */
+export type SudoPasswordSource = { readonly vaultPath: string; readonly field: string; readonly address?: string } | { readonly file: string };
 
 /** Props of {@link SynologySnapshotRetention}. */
 export interface SynologySnapshotRetentionProps {
@@ -42,7 +47,7 @@ const schema = z
     share: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a shared folder name'),
     keepDays: z.number().int().min(1).max(3650),
     sudoPassword: z.union([
-      z.object({ vaultPath: z.string().regex(/^[a-z0-9_-]+(\/[A-Za-z0-9_.-]+)+$/, 'expected a Vault KV path such as secret/viktor'), field: z.string().regex(/^[A-Za-z0-9_.-]+$/) }).strict(),
+      z.object({ vaultPath: z.string().regex(/^[a-z0-9_-]+(\/[A-Za-z0-9_.-]+)+$/, 'expected a Vault KV path such as secret/viktor'), field: z.string().regex(/^[A-Za-z0-9_.-]+$/), address: z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d+)?\/?$/, 'expected a Vault address such as https://vault.example.com:8200').optional() }).strict(),
       z.object({ file: z.string().regex(/^\/\S+$/, 'expected an absolute path') }).strict(),
     ], { message: 'expected { vaultPath, field } or { file }: never the password itself' }),
     minimumKeepDays: z.number().int().min(1).optional(),
@@ -63,7 +68,10 @@ export class SynologySnapshotRetention extends Construct {
     const p = checkProps(this.node.path, schema, props, { sudoPassword: "{ vaultPath: 'secret/viktor', field: 'synology_admin_password' }" });
     const model = siteModelOf(this);
     this.keepDays = p.keepDays;
-    const source = 'vaultPath' in p.sudoPassword ? `vault kv get -field=${shellQuote(p.sudoPassword.field)} ${shellQuote(p.sudoPassword.vaultPath)}` : `cat ${shellQuote(p.sudoPassword.file)}`;
+    const vault = 'vaultPath' in p.sudoPassword ? p.sudoPassword : undefined;
+    const source = vault
+      ? `vault kv get ${vault.address ? `-address=${shellQuote(vault.address)} ` : ''}-field=${shellQuote(vault.field)} ${shellQuote(vault.vaultPath)}`
+      : `cat ${shellQuote((p.sudoPassword as { file: string }).file)}`;
     const script = `#!/bin/bash
 ${generatedHeader('#', this.node.path, `snapshot retention of share ${p.share} on ${p.address}`)}set -euo pipefail
 

@@ -20,7 +20,16 @@ export function homelabSite(scope: Construct): BackupSite {
   homelabAppDumps(site);
   // Seed 002's routing: every backup alert to #infra-alerts, integrity failures to
   // #infra-critical; its BackupDiskFull fires above 85 % on /mnt/backup.
-  new BackupAlertRules(site, 'Alerts', { diskFullRatio: 0.85, diskFullAlertName: 'BackupDiskFull', receiver: 'slack-infra-alerts', criticalReceiver: 'slack-infra-critical' });
+  new BackupAlertRules(site, 'Alerts', {
+    diskFullRatio: 0.85,
+    diskFullAlertName: 'BackupDiskFull',
+    // seed 002: BackupDiskFull reads node_filesystem_avail_bytes{job="proxmox-host", mountpoint="/mnt/backup"}
+    nodeExporterSelectors: { pve: 'job="proxmox-host"' },
+    // seed 002: "All backup alerts -> Slack #infra-alerts", only Vaultwarden integrity to #infra-critical
+    receiver: 'slack-infra-alerts',
+    criticalReceiver: 'slack-infra-critical',
+    criticalAlerts: ['VaultwardenIntegrityFail'],
+  });
 
   // The audit's open follow-ups (seed 002's commit message): Synology free space with an
   // alert before it fills (it reached 98 %), its snapshot retention as code, and a dashboard.
@@ -42,7 +51,7 @@ export function homelabSite(scope: Construct): BackupSite {
     share: 'Backup',
     // tightened from 7 to 3 on 2026-05-24 to reclaim space (seed 002): the finding says what it costs
     keepDays: 3,
-    sudoPassword: { vaultPath: 'secret/viktor', field: 'synology_admin_password' },
+    sudoPassword: { vaultPath: 'secret/viktor', field: 'synology_admin_password', address: 'https://vault.viktorbarzin.me' },
   });
   new BackupDashboard(site, 'Dashboard');
 

@@ -160,6 +160,11 @@ function jobAlerts(model: SiteModel, a: AlertingSettings, job: JobRecord, signal
   return rules;
 }
 
+/** The `label="value"` matchers of a PromQL selector body (not `=~`, `!=` or `!~`). */
+function equalityMatchers(selector: string): [string, string][] {
+  return [...selector.matchAll(/([A-Za-z_][A-Za-z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], JSON.parse(`"${m[2]}"`) as string]);
+}
+
 function diskAlerts(model: SiteModel, a: AlertingSettings, step: number): AlertRule[] {
   const rules: AlertRule[] = [];
   for (const t of model.targets) {
@@ -169,7 +174,9 @@ function diskAlerts(model: SiteModel, a: AlertingSettings, step: number): AlertR
     const sel = a.nodeExporterSelectors[host.name] ?? `instance=~${JSON.stringify(`(${escapeRegex(host.name)}|${escapeRegex(host.address)})(:[0-9]+)?`)}`;
     const m = `mountpoint=${JSON.stringify(t.mountPoint)},${sel}`;
     const pct = Math.round(a.diskFullRatio * 100);
-    const seriesLabels = `{mountpoint=${JSON.stringify(t.mountPoint)},instance="${host.address}:9100"}`;
+    // the test series carry the selector's equality matchers (job="proxmox-host"), or the rule would never see them
+    const extra = equalityMatchers(a.nodeExporterSelectors[host.name] ?? '').filter(([k]) => k !== 'instance' && k !== 'mountpoint');
+    const seriesLabels = `{mountpoint=${JSON.stringify(t.mountPoint)},instance="${host.address}:9100"${extra.map(([k, v]) => `,${k}=${JSON.stringify(v)}`).join('')}}`;
     const evalM = evalAfter(30, step);
     rules.push({
       name: a.diskFullAlertName,

@@ -46,12 +46,16 @@ export function renderRuleTests(a: AlertingSettings, rules: readonly AlertRule[]
 
 /**
  * The Alertmanager route fragment: backup alerts of this site to one receiver, critical ones
- * (integrity, critical assets) to another. Paste under your root route's `routes:`.
+ * (integrity, critical assets; or the alerts the site names) to another. Paste under your root route's `routes:`.
  */
 export function renderAlertmanagerRoute(model: SiteModel, a: AlertingSettings): string {
   const doc = {
     routes: [
-      { receiver: a.criticalReceiver, matchers: ['component="backup"', `site="${model.site}"`, 'severity="critical"'], continue: false },
+      {
+        receiver: a.criticalReceiver,
+        matchers: ['component="backup"', `site="${model.site}"`, a.criticalAlerts ? `alertname=~"${a.criticalAlerts.join('|')}"` : 'severity="critical"'],
+        continue: false,
+      },
       { receiver: a.receiver, matchers: ['component="backup"', `site="${model.site}"`], continue: false },
     ],
   };

@@ -53,6 +53,8 @@ export interface AlertingSettings {
   /** Receiver for backup alerts, and for critical ones, in the Alertmanager route. */
   readonly receiver: string;
   readonly criticalReceiver: string;
+  /** Alerts routed to criticalReceiver by name; undefined: by severity. */
+  readonly criticalAlerts?: readonly string[];
   /** Labels that select each host's node-exporter series, by host name. */
   readonly nodeExporterSelectors: Readonly<Record<string, string>>;
   /** False when the rules are rendered for review only: then they alert nobody. */

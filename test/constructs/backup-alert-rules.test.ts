@@ -76,6 +76,22 @@ describe('BackupAlertRules', () => {
     expect(review.get('runbooks/collect.md')!.content).toContain('## What it protects\n\nNothing directly: this job makes no copy');
   });
 
+  it('routes only the alerts a site names to the critical receiver when it names them, and rejects a name no alert has', () => {
+    const { site } = siteWithJobs({ receiver: 'slack-backups', criticalReceiver: 'slack-critical', criticalAlerts: ['WeeklyBackupFailing', 'DailyJobStale'] });
+    const route = parse(reviewOf(site).get('prometheus/alertmanager-route.yml')!.content);
+    expect(route.routes[0]).toEqual({ receiver: 'slack-critical', matchers: ['component="backup"', 'site="test"', 'alertname=~"DailyJobStale|WeeklyBackupFailing"'], continue: false });
+    const bad = siteWithJobs({ criticalAlerts: ['VaultwardenIntegrityFail'] });
+    expect(() => synthJson(bad.site)).toThrow(/\[test\/Alerts\] criticalAlerts: VaultwardenIntegrityFail is not an alert of site test/);
+  });
+
+  it("puts a node-exporter selector's equality matchers on the disk alert's test series, so promtool sees the rule fire", () => {
+    const { site, rules } = siteWithJobs({ nodeExporterSelectors: { pve: 'job="proxmox-host", instance=~".+"' } });
+    site.model.addTarget({ id: 'local', name: 'backup disk', medium: 'local-disk', location: 'on-site', host: 'pve', path: '/mnt/backup', mountPoint: '/mnt/backup', constructPath: 'test/Disk' });
+    const disk = deriveAlerts(modelOf(site), rules.settings).find((r) => r.name === 'BackupTargetDiskFull' && r.labels.backup_target === 'local')!;
+    expect(disk.expr).toContain('node_filesystem_avail_bytes{mountpoint="/mnt/backup",job="proxmox-host", instance=~".+"}');
+    for (const c of disk.cases) for (const s of c.series) expect(s.series).toMatch(/,job="proxmox-host"\}$/);
+  });
+
   it('routes backup alerts to one receiver and critical ones to another', () => {
     const { site } = siteWithJobs({ receiver: 'slack-backups', criticalReceiver: 'slack-critical' });
     const route = parse(reviewOf(site).get('prometheus/alertmanager-route.yml')!.content);

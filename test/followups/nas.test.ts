@@ -22,7 +22,12 @@ esac
 `,
     { mode: 0o755 },
   );
-  fs.writeFileSync(path.join(bin, 'vault'), `#!/bin/sh\n[ "$*" = "kv get -field=synology_admin_password secret/viktor" ] && echo 'pa55 word'\n`, { mode: 0o755 });
+  // answers only when asked the way the seed asks, and at the seed's Vault when one is given
+  fs.writeFileSync(
+    path.join(bin, 'vault'),
+    `#!/bin/sh\ncase "$*" in "kv get -field=synology_admin_password secret/viktor"|"kv get -address=https://vault.viktorbarzin.me -field=synology_admin_password secret/viktor") echo 'pa55 word' ;; *) exit 2 ;; esac\n`,
+    { mode: 0o755 },
+  );
   return bin;
 }
 
@@ -86,6 +91,19 @@ describe('SynologySnapshotRetention', () => {
     expect(fs.readFileSync(path.join(dir, 'ssh.stdin'), 'utf8')).toBe('pa55 word\n');
     expect(fs.readFileSync(script, 'utf8')).not.toContain('pa55');
     expect(shellcheck(script).output).toBe('');
+  });
+
+  it("asks the Vault the stack names, not whatever VAULT_ADDR the applying shell has", () => {
+    const { site, host } = testSite();
+    new SynologySnapshotRetention(site, 'Snapshots', { host, address: '192.168.1.13', sshKeyFile: '/k', share: 'Backup', keepDays: 3, sudoPassword: { vaultPath: 'secret/viktor', field: 'synology_admin_password', address: 'https://vault.viktorbarzin.me' } });
+    const dir = tempDir();
+    writeTree(dir, reviewOf(site).values());
+    const bin = sshStandin(dir);
+    const script = path.join(dir, 'hosts/pve/usr/local/lib/backup-constructs/synology-snapshot-retention-backup.sh');
+    const r = spawnSync(script, [], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+    expect(r.status).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'ssh.stdin'), 'utf8')).toBe('pa55 word\n');
+    expect(() => new SynologySnapshotRetention(site, 'Bad', { host, address: '192.168.1.13', sshKeyFile: '/k', share: 'B', keepDays: 3, sudoPassword: { vaultPath: 'secret/viktor', field: 'f', address: 'vault.local' } })).toThrow(/\[test\/Bad\] sudoPassword/);
   });
 
   it('shows the setting in REVIEW.md and warns when it is shorter than the policy requires', () => {
