@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
+import { DEFAULTS } from '../lib/defaults';
 import { checkProps } from '../lib/errors';
 import { INVENTORY_NAME, INVENTORY_NAME_MESSAGE } from '../lib/governance/inventory';
 import { Classification, CLASSIFICATIONS } from '../lib/model/vocabulary';
@@ -80,7 +81,7 @@ export class Guest extends Construct {
     this.guestName = p.name;
     this.unprivileged = p.type === 'lxc' ? (p.unprivileged ?? true) : false;
     this.state = p.state ?? 'running';
-    this.classification = p.classification ?? 'important';
+    this.classification = p.classification ?? DEFAULTS.guestClassification;
     this.diskPool = p.diskPool;
     this.restoreStorage = p.restoreStorage ?? 'local-lvm';
     this.assetId = `guest:${this.host.name}:${this.vmid}`;

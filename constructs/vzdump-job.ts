@@ -5,7 +5,7 @@ import { Duration } from '../lib/duration';
 import { BackupConfigError, checkProps, withinField } from '../lib/errors';
 import { BackupMetric, SeriesIdentity, signalRecord } from '../lib/metrics';
 import type { SiteModel } from '../lib/model/site-model';
-import type { RestoreStep } from '../lib/model/types';
+import type { AssetRecord, RestoreStep } from '../lib/model/types';
 import { Classification, CLASSIFICATIONS } from '../lib/model/vocabulary';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { backupJobCommands } from '../lib/render/pve-commands';
@@ -176,9 +176,16 @@ export class VzdumpJob extends Construct {
   /** PascalCase stem of this job's alerts (`BackupHomeP0Daily` gives `BackupHomeP0DailyStale`). */
   readonly alertName: string;
   readonly classification: Classification;
+  /**
+   * The site model asset standing for the guests this job backs up that the program does not
+   * declare: `guest:<host>:undeclared` for an `all` job, `guest:<host>:pool=<pool>` for a
+   * `pool` job; undefined for a job that lists its guests.
+   */
+  readonly undeclaredAssetId: string | undefined;
   private readonly model: SiteModel;
   private selectsAll = false;
   private excluded: Guest[] = [];
+  private pool: string | undefined;
 
   constructor(scope: Construct, id: string, props: VzdumpJobProps) {
     super(scope, id);
@@ -205,6 +212,7 @@ export class VzdumpJob extends Construct {
     this.alertName = p.alertName ?? pascalCase(p.jobId);
     this.classification = p.classification ?? this.guests.map((g) => g.classification).sort((a, b) => RANK[a] - RANK[b])[0] ?? 'important';
     this.hookPath = `${DEFAULTS.libexecDirectory}/vzdump-hook-${this.jobId}.sh`;
+    this.undeclaredAssetId = this.registerUndeclaredGuests(p.classification);
 
     const lxcOnNetwork = this.guests.filter((g) => g.type === 'lxc' && g.unprivileged);
     const networkStorage = this.storage.type === 'nfs' || this.storage.type === 'cifs' || this.storage.medium === 'nas';
@@ -293,6 +301,7 @@ export class VzdumpJob extends Construct {
     }
     this.selectsAll = p.all === true;
     this.excluded = [...(p.exclude ?? [])];
+    this.pool = p.pool;
     if (p.guests) return [...p.guests];
     if (p.all) {
       const excluded = new Set((p.exclude ?? []).map((g) => g.vmid));
@@ -322,7 +331,7 @@ export class VzdumpJob extends Construct {
       after: after.map((j) => j.jobId),
       writesTo: [this.storage.targetId],
       classification: this.classification,
-      description: `vzdump ${this.mode} of ${this.guests.length ? this.guests.map((g) => g.vmid).join(', ') : 'pool/all guests'} to ${this.storage.storageId}`,
+      description: `vzdump ${this.mode} of ${this.selectionText()} to ${this.storage.storageId}`,
     });
     const retention = this.retention?.toHumanString() ?? 'keep-all (no pruning)';
     for (const g of this.guests) {
@@ -340,6 +349,13 @@ export class VzdumpJob extends Construct {
         },
         this.node.path,
       );
+    }
+    if (this.undeclaredAssetId) {
+      // No artifact location: one glob cannot give the age of each undeclared guest's newest
+      // archive (a fresh archive of one guest would hide another's stale one), and a PBS
+      // storage has no folder to look in. The job's own alerts cover these guests: the hook
+      // marks the run failed when any guest's backup fails.
+      this.model.addCopy({ id: `${this.jobId}:${this.undeclaredAssetId}`, asset: this.undeclaredAssetId, job: this.jobId, target: this.storage.targetId, layer: 'image', retention }, this.node.path);
     }
     const sink = this.model.settings.metrics;
     const signal = (id: SeriesIdentity, metrics: string[]) => this.model.addSignal(signalRecord(sink, id, metrics));
@@ -361,10 +377,88 @@ export class VzdumpJob extends Construct {
     this.model.addCheck(() => this.crossChecks());
   }
 
+  /**
+   * Registers the asset standing for the guests this job backs up that the program does not
+   * declare, and returns its id.
+   *
+   * What "undeclared" can mean at synth time: Proxmox resolves `all` and `pool` each time the
+   * job runs, from the node's guests and the pool's members, and the program has no list of
+   * either. So an `all` job always has such guests as far as the program can tell: every guest
+   * on the node besides the declared ones (all declared before the job, which a synth check
+   * enforces), possibly none today, and any guest created later in the GUI. A `pool` job stands
+   * for every member of its pool, since no declared guest says which pool it is in. A job that
+   * lists `guests` backs up only those, so it has none.
+   */
+  private registerUndeclaredGuests(classification: Classification | undefined): string | undefined {
+    const host = this.host.name;
+    let asset: AssetRecord;
+    if (this.selectsAll) {
+      const declared = membersOf<Guest>(this, 'guest').filter((g) => g.host === this.host).map((g) => g.vmid).sort((a, b) => a - b);
+      asset = {
+        id: `guest:${host}:undeclared`,
+        kind: 'guest',
+        name: `every guest on ${host} not declared in this program`,
+        host,
+        // the job's classification, else what an undeclared guest would get if it were declared
+        classification: classification ?? DEFAULTS.guestClassification,
+        selector: { include: ['vmid=*'], exclude: declared.map((v) => `vmid=${v}`) },
+        notes: `the guests Proxmox finds on ${host} when an all-guests job runs${declared.length ? `, besides the declared ${declared.join(', ')}` : ''}; there may be none yet, and a guest created later joins them`,
+        constructPath: this.node.path,
+      };
+    } else if (this.pool !== undefined) {
+      asset = {
+        id: `guest:${host}:pool=${this.pool}`,
+        kind: 'guest',
+        name: `every guest in pool ${this.pool} on ${host}`,
+        host,
+        classification: classification ?? DEFAULTS.guestClassification,
+        selector: { include: [`pool=${this.pool}`], exclude: [] },
+        notes: `pool members are known only to Proxmox; a declared guest in the pool gets this copy too, which its own row does not show`,
+        constructPath: this.node.path,
+      };
+    } else {
+      return undefined;
+    }
+    // a second all-guests (or same-pool) job on the host covers the same guests: one asset, a copy per job
+    if (!this.model.asset(asset.id)) this.model.addAsset(asset);
+    return asset.id;
+  }
+
+  /** The guests the job names in its description and runbook. */
+  private selectionText(): string {
+    if (this.selectsAll) {
+      const except = this.excluded.map((g) => g.vmid).sort((a, b) => a - b);
+      return `every guest on ${this.host.name}${except.length ? ` except ${except.join(', ')}` : ''}`;
+    }
+    if (this.pool !== undefined) return `every guest in pool ${this.pool}`;
+    return this.guests.map((g) => g.vmid).join(', ');
+  }
+
+  /**
+   * Restoring a guest the program does not know: its VMID and type come from the backup list,
+   * so the commands carry placeholders. Volume ids are `<storage>:backup/vm/<vmid>/<time>` on
+   * PBS and `<storage>:backup/vzdump-qemu-<vmid>-<time>.vma...` on file storages.
+   * @see https://pve.proxmox.com/pve-docs/qmrestore.1.html
+   * @see https://pve.proxmox.com/pve-docs/pct.1.html
+   */
+  private undeclaredRestoreStep(assetId: string, list: string): RestoreStep {
+    const id = this.storage.storageId;
+    const [vm, ct] = this.storage.type === 'pbs' ? [`${id}:backup/vm/<vmid>/...`, `${id}:backup/ct/<vmid>/...`] : [`${id}:backup/vzdump-qemu-<vmid>-...`, `${id}:backup/vzdump-lxc-<vmid>-...`];
+    return {
+      asset: assetId,
+      title:
+        `${this.model.asset(assetId)?.name ?? assetId}: for each guest to bring back, take the newest volume id (Volid) of its VMID from the list and restore it ` +
+        'as a VM or as a container under the same VMID; its disks go back to the storages named in the backup unless you add --storage (stop and remove the broken guest first, or add --force)',
+      commands: [list, `qmrestore <volid> <vmid>   # a VM: <volid> looks like ${vm}`, `pct restore <vmid> <volid>   # a container: <volid> looks like ${ct}`],
+    };
+  }
+
   /** How to restore each guest this job covers (its runbook). */
   private restoreSteps(): RestoreStep[] {
     const dir = this.storage.dumpDirectory;
-    const steps: RestoreStep[] = [{ title: `list the archives on ${this.host.name}`, commands: [`pvesm list ${this.storage.storageId} --content backup`] }];
+    const list = `pvesm list ${this.storage.storageId} --content backup`;
+    // the steps for undeclared guests start with the list, so they replace the job-wide one
+    const steps: RestoreStep[] = [this.undeclaredAssetId ? this.undeclaredRestoreStep(this.undeclaredAssetId, list) : { title: `list the archives on ${this.host.name}`, commands: [list] }];
     for (const g of this.guests) {
       const archive = dir ? `$(ls -1t ${dir}/${g.archiveGlob(this.compress)} | head -n 1)` : `${this.storage.storageId}:backup/<archive of ${g.vmid}>`;
       const command =

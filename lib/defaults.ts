@@ -16,6 +16,8 @@ export const DEFAULTS = {
   /** soft: a NAS that is off must not hang the hypervisor (seed 001). */
   nfsMountOptions: ['soft', 'timeo=150', 'retrans=3'],
   vzdumpNotesTemplate: '{{guestname}}',
+  /** A guest whose importance nobody stated: a declared one, or one an all-guests job finds. */
+  guestClassification: 'important',
   /** Unprivileged LXC guests stage pct.conf here when the target is NFS (GAP-OP-118). */
   lxcNfsTmpdir: '/var/tmp',
 } as const;

@@ -68,7 +68,7 @@ export function shopSite(scope: Construct): BackupSite {
   site.model.addDecision({
     subject: 'job backup-shop-daily',
     decision: 'all guests of pve (all: true), daily 02:00, snapshot, zstd, retention from the storage (keep-last=2)',
-    reason: "seed 000 lists no guests and keeps retention on the storage; seed 001 puts the shop's vzdump at 02:00; only VM 204 is declared, so copies of other guests are Proxmox's to know",
+    reason: "seed 000 lists no guests and keeps retention on the storage; seed 001 puts the shop's vzdump at 02:00; only VM 204 is declared, so the other guests are one asset, every guest on pve not declared in this program",
   });
 
   // App-level procedures (seed 000, "App-Level Procedures (Required)"), before the 02:00 vzdump

@@ -43,6 +43,38 @@ describe('colo site (seed 004)', () => {
     expect(model.target('pve-storage:pve:pbs-colo')).toMatchObject({ medium: 'backup-server', location: 'on-site' });
   });
 
+  it('tier 1 copies every guest of pve, undeclared as the seed names none, to the PBS; REVIEW.md and the runbooks show it and how to restore', () => {
+    expect(model.assets.filter((a) => a.kind === 'guest').map((a) => [a.id, a.name, a.classification])).toEqual([['guest:pve:undeclared', 'every guest on pve not declared in this program', 'critical']]);
+    expect(model.copiesOf('guest:pve:undeclared').map((c) => [c.job, c.target, c.layer, c.retention])).toEqual([['colo-vzdump-nightly', 'pve-storage:pve:pbs-colo', 'image', 'keep-daily=7,keep-weekly=4,keep-monthly=3']]);
+    const review = files.get('REVIEW.md')!.content;
+    expect(review).toMatch(/^\| every guest on pve not declared in this program \| critical \| - \| pbs-colo on pve \(keep-daily=7,keep-weekly=4,keep-monthly=3\) \| - \| - \| \*\*short\*\* \|$/m);
+    // a nightly job that takes up to 2 h, and nothing of it off-site
+    expect(review).toMatch(/^\| every guest on pve not declared in this program \| 1d 2h \| none \| image from pbs-colo on pve via `colo-vzdump-nightly` /m);
+    expect(review).toMatch(/^\| every guest on pve not declared in this program \(`guest:pve:undeclared`\) .*\| critical \| `colo-vzdump-nightly` → pbs-colo on pve: image, backup-server, on-site, /m);
+    const runbook = files.get('runbooks/colo-vzdump-nightly.md')!.content;
+    expect(runbook).toContain('## What it protects\n\n- every guest on pve not declared in this program → pbs-colo on pve (image, ');
+    expect(runbook).not.toContain('Nothing directly');
+    const restore = '```sh\npvesm list pbs-colo --content backup\nqmrestore <volid> <vmid>   # a VM: <volid> looks like pbs-colo:backup/vm/<vmid>/...\npct restore <vmid> <volid>   # a container: <volid> looks like pbs-colo:backup/ct/<vmid>/...\n```';
+    expect(runbook).toContain(restore);
+    expect(files.get('runbooks/full-restore.md')!.content).toContain(
+      `## every guest on pve not declared in this program (critical)\n\n- from pbs-colo on pve (on-site, image) made by \`colo-vzdump-nightly\`: see [colo-vzdump-nightly](colo-vzdump-nightly.md)\n\n${restore}\n`,
+    );
+  });
+
+  it('3-2-1 finds, as seed 004 says, that no guest backup leaves the colocation: a warning with a fix, not waived', () => {
+    // the only off-site tier is borgmatic, of the node's own files
+    const offsite = model.copies.filter((c) => model.target(c.target)?.location === 'off-site');
+    expect(offsite.length).toBeGreaterThan(0);
+    expect(offsite.filter((c) => model.asset(c.asset)?.kind === 'guest')).toEqual([]);
+    const finding = model.allFindings().find((f) => f.rule === '3-2-1' && f.subject === 'guest:pve:undeclared');
+    expect(finding).toMatchObject({ severity: 'warning', message: expect.stringMatching(/every guest on pve not declared in this program \(critical\) falls short of 3-2-1: .*no off-site copy/), fix: expect.stringMatching(/off-site/) });
+    expect(model.policyOutcome().waived.map((w) => w.subject)).not.toContain('guest:pve:undeclared');
+    const review = files.get('REVIEW.md')!.content;
+    expect(review).toContain(`- **warning** \`3-2-1\` guest:pve:undeclared: ${finding!.message}.`);
+    // the guests count among the assets at a glance: none of colo's meets 3-2-1
+    expect(review).toContain(`- 3-2-1: 0 of ${model.assets.length} asset(s) meet it (**${model.assets.length} short**`);
+  });
+
   it('PBS side: verify with outdated-after, prune and gc for datastore colo, applied on the pbs host', () => {
     const script = files.get('hosts/pbs/usr/local/lib/backup-constructs/pbs-datastore-colo.sh')!.content;
     expect(script).toMatch(/^  proxmox-backup-manager verify-job create colo-verify --store colo --schedule 05:00 --ignore-verified true --outdated-after 30 /m);

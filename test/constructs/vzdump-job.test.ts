@@ -1,5 +1,5 @@
 import { Testing } from 'cdktf';
-import { BackupMetric, PveStorage, Retention, Schedule, ScheduledHostJob, VzdumpJob } from '../../constructs';
+import { BackupAlertRules, BackupMetric, PveStorage, Retention, Schedule, ScheduledHostJob, VzdumpJob } from '../../constructs';
 import { ct, nfsStorage, testSite, vm } from '../helpers/fixtures';
 import { modelOf, resourcesOf, reviewOf, synthJson } from '../helpers/synth';
 
@@ -124,6 +124,124 @@ describe('VzdumpJob', () => {
     expect(job.lifecycle).toEqual({ create_before_destroy: true });
   });
 
+  describe('guests the program does not declare', () => {
+    it('an all-guests job stands for the undeclared guests of its node with one asset and an image copy on its storage', () => {
+      const { site, host } = testSite();
+      const nas = nfsStorage(site, host);
+      const a = vm(site, host, 100);
+      const b = vm(site, host, 101);
+      const job = new VzdumpJob(site, 'All', { host, jobId: 'all-job', schedule: Schedule.daily('01:00'), storage: nas, all: true, exclude: [b] });
+      const model = modelOf(site);
+      expect(job.undeclaredAssetId).toBe('guest:pve:undeclared');
+      expect(model.asset('guest:pve:undeclared')).toMatchObject({
+        kind: 'guest',
+        name: 'every guest on pve not declared in this program',
+        host: 'pve',
+        // nobody said how important they are: what a declared guest gets by default
+        classification: 'important',
+        // both declared guests are left out, the covered one and the excluded one
+        selector: { include: ['vmid=*'], exclude: ['vmid=100', 'vmid=101'] },
+      });
+      expect(model.copiesBy('all-job').map((c) => [c.asset, c.target, c.layer, c.retention, c.artifact?.glob])).toEqual([
+        [a.assetId, 'pve-storage:pve:nas-backups', 'image', 'keep-last=3', 'vzdump-qemu-100-*.vma.zst'],
+        // no glob: one pattern over many guests' archives cannot tell each guest's age
+        ['guest:pve:undeclared', 'pve-storage:pve:nas-backups', 'image', 'keep-last=3', undefined],
+      ]);
+      expect(model.job('all-job')!.description).toBe('vzdump snapshot of every guest on pve except 101 to nas-backups');
+    });
+
+    it('takes the job\'s classification for them, and has them even when no guest is declared', () => {
+      const { site, host } = testSite();
+      new VzdumpJob(site, 'All', { host, jobId: 'all-job', schedule: Schedule.daily('01:00'), storage: nfsStorage(site, host), all: true, classification: 'critical' });
+      const model = modelOf(site);
+      expect(model.assets.map((x) => [x.id, x.classification, x.selector?.exclude])).toEqual([['guest:pve:undeclared', 'critical', []]]);
+      expect(model.copiesOf('guest:pve:undeclared').map((c) => c.job)).toEqual(['all-job']);
+      expect(model.job('all-job')!.description).toBe('vzdump snapshot of every guest on pve to nas-backups');
+    });
+
+    it('has none for a job that lists its guests: it backs up only those', () => {
+      const { site, host } = testSite();
+      const job = new VzdumpJob(site, 'Job', { host, jobId: 'listed', schedule: Schedule.daily('01:00'), storage: nfsStorage(site, host), guests: [vm(site, host, 100)] });
+      const model = modelOf(site);
+      expect(job.undeclaredAssetId).toBeUndefined();
+      expect(model.assets.map((x) => x.id)).toEqual(['guest:pve:100']);
+      expect(model.copiesBy('listed').map((c) => c.asset)).toEqual(['guest:pve:100']);
+      expect(model.job('listed')!.restore!.map((r) => [r.asset, r.title])).toEqual([
+        [undefined, 'list the archives on pve'],
+        ['guest:pve:100', expect.stringMatching(/^VM 100 vm100: /)],
+      ]);
+    });
+
+    it('a pool job stands for every member of its pool, which only Proxmox knows', () => {
+      const { site, host } = testSite();
+      const job = new VzdumpJob(site, 'Pool', { host, jobId: 'pool-job', schedule: Schedule.daily('01:00'), storage: nfsStorage(site, host), pool: 'prod' });
+      const model = modelOf(site);
+      expect(job.undeclaredAssetId).toBe('guest:pve:pool=prod');
+      expect(model.asset('guest:pve:pool=prod')).toMatchObject({ kind: 'guest', name: 'every guest in pool prod on pve', selector: { include: ['pool=prod'], exclude: [] } });
+      expect(model.copiesBy('pool-job').map((c) => [c.asset, c.layer])).toEqual([['guest:pve:pool=prod', 'image']]);
+    });
+
+    it('two all-guests jobs of one node copy the same undeclared guests: one asset, a copy each', () => {
+      const { site, host } = testSite();
+      const dir = new PveStorage(site, 'Dir', { host, storageId: 'backup-hdd', type: 'dir', path: '/mnt/backup', retention: Retention.keepLast(2) });
+      new VzdumpJob(site, 'Daily', { host, jobId: 'daily', schedule: Schedule.daily('01:00'), storage: nfsStorage(site, host), all: true });
+      new VzdumpJob(site, 'Weekly', { host, jobId: 'weekly', schedule: Schedule.weekly('sun', '05:00'), storage: dir, all: true });
+      const model = modelOf(site);
+      expect(model.assets.map((x) => x.id)).toEqual(['guest:pve:undeclared']);
+      expect(model.copiesOf('guest:pve:undeclared').map((c) => [c.job, c.target, c.retention])).toEqual([
+        ['daily', 'pve-storage:pve:nas-backups', 'keep-last=3'],
+        ['weekly', 'pve-storage:pve:backup-hdd', 'keep-last=2'],
+      ]);
+      expect(() => synthJson(site)).not.toThrow();
+    });
+
+    it('runbooks restore them by volume id from the list of the storage, PBS volume ids name vm/ or ct/', () => {
+      const { site, host } = testSite();
+      const pbs = new PveStorage(site, 'Pbs', { host, storageId: 'pbs-x', type: 'pbs', server: '10.0.0.7', datastore: 'x', retention: Retention.keepLast(3) });
+      new VzdumpJob(site, 'All', { host, jobId: 'all-job', schedule: Schedule.daily('01:00'), storage: pbs, all: true });
+      // runbooks are written with the alert rules that link to them
+      new BackupAlertRules(site, 'Alerts');
+      const [first, ...rest] = modelOf(site).job('all-job')!.restore!;
+      expect(rest).toEqual([]);
+      expect(first.asset).toBe('guest:pve:undeclared');
+      // qmrestore <archive> <vmid>, pct restore <vmid> <archive> (qmrestore(1), pct(1))
+      expect(first.commands).toEqual([
+        'pvesm list pbs-x --content backup',
+        expect.stringMatching(/^qmrestore <volid> <vmid> +# a VM: <volid> looks like pbs-x:backup\/vm\/<vmid>\//),
+        expect.stringMatching(/^pct restore <vmid> <volid> +# a container: <volid> looks like pbs-x:backup\/ct\/<vmid>\//),
+      ]);
+      const review = reviewOf(site);
+      const runbook = review.get('runbooks/all-job.md')!.content;
+      expect(runbook).toContain('## What it protects\n\n- every guest on pve not declared in this program → pbs-x on pve (image, keep-last=3)\n');
+      expect(runbook).toContain(`\`\`\`sh\n${first.commands.join('\n')}\n\`\`\``);
+      const full = review.get('runbooks/full-restore.md')!.content;
+      expect(full).toContain(`## every guest on pve not declared in this program (important)\n\n- from pbs-x on pve (on-site, image) made by \`all-job\`: see [all-job](all-job.md)\n\n\`\`\`sh\n${first.commands.join('\n')}\n\`\`\``);
+    });
+
+    it('on a file storage the volume ids are archive names, and the declared guests keep their own steps after the list', () => {
+      const { site, host } = testSite();
+      const nas = nfsStorage(site, host);
+      vm(site, host, 100);
+      new VzdumpJob(site, 'All', { host, jobId: 'all-job', schedule: Schedule.daily('01:00'), storage: nas, all: true });
+      const steps = modelOf(site).job('all-job')!.restore!;
+      expect(steps.map((r) => r.asset)).toEqual(['guest:pve:undeclared', 'guest:pve:100']);
+      expect(steps[0].commands.slice(1)).toEqual([
+        expect.stringMatching(/^qmrestore <volid> <vmid> .*nas-backups:backup\/vzdump-qemu-<vmid>-/),
+        expect.stringMatching(/^pct restore <vmid> <volid> .*nas-backups:backup\/vzdump-lxc-<vmid>-/),
+      ]);
+    });
+
+    it('shows them in the protection matrix and as short of 3-2-1 when every copy stays on-site', () => {
+      const { site, host } = testSite();
+      new VzdumpJob(site, 'All', { host, jobId: 'all-job', schedule: Schedule.daily('01:00'), storage: nfsStorage(site, host), all: true });
+      const finding = modelOf(site).allFindings().find((f) => f.rule === '3-2-1' && f.subject === 'guest:pve:undeclared');
+      expect(finding?.message).toMatch(/no off-site copy/);
+      const review = reviewOf(site).get('REVIEW.md')!.content;
+      expect(review).toMatch(/^\| every guest on pve not declared in this program \| important \| - \| nas-backups on pve \(keep-last=3\) \| - \| - \| \*\*short\*\* \|$/m);
+      expect(review).toContain('- 3-2-1: 0 of 1 asset(s) meet it (**1 short**');
+    });
+  });
+
   it('resolves a storage given by id when it was declared before', () => {
     const { site, host } = testSite();
     nfsStorage(site, host);
@@ -147,6 +265,13 @@ describe('VzdumpJob errors', () => {
     new VzdumpJob(site, 'A', { host, jobId: 'a-job', schedule: Schedule.daily('03:00'), storage: nas, guests: [g] });
     new VzdumpJob(site, 'B', { host, jobId: 'b-job', schedule: Schedule.daily('04:00'), storage: nas, guests: [g] });
     expect(() => Testing.synth(site, true)).toThrow(/\[test\/A\] guests: guest 100 is also in job b-job \(test\/B\)/);
+  });
+
+  it('fails at synth when a guest of the node is declared after an all-guests job', () => {
+    const { site, host } = testSite();
+    new VzdumpJob(site, 'All', { host, jobId: 'all-job', schedule: Schedule.daily('01:00'), storage: nfsStorage(site, host), all: true });
+    vm(site, host, 107);
+    expect(() => synthJson(site)).toThrow(/\[test\/All\] all: guest 107 \(test\/Vm107\) is declared after this all-guests job/);
   });
 
   it('fails at synth when the storage sits on the disk pool of a guest', () => {

@@ -26,6 +26,10 @@ describe('shop site (seed 000)', () => {
     expect([j.schedule, j.all, j.storage, j.mode, j.compress, j['prune-backups'], j.vmid]).toEqual(['02:00', '1', 'tank-backups', 'snapshot', 'zstd', undefined, undefined]);
     expect(model.decisions.find((d) => d.subject === 'job backup-shop-daily')!.reason).toMatch(/seed 000 lists no guests/);
     expect(model.copiesOf('guest:pve:204').map((c) => c.job)).toEqual(['backup-shop-daily']);
+    // the guests seed 000 does not list are one asset with the same copy, short of 3-2-1 like VM 204
+    expect(model.asset('guest:pve:undeclared')).toMatchObject({ name: 'every guest on pve not declared in this program', classification: 'important', selector: { include: ['vmid=*'], exclude: ['vmid=204'] } });
+    expect(model.copiesOf('guest:pve:undeclared').map((c) => [c.job, c.target, c.retention])).toEqual([['backup-shop-daily', 'pve-storage:pve:tank-backups', 'keep-last=2']]);
+    expect(model.allFindings().filter((f) => f.rule === '3-2-1' && f.subject.startsWith('guest:')).map((f) => f.subject)).toEqual(['guest:pve:204', 'guest:pve:undeclared']);
   });
 
   it('runs the Authentik and Gitea procedures on infra-core before the vzdump, whose image of VM 204 carries them to tank-backups', () => {

@@ -55,6 +55,13 @@ describe('every site', () => {
     }
   });
 
+  it.each(siteIds)('%s: every vzdump job copies something, so the matrix, RPO table and its runbook show what it protects', (site) => {
+    const model = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', site, 'review/model.json'), 'utf8'));
+    for (const job of model.jobs.filter((j: any) => j.kind === 'vzdump')) {
+      expect({ job: job.id, copies: model.copies.some((c: any) => c.job === job.id) }).toEqual({ job: job.id, copies: true });
+    }
+  });
+
   it.each(siteIds)('%s: no secret-looking value is written anywhere in the output', (site) => {
     for (const [file, bytes] of readTree(path.join(outdir, 'stacks', site))) {
       const text = bytes.toString('utf8');
