@@ -33,7 +33,8 @@ describe('shop site (seed 000)', () => {
   });
 
   it('runs the Authentik and Gitea procedures on infra-core before the vzdump, whose image of VM 204 carries them to tank-backups', () => {
-    const files = [...review.keys()].filter((k) => k.startsWith('hosts/infra-core/')).sort();
+    // the status tool (seed 000's backup.status) has its own test; here the app backups
+    const files = [...review.keys()].filter((k) => k.startsWith('hosts/infra-core/') && !/backup-status|inventory\.tsv/.test(k)).sort();
     expect(files).toEqual([
       'hosts/infra-core/etc/systemd/system/bc-app-backup-authentik.service',
       'hosts/infra-core/etc/systemd/system/bc-app-backup-authentik.timer',
@@ -51,6 +52,12 @@ describe('shop site (seed 000)', () => {
       ]);
     }
     expect(model.decisions.map((d) => d.subject)).toEqual(expect.arrayContaining(['Docker host', 'Authentik and Gitea backups']));
+  });
+
+  it("checks the freshness of the app dumps where they lie, seed 000's backup.status on infra-core", () => {
+    const tsv = review.get('hosts/infra-core/etc/backup-constructs/inventory.tsv')!.content;
+    expect(tsv.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split('\t')[6])).toEqual(['app-backup-authentik', 'app-backup-gitea']);
+    expect(review.get('hosts/infra-core/usr/local/bin/backup-status')!.executable).toBe(true);
   });
 
   it('has the receipt-backed prune of tank-backups by its retention, and an alert when pruning falls behind', () => {
