@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { spawnSync } from 'child_process';
 import { PveStorage, Retention } from '../../constructs';
 import { testSite } from '../helpers/fixtures';
 import { resourcesOf, reviewOf, synthJson } from '../helpers/synth';
@@ -50,11 +51,52 @@ describe('PveStorage', () => {
     const json = synthJson(site);
     const [res] = Object.values(resourcesOf(json, 'null_resource')) as any[];
     const install = res.provisioner[0]['remote-exec'].inline[0] as string;
-    expect(install).toContain('if pvesh get /storage/nas >/dev/null 2>&1; then\n  pvesm set nas --content backup --options soft,timeo=150,retrans=3 --delete prune-backups,shared,namespace,fingerprint,username,is_mountpoint\nelse\n  pvesm add nfs nas');
+    expect(install).toContain('if pvesh get /storage/nas >/dev/null 2>&1; then\n');
+    expect(install).toContain("\n  pvesm set nas --content backup --options soft,timeo=150,retrans=3 --delete prune-backups,shared,namespace,fingerprint,username,is_mountpoint\nelse\n  pvesm add nfs nas");
     expect(res.triggers.remove_script).toContain('pvesm remove nas');
     expect(res.provisioner[1]['remote-exec']).toEqual({ when: 'destroy', inline: ['${self.triggers.remove_script}'] });
     expect(res.connection).toEqual({ type: 'ssh', host: '${self.triggers.host}', port: '${self.triggers.port}', user: '${self.triggers.user}', private_key: '${file(self.triggers.ssh_key_path)}' });
     expect(res.triggers.ssh_key_path).toBe('${var.ssh_private_key_path}');
+  });
+
+  describe('adopting a storage that exists already', () => {
+    /** Runs the storage's apply lines against a storage.cfg, with pvesh/pvesm stand-ins that find the storage. */
+    function apply(cfg: string) {
+      const { site, host } = testSite();
+      new PveStorage(site, 'Nas', { host, storageId: 'nas', type: 'nfs', server: '10.0.0.150', export: '/volume1/pve' });
+      const json = synthJson(site);
+      const [res] = Object.values(resourcesOf(json, 'null_resource')) as any[];
+      const install = res.provisioner[0]['remote-exec'].inline[0] as string;
+      const lines = install.slice(install.indexOf('if pvesh get /storage/nas'));
+      const dir = tempDir();
+      fs.mkdirSync(path.join(dir, 'etc/pve'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'etc/pve/storage.cfg'), cfg);
+      fs.mkdirSync(path.join(dir, 'bin'));
+      for (const cmd of ['pvesh', 'pvesm']) fs.writeFileSync(path.join(dir, 'bin', cmd), `#!/bin/sh\necho "${cmd} $*" >>"${dir}/calls"\n`, { mode: 0o755 });
+      const r = spawnSync('sh', ['-c', `set -eu\nR=${dir}\n${lines.slice(0, lines.indexOf('\nown '))}`], { encoding: 'utf8', env: { ...process.env, PATH: `${dir}/bin:${process.env.PATH}` } });
+      const calls = fs.existsSync(path.join(dir, 'calls')) ? fs.readFileSync(path.join(dir, 'calls'), 'utf8') : '';
+      return { status: r.status, stderr: r.stderr, calls };
+    }
+
+    it('updates it when the server, export and path are the ones the program names', () => {
+      const r = apply('dir: local\n\tpath /var/lib/vz\n\tcontent iso\n\nnfs: nas\n\texport /volume1/pve\n\tpath /mnt/pve/nas\n\tserver 10.0.0.150\n\tcontent backup\n');
+      expect(r).toMatchObject({ status: 0, stderr: '' });
+      expect(r.calls).toContain('pvesm set nas');
+    });
+
+    it('stops, naming the key, when it is on another server (pvesm set cannot change it)', () => {
+      const r = apply('nfs: nas\n\texport /volume1/pve\n\tpath /mnt/pve/nas\n\tserver 100.102.199.111\n\tcontent backup\n');
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toContain('storage "nfs: nas" has server 100.102.199.111, the program says 10.0.0.150: Proxmox cannot change it in place');
+      expect(r.calls).not.toContain('pvesm set');
+    });
+
+    it('stops when a storage of that id has another type', () => {
+      const r = apply('dir: nas\n\tpath /mnt/nas\n\tcontent backup\n');
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toContain('storage.cfg has no section "nfs: nas"');
+      expect(r.calls).not.toContain('pvesm set');
+    });
   });
 
   it('declares an existing storage without applying anything', () => {
