@@ -75,11 +75,12 @@ export interface PveStorageProps {
    */
   readonly allowCgnatServer?: boolean;
   /**
-   * For `dir` storage on a dedicated disk: Proxmox refuses to use the storage while nothing
-   * is mounted at `path`, instead of filling the root filesystem with backups.
-   * @default false
+   * For `dir` storage on its own filesystem: Proxmox refuses to use the storage while nothing
+   * is mounted there, instead of filling the root filesystem with backups. `true`: `path`
+   * itself is the mount point; a path: the mount point it lies under (a ZFS dataset, a disk).
+   * @default false (a finding says what it risks)
    */
-  readonly isMountpoint?: boolean;
+  readonly isMountpoint?: boolean | string;
   /**
    * The storage exists already (made in the GUI) and is only declared, so jobs can use it
    * and reports know where its archives are; nothing is applied.
@@ -130,7 +131,7 @@ const schema = z
     diskPool: z.string().min(1).optional(),
     allowCgnatServer: z.boolean().optional(),
     existing: z.boolean().optional(),
-    isMountpoint: z.boolean().optional(),
+    isMountpoint: z.union([z.boolean(), ABS]).optional(),
   })
   .strict();
 
@@ -223,6 +224,20 @@ export class PveStorage extends Construct {
     });
     registerMember('pve-storage', this);
     if (this.managed) this.apply(p);
+    this.checkMountGuard(p);
+  }
+
+  /** A backup dir whose filesystem is missing at boot ends up on the root filesystem. */
+  private checkMountGuard(p: z.infer<typeof schema>): void {
+    if (!this.managed || p.type !== 'dir' || p.isMountpoint || !this.content.includes('backup') || !this.path) return;
+    if (this.path === '/var/lib/vz' || this.path.startsWith('/var/lib/vz/')) return; // on the root filesystem by design
+    this.model.addFinding({
+      severity: 'warning',
+      rule: 'mount-guard',
+      subject: this.node.path,
+      message: `dir storage ${this.storageId} at ${this.path} has no is_mountpoint: if the filesystem under it is not mounted (a pool that did not import, a disk that did not come up), Proxmox creates ${this.path} on the root filesystem and vzdump fills it`,
+      fix: `set isMountpoint: true if ${this.path} is itself a mount point, or isMountpoint: '<the mount point it lies under>' (e.g. the ZFS dataset's)`,
+    });
   }
 
 
@@ -267,7 +282,7 @@ export class PveStorage extends Construct {
       options: this.mountOptions.length ? this.mountOptions.join(',') : undefined,
       'prune-backups': this.retention?.toPruneBackups(),
       shared: p.shared === undefined ? undefined : p.shared ? '1' : '0',
-      is_mountpoint: p.isMountpoint ? 'yes' : undefined,
+      is_mountpoint: p.isMountpoint === true ? 'yes' : p.isMountpoint || undefined,
     };
     const ordered = orderSectionProperties(props, REQUIRED[this.type]);
     const commands = storageCommands(this.type, this.storageId, ordered, FIXED[this.type], MANAGED);

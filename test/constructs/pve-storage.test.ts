@@ -99,6 +99,21 @@ describe('PveStorage', () => {
     });
   });
 
+  it('warns when a backup dir could fill the root filesystem, and takes the mount point it lies under', () => {
+    const { site, host } = testSite();
+    new PveStorage(site, 'Bare', { host, storageId: 'bare', type: 'dir', path: '/tank/backups/vzdump', retention: Retention.keepLast(2) });
+    new PveStorage(site, 'Guarded', { host, storageId: 'guarded', type: 'dir', path: '/tank/backups/other', isMountpoint: '/tank/backups', retention: Retention.keepLast(2) });
+    new PveStorage(site, 'Disk', { host, storageId: 'disk', type: 'dir', path: '/mnt/backup', isMountpoint: true, retention: Retention.keepLast(2) });
+    new PveStorage(site, 'Local', { host, storageId: 'local-backups', type: 'dir', path: '/var/lib/vz/backups', retention: Retention.keepLast(2) });
+    expect(site.model.findings.filter((f) => f.rule === 'mount-guard').map((f) => f.subject)).toEqual(['test/Bare']);
+    const files = reviewOf(site);
+    const cfg = files.get('pve/pve/storage.cfg')!.content;
+    expect(cfg).toContain('dir: guarded\n\tpath /tank/backups/other\n\tcontent backup\n\tis_mountpoint /tank/backups\n');
+    expect(cfg).toContain('\tis_mountpoint yes\n');
+    checkCfg(files);
+    expect(() => new PveStorage(site, 'Rel', { host, storageId: 'rel', type: 'dir', path: '/x', isMountpoint: 'tank' })).toThrow(/\[test\/Rel\] isMountpoint: expected an absolute path/);
+  });
+
   it('declares an existing storage without applying anything', () => {
     const { site, host } = testSite();
     const s = PveStorage.existing(site, 'Local', { host, storageId: 'local', medium: 'source-disk' });
