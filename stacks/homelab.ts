@@ -61,5 +61,21 @@ export function homelabSite(scope: Construct): BackupSite {
   for (const subject of ['homelab/DailyBackup/Job', 'homelab/OffsiteSync/Job', 'homelab/VaultwardenBackup']) {
     site.waive('stale-threshold', subject, "seed 002 sets this alert's threshold explicitly (8 days); the derived one would alert after a missed day");
   }
+
+  site.model.addDecision({
+    subject: 'off-site retention of the weekly copies',
+    decision: "the Synology's pve-backup/ is a mirror of /mnt/backup: 4 weekly pvc-data and pfsense versions, as on sda (the first-Sunday full sync deletes weeks pruned on sda); older data is in the Synology's own btrfs snapshots",
+    reason: "seed 002's Step 1 destination list says pvc-data/<YYYY-WW>/ holds 4 weekly PVC file backups on the Synology; its Layer 2 comparison's 'unlimited offsite' is the less specific statement",
+  });
+  site.model.addDecision({
+    subject: 'taking over from the existing scripts',
+    decision: 'the scripts install as /usr/local/lib/backup-constructs/<job>.sh with units bc-<job>.service/.timer; before the first deploy, disable the seed\'s units (systemctl disable --now daily-backup.timer offsite-sync-backup.timer nfs-mirror.timer lvm-pvc-snapshot.timer nfs-change-tracker.service) and move /usr/local/bin/{daily-backup,offsite-sync-backup,nfs-mirror,lvm-pvc-snapshot} aside',
+    reason: 'the old and new units would otherwise both snapshot, both sync and both write .nfs-changes.log, the old ones without the new locks; the prefixes keep generated files apart from hand-made ones; pve-config backs up /usr/local/bin and /etc/systemd/system as before, and the generated scripts are rebuilt from this program by a deploy',
+  });
+  site.model.addDecision({
+    subject: 'SQLite copies',
+    decision: "VACUUM INTO (one read transaction, then PRAGMA integrity_check on the copy) instead of the seed's .backup",
+    reason: '.backup restarts whenever another connection writes and never finished beside a busy writer in a test (Vaultwarden\'s live database); one method for live databases and snapshot mounts alike',
+  });
   return site;
 }
