@@ -101,5 +101,16 @@ export function homeSite(scope: Construct): BackupSite {
   // seed 000's backup.status: freshness of every artifact, checked hourly on proxmox-home
   new BackupStatus(site, 'Status');
 
+  site.model.addDecision({
+    subject: 'open items of seed 001',
+    decision: "not decided here, each left to its owner: whether home Vaultwarden (VM 102) needs an app-level backup beside its daily image; Immich's PostgreSQL pg_dump to the NAS once VM 101 runs again; the 3 disabled vzdump jobs already on proxmox-home (this program adds its own jobs by id beside them and never touches them: delete or keep them by hand after the audit the seed asks for)",
+    reason: 'seed 001 lists them as actions, not as jobs; an app dump needs the database address and credentials the seed does not give',
+  });
+  site.model.addDecision({
+    subject: 'seed 000 verify and audit scripts',
+    decision: "backup_verify.sh and backup_audit.sh stay the ops spine's own tools; this program supplies the inventory they read (review/inventory.yaml, seed 001's backup.inventory.yaml shape)",
+    reason: 'they check the inventory against live state and make no backup; the freshness check itself is BackupStatus',
+  });
+
   return site;
 }
