@@ -178,6 +178,21 @@ export class ClientStandardSite extends Construct {
     this.guests = guests;
     this.jobs = jobs;
     this.drills = drills;
+    this.checkPoolsDeclared(p);
+  }
+
+  /** Seed 003: backups never on the disk pool of the VM disks; checkable only with both pools named. */
+  private checkPoolsDeclared(p: z.infer<typeof schema>): void {
+    const unnamed = p.guests.filter((g) => (g.mandatory ?? true) && g.diskPool === undefined).map((g) => g.vmid);
+    if (p.backupDiskPool !== undefined && !unnamed.length) return;
+    const missing = [p.backupDiskPool === undefined ? 'the backup storage (backupDiskPool)' : '', unnamed.length ? `VM ${unnamed.join(', ')} (diskPool)` : ''].filter(Boolean).join(' and ');
+    siteModelOf(this).addFinding({
+      severity: 'warning',
+      rule: 'client-dedicated-disk',
+      subject: this.node.path,
+      message: `the rule that backups never share a disk pool with VM disks cannot be checked: no disk pool is named for ${missing}; is_mountpoint only proves that something is mounted at ${this.storage.path}`,
+      fix: "name the pools as the host has them (e.g. backupDiskPool: 'backup-hdd', diskPool: 'local-lvm' per guest); a backup on a VM's pool is then a synth error",
+    });
   }
 
   private checkStandard(p: z.infer<typeof schema>): void {

@@ -80,6 +80,22 @@ describe('ClientStandardSite for another client deployment', () => {
     );
   });
 
+  it('says the separate-pool rule cannot be checked until the pools are named, and enforces it once they are', () => {
+    const seedSite = clientStandardSite(new App({ outdir: tempDir() }));
+    expect(seedSite.model.findings.filter((f) => f.rule === 'client-dedicated-disk').map((f) => f.message)).toEqual([
+      expect.stringMatching(/cannot be checked: no disk pool is named for the backup storage \(backupDiskPool\) and VM 100, 200, 210, 220 \(diskPool\)/),
+    ]);
+    const named = (pool: string) => {
+      const s = new BackupSite(freshApp(), 'acme');
+      const host = new PveHost(s, 'Pve', { name: 'pve', address: '192.0.2.10' });
+      new ClientStandardSite(s, 'Standard', { host, backupDiskPool: 'backup-hdd', guests: [{ vmid: 100, name: 'a', drillVmid: 101, diskPool: pool }] });
+      return s;
+    };
+    const ok = named('local-lvm');
+    expect(ok.model.findings.filter((f) => f.rule === 'client-dedicated-disk')).toEqual([]);
+    expect(() => synthJson(named('backup-hdd'))).toThrow(/storage: backup-hdd is on disk pool backup-hdd, which also holds guest 100's disks/);
+  });
+
   it('fails at synth when a drill VMID is another guest of the deployment', () => {
     const site = new BackupSite(freshApp(), 'acme');
     const host = new PveHost(site, 'Pve', { name: 'pve', address: '192.0.2.10' });
