@@ -24,6 +24,17 @@ export interface FileBackupPvcOptions {
   readonly weeklyVersions?: number;
   /** Where snapshots are mounted during the copy. @default '/run/backup-constructs/pvc-mounts' */
   readonly mountDirectory?: string;
+  /**
+   * A root-only file on the host holding the LUKS passphrase of encrypted volumes (an
+   * encrypted storage class such as Proxmox CSI's, LUKS inside the LV), not the passphrase
+   * itself. A snapshot found to be LUKS (`blkid`) is opened read-only with it
+   * (`cryptsetup open --readonly`), mounted, copied like any other and closed again. Without
+   * it, or when the file is missing, each encrypted volume fails the run with a message
+   * naming it.
+   * @default - none: encrypted volumes fail
+   * @see https://man7.org/linux/man-pages/man8/cryptsetup-open.8.html
+   */
+  readonly encryptedVolumeKeyFile?: string;
 }
 
 /** Automatic SQLite backups of databases found in the PVC snapshots. */
@@ -99,6 +110,7 @@ const schema = z
         snapshots: z.instanceof(LvmSnapshotTimer, { message: 'expected an LvmSnapshotTimer' }),
         weeklyVersions: z.number().int().min(1).max(52).optional(),
         mountDirectory: ABSOLUTE_PATH.optional(),
+        encryptedVolumeKeyFile: ABSOLUTE_PATH.optional(),
       })
       .strict()
       .optional(),
@@ -125,9 +137,9 @@ const ISO_DAY: Record<Weekday, number> = { mon: 1, tue: 2, wed: 3, thu: 4, fri: 
 
 /**
  * The daily file backup to a backup disk (seed 002 Layer 2, `daily-backup`), each part
- * optional: PVC files copied from read-only mounts of the newest LVM snapshots into
- * `<root>/pvc-data/<YYYY-WW>/<namespace>/<pvc>/` (weekly versions, unchanged files hard-linked
- * with `--link-dest`), SQLite databases found in them (by magic number, opened read-only,
+ * optional: PVC files copied from read-only mounts of the newest LVM snapshots (LUKS volumes
+ * opened read-only first) into `<root>/pvc-data/<YYYY-WW>/<namespace>/<pvc>/` (weekly
+ * versions, unchanged files hard-linked with `--link-dest`), SQLite databases found in them (by magic number, opened read-only,
  * `VACUUM INTO`, integrity-checked), pfSense's config.xml daily and its full tar weekly, the
  * Proxmox configuration, and a safety-net prune of old snapshots. Everything it writes is
  * appended to the off-site manifest; it never truncates it.
@@ -146,6 +158,8 @@ export class FileBackup extends Construct {
   /** The copies it registers (the off-site sync ships copies of them). */
   readonly copies: readonly CopyRecord[];
   readonly weeklyVersions: number;
+  /** The key file encrypted PVC volumes are opened with (undefined: they fail). */
+  readonly encryptedVolumeKeyFile: string | undefined;
 
   constructor(scope: Construct, id: string, props: FileBackupProps) {
     super(scope, id);
@@ -166,6 +180,7 @@ export class FileBackup extends Construct {
     this.mountPoint = p.mountPoint ?? root;
     this.manifest = p.manifest;
     this.weeklyVersions = p.pvcs?.weeklyVersions ?? 4;
+    this.encryptedVolumeKeyFile = p.pvcs?.encryptedVolumeKeyFile;
     const host = this.host.name;
     const classification: Classification = p.classification ?? 'important';
     this.targetId = sharedTarget(model, backupDiskTarget(host, this.mountPoint, this.node.path)).id;
@@ -190,6 +205,8 @@ export class FileBackup extends Construct {
         KUBECONFIG_FILE: snaps.kubeconfig,
         SNAPSHOT_DEVICE_DIR: '/dev',
         PVC_MOUNT_DIR: p.pvcs?.mountDirectory ?? '/run/backup-constructs/pvc-mounts',
+        MAPPER_DIR: '/dev/mapper',
+        ENCRYPTED_VOLUME_KEY_FILE: this.encryptedVolumeKeyFile ?? '',
         WEEKLY_VERSIONS: String(this.weeklyVersions),
       });
     }
@@ -218,6 +235,12 @@ export class FileBackup extends Construct {
           `ls ${root}/${D.pvcData}/                      # weeks, newest last`,
           `kubectl -n <ns> scale deployment/<app> --replicas=0`,
           `mount /dev/${snaps.volumeGroup}/<pvc-lv> /mnt/restore && rsync -a --delete ${root}/${D.pvcData}/<YYYY-WW>/<ns>/<pvc>/ /mnt/restore/ && umount /mnt/restore`,
+          ...(this.encryptedVolumeKeyFile
+            ? [
+                `# an encrypted volume (blkid says crypto_LUKS): open it, copy into what it holds, close it`,
+                `cryptsetup open --key-file ${this.encryptedVolumeKeyFile} /dev/${snaps.volumeGroup}/<pvc-lv> restore-<pvc> && mount /dev/mapper/restore-<pvc> /mnt/restore && rsync -a --delete ${root}/${D.pvcData}/<YYYY-WW>/<ns>/<pvc>/ /mnt/restore/ && umount /mnt/restore && cryptsetup close restore-<pvc>`,
+              ]
+            : []),
           `kubectl -n <ns> scale deployment/<app> --replicas=1`,
         ],
       });
@@ -237,7 +260,7 @@ export class FileBackup extends Construct {
       jobId: this.jobId,
       schedule: p.schedule ?? Schedule.daily('05:00'),
       description: `file backup to ${root} (${this.directories.join(', ')})`,
-      body: renderFileBackupBody({ requireMount, manifest: Boolean(p.manifest), pvcs: Boolean(snaps), sqlite: Boolean(sqlite), pfsense: Boolean(pf), pveConfig: Boolean(pveConfig), pruneSnapshots: Boolean(prune && snaps) }),
+      body: renderFileBackupBody({ requireMount, manifest: Boolean(p.manifest), pvcs: Boolean(snaps), sqlite: Boolean(sqlite), pfsense: Boolean(pf), pveConfig: Boolean(pveConfig), pruneSnapshots: Boolean(prune && snaps), constructPath: this.node.path }),
       settings,
       after: snaps ? [snaps.job] : [],
       // one run at a time, also when someone starts the script by hand during a timer run

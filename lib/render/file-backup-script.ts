@@ -14,35 +14,78 @@ export interface FileBackupScriptOptions {
   readonly pfsense: boolean;
   readonly pveConfig: boolean;
   readonly pruneSnapshots: boolean;
+  /** The construct's path, named in messages that ask for a prop to be set. */
+  readonly constructPath: string;
 }
 
 const STAMP_GLOB = '[0-9]'.repeat(12);
 
-const pvcsPart = (sqlite: boolean): string => `# --- PVC files, from the newest snapshot of each PVC LV mounted read-only ---
+/** Text for inside a double-quoted bash string. */
+const dq = (s: string): string => s.replace(/[\\"$`]/g, (c) => `\\${c}`);
+
+const pvcsPart = (sqlite: boolean, constructPath: string): string => `# --- PVC files, from the newest snapshot of each PVC LV mounted read-only ---
+# Runs on every exit of backup_one_pvc (its subshell's EXIT trap, a SIGTERM included): unmounts,
+# closes the LUKS mapping, deactivates the snapshot. Leaving any of them behind fails the PVC.
 release_snapshot() {
-  if [ "\${mounted:-0}" -eq 1 ]; then
-    umount "$mnt" || echo "warning: could not unmount $mnt" >&2
+  local status=$?
+  if [ "\${mounted:-0}" -eq 1 ] && ! umount "$mnt"; then
+    echo "could not unmount $mnt" >&2
+    status=1
   fi
   rmdir "$mnt" 2>/dev/null || true
+  # set just before cryptsetup open: the mapping may exist even if open did not return
+  if [ -n "\${mapper:-}" ] && cryptsetup status "$mapper" >/dev/null 2>&1 && ! cryptsetup close "$mapper"; then
+    echo "could not close the LUKS mapping $mapper of $VG/$snap" >&2
+    status=1
+  fi
   lvchange -an "$VG/$snap" >/dev/null 2>&1 || true
+  exit "$status"
+}
+
+# Opens the LUKS volume $dev read-only as $mapper and points dev at what it holds.
+open_luks() {
+  local origin="$1"
+  if [ -z "$ENCRYPTED_VOLUME_KEY_FILE" ]; then
+    echo "PVC $origin: snapshot $VG/$snap is LUKS-encrypted and no key file is set: set pvcs.encryptedVolumeKeyFile of ${dq(constructPath)} to a root-only file holding the storage class's LUKS passphrase" >&2
+    return 1
+  fi
+  if [ ! -f "$ENCRYPTED_VOLUME_KEY_FILE" ] || [ ! -r "$ENCRYPTED_VOLUME_KEY_FILE" ]; then
+    echo "PVC $origin: snapshot $VG/$snap is LUKS-encrypted and its key file $ENCRYPTED_VOLUME_KEY_FILE is missing or unreadable: put the storage class's LUKS passphrase there, readable by root only (pvcs.encryptedVolumeKeyFile of ${dq(constructPath)})" >&2
+    return 1
+  fi
+  # one name per job and snapshot; device-mapper names stop at 127 characters
+  mapper="bc-$BC_JOB-$snap"
+  if [ "\${#mapper}" -gt 127 ]; then
+    mapper="bc-$(printf '%s' "$BC_JOB/$snap" | sha256sum | cut -c1-40)"
+  fi
+  # a mapping left by a run that was killed outright (the job lock rules out a running one)
+  if cryptsetup status "$mapper" >/dev/null 2>&1; then
+    cryptsetup close "$mapper"
+  fi
+  if ! cryptsetup open --readonly --key-file "$ENCRYPTED_VOLUME_KEY_FILE" "$dev" "$mapper"; then
+    echo "PVC $origin: could not open LUKS snapshot $VG/$snap with key file $ENCRYPTED_VOLUME_KEY_FILE (a passphrase other than the storage class's?)" >&2
+    return 1
+  fi
+  dev="$MAPPER_DIR/$mapper"
 }
 
 backup_one_pvc() {
-  local origin="$1" ns pvc dest prev fresh=0 w name rc
+  local origin="$1" ns="$3" pvc="$4" dev fstype dest prev fresh=0 w name rc
   snap="$2"
   mnt="$PVC_MOUNT_DIR/$snap"
   mounted=0
-  IFS=$'\\t' read -r _ ns pvc < <(awk -F '\\t' -v lv="$origin" '$1 == lv { print; exit }' "$WORK_DIR/pvc-map") || true
-  if [ -z "\${ns:-}" ] || [ -z "\${pvc:-}" ]; then
-    # an LV no PersistentVolume names (a deleted claim): still copied, under its LV name
-    ns=_unclaimed
-    pvc="$origin"
-  fi
+  mapper=""
   trap release_snapshot EXIT
   mkdir -p "$mnt"
   lvchange -ay -K "$VG/$snap"
+  dev="$SNAPSHOT_DEVICE_DIR/$VG/$snap"
+  # an encrypted storage class (LUKS inside the LV) is opened read-only first
+  fstype=$(blkid -p -o value -s TYPE "$dev") || fstype=""
+  if [ "$fstype" = crypto_LUKS ]; then
+    open_luks "$origin"
+  fi
   # noload: a read-only mount must not replay the ext4 journal of a crash-consistent snapshot
-  mount -o ro,noload "$SNAPSHOT_DEVICE_DIR/$VG/$snap" "$mnt"
+  mount -o ro,noload "$dev" "$mnt"
   mounted=1
   dest="$ROOT/${FILE_BACKUP_DIRECTORIES.pvcData}/$week/$ns/$pvc"
   prev=""
@@ -71,7 +114,7 @@ backup_one_pvc() {
 ${sqlite ? '  sqlite_from "$mnt" "$ns/$pvc"\n' : ''}}
 
 backup_pvcs() {
-  local origin snap failures=0
+  local origin snap ns pvc failures=0
   bc_pvc_map >"$WORK_DIR/pvc-map"
   LC_ALL=C lvs --noheadings -o lv_name,origin "$VG" >"$WORK_DIR/lvs"
   # the newest snapshot of each origin matching LV_GLOB, by the stamp in its name
@@ -90,7 +133,15 @@ backup_pvcs() {
     return 1
   fi
   while read -r origin snap; do
-    bc_run backup_one_pvc "$origin" "$snap"
+    ns=""
+    pvc=""
+    IFS=$'\\t' read -r _ ns pvc < <(awk -F '\\t' -v lv="$origin" '$1 == lv { print; exit }' "$WORK_DIR/pvc-map") || true
+    if [ -z "$ns" ] || [ -z "$pvc" ]; then
+      # an LV no PersistentVolume names (a deleted claim): still copied, under its LV name
+      ns=_unclaimed
+      pvc="$origin"
+    fi
+    bc_run backup_one_pvc "$origin" "$snap" "$ns" "$pvc"
     if [ "$bc_rc" -ne 0 ]; then
       echo "PVC $origin (snapshot $snap) failed with status $bc_rc" >&2
       failures=$((failures + 1))
@@ -220,7 +271,7 @@ export function renderFileBackupBody(o: FileBackupScriptOptions): string {
   if (o.requireMount) fns.push(BC_REQUIRE_MOUNT);
   if (o.manifest) fns.push(BC_LOG, BC_APPEND_MANIFEST_FN);
   if (o.pvcs || o.pruneSnapshots) fns.push(BC_PVC_MAP, BC_PRUNE_SNAPSHOTS);
-  if (o.pvcs) fns.push(pvcsPart(o.sqlite));
+  if (o.pvcs) fns.push(pvcsPart(o.sqlite, o.constructPath));
   if (o.sqlite) fns.push(SQLITE);
   if (o.pfsense) fns.push(PFSENSE);
   if (o.pveConfig) fns.push(PVE_CONFIG);

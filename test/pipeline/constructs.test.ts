@@ -99,6 +99,16 @@ describe('homelab host pipeline (seed 002)', () => {
     for (const [f, v] of h.review) expect({ f, key: /PRIVATE KEY/.test(v.content) }).toEqual({ f, key: false });
   });
 
+  it('opens proxmox-lvm-encrypted snapshots with a key file on the host (the path, never a key), and says how to restore one', () => {
+    const daily = file('/usr/local/lib/backup-constructs/daily-backup.sh');
+    expect(daily).toContain('ENCRYPTED_VOLUME_KEY_FILE=${ENCRYPTED_VOLUME_KEY_FILE:-/etc/backup-constructs/keys/proxmox-lvm-encrypted.key}');
+    expect(daily).toContain('cryptsetup open --readonly --key-file "$ENCRYPTED_VOLUME_KEY_FILE" "$dev" "$mapper"');
+    expect(h.review.has('hosts/pve/etc/backup-constructs/keys/proxmox-lvm-encrypted.key')).toBe(false);
+    const decision = h.model.decisions.find((d) => d.subject === 'proxmox-lvm-encrypted PVCs');
+    expect(decision?.decision).toMatch(/\/etc\/backup-constructs\/keys\/proxmox-lvm-encrypted\.key, a file the operator creates by hand on pve \(owner root, mode 0600\)/);
+    expect(h.model.job('daily-backup')!.restore!.flatMap((r) => r.commands)).toContainEqual(expect.stringContaining('cryptsetup open --key-file /etc/backup-constructs/keys/proxmox-lvm-encrypted.key /dev/pve/<pvc-lv>'));
+  });
+
   it('has the writers and the consumer of the manifest take one lock', () => {
     for (const s of ['daily-backup', 'nfs-mirror', 'offsite-sync-backup']) {
       expect({ s, lock: file(`/usr/local/lib/backup-constructs/${s}.sh`).includes('MANIFEST_LOCK=${MANIFEST_LOCK:-/run/lock/backup-constructs/offsite-manifest.lock}') }).toEqual({ s, lock: true });
@@ -174,6 +184,11 @@ describe('host pipeline checks', () => {
     const { site, host } = base();
     expect(() => new FileBackup(site, 'Fb', { host, sqlite: true, pveConfig: true })).toThrow(/\[test\/Fb\] sqlite: expected pvcs to be set/);
     expect(() => new FileBackup(site, 'Fb2', { host, pruneSnapshots: true, pveConfig: true })).toThrow(/\[test\/Fb2\] pruneSnapshots: expected pvcs to be set/);
+  });
+
+  it('fails when the encrypted volume key file is not an absolute path (a passphrase given instead of a file)', () => {
+    const { site, host, snapshots } = base();
+    expect(() => new FileBackup(site, 'Fb', { host, pvcs: { snapshots, encryptedVolumeKeyFile: 'correct horse battery staple' } })).toThrow(/\[test\/Fb\] pvcs\.encryptedVolumeKeyFile: expected an absolute path/);
   });
 
   it('fails when a file backup has nothing to copy', () => {

@@ -52,6 +52,7 @@ describeWithTool('rsync', 'rsync', 'FileBackup run for real with stand-ins for L
       MANIFEST_LOCK: path.join(t, 'locks/manifest.lock'),
       SNAPSHOT_DEVICE_DIR: st.devDir,
       PVC_MOUNT_DIR: path.join(t, 'mnt'),
+      MAPPER_DIR: st.mapperDir,
       KUBECONFIG_FILE: path.join(t, 'kubeconfig'),
       PVE_CONFIG_PATHS: path.join(t, 'etc-pve'),
       WEEK: '2026-20',
@@ -129,6 +130,116 @@ describeWithTool('rsync', 'rsync', 'FileBackup run for real with stand-ins for L
     expect(fs.readdirSync(s.env.PVC_MOUNT_DIR)).toEqual([]);
     expect(lines(s.manifest)).toContain('pvc-data/2026-20/_unclaimed/vm-102-pvc-bbb/');
     expect(await gw.value('backup_last_status', { backup_job: 'daily-backup' })).toBe(1);
+  });
+
+  describe('encrypted PVCs (LUKS inside the LV; stand-ins for blkid and cryptsetup)', () => {
+    const PASSPHRASE = 'storage-class-passphrase';
+
+    /** Adds vm-103-pvc-ccc (vault/data), encrypted, with a snapshot like the others; and a key file. */
+    function withEncrypted(s: ReturnType<typeof setUp>) {
+      const snap = `vm-103-pvc-ccc_snap_${s.newest}`;
+      s.st.addLv('vm-103-pvc-ccc', 'data');
+      s.st.addLv(snap, 'data', 'vm-103-pvc-ccc');
+      s.st.encrypt('pve', snap, PASSPHRASE);
+      s.st.setPvs([
+        { lv: 'vm-101-pvc-aaa', ns: 'apps', claim: 'data' },
+        { lv: 'vm-103-pvc-ccc', ns: 'vault', claim: 'data' },
+      ]);
+      writeFiles(s.snapDir('vm-103-pvc-ccc', s.newest), { 'raft/raft.db': 'vault data' });
+      const keyFile = path.join(s.t, 'keys/proxmox-lvm-encrypted.key');
+      writeFiles(s.t, { 'keys/proxmox-lvm-encrypted.key': PASSPHRASE });
+      fs.chmodSync(keyFile, 0o600);
+      return { snap, keyFile, mapper: `bc-daily-backup-${snap}`, copy: path.join(s.root, 'pvc-data/2026-20/vault/data/raft/raft.db') };
+    }
+
+    const since = () => Math.floor(Date.now() / 1000);
+
+    it('opens an encrypted snapshot read-only with the key file, copies it like the others, and closes the mapping', async () => {
+      const s = setUp({ pfsense: false });
+      const e = withEncrypted(s);
+      const r = runScript(s.script, { ...s.env, ENCRYPTED_VOLUME_KEY_FILE: e.keyFile });
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(fs.readFileSync(e.copy, 'utf8')).toBe('vault data');
+      expect(fs.readFileSync(path.join(s.root, 'pvc-data/2026-20/apps/data/changing.txt'), 'utf8')).toBe('v1');
+      const calls = s.st.calls();
+      const dev = path.join(s.st.devDir, 'pve', e.snap);
+      expect(calls).toContain(`cryptsetup open --readonly --key-file ${e.keyFile} ${dev} ${e.mapper}`);
+      expect(calls).toContain(`mount -o ro,noload ${path.join(s.st.mapperDir, e.mapper)} ${path.join(s.env.PVC_MOUNT_DIR, e.snap)}`);
+      // unmounted before the mapping is closed (the stand-in refuses to close a mounted one)
+      expect(calls).toContain(`cryptsetup close ${e.mapper}`);
+      expect({ mappings: s.st.mappings(), mounts: s.st.mounts(), dirs: fs.readdirSync(s.env.PVC_MOUNT_DIR) }).toEqual({ mappings: [], mounts: [], dirs: [] });
+      // plain volumes are not touched by cryptsetup
+      expect(calls.filter((c) => c.startsWith('cryptsetup open'))).toHaveLength(1);
+      expect(lines(s.manifest)).toContain('pvc-data/2026-20/vault/data/');
+      expect(await gw.value('backup_last_status', { backup_job: 'daily-backup' })).toBe(0);
+    });
+
+    it('fails the run loudly when an encrypted volume is found and no key file is set, naming the LV and the prop, and still copies the others', async () => {
+      const s = setUp({ pfsense: false });
+      const e = withEncrypted(s);
+      const start = since();
+      const r = runScript(s.script, { ...s.env, ENCRYPTED_VOLUME_KEY_FILE: '' });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`PVC vm-103-pvc-ccc: snapshot pve/${e.snap} is LUKS-encrypted and no key file is set: set pvcs.encryptedVolumeKeyFile of test/DailyBackup`);
+      expect(r.stderr).toMatch(/PVC vm-103-pvc-ccc \(snapshot \S+\) failed with status 1/);
+      expect(r.stderr).toContain('failed parts: pvc-data');
+      expect(fs.existsSync(e.copy)).toBe(false);
+      expect(fs.readFileSync(path.join(s.root, 'pvc-data/2026-20/apps/data/changing.txt'), 'utf8')).toBe('v1');
+      expect(s.st.calls().filter((c) => c.startsWith('cryptsetup open'))).toEqual([]);
+      expect({ mappings: s.st.mappings(), mounts: s.st.mounts(), dirs: fs.readdirSync(s.env.PVC_MOUNT_DIR) }).toEqual({ mappings: [], mounts: [], dirs: [] });
+      expect(await gw.value('backup_last_status', { backup_job: 'daily-backup' })).toBe(1);
+      expect(await gw.value('backup_last_run_timestamp_seconds', { backup_job: 'daily-backup' })).toBeGreaterThanOrEqual(start);
+    });
+
+    it('fails the same way when the key file set is missing, naming the file', () => {
+      const s = setUp({ pfsense: false });
+      const e = withEncrypted(s);
+      const missing = path.join(s.t, 'keys/not-there.key');
+      const r = runScript(s.script, { ...s.env, ENCRYPTED_VOLUME_KEY_FILE: missing });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`PVC vm-103-pvc-ccc: snapshot pve/${e.snap} is LUKS-encrypted and its key file ${missing} is missing or unreadable`);
+      expect(r.stderr).toContain('(pvcs.encryptedVolumeKeyFile of test/DailyBackup)');
+    });
+
+    it('fails with a clear message when the key does not open the volume', () => {
+      const s = setUp({ pfsense: false });
+      const e = withEncrypted(s);
+      fs.writeFileSync(e.keyFile, 'another passphrase');
+      const r = runScript(s.script, { ...s.env, ENCRYPTED_VOLUME_KEY_FILE: e.keyFile });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`PVC vm-103-pvc-ccc: could not open LUKS snapshot pve/${e.snap} with key file ${e.keyFile}`);
+      expect(s.st.mappings()).toEqual([]);
+    });
+
+    it('closes the mapping when the mount fails after the volume was opened', async () => {
+      const s = setUp({ pfsense: false });
+      const e = withEncrypted(s);
+      const start = since();
+      const r = runScript(s.script, { ...s.env, ENCRYPTED_VOLUME_KEY_FILE: e.keyFile, FAIL_MOUNT: `${s.st.mapperDir}/*` });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/PVC vm-103-pvc-ccc \(snapshot \S+\) failed with status 32/);
+      const calls = s.st.calls();
+      expect(calls.indexOf(`cryptsetup close ${e.mapper}`)).toBeGreaterThan(calls.findIndex((c) => c.startsWith(`mount -o ro,noload ${s.st.mapperDir}/`)));
+      expect({ mappings: s.st.mappings(), mounts: s.st.mounts(), dirs: fs.readdirSync(s.env.PVC_MOUNT_DIR) }).toEqual({ mappings: [], mounts: [], dirs: [] });
+      expect(await gw.value('backup_last_status', { backup_job: 'daily-backup' })).toBe(1);
+      expect(await gw.value('backup_last_run_timestamp_seconds', { backup_job: 'daily-backup' })).toBeGreaterThanOrEqual(start);
+    });
+
+    it('closes the mapping when systemd stops the run (SIGTERM) between open and mount', async () => {
+      const s = setUp({ pfsense: false });
+      const e = withEncrypted(s);
+      const opened = `cryptsetup open --readonly --key-file ${e.keyFile} ${path.join(s.st.devDir, 'pve', e.snap)} ${e.mapper}`;
+      const r = await runAndTerminate(s.script, { ...s.env, ENCRYPTED_VOLUME_KEY_FILE: e.keyFile, SLOW_MOUNT: `${s.st.mapperDir}/*` }, 200, () => s.st.calls().some((c) => c.startsWith(`mount -o ro,noload ${s.st.mapperDir}/`)));
+      expect(r.code).toBe(143);
+      expect(s.st.calls()).toContain(opened);
+      // the PVC's own subshell releases what it holds on its TERM (systemd waits for it to exit)
+      const deadline = Date.now() + 5000;
+      while (s.st.mappings().length && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+      expect(s.st.mappings()).toEqual([]);
+      expect(s.st.calls()).toContain(`cryptsetup close ${e.mapper}`);
+      expect(fs.readdirSync(s.env.PVC_MOUNT_DIR)).toEqual([]);
+      expect(await gw.value('backup_last_status', { backup_job: 'daily-backup' })).toBe(143);
+    });
   });
 
   describeWithTool('sqlite3', 'sqlite3', 'SQLite', () => {
