@@ -139,7 +139,8 @@ const ISO_DAY: Record<Weekday, number> = { mon: 1, tue: 2, wed: 3, thu: 4, fri: 
  * The daily file backup to a backup disk (seed 002 Layer 2, `daily-backup`), each part
  * optional: PVC files copied from read-only mounts of the newest LVM snapshots (LUKS volumes
  * opened read-only first) into `<root>/pvc-data/<YYYY-WW>/<namespace>/<pvc>/` (weekly
- * versions, unchanged files hard-linked with `--link-dest`), SQLite databases found in them (by magic number, opened read-only,
+ * versions, unchanged files hard-linked with `--link-dest`; a PVC that failed keeps its older
+ * versions), SQLite databases found in them (by magic number, opened read-only,
  * `VACUUM INTO`, integrity-checked), pfSense's config.xml daily and its full tar weekly, the
  * Proxmox configuration, and a safety-net prune of old snapshots. Everything it writes is
  * appended to the off-site manifest; it never truncates it.

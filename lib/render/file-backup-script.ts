@@ -113,9 +113,48 @@ backup_one_pvc() {
   fi
 ${sqlite ? '  sqlite_from "$mnt" "$ns/$pvc"\n' : ''}}
 
+# Keeps the newest WEEKLY_VERSIONS week folders whole. In older ones it removes each PVC's copy
+# except those of a PVC that failed this run (its copy this week is not whole) and those of a
+# PVC no kept week holds (not copied lately: its LV is gone, or it has no snapshot), so no
+# PVC loses its last good copy, and one failing PVC does not stop the others' pruning.
+prune_pvc_weeks() {
+  local dir="$ROOT/${FILE_BACKUP_DIRECTORIES.pvcData}" old key k kept
+  [ -d "$dir" ] || return 0
+  find "$dir" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended -regex '.*/[0-9]{4}-[0-9]{2}' -printf '%f\\n' | sort -r >"$WORK_DIR/weeks"
+  head -n "$WEEKLY_VERSIONS" "$WORK_DIR/weeks" >"$WORK_DIR/weeks-kept"
+  tail -n "+$((WEEKLY_VERSIONS + 1))" "$WORK_DIR/weeks" >"$WORK_DIR/weeks-old"
+  while IFS= read -r old; do
+    find "$dir/$old" -mindepth 2 -maxdepth 2 -type d -printf '%P\\n' | sort >"$WORK_DIR/week-pvcs"
+    while IFS= read -r key; do
+      if grep -qxF -- "$key" "$WORK_DIR/pvc-failed"; then
+        echo "keeping $dir/$old/$key: $key failed this run"
+        continue
+      fi
+      kept=0
+      while IFS= read -r k; do
+        if [ -d "$dir/$k/$key" ]; then
+          kept=1
+          break
+        fi
+      done <"$WORK_DIR/weeks-kept"
+      if [ "$kept" -eq 0 ]; then
+        echo "keeping $dir/$old/$key: no newer week holds $key"
+        continue
+      fi
+      rm -rf -- "\${dir:?}/$old/$key"
+    done <"$WORK_DIR/week-pvcs"
+    # namespace folders left empty, then the week itself once nothing is left in it
+    find "$dir/$old" -mindepth 1 -maxdepth 1 -type d -empty -delete
+    if rmdir "$dir/$old" 2>/dev/null; then
+      echo "removed old version $dir/$old" >&2
+    fi
+  done <"$WORK_DIR/weeks-old"
+}
+
 backup_pvcs() {
   local origin snap ns pvc failures=0
   bc_pvc_map >"$WORK_DIR/pvc-map"
+  : >"$WORK_DIR/pvc-failed"
   LC_ALL=C lvs --noheadings -o lv_name,origin "$VG" >"$WORK_DIR/lvs"
   # the newest snapshot of each origin matching LV_GLOB, by the stamp in its name
   awk '$2 != "" { print $2, $1 }' "$WORK_DIR/lvs" | while read -r origin snap; do
@@ -144,15 +183,13 @@ backup_pvcs() {
     bc_run backup_one_pvc "$origin" "$snap" "$ns" "$pvc"
     if [ "$bc_rc" -ne 0 ]; then
       echo "PVC $origin (snapshot $snap) failed with status $bc_rc" >&2
+      echo "$ns/$pvc" >>"$WORK_DIR/pvc-failed"
       failures=$((failures + 1))
     fi
   done <"$WORK_DIR/latest"
   echo "$(wc -l <"$WORK_DIR/latest") PVC(s) copied to week $week, $failures failed"
-  if [ "$failures" -gt 0 ]; then
-    return 1
-  fi
-  # older versions go only when this week's copy is whole
-  bc_prune_weeks "$ROOT/${FILE_BACKUP_DIRECTORIES.pvcData}" "$WEEKLY_VERSIONS"
+  prune_pvc_weeks
+  [ "$failures" -eq 0 ]
 }
 `;
 

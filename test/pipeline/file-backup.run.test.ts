@@ -242,6 +242,56 @@ describeWithTool('rsync', 'rsync', 'FileBackup run for real with stand-ins for L
     });
   });
 
+  describe('pruning old weeks while a PVC fails', () => {
+    const weeks = (s: { root: string }) => fs.readdirSync(path.join(s.root, 'pvc-data')).sort();
+    const pvcsIn = (s: { root: string }, week: string) => {
+      const dir = path.join(s.root, 'pvc-data', week);
+      return fs.readdirSync(dir).flatMap((ns) => fs.readdirSync(path.join(dir, ns)).map((p) => `${ns}/${p}`)).sort();
+    };
+
+    it("prunes the other PVCs' old weeks but keeps every week of a PVC that failed this run, until it succeeds again", () => {
+      const s = setUp({ pfsense: false });
+      const snap = `vm-103-pvc-ccc_snap_${s.newest}`;
+      s.st.addLv('vm-103-pvc-ccc', 'data');
+      s.st.addLv(snap, 'data', 'vm-103-pvc-ccc');
+      s.st.encrypt('pve', snap, 'pass');
+      s.st.setPvs([{ lv: 'vm-101-pvc-aaa', ns: 'apps', claim: 'data' }, { lv: 'vm-103-pvc-ccc', ns: 'vault', claim: 'data' }]);
+      writeFiles(s.snapDir('vm-103-pvc-ccc', s.newest), { 'raft.db': 'good' });
+      writeFiles(s.t, { 'key': 'pass' });
+      const key = { ENCRYPTED_VOLUME_KEY_FILE: path.join(s.t, 'key') };
+      const noKey = { ENCRYPTED_VOLUME_KEY_FILE: '' };
+      const run = (week: string, extra: Record<string, string>) => runScript(s.script, { ...s.env, WEEKLY_VERSIONS: '2', WEEK: week, ...extra }).status;
+      const all = ['_unclaimed/vm-102-pvc-bbb', 'apps/data', 'vault/data'];
+
+      expect([run('2026-18', key), run('2026-19', key), run('2026-20', key)]).toEqual([0, 0, 0]);
+      expect(weeks(s)).toEqual(['2026-19', '2026-20']);
+      // the key is gone: vault/data fails from now on (a kept week, 2026-20, still holds a copy
+      // of it, which a failed rsync could have left half-updated: its older weeks stay too)
+      expect([run('2026-20', noKey), run('2026-21', noKey)]).toEqual([1, 1]);
+      expect(weeks(s)).toEqual(['2026-19', '2026-20', '2026-21']);
+      expect(pvcsIn(s, '2026-19')).toEqual(['vault/data']);
+      expect(pvcsIn(s, '2026-20')).toEqual(all);
+      expect(pvcsIn(s, '2026-21')).toEqual(['_unclaimed/vm-102-pvc-bbb', 'apps/data']);
+      expect(fs.readFileSync(path.join(s.root, 'pvc-data/2026-19/vault/data/raft.db'), 'utf8')).toBe('good');
+
+      // it succeeds again: its old weeks go like everyone else's
+      expect(run('2026-22', key)).toBe(0);
+      expect(weeks(s)).toEqual(['2026-21', '2026-22']);
+      expect(pvcsIn(s, '2026-22')).toEqual(all);
+    });
+
+    it('keeps the newest copy of a PVC no longer copied (its LV removed) once it leaves the kept weeks', () => {
+      const s = setUp({ pfsense: false });
+      const run = (week: string) => runScript(s.script, { ...s.env, WEEKLY_VERSIONS: '2', WEEK: week }).status;
+      expect([run('2026-18'), run('2026-19')]).toEqual([0, 0]);
+      for (const lv of s.st.lvs().map((l) => l.split(' ')[0]).filter((n) => n.startsWith('vm-102-pvc-bbb'))) execFileSync(path.join(s.st.bin, 'lvremove'), ['-y', `pve/${lv}`]);
+      expect([run('2026-20'), run('2026-21'), run('2026-22')]).toEqual([0, 0, 0]);
+      expect(weeks(s)).toEqual(['2026-19', '2026-21', '2026-22']);
+      expect(pvcsIn(s, '2026-19')).toEqual(['_unclaimed/vm-102-pvc-bbb']);
+      expect(pvcsIn(s, '2026-22')).toEqual(['apps/data']);
+    });
+  });
+
   describeWithTool('sqlite3', 'sqlite3', 'SQLite', () => {
     function makeDb(file: string, rows: number) {
       execFileSync('sqlite3', [file], {
