@@ -25,7 +25,7 @@ const dq = (s: string): string => s.replace(/[\\"$`]/g, (c) => `\\${c}`);
 
 const pvcsPart = (sqlite: boolean, constructPath: string): string => `# --- PVC files, from the newest snapshot of each PVC LV mounted read-only ---
 # Runs on every exit of backup_one_pvc (its subshell's EXIT trap, a SIGTERM included): unmounts,
-# closes the LUKS mapping, deactivates the snapshot. Leaving any of them behind fails the PVC.
+# closes the LUKS mapping, deactivates the snapshot. A mount or mapping left behind fails the PVC.
 release_snapshot() {
   local status=$?
   if [ "\${mounted:-0}" -eq 1 ] && ! umount "$mnt"; then
@@ -295,7 +295,9 @@ prune_snapshots() {
  * The daily file backup's body (seed 002's `daily-backup`): the parts that are enabled, each
  * run on its own so one failing part does not stop the others, then one append to the
  * off-site manifest of everything written (even by a part that failed later: those files are
- * on the disk and must reach the off-site copy). It never truncates the manifest.
+ * on the disk and must reach the off-site copy). It never truncates the manifest. The pfSense
+ * part is a step (`bc_step_begin`/`bc_step_end`, ScheduledHostJob `steps`) that reports its
+ * own outcome under PFSENSE_JOB as well as failing the run.
  */
 export function renderFileBackupBody(o: FileBackupScriptOptions): string {
   const parts: [boolean, string, string][] = [
@@ -313,9 +315,14 @@ export function renderFileBackupBody(o: FileBackupScriptOptions): string {
   if (o.pfsense) fns.push(PFSENSE);
   if (o.pveConfig) fns.push(PVE_CONFIG);
   if (o.pruneSnapshots) fns.push(PRUNE);
+  // pfSense reports as a job of its own (PFSENSE_JOB) too, on every exit path once begun
   const run = parts
     .filter(([on]) => on)
-    .map(([, name, fn]) => `bc_run ${fn}\nif [ "$bc_rc" -ne 0 ]; then\n  failed="$failed ${name}"\nfi`)
+    .map(([, name, fn]) =>
+      fn === 'backup_pfsense'
+        ? `bc_step_begin "$PFSENSE_JOB"\nbc_run ${fn}\nbc_step_end "$bc_rc"\nif [ "$bc_rc" -ne 0 ]; then\n  failed="$failed ${name}"\nfi`
+        : `bc_run ${fn}\nif [ "$bc_rc" -ne 0 ]; then\n  failed="$failed ${name}"\nfi`,
+    )
     .join('\n');
   return `${fns.join('\n')}
 ${o.requireMount ? 'bc_require_mount "$MOUNT_POINT"\n' : ''}${BC_WORK_DIR}: >"$WORK_DIR/sqlite-ok"

@@ -71,7 +71,19 @@ export function homelabHostPipeline(site: BackupSite, pve: PveHost): void {
     // config.xml over SSH as well as the tar: one credential (a key file) instead of an API
     // key; the seed's table says "SSH + API", its text "config.xml via API". The seed's
     // troubleshooting runs a plain `ssh root@pfsense.viktorbarzin.me`, i.e. root's default key.
-    pfsense: { host: 'pfsense.viktorbarzin.me', user: 'root', sshKeyFile: '/root/.ssh/id_ed25519', fullTarOn: 'sun', tarPaths: ['/cf', '/var/db', '/boot/loader.conf'], weeklyVersions: 4 },
+    // Its own job, pfsense-backup (seed 002's metrics sources), pushed on success and failure;
+    // the seed's alert table: PfsenseBackupStale > 8d since last success.
+    pfsense: {
+      host: 'pfsense.viktorbarzin.me',
+      user: 'root',
+      sshKeyFile: '/root/.ssh/id_ed25519',
+      fullTarOn: 'sun',
+      tarPaths: ['/cf', '/var/db', '/boot/loader.conf'],
+      weeklyVersions: 4,
+      jobId: 'pfsense-backup',
+      alertName: 'PfsenseBackup',
+      staleAfter: Duration.days(8),
+    },
     pveConfig: { paths: ['/etc/pve', '/usr/local/bin', '/etc/systemd/system'] },
     pruneSnapshots: { olderThan: Duration.days(7) },
     alertName: 'WeeklyBackup',

@@ -383,12 +383,20 @@ esac
       );
     }
 
-    it('fetches config.xml every day and the full tar only on the chosen weekday', () => {
+    // each test pushes under a site label of its own, so series of another test cannot pass for its own
+    const pf = (site: string) => ({ backup_job: 'pfsense-backup', job: 'pfsense-backup', site, host: 'pve' });
+    const daily = (site: string) => ({ backup_job: 'daily-backup', job: 'daily-backup', site, host: 'pve' });
+
+    it('fetches config.xml every day and the full tar only on the chosen weekday', async () => {
       const s = setUp();
       fakeSsh(s);
       const today = execFileSync('date', ['+%u'], { encoding: 'utf8' }).trim();
       const otherDay = String((Number(today) % 7) + 1);
-      expect(runScript(s.script, { ...s.env, PFSENSE_FULL_TAR_WEEKDAY: otherDay }).status).toBe(0);
+      expect(runScript(s.script, { ...s.env, PFSENSE_FULL_TAR_WEEKDAY: otherDay, BC_SITE: 'pf-ok' }).status).toBe(0);
+      // its own job in the metric scheme, grouped under job/pfsense-backup like every job
+      expect(await gw.value('backup_last_status', pf('pf-ok'))).toBe(0);
+      expect(await gw.value('backup_last_success_timestamp_seconds', pf('pf-ok'))).toBe(await gw.value('backup_last_run_timestamp_seconds', pf('pf-ok')));
+      expect(await gw.value('backup_last_status', daily('pf-ok'))).toBe(0);
       const dir = path.join(s.root, 'pfsense/2026-20');
       expect(fs.readFileSync(path.join(dir, 'config.xml'), 'utf8')).toContain('<pfsense>');
       expect(fs.existsSync(path.join(dir, 'pfsense-full.tar.gz'))).toBe(false);
@@ -399,13 +407,43 @@ esac
       expect(lines(path.join(s.t, 'calls.log')).find((l) => l.startsWith('ssh '))).toContain('-i /root/.ssh/pfsense');
     });
 
-    it('reports the failure when systemd stops it mid-run (SIGTERM), and releases nothing it still holds', async () => {
+    it('reports pfsense-backup failed, keeping its last success, and fails daily-backup too, when the firewall cannot be reached', async () => {
+      const s = setUp();
+      fakeSsh(s);
+      expect(runScript(s.script, { ...s.env, BC_SITE: 'pf-fail' }).status).toBe(0);
+      const success = await gw.value('backup_last_success_timestamp_seconds', pf('pf-fail'));
+      expect(success).toBeGreaterThan(0);
+      fs.writeFileSync(path.join(s.st.bin, 'ssh'), '#!/bin/bash\necho "ssh: connect to host pfsense.example port 22: Connection timed out" >&2\nexit 255\n', { mode: 0o755 });
+      await new Promise((r) => setTimeout(r, 1100)); // a later second for the run time
+      const r = runScript(s.script, { ...s.env, BC_SITE: 'pf-fail' });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('pfsense-backup failed with status 255');
+      expect(r.stderr).toContain('failed parts: pfsense');
+      expect(await gw.value('backup_last_status', pf('pf-fail'))).toBe(255);
+      expect(await gw.value('backup_last_run_timestamp_seconds', pf('pf-fail'))).toBeGreaterThan(success!);
+      expect(await gw.value('backup_last_success_timestamp_seconds', pf('pf-fail'))).toBe(success);
+      expect(await gw.value('backup_last_status', daily('pf-fail'))).toBe(1);
+    });
+
+    it('reports the failure of both when systemd stops it mid-step (SIGTERM), and releases nothing it still holds', async () => {
       const s = setUp();
       fakeSsh(s, { sleep: 20 });
-      const r = await runAndTerminate(s.script, s.env, 1500);
+      const r = await runAndTerminate(s.script, { ...s.env, BC_SITE: 'pf-term' }, 200, () => s.st.calls().some((c) => c.startsWith('ssh ')));
       expect(r.code).toBe(143);
-      expect(await gw.value('backup_last_status', { backup_job: 'daily-backup' })).toBe(143);
+      expect(await gw.value('backup_last_status', daily('pf-term'))).toBe(143);
+      expect(await gw.value('backup_last_status', pf('pf-term'))).toBe(143);
+      expect(await gw.value('backup_last_success_timestamp_seconds', pf('pf-term'))).toBeUndefined();
       expect(fs.readdirSync(s.env.PVC_MOUNT_DIR)).toEqual([]);
+    });
+
+    it('reports nothing for pfsense-backup when the run is stopped before its step began', async () => {
+      const s = setUp();
+      fakeSsh(s);
+      const r = await runAndTerminate(s.script, { ...s.env, BC_SITE: 'pf-early', SLOW_MOUNT: '*/vm-101-pvc-aaa_snap_*' }, 200, () => s.st.calls().some((c) => c.startsWith('mount ')));
+      expect(r.code).toBe(143);
+      expect(await gw.value('backup_last_status', daily('pf-early'))).toBe(143);
+      expect(await gw.value('backup_last_run_timestamp_seconds', pf('pf-early'))).toBeUndefined();
+      expect(s.st.calls().some((c) => c.startsWith('ssh '))).toBe(false);
     });
   });
 });
