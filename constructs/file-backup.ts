@@ -24,6 +24,17 @@ export interface FileBackupPvcOptions {
   readonly weeklyVersions?: number;
   /** Where snapshots are mounted during the copy. @default '/run/backup-constructs/pvc-mounts' */
   readonly mountDirectory?: string;
+  /**
+   * A root-only file on the host holding the LUKS passphrase of encrypted volumes (an
+   * encrypted storage class such as Proxmox CSI's, LUKS inside the LV), not the passphrase
+   * itself. A snapshot found to be LUKS (`blkid`) is opened read-only with it
+   * (`cryptsetup open --readonly`), mounted, copied like any other and closed again. Without
+   * it, or when the file is missing, each encrypted volume fails the run with a message
+   * naming it.
+   * @default - none: encrypted volumes fail
+   * @see https://man7.org/linux/man-pages/man8/cryptsetup-open.8.html
+   */
+  readonly encryptedVolumeKeyFile?: string;
 }
 
 /** Automatic SQLite backups of databases found in the PVC snapshots. */
@@ -32,7 +43,12 @@ export interface FileBackupSqliteOptions {
   readonly busyTimeout?: Duration;
 }
 
-/** pfSense: config.xml every day, the full filesystem tar once a week. */
+/**
+ * pfSense: config.xml every day, the full filesystem tar once a week. A step of the file
+ * backup reported as a job of its own (seed 002: `pfsense-backup`, pushed on success and on
+ * failure), so its Stale, Failing and NeverRan alerts watch the firewall's copy by itself; a
+ * failed step also fails the file backup's run.
+ */
 export interface FileBackupPfsenseOptions {
   /** Address SSH reaches the firewall at. */
   readonly host: string;
@@ -46,6 +62,12 @@ export interface FileBackupPfsenseOptions {
   readonly tarPaths?: readonly string[];
   /** @default 4 */
   readonly weeklyVersions?: number;
+  /** The step's job id (its metrics' `backup_job`, its alerts and runbook). @default 'pfsense-backup' */
+  readonly jobId?: string;
+  /** PascalCase stem of its alerts. @default - the job id in PascalCase (`PfsenseBackup`) */
+  readonly alertName?: string;
+  /** @default - one period of the file backup's schedule plus the larger of its expected duration and 2 hours */
+  readonly staleAfter?: Duration;
 }
 
 /** The Proxmox host's own configuration, one current copy. */
@@ -99,6 +121,7 @@ const schema = z
         snapshots: z.instanceof(LvmSnapshotTimer, { message: 'expected an LvmSnapshotTimer' }),
         weeklyVersions: z.number().int().min(1).max(52).optional(),
         mountDirectory: ABSOLUTE_PATH.optional(),
+        encryptedVolumeKeyFile: ABSOLUTE_PATH.optional(),
       })
       .strict()
       .optional(),
@@ -111,6 +134,9 @@ const schema = z
         fullTarOn: z.enum(['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat']).optional(),
         tarPaths: z.array(ABSOLUTE_PATH).min(1).optional(),
         weeklyVersions: z.number().int().min(1).max(52).optional(),
+        jobId: hostJobOptionsShape.jobId,
+        alertName: hostJobOptionsShape.alertName,
+        staleAfter: hostJobOptionsShape.staleAfter,
       })
       .strict()
       .optional(),
@@ -125,12 +151,14 @@ const ISO_DAY: Record<Weekday, number> = { mon: 1, tue: 2, wed: 3, thu: 4, fri: 
 
 /**
  * The daily file backup to a backup disk (seed 002 Layer 2, `daily-backup`), each part
- * optional: PVC files copied from read-only mounts of the newest LVM snapshots into
- * `<root>/pvc-data/<YYYY-WW>/<namespace>/<pvc>/` (weekly versions, unchanged files hard-linked
- * with `--link-dest`), SQLite databases found in them (by magic number, opened read-only,
- * `VACUUM INTO`, integrity-checked), pfSense's config.xml daily and its full tar weekly, the
- * Proxmox configuration, and a safety-net prune of old snapshots. Everything it writes is
- * appended to the off-site manifest; it never truncates it.
+ * optional: PVC files copied from read-only mounts of the newest LVM snapshots (LUKS volumes
+ * opened read-only first) into `<root>/pvc-data/<YYYY-WW>/<namespace>/<pvc>/` (weekly
+ * versions, unchanged files hard-linked with `--link-dest`; a PVC that failed keeps its older
+ * versions), SQLite databases found in them (by magic number, opened read-only,
+ * `VACUUM INTO`, integrity-checked), pfSense's config.xml daily and its full tar weekly (a
+ * step reported as a job of its own, `pfsense-backup`), the Proxmox configuration, and a
+ * safety-net prune of old snapshots. Everything it writes is appended to the off-site
+ * manifest; it never truncates it.
  */
 export class FileBackup extends Construct {
   readonly host: Host;
@@ -146,6 +174,10 @@ export class FileBackup extends Construct {
   /** The copies it registers (the off-site sync ships copies of them). */
   readonly copies: readonly CopyRecord[];
   readonly weeklyVersions: number;
+  /** The key file encrypted PVC volumes are opened with (undefined: they fail). */
+  readonly encryptedVolumeKeyFile: string | undefined;
+  /** The pfSense step's job id (undefined without `pfsense`). */
+  readonly pfsenseJobId: string | undefined;
 
   constructor(scope: Construct, id: string, props: FileBackupProps) {
     super(scope, id);
@@ -154,6 +186,7 @@ export class FileBackup extends Construct {
     if (p.sqlite && !p.pvcs) problems.push({ field: 'sqlite', message: 'expected pvcs to be set: databases are found in the PVC snapshots, got sqlite without pvcs', hint: 'add pvcs: { snapshots }' });
     if (p.pruneSnapshots && !p.pvcs) problems.push({ field: 'pruneSnapshots', message: 'expected pvcs to be set: it prunes the snapshot job\'s snapshots, got pruneSnapshots without pvcs', hint: 'add pvcs: { snapshots } or drop pruneSnapshots' });
     if (!p.pvcs && !p.pfsense && !p.pveConfig) problems.push({ field: 'pvcs', message: 'expected at least one part (pvcs, pfsense, pveConfig), got none', hint: 'a file backup with nothing to copy would report success every day' });
+    if (p.pfsense && (p.pfsense.jobId ?? 'pfsense-backup') === (p.jobId ?? 'daily-backup')) problems.push({ field: 'pfsense.jobId', message: `expected an id other than the file backup's own, got ${p.jobId ?? 'daily-backup'}`, hint: "the step reports under its own id, e.g. 'pfsense-backup'" });
     if (p.pvcs && p.pvcs.snapshots.host !== p.host) problems.push({ field: 'pvcs.snapshots', message: `expected a snapshot job on ${p.host.name}, got one on ${p.pvcs.snapshots.host.name}`, hint: 'snapshots are mounted where they live' });
     const root = p.root ?? '/mnt/backup';
     if (p.manifest && !p.manifest.covers(root)) problems.push({ field: 'manifest', message: `expected a manifest whose root holds ${root}, got one for ${p.manifest.root}`, hint: 'the manifest lists paths relative to the folder the off-site sync ships' });
@@ -166,6 +199,7 @@ export class FileBackup extends Construct {
     this.mountPoint = p.mountPoint ?? root;
     this.manifest = p.manifest;
     this.weeklyVersions = p.pvcs?.weeklyVersions ?? 4;
+    this.encryptedVolumeKeyFile = p.pvcs?.encryptedVolumeKeyFile;
     const host = this.host.name;
     const classification: Classification = p.classification ?? 'important';
     this.targetId = sharedTarget(model, backupDiskTarget(host, this.mountPoint, this.node.path)).id;
@@ -190,13 +224,17 @@ export class FileBackup extends Construct {
         KUBECONFIG_FILE: snaps.kubeconfig,
         SNAPSHOT_DEVICE_DIR: '/dev',
         PVC_MOUNT_DIR: p.pvcs?.mountDirectory ?? '/run/backup-constructs/pvc-mounts',
+        MAPPER_DIR: '/dev/mapper',
+        ENCRYPTED_VOLUME_KEY_FILE: this.encryptedVolumeKeyFile ?? '',
         WEEKLY_VERSIONS: String(this.weeklyVersions),
       });
     }
     if (sqlite) settings.SQLITE_TIMEOUT_MS = String((sqlite.busyTimeout ?? DEFAULT_SQLITE_BUSY_TIMEOUT).toMilliseconds());
     const pf = p.pfsense;
+    this.pfsenseJobId = pf ? (pf.jobId ?? 'pfsense-backup') : undefined;
     if (pf) {
       Object.assign(settings, {
+        PFSENSE_JOB: this.pfsenseJobId!,
         PFSENSE_HOST: pf.host,
         PFSENSE_USER: pf.user ?? 'root',
         PFSENSE_SSH_KEY: pf.sshKeyFile,
@@ -218,15 +256,18 @@ export class FileBackup extends Construct {
           `ls ${root}/${D.pvcData}/                      # weeks, newest last`,
           `kubectl -n <ns> scale deployment/<app> --replicas=0`,
           `mount /dev/${snaps.volumeGroup}/<pvc-lv> /mnt/restore && rsync -a --delete ${root}/${D.pvcData}/<YYYY-WW>/<ns>/<pvc>/ /mnt/restore/ && umount /mnt/restore`,
+          ...(this.encryptedVolumeKeyFile
+            ? [
+                `# an encrypted volume (blkid says crypto_LUKS): open it, copy into what it holds, close it`,
+                `cryptsetup open --key-file ${this.encryptedVolumeKeyFile} /dev/${snaps.volumeGroup}/<pvc-lv> restore-<pvc> && mount /dev/mapper/restore-<pvc> /mnt/restore && rsync -a --delete ${root}/${D.pvcData}/<YYYY-WW>/<ns>/<pvc>/ /mnt/restore/ && umount /mnt/restore && cryptsetup close restore-<pvc>`,
+              ]
+            : []),
           `kubectl -n <ns> scale deployment/<app> --replicas=1`,
         ],
       });
     }
     if (sqlite && snaps) {
       restore.push({ asset: this.sqliteAssetId(snaps), title: 'put a database copy back (stop its app first)', commands: [`sqlite3 ${root}/${D.sqlite}/<ns>/<pvc>/<path> 'PRAGMA integrity_check;'`, `cp ${root}/${D.sqlite}/<ns>/<pvc>/<path> <pvc mount>/<path>`] });
-    }
-    if (pf) {
-      restore.push({ asset: this.pfsenseAssetId(pf.host), title: 'restore pfSense: Diagnostics > Backup & Restore > Restore configuration, with config.xml', commands: [`ls -t ${root}/${D.pfsense}/*/config.xml | head -n 1`] });
     }
     if (pveConfig) {
       restore.push({ asset: this.pveConfigAssetId(), title: 'copy host configuration back, file by file (never over a running cluster\'s /etc/pve wholesale)', commands: [`ls ${root}/${D.pveConfig}/etc/pve/`] });
@@ -237,7 +278,7 @@ export class FileBackup extends Construct {
       jobId: this.jobId,
       schedule: p.schedule ?? Schedule.daily('05:00'),
       description: `file backup to ${root} (${this.directories.join(', ')})`,
-      body: renderFileBackupBody({ requireMount, manifest: Boolean(p.manifest), pvcs: Boolean(snaps), sqlite: Boolean(sqlite), pfsense: Boolean(pf), pveConfig: Boolean(pveConfig), pruneSnapshots: Boolean(prune && snaps) }),
+      body: renderFileBackupBody({ requireMount, manifest: Boolean(p.manifest), pvcs: Boolean(snaps), sqlite: Boolean(sqlite), pfsense: Boolean(pf), pveConfig: Boolean(pveConfig), pruneSnapshots: Boolean(prune && snaps), constructPath: this.node.path }),
       settings,
       after: snaps ? [snaps.job] : [],
       // one run at a time, also when someone starts the script by hand during a timer run
@@ -247,12 +288,25 @@ export class FileBackup extends Construct {
       writesTo: [this.targetId],
       extraMetrics: ['backup_last_size_bytes', ...(sqlite ? ['backup_sqlite_databases', 'backup_sqlite_failed'] : [])],
       restore,
+      steps: pf
+        ? [
+            {
+              jobId: this.pfsenseJobId!,
+              description: `pfSense ${pf.host}: config.xml daily, the full tar on ${pf.fullTarOn ?? 'sun'} (a step of ${this.jobId})`,
+              kind: 'pfsense-backup',
+              writesTo: [this.targetId],
+              restore: [{ asset: this.pfsenseAssetId(pf.host), title: 'restore pfSense: Diagnostics > Backup & Restore > Restore configuration, with config.xml', commands: [`ls -t ${root}/${D.pfsense}/*/config.xml | head -n 1`] }],
+              ...(pf.alertName ? { alertName: pf.alertName } : {}),
+              ...(pf.staleAfter ? { staleAfter: pf.staleAfter } : {}),
+            },
+          ]
+        : undefined,
       ...jobTuning(p),
     });
 
     const copies: CopyRecord[] = [];
-    const copy = (asset: string, layer: CopyRecord['layer'], retention: string, basePath: string, glob: string) => {
-      copies.push(model.addCopy({ id: `${this.jobId}:${asset}`, asset, job: this.jobId, target: this.targetId, layer, retention, artifact: { host, basePath, glob } }, this.node.path));
+    const copy = (asset: string, layer: CopyRecord['layer'], retention: string, basePath: string, glob: string, job = this.jobId) => {
+      copies.push(model.addCopy({ id: `${job}:${asset}`, asset, job, target: this.targetId, layer, retention, artifact: { host, basePath, glob } }, this.node.path));
     };
     if (snaps) copy(snaps.assetId, 'file', `${this.weeklyVersions} weekly versions`, `${root}/${D.pvcData}`, '*/*/*');
     if (sqlite && snaps) {
@@ -270,7 +324,7 @@ export class FileBackup extends Construct {
     }
     if (pf) {
       model.addAsset({ id: this.pfsenseAssetId(pf.host), kind: 'app-data', name: `pfSense configuration (${pf.host})`, host: pf.host, classification: 'critical', notes: 'config.xml daily, full tar weekly', constructPath: this.node.path });
-      copy(this.pfsenseAssetId(pf.host), 'app', `${pf.weeklyVersions ?? 4} weekly versions`, `${root}/${D.pfsense}`, '*/config.xml');
+      copy(this.pfsenseAssetId(pf.host), 'app', `${pf.weeklyVersions ?? 4} weekly versions`, `${root}/${D.pfsense}`, '*/config.xml', this.pfsenseJobId);
     }
     if (pveConfig) {
       model.addAsset({ id: this.pveConfigAssetId(), kind: 'path', name: `Proxmox host configuration on ${host}`, host, classification, selector: { include: pvePaths, exclude: [] }, constructPath: this.node.path });

@@ -11,7 +11,7 @@ export { NfsMount, NfsMountProps } from './nfs-mount';
 export { Guest, GuestProps } from './guest';
 export { VzdumpJob, VzdumpJobProps, VzdumpMode, VzdumpCompress, VzdumpNotification, VzdumpTierPreset } from './vzdump-job';
 export { ExternalBackup, ExternalBackupProps } from './external-backup';
-export { ScheduledHostJob, ScheduledHostJobProps } from './scheduled-host-job';
+export { HostJobStep, ScheduledHostJob, ScheduledHostJobProps } from './scheduled-host-job';
 export { AppDumpCronJob, AppDumpCronJobProps, ContainerResources } from './app-dump-cron-job';
 export { NfsVolume, NfsVolumeProps } from './nfs-volume';
 export { Pushgateway, PushgatewayProps, PushgatewayPersistence, ExistingPushgatewayProps } from './pushgateway';

@@ -17,6 +17,33 @@ import { Host } from './host';
 import { siteModelOf } from './private/site-anchor';
 import { pascalCase } from './vzdump-job';
 
+/**
+ * A step of a host job that is reported as a job of its own (its own id, alerts and runbook),
+ * e.g. the pfSense backup inside the daily file backup. The body marks it with
+ * `bc_step_begin <jobId>` and `bc_step_end "$status"`; a step begun when the script exits
+ * (a SIGTERM during it) is reported as failed.
+ */
+export interface HostJobStep {
+  /** The step's job id: its `backup_job` label and grouping key, and the stem of its alerts. */
+  readonly jobId: string;
+  /** One line for reports and its runbook. */
+  readonly description: string;
+  /** @default - the job id in PascalCase */
+  readonly alertName?: string;
+  /** @default - one period of the job's schedule plus the larger of the expected duration and 2 hours */
+  readonly staleAfter?: Duration;
+  /** How long after the job starts the step has finished. @default - the job's expected duration */
+  readonly expectedDuration?: Duration;
+  /** @default - the job's classification */
+  readonly classification?: Classification;
+  /** @default 'host-job-step' */
+  readonly kind?: string;
+  /** Site model target ids the step writes to. @default - none */
+  readonly writesTo?: readonly string[];
+  /** Restore steps for the step's runbook. @default - none */
+  readonly restore?: readonly RestoreStep[];
+}
+
 /** Props of {@link ScheduledHostJob}. */
 export interface ScheduledHostJobProps {
   readonly host: Host;
@@ -65,12 +92,16 @@ export interface ScheduledHostJobProps {
   readonly cleanup?: string;
   /** Site model asset ids this job proves restorable (a restore drill). @default - none */
   readonly verifies?: readonly string[];
+  /** Steps of the body reported as jobs of their own. @default - none */
+  readonly steps?: readonly HostJobStep[];
 }
+
+const JOB_ID = /^[a-z][a-z0-9-]{0,62}[a-z0-9]$/;
 
 const schema = z
   .object({
     host: z.instanceof(Host, { message: 'expected a Host or PveHost' }),
-    jobId: z.string().regex(/^[a-z][a-z0-9-]{0,62}[a-z0-9]$/, 'expected a lower-case id of letters, digits and dashes, such as daily-backup'),
+    jobId: z.string().regex(JOB_ID, 'expected a lower-case id of letters, digits and dashes, such as daily-backup'),
     schedule: instanceOf(Schedule, "expected a Schedule, e.g. Schedule.daily('05:00')"),
     description: z.string().min(1).regex(/^[^\n]*$/, 'expected one line'),
     body: z.string().min(1),
@@ -91,6 +122,23 @@ const schema = z
     writesTo: z.array(z.string().min(1)).optional(),
     cleanup: z.string().min(1).optional(),
     verifies: z.array(z.string().min(1)).optional(),
+    steps: z
+      .array(
+        z
+          .object({
+            jobId: z.string().regex(JOB_ID, 'expected a lower-case id of letters, digits and dashes, such as pfsense-backup'),
+            description: z.string().min(1).regex(/^[^\n]*$/, 'expected one line'),
+            alertName: z.string().regex(/^[A-Z][A-Za-z0-9]*$/, 'expected a PascalCase name').optional(),
+            staleAfter: instanceOf(Duration, 'expected a Duration').optional(),
+            expectedDuration: instanceOf(Duration, 'expected a Duration').optional(),
+            classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]]).optional(),
+            kind: z.string().regex(/^[a-z][a-z0-9-]*$/).optional(),
+            writesTo: z.array(z.string().min(1)).optional(),
+            restore: z.array(z.any()).optional(),
+          })
+          .strict(),
+      )
+      .optional(),
   })
   .strict();
 
@@ -140,6 +188,7 @@ export class ScheduledHostJob extends Construct {
       locks: p.locks ?? [],
       body: p.body,
       cleanup: p.cleanup,
+      steps: Boolean(p.steps?.length),
     });
     const header = generatedHeader('#', this.node.path);
     const after = (p.after ?? []).map((j) => j.serviceName);
@@ -194,5 +243,37 @@ export class ScheduledHostJob extends Construct {
     const identity = { job: p.jobId, site: this.model.site, host: this.host.name };
     this.model.addSignal(signalRecord(sink, identity, [BackupMetric.lastRun, BackupMetric.lastStatus, BackupMetric.lastSuccess, BackupMetric.lastDuration, ...(p.extraMetrics ?? [])]));
     for (const f of daylightSavingFindings(p.jobId, this.node.path, this.schedule, this.host.timeZone)) this.model.addFinding(f);
+    for (const step of p.steps ?? []) this.registerStep(step, p.classification ?? 'important');
+  }
+
+  /** A step of this job's body as a job of its own: same schedule and host, its own series. */
+  private registerStep(step: HostJobStep, classification: Classification): void {
+    const expected = step.expectedDuration ?? this.expectedDuration;
+    const margin = expected.compareTo(DEFAULTS.staleMargin) > 0 ? expected : DEFAULTS.staleMargin;
+    const derived = this.schedule.period().plus(margin);
+    const stale = step.staleAfter ?? derived;
+    this.model.addJob({
+      id: step.jobId,
+      kind: step.kind ?? 'host-job-step',
+      host: this.host.name,
+      constructPath: this.node.path,
+      enabled: true,
+      schedule: this.schedule.toJSON(),
+      scheduleHuman: `${this.schedule.toHumanString()}, as a step of ${this.jobId}`,
+      expectedDurationSeconds: expected.toSeconds(),
+      staleAfterHours: stale.toHours({ integral: false }),
+      staleAfterExplicit: step.staleAfter !== undefined,
+      derivedStaleAfterHours: derived.toHours({ integral: false }),
+      alertName: step.alertName ?? pascalCase(step.jobId),
+      restore: step.restore,
+      runLog: [`systemctl list-timers ${this.timerName}`, `journalctl -u ${this.serviceName} --since -2d   # the step's lines are among ${this.jobId}'s`],
+      after: [],
+      writesTo: [...(step.writesTo ?? [])],
+      classification: step.classification ?? classification,
+      description: step.description,
+      partOf: this.jobId,
+    });
+    const identity = { job: step.jobId, site: this.model.site, host: this.host.name };
+    this.model.addSignal(signalRecord(this.model.settings.metrics, identity, [BackupMetric.lastRun, BackupMetric.lastStatus, BackupMetric.lastSuccess, BackupMetric.lastDuration]));
   }
 }

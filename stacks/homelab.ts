@@ -56,7 +56,8 @@ export function homelabSite(scope: Construct): BackupSite {
   new BackupDashboard(site, 'Dashboard');
 
   // The seed's own thresholds on jobs that now run more often than the alert was written for
-  // (daily-backup was weekly, hence WeeklyBackupStale): kept as the seed has them, shown
+  // (daily-backup was weekly, hence WeeklyBackupStale; its pfsense-backup step, registered at
+  // homelab/DailyBackup/Job too, has PfsenseBackupStale > 8d): kept as the seed has them, shown
   // beside the derived value in REVIEW.md.
   for (const subject of ['homelab/DailyBackup/Job', 'homelab/OffsiteSync/Job', 'homelab/VaultwardenBackup']) {
     site.waive('stale-threshold', subject, "seed 002 sets this alert's threshold explicitly (8 days); the derived one would alert after a missed day");

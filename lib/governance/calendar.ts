@@ -74,10 +74,11 @@ const CHECK_PERIOD_SHOWN = 12 * 3600;
  * `review/calendar.ics`: one recurring event per scheduled job, subscribable from a phone,
  * with the job, host and target in the description. Checks and collectors that run more
  * than twice a day are left out (an hourly one would fill every hour of the calendar); the
- * calendar's description names them.
+ * calendar's description names them. A step of a job (`partOf`) is inside that job's event.
  */
 export function renderCalendar(model: SiteModel): string {
-  const scheduled = model.jobs.filter((j) => j.schedule && (j.schedule as { fields?: unknown }).fields);
+  // a step runs inside its job's event
+  const scheduled = model.jobs.filter((j) => j.schedule && (j.schedule as { fields?: unknown }).fields && !j.partOf);
   const frequentChecks = scheduled.filter((j) => j.writesTo.length === 0 && (j.schedule as { periodSeconds: number }).periodSeconds < CHECK_PERIOD_SHOWN);
   const shown = scheduled.filter((j) => !frequentChecks.includes(j));
   const lines = [

@@ -81,11 +81,11 @@ function rpoRow(model: SiteModel, a: AssetRecord, drillJobs: readonly JobRecord[
   return `| ${a.name} | ${best(withRpo)} | ${best(offsite)} | ${paths || '**no copy: rebuild**'} | ${drills.join('<br>') || 'never drilled'} |`;
 }
 
-/** A week of runs per host as a Mermaid Gantt chart (UTC wall clock, expected durations). */
+/** A week of runs per host as a Mermaid Gantt chart (UTC wall clock, expected durations); a step is inside its job's bar. */
 export function weekTimeline(model: SiteModel): string[] {
   const out: string[] = [];
   const byHost = new Map<string, JobRecord[]>();
-  for (const j of model.jobs.filter((x) => x.schedule && x.host)) byHost.set(j.host!, [...(byHost.get(j.host!) ?? []), j]);
+  for (const j of model.jobs.filter((x) => x.schedule && x.host && !x.partOf)) byHost.set(j.host!, [...(byHost.get(j.host!) ?? []), j]);
   const weekStart = Date.UTC(2026, 0, 4); // a Sunday
   for (const [host, jobs] of [...byHost.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const frequent: string[] = [];

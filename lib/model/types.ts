@@ -103,6 +103,11 @@ export interface JobRecord {
   readonly description: string;
   /** Assets this job proves restorable (a restore drill): its last success is when each last was. */
   readonly verifies?: readonly string[];
+  /**
+   * The job this one is a step of: it runs inside that job's run (no timer of its own, never
+   * beside it) and reports its own outcome under its own id.
+   */
+  readonly partOf?: string;
 }
 
 /** A machine the site installs files on or configures. */

@@ -96,7 +96,9 @@ export const contention: PolicyRule = {
       for (let k = i + 1; k < jobs.length; k++) {
         const [a, b] = [jobs[i], jobs[k]];
         const shared = a.writesTo.filter((t) => b.writesTo.includes(t));
-        if (!shared.length || a.after.includes(b.id) || b.after.includes(a.id)) continue;
+        // a step runs inside its job's run, never beside it
+        const oneRun = a.partOf === b.id || b.partOf === a.id || (a.partOf !== undefined && a.partOf === b.partOf);
+        if (!shared.length || oneRun || a.after.includes(b.id) || b.after.includes(a.id)) continue;
         const aw = weekRuns(a).map((s) => [s, s + a.expectedDurationSeconds / 60]);
         const bw = weekRuns(b).map((s) => [s, s + b.expectedDurationSeconds / 60]);
         if (aw.some(([s1, e1]) => bw.some(([s2, e2]) => s1 < e2 && s2 < e1))) {

@@ -14,35 +14,78 @@ export interface FileBackupScriptOptions {
   readonly pfsense: boolean;
   readonly pveConfig: boolean;
   readonly pruneSnapshots: boolean;
+  /** The construct's path, named in messages that ask for a prop to be set. */
+  readonly constructPath: string;
 }
 
 const STAMP_GLOB = '[0-9]'.repeat(12);
 
-const pvcsPart = (sqlite: boolean): string => `# --- PVC files, from the newest snapshot of each PVC LV mounted read-only ---
+/** Text for inside a double-quoted bash string. */
+const dq = (s: string): string => s.replace(/[\\"$`]/g, (c) => `\\${c}`);
+
+const pvcsPart = (sqlite: boolean, constructPath: string): string => `# --- PVC files, from the newest snapshot of each PVC LV mounted read-only ---
+# Runs on every exit of backup_one_pvc (its subshell's EXIT trap, a SIGTERM included): unmounts,
+# closes the LUKS mapping, deactivates the snapshot. A mount or mapping left behind fails the PVC.
 release_snapshot() {
-  if [ "\${mounted:-0}" -eq 1 ]; then
-    umount "$mnt" || echo "warning: could not unmount $mnt" >&2
+  local status=$?
+  if [ "\${mounted:-0}" -eq 1 ] && ! umount "$mnt"; then
+    echo "could not unmount $mnt" >&2
+    status=1
   fi
   rmdir "$mnt" 2>/dev/null || true
+  # set just before cryptsetup open: the mapping may exist even if open did not return
+  if [ -n "\${mapper:-}" ] && cryptsetup status "$mapper" >/dev/null 2>&1 && ! cryptsetup close "$mapper"; then
+    echo "could not close the LUKS mapping $mapper of $VG/$snap" >&2
+    status=1
+  fi
   lvchange -an "$VG/$snap" >/dev/null 2>&1 || true
+  exit "$status"
+}
+
+# Opens the LUKS volume $dev read-only as $mapper and points dev at what it holds.
+open_luks() {
+  local origin="$1"
+  if [ -z "$ENCRYPTED_VOLUME_KEY_FILE" ]; then
+    echo "PVC $origin: snapshot $VG/$snap is LUKS-encrypted and no key file is set: set pvcs.encryptedVolumeKeyFile of ${dq(constructPath)} to a root-only file holding the storage class's LUKS passphrase" >&2
+    return 1
+  fi
+  if [ ! -f "$ENCRYPTED_VOLUME_KEY_FILE" ] || [ ! -r "$ENCRYPTED_VOLUME_KEY_FILE" ]; then
+    echo "PVC $origin: snapshot $VG/$snap is LUKS-encrypted and its key file $ENCRYPTED_VOLUME_KEY_FILE is missing or unreadable: put the storage class's LUKS passphrase there, readable by root only (pvcs.encryptedVolumeKeyFile of ${dq(constructPath)})" >&2
+    return 1
+  fi
+  # one name per job and snapshot; device-mapper names stop at 127 characters
+  mapper="bc-$BC_JOB-$snap"
+  if [ "\${#mapper}" -gt 127 ]; then
+    mapper="bc-$(printf '%s' "$BC_JOB/$snap" | sha256sum | cut -c1-40)"
+  fi
+  # a mapping left by a run that was killed outright (the job lock rules out a running one)
+  if cryptsetup status "$mapper" >/dev/null 2>&1; then
+    cryptsetup close "$mapper"
+  fi
+  if ! cryptsetup open --readonly --key-file "$ENCRYPTED_VOLUME_KEY_FILE" "$dev" "$mapper"; then
+    echo "PVC $origin: could not open LUKS snapshot $VG/$snap with key file $ENCRYPTED_VOLUME_KEY_FILE (a passphrase other than the storage class's?)" >&2
+    return 1
+  fi
+  dev="$MAPPER_DIR/$mapper"
 }
 
 backup_one_pvc() {
-  local origin="$1" ns pvc dest prev fresh=0 w name rc
+  local origin="$1" ns="$3" pvc="$4" dev fstype dest prev fresh=0 w name rc
   snap="$2"
   mnt="$PVC_MOUNT_DIR/$snap"
   mounted=0
-  IFS=$'\\t' read -r _ ns pvc < <(awk -F '\\t' -v lv="$origin" '$1 == lv { print; exit }' "$WORK_DIR/pvc-map") || true
-  if [ -z "\${ns:-}" ] || [ -z "\${pvc:-}" ]; then
-    # an LV no PersistentVolume names (a deleted claim): still copied, under its LV name
-    ns=_unclaimed
-    pvc="$origin"
-  fi
+  mapper=""
   trap release_snapshot EXIT
   mkdir -p "$mnt"
   lvchange -ay -K "$VG/$snap"
+  dev="$SNAPSHOT_DEVICE_DIR/$VG/$snap"
+  # an encrypted storage class (LUKS inside the LV) is opened read-only first
+  fstype=$(blkid -p -o value -s TYPE "$dev") || fstype=""
+  if [ "$fstype" = crypto_LUKS ]; then
+    open_luks "$origin"
+  fi
   # noload: a read-only mount must not replay the ext4 journal of a crash-consistent snapshot
-  mount -o ro,noload "$SNAPSHOT_DEVICE_DIR/$VG/$snap" "$mnt"
+  mount -o ro,noload "$dev" "$mnt"
   mounted=1
   dest="$ROOT/${FILE_BACKUP_DIRECTORIES.pvcData}/$week/$ns/$pvc"
   prev=""
@@ -70,9 +113,48 @@ backup_one_pvc() {
   fi
 ${sqlite ? '  sqlite_from "$mnt" "$ns/$pvc"\n' : ''}}
 
+# Keeps the newest WEEKLY_VERSIONS week folders whole. In older ones it removes each PVC's copy
+# except those of a PVC that failed this run (its copy this week is not whole) and those of a
+# PVC no kept week holds (not copied lately: its LV is gone, or it has no snapshot), so no
+# PVC loses its last good copy, and one failing PVC does not stop the others' pruning.
+prune_pvc_weeks() {
+  local dir="$ROOT/${FILE_BACKUP_DIRECTORIES.pvcData}" old key k kept
+  [ -d "$dir" ] || return 0
+  find "$dir" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended -regex '.*/[0-9]{4}-[0-9]{2}' -printf '%f\\n' | sort -r >"$WORK_DIR/weeks"
+  head -n "$WEEKLY_VERSIONS" "$WORK_DIR/weeks" >"$WORK_DIR/weeks-kept"
+  tail -n "+$((WEEKLY_VERSIONS + 1))" "$WORK_DIR/weeks" >"$WORK_DIR/weeks-old"
+  while IFS= read -r old; do
+    find "$dir/$old" -mindepth 2 -maxdepth 2 -type d -printf '%P\\n' | sort >"$WORK_DIR/week-pvcs"
+    while IFS= read -r key; do
+      if grep -qxF -- "$key" "$WORK_DIR/pvc-failed"; then
+        echo "keeping $dir/$old/$key: $key failed this run"
+        continue
+      fi
+      kept=0
+      while IFS= read -r k; do
+        if [ -d "$dir/$k/$key" ]; then
+          kept=1
+          break
+        fi
+      done <"$WORK_DIR/weeks-kept"
+      if [ "$kept" -eq 0 ]; then
+        echo "keeping $dir/$old/$key: no newer week holds $key"
+        continue
+      fi
+      rm -rf -- "\${dir:?}/$old/$key"
+    done <"$WORK_DIR/week-pvcs"
+    # namespace folders left empty, then the week itself once nothing is left in it
+    find "$dir/$old" -mindepth 1 -maxdepth 1 -type d -empty -delete
+    if rmdir "$dir/$old" 2>/dev/null; then
+      echo "removed old version $dir/$old" >&2
+    fi
+  done <"$WORK_DIR/weeks-old"
+}
+
 backup_pvcs() {
-  local origin snap failures=0
+  local origin snap ns pvc failures=0
   bc_pvc_map >"$WORK_DIR/pvc-map"
+  : >"$WORK_DIR/pvc-failed"
   LC_ALL=C lvs --noheadings -o lv_name,origin "$VG" >"$WORK_DIR/lvs"
   # the newest snapshot of each origin matching LV_GLOB, by the stamp in its name
   awk '$2 != "" { print $2, $1 }' "$WORK_DIR/lvs" | while read -r origin snap; do
@@ -90,18 +172,24 @@ backup_pvcs() {
     return 1
   fi
   while read -r origin snap; do
-    bc_run backup_one_pvc "$origin" "$snap"
+    ns=""
+    pvc=""
+    IFS=$'\\t' read -r _ ns pvc < <(awk -F '\\t' -v lv="$origin" '$1 == lv { print; exit }' "$WORK_DIR/pvc-map") || true
+    if [ -z "$ns" ] || [ -z "$pvc" ]; then
+      # an LV no PersistentVolume names (a deleted claim): still copied, under its LV name
+      ns=_unclaimed
+      pvc="$origin"
+    fi
+    bc_run backup_one_pvc "$origin" "$snap" "$ns" "$pvc"
     if [ "$bc_rc" -ne 0 ]; then
       echo "PVC $origin (snapshot $snap) failed with status $bc_rc" >&2
+      echo "$ns/$pvc" >>"$WORK_DIR/pvc-failed"
       failures=$((failures + 1))
     fi
   done <"$WORK_DIR/latest"
   echo "$(wc -l <"$WORK_DIR/latest") PVC(s) copied to week $week, $failures failed"
-  if [ "$failures" -gt 0 ]; then
-    return 1
-  fi
-  # older versions go only when this week's copy is whole
-  bc_prune_weeks "$ROOT/${FILE_BACKUP_DIRECTORIES.pvcData}" "$WEEKLY_VERSIONS"
+  prune_pvc_weeks
+  [ "$failures" -eq 0 ]
 }
 `;
 
@@ -207,7 +295,9 @@ prune_snapshots() {
  * The daily file backup's body (seed 002's `daily-backup`): the parts that are enabled, each
  * run on its own so one failing part does not stop the others, then one append to the
  * off-site manifest of everything written (even by a part that failed later: those files are
- * on the disk and must reach the off-site copy). It never truncates the manifest.
+ * on the disk and must reach the off-site copy). It never truncates the manifest. The pfSense
+ * part is a step (`bc_step_begin`/`bc_step_end`, ScheduledHostJob `steps`) that reports its
+ * own outcome under PFSENSE_JOB as well as failing the run.
  */
 export function renderFileBackupBody(o: FileBackupScriptOptions): string {
   const parts: [boolean, string, string][] = [
@@ -220,14 +310,19 @@ export function renderFileBackupBody(o: FileBackupScriptOptions): string {
   if (o.requireMount) fns.push(BC_REQUIRE_MOUNT);
   if (o.manifest) fns.push(BC_LOG, BC_APPEND_MANIFEST_FN);
   if (o.pvcs || o.pruneSnapshots) fns.push(BC_PVC_MAP, BC_PRUNE_SNAPSHOTS);
-  if (o.pvcs) fns.push(pvcsPart(o.sqlite));
+  if (o.pvcs) fns.push(pvcsPart(o.sqlite, o.constructPath));
   if (o.sqlite) fns.push(SQLITE);
   if (o.pfsense) fns.push(PFSENSE);
   if (o.pveConfig) fns.push(PVE_CONFIG);
   if (o.pruneSnapshots) fns.push(PRUNE);
+  // pfSense reports as a job of its own (PFSENSE_JOB) too, on every exit path once begun
   const run = parts
     .filter(([on]) => on)
-    .map(([, name, fn]) => `bc_run ${fn}\nif [ "$bc_rc" -ne 0 ]; then\n  failed="$failed ${name}"\nfi`)
+    .map(([, name, fn]) =>
+      fn === 'backup_pfsense'
+        ? `bc_step_begin "$PFSENSE_JOB"\nbc_run ${fn}\nbc_step_end "$bc_rc"\nif [ "$bc_rc" -ne 0 ]; then\n  failed="$failed ${name}"\nfi`
+        : `bc_run ${fn}\nif [ "$bc_rc" -ne 0 ]; then\n  failed="$failed ${name}"\nfi`,
+    )
     .join('\n');
   return `${fns.join('\n')}
 ${o.requireMount ? 'bc_require_mount "$MOUNT_POINT"\n' : ''}${BC_WORK_DIR}: >"$WORK_DIR/sqlite-ok"

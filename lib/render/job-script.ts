@@ -24,6 +24,42 @@ export interface JobScriptOptions {
    * defaults (`${created:-0}`): the body may not have run.
    */
   readonly cleanup?: string;
+  /**
+   * Renders `bc_step_begin JOB_ID` and `bc_step_end STATUS`: a step of the body reported as a
+   * job of its own, in the same scheme, under its own job id (its own grouping key). A step
+   * begun and not ended when the script exits (a SIGTERM during it) is reported as failed.
+   */
+  readonly steps?: boolean;
+}
+
+/** The step functions; bc_report labels and groups what it pushes by BC_JOB. */
+function stepFunctions(): string {
+  const m = BackupMetric;
+  return `bc_step_job=""
+bc_step_started=0
+# Begins step $1 (a job id of its own) of this run.
+bc_step_begin() {
+  bc_step_job="$1"
+  bc_step_started=$(date +%s)
+}
+# Reports the step begun last with status $1 under its own job id; never fails the run.
+bc_step_end() {
+  local job="$bc_step_job" status="$1" now
+  bc_step_job=""
+  now=$(date +%s)
+  if [ "$status" -eq 0 ]; then
+    # a subshell, so a signal meanwhile cannot leave BC_JOB set to the step's id
+    (BC_JOB="$job" && bc_report "" ${m.lastRun} "$now" ${m.lastStatus} 0 ${m.lastSuccess} "$now" ${m.lastDuration} $((now - bc_step_started))) ||
+      echo "$job: WARNING: succeeded but could not report it; its Stale alert will fire" >&2
+  else
+    echo "$job failed with status $status" >&2
+    (BC_JOB="$job" && bc_report "" ${m.lastRun} "$now" ${m.lastStatus} "$status" ${m.lastDuration} $((now - bc_step_started))) ||
+      echo "$job: could not report the failure" >&2
+  fi
+  return 0
+}
+
+`;
 }
 
 /**
@@ -81,11 +117,21 @@ bc_metric() {
   bc_extra+=("$1" "$2")
 }
 
-${cleanupFunction}bc_on_exit() {
+${o.steps ? stepFunctions() : ''}${cleanupFunction}bc_on_exit() {
   local status=$?
   trap - EXIT
   set +e
-${cleanup}  local now
+${cleanup}${
+    o.steps
+      ? `  if [ -n "$bc_step_job" ]; then
+    # the run ended inside a step (a SIGTERM, an error outside its own status): it did not finish
+    local step_status=$status
+    [ "$step_status" -ne 0 ] || step_status=1
+    bc_step_end "$step_status"
+  fi
+`
+      : ''
+  }  local now
   now=$(date +%s)
   if [ "$status" -eq 0 ]; then
     bc_report "" ${BackupMetric.lastRun} "$now" ${BackupMetric.lastStatus} 0 ${BackupMetric.lastSuccess} "$now" ${BackupMetric.lastDuration} $((now - bc_started)) "\${bc_extra[@]}" ||

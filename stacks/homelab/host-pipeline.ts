@@ -65,12 +65,25 @@ export function homelabHostPipeline(site: BackupSite, pve: PveHost): void {
     schedule: Schedule.daily('05:00'),
     root: '/mnt/backup',
     manifest,
-    pvcs: { snapshots, weeklyVersions: 4 },
+    // proxmox-lvm-encrypted PVCs hold LUKS inside the LV: opened read-only with this file
+    pvcs: { snapshots, weeklyVersions: 4, encryptedVolumeKeyFile: '/etc/backup-constructs/keys/proxmox-lvm-encrypted.key' },
     sqlite: true,
     // config.xml over SSH as well as the tar: one credential (a key file) instead of an API
     // key; the seed's table says "SSH + API", its text "config.xml via API". The seed's
     // troubleshooting runs a plain `ssh root@pfsense.viktorbarzin.me`, i.e. root's default key.
-    pfsense: { host: 'pfsense.viktorbarzin.me', user: 'root', sshKeyFile: '/root/.ssh/id_ed25519', fullTarOn: 'sun', tarPaths: ['/cf', '/var/db', '/boot/loader.conf'], weeklyVersions: 4 },
+    // Its own job, pfsense-backup (seed 002's metrics sources), pushed on success and failure;
+    // the seed's alert table: PfsenseBackupStale > 8d since last success.
+    pfsense: {
+      host: 'pfsense.viktorbarzin.me',
+      user: 'root',
+      sshKeyFile: '/root/.ssh/id_ed25519',
+      fullTarOn: 'sun',
+      tarPaths: ['/cf', '/var/db', '/boot/loader.conf'],
+      weeklyVersions: 4,
+      jobId: 'pfsense-backup',
+      alertName: 'PfsenseBackup',
+      staleAfter: Duration.days(8),
+    },
     pveConfig: { paths: ['/etc/pve', '/usr/local/bin', '/etc/systemd/system'] },
     pruneSnapshots: { olderThan: Duration.days(7) },
     alertName: 'WeeklyBackup',
@@ -81,6 +94,12 @@ export function homelabHostPipeline(site: BackupSite, pve: PveHost): void {
     subject: 'daily-backup stale threshold',
     decision: 'WeeklyBackupStale after 8 days',
     reason: "seed 002's alert table says > 8d, the Layer 2 text > 9d; the table row is the more specific statement",
+  });
+  model.addDecision({
+    subject: 'proxmox-lvm-encrypted PVCs',
+    decision: `copied like plain ones: each LUKS snapshot is opened read-only with ${fileBackup.encryptedVolumeKeyFile}, a file the operator creates by hand on ${pve.name} (owner root, mode 0600) holding the storage class's passphrase`,
+    reason:
+      "seed 002 gives proxmox-lvm-encrypted PVCs the same file backup as proxmox-lvm ones (protection matrix note and footnote 1), but Proxmox CSI's encrypted class puts LUKS inside the LV, so its snapshots cannot be mounted directly. The passphrase is the encryption-passphrase key of the Secret the class's node-stage secret names; copy it without a trailing newline (kubectl -n <ns> get secret <name> -o jsonpath='{.data.encryption-passphrase}' | base64 -d > <file>). It never enters the synthesized output; until the file exists every encrypted PVC fails daily-backup with a message naming it",
   });
   model.addDecision({
     subject: 'pfSense config.xml',

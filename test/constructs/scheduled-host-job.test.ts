@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Schedule, ScheduledHostJob } from '../../constructs';
+import { Duration, Schedule, ScheduledHostJob } from '../../constructs';
 import { systemdVerify } from '../helpers/systemd';
 import { testSite } from '../helpers/fixtures';
 import { modelOf, reviewOf, writeTree } from '../helpers/synth';
@@ -49,6 +49,22 @@ describe('ScheduledHostJob', () => {
     expect(model.signalsOf('daily-backup')[0].metrics).toContain('backup_last_size_bytes');
   });
 
+  it('registers a step as a job of its own: same schedule and host, its own alert name, threshold and signal, part of the job', () => {
+    const disk = 'local-disk:pve:/mnt/backup';
+    const { site } = jobSite('true', { writesTo: [disk], steps: [{ jobId: 'fw-backup', description: 'firewall config', staleAfter: Duration.days(8), writesTo: [disk] }] });
+    const model = modelOf(site);
+    expect(model.job('fw-backup')).toMatchObject({ partOf: 'daily-backup', host: 'pve', alertName: 'FwBackup', staleAfterHours: 192, staleAfterExplicit: true, derivedStaleAfterHours: 26, scheduleHuman: 'daily at 05:00, as a step of daily-backup' });
+    expect(model.job('fw-backup')!.schedule).toEqual(model.job('daily-backup')!.schedule);
+    expect(model.signalsOf('fw-backup')[0]).toMatchObject({ labels: { backup_job: 'fw-backup', site: 'test', host: 'pve' }, destination: expect.stringMatching(/\/backup_fw-backup\.prom$/) });
+    // a step and its job never run at once, so they do not contend for the target
+    expect(model.allFindings().filter((f) => f.rule === 'contention')).toEqual([]);
+  });
+
+  it('fails when a step has the id of its job', () => {
+    const { site, host } = testSite();
+    expect(() => new ScheduledHostJob(site, 'J', { host, jobId: 'jj', schedule: Schedule.daily('05:00'), description: 'x', body: 'true', steps: [{ jobId: 'jj', description: 'y' }] })).toThrow(/job ids name metrics/);
+  });
+
   it('fails when the body is empty or the timeout is not a Duration', () => {
     const { site, host } = testSite();
     expect(() => new ScheduledHostJob(site, 'J', { host, jobId: 'jj', schedule: Schedule.daily('05:00'), description: 'x', body: '', timeout: '1h' } as never)).toThrow(
@@ -90,5 +106,35 @@ describeWithTool('shellcheck', 'shellcheck', 'ScheduledHostJob scripts, run for 
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     expect(code).toBe(143);
     expect(prom(dir)).toMatch(/^backup_last_status\{[^}]*\} 143$/m);
+  });
+
+  it('reports a step under its own job id on success and failure, and as failed when the run ends inside it', async () => {
+    const body = 'bc_step_begin fw-backup\nif [ -n "${SLEEP:-}" ]; then sleep 30; fi\nbc_step_end "${STEP_STATUS:-0}"\n[ "${STEP_STATUS:-0}" -eq 0 ]';
+    const { job, dir, hostTree } = jobSite(body, { steps: [{ jobId: 'fw-backup', description: 'firewall config' }] });
+    const script = path.join(hostTree, job.scriptPath);
+    const env = { BC_LOCK_0: path.join(dir, 'locks/manifest.lock') };
+    const step = () => fs.readFileSync(path.join(dir, 'prom/backup_fw-backup.prom'), 'utf8');
+    expect(shellcheck(script).output).toBe('');
+
+    expect(runJob(script, dir, env).status).toBe(0);
+    expect(step()).toMatch(/^backup_last_status\{backup_job="fw-backup",site="test",host="pve"\} 0$/m);
+    const success = /^backup_last_success_timestamp_seconds\{[^}]*\} (\d+)$/m.exec(step())![1];
+    expect(prom(dir)).toMatch(/^backup_last_status\{backup_job="daily-backup",site="test",host="pve"\} 0$/m);
+
+    const failed = runJob(script, dir, { ...env, STEP_STATUS: '3' });
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toContain('fw-backup failed with status 3');
+    expect(step()).toMatch(/^backup_last_status\{backup_job="fw-backup",[^}]*\} 3$/m);
+    expect(step()).toContain(`} ${success}`); // the last success stays
+    expect(prom(dir)).toMatch(/^backup_last_status\{backup_job="daily-backup",[^}]*\} 1$/m);
+
+    const child = spawn(script, [], { env: { ...process.env, BC_TEXTFILE_DIR: path.join(dir, 'prom'), ...env, SLEEP: '1' }, detached: true });
+    await new Promise((r) => setTimeout(r, 500));
+    process.kill(-child.pid!, 'SIGTERM');
+    expect(await new Promise<number | null>((r) => child.on('exit', (c) => r(c)))).toBe(143);
+    expect(step()).toMatch(/^backup_last_status\{backup_job="fw-backup",[^}]*\} 143$/m);
+    // the job's own series keep the job's labels (the step's id never leaks into them)
+    expect(prom(dir)).toMatch(/^backup_last_status\{backup_job="daily-backup",[^}]*\} 143$/m);
+    expect(prom(dir)).not.toContain('fw-backup');
   });
 });

@@ -48,10 +48,13 @@ describe('calendar.ics of a site with frequent checks', () => {
     expect(String(calendar.getFirstPropertyValue('x-wr-caldesc')).replace(/\\([,;\\])/g, '$1')).toBe('Not shown (checks run more than twice a day): nas-capacity-synology (hourly at :00), vaultwarden-integrity-check (hourly at :00)');
   });
 
-  it('keeps a backup that runs four times a day, and every other scheduled job', () => {
+  it('keeps a backup that runs four times a day, and every other scheduled job except steps inside another job', () => {
     expect(uids).toContain('vaultwarden-backup');
+    // pfsense-backup runs inside daily-backup's run: daily-backup's event covers it
+    expect(site.model.job('pfsense-backup')?.partOf).toBe('daily-backup');
+    expect(uids).toContain('daily-backup');
     const scheduled = site.model.jobs.filter((j) => j.schedule).map((j) => j.id);
-    expect(uids.sort()).toEqual(scheduled.filter((id) => !['nas-capacity-synology', 'vaultwarden-integrity-check'].includes(id)).sort());
+    expect(uids.sort()).toEqual(scheduled.filter((id) => !['nas-capacity-synology', 'vaultwarden-integrity-check', 'pfsense-backup'].includes(id)).sort());
   });
 });
 

@@ -55,6 +55,13 @@ describe('homelab host pipeline (seed 002)', () => {
     expect(m.copiesOf('path:pve:/srv/nfs:bypass-leg').map((c) => c.job)).toEqual(['offsite-sync-backup']);
     expect(m.copiesOf('path:pve:/srv/nfs-ssd:bypass-leg').map((c) => c.job)).toEqual(['offsite-sync-backup']);
     expect(m.asset('app-data:pfsense.viktorbarzin.me:pfsense-config')).toBeDefined();
+    // pfSense is a step of daily-backup reported as a job of its own, which makes its copy
+    expect(m.job('pfsense-backup')).toMatchObject({ partOf: 'daily-backup', host: 'pve', alertName: 'PfsenseBackup', staleAfterHours: 192, writesTo: ['local-disk:pve:/mnt/backup'] });
+    expect(m.copy('pfsense-backup:app-data:pfsense.viktorbarzin.me:pfsense-config')).toMatchObject({ layer: 'app', target: 'local-disk:pve:/mnt/backup' });
+    expect(m.copy('daily-backup:app-data:pfsense.viktorbarzin.me:pfsense-config')).toBeUndefined();
+    expect(m.copy('offsite-sync-backup:pfsense-backup:app-data:pfsense.viktorbarzin.me:pfsense-config')).toMatchObject({ derivedFrom: 'pfsense-backup:app-data:pfsense.viktorbarzin.me:pfsense-config' });
+    expect(m.signalsOf('pfsense-backup').map((x) => x.destination)).toEqual(['http://k8s.viktorbarzin.lan:30091/metrics/job/pfsense-backup/backup_job/pfsense-backup/site/homelab/host/pve']);
+    expect(file('/usr/local/lib/backup-constructs/daily-backup.sh')).toMatch(/bc_step_begin "\$PFSENSE_JOB"\n\s*bc_run backup_pfsense\n\s*bc_step_end "\$bc_rc"/);
     expect(m.asset('path:pve:host-config')).toBeDefined();
     expect(m.asset('database:pve:sqlite-in:vm-*-pvc-*')).toMatchObject({ kind: 'database' });
     expect(m.job('daily-backup')!.writesTo).toEqual(['local-disk:pve:/mnt/backup']);
@@ -66,11 +73,13 @@ describe('homelab host pipeline (seed 002)', () => {
   it("derives the seed's alert names and thresholds, plus the thin pool alert with its promtool series", () => {
     const rules = deriveAlerts(h.model, h.model.alerting!);
     const byName = new Map(rules.map((r) => [r.name, r]));
-    for (const n of ['LVMSnapshotStale', 'LVMSnapshotFailing', 'WeeklyBackupStale', 'WeeklyBackupFailing', 'NfsMirrorStale', 'NfsMirrorFailing', 'OffsiteBackupSyncStale', 'OffsiteBackupSyncFailing', 'NfsChangeTrackerStale', 'LVMThinPoolLow', 'LVMThinPoolMetadataLow']) {
+    for (const n of ['LVMSnapshotStale', 'LVMSnapshotFailing', 'WeeklyBackupStale', 'WeeklyBackupFailing', 'PfsenseBackupStale', 'PfsenseBackupFailing', 'PfsenseBackupNeverRan', 'NfsMirrorStale', 'NfsMirrorFailing', 'OffsiteBackupSyncStale', 'OffsiteBackupSyncFailing', 'NfsChangeTrackerStale', 'LVMThinPoolLow', 'LVMThinPoolMetadataLow']) {
       expect({ n, defined: byName.has(n) }).toEqual({ n, defined: true });
     }
     expect(byName.get('LVMSnapshotStale')!.expr).toMatch(/> 108000$/); // 30 h
     expect(byName.get('WeeklyBackupStale')!.expr).toMatch(/> 691200$/); // 8 d
+    // seed 002: PfsenseBackupStale > 8d, on the series pushed under job pfsense-backup
+    expect(byName.get('PfsenseBackupStale')!.expr).toBe('time() - max by (backup_job, site, host) (backup_last_success_timestamp_seconds{backup_job="pfsense-backup",site="homelab",guest=""}) > 691200');
     expect(byName.get('NfsMirrorStale')!.expr).toMatch(/> 1382400$/); // 16 d
     expect(byName.get('OffsiteBackupSyncStale')!.expr).toMatch(/> 691200$/); // 8 d
     const low = byName.get('LVMThinPoolLow')!;
@@ -97,6 +106,16 @@ describe('homelab host pipeline (seed 002)', () => {
     expect(offsite).toContain('MANIFEST_MAX_LINES=${MANIFEST_MAX_LINES:-500000}');
     expect(offsite).toMatch(/llamacpp/);
     for (const [f, v] of h.review) expect({ f, key: /PRIVATE KEY/.test(v.content) }).toEqual({ f, key: false });
+  });
+
+  it('opens proxmox-lvm-encrypted snapshots with a key file on the host (the path, never a key), and says how to restore one', () => {
+    const daily = file('/usr/local/lib/backup-constructs/daily-backup.sh');
+    expect(daily).toContain('ENCRYPTED_VOLUME_KEY_FILE=${ENCRYPTED_VOLUME_KEY_FILE:-/etc/backup-constructs/keys/proxmox-lvm-encrypted.key}');
+    expect(daily).toContain('cryptsetup open --readonly --key-file "$ENCRYPTED_VOLUME_KEY_FILE" "$dev" "$mapper"');
+    expect(h.review.has('hosts/pve/etc/backup-constructs/keys/proxmox-lvm-encrypted.key')).toBe(false);
+    const decision = h.model.decisions.find((d) => d.subject === 'proxmox-lvm-encrypted PVCs');
+    expect(decision?.decision).toMatch(/\/etc\/backup-constructs\/keys\/proxmox-lvm-encrypted\.key, a file the operator creates by hand on pve \(owner root, mode 0600\)/);
+    expect(h.model.job('daily-backup')!.restore!.flatMap((r) => r.commands)).toContainEqual(expect.stringContaining('cryptsetup open --key-file /etc/backup-constructs/keys/proxmox-lvm-encrypted.key /dev/pve/<pvc-lv>'));
   });
 
   it('has the writers and the consumer of the manifest take one lock', () => {
@@ -174,6 +193,16 @@ describe('host pipeline checks', () => {
     const { site, host } = base();
     expect(() => new FileBackup(site, 'Fb', { host, sqlite: true, pveConfig: true })).toThrow(/\[test\/Fb\] sqlite: expected pvcs to be set/);
     expect(() => new FileBackup(site, 'Fb2', { host, pruneSnapshots: true, pveConfig: true })).toThrow(/\[test\/Fb2\] pruneSnapshots: expected pvcs to be set/);
+  });
+
+  it('fails when the encrypted volume key file is not an absolute path (a passphrase given instead of a file)', () => {
+    const { site, host, snapshots } = base();
+    expect(() => new FileBackup(site, 'Fb', { host, pvcs: { snapshots, encryptedVolumeKeyFile: 'correct horse battery staple' } })).toThrow(/\[test\/Fb\] pvcs\.encryptedVolumeKeyFile: expected an absolute path/);
+  });
+
+  it("fails when the pfSense step is given the file backup's own job id", () => {
+    const { site, host } = base();
+    expect(() => new FileBackup(site, 'Fb', { host, pfsense: { host: 'fw.example', sshKeyFile: '/root/.ssh/fw', jobId: 'daily-backup' } })).toThrow(/\[test\/Fb\] pfsense\.jobId: expected an id other than the file backup's own, got daily-backup/);
   });
 
   it('fails when a file backup has nothing to copy', () => {

@@ -52,6 +52,7 @@ describeWithTool('rsync', 'rsync', 'FileBackup run for real with stand-ins for L
       MANIFEST_LOCK: path.join(t, 'locks/manifest.lock'),
       SNAPSHOT_DEVICE_DIR: st.devDir,
       PVC_MOUNT_DIR: path.join(t, 'mnt'),
+      MAPPER_DIR: st.mapperDir,
       KUBECONFIG_FILE: path.join(t, 'kubeconfig'),
       PVE_CONFIG_PATHS: path.join(t, 'etc-pve'),
       WEEK: '2026-20',
@@ -129,6 +130,166 @@ describeWithTool('rsync', 'rsync', 'FileBackup run for real with stand-ins for L
     expect(fs.readdirSync(s.env.PVC_MOUNT_DIR)).toEqual([]);
     expect(lines(s.manifest)).toContain('pvc-data/2026-20/_unclaimed/vm-102-pvc-bbb/');
     expect(await gw.value('backup_last_status', { backup_job: 'daily-backup' })).toBe(1);
+  });
+
+  describe('encrypted PVCs (LUKS inside the LV; stand-ins for blkid and cryptsetup)', () => {
+    const PASSPHRASE = 'storage-class-passphrase';
+
+    /** Adds vm-103-pvc-ccc (vault/data), encrypted, with a snapshot like the others; and a key file. */
+    function withEncrypted(s: ReturnType<typeof setUp>) {
+      const snap = `vm-103-pvc-ccc_snap_${s.newest}`;
+      s.st.addLv('vm-103-pvc-ccc', 'data');
+      s.st.addLv(snap, 'data', 'vm-103-pvc-ccc');
+      s.st.encrypt('pve', snap, PASSPHRASE);
+      s.st.setPvs([
+        { lv: 'vm-101-pvc-aaa', ns: 'apps', claim: 'data' },
+        { lv: 'vm-103-pvc-ccc', ns: 'vault', claim: 'data' },
+      ]);
+      writeFiles(s.snapDir('vm-103-pvc-ccc', s.newest), { 'raft/raft.db': 'vault data' });
+      const keyFile = path.join(s.t, 'keys/proxmox-lvm-encrypted.key');
+      writeFiles(s.t, { 'keys/proxmox-lvm-encrypted.key': PASSPHRASE });
+      fs.chmodSync(keyFile, 0o600);
+      return { snap, keyFile, mapper: `bc-daily-backup-${snap}`, copy: path.join(s.root, 'pvc-data/2026-20/vault/data/raft/raft.db') };
+    }
+
+    const since = () => Math.floor(Date.now() / 1000);
+
+    it('opens an encrypted snapshot read-only with the key file, copies it like the others, and closes the mapping', async () => {
+      const s = setUp({ pfsense: false });
+      const e = withEncrypted(s);
+      const r = runScript(s.script, { ...s.env, ENCRYPTED_VOLUME_KEY_FILE: e.keyFile });
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(fs.readFileSync(e.copy, 'utf8')).toBe('vault data');
+      expect(fs.readFileSync(path.join(s.root, 'pvc-data/2026-20/apps/data/changing.txt'), 'utf8')).toBe('v1');
+      const calls = s.st.calls();
+      const dev = path.join(s.st.devDir, 'pve', e.snap);
+      expect(calls).toContain(`cryptsetup open --readonly --key-file ${e.keyFile} ${dev} ${e.mapper}`);
+      expect(calls).toContain(`mount -o ro,noload ${path.join(s.st.mapperDir, e.mapper)} ${path.join(s.env.PVC_MOUNT_DIR, e.snap)}`);
+      // unmounted before the mapping is closed (the stand-in refuses to close a mounted one)
+      expect(calls).toContain(`cryptsetup close ${e.mapper}`);
+      expect({ mappings: s.st.mappings(), mounts: s.st.mounts(), dirs: fs.readdirSync(s.env.PVC_MOUNT_DIR) }).toEqual({ mappings: [], mounts: [], dirs: [] });
+      // plain volumes are not touched by cryptsetup
+      expect(calls.filter((c) => c.startsWith('cryptsetup open'))).toHaveLength(1);
+      expect(lines(s.manifest)).toContain('pvc-data/2026-20/vault/data/');
+      expect(await gw.value('backup_last_status', { backup_job: 'daily-backup' })).toBe(0);
+    });
+
+    it('fails the run loudly when an encrypted volume is found and no key file is set, naming the LV and the prop, and still copies the others', async () => {
+      const s = setUp({ pfsense: false });
+      const e = withEncrypted(s);
+      const start = since();
+      const r = runScript(s.script, { ...s.env, ENCRYPTED_VOLUME_KEY_FILE: '' });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`PVC vm-103-pvc-ccc: snapshot pve/${e.snap} is LUKS-encrypted and no key file is set: set pvcs.encryptedVolumeKeyFile of test/DailyBackup`);
+      expect(r.stderr).toMatch(/PVC vm-103-pvc-ccc \(snapshot \S+\) failed with status 1/);
+      expect(r.stderr).toContain('failed parts: pvc-data');
+      expect(fs.existsSync(e.copy)).toBe(false);
+      expect(fs.readFileSync(path.join(s.root, 'pvc-data/2026-20/apps/data/changing.txt'), 'utf8')).toBe('v1');
+      expect(s.st.calls().filter((c) => c.startsWith('cryptsetup open'))).toEqual([]);
+      expect({ mappings: s.st.mappings(), mounts: s.st.mounts(), dirs: fs.readdirSync(s.env.PVC_MOUNT_DIR) }).toEqual({ mappings: [], mounts: [], dirs: [] });
+      expect(await gw.value('backup_last_status', { backup_job: 'daily-backup' })).toBe(1);
+      expect(await gw.value('backup_last_run_timestamp_seconds', { backup_job: 'daily-backup' })).toBeGreaterThanOrEqual(start);
+    });
+
+    it('fails the same way when the key file set is missing, naming the file', () => {
+      const s = setUp({ pfsense: false });
+      const e = withEncrypted(s);
+      const missing = path.join(s.t, 'keys/not-there.key');
+      const r = runScript(s.script, { ...s.env, ENCRYPTED_VOLUME_KEY_FILE: missing });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`PVC vm-103-pvc-ccc: snapshot pve/${e.snap} is LUKS-encrypted and its key file ${missing} is missing or unreadable`);
+      expect(r.stderr).toContain('(pvcs.encryptedVolumeKeyFile of test/DailyBackup)');
+    });
+
+    it('fails with a clear message when the key does not open the volume', () => {
+      const s = setUp({ pfsense: false });
+      const e = withEncrypted(s);
+      fs.writeFileSync(e.keyFile, 'another passphrase');
+      const r = runScript(s.script, { ...s.env, ENCRYPTED_VOLUME_KEY_FILE: e.keyFile });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`PVC vm-103-pvc-ccc: could not open LUKS snapshot pve/${e.snap} with key file ${e.keyFile}`);
+      expect(s.st.mappings()).toEqual([]);
+    });
+
+    it('closes the mapping when the mount fails after the volume was opened', async () => {
+      const s = setUp({ pfsense: false });
+      const e = withEncrypted(s);
+      const start = since();
+      const r = runScript(s.script, { ...s.env, ENCRYPTED_VOLUME_KEY_FILE: e.keyFile, FAIL_MOUNT: `${s.st.mapperDir}/*` });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/PVC vm-103-pvc-ccc \(snapshot \S+\) failed with status 32/);
+      const calls = s.st.calls();
+      expect(calls.indexOf(`cryptsetup close ${e.mapper}`)).toBeGreaterThan(calls.findIndex((c) => c.startsWith(`mount -o ro,noload ${s.st.mapperDir}/`)));
+      expect({ mappings: s.st.mappings(), mounts: s.st.mounts(), dirs: fs.readdirSync(s.env.PVC_MOUNT_DIR) }).toEqual({ mappings: [], mounts: [], dirs: [] });
+      expect(await gw.value('backup_last_status', { backup_job: 'daily-backup' })).toBe(1);
+      expect(await gw.value('backup_last_run_timestamp_seconds', { backup_job: 'daily-backup' })).toBeGreaterThanOrEqual(start);
+    });
+
+    it('closes the mapping when systemd stops the run (SIGTERM) between open and mount', async () => {
+      const s = setUp({ pfsense: false });
+      const e = withEncrypted(s);
+      const opened = `cryptsetup open --readonly --key-file ${e.keyFile} ${path.join(s.st.devDir, 'pve', e.snap)} ${e.mapper}`;
+      const r = await runAndTerminate(s.script, { ...s.env, ENCRYPTED_VOLUME_KEY_FILE: e.keyFile, SLOW_MOUNT: `${s.st.mapperDir}/*` }, 200, () => s.st.calls().some((c) => c.startsWith(`mount -o ro,noload ${s.st.mapperDir}/`)));
+      expect(r.code).toBe(143);
+      expect(s.st.calls()).toContain(opened);
+      // the PVC's own subshell releases what it holds on its TERM (systemd waits for it to exit)
+      const deadline = Date.now() + 5000;
+      while (s.st.mappings().length && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+      expect(s.st.mappings()).toEqual([]);
+      expect(s.st.calls()).toContain(`cryptsetup close ${e.mapper}`);
+      expect(fs.readdirSync(s.env.PVC_MOUNT_DIR)).toEqual([]);
+      expect(await gw.value('backup_last_status', { backup_job: 'daily-backup' })).toBe(143);
+    });
+  });
+
+  describe('pruning old weeks while a PVC fails', () => {
+    const weeks = (s: { root: string }) => fs.readdirSync(path.join(s.root, 'pvc-data')).sort();
+    const pvcsIn = (s: { root: string }, week: string) => {
+      const dir = path.join(s.root, 'pvc-data', week);
+      return fs.readdirSync(dir).flatMap((ns) => fs.readdirSync(path.join(dir, ns)).map((p) => `${ns}/${p}`)).sort();
+    };
+
+    it("prunes the other PVCs' old weeks but keeps every week of a PVC that failed this run, until it succeeds again", () => {
+      const s = setUp({ pfsense: false });
+      const snap = `vm-103-pvc-ccc_snap_${s.newest}`;
+      s.st.addLv('vm-103-pvc-ccc', 'data');
+      s.st.addLv(snap, 'data', 'vm-103-pvc-ccc');
+      s.st.encrypt('pve', snap, 'pass');
+      s.st.setPvs([{ lv: 'vm-101-pvc-aaa', ns: 'apps', claim: 'data' }, { lv: 'vm-103-pvc-ccc', ns: 'vault', claim: 'data' }]);
+      writeFiles(s.snapDir('vm-103-pvc-ccc', s.newest), { 'raft.db': 'good' });
+      writeFiles(s.t, { 'key': 'pass' });
+      const key = { ENCRYPTED_VOLUME_KEY_FILE: path.join(s.t, 'key') };
+      const noKey = { ENCRYPTED_VOLUME_KEY_FILE: '' };
+      const run = (week: string, extra: Record<string, string>) => runScript(s.script, { ...s.env, WEEKLY_VERSIONS: '2', WEEK: week, ...extra }).status;
+      const all = ['_unclaimed/vm-102-pvc-bbb', 'apps/data', 'vault/data'];
+
+      expect([run('2026-18', key), run('2026-19', key), run('2026-20', key)]).toEqual([0, 0, 0]);
+      expect(weeks(s)).toEqual(['2026-19', '2026-20']);
+      // the key is gone: vault/data fails from now on (a kept week, 2026-20, still holds a copy
+      // of it, which a failed rsync could have left half-updated: its older weeks stay too)
+      expect([run('2026-20', noKey), run('2026-21', noKey)]).toEqual([1, 1]);
+      expect(weeks(s)).toEqual(['2026-19', '2026-20', '2026-21']);
+      expect(pvcsIn(s, '2026-19')).toEqual(['vault/data']);
+      expect(pvcsIn(s, '2026-20')).toEqual(all);
+      expect(pvcsIn(s, '2026-21')).toEqual(['_unclaimed/vm-102-pvc-bbb', 'apps/data']);
+      expect(fs.readFileSync(path.join(s.root, 'pvc-data/2026-19/vault/data/raft.db'), 'utf8')).toBe('good');
+
+      // it succeeds again: its old weeks go like everyone else's
+      expect(run('2026-22', key)).toBe(0);
+      expect(weeks(s)).toEqual(['2026-21', '2026-22']);
+      expect(pvcsIn(s, '2026-22')).toEqual(all);
+    });
+
+    it('keeps the newest copy of a PVC no longer copied (its LV removed) once it leaves the kept weeks', () => {
+      const s = setUp({ pfsense: false });
+      const run = (week: string) => runScript(s.script, { ...s.env, WEEKLY_VERSIONS: '2', WEEK: week }).status;
+      expect([run('2026-18'), run('2026-19')]).toEqual([0, 0]);
+      for (const lv of s.st.lvs().map((l) => l.split(' ')[0]).filter((n) => n.startsWith('vm-102-pvc-bbb'))) execFileSync(path.join(s.st.bin, 'lvremove'), ['-y', `pve/${lv}`]);
+      expect([run('2026-20'), run('2026-21'), run('2026-22')]).toEqual([0, 0, 0]);
+      expect(weeks(s)).toEqual(['2026-19', '2026-21', '2026-22']);
+      expect(pvcsIn(s, '2026-19')).toEqual(['_unclaimed/vm-102-pvc-bbb']);
+      expect(pvcsIn(s, '2026-22')).toEqual(['apps/data']);
+    });
   });
 
   describeWithTool('sqlite3', 'sqlite3', 'SQLite', () => {
@@ -222,12 +383,20 @@ esac
       );
     }
 
-    it('fetches config.xml every day and the full tar only on the chosen weekday', () => {
+    // each test pushes under a site label of its own, so series of another test cannot pass for its own
+    const pf = (site: string) => ({ backup_job: 'pfsense-backup', job: 'pfsense-backup', site, host: 'pve' });
+    const daily = (site: string) => ({ backup_job: 'daily-backup', job: 'daily-backup', site, host: 'pve' });
+
+    it('fetches config.xml every day and the full tar only on the chosen weekday', async () => {
       const s = setUp();
       fakeSsh(s);
       const today = execFileSync('date', ['+%u'], { encoding: 'utf8' }).trim();
       const otherDay = String((Number(today) % 7) + 1);
-      expect(runScript(s.script, { ...s.env, PFSENSE_FULL_TAR_WEEKDAY: otherDay }).status).toBe(0);
+      expect(runScript(s.script, { ...s.env, PFSENSE_FULL_TAR_WEEKDAY: otherDay, BC_SITE: 'pf-ok' }).status).toBe(0);
+      // its own job in the metric scheme, grouped under job/pfsense-backup like every job
+      expect(await gw.value('backup_last_status', pf('pf-ok'))).toBe(0);
+      expect(await gw.value('backup_last_success_timestamp_seconds', pf('pf-ok'))).toBe(await gw.value('backup_last_run_timestamp_seconds', pf('pf-ok')));
+      expect(await gw.value('backup_last_status', daily('pf-ok'))).toBe(0);
       const dir = path.join(s.root, 'pfsense/2026-20');
       expect(fs.readFileSync(path.join(dir, 'config.xml'), 'utf8')).toContain('<pfsense>');
       expect(fs.existsSync(path.join(dir, 'pfsense-full.tar.gz'))).toBe(false);
@@ -238,13 +407,43 @@ esac
       expect(lines(path.join(s.t, 'calls.log')).find((l) => l.startsWith('ssh '))).toContain('-i /root/.ssh/pfsense');
     });
 
-    it('reports the failure when systemd stops it mid-run (SIGTERM), and releases nothing it still holds', async () => {
+    it('reports pfsense-backup failed, keeping its last success, and fails daily-backup too, when the firewall cannot be reached', async () => {
+      const s = setUp();
+      fakeSsh(s);
+      expect(runScript(s.script, { ...s.env, BC_SITE: 'pf-fail' }).status).toBe(0);
+      const success = await gw.value('backup_last_success_timestamp_seconds', pf('pf-fail'));
+      expect(success).toBeGreaterThan(0);
+      fs.writeFileSync(path.join(s.st.bin, 'ssh'), '#!/bin/bash\necho "ssh: connect to host pfsense.example port 22: Connection timed out" >&2\nexit 255\n', { mode: 0o755 });
+      await new Promise((r) => setTimeout(r, 1100)); // a later second for the run time
+      const r = runScript(s.script, { ...s.env, BC_SITE: 'pf-fail' });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('pfsense-backup failed with status 255');
+      expect(r.stderr).toContain('failed parts: pfsense');
+      expect(await gw.value('backup_last_status', pf('pf-fail'))).toBe(255);
+      expect(await gw.value('backup_last_run_timestamp_seconds', pf('pf-fail'))).toBeGreaterThan(success!);
+      expect(await gw.value('backup_last_success_timestamp_seconds', pf('pf-fail'))).toBe(success);
+      expect(await gw.value('backup_last_status', daily('pf-fail'))).toBe(1);
+    });
+
+    it('reports the failure of both when systemd stops it mid-step (SIGTERM), and releases nothing it still holds', async () => {
       const s = setUp();
       fakeSsh(s, { sleep: 20 });
-      const r = await runAndTerminate(s.script, s.env, 1500);
+      const r = await runAndTerminate(s.script, { ...s.env, BC_SITE: 'pf-term' }, 200, () => s.st.calls().some((c) => c.startsWith('ssh ')));
       expect(r.code).toBe(143);
-      expect(await gw.value('backup_last_status', { backup_job: 'daily-backup' })).toBe(143);
+      expect(await gw.value('backup_last_status', daily('pf-term'))).toBe(143);
+      expect(await gw.value('backup_last_status', pf('pf-term'))).toBe(143);
+      expect(await gw.value('backup_last_success_timestamp_seconds', pf('pf-term'))).toBeUndefined();
       expect(fs.readdirSync(s.env.PVC_MOUNT_DIR)).toEqual([]);
+    });
+
+    it('reports nothing for pfsense-backup when the run is stopped before its step began', async () => {
+      const s = setUp();
+      fakeSsh(s);
+      const r = await runAndTerminate(s.script, { ...s.env, BC_SITE: 'pf-early', SLOW_MOUNT: '*/vm-101-pvc-aaa_snap_*' }, 200, () => s.st.calls().some((c) => c.startsWith('mount ')));
+      expect(r.code).toBe(143);
+      expect(await gw.value('backup_last_status', daily('pf-early'))).toBe(143);
+      expect(await gw.value('backup_last_run_timestamp_seconds', pf('pf-early'))).toBeUndefined();
+      expect(s.st.calls().some((c) => c.startsWith('ssh '))).toBe(false);
     });
   });
 });

@@ -55,12 +55,18 @@ function ownLock(env: Record<string, string>): Record<string, string> {
   return { BC_LOCK_0: path.join(tempDir('bc-lock-'), 'job.lock'), ...env };
 }
 
-/** Starts a script, sends SIGTERM to its process group after `afterMs` (as systemd stops a unit) and resolves with its exit code. */
-export async function runAndTerminate(file: string, env: Record<string, string>, afterMs: number): Promise<{ code: number | null; stderr: string }> {
+/**
+ * Starts a script, sends SIGTERM to its process group after `afterMs` (as systemd stops a
+ * unit), or once `until` holds (checked every 50 ms for up to 30 s), and resolves with its exit
+ * code.
+ */
+export async function runAndTerminate(file: string, env: Record<string, string>, afterMs: number, until?: () => boolean): Promise<{ code: number | null; stderr: string }> {
   const child = spawn(file, [], { env: { ...process.env, ...ownLock(env) }, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   await new Promise((r) => setTimeout(r, afterMs));
+  const deadline = Date.now() + 30_000;
+  while (until && !until() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   process.kill(-child.pid!, 'SIGTERM');
   const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
   return { code, stderr };
