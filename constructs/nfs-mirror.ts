@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { BypassList, BypassRoot, globMatches } from '../lib/bypass-list';
+import { Duration } from '../lib/duration';
 import { BackupConfigError, checkProps, Problem } from '../lib/errors';
 import { ABSOLUTE_PATH, HostJobOptions, hostJobOptionsShape, jobTuning } from '../lib/host-job-options';
 import type { CopyRecord } from '../lib/model/types';
@@ -37,6 +38,16 @@ export interface NfsMirrorProps extends HostJobOptions {
   readonly reservedNames?: readonly string[];
   /** @default '/run/backup-constructs/<jobId>' */
   readonly workDirectory?: string;
+  /**
+   * A top-level entry that disappeared from the source keeps its copy this long, then the
+   * mirror removes it (a single `rsync --delete` of the whole root, as seed 002 runs it, would
+   * remove it at once, and a folder deleted by mistake would lose its backup the same night).
+   * Only entries this mirror copied are ever removed: it keeps their names in `stateFile`.
+   * @default Duration.days(14)
+   */
+  readonly removeVanishedAfter?: Duration;
+  /** @default '/var/lib/backup-constructs/<jobId>/mirrored-entries' */
+  readonly stateFile?: string;
 }
 
 const schema = z
@@ -50,6 +61,8 @@ const schema = z
     manifest: instanceOf(OffsiteManifest, 'expected an OffsiteManifest').optional(),
     reservedNames: z.array(z.string().regex(/^[A-Za-z0-9._+*-]+$/, 'expected top-level names or globs of letters, digits, . _ + - and *')).optional(),
     workDirectory: ABSOLUTE_PATH.optional(),
+    removeVanishedAfter: instanceOf(Duration, 'expected a Duration, e.g. Duration.days(14)').optional(),
+    stateFile: ABSOLUTE_PATH.optional(),
     ...hostJobOptionsShape,
   })
   .strict();
@@ -113,7 +126,13 @@ export class NfsMirror extends Construct {
     this.targetId = sharedTarget(model, backupDiskTarget(host, this.mountPoint, this.node.path)).id;
     this.assetId = `path:${host}:${this.source}:mirror-leg`;
     const requireMount = p.requireMount ?? true;
-    const settings: Record<string, string> = { SOURCE: this.source, DEST: destination, WORK_DIR: p.workDirectory ?? `/run/backup-constructs/${this.jobId}` };
+    const settings: Record<string, string> = {
+      SOURCE: this.source,
+      DEST: destination,
+      WORK_DIR: p.workDirectory ?? `/run/backup-constructs/${this.jobId}`,
+      STATE_FILE: p.stateFile ?? `/var/lib/backup-constructs/${this.jobId}/mirrored-entries`,
+      REMOVE_VANISHED_AFTER: String((p.removeVanishedAfter ?? Duration.days(14)).toSeconds()),
+    };
     if (requireMount) settings.MOUNT_POINT = this.mountPoint;
     if (p.manifest) Object.assign(settings, { MANIFEST: p.manifest.file, MANIFEST_ROOT: p.manifest.root, MANIFEST_LOCK: p.manifest.lockFile });
 

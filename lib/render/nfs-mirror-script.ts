@@ -12,6 +12,37 @@ export interface NfsMirrorScriptOptions {
   readonly manifest: boolean;
 }
 
+/**
+ * Entries this mirror copied on an earlier run and no longer in SOURCE: each keeps its copy
+ * REMOVE_VANISHED_AFTER seconds from the run that first missed it, then is removed. Only
+ * names in the state file (copied by this mirror) are ever touched, so the other folders on
+ * the backup disk are safe; an entry now on the bypass list is still in SOURCE and keeps
+ * its last copy. The state file is replaced whole, never truncated in place.
+ */
+const REMOVE_VANISHED = `now=$(date +%s)
+removed=0
+mkdir -p "$(dirname "$STATE_FILE")"
+: >"$WORK_DIR/state-new"
+if [ -f "$STATE_FILE" ]; then
+  while IFS=$'\\t' read -r name since; do
+    [ -n "$name" ] && [ "$name" != . ] && [ "$name" != .. ] || continue
+    grep -qxF -- "$name" "$WORK_DIR/present" && continue
+    case "$since" in '' | 0 | *[!0-9]*) since=$now ;; esac
+    if [ $((now - since)) -ge "$REMOVE_VANISHED_AFTER" ]; then
+      echo "$SOURCE/$name is gone since $(date -u -d "@$since" '+%F %TZ'): removing its copy $DEST/$name" >&2
+      rm -rf --one-file-system -- "\${DEST:?}/$name"
+      removed=$((removed + 1))
+    else
+      echo "$SOURCE/$name is gone since $(date -u -d "@$since" '+%F %TZ'): its copy $DEST/$name stays until $(date -u -d "@$((since + REMOVE_VANISHED_AFTER))" '+%F %TZ')" >&2
+      printf '%s\\t%s\\n' "$name" "$since" >>"$WORK_DIR/state-new"
+    fi
+  done <"$STATE_FILE"
+fi
+sed 's/$/\\t0/' "$WORK_DIR/mirrored-names" >>"$WORK_DIR/state-new"
+cp "$WORK_DIR/state-new" "$STATE_FILE.new"
+mv -f "$STATE_FILE.new" "$STATE_FILE"
+`;
+
 /** `a | b*` for a bash case pattern of globs made of [A-Za-z0-9._+*-] (nothing to quote). */
 function caseGlobs(names: readonly string[]): string {
   return names.join(' | ');
@@ -52,6 +83,8 @@ fi
 manifest_prefix=${o.manifest ? '$(bc_rel_dir "$DEST" "$MANIFEST_ROOT")' : '""'}
 mkdir -p "$DEST"
 find "$SOURCE" -mindepth 1 -maxdepth 1 -printf '%f\\0' | sort -z >"$WORK_DIR/entries"
+tr '\\0' '\\n' <"$WORK_DIR/entries" >"$WORK_DIR/present"
+: >"$WORK_DIR/mirrored-names"
 mirrored=0
 bypassed=0
 failures=0
@@ -70,6 +103,8 @@ ${reserved ? `    ${reserved})
       continue
       ;;
 ` : ''}  esac
+  # tabs and newlines cannot be kept in the state file: such an entry is never removed automatically
+  case "$name" in *$'\\t'* | *$'\\n'*) ;; *) printf '%s\\n' "$name" >>"$WORK_DIR/mirrored-names" ;; esac
   bc_run mirror_one "$name"
   if [ "$bc_rc" -eq 0 ]; then
     mirrored=$((mirrored + 1))
@@ -78,7 +113,7 @@ ${reserved ? `    ${reserved})
     failures=$((failures + 1))
   fi
 done <"$WORK_DIR/entries"
-${o.manifest ? '# what was sent must reach the off-site copy even when another entry failed\nbc_append_manifest <"$WORK_DIR/manifest-add"\n' : ''}echo "$mirrored entries mirrored, $bypassed on the bypass list, $failures failed"
+${o.manifest ? '# what was sent must reach the off-site copy even when another entry failed\nbc_append_manifest <"$WORK_DIR/manifest-add"\n' : ''}${REMOVE_VANISHED}echo "$mirrored entries mirrored, $bypassed on the bypass list, $failures failed, $removed copies of vanished entries removed"
 bc_metric backup_last_size_bytes "$(awk '{ s += $1 } END { print s + 0 }' "$WORK_DIR/bytes")"
 bc_metric backup_nfs_mirror_entries "$mirrored"
 if [ "$failures" -gt 0 ]; then

@@ -81,7 +81,7 @@ describeWithTool('rsync', 'rsync', 'two legs, one list: the real mirror and the 
       MANIFEST_ROOT: disk,
       MANIFEST_LOCK: path.join(t, 'locks/manifest.lock'),
     };
-    const mirrorEnv = { ...common, SOURCE: nfs, DEST: disk, WORK_DIR: path.join(t, 'work-mirror') };
+    const mirrorEnv = { ...common, SOURCE: nfs, DEST: disk, WORK_DIR: path.join(t, 'work-mirror'), STATE_FILE: path.join(t, 'state/mirrored-entries') };
     const changeLog = path.join(disk, '.nfs-changes.log');
     const offsiteEnv = (full: boolean, dest = offsite) => ({
       ...common,
@@ -164,6 +164,35 @@ describeWithTool('rsync', 'rsync', 'two legs, one list: the real mirror and the 
     expect(fs.existsSync(path.join(s.disk, 'anca-elements/stale.txt'))).toBe(false);
     expect(fs.existsSync(path.join(s.disk, 'mysql/ibdata1'))).toBe(true);
     expect(await gw.value('backup_last_status', { backup_job: 'nfs-mirror' })).toBe(1);
+  });
+
+  it('removes the copy of an entry gone from the source only after the grace period, and only entries it copied', async () => {
+    const s = setUp();
+    const mirror = (env: Record<string, string> = {}) => runScript(s.fx.script(s.fx.mirror.job.scriptPath), { ...s.mirrorEnv, ...env });
+    writeFiles(s.disk, { 'unrelated/keep.txt': 'someone else' });
+    expect(mirror().status).toBe(0);
+    expect(fs.existsSync(path.join(s.disk, 'anca-elements/2019/photo.jpg'))).toBe(true);
+    // deleted at the source (by mistake, perhaps): the copy stays through the grace period
+    fs.rmSync(path.join(s.nfs, 'anca-elements'), { recursive: true });
+    const first = mirror();
+    expect(first.status).toBe(0);
+    expect(first.stderr).toMatch(/anca-elements is gone since .*: its copy .*anca-elements stays until/);
+    expect(fs.existsSync(path.join(s.disk, 'anca-elements/2019/photo.jpg'))).toBe(true);
+    const since = lines(s.mirrorEnv.STATE_FILE).find((l) => l.startsWith('anca-elements\t'))!.split('\t')[1];
+    expect(Number(since)).toBeGreaterThan(0);
+    // a later run still inside the period keeps the first-missed time
+    expect(mirror().status).toBe(0);
+    expect(lines(s.mirrorEnv.STATE_FILE)).toContain(`anca-elements\t${since}`);
+    // after it: removed, and forgotten; the disk's other folders are untouched
+    const after = mirror({ REMOVE_VANISHED_AFTER: '0' });
+    expect(after.status).toBe(0);
+    expect(after.stderr).toMatch(/removing its copy .*anca-elements/);
+    expect(after.stdout).toMatch(/1 copies of vanished entries removed/);
+    expect(fs.existsSync(path.join(s.disk, 'anca-elements'))).toBe(false);
+    expect(lines(s.mirrorEnv.STATE_FILE).some((l) => l.startsWith('anca-elements\t'))).toBe(false);
+    expect(fs.existsSync(path.join(s.disk, 'unrelated/keep.txt'))).toBe(true);
+    expect(fs.existsSync(path.join(s.disk, 'mysql/ibdata1'))).toBe(true);
+    expect(await gw.value('backup_last_status', { backup_job: 'nfs-mirror' })).toBe(0);
   });
 
   it('Step 2 full sync deletes only inside the bypass paths of its own destination', () => {
