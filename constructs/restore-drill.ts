@@ -4,7 +4,7 @@ import { Duration } from '../lib/duration';
 import { BackupConfigError, checkProps } from '../lib/errors';
 import type { SiteModel } from '../lib/model/site-model';
 import { instanceOf } from '../lib/private/zod-helpers';
-import { renderRestoreDrillBody, renderRestoreDrillCleanup, restoreDrillSettings } from '../lib/render/restore-drill';
+import { renderRestoreDrillBody, renderRestoreDrillCleanup, RestoreDrillBootCheck, RestoreDrillNetworkCheck, restoreDrillSettings } from '../lib/render/restore-drill';
 import { HOST_ADDRESS_PATTERN } from '../lib/net';
 import { Schedule } from '../lib/schedule';
 import { Guest } from './guest';
@@ -61,6 +61,36 @@ export interface RestoreDrillProps {
    * @default - only the guest agent ping (VMs) or a command in the container (CTs)
    */
   readonly command?: readonly string[];
+  /**
+   * What `systemctl is-system-running` in the copy must report (through the guest agent, or
+   * `pct exec`), retried until the boot timeout while it reports `starting`. `degraded` (boot
+   * finished, some units failed) is written to the journal with the failed units either way.
+   * A disconnected copy accepts it by default: units that need the network (wait-online,
+   * DHCP clients, network mounts) fail there without saying anything about the backup, and
+   * the `services` checks prove the units that matter. A connected copy has its network, so
+   * a failed unit there fails the drill.
+   * @default - 'running-or-degraded' for a disconnected VM, 'running' for a connected one, 'none' for containers
+   * @see https://www.freedesktop.org/software/systemd/man/latest/systemctl.html#is-system-running
+   */
+  readonly bootCheck?: RestoreDrillBootCheck;
+  /**
+   * `nic-ipv4`: inside the copy, an interface with the MAC of one of its NICs has an IPv4
+   * address (`qm guest cmd <vmid> network-get-interfaces`), so its network configuration
+   * applied; the link is down from outside, so this proves configuration, not reachability.
+   * Interfaces with other MACs (docker0, bridges with a MAC of their own) do not count. A
+   * guest that takes its address from DHCP, or whose systemd-networkd waits for a carrier
+   * (netplan without `ignore-carrier: true`), has none on a disconnected copy: use 'none'.
+   * Only for VMs.
+   * @default - 'nic-ipv4' for VMs, 'none' for containers
+   * @see https://qemu-project.gitlab.io/qemu/interop/qemu-ga-ref.html
+   */
+  readonly networkCheck?: RestoreDrillNetworkCheck;
+  /**
+   * systemd units that must be active in the copy (`systemctl is-active <unit>`, through the
+   * guest agent or `pct exec`), e.g. `['docker.service']`; each retried until the boot timeout.
+   * @default - none
+   */
+  readonly services?: readonly string[];
   /** systemd stops a drill that runs longer (the copy is still destroyed). @default Duration.hours(4) */
   readonly timeout?: Duration;
   /** @default Duration.hours(1) */
@@ -70,6 +100,9 @@ export interface RestoreDrillProps {
   /** @default - the job id in PascalCase (`RestoreDrillVm100`) */
   readonly alertName?: string;
 }
+
+/** A systemd unit name (escapes such as \x2d allowed); never starting with '-', which systemctl would read as an option. */
+const UNIT_NAME = /^[A-Za-z0-9@_.:\\][A-Za-z0-9@_.:\\-]*$/;
 
 const VMID = z.number().int().min(100, 'expected a VMID from 100 to 999999999').max(999_999_999);
 
@@ -88,6 +121,9 @@ const schema = z
     checkAddress: z.string().regex(HOST_ADDRESS_PATTERN, 'expected a host name or IP address').optional(),
     tcpPorts: z.array(z.number().int().min(1).max(65535, 'expected a TCP port')).optional(),
     command: z.array(z.string().min(1)).min(1, 'expected a command and its arguments').optional(),
+    bootCheck: z.enum(['running', 'running-or-degraded', 'none']).optional(),
+    networkCheck: z.enum(['nic-ipv4', 'none']).optional(),
+    services: z.array(z.string().regex(UNIT_NAME, 'expected a systemd unit name such as docker.service')).optional(),
     timeout: instanceOf(Duration, 'expected a Duration').optional(),
     expectedDuration: instanceOf(Duration, 'expected a Duration').optional(),
     staleAfter: instanceOf(Duration, 'expected a Duration').optional(),
@@ -101,9 +137,11 @@ export const RESTORE_DRILL_TAG = 'bc-restore-drill';
 /**
  * A scheduled (and on-demand: `systemctl start bc-<job>.service`) proof that a guest's
  * newest vzdump archive restores and boots: restore into a temporary VMID, disconnect its
- * NICs, boot, check it answers, and destroy the copy on every exit path (failure and
- * SIGTERM included). Its last success is when the guest was last proven restorable; the
- * job is registered with `verifies` naming the guest, so alerts and reports show it.
+ * NICs, boot, check through the guest agent that it answers, booted to a usable state, has
+ * its network configured and runs its services, and destroy the copy on every exit path
+ * (failure and SIGTERM included). Its last success is when the guest was last proven
+ * restorable; the job is registered with `verifies` naming the guest, so alerts and reports
+ * show it.
  *
  * @see https://pve.proxmox.com/pve-docs/qmrestore.1.html
  * @see https://pve.proxmox.com/pve-docs/pct.1.html
@@ -116,6 +154,10 @@ export class RestoreDrill extends Construct {
   readonly restoreStorage: string;
   readonly schedule: Schedule;
   readonly network: 'disconnected' | 'connected';
+  readonly bootCheck: RestoreDrillBootCheck;
+  readonly networkCheck: RestoreDrillNetworkCheck;
+  /** systemd units that must be active in the copy. */
+  readonly services: readonly string[];
   readonly jobId: string;
   /** The scheduled job that runs the drill. */
   readonly job: ScheduledHostJob;
@@ -133,6 +175,10 @@ export class RestoreDrill extends Construct {
     this.host = p.guest.host;
     this.tempVmid = p.tempVmid;
     this.network = p.network ?? 'disconnected';
+    const vm = this.guest.type === 'qemu';
+    this.bootCheck = p.bootCheck ?? (!vm ? 'none' : this.network === 'disconnected' ? 'running-or-degraded' : 'running');
+    this.networkCheck = p.networkCheck ?? (vm ? 'nic-ipv4' : 'none');
+    this.services = p.services ?? [];
     this.checkOwnProps(p);
     this.storage = p.storage ?? this.storageOfGuest();
     if (!this.storage.dumpDirectory) {
@@ -162,12 +208,22 @@ export class RestoreDrill extends Construct {
       checkAddress: p.checkAddress,
       tcpPorts: p.tcpPorts ?? [],
       command: p.command,
+      bootCheck: this.bootCheck,
+      networkCheck: this.networkCheck,
+      services: this.services,
       tag: RESTORE_DRILL_TAG,
       unprivileged: this.guest.unprivileged,
     };
     const label = `${this.guest.type === 'qemu' ? 'VM' : 'CT'} ${this.guest.vmid} ${this.guest.guestName}`;
     // the description is also the unit's Description=, where systemd would read % as a specifier
-    const checks = [this.guest.type === 'qemu' ? 'guest agent ping' : 'pct exec', ...(p.command ? [p.command.join(' ').includes('%') ? 'a check command' : `\`${p.command.join(' ')}\``] : []), ...(p.tcpPorts ?? []).map((t) => `TCP ${t}`)];
+    const checks = [
+      this.guest.type === 'qemu' ? 'guest agent ping' : 'pct exec',
+      ...(this.bootCheck === 'none' ? [] : [this.bootCheck === 'running' ? 'systemd running' : 'systemd running or degraded']),
+      ...(this.networkCheck === 'nic-ipv4' ? ['IPv4 on a NIC'] : []),
+      ...this.services.map((u) => `${u} active`),
+      ...(p.command ? [p.command.join(' ').includes('%') ? 'a check command' : `\`${p.command.join(' ')}\``] : []),
+      ...(p.tcpPorts ?? []).map((t) => `TCP ${t}`),
+    ];
     const cli = this.guest.type === 'qemu' ? 'qm' : 'pct';
     this.job = new ScheduledHostJob(this, 'Job', {
       host: this.host,
@@ -212,6 +268,9 @@ export class RestoreDrill extends Construct {
     }
     if (p.checkAddress && this.network !== 'connected') {
       problems.push({ field: 'checkAddress', message: `only applies with network: 'connected', got ${this.network}`, hint: 'remove checkAddress or connect the copy' });
+    }
+    if (p.networkCheck === 'nic-ipv4' && p.guest.type !== 'qemu') {
+      problems.push({ field: 'networkCheck', message: `nic-ipv4 reads the QEMU guest agent, got ${p.guest.type} guest ${p.guest.vmid}`, hint: "check a container's network with command (e.g. ['sh', '-c', 'ip -4 addr show eth0 | grep -q inet']) or use networkCheck: 'none'" });
     }
     if (p.storage && p.storage.host !== p.guest.host) {
       problems.push({ field: 'storage', message: `storage ${p.storage.storageId} belongs to host ${p.storage.host.name}, not ${p.guest.host.name}`, hint: "restore from a storage of the guest's own node" });
