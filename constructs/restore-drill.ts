@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { Duration } from '../lib/duration';
 import { BackupConfigError, checkProps } from '../lib/errors';
 import type { SiteModel } from '../lib/model/site-model';
+import type { RestoreStep } from '../lib/model/types';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { renderRestoreDrillBody, renderRestoreDrillCleanup, RestoreDrillBootCheck, RestoreDrillNetworkCheck, restoreDrillSettings } from '../lib/render/restore-drill';
 import { HOST_ADDRESS_PATTERN } from '../lib/net';
@@ -12,6 +13,7 @@ import { PveHost } from './pve-host';
 import { PveStorage } from './pve-storage';
 import { membersOf, registerMember, siteModelOf } from './private/site-anchor';
 import { ScheduledHostJob } from './scheduled-host-job';
+import type { VzdumpJob } from './vzdump-job';
 
 /** Props of {@link RestoreDrill}. */
 export interface RestoreDrillProps {
@@ -91,6 +93,13 @@ export interface RestoreDrillProps {
    * @default - none
    */
   readonly services?: readonly string[];
+  /**
+   * Changes after which the drill is run by hand, besides its schedule (e.g. 'OS upgrades or
+   * kernel changes'). The runbook lists them with the commands for a change: snapshot before,
+   * back up after (the drill restores the newest archive), drill.
+   * @default - none: the runbook only shows how to run the drill now
+   */
+  readonly runAfter?: readonly string[];
   /** systemd stops a drill that runs longer (the copy is still destroyed). @default Duration.hours(4) */
   readonly timeout?: Duration;
   /** @default Duration.hours(1) */
@@ -124,6 +133,7 @@ const schema = z
     bootCheck: z.enum(['running', 'running-or-degraded', 'none']).optional(),
     networkCheck: z.enum(['nic-ipv4', 'none']).optional(),
     services: z.array(z.string().regex(UNIT_NAME, 'expected a systemd unit name such as docker.service')).optional(),
+    runAfter: z.array(z.string().min(1, 'expected a change, e.g. OS upgrades or kernel changes')).optional(),
     timeout: instanceOf(Duration, 'expected a Duration').optional(),
     expectedDuration: instanceOf(Duration, 'expected a Duration').optional(),
     staleAfter: instanceOf(Duration, 'expected a Duration').optional(),
@@ -158,6 +168,8 @@ export class RestoreDrill extends Construct {
   readonly networkCheck: RestoreDrillNetworkCheck;
   /** systemd units that must be active in the copy. */
   readonly services: readonly string[];
+  /** Changes after which the drill is run by hand. */
+  readonly runAfter: readonly string[];
   readonly jobId: string;
   /** The scheduled job that runs the drill. */
   readonly job: ScheduledHostJob;
@@ -179,6 +191,7 @@ export class RestoreDrill extends Construct {
     this.bootCheck = p.bootCheck ?? (!vm ? 'none' : this.network === 'disconnected' ? 'running-or-degraded' : 'running');
     this.networkCheck = p.networkCheck ?? (vm ? 'nic-ipv4' : 'none');
     this.services = p.services ?? [];
+    this.runAfter = p.runAfter ?? [];
     this.checkOwnProps(p);
     this.storage = p.storage ?? this.storageOfGuest();
     if (!this.storage.dumpDirectory) {
@@ -243,7 +256,7 @@ export class RestoreDrill extends Construct {
       kind: 'restore-drill',
       verifies: [this.guest.assetId],
       restore: [
-        { title: `run the drill now (on ${this.host.name})`, commands: [`systemctl start bc-${this.jobId}.service`, `journalctl -u bc-${this.jobId}.service --since today`] },
+        this.manualRun(),
         {
           title: `if the temporary guest ${this.tempVmid} was left behind (host crash during a drill): check it carries the tag ${RESTORE_DRILL_TAG}, then remove it`,
           commands: [`${cli} config ${this.tempVmid} | grep '^tags:'`, this.guest.type === 'qemu' ? `qm destroy ${this.tempVmid} --purge 1 --skiplock 1 --destroy-unreferenced-disks 1` : `pct destroy ${this.tempVmid} --purge 1 --force 1 --destroy-unreferenced-disks 1`],
@@ -252,6 +265,36 @@ export class RestoreDrill extends Construct {
     });
     registerMember('restore-drill', this);
     this.model.addCheck(() => this.crossChecks());
+  }
+
+  /** How to run the drill by hand, and after which changes (with the change's backup first). */
+  private manualRun(): RestoreStep {
+    const start = `systemctl start bc-${this.jobId}.service`;
+    const log = `journalctl -u bc-${this.jobId}.service --since today`;
+    if (!this.runAfter.length) return { title: `run the drill now (on ${this.host.name})`, commands: [start, log] };
+    const cli = this.guest.type === 'qemu' ? 'qm' : 'pct';
+    const vmid = this.guest.vmid;
+    // the job that backs the guest up to this storage gives the manual backup its mode and compression
+    const job = membersOf<VzdumpJob>(this, 'vzdump-job').find((j) => j.storage === this.storage && j.guests.includes(this.guest));
+    const options = job ? ` --mode ${job.mode} --compress ${job.compress === 'none' ? '0' : job.compress}` : '';
+    const kept = this.storage.retention ? ` It counts toward ${this.storage.storageId}'s ${this.storage.retention.toPruneBackups()}: the oldest archive is pruned.` : '';
+    return {
+      title: `run the drill by hand (on ${this.host.name}), besides its schedule`,
+      notes: [
+        `Run it after:`,
+        '',
+        ...this.runAfter.map((c) => `- ${c}`),
+        '',
+        `The drill restores the newest archive of ${vmid}: after a change, back the guest up first, so the drill proves the changed guest, not last night's archive.${kept} The snapshot taken before the change is the way back if the change or the drill fails.`,
+      ],
+      commands: [
+        `${cli} snapshot ${vmid} before-change   # before the change`,
+        `vzdump ${vmid} --storage ${this.storage.storageId}${options}   # after the change`,
+        `${start}   # waits for the drill to end, and fails if it fails`,
+        log,
+        `${cli} delsnapshot ${vmid} before-change   # once the drill passed`,
+      ],
+    };
   }
 
   private checkOwnProps(p: z.infer<typeof schema>): void {

@@ -36,7 +36,9 @@ function jobRunbook(model: SiteModel, job: JobRecord, alerts: readonly AlertRule
     '',
     '## Restore',
     '',
-    ...(job.restore?.length ? job.restore.flatMap((r) => [`### ${r.title}`, '', ...(r.commands.length ? ['```sh', ...r.commands, '```', ''] : [])]) : ['Restore with the tool that made the backup; see its documentation.']),
+    ...(job.restore?.length
+      ? job.restore.flatMap((r) => [`### ${r.title}`, '', ...(r.notes?.length ? [...r.notes, ''] : []), ...(r.commands.length ? ['```sh', ...r.commands, '```', ''] : [])])
+      : ['Restore with the tool that made the backup; see its documentation.']),
     '',
   ];
   return lines.join('\n');

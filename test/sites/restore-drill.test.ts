@@ -412,6 +412,31 @@ describe('RestoreDrill checks', () => {
   });
 });
 
+describe('RestoreDrill runAfter', () => {
+  it('without it, the runbook only says how to run the drill now', () => {
+    const { site } = drillSite();
+    expect(modelOf(site).job('restore-drill-vm100')!.restore![0]).toEqual({ title: 'run the drill now (on pve)', commands: ['systemctl start bc-restore-drill-vm100.service', 'journalctl -u bc-restore-drill-vm100.service --since today'] });
+  });
+
+  it("lists the changes and the workflow: snapshot, a backup with the guest's job's mode and compression, the drill", () => {
+    const { site, host } = testSite();
+    const disk = new PveStorage(site, 'BackupHdd', { host, storageId: 'backup-hdd', type: 'dir', path: '/mnt/backup', retention: Retention.keepLast(7) });
+    const c105 = ct(site, host, 105);
+    new VzdumpJob(site, 'Weekly', { host, jobId: 'weekly', storage: disk, guests: [c105], schedule: Schedule.weekly('sun', '04:00'), mode: 'stop', compress: 'gzip' });
+    new RestoreDrill(site, 'DrillCt105', { guest: c105, tempVmid: 106, runAfter: ['app upgrades'] });
+    const step = modelOf(site).job('restore-drill-ct105')!.restore![0];
+    expect(step.notes).toContain('- app upgrades');
+    expect(step.notes!.join('\n')).toContain("backup-hdd's keep-last=7");
+    expect(step.commands.map((c) => c.replace(/ +#.*$/, ''))).toEqual([
+      'pct snapshot 105 before-change',
+      'vzdump 105 --storage backup-hdd --mode stop --compress gzip',
+      'systemctl start bc-restore-drill-ct105.service',
+      'journalctl -u bc-restore-drill-ct105.service --since today',
+      'pct delsnapshot 105 before-change',
+    ]);
+  });
+});
+
 it('a drill on a schedule of its own keeps its explicit stale threshold', () => {
   const { site, g100 } = drillSite();
   new RestoreDrill(site, 'Monthly', { guest: g100, tempVmid: 109, jobId: 'drill-monthly', schedule: Schedule.monthly(1, '05:00'), staleAfter: Duration.days(40) });
