@@ -79,7 +79,12 @@ export function clientStandardSite(scope: Construct, opts: ClientStandardOptions
 
   // "Backups should be monitored manually until VM220 monitoring standard is deployed" (seed 003).
   new BackupAlertRules(site, 'Alerts', {
-    delivery: AlertDelivery.reviewOnly('backups are monitored manually until the VM220 monitoring standard is deployed (seed 003)'),
+    delivery: AlertDelivery.reviewOnly('backups are monitored manually until the VM220 monitoring standard is deployed (seed 003)', { manualChecks: true }),
+  });
+  site.model.addDecision({
+    subject: 'manual monitoring',
+    decision: "every day, the checks in runbooks/manual-checks.md on pve: each job's last status and success within its alert's threshold, each guest's newest archive on disk, no failed vzdump task, backup-hdd mounted with room",
+    reason: 'seed 003 monitors backups manually until the VM220 monitoring standard is deployed, and verifies that the job runs, the files exist on disk and Proxmox reports no errors; the checklist is derived from the same model as the undeployed alert rules, so it watches what they would',
   });
   return site;
 }

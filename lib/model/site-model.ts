@@ -55,6 +55,8 @@ export interface AlertingSettings {
   /** Labels that select each host's node-exporter series, by host name. */
   readonly nodeExporterSelectors: Readonly<Record<string, string>>;
   readonly constructPath: string;
+  /** Set when the rules are not deployed and the site is checked by hand: renders `runbooks/manual-checks.md`. */
+  readonly manualChecks?: { readonly reason: string };
 }
 
 /** A check across constructs, run at synth; returns messages already naming path and field. */
