@@ -14,7 +14,7 @@ type Delivery =
   | { kind: 'helm-configmap'; namespace: string; name: string; labels: Record<string, string> }
   | { kind: 'prometheus-rule'; namespace: string; name: string; labels: Record<string, string> }
   | { kind: 'host-file'; host: Host; path?: string }
-  | { kind: 'review-only'; reason: string };
+  | { kind: 'review-only'; reason: string; manualChecks: boolean };
 
 /** Where the rule file goes. */
 export class AlertDelivery {
@@ -37,9 +37,14 @@ export class AlertDelivery {
   static hostFile(host: Host, path?: string): AlertDelivery {
     return new AlertDelivery({ kind: 'host-file', host, path });
   }
-  /** Rules are only rendered for review (a site without Prometheus yet); says why in REVIEW.md. */
-  static reviewOnly(reason: string): AlertDelivery {
-    return new AlertDelivery({ kind: 'review-only', reason });
+  /**
+   * Rules are only rendered for review (a site without Prometheus yet); says why in REVIEW.md.
+   * With `manualChecks`, `runbooks/manual-checks.md` turns what the rules would watch into
+   * checks to run by hand on each host, for a site whose backups are monitored manually.
+   * @default manualChecks false
+   */
+  static reviewOnly(reason: string, opts: { manualChecks?: boolean } = {}): AlertDelivery {
+    return new AlertDelivery({ kind: 'review-only', reason, manualChecks: opts.manualChecks ?? false });
   }
   private constructor(readonly spec: Delivery) {}
 }
@@ -129,6 +134,7 @@ export class BackupAlertRules extends Construct {
       nodeExporterSelectors: p.nodeExporterSelectors ?? {},
       deployed: this.delivery.spec.kind !== 'review-only',
       constructPath: this.node.path,
+      manualChecks: this.delivery.spec.kind === 'review-only' && this.delivery.spec.manualChecks ? { reason: this.delivery.spec.reason } : undefined,
     };
     if (this.model.alerting) {
       throw new BackupConfigError(this.node.path, [
@@ -138,7 +144,7 @@ export class BackupAlertRules extends Construct {
     this.model.alerting = this.settings;
     this.checkPushgateway();
     if (this.delivery.spec.kind === 'review-only') {
-      this.model.addFinding({ severity: 'warning', rule: 'alerts-delivered', subject: this.node.path, message: `alert rules are rendered for review but not deployed: ${this.delivery.spec.reason}`, fix: 'deliver them with AlertDelivery.helmConfigMap(), .prometheusRule() or .hostFile(host)' });
+      this.model.addFinding({ severity: 'warning', rule: 'alerts-delivered', subject: this.node.path, message: `alert rules are rendered for review but not deployed: ${this.delivery.spec.reason}`, fix: `deliver them with AlertDelivery.helmConfigMap(), .prometheusRule() or .hostFile(host)${this.settings.manualChecks ? '; until then, run the checks in runbooks/manual-checks.md every day' : ''}` });
     }
     this.model.addCheck(() => this.coverage());
     onSiteComplete(this, () => this.deliver());

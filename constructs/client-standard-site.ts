@@ -16,6 +16,14 @@ import { VzdumpJob } from './vzdump-job';
 /** The minimum the client standard allows (seed 003: "minimum 7-day retention", maxfiles 7). */
 export const CLIENT_STANDARD_MIN_KEEP = 7;
 
+/**
+ * The changes after which the standard makes a restore drill mandatory for every guest,
+ * besides the quarterly cycle (seed 003, "Restore Testing Standard"); guests add their own.
+ */
+function clientStandardDrillTriggers(host: string, storageId: string): string[] {
+  return [`OS upgrades or kernel changes, of the guest or of ${host}`, `backup storage changes (${storageId}: its disk, mount or configuration)`];
+}
+
 /** One guest of a client deployment. */
 export interface ClientStandardGuest {
   readonly vmid: number;
@@ -30,8 +38,27 @@ export interface ClientStandardGuest {
   readonly mandatory?: boolean;
   /** Temporary VMID of this guest's restore drill; required for mandatory guests. @default - no drill */
   readonly drillVmid?: number;
-  /** A command the restored copy must pass (e.g. `['systemctl', 'is-active', 'docker']`). @default - guest agent ping only */
+  /** A command the restored copy must pass. @default - none */
   readonly drillCommand?: readonly string[];
+  /**
+   * systemd units that must be active in the restored copy, e.g. `['docker.service']` (the
+   * standard's "confirm services start correctly").
+   * @default - none: the drill checks the boot state and network configuration only
+   */
+  readonly drillServices?: readonly string[];
+  /**
+   * How the drill checks the copy's network configuration; 'none' for a guest that takes its
+   * address from DHCP (a disconnected copy gets none).
+   * @default 'nic-ipv4'
+   */
+  readonly drillNetworkCheck?: 'nic-ipv4' | 'none';
+  /**
+   * Changes to this guest after which its drill is run by hand (e.g. 'major stack
+   * deployments on VM200'), besides the standard's own for every guest (OS or kernel
+   * upgrades, backup storage changes); its runbook lists them.
+   * @default - only the standard's
+   */
+  readonly drillAfter?: readonly string[];
   /** @default 'critical' for mandatory guests, 'important' otherwise */
   readonly classification?: Classification;
   /** The disk pool holding the guest's disks (a backup there is refused). @default - not declared */
@@ -73,6 +100,9 @@ const guestSchema = z
     mandatory: z.boolean().optional(),
     drillVmid: z.number().int().min(100).max(999_999_999).optional(),
     drillCommand: z.array(z.string().min(1)).min(1).optional(),
+    drillServices: z.array(z.string().min(1)).optional(),
+    drillNetworkCheck: z.enum(['nic-ipv4', 'none']).optional(),
+    drillAfter: z.array(z.string().min(1)).optional(),
     classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]]).optional(),
     diskPool: z.string().min(1).optional(),
     restoreStorage: z.string().min(1).optional(),
@@ -96,7 +126,8 @@ const schema = z
 /**
  * The client backup standard (seed 003) for one Proxmox node: a dedicated `dir` storage on
  * its own disk, one nightly 02:00 zstd snapshot job per guest named `nightly-vm<ID>` keeping
- * at least 7, and a quarterly restore drill for every mandatory guest. Any client deployment
+ * at least 7, and a quarterly restore drill for every mandatory guest, whose runbook says after
+ * which changes to run it by hand. Any client deployment
  * instantiates it with its VMIDs.
  */
 export class ClientStandardSite extends Construct {
@@ -171,6 +202,9 @@ export class ClientStandardSite extends Construct {
           storage: this.storage,
           schedule: Schedule.quarterly(day, p.drillTime ?? '05:00'),
           command: g.drillCommand,
+          services: g.drillServices,
+          networkCheck: g.drillNetworkCheck,
+          runAfter: [...(g.drillAfter ?? []), ...clientStandardDrillTriggers(p.host.name, this.storage.storageId)],
         }),
       );
       day = (day % 28) + 1;
@@ -212,8 +246,10 @@ export class ClientStandardSite extends Construct {
           hint: `every mandatory guest is restore-tested; pick a free VMID such as ${g.vmid + 1}, or set mandatory: false`,
         });
       }
-      if (g.drillCommand && g.drillVmid === undefined) {
-        problems.push({ field: `guests.${i}.drillCommand`, message: 'only applies with a drillVmid', hint: 'set drillVmid or remove drillCommand' });
+      for (const field of ['drillCommand', 'drillServices', 'drillNetworkCheck', 'drillAfter'] as const) {
+        if (g[field] !== undefined && g.drillVmid === undefined) {
+          problems.push({ field: `guests.${i}.${field}`, message: 'only applies with a drillVmid', hint: `set drillVmid or remove ${field}` });
+        }
       }
     });
     if (problems.length) throw new BackupConfigError(this.node.path, problems);

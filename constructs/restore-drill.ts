@@ -3,8 +3,9 @@ import { z } from 'zod';
 import { Duration } from '../lib/duration';
 import { BackupConfigError, checkProps } from '../lib/errors';
 import type { SiteModel } from '../lib/model/site-model';
+import type { RestoreStep } from '../lib/model/types';
 import { instanceOf } from '../lib/private/zod-helpers';
-import { renderRestoreDrillBody, renderRestoreDrillCleanup, restoreDrillSettings } from '../lib/render/restore-drill';
+import { renderRestoreDrillBody, renderRestoreDrillCleanup, RestoreDrillBootCheck, RestoreDrillNetworkCheck, restoreDrillSettings } from '../lib/render/restore-drill';
 import { HOST_ADDRESS_PATTERN } from '../lib/net';
 import { Schedule } from '../lib/schedule';
 import { Guest } from './guest';
@@ -12,6 +13,7 @@ import { PveHost } from './pve-host';
 import { PveStorage } from './pve-storage';
 import { membersOf, registerMember, siteModelOf } from './private/site-anchor';
 import { ScheduledHostJob } from './scheduled-host-job';
+import type { VzdumpJob } from './vzdump-job';
 
 /** Props of {@link RestoreDrill}. */
 export interface RestoreDrillProps {
@@ -61,6 +63,43 @@ export interface RestoreDrillProps {
    * @default - only the guest agent ping (VMs) or a command in the container (CTs)
    */
   readonly command?: readonly string[];
+  /**
+   * What `systemctl is-system-running` in the copy must report (through the guest agent, or
+   * `pct exec`), retried until the boot timeout while it reports `starting`. `degraded` (boot
+   * finished, some units failed) is written to the journal with the failed units either way.
+   * A disconnected copy accepts it by default: units that need the network (wait-online,
+   * DHCP clients, network mounts) fail there without saying anything about the backup, and
+   * the `services` checks prove the units that matter. A connected copy has its network, so
+   * a failed unit there fails the drill.
+   * @default - 'running-or-degraded' for a disconnected VM, 'running' for a connected one, 'none' for containers
+   * @see https://www.freedesktop.org/software/systemd/man/latest/systemctl.html#is-system-running
+   */
+  readonly bootCheck?: RestoreDrillBootCheck;
+  /**
+   * `nic-ipv4`: inside the copy, an interface with the MAC of one of its NICs has an IPv4
+   * address (`qm guest cmd <vmid> network-get-interfaces`), so its network configuration
+   * applied; the link is down from outside, so this proves configuration, not reachability.
+   * Interfaces with other MACs (docker0, bridges with a MAC of their own) do not count. A
+   * guest that takes its address from DHCP, or whose systemd-networkd waits for a carrier
+   * (netplan without `ignore-carrier: true`), has none on a disconnected copy: use 'none'.
+   * Only for VMs.
+   * @default - 'nic-ipv4' for VMs, 'none' for containers
+   * @see https://qemu-project.gitlab.io/qemu/interop/qemu-ga-ref.html
+   */
+  readonly networkCheck?: RestoreDrillNetworkCheck;
+  /**
+   * systemd units that must be active in the copy (`systemctl is-active <unit>`, through the
+   * guest agent or `pct exec`), e.g. `['docker.service']`; each retried until the boot timeout.
+   * @default - none
+   */
+  readonly services?: readonly string[];
+  /**
+   * Changes after which the drill is run by hand, besides its schedule (e.g. 'OS upgrades or
+   * kernel changes'). The runbook lists them with the commands for a change: snapshot before,
+   * back up after (the drill restores the newest archive), drill.
+   * @default - none: the runbook only shows how to run the drill now
+   */
+  readonly runAfter?: readonly string[];
   /** systemd stops a drill that runs longer (the copy is still destroyed). @default Duration.hours(4) */
   readonly timeout?: Duration;
   /** @default Duration.hours(1) */
@@ -70,6 +109,9 @@ export interface RestoreDrillProps {
   /** @default - the job id in PascalCase (`RestoreDrillVm100`) */
   readonly alertName?: string;
 }
+
+/** A systemd unit name (escapes such as \x2d allowed); never starting with '-', which systemctl would read as an option. */
+const UNIT_NAME = /^[A-Za-z0-9@_.:\\][A-Za-z0-9@_.:\\-]*$/;
 
 const VMID = z.number().int().min(100, 'expected a VMID from 100 to 999999999').max(999_999_999);
 
@@ -88,6 +130,10 @@ const schema = z
     checkAddress: z.string().regex(HOST_ADDRESS_PATTERN, 'expected a host name or IP address').optional(),
     tcpPorts: z.array(z.number().int().min(1).max(65535, 'expected a TCP port')).optional(),
     command: z.array(z.string().min(1)).min(1, 'expected a command and its arguments').optional(),
+    bootCheck: z.enum(['running', 'running-or-degraded', 'none']).optional(),
+    networkCheck: z.enum(['nic-ipv4', 'none']).optional(),
+    services: z.array(z.string().regex(UNIT_NAME, 'expected a systemd unit name such as docker.service')).optional(),
+    runAfter: z.array(z.string().min(1, 'expected a change, e.g. OS upgrades or kernel changes')).optional(),
     timeout: instanceOf(Duration, 'expected a Duration').optional(),
     expectedDuration: instanceOf(Duration, 'expected a Duration').optional(),
     staleAfter: instanceOf(Duration, 'expected a Duration').optional(),
@@ -101,9 +147,11 @@ export const RESTORE_DRILL_TAG = 'bc-restore-drill';
 /**
  * A scheduled (and on-demand: `systemctl start bc-<job>.service`) proof that a guest's
  * newest vzdump archive restores and boots: restore into a temporary VMID, disconnect its
- * NICs, boot, check it answers, and destroy the copy on every exit path (failure and
- * SIGTERM included). Its last success is when the guest was last proven restorable; the
- * job is registered with `verifies` naming the guest, so alerts and reports show it.
+ * NICs, boot, check through the guest agent that it answers, booted to a usable state, has
+ * its network configured and runs its services, and destroy the copy on every exit path
+ * (failure and SIGTERM included). Its last success is when the guest was last proven
+ * restorable; the job is registered with `verifies` naming the guest, so alerts and reports
+ * show it.
  *
  * @see https://pve.proxmox.com/pve-docs/qmrestore.1.html
  * @see https://pve.proxmox.com/pve-docs/pct.1.html
@@ -116,6 +164,12 @@ export class RestoreDrill extends Construct {
   readonly restoreStorage: string;
   readonly schedule: Schedule;
   readonly network: 'disconnected' | 'connected';
+  readonly bootCheck: RestoreDrillBootCheck;
+  readonly networkCheck: RestoreDrillNetworkCheck;
+  /** systemd units that must be active in the copy. */
+  readonly services: readonly string[];
+  /** Changes after which the drill is run by hand. */
+  readonly runAfter: readonly string[];
   readonly jobId: string;
   /** The scheduled job that runs the drill. */
   readonly job: ScheduledHostJob;
@@ -133,6 +187,11 @@ export class RestoreDrill extends Construct {
     this.host = p.guest.host;
     this.tempVmid = p.tempVmid;
     this.network = p.network ?? 'disconnected';
+    const vm = this.guest.type === 'qemu';
+    this.bootCheck = p.bootCheck ?? (!vm ? 'none' : this.network === 'disconnected' ? 'running-or-degraded' : 'running');
+    this.networkCheck = p.networkCheck ?? (vm ? 'nic-ipv4' : 'none');
+    this.services = p.services ?? [];
+    this.runAfter = p.runAfter ?? [];
     this.checkOwnProps(p);
     this.storage = p.storage ?? this.storageOfGuest();
     if (!this.storage.dumpDirectory) {
@@ -162,12 +221,22 @@ export class RestoreDrill extends Construct {
       checkAddress: p.checkAddress,
       tcpPorts: p.tcpPorts ?? [],
       command: p.command,
+      bootCheck: this.bootCheck,
+      networkCheck: this.networkCheck,
+      services: this.services,
       tag: RESTORE_DRILL_TAG,
       unprivileged: this.guest.unprivileged,
     };
     const label = `${this.guest.type === 'qemu' ? 'VM' : 'CT'} ${this.guest.vmid} ${this.guest.guestName}`;
     // the description is also the unit's Description=, where systemd would read % as a specifier
-    const checks = [this.guest.type === 'qemu' ? 'guest agent ping' : 'pct exec', ...(p.command ? [p.command.join(' ').includes('%') ? 'a check command' : `\`${p.command.join(' ')}\``] : []), ...(p.tcpPorts ?? []).map((t) => `TCP ${t}`)];
+    const checks = [
+      this.guest.type === 'qemu' ? 'guest agent ping' : 'pct exec',
+      ...(this.bootCheck === 'none' ? [] : [this.bootCheck === 'running' ? 'systemd running' : 'systemd running or degraded']),
+      ...(this.networkCheck === 'nic-ipv4' ? ['IPv4 on a NIC'] : []),
+      ...this.services.map((u) => `${u} active`),
+      ...(p.command ? [p.command.join(' ').includes('%') ? 'a check command' : `\`${p.command.join(' ')}\``] : []),
+      ...(p.tcpPorts ?? []).map((t) => `TCP ${t}`),
+    ];
     const cli = this.guest.type === 'qemu' ? 'qm' : 'pct';
     this.job = new ScheduledHostJob(this, 'Job', {
       host: this.host,
@@ -187,7 +256,7 @@ export class RestoreDrill extends Construct {
       kind: 'restore-drill',
       verifies: [this.guest.assetId],
       restore: [
-        { title: `run the drill now (on ${this.host.name})`, commands: [`systemctl start bc-${this.jobId}.service`, `journalctl -u bc-${this.jobId}.service --since today`] },
+        this.manualRun(),
         {
           title: `if the temporary guest ${this.tempVmid} was left behind (host crash during a drill): check it carries the tag ${RESTORE_DRILL_TAG}, then remove it`,
           commands: [`${cli} config ${this.tempVmid} | grep '^tags:'`, this.guest.type === 'qemu' ? `qm destroy ${this.tempVmid} --purge 1 --skiplock 1 --destroy-unreferenced-disks 1` : `pct destroy ${this.tempVmid} --purge 1 --force 1 --destroy-unreferenced-disks 1`],
@@ -196,6 +265,36 @@ export class RestoreDrill extends Construct {
     });
     registerMember('restore-drill', this);
     this.model.addCheck(() => this.crossChecks());
+  }
+
+  /** How to run the drill by hand, and after which changes (with the change's backup first). */
+  private manualRun(): RestoreStep {
+    const start = `systemctl start bc-${this.jobId}.service`;
+    const log = `journalctl -u bc-${this.jobId}.service --since today`;
+    if (!this.runAfter.length) return { title: `run the drill now (on ${this.host.name})`, commands: [start, log] };
+    const cli = this.guest.type === 'qemu' ? 'qm' : 'pct';
+    const vmid = this.guest.vmid;
+    // the job that backs the guest up to this storage gives the manual backup its mode and compression
+    const job = membersOf<VzdumpJob>(this, 'vzdump-job').find((j) => j.storage === this.storage && j.guests.includes(this.guest));
+    const options = job ? ` --mode ${job.mode} --compress ${job.compress === 'none' ? '0' : job.compress}` : '';
+    const kept = this.storage.retention ? ` It counts toward ${this.storage.storageId}'s ${this.storage.retention.toPruneBackups()}: the oldest archive is pruned.` : '';
+    return {
+      title: `run the drill by hand (on ${this.host.name}), besides its schedule`,
+      notes: [
+        `Run it after:`,
+        '',
+        ...this.runAfter.map((c) => `- ${c}`),
+        '',
+        `The drill restores the newest archive of ${vmid}: after a change, back the guest up first, so the drill proves the changed guest, not last night's archive.${kept} The snapshot taken before the change is the way back if the change or the drill fails.`,
+      ],
+      commands: [
+        `${cli} snapshot ${vmid} before-change   # before the change`,
+        `vzdump ${vmid} --storage ${this.storage.storageId}${options}   # after the change`,
+        `${start}   # waits for the drill to end, and fails if it fails`,
+        log,
+        `${cli} delsnapshot ${vmid} before-change   # once the drill passed`,
+      ],
+    };
   }
 
   private checkOwnProps(p: z.infer<typeof schema>): void {
@@ -212,6 +311,9 @@ export class RestoreDrill extends Construct {
     }
     if (p.checkAddress && this.network !== 'connected') {
       problems.push({ field: 'checkAddress', message: `only applies with network: 'connected', got ${this.network}`, hint: 'remove checkAddress or connect the copy' });
+    }
+    if (p.networkCheck === 'nic-ipv4' && p.guest.type !== 'qemu') {
+      problems.push({ field: 'networkCheck', message: `nic-ipv4 reads the QEMU guest agent, got ${p.guest.type} guest ${p.guest.vmid}`, hint: "check a container's network with command (e.g. ['sh', '-c', 'ip -4 addr show eth0 | grep -q inet']) or use networkCheck: 'none'" });
     }
     if (p.storage && p.storage.host !== p.guest.host) {
       problems.push({ field: 'storage', message: `storage ${p.storage.storageId} belongs to host ${p.storage.host.name}, not ${p.guest.host.name}`, hint: "restore from a storage of the guest's own node" });

@@ -17,7 +17,7 @@ import { daylightSavingFindings } from '../lib/schedule-findings';
 import { Guest } from './guest';
 import { PveHost } from './pve-host';
 import { PveStorage } from './pve-storage';
-import { membersOf, siteModelOf } from './private/site-anchor';
+import { membersOf, registerMember, siteModelOf } from './private/site-anchor';
 
 /** vzdump backup modes. */
 export type VzdumpMode = 'snapshot' | 'suspend' | 'stop';
@@ -375,6 +375,7 @@ export class VzdumpJob extends Construct {
     }
     for (const f of daylightSavingFindings(this.jobId, this.node.path, this.schedule, this.host.timeZone)) this.model.addFinding(f);
     this.model.addCheck(() => this.crossChecks());
+    registerMember('vzdump-job', this);
   }
 
   /**

@@ -1,8 +1,9 @@
 import type { SiteModel } from '../model/site-model';
 import type { JobRecord } from '../model/types';
 import type { AlertRule } from './alert-rule';
+import { renderManualChecks } from './manual-checks';
 
-/** One runbook per job, per site-level alert, and the site's full-restore runbook. */
+/** One runbook per job, per site-level alert, the site's full-restore runbook and, for a site checked by hand, its manual checks. */
 export function renderRunbooks(model: SiteModel, rules: readonly AlertRule[]): Map<string, string> {
   const out = new Map<string, string>();
   for (const job of model.jobs) out.set(job.id, jobRunbook(model, job, rules.filter((r) => r.job === job.id)));
@@ -10,6 +11,8 @@ export function renderRunbooks(model: SiteModel, rules: readonly AlertRule[]): M
     if (!out.has(r.runbook)) out.set(r.runbook, siteAlertRunbook(model, r, rules.filter((x) => x.runbook === r.runbook)));
   }
   out.set('full-restore', fullRestore(model));
+  const manual = model.alerting?.manualChecks;
+  if (manual) out.set('manual-checks', renderManualChecks(model, manual.reason, model.alerting!.diskFullRatio));
   return out;
 }
 
@@ -36,7 +39,9 @@ function jobRunbook(model: SiteModel, job: JobRecord, alerts: readonly AlertRule
     '',
     '## Restore',
     '',
-    ...(job.restore?.length ? job.restore.flatMap((r) => [`### ${r.title}`, '', ...(r.commands.length ? ['```sh', ...r.commands, '```', ''] : [])]) : ['Restore with the tool that made the backup; see its documentation.']),
+    ...(job.restore?.length
+      ? job.restore.flatMap((r) => [`### ${r.title}`, '', ...(r.notes?.length ? [...r.notes, ''] : []), ...(r.commands.length ? ['```sh', ...r.commands, '```', ''] : [])])
+      : ['Restore with the tool that made the backup; see its documentation.']),
     '',
   ];
   return lines.join('\n');

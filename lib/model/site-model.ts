@@ -60,6 +60,8 @@ export interface AlertingSettings {
   /** False when the rules are rendered for review only: then they alert nobody. */
   readonly deployed: boolean;
   readonly constructPath: string;
+  /** Set when the rules are not deployed and the site is checked by hand: renders `runbooks/manual-checks.md`. */
+  readonly manualChecks?: { readonly reason: string };
 }
 
 /** A check across constructs, run at synth; returns messages already naming path and field. */

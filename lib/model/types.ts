@@ -194,6 +194,8 @@ export interface AlertSpecRecord {
 export interface RestoreStep {
   readonly asset?: string;
   readonly title: string;
+  /** What to know before running the commands (when, what they prove), shown above them. */
+  readonly notes?: readonly string[];
   readonly commands: readonly string[];
 }
 

@@ -1,5 +1,10 @@
 import { shellCommand } from './shell';
 
+/** What the boot check accepts from `systemctl is-system-running` in the copy. */
+export type RestoreDrillBootCheck = 'running' | 'running-or-degraded' | 'none';
+/** How the drill checks the copy's network configuration. */
+export type RestoreDrillNetworkCheck = 'nic-ipv4' | 'none';
+
 /** What a restore drill's script needs beyond the standard job preamble. */
 export interface RestoreDrillScriptOptions {
   readonly guestVmid: number;
@@ -20,6 +25,12 @@ export interface RestoreDrillScriptOptions {
   readonly tcpPorts: readonly number[];
   /** A command run inside the restored guest (guest agent or `pct exec`); exit 0 passes. */
   readonly command?: readonly string[];
+  /** What `systemctl is-system-running` in the copy must report: `running`, also `degraded`, or no check. */
+  readonly bootCheck: RestoreDrillBootCheck;
+  /** `nic-ipv4`: an interface with the MAC of a NIC of the copy has an IPv4 address (VMs only). */
+  readonly networkCheck: RestoreDrillNetworkCheck;
+  /** systemd units that must be active in the copy (`systemctl is-active`). */
+  readonly services: readonly string[];
   /** Proxmox tag marking guests the drill made, so a leftover of a killed run is recognised. */
   readonly tag: string;
   /** For lxc: restore as an unprivileged container. */
@@ -40,6 +51,9 @@ export function restoreDrillSettings(o: RestoreDrillScriptOptions): Record<strin
     NETWORK: o.network,
     CHECK_ADDRESS: o.checkAddress ?? '',
     TCP_PORTS: o.tcpPorts.join(' '),
+    BOOT_CHECK: o.bootCheck,
+    NETWORK_CHECK: o.networkCheck,
+    SERVICES: o.services.join(' '),
     DRILL_TAG: o.tag,
     UNPRIVILEGED: o.unprivileged ? '1' : '0',
     POLL_SECONDS: '5',
@@ -50,7 +64,8 @@ export function restoreDrillSettings(o: RestoreDrillScriptOptions): Record<strin
  * The drill itself: find the newest archive of the guest, refuse a temporary VMID that is in
  * use by a guest the drill did not make, restore, mark the copy (tag, no start at boot),
  * disconnect its NICs, boot it and wait until it answers (guest agent ping or a command in
- * the container), then the optional command and TCP ports. `drill_created` tells the cleanup
+ * the container), then check that it booted to a usable state, that its network configuration
+ * applied, that its services are active, and the optional command and TCP ports. `drill_created` tells the cleanup
  * whether there is a guest to destroy.
  */
 export function renderRestoreDrillBody(o: RestoreDrillScriptOptions): string {
@@ -139,17 +154,20 @@ fi
 
 "$guest" start "$TEMP_VMID"
 deadline=$(( $(date +%s) + BOOT_TIMEOUT_SECONDS ))
+# Retries a check until it passes or the boot timeout is spent; a check sets detail to what it
+# last saw, so the journal says why it failed.
 wait_for() {
   local what=$1
   shift
+  detail=""
   until "$@"; do
     if [ "$(date +%s)" -ge "$deadline" ]; then
-      echo "restored copy $TEMP_VMID of guest $GUEST_VMID: $what did not succeed within \${BOOT_TIMEOUT_SECONDS}s of boot" >&2
+      echo "restored copy $TEMP_VMID of guest $GUEST_VMID: $what did not succeed within \${BOOT_TIMEOUT_SECONDS}s of boot\${detail:+: $detail}" >&2
       return 1
     fi
     sleep "$POLL_SECONDS"
   done
-  echo "restored copy $TEMP_VMID: $what: ok"
+  echo "restored copy $TEMP_VMID: $what: ok\${detail:+ ($detail)}"
 }
 answers() {
   if [ "$GUEST_TYPE" = qemu ]; then
@@ -158,24 +176,110 @@ answers() {
     pct exec "$TEMP_VMID" -- true >/dev/null 2>&1
   fi
 }
-command_passes() {
-  local out
-  if [ "$GUEST_TYPE" = qemu ]; then
-    # qm prints the agent's result; only an exited command with exit code 0 passes
-    out=$(qm guest exec "$TEMP_VMID" --timeout 60 -- "\${check_command[@]}" 2>&1) || return 1
-    grep -Eq '"exited"[[:space:]]*:[[:space:]]*1([^0-9]|$)' <<<"$out" && grep -Eq '"exitcode"[[:space:]]*:[[:space:]]*0([^0-9]|$)' <<<"$out"
-  else
-    pct exec "$TEMP_VMID" -- "\${check_command[@]}" >/dev/null 2>&1
+# Runs a command in the copy, sets guest_out to what it printed and returns its exit code.
+# qm prints the agent's answer as JSON (exited, exitcode, out-data); a command that has not
+# exited, or an answer that is not that JSON, returns 125.
+guest_exec() {
+  local json
+  guest_out=""
+  if [ "$GUEST_TYPE" = lxc ]; then
+    guest_out=$(pct exec "$TEMP_VMID" -- "$@" 2>/dev/null)
+    return
   fi
+  json=$(qm guest exec "$TEMP_VMID" --timeout 60 -- "$@" 2>/dev/null) || return 125
+  guest_out=$(perl -MJSON::PP -e '
+    binmode STDOUT, ":encoding(UTF-8)";
+    my $r = eval { decode_json(do { local $/; <STDIN> }) };
+    exit 125 unless ref $r eq "HASH" && $r->{exited};
+    print $r->{"out-data"} // "";
+    my $code = $r->{exitcode} // 1;
+    exit($code == 0 ? 0 : ($code & 255) || 1);
+  ' <<<"$json")
 }
+command_passes() {
+  guest_exec "\${check_command[@]}"
+}
+# systemd's own verdict on the boot: running, or degraded with the units that failed.
+boot_finished() {
+  local failed
+  guest_exec systemctl is-system-running || true
+  boot_state=$(head -n 1 <<<"$guest_out")
+  if [ -n "$boot_state" ]; then
+    detail="systemd reports $boot_state"
+  else
+    detail="systemctl is-system-running gave no answer (a guest without systemd needs bootCheck: 'none')"
+  fi
+  case "$boot_state" in
+    running) return 0 ;;
+    degraded)
+      guest_exec systemctl list-units --state=failed --no-legend --plain || true
+      failed=$(awk 'NF { printf "%s%s", sep, $1; sep = " " }' <<<"$guest_out")
+      detail="systemd reports degraded, failed units: \${failed:-none listed}"
+      [ "$BOOT_CHECK" = running-or-degraded ] ;;
+    *) return 1 ;;
+  esac
+}
+# An interface inside the guest with the MAC of one of the copy's NICs has an IPv4 address:
+# the guest's network configuration applied, though the link is down from outside.
+nic_has_ipv4() {
+  local macs json
+  macs=$(qm config "$TEMP_VMID" | grep -E '^net[0-9]+:' | grep -oE '([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}' || true)
+  if [ -z "$macs" ]; then
+    detail="the copy has no NIC (networkCheck: 'none' for a guest without one)"
+    return 1
+  fi
+  if ! json=$(qm guest cmd "$TEMP_VMID" network-get-interfaces 2>/dev/null); then
+    detail="the guest agent did not list the interfaces"
+    return 1
+  fi
+  detail=$(perl -MJSON::PP -e '
+    my %nic = map { lc($_) => 1 } split /\\s+/, $ARGV[0];
+    my $list = eval { decode_json(do { local $/; <STDIN> }) };
+    if (ref $list ne "ARRAY") { print "the guest agent listed no interfaces"; exit 1 }
+    my (@ok, @bare, @other);
+    for my $if (@$list) {
+      my $mac = lc($if->{"hardware-address"} // "");
+      my @v4 = map { $_->{"ip-address"} . "/" . ($_->{prefix} // "?") }
+        grep { ($_->{"ip-address-type"} // "") eq "ipv4" && $_->{"ip-address"} !~ /^(127|169\\.254)\\./ } @{ $if->{"ip-addresses"} // [] };
+      my $name = $if->{name} // "?";
+      if (!$nic{$mac}) { push @other, $name . (@v4 ? " @v4" : ""); }
+      elsif (@v4) { push @ok, "$name @v4"; }
+      else { push @bare, "$name ($mac)"; }
+    }
+    if (@ok) { print join(", ", @ok); exit 0 }
+    print @bare ? "no IPv4 address on " . join(", ", @bare) : "no interface inside the guest has the MAC of a NIC of the copy";
+    print "; other interfaces: ", join(", ", @other) if @other;
+    exit 1;
+  ' "$macs" <<<"$json")
+}
+service_active() {
+  if guest_exec systemctl is-active "$1"; then return 0; fi
+  detail="$1 is $(head -n 1 <<<"$guest_out")"
+  [ "$detail" != "$1 is " ] || detail="systemctl is-active $1 gave no answer"
+  return 1
+}
+# perl is on every Proxmox host; the alarm bounds a slow name lookup as Timeout bounds the connect
 port_open() {
-  timeout 5 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$CHECK_ADDRESS" "$1" 2>/dev/null
+  perl -MIO::Socket::IP -e 'alarm 10; exit(IO::Socket::IP->new(PeerHost => $ARGV[0], PeerPort => $ARGV[1], Timeout => 5) ? 0 : 1)' "$CHECK_ADDRESS" "$1" 2>/dev/null
 }
 if [ "$GUEST_TYPE" = qemu ]; then
   wait_for "guest agent ping" answers
 else
   wait_for "command in the container" answers
 fi
+if [ "$BOOT_CHECK" != none ]; then
+  wait_for "boot to a usable state (systemctl is-system-running: $BOOT_CHECK)" boot_finished
+  if [ "$boot_state" = degraded ]; then
+    echo "restored copy $TEMP_VMID: accepting a degraded boot: a disconnected copy's network-dependent units (wait-online, DHCP, mounts) fail without a link; the service checks prove what matters"
+  fi
+fi
+if [ "$NETWORK_CHECK" = nic-ipv4 ]; then
+  wait_for "network configured (IPv4 address on a NIC, seen through the guest agent)" nic_has_ipv4
+fi
+read -r -a services <<<"$SERVICES"
+for service in "\${services[@]}"; do
+  wait_for "service $service active" service_active "$service"
+done
 if [ "\${#check_command[@]}" -gt 0 ]; then
   wait_for "check command \${check_command[*]}" command_passes
 fi
@@ -183,7 +287,7 @@ read -r -a ports <<<"$TCP_PORTS"
 for port in "\${ports[@]}"; do
   wait_for "TCP port $port on $CHECK_ADDRESS" port_open "$port"
 done
-echo "guest $GUEST_VMID is restorable: $archive restored into $TEMP_VMID, booted and answered after $(( $(date +%s) - started ))s"`;
+echo "guest $GUEST_VMID is restorable: $archive restored into $TEMP_VMID, booted and passed every check after $(( $(date +%s) - started ))s"`;
 }
 
 /**

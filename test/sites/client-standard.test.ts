@@ -43,9 +43,68 @@ describe('client-standard site (seed 003)', () => {
       ['211', '/mnt/backup/dump', 'disconnected'],
       ['221', '/mnt/backup/dump', 'disconnected'],
     ]);
-    expect(review.get('hosts/pve/usr/local/lib/backup-constructs/restore-drill-vm200.sh')!.content).toContain('check_command=(systemctl is-active docker)');
+    // seed 003: confirm networking and services; the copies stay disconnected, so both are checked inside them
+    expect([100, 200, 210, 220].map((v) => [setting(v, 'BOOT_CHECK'), setting(v, 'NETWORK_CHECK'), setting(v, 'SERVICES')])).toEqual([
+      ['running-or-degraded', 'nic-ipv4', "''"],
+      ['running-or-degraded', 'nic-ipv4', 'docker.service'],
+      ['running-or-degraded', 'nic-ipv4', 'unbound.service'],
+      ['running-or-degraded', 'nic-ipv4', 'prometheus.service'],
+    ]);
     // every mandatory guest is proven restorable by some drill
     for (const a of model.assets) expect(model.jobs.some((j) => j.kind === 'restore-drill' && j.verifies?.includes(a.id))).toBe(true);
+  });
+});
+
+describe('client-standard drills by hand (seed 003: mandatory after major changes)', () => {
+  const site = clientStandardSite(new App({ outdir: tempDir() }));
+  synthJson(site);
+  const review = reviewOf(site);
+  /** The bullet list and the sh block of the runbook section that runs the drill by hand. */
+  function byHand(vmid: number) {
+    const text = review.get(`runbooks/restore-drill-vm${vmid}.md`)!.content;
+    const section = /### run the drill by hand \(on pve\), besides its schedule\n([\s\S]*?)\n### /.exec(text)![1];
+    const after = [...section.matchAll(/^- (.*)$/gm)].map((m) => m[1]);
+    const commands = /```sh\n([\s\S]*?)\n```/.exec(section)![1].split('\n').map((l) => l.replace(/ +#.*$/, ''));
+    return { after, commands };
+  }
+
+  it('lists, for each guest, the changes the seed makes a drill mandatory after', () => {
+    const common = ['OS upgrades or kernel changes, of the guest or of pve', 'backup storage changes (backup-hdd: its disk, mount or configuration)'];
+    expect(byHand(100).after).toEqual(['major baseline changes to VM100', ...common]);
+    expect(byHand(200).after).toEqual(['major stack deployments on VM200', ...common]);
+    expect(byHand(210).after).toEqual(common);
+    expect(byHand(220).after).toEqual(common);
+  });
+
+  it("gives the change workflow as commands: snapshot, a backup like the nightly job's, the drill, then drop the snapshot", () => {
+    const jobs = parseSections(review.get('pve/pve/jobs.cfg')!.content);
+    for (const vmid of [100, 200, 210, 220]) {
+      const { commands } = byHand(vmid);
+      const job = jobs[`vzdump: nightly-vm${vmid}`];
+      expect(commands).toEqual([
+        `qm snapshot ${vmid} before-change`,
+        `vzdump ${vmid} --storage ${job.storage} --mode ${job.mode} --compress ${job.compress}`,
+        `systemctl start bc-restore-drill-vm${vmid}.service`,
+        `journalctl -u bc-restore-drill-vm${vmid}.service --since today`,
+        `qm delsnapshot ${vmid} before-change`,
+      ]);
+      // the unit it starts is the one the review tree installs
+      expect(review.has(`hosts/pve/etc/systemd/system/bc-restore-drill-vm${vmid}.service`)).toBe(true);
+    }
+  });
+
+  it('records the drill choices the seed leaves open as decisions', () => {
+    const subjects = site.model.decisions.map((d) => d.subject);
+    expect(subjects).toEqual(expect.arrayContaining(['drill checks', 'degraded boot', 'drill services', 'drills by hand']));
+    expect(site.model.decisions.find((d) => d.subject === 'drill services')!.decision).toContain('unbound.service on the DNS VM');
+  });
+
+  it('takes the DNS and monitoring units a deployment runs', () => {
+    const other = clientStandardSite(new App({ outdir: tempDir() }), { dnsUnit: 'named.service', monitoringUnit: 'grafana-server.service' });
+    synthJson(other);
+    const script = (v: number) => reviewOf(other).get(`hosts/pve/usr/local/lib/backup-constructs/restore-drill-vm${v}.sh`)!.content;
+    expect(script(210)).toContain("\nSERVICES=${SERVICES:-named.service}\n");
+    expect(script(220)).toContain("\nSERVICES=${SERVICES:-grafana-server.service}\n");
   });
 });
 
@@ -94,6 +153,20 @@ describe('ClientStandardSite for another client deployment', () => {
     const ok = named('local-lvm');
     expect(ok.model.findings.filter((f) => f.rule === 'client-dedicated-disk')).toEqual([]);
     expect(() => synthJson(named('backup-hdd'))).toThrow(/storage: backup-hdd is on disk pool backup-hdd, which also holds guest 100's disks/);
+  });
+
+  it('fails when drill settings are given for a guest without a drill', () => {
+    const site = new BackupSite(freshApp(), 'acme');
+    const host = new PveHost(site, 'Pve', { name: 'pve', address: '192.0.2.10' });
+    expect(() => new ClientStandardSite(site, 'Standard', { host, guests: [{ vmid: 300, name: 'scratch', mandatory: false, drillServices: ['docker.service'], drillAfter: ['deployments'] }] })).toThrow(
+      /\[acme\/Standard\] guests\.0\.drillServices: only applies with a drillVmid \(hint: set drillVmid or remove drillServices\)[\s\S]*guests\.0\.drillAfter: only applies with a drillVmid/,
+    );
+  });
+
+  it('fails when a drill service is not a systemd unit name, naming the drill', () => {
+    const site = new BackupSite(freshApp(), 'acme');
+    const host = new PveHost(site, 'Pve', { name: 'pve', address: '192.0.2.10' });
+    expect(() => new ClientStandardSite(site, 'Standard', { host, guests: [{ vmid: 300, name: 'dns', drillVmid: 301, drillServices: ['unbound service'] }] })).toThrow(/\[acme\/Standard\/DrillVm300\] services\.0: expected a systemd unit name/);
   });
 
   it('fails at synth when a drill VMID is another guest of the deployment', () => {

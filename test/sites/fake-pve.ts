@@ -10,10 +10,25 @@ import * as path from 'path';
  *   and sleeps (for SIGTERM tests);
  * - FAKE_AGENT=never: the guest agent never answers; FAKE_EXEC_EXITED=0: `qm guest exec`
  *   reports a command that has not exited (and qm itself succeeds);
- * - FAKE_DESTROY=fail: destroying fails; FAKE_AVAIL_KIB: free space `pvesm status` reports.
+ * - FAKE_DESTROY=fail: destroying fails; FAKE_AVAIL_KIB: free space `pvesm status` reports;
+ * - FAKE_NET=none: the guest's NIC has no IPv4 address (docker0 still has one);
+ * - inside the guest, a stand-in `systemctl`: FAKE_SYSTEM_STATE is what is-system-running
+ *   reports (default running), FAKE_FAILED_UNITS the failed units, FAKE_INACTIVE_UNITS the
+ *   units is-active finds inactive.
  * Like the real tools, `qm destroy` refuses a running or locked guest (without --skiplock)
  * and `pct destroy` a locked one.
  */
+/** The `systemctl` of the restored guest (commands "run in the guest" run here). */
+const SYSTEMCTL = `#!/bin/bash
+set -u
+case "$1" in
+  is-system-running) state=\${FAKE_SYSTEM_STATE:-running}; echo "$state"; [ "$state" = running ] ;;
+  list-units) for u in \${FAKE_FAILED_UNITS:-}; do echo "$u loaded failed failed $u"; done ;;
+  is-active) if [[ " \${FAKE_INACTIVE_UNITS:-} " == *" $2 "* ]]; then echo inactive; exit 3; fi; echo active ;;
+  *) echo "fake systemctl: unsupported $*" >&2; exit 2 ;;
+esac
+`;
+
 export function makeFakePve(dir: string): { bin: string; state: string; calls: () => string[]; conf: (vmid: number) => string | undefined } {
   const bin = path.join(dir, 'fake-pve-bin');
   const state = path.join(dir, 'fake-pve-state');
@@ -50,6 +65,21 @@ setkeys() { # vmid key value ...
     echo "$k: $v" >>"$f"
   done
 }
+interfaces() { # vmid: what network-get-interfaces lists; FAKE_NET=none: the NIC has no IPv4
+  local mac
+  mac=$(sed -nE 's/^net0: [a-z0-9]+=([0-9A-Fa-f:]{17}).*/\\1/p' "$(conf "$1")" | tr 'A-F' 'a-f')
+  perl -MJSON::PP -e '
+    my ($mac, $mode) = @ARGV;
+    sub ip { return { "ip-address" => $_[0], "ip-address-type" => $_[1], prefix => $_[2] } }
+    my @nic = (ip("fe80::be24:11ff:fe00:1", "ipv6", 64));
+    unshift @nic, ip("192.0.2.51", "ipv4", 24) if $mode ne "none";
+    print JSON::PP->new->pretty->canonical->encode([
+      { name => "lo", "hardware-address" => "00:00:00:00:00:00", "ip-addresses" => [ip("127.0.0.1", "ipv4", 8), ip("::1", "ipv6", 128)] },
+      { name => "ens18", "hardware-address" => $mac, "ip-addresses" => \\@nic },
+      { name => "docker0", "hardware-address" => "02:42:ac:11:00:02", "ip-addresses" => [ip("172.17.0.1", "ipv4", 16)] },
+    ]);
+  ' "$mac" "\${FAKE_NET:-static}"
+}
 guest() { # type subcommand vmid args
   local type=$1 sub=$2 id=\${3:-}
   shift 3 || true
@@ -83,12 +113,25 @@ case "$tool" in
         id=$3
         exists "$id" qemu || nosuch "$id"
         [ -e "$S/$id.running" ] && [ "\${FAKE_AGENT:-}" != never ] || { echo "QEMU guest agent is not running" >&2; exit 255; }
-        if [ "$2" = ping ] || [ "$2" = cmd ]; then exit 0; fi
+        if [ "$2" = cmd ]; then
+          case "$4" in
+            ping) exit 0 ;;
+            network-get-interfaces) interfaces "$id"; exit 0 ;;
+            *) echo "fake qm: unsupported agent command $4" >&2; exit 2 ;;
+          esac
+        fi
         shift 3
         while [ "$1" != -- ]; do shift; done
         shift
-        set +e; "$@" >/dev/null 2>&1; rc=$?; set -e
-        printf '{\\n   "exitcode" : %s,\\n   "exited" : %s\\n}\\n' "$rc" "\${FAKE_EXEC_EXITED:-1}" ;;
+        out=$("$@" 2>/dev/null); rc=$?
+        # printed as qm prints the agent's answer: pretty, sorted JSON, out-data decoded
+        perl -MJSON::PP -e '
+          my ($rc, $exited, $out) = @ARGV;
+          my %r = (exited => 0 + $exited);
+          $r{exitcode} = 0 + $rc if $exited;
+          $r{"out-data"} = "$out\\n" if length $out;
+          print JSON::PP->new->pretty->canonical->encode(\\%r);
+        ' "$rc" "\${FAKE_EXEC_EXITED:-1}" "$out" ;;
       *) guest qemu "$@" ;;
     esac ;;
   pct)
@@ -105,6 +148,7 @@ esac
 `;
   const main = path.join(bin, 'fake-pve');
   fs.writeFileSync(main, script, { mode: 0o755 });
+  fs.writeFileSync(path.join(bin, 'systemctl'), SYSTEMCTL, { mode: 0o755 });
   for (const tool of ['qmrestore', 'qm', 'pct', 'pvesh', 'pvesm']) fs.symlinkSync(main, path.join(bin, tool));
   return {
     bin,

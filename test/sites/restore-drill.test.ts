@@ -328,6 +328,115 @@ describeWithTool('shellcheck', 'shellcheck', 'restore drill scripts, against sta
   });
 });
 
+describe('restore drill checks inside the copy (guest agent), against the stand-ins', () => {
+  /** A drill of VM 100 that also checks docker.service, with an archive to restore. */
+  function checkSetUp(extra: Partial<ConstructorParameters<typeof RestoreDrill>[2]> = {}) {
+    const s = setUp({ command: undefined, services: ['docker.service'], ...extra });
+    fs.writeFileSync(path.join(s.dump, archiveName('qemu', 100, 2)), 'x');
+    return s;
+  }
+
+  it('passes when the copy booted to running, its NIC has an IPv4 address and its service is active, checking in that order after the agent answers', async () => {
+    const { drill, env, script, fake, statusOf } = checkSetUp();
+    const r = await runInProcessGroup(script(drill), env());
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('restored copy 101: boot to a usable state (systemctl is-system-running: running-or-degraded): ok (systemd reports running)');
+    expect(r.stdout).toContain('restored copy 101: network configured (IPv4 address on a NIC, seen through the guest agent): ok (ens18 192.0.2.51/24)');
+    expect(r.stdout).toContain('restored copy 101: service docker.service active: ok');
+    const calls = fake.calls();
+    const order = [
+      'qm start 101',
+      'qm guest cmd 101 ping',
+      'qm guest exec 101 --timeout 60 -- systemctl is-system-running',
+      'qm guest cmd 101 network-get-interfaces',
+      'qm guest exec 101 --timeout 60 -- systemctl is-active docker.service',
+      'qm destroy 101 --purge 1 --skiplock 1 --destroy-unreferenced-disks 1',
+    ].map((c) => calls.indexOf(c));
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(statusOf('restore-drill-vm100')).toBe(0);
+  });
+
+  it('accepts a degraded boot of a disconnected copy and names the failed units in the journal', async () => {
+    const { drill, env, script, statusOf } = checkSetUp();
+    const r = await runInProcessGroup(script(drill), env({ FAKE_SYSTEM_STATE: 'degraded', FAKE_FAILED_UNITS: 'systemd-networkd-wait-online.service nfs-client.target' }));
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('ok (systemd reports degraded, failed units: systemd-networkd-wait-online.service nfs-client.target)');
+    expect(r.stdout).toContain('accepting a degraded boot');
+    expect(statusOf('restore-drill-vm100')).toBe(0);
+  });
+
+  it.each([
+    ['a guest stuck in maintenance (emergency mode)', {}, { FAKE_SYSTEM_STATE: 'maintenance' }, 'boot to a usable state (systemctl is-system-running: running-or-degraded) did not succeed within 2s of boot: systemd reports maintenance'],
+    ['a guest still starting at the boot timeout', {}, { FAKE_SYSTEM_STATE: 'starting' }, 'boot to a usable state (systemctl is-system-running: running-or-degraded) did not succeed within 2s of boot: systemd reports starting'],
+    ["a degraded boot when bootCheck is 'running'", { bootCheck: 'running' as const }, { FAKE_SYSTEM_STATE: 'degraded', FAKE_FAILED_UNITS: 'docker.service' }, 'boot to a usable state (systemctl is-system-running: running) did not succeed within 2s of boot: systemd reports degraded, failed units: docker.service'],
+    ['no IPv4 address on the NIC (the one on docker0 does not count)', {}, { FAKE_NET: 'none' }, 'network configured (IPv4 address on a NIC, seen through the guest agent) did not succeed within 2s of boot: no IPv4 address on ens18 (bc:24:11:00:00:01); other interfaces: lo, docker0 172.17.0.1/16'],
+    ['an inactive service', {}, { FAKE_INACTIVE_UNITS: 'docker.service' }, 'service docker.service active did not succeed within 2s of boot: docker.service is inactive'],
+  ])('fails the drill, destroys the copy and reports the failure for %s', async (_what, props, fakeEnv, message) => {
+    const { drill, env, script, fake, statusOf, metrics } = checkSetUp(props);
+    const r = await runInProcessGroup(script(drill), env(fakeEnv));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`restored copy 101 of guest 100: ${message}\n`);
+    expect(r.stderr).toContain('restore-drill-vm100 failed with status 1');
+    expect(fake.conf(101)).toBeUndefined();
+    expect(statusOf('restore-drill-vm100')).toBe(1);
+    expect(metrics('restore-drill-vm100')).not.toMatch(/^backup_last_success_timestamp_seconds/m);
+  });
+
+  it('skips the boot and network checks when turned off (a guest without systemd or a DHCP address)', async () => {
+    const { drill, env, script, fake } = checkSetUp({ bootCheck: 'none', networkCheck: 'none', services: [] });
+    const r = await runInProcessGroup(script(drill), env({ FAKE_SYSTEM_STATE: 'maintenance', FAKE_NET: 'none' }));
+    expect(r.status).toBe(0);
+    expect(fake.calls().filter((c) => c.startsWith('qm guest') && !c.endsWith(' ping'))).toEqual([]);
+  });
+});
+
+describe('RestoreDrill checks', () => {
+  it('defaults to systemd running or degraded and an IPv4 NIC for a disconnected VM, running for a connected one, neither for a container', () => {
+    const { drill, ctDrill, site, g100 } = drillSite();
+    expect([drill.bootCheck, drill.networkCheck, ctDrill.bootCheck, ctDrill.networkCheck]).toEqual(['running-or-degraded', 'nic-ipv4', 'none', 'none']);
+    const connected = new RestoreDrill(site, 'Connected', { guest: g100, tempVmid: 109, jobId: 'drill-connected', network: 'connected' });
+    expect(connected.bootCheck).toBe('running');
+    expect(modelOf(site).job('restore-drill-vm100')!.description).toContain('guest agent ping, systemd running or degraded, IPv4 on a NIC, `sh -c');
+  });
+
+  it('fails when the network check is asked of a container', () => {
+    const { site, c105 } = drillSite();
+    expect(() => new RestoreDrill(site, 'CtNet', { guest: c105, tempVmid: 107, jobId: 'drill-ct-net', networkCheck: 'nic-ipv4' })).toThrow(/\[test\/CtNet\] networkCheck: nic-ipv4 reads the QEMU guest agent, got lxc guest 105 \(hint: /);
+  });
+
+  it('fails when a service is not a systemd unit name', () => {
+    const { site, g100 } = drillSite();
+    expect(() => new RestoreDrill(site, 'BadUnit', { guest: g100, tempVmid: 109, jobId: 'drill-bad-unit', services: ['--all'] })).toThrow(/\[test\/BadUnit\] services\.0: expected a systemd unit name such as docker\.service, got "--all"/);
+  });
+});
+
+describe('RestoreDrill runAfter', () => {
+  it('without it, the runbook only says how to run the drill now', () => {
+    const { site } = drillSite();
+    expect(modelOf(site).job('restore-drill-vm100')!.restore![0]).toEqual({ title: 'run the drill now (on pve)', commands: ['systemctl start bc-restore-drill-vm100.service', 'journalctl -u bc-restore-drill-vm100.service --since today'] });
+  });
+
+  it("lists the changes and the workflow: snapshot, a backup with the guest's job's mode and compression, the drill", () => {
+    const { site, host } = testSite();
+    const disk = new PveStorage(site, 'BackupHdd', { host, storageId: 'backup-hdd', type: 'dir', path: '/mnt/backup', retention: Retention.keepLast(7) });
+    const c105 = ct(site, host, 105);
+    new VzdumpJob(site, 'Weekly', { host, jobId: 'weekly', storage: disk, guests: [c105], schedule: Schedule.weekly('sun', '04:00'), mode: 'stop', compress: 'gzip' });
+    new RestoreDrill(site, 'DrillCt105', { guest: c105, tempVmid: 106, runAfter: ['app upgrades'] });
+    const step = modelOf(site).job('restore-drill-ct105')!.restore![0];
+    expect(step.notes).toContain('- app upgrades');
+    expect(step.notes!.join('\n')).toContain("backup-hdd's keep-last=7");
+    expect(step.commands.map((c) => c.replace(/ +#.*$/, ''))).toEqual([
+      'pct snapshot 105 before-change',
+      'vzdump 105 --storage backup-hdd --mode stop --compress gzip',
+      'systemctl start bc-restore-drill-ct105.service',
+      'journalctl -u bc-restore-drill-ct105.service --since today',
+      'pct delsnapshot 105 before-change',
+    ]);
+  });
+});
+
 it('a drill on a schedule of its own keeps its explicit stale threshold', () => {
   const { site, g100 } = drillSite();
   new RestoreDrill(site, 'Monthly', { guest: g100, tempVmid: 109, jobId: 'drill-monthly', schedule: Schedule.monthly(1, '05:00'), staleAfter: Duration.days(40) });
