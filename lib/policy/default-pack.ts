@@ -156,11 +156,13 @@ export const monitored: PolicyRule = {
     }
     if (model.alerting && !model.alerting.deployed && !model.statusTools.some((t) => t.notifies)) {
       const status = model.statusTools.length ? 'its status tool only writes metrics nobody alerts on' : 'it runs no status tool';
+      // a site that chose manual monitoring still hears of nothing by itself: said, not hidden
+      const manual = model.alerting.manualChecks ? '; only someone working through runbooks/manual-checks.md sees a failure' : '';
       out.push({
         severity: 'warning',
         rule: 'monitored',
         subject: model.site,
-        message: `nobody hears of a failed or stale backup at site ${model.site}: its alert rules are not deployed and ${status}`,
+        message: `nobody hears of a failed or stale backup at site ${model.site}: its alert rules are not deployed and ${status}${manual}`,
         fix: 'deploy the rules (AlertDelivery.hostFile(host), .helmConfigMap(), .prometheusRule()) or have BackupStatus notify (notify: [StatusNotify.ntfy(url)])',
       });
     }
