@@ -35,7 +35,7 @@ describe('VzdumpJob', () => {
   it('adds no tmpdir for privileged containers, VMs, or local storage', () => {
     const { site, host } = testSite();
     const nas = nfsStorage(site, host);
-    const dir = new PveStorage(site, 'Dir', { host, storageId: 'backup-hdd', type: 'dir', path: '/mnt/backup' });
+    const dir = new PveStorage(site, 'Dir', { host, storageId: 'backup-hdd', type: 'dir', path: '/mnt/backup', isMountpoint: true });
     const a = new VzdumpJob(site, 'A', { host, jobId: 'a-job', schedule: Schedule.daily('01:00'), storage: nas, guests: [ct(site, host, 103, { unprivileged: false }), vm(site, host, 100)] });
     const b = new VzdumpJob(site, 'B', { host, jobId: 'b-job', schedule: Schedule.daily('01:00'), storage: dir, guests: [ct(site, host, 104)] });
     expect([a.tmpdir, b.tmpdir]).toEqual([undefined, undefined]);
@@ -91,7 +91,7 @@ describe('VzdumpJob', () => {
 
   it('warns when neither the job nor the storage prunes', () => {
     const { site, host } = testSite();
-    const dir = new PveStorage(site, 'Dir', { host, storageId: 'backup-hdd', type: 'dir', path: '/mnt/backup' });
+    const dir = new PveStorage(site, 'Dir', { host, storageId: 'backup-hdd', type: 'dir', path: '/mnt/backup', isMountpoint: true });
     new VzdumpJob(site, 'Job', { host, jobId: 'jj', schedule: Schedule.daily('03:00'), storage: dir, guests: [vm(site, host, 100)] });
     expect(modelOf(site).findings).toEqual([expect.objectContaining({ severity: 'warning', rule: 'retention-set', subject: 'test/Job' })]);
   });

@@ -96,6 +96,7 @@ const UNRELATED: Record<string, string> = {
     const tree = readTree(root);
     for (const f of Object.keys(UNRELATED)) tree.delete(f);
     for (const f of [...tree.keys()]) if (f.startsWith('var/lib/backup-constructs/owners/')) tree.delete(f);
+    tree.delete('etc/pve/storage.cfg'); // Proxmox's own file, written by the pvesm stand-in
     return tree;
   }
 
@@ -136,7 +137,8 @@ const UNRELATED: Record<string, string> = {
       fs.mkdirSync(path.dirname(path.join(root, f)), { recursive: true });
       fs.writeFileSync(path.join(root, f), content, { mode: 0o755 });
     }
-    standins = makeStandins(dir);
+    fs.mkdirSync(path.join(root, 'etc/pve'), { recursive: true });
+    standins = makeStandins(dir, undefined, { storageCfg: path.join(root, 'etc/pve/storage.cfg') });
     sshd = await Sshd.start(path.join(dir, 'sshd'));
     deadPort = await freePort();
     varArgs = ['-input=false', '-no-color', '-var', `ssh_private_key_path=${sshd.clientKey}`];
