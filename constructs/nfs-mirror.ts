@@ -48,6 +48,13 @@ export interface NfsMirrorProps extends HostJobOptions {
   readonly removeVanishedAfter?: Duration;
   /** @default '/var/lib/backup-constructs/<jobId>/mirrored-entries' */
   readonly stateFile?: string;
+  /**
+   * More than this share (percent) of the copied entries gone from the source in one run is
+   * taken for a wrong filesystem at the source: the run fails and removes nothing (one entry
+   * alone may always go).
+   * @default 25
+   */
+  readonly vanishedLimitPercent?: number;
 }
 
 const schema = z
@@ -63,6 +70,7 @@ const schema = z
     workDirectory: ABSOLUTE_PATH.optional(),
     removeVanishedAfter: instanceOf(Duration, 'expected a Duration, e.g. Duration.days(14)').optional(),
     stateFile: ABSOLUTE_PATH.optional(),
+    vanishedLimitPercent: z.number().int().min(0).max(100).optional(),
     ...hostJobOptionsShape,
   })
   .strict();
@@ -132,6 +140,7 @@ export class NfsMirror extends Construct {
       WORK_DIR: p.workDirectory ?? `/run/backup-constructs/${this.jobId}`,
       STATE_FILE: p.stateFile ?? `/var/lib/backup-constructs/${this.jobId}/mirrored-entries`,
       REMOVE_VANISHED_AFTER: String((p.removeVanishedAfter ?? Duration.days(14)).toSeconds()),
+      VANISHED_LIMIT_PERCENT: String(p.vanishedLimitPercent ?? 25),
     };
     if (requireMount) settings.MOUNT_POINT = this.mountPoint;
     if (p.manifest) Object.assign(settings, { MANIFEST: p.manifest.file, MANIFEST_ROOT: p.manifest.root, MANIFEST_LOCK: p.manifest.lockFile });

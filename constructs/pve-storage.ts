@@ -100,7 +100,7 @@ const FIXED: Record<PveStorageType, readonly string[]> = {
   dir: ['path'],
   nfs: ['export', 'path', 'server'],
   cifs: ['path', 'server', 'share'],
-  pbs: ['datastore'],
+  pbs: ['datastore', 'server'],
   zfspool: ['pool'],
 };
 const MANAGED = ['content', 'options', 'prune-backups', 'shared', 'namespace', 'fingerprint', 'username', 'is_mountpoint'];
@@ -252,6 +252,10 @@ export class PveStorage extends Construct {
       if ((p as Record<string, unknown>)[field] !== undefined && !types.includes(p.type)) {
         problems.push({ field, message: `only applies to ${types.join('/')} storage, not ${p.type}`, hint: `remove ${field} or change type` });
       }
+    }
+    // a mount point elsewhere would guard another filesystem and silence the mount-guard finding
+    if (typeof p.isMountpoint === 'string' && p.path && p.isMountpoint !== p.path && !p.path.startsWith(`${p.isMountpoint.replace(/\/$/, '')}/`)) {
+      problems.push({ field: 'isMountpoint', message: `expected ${p.path} or a folder above it, got ${p.isMountpoint}`, hint: `the mount point the storage's path lies under, e.g. isMountpoint: '${p.path.split('/').slice(0, 3).join('/')}'` });
     }
     if (p.server && isCgnatAddress(p.server) && !p.allowCgnatServer && p.type !== 'pbs') {
       problems.push({

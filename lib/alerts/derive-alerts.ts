@@ -175,8 +175,10 @@ function diskAlerts(model: SiteModel, a: AlertingSettings, step: number): AlertR
     const m = `mountpoint=${JSON.stringify(t.mountPoint)},${sel}`;
     const pct = Math.round(a.diskFullRatio * 100);
     // the test series carry the selector's equality matchers (job="proxmox-host"), or the rule would never see them
-    const extra = equalityMatchers(a.nodeExporterSelectors[host.name] ?? '').filter(([k]) => k !== 'instance' && k !== 'mountpoint');
-    const seriesLabels = `{mountpoint=${JSON.stringify(t.mountPoint)},instance="${host.address}:9100"${extra.map(([k, v]) => `,${k}=${JSON.stringify(v)}`).join('')}}`;
+    const matchers = equalityMatchers(a.nodeExporterSelectors[host.name] ?? '');
+    const instance = matchers.find(([k]) => k === 'instance')?.[1] ?? `${host.address}:9100`;
+    const extra = matchers.filter(([k]) => k !== 'instance' && k !== 'mountpoint');
+    const seriesLabels = `{mountpoint=${JSON.stringify(t.mountPoint)},instance=${JSON.stringify(instance)}${extra.map(([k, v]) => `,${k}=${JSON.stringify(v)}`).join('')}}`;
     const evalM = evalAfter(30, step);
     rules.push({
       name: a.diskFullAlertName,
@@ -201,7 +203,7 @@ function diskAlerts(model: SiteModel, a: AlertingSettings, step: number): AlertR
           ],
           evalMinutes: evalM,
           stepMinutes: step,
-          firing: [{ instance: `${host.address}:9100`, mountpoint: t.mountPoint }],
+          firing: [{ instance, mountpoint: t.mountPoint }],
         },
         {
           series: [

@@ -17,13 +17,26 @@ export interface NfsMirrorScriptOptions {
  * REMOVE_VANISHED_AFTER seconds from the run that first missed it, then is removed. Only
  * names in the state file (copied by this mirror) are ever touched, so the other folders on
  * the backup disk are safe; an entry now on the bypass list is still in SOURCE and keeps
- * its last copy. The state file is replaced whole, never truncated in place.
+ * its last copy. The state file is replaced whole, never truncated in place. More than
+ * VANISHED_LIMIT_PERCENT of the recorded entries gone in one run fails the run and removes
+ * nothing.
  */
 const REMOVE_VANISHED = `now=$(date +%s)
 removed=0
 mkdir -p "$(dirname "$STATE_FILE")"
 : >"$WORK_DIR/state-new"
+recorded=0
+gone=0
 if [ -f "$STATE_FILE" ]; then
+  recorded=$(cut -f1 "$STATE_FILE" | grep -c . || true)
+  gone=$(cut -f1 "$STATE_FILE" | grep -vxF -f "$WORK_DIR/present" | grep -c . || true)
+fi
+# Many entries gone at once is a wrong or half-restored filesystem at SOURCE far more often
+# than a cleanup: remove nothing, keep the record, and fail so the Failing alert says so.
+if [ "$gone" -gt 1 ] && [ $((gone * 100)) -gt $((recorded * VANISHED_LIMIT_PERCENT)) ]; then
+  echo "$gone of the $recorded entries this mirror copied are gone from $SOURCE at once (limit $VANISHED_LIMIT_PERCENT%): is the right filesystem mounted there? Nothing removed. If they were removed on purpose, run once with VANISHED_LIMIT_PERCENT=100" >&2
+  failures=$((failures + 1))
+elif [ -f "$STATE_FILE" ]; then
   while IFS=$'\\t' read -r name since; do
     [ -n "$name" ] && [ "$name" != . ] && [ "$name" != .. ] || continue
     grep -qxF -- "$name" "$WORK_DIR/present" && continue
@@ -38,9 +51,11 @@ if [ -f "$STATE_FILE" ]; then
     fi
   done <"$STATE_FILE"
 fi
-sed 's/$/\\t0/' "$WORK_DIR/mirrored-names" >>"$WORK_DIR/state-new"
-cp "$WORK_DIR/state-new" "$STATE_FILE.new"
-mv -f "$STATE_FILE.new" "$STATE_FILE"
+if [ "$gone" -le 1 ] || [ $((gone * 100)) -le $((recorded * VANISHED_LIMIT_PERCENT)) ]; then
+  sed 's/$/\\t0/' "$WORK_DIR/mirrored-names" >>"$WORK_DIR/state-new"
+  cp "$WORK_DIR/state-new" "$STATE_FILE.new"
+  mv -f "$STATE_FILE.new" "$STATE_FILE"
+fi
 `;
 
 /** `a | b*` for a bash case pattern of globs made of [A-Za-z0-9._+*-] (nothing to quote). */

@@ -112,6 +112,8 @@ describe('PveStorage', () => {
     expect(cfg).toContain('\tis_mountpoint yes\n');
     checkCfg(files);
     expect(() => new PveStorage(site, 'Rel', { host, storageId: 'rel', type: 'dir', path: '/x', isMountpoint: 'tank' })).toThrow(/\[test\/Rel\] isMountpoint: expected an absolute path/);
+    expect(() => new PveStorage(site, 'Elsewhere', { host, storageId: 'elsewhere', type: 'dir', path: '/srv/backups', isMountpoint: '/tank' })).toThrow(/\[test\/Elsewhere\] isMountpoint: expected \/srv\/backups or a folder above it, got \/tank/);
+    expect(() => new PveStorage(site, 'Prefix', { host, storageId: 'prefix', type: 'dir', path: '/tank2/backups', isMountpoint: '/tank' })).toThrow(/isMountpoint: expected \/tank2\/backups or a folder above it/);
   });
 
   it('declares an existing storage without applying anything', () => {

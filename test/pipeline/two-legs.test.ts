@@ -178,13 +178,19 @@ describeWithTool('rsync', 'rsync', 'two legs, one list: the real mirror and the 
     expect(first.status).toBe(0);
     expect(first.stderr).toMatch(/anca-elements is gone since .*: its copy .*anca-elements stays until/);
     expect(fs.existsSync(path.join(s.disk, 'anca-elements/2019/photo.jpg'))).toBe(true);
-    const since = lines(s.mirrorEnv.STATE_FILE).find((l) => l.startsWith('anca-elements\t'))!.split('\t')[1];
-    expect(Number(since)).toBeGreaterThan(0);
-    // a later run still inside the period keeps the first-missed time
+    const since = Number(lines(s.mirrorEnv.STATE_FILE).find((l) => l.startsWith('anca-elements\t'))!.split('\t')[1]);
+    expect(Math.abs(since - Date.now() / 1000)).toBeLessThan(60);
+    // a later run keeps the first-missed time and measures the period from it: missed 10 days
+    // ago with 14 days of grace, it stays; with 9 days of grace, it goes
+    const tenDaysAgo = Math.floor(Date.now() / 1000) - 10 * 86400;
+    fs.writeFileSync(s.mirrorEnv.STATE_FILE, lines(s.mirrorEnv.STATE_FILE).map((l) => (l.startsWith('anca-elements\t') ? `anca-elements\t${tenDaysAgo}` : l)).join('\n') + '\n');
     expect(mirror().status).toBe(0);
-    expect(lines(s.mirrorEnv.STATE_FILE)).toContain(`anca-elements\t${since}`);
+    expect(lines(s.mirrorEnv.STATE_FILE)).toContain(`anca-elements\t${tenDaysAgo}`);
+    expect(fs.existsSync(path.join(s.disk, 'anca-elements/2019/photo.jpg'))).toBe(true);
+    expect(mirror({ REMOVE_VANISHED_AFTER: String(11 * 86400) }).status).toBe(0);
+    expect(fs.existsSync(path.join(s.disk, 'anca-elements/2019/photo.jpg'))).toBe(true);
     // after it: removed, and forgotten; the disk's other folders are untouched
-    const after = mirror({ REMOVE_VANISHED_AFTER: '0' });
+    const after = mirror({ REMOVE_VANISHED_AFTER: String(9 * 86400) });
     expect(after.status).toBe(0);
     expect(after.stderr).toMatch(/removing its copy .*anca-elements/);
     expect(after.stdout).toMatch(/1 copies of vanished entries removed/);
@@ -193,6 +199,24 @@ describeWithTool('rsync', 'rsync', 'two legs, one list: the real mirror and the 
     expect(fs.existsSync(path.join(s.disk, 'unrelated/keep.txt'))).toBe(true);
     expect(fs.existsSync(path.join(s.disk, 'mysql/ibdata1'))).toBe(true);
     expect(await gw.value('backup_last_status', { backup_job: 'nfs-mirror' })).toBe(0);
+  });
+
+  it('removes nothing and fails when many entries vanish at once (a wrong filesystem at the source), until told it was meant', async () => {
+    const s = setUp();
+    const mirror = (env: Record<string, string> = {}) => runScript(s.fx.script(s.fx.mirror.job.scriptPath), { ...s.mirrorEnv, REMOVE_VANISHED_AFTER: '0', ...env });
+    expect(mirror().status).toBe(0);
+    const before = fs.readFileSync(s.mirrorEnv.STATE_FILE, 'utf8');
+    for (const gone of ['anca-elements', 'mysql', 'nextcloud']) fs.rmSync(path.join(s.nfs, gone), { recursive: true });
+    const r = mirror();
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/3 of the \d+ entries this mirror copied are gone from .* at once \(limit 25%\): is the right filesystem mounted there\? Nothing removed/);
+    expect(fs.existsSync(path.join(s.disk, 'mysql/ibdata1'))).toBe(true);
+    expect(fs.readFileSync(s.mirrorEnv.STATE_FILE, 'utf8')).toBe(before);
+    expect(await gw.value('backup_last_status', { backup_job: 'nfs-mirror' })).toBe(1);
+    // told it was meant: removed
+    expect(mirror({ VANISHED_LIMIT_PERCENT: '100' }).status).toBe(0);
+    expect(fs.existsSync(path.join(s.disk, 'mysql'))).toBe(false);
+    expect(fs.existsSync(path.join(s.disk, 'anca-elements'))).toBe(false);
   });
 
   it('Step 2 full sync deletes only inside the bypass paths of its own destination', () => {
