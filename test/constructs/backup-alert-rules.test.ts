@@ -90,6 +90,12 @@ describe('BackupAlertRules', () => {
     const disk = deriveAlerts(modelOf(site), rules.settings).find((r) => r.name === 'BackupTargetDiskFull' && r.labels.backup_target === 'local')!;
     expect(disk.expr).toContain('node_filesystem_avail_bytes{mountpoint="/mnt/backup",job="proxmox-host", instance=~".+"}');
     for (const c of disk.cases) for (const s of c.series) expect(s.series).toMatch(/,job="proxmox-host"\}$/);
+    // an instance the selector pins is the one the series carry, and the one that fires
+    const pinned = siteWithJobs({ nodeExporterSelectors: { pve: 'instance="pve.lan:9100"' } });
+    pinned.site.model.addTarget({ id: 'local', name: 'backup disk', medium: 'local-disk', location: 'on-site', host: 'pve', path: '/mnt/backup', mountPoint: '/mnt/backup', constructPath: 'test/Disk' });
+    const pinnedDisk = deriveAlerts(modelOf(pinned.site), pinned.rules.settings).find((r) => r.name === 'BackupTargetDiskFull' && r.labels.backup_target === 'local')!;
+    for (const c of pinnedDisk.cases) for (const s of c.series) expect(s.series).toContain('instance="pve.lan:9100"');
+    expect(pinnedDisk.cases[0].firing).toEqual([{ instance: 'pve.lan:9100', mountpoint: '/mnt/backup' }]);
   });
 
   it('routes backup alerts to one receiver and critical ones to another', () => {
