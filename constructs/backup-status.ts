@@ -5,7 +5,7 @@ import { buildInventory, renderInventoryTsv } from '../lib/governance/inventory'
 import type { SiteModel } from '../lib/model/site-model';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { generatedHeader } from '../lib/render/shell';
-import { renderStatusScript, STATUS_INVENTORY_PATH, StatusNotification } from '../lib/render/status-script';
+import { renderStatusScript, STATUS_INVENTORY_PATH, STATUS_METRICS, StatusNotification } from '../lib/render/status-script';
 import { Schedule } from '../lib/schedule';
 import { Host } from './host';
 import { membersOf, onSiteComplete, siteModelOf } from './private/site-anchor';
@@ -32,7 +32,7 @@ export class StatusNotify {
 export interface BackupStatusProps {
   /**
    * Send findings when they change (and once when all is well again).
-   * @default - no notifications (Prometheus alerts on the metrics instead)
+   * @default - no notifications (the site's alert rules, when deployed, alert on its metrics)
    */
   readonly notify?: readonly StatusNotify[];
   /** @default Schedule.everyHours(1) */
@@ -73,7 +73,35 @@ export class BackupStatus extends Construct {
       }
     }
     this.model.addStatusTool({ ...(p.hosts ? { hosts: p.hosts.map((h) => h.name) } : {}), notifies: notify.length > 0, constructPath: this.node.path });
+    this.alertOnFindings();
     onSiteComplete(this, () => this.installAll(schedule, p.hosts, notify));
+  }
+
+  /**
+   * The tool's findings as an alert, so a site whose rules are deployed hears of an overdue
+   * artifact even from a job that reports nothing itself (a backup another tool makes).
+   */
+  private alertOnFindings(): void {
+    const site = this.model.site;
+    const entry = { entry: 'app-x', site, host: 'h', reason: 'stale', backup_job: 'x' };
+    const series = (code: string) => [{ series: `backup_inventory_status{${Object.entries(entry).map(([k, v]) => `${k}="${v}"`).join(',')}}`, values: code }];
+    this.model.addAlertSpec({
+      name: 'BackupArtifactOverdue',
+      expr: `max by (entry, site, host, backup_job, reason) (backup_inventory_status{site="${site}"}) >= 1`,
+      for: '1h',
+      severity: 'warning',
+      summary: 'the newest artifact of an inventory entry is overdue, missing or unreadable',
+      description: 'backup-status on the host reports an inventory entry past its stale_after_hours (or its files missing or unreadable): the job that makes it has stopped or writes elsewhere.',
+      watches: [STATUS_METRICS.status],
+      labels: { site },
+      runbook: [
+        '1. On the host, `backup-status` names the entry, its newest artifact and why it is overdue.',
+        "2. Find the job that makes it (the alert's `backup_job`) and its runbook; for a backup another tool makes, look at that tool.",
+        '3. The alert clears at the next hourly check after a fresh artifact lands.',
+      ].join('\n'),
+      test: { firing: series('1'), silent: series('0'), firingLabels: entry },
+      constructPath: this.node.path,
+    });
   }
 
   private installAll(schedule: Schedule, only: readonly Host[] | undefined, notify: readonly StatusNotification[]): void {
@@ -110,6 +138,8 @@ export class BackupStatus extends Construct {
         body: 'rc=0\n/usr/local/bin/backup-status --textfile "$STATUS_TEXTFILE_DIR" >/dev/null || rc=$?\n[ "$rc" -le 2 ]',
         settings: { STATUS_TEXTFILE_DIR: textfile },
         expectedDuration: undefined,
+        // written by the tool itself into the same textfile folder
+        extraMetrics: [STATUS_METRICS.status, STATUS_METRICS.newestAge],
         kind: 'status-check',
         classification: 'important',
       });

@@ -194,12 +194,15 @@ export class SiteModel {
     return [...this.statusToolList];
   }
   /**
-   * The host whose status tool checks an artifact on `host`, if any: the tool runs where the
-   * files are, so an artifact on a machine this program does not manage (a NAS) is unchecked.
+   * The host whose status tool checks an artifact on `host` and is heard (it notifies, or the
+   * site's alert rules are deployed), if any: the tool runs where the files are, so an
+   * artifact on a machine this program does not manage (a NAS) is unchecked.
    */
   statusCheckerOf(host: string): string | undefined {
     if (!this.host(host)) return undefined;
-    return this.statusToolList.some((t) => !t.hosts || t.hosts.includes(host)) ? host : undefined;
+    // a tool nobody hears from (no notifications, no deployed alert on its metrics) watches nothing
+    const heard = (t: StatusToolRecord) => t.notifies || this.alerting?.deployed === true;
+    return this.statusToolList.some((t) => (!t.hosts || t.hosts.includes(host)) && heard(t)) ? host : undefined;
   }
   addCheck(check: CrossCheck): void {
     this.checks.push(check);

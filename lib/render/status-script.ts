@@ -58,6 +58,9 @@ ${senders.join('\n')}
 /** Where the status tool reads its inventory on a host. */
 export const STATUS_INVENTORY_PATH = '/etc/backup-constructs/inventory.tsv';
 
+/** The node-exporter series the tool writes with `--textfile`. */
+export const STATUS_METRICS = { status: 'backup_inventory_status', newestAge: 'backup_inventory_newest_age_seconds' } as const;
+
 /** Hours after which an entry without its own threshold is stale (seed 000: 24 h / 48 h). */
 export const DEFAULT_STALE_HOURS = 24;
 

@@ -3,11 +3,11 @@ import { nfsStorage, testSite, vm } from '../helpers/fixtures';
 import { reviewOf, synthJson } from '../helpers/synth';
 
 /** A site with one vzdump job, review-only alerts, and an app backup made by another tool. */
-function site(opts: { status?: 'none' | 'metrics' | 'notify'; externalHost?: string } = {}) {
+function site(opts: { status?: 'none' | 'metrics' | 'notify'; externalHost?: string; alertsDeployed?: boolean } = {}) {
   const t = testSite();
   const storage = nfsStorage(t.site, t.host);
   new VzdumpJob(t.site, 'Daily', { host: t.host, jobId: 'daily', storage, guests: [vm(t.site, t.host, 100)], schedule: Schedule.daily('03:00') });
-  new BackupAlertRules(t.site, 'Alerts', { delivery: AlertDelivery.reviewOnly('no Prometheus yet') });
+  new BackupAlertRules(t.site, 'Alerts', { delivery: opts.alertsDeployed ? AlertDelivery.hostFile(t.host) : AlertDelivery.reviewOnly('no Prometheus yet') });
   new ExternalBackup(t.site, 'Ha', { name: 'app-ha', protects: 'HA config', tool: 'HA built-in backup', host: opts.externalHost ?? 'nas', basePath: '/backups/ha', staleAfter: Duration.hours(48) });
   if (opts.status === 'metrics') new BackupStatus(t.site, 'Status');
   if (opts.status === 'notify') new BackupStatus(t.site, 'Status', { notify: [StatusNotify.ntfy('https://ntfy.example/backups')] });
@@ -39,6 +39,20 @@ describe('who hears of a failed backup', () => {
     expect(runbook).toContain('the status tool on pve checks its artifacts (`backup-status`)');
     expect(runbook).toContain('check that `backup-status` on pve reports its artifact as OK');
     expect(t.site.model.hostFiles.map((f) => `${f.host}:${f.path}`)).toContain('pve:/etc/backup-constructs/inventory.tsv');
+  });
+});
+
+describe('a status tool nobody hears', () => {
+  it('does not count as watching a backup another tool makes, unless it notifies or the rules that alert on it are deployed', () => {
+    const silent = site({ status: 'metrics', externalHost: 'pve' });
+    expect(monitored(silent)).toContainEqual(expect.stringMatching(/job app-ha reports no metrics and no status tool checks its artifacts on pve:/));
+    expect(reviewOf(silent.site).get('runbooks/app-ha.md')!.content).toContain('nothing checks its artifacts either');
+    const alerted = site({ status: 'metrics', externalHost: 'pve', alertsDeployed: true });
+    expect(monitored(alerted).filter((m) => m.includes('app-ha'))).toEqual([]);
+    // the alert that makes it heard: on the tool's own metric, tested by promtool with the rest
+    const rules = reviewOf(alerted.site).get('prometheus/backup-test.rules.yml')!.content;
+    expect(rules).toContain('alert: BackupArtifactOverdue');
+    expect(rules).toContain('max by (entry, site, host, backup_job, reason) (backup_inventory_status{site="test"}) >= 1');
   });
 });
 
