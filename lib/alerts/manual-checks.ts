@@ -1,4 +1,5 @@
 import { Duration } from '../duration';
+import { artifactStaleHours } from '../governance/inventory';
 import type { SiteModel } from '../model/site-model';
 import { shellQuote } from '../render/shell';
 
@@ -46,12 +47,13 @@ export function renderManualChecks(model: SiteModel, reason: string, diskFullRat
     const copies = model.copies.filter((c) => c.artifact?.host === host && jobs.some((j) => j.id === c.job));
     section(
       'The archives are on disk',
-      "The newest archive of each asset is younger than its job's threshold.",
+      "The newest archive of each asset is younger than the inventory's threshold for it (a copy of a copy: its source's plus one period of the job that copies it).",
       copies.map((c) => {
         const a = c.artifact!;
-        const minutes = Math.round(model.job(c.job)!.staleAfterHours * 60);
+        const stale = artifactStaleHours(model, c);
+        const minutes = Math.round(stale * 60);
         const match = a.glob.includes('/') ? `-path ${shellQuote(`${a.basePath}/${a.glob}`)}` : `-maxdepth 1 -name ${shellQuote(a.glob)}`;
-        const what = `no archive of ${model.asset(c.asset)?.name ?? c.asset} younger than ${hours(model.job(c.job)!.staleAfterHours).toHumanString()} in ${a.basePath}`;
+        const what = `no archive of ${model.asset(c.asset)?.name ?? c.asset} younger than ${hours(stale).toHumanString()} in ${a.basePath}`;
         return `find ${shellQuote(a.basePath)} ${match} -mmin -${minutes} | grep -q . || echo ${shellQuote(what)}`;
       }),
     );
@@ -71,7 +73,42 @@ export function renderManualChecks(model: SiteModel, reason: string, diskFullRat
       [...storages.map((t) => `pvesm status --storage ${shellQuote(t.id.split(':').slice(2).join(':'))}`), ...targets.flatMap((t) => [`findmnt ${shellQuote(t.mountPoint!)}`, `df -h ${shellQuote(t.mountPoint!)}`])],
     );
   }
+  lines.push(...pushgatewayChecks(model));
   return lines.join('\n');
+}
+
+/**
+ * Jobs that push to a Pushgateway (CronJobs in a cluster): the same check as the textfile
+ * one, read from the Pushgateway's /metrics, from any machine that reaches it.
+ */
+function pushgatewayChecks(model: SiteModel): string[] {
+  const enabled = new Set(model.jobs.filter((j) => j.enabled).map((j) => j.id));
+  const byGateway = new Map<string, Set<string>>();
+  for (const s of model.signals.filter((x) => x.sink === 'pushgateway' && enabled.has(x.job))) {
+    const base = s.destination.slice(0, s.destination.indexOf('/metrics/job/'));
+    if (!byGateway.has(base)) byGateway.set(base, new Set());
+    byGateway.get(base)!.add(s.job);
+  }
+  const out: string[] = [];
+  for (const [gateway, jobs] of [...byGateway].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    out.push(
+      `## From a machine that reaches ${gateway}`,
+      '',
+      'What the Stale and Failing alerts watch for the jobs that push there: prints a line only for a problem.',
+      '',
+      '```sh',
+      'pg=$(mktemp)',
+      `curl -fsS ${shellQuote(`${gateway}/metrics`)} >"$pg" || echo ${shellQuote(`the Pushgateway at ${gateway} does not answer`)}`,
+      'checkpg() { # job id, threshold in seconds',
+      `  awk -v now="$(date +%s)" -v max="$2" -v id="$1" -v sel="backup_job=\\"$1\\"" 'index($0, sel) && /^backup_last_status[{]/ && $NF != 0 { print id ": last run failed (status " $NF ")" } index($0, sel) && /^backup_last_success_timestamp_seconds[{]/ && $NF + 0 > ok + 0 { ok = $NF } END { if (ok == "") print id ": no success recorded"; else if (now - ok > max) printf "%s: last success %dh ago\\n", id, (now - ok) / 3600 }' "$pg"`,
+      '}',
+      ...[...jobs].sort().map((j) => `checkpg ${shellQuote(j)} ${Math.round(model.job(j)!.staleAfterHours * 3600)}`),
+      'rm -f "$pg"',
+      '```',
+      '',
+    );
+  }
+  return out;
 }
 
 function hours(h: number): Duration {

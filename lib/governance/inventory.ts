@@ -41,7 +41,7 @@ function slug(s: string): string {
  * the source's plus one period of the sync; the sync job's own threshold would call a healthy
  * monthly copy stale three weeks out of four.
  */
-function artifactStaleHours(model: SiteModel, copy: CopyRecord, seen: ReadonlySet<string> = new Set()): number {
+export function artifactStaleHours(model: SiteModel, copy: CopyRecord, seen: ReadonlySet<string> = new Set()): number {
   const job = model.job(copy.job);
   const own = job?.staleAfterHours ?? 24;
   const source = copy.derivedFrom ? model.copies.find((c) => c.id === copy.derivedFrom) : undefined;

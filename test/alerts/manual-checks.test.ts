@@ -7,6 +7,9 @@ import { clientStandardSite } from '../../stacks/client-standard';
 import { testSite } from '../helpers/fixtures';
 import { modelOf, reviewOf, synthJson } from '../helpers/synth';
 import { describeWithTool, shellcheck, tempDir } from '../helpers/tools';
+import { Pushgateway } from '../helpers/pushgateway';
+import { MetricsSink, Schedule, VzdumpJob } from '../../constructs';
+import { nfsStorage, vm } from '../helpers/fixtures';
 
 /** The client-standard site (backups monitored manually, seed 003) and its manual-checks runbook. */
 function checklist() {
@@ -117,5 +120,40 @@ describeWithTool('shellcheck', 'shellcheck', 'manual checks, as shell', () => {
       fs.writeFileSync(f, `#!/bin/bash\n${b}\n`);
       expect(shellcheck(f).output).toBe('');
     });
+  });
+});
+
+describe('manual checks of jobs that push to a Pushgateway', () => {
+  let gw: Pushgateway;
+  beforeAll(async () => {
+    gw = await Pushgateway.start();
+  });
+  afterAll(() => gw?.stop());
+
+  it('read the Pushgateway and print only the jobs that failed, went stale or never reported', async () => {
+    const { site, host } = testSite({ metrics: MetricsSink.pushgateway(gw.url) });
+    const storage = nfsStorage(site, host);
+    for (const [id, vmid] of [['fresh', 100], ['failed', 101], ['old', 102], ['silent', 103]] as const) {
+      new VzdumpJob(site, `J${vmid}`, { host, jobId: id, storage, guests: [vm(site, host, vmid)], schedule: Schedule.daily('03:00') });
+    }
+    new BackupAlertRules(site, 'Alerts', { delivery: AlertDelivery.reviewOnly('not yet', { manualChecks: true }) });
+    synthJson(site);
+    const text = reviewOf(site).get('runbooks/manual-checks.md')!.content;
+    const section = text.slice(text.indexOf(`## From a machine that reaches ${gw.url}`));
+    const block = /```sh\n([\s\S]*?)\n```/.exec(section)![1];
+    const push = async (job: string, body: string) => {
+      const r = await fetch(`${gw.url}/metrics/job/${job}/backup_job/${job}/site/test/host/pve`, { method: 'PUT', body });
+      expect(r.ok).toBe(true);
+    };
+    const t = Math.floor(Date.now() / 1000);
+    await push('fresh', `backup_last_status 0\nbackup_last_success_timestamp_seconds ${t - 3600}\n`);
+    await push('failed', `backup_last_status 1\nbackup_last_success_timestamp_seconds ${t - 3600}\n`);
+    await push('old', `backup_last_status 0\nbackup_last_success_timestamp_seconds ${t - 30 * 3600}\n`);
+    const r = spawnSync('bash', ['-c', block], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout.split('\n').filter(Boolean).sort()).toEqual(['failed: last run failed (status 1)', 'old: last success 30h ago', 'silent: no success recorded']);
+    const dir = tempDir('bc-manual-pg-');
+    fs.writeFileSync(path.join(dir, 'b.sh'), `#!/bin/bash\n${block}\n`);
+    expect(shellcheck(path.join(dir, 'b.sh')).output).toBe('');
   });
 });
