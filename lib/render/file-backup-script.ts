@@ -97,6 +97,9 @@ backup_one_pvc() {
   done
   [ -d "$dest" ] || fresh=1
   mkdir -p "$dest"
+  # beside the copy, not in it (a restore copies the folder): only a whole copy has one
+  complete="\${dest%/*}/.$pvc.complete"
+  rm -f -- "$complete"
   # local disk to local disk: no -z; unchanged files become hard links into last week's copy
   rc=0
   rsync -a --delete --out-format='%i|%b|%n' \${prev:+"--link-dest=$prev"} "$mnt/" "$dest/" >"$WORK_DIR/rsync-$snap" || rc=$?
@@ -104,6 +107,7 @@ backup_one_pvc() {
   if [ "$rc" -ne 0 ] && [ "$rc" -ne 24 ]; then
     return "$rc"
   fi
+  touch -- "$complete"
   if [ "$fresh" -eq 1 ]; then
     # a new week's folder is new as a whole off-site, hard-linked files included
     bc_rsync_changes "" <"$WORK_DIR/rsync-$snap" >/dev/null
@@ -115,8 +119,10 @@ ${sqlite ? '  sqlite_from "$mnt" "$ns/$pvc"\n' : ''}}
 
 # Keeps the newest WEEKLY_VERSIONS week folders whole. In older ones it removes each PVC's copy
 # except those of a PVC that failed this run (its copy this week is not whole) and those of a
-# PVC no kept week holds (not copied lately: its LV is gone, or it has no snapshot), so no
-# PVC loses its last good copy, and one failing PVC does not stop the others' pruning.
+# PVC no kept week holds whole (not copied lately: its LV is gone, or it has no snapshot; or
+# only a copy a failed run left half-written), so no PVC loses its last good copy, and one
+# failing PVC does not stop the others' pruning. A whole copy has a .<pvc>.complete marker
+# beside it; a week written before markers existed has none, and its copies count as whole.
 prune_pvc_weeks() {
   local dir="$ROOT/${FILE_BACKUP_DIRECTORIES.pvcData}" old key k kept
   [ -d "$dir" ] || return 0
@@ -132,7 +138,7 @@ prune_pvc_weeks() {
       fi
       kept=0
       while IFS= read -r k; do
-        if [ -d "$dir/$k/$key" ]; then
+        if [ -d "$dir/$k/$key" ] && { [ -f "$dir/$k/\${key%/*}/.\${key##*/}.complete" ] || [ -z "$(find "$dir/$k" -mindepth 2 -maxdepth 2 -name '.*.complete' -print -quit)" ]; }; then
           kept=1
           break
         fi
@@ -142,6 +148,7 @@ prune_pvc_weeks() {
         continue
       fi
       rm -rf -- "\${dir:?}/$old/$key"
+      rm -f -- "$dir/$old/\${key%/*}/.\${key##*/}.complete"
     done <"$WORK_DIR/week-pvcs"
     # namespace folders left empty, then the week itself once nothing is left in it
     find "$dir/$old" -mindepth 1 -maxdepth 1 -type d -empty -delete

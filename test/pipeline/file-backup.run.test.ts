@@ -246,7 +246,8 @@ describeWithTool('rsync', 'rsync', 'FileBackup run for real with stand-ins for L
     const weeks = (s: { root: string }) => fs.readdirSync(path.join(s.root, 'pvc-data')).sort();
     const pvcsIn = (s: { root: string }, week: string) => {
       const dir = path.join(s.root, 'pvc-data', week);
-      return fs.readdirSync(dir).flatMap((ns) => fs.readdirSync(path.join(dir, ns)).map((p) => `${ns}/${p}`)).sort();
+      // copies are folders; the .<pvc>.complete markers beside them are not
+      return fs.readdirSync(dir).flatMap((ns) => fs.readdirSync(path.join(dir, ns), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `${ns}/${e.name}`)).sort();
     };
 
     it("prunes the other PVCs' old weeks but keeps every week of a PVC that failed this run, until it succeeds again", () => {
@@ -278,6 +279,21 @@ describeWithTool('rsync', 'rsync', 'FileBackup run for real with stand-ins for L
       expect(run('2026-22', key)).toBe(0);
       expect(weeks(s)).toEqual(['2026-21', '2026-22']);
       expect(pvcsIn(s, '2026-22')).toEqual(all);
+    });
+
+    it('does not count a half-written copy a failed run left as holding the PVC, so its last whole copy stays', () => {
+      const s = setUp({ pfsense: false });
+      const run = (week: string) => runScript(s.script, { ...s.env, WEEKLY_VERSIONS: '2', WEEK: week }).status;
+      expect([run('2026-18'), run('2026-19')]).toEqual([0, 0]);
+      expect(fs.existsSync(path.join(s.root, 'pvc-data/2026-19/_unclaimed/.vm-102-pvc-bbb.complete'))).toBe(true);
+      // a run of week 20 that failed half-way through vm-102's copy, then its LV is removed
+      writeFiles(path.join(s.root, 'pvc-data/2026-20/_unclaimed/vm-102-pvc-bbb'), { 'half.txt': 'half' });
+      for (const lv of s.st.lvs().map((l) => l.split(' ')[0]).filter((n) => n.startsWith('vm-102-pvc-bbb'))) execFileSync(path.join(s.st.bin, 'lvremove'), ['-y', `pve/${lv}`]);
+      expect([run('2026-20'), run('2026-21')]).toEqual([0, 0]);
+      // kept weeks 20 and 21 hold no whole copy of it: week 19's (and 18's) stay
+      expect(pvcsIn(s, '2026-19')).toEqual(['_unclaimed/vm-102-pvc-bbb']);
+      expect(fs.readdirSync(path.join(s.root, 'pvc-data/2026-19/_unclaimed/vm-102-pvc-bbb')).length).toBeGreaterThan(0);
+      expect(pvcsIn(s, '2026-21')).toEqual(['apps/data']);
     });
 
     it('keeps the newest copy of a PVC no longer copied (its LV removed) once it leaves the kept weeks', () => {
