@@ -47,7 +47,7 @@ export function clientStandardSite(scope: Construct, opts: ClientStandardOptions
   site.model.addDecision({
     subject: 'drill checks',
     decision: "through the guest agent, no network needed: systemd's boot state, an IPv4 address on the copy's NIC, and each guest's services (see drill services); any failing check fails the drill",
-    reason: "seed 003's procedure confirms login, networking and services; the copy's links are down (no address clash with production), so networking is checked as configuration, not reachability, which assumes the guests have static addresses (a guest on DHCP sets drillNetworkCheck: 'none')",
+    reason: "seed 003's procedure confirms login, networking and services; the copy's links are down (no address clash with production), so networking is checked as configuration, not reachability, which assumes the guests apply their static addresses without a carrier (ifupdown does; systemd-networkd/netplan needs ConfigureWithoutCarrier=yes or ignore-carrier, NetworkManager keeps a static profile down without one); a guest on DHCP, or one that cannot, sets drillNetworkCheck: 'none'. The first drill after deploying shows which",
   });
   site.model.addDecision({
     subject: 'degraded boot',
