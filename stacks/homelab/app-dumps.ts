@@ -255,6 +255,11 @@ export function homelabAppDumps(site: BackupSite): void {
     reason: "seed 002 says only 'daily pg_dump -> /srv/nfs/postiz-backup/'; 01:00 is after the dbaas dumps, and retention and threshold follow the seed's other PostgreSQL dumps",
   });
   model.addDecision({
+    subject: 'dump file names',
+    decision: "every dump is named <job>-<UTC stamp><ext> (postgresql-backup-20261130T000012Z.sql.gz, per-db/<db>/..., vaultwarden-backup-<stamp>/db.sqlite3) instead of the seed's dump_*.sql.gz, snapshot-YYYYmmdd.db/.snap and db-YYYYmmddHHMM.sqlite; once the new dumps cover each job's retention, delete the seed's old files by hand",
+    reason: "a job's rotation deletes only files with its own prefix and stamp, so it can never remove another job's dumps or the seed's existing files in the same folder; a stamp to the second in UTC never collides across a daylight-saving change or two runs a day",
+  });
+  model.addDecision({
     subject: 'names the seed does not give',
     decision:
       'Secrets postgresql-credentials/postgres-password, mysql-credentials/root-password, vault-backup-token/token, postiz-postgresql/password; data claims redis-data, vaultwarden-data, prometheus-server; Services postgresql, mysql, redis, vault in their namespaces; pod labels app.kubernetes.io/name=redis, =vaultwarden, =prometheus (component server)',
