@@ -206,7 +206,13 @@ export class AppDumpCronJob extends Construct {
     const pushgateway = this.resolvePushgateway(p.pushgateway, problems);
     if (problems.length) throw new BackupConfigError(this.node.path, problems);
     this.image = image!;
-    const cron = withinField(this.node.path, 'schedule', () => this.schedule.toCron());
+    const { cron, weekdays: weekdayGuard } = this.schedule.toCronWithWeekdayGuard();
+    // the guard reads the weekday in the schedule's zone; without one, the controller's is unknown
+    if (weekdayGuard && !this.schedule.timeZone) {
+      throw new BackupConfigError(this.node.path, [
+        { field: 'schedule', message: `${this.schedule.toHumanString()} needs a time zone: the job checks the weekday itself`, hint: ".inTimeZone('UTC') (or the zone the days are meant in)" },
+      ]);
+    }
     const period = this.schedule.period();
     const timeout = p.timeout ?? minDuration(period, Duration.hours(6));
     const startingDeadline = p.startingDeadline ?? minDuration(period, Duration.hours(1));
@@ -231,6 +237,7 @@ export class AppDumpCronJob extends Construct {
       writes: true,
       body: engine.body,
       cleanup: engine.cleanup,
+      ...(weekdayGuard ? { onlyOnWeekdays: weekdayGuard, weekdayZone: this.schedule.timeZone } : {}),
     });
     const identity = { job: p.jobId, site: this.model.site, host: cluster };
     this.reportScript = renderReportScript({ jobId: p.jobId, constructPath: this.node.path, pushgateway, path: pushgatewayPath(identity) });

@@ -210,6 +210,17 @@ export class Schedule {
   }
 
   /** Kubernetes cron (`minute hour day-of-month month day-of-week`); the zone goes in the CronJob's `timeZone`. */
+  /**
+   * For a schedule restricting both weekday and day of month (the first Sunday): cron with
+   * the month days only, and the weekdays (0 = Sunday) a job must check itself at start, in
+   * the schedule's zone. Cron would join the two with OR.
+   */
+  toCronWithWeekdayGuard(): { readonly cron: string; readonly weekdays?: readonly number[] } {
+    if (!(this.weekdays && this.monthDays)) return { cron: this.toCron() };
+    const monthDaysOnly = new Schedule({ ...this.fields(), weekdays: undefined }, this.timeZone);
+    return { cron: monthDaysOnly.toCron(), weekdays: this.weekdays };
+  }
+
   toCron(): string {
     if (this.weekdays && this.monthDays) {
       throw new BackupConfigError('Schedule', [

@@ -212,7 +212,8 @@ export function homelabAppDumps(site: BackupSite): void {
       minSize: Size.mebibytes(1),
     }),
     image: 'curlimages/curl:8.11.1',
-    schedule: Schedule.monthly(1, '04:00').inTimeZone('UTC'),
+    // seed 002: "monthly 1st-Sunday 04:00 UTC" (cron runs days 1-7, the job checks for Sunday)
+    schedule: Schedule.firstWeekdayOfMonth('sun', '04:00').inTimeZone('UTC'),
     retentionDays: 90,
     backupVolume: volume('PrometheusBackupVolume', 'monitoring', 'prometheus-backup'),
     pushgateway,
@@ -225,8 +226,8 @@ export function homelabAppDumps(site: BackupSite): void {
   });
   model.addDecision({
     subject: 'prometheus-backup',
-    decision: 'a CronJob on the 1st of each month at 04:00 UTC taking a TSDB snapshot through the admin API, kept 90 days, stale after one month plus 2 hours',
-    reason: "seed 002 runs it as a sidecar on the first Sunday at 04:00 UTC and names no retention; Kubernetes cron joins day-of-month and weekday with OR, so 'first Sunday' cannot be one CronJob schedule. 90 days keeps three snapshots. Needs Prometheus's --web.enable-admin-api and its prometheus-server claim on the same node (pod affinity)",
+    decision: 'a CronJob on the first Sunday of each month at 04:00 UTC (cron 0 4 1-7 * *; the run checks it is Sunday and otherwise reports nothing; a run by hand on another day sets BC_ANY_WEEKDAY=1 in the dump container) taking a TSDB snapshot through the admin API, kept 90 days, stale after five weeks plus 2 hours',
+    reason: "seed 002 runs it as a sidecar on the first Sunday at 04:00 UTC and names no retention; Kubernetes cron joins day-of-month and weekday with OR, so the weekday is checked in the job. 90 days keeps three snapshots. A CronJob rather than a sidecar: its outcome is pushed like every dump's. Needs Prometheus's --web.enable-admin-api and its prometheus-server claim on the same node (pod affinity)",
   });
 
   // --- Postiz: its bundled PostgreSQL on local-path, daily (the seed gives no time) ---

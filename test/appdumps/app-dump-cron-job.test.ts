@@ -223,9 +223,9 @@ describe('AppDumpCronJob: bad input is a synth-time error naming the construct a
     expect(() => Schedule.cron('0 0 * *')).toThrow(/expected 5 fields, got 4/);
   });
 
-  it('fails when the schedule restricts both weekday and day of month, which cron would join with OR', () => {
+  it('asks for a time zone when the schedule restricts both weekday and day of month (the job checks the weekday in it)', () => {
     const { site } = labSite();
-    expect(() => new AppDumpCronJob(site, 'Job', { ...base(), schedule: Schedule.firstWeekdayOfMonth('sun', '04:00') })).toThrow(/\[lab\/Job\] schedule\.schedule: first Sun of the month at 04:00 restricts both weekday and day of month/);
+    expect(() => new AppDumpCronJob(site, 'Job', { ...base(), schedule: Schedule.firstWeekdayOfMonth('sun', '04:00') })).toThrow(/\[lab\/Job\] schedule: first Sun of the month at 04:00 needs a time zone: the job checks the weekday itself \(hint: \.inTimeZone\('UTC'\)/);
   });
 
   it('fails when a secret value is passed inline, without printing it', () => {

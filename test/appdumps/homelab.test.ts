@@ -73,7 +73,8 @@ describe('homelab app-level dumps (seed 002, layer 2b)', () => {
   });
 
   it('the monthly Prometheus TSDB backup and the daily Postiz dump are there, with the choices recorded', () => {
-    expect(cronJob('prometheus-backup').spec).toMatchObject({ schedule: '0 4 1 * *', timezone: 'UTC' });
+    // seed 002's first Sunday: cron days 1-7, the job checks for Sunday itself
+    expect(cronJob('prometheus-backup').spec).toMatchObject({ schedule: '0 4 1-7 * *', timezone: 'UTC' });
     expect(model.job('prometheus-backup')).toMatchObject({ alertName: 'PrometheusBackup', classification: 'rebuildable' });
     expect(script('prometheus-backup')).toContain('BC_RETENTION_DAYS=${BC_RETENTION_DAYS:-90}');
     const postiz = cronJob('postiz-postgres-backup');

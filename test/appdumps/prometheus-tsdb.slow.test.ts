@@ -67,7 +67,7 @@ describeWithTools([['prometheus', 'prometheus'], ['busybox', 'busybox'], ['prome
     try {
       const out = tempDir();
       // a fresh Prometheus holds kilobytes, below the homelab's 1 MiB floor
-      const run = runPod(scripts, 'busybox', { PATH, PROMETHEUS_URL: prom.url, PROMETHEUS_DATA: prom.data, BC_OUT_DIR: out, BC_STATUS_DIR: tempDir(), BC_MIN_BYTES: '1' }, gw.url);
+      const run = runPod(scripts, 'busybox', { PATH, PROMETHEUS_URL: prom.url, PROMETHEUS_DATA: prom.data, BC_OUT_DIR: out, BC_STATUS_DIR: tempDir(), BC_MIN_BYTES: '1', BC_ANY_WEEKDAY: '1' }, gw.url);
       expect(run.dump.stderr).not.toMatch(/FAILED/);
       expect(run.report.status).toBe(0);
       const [archive] = newArtifacts(out, 'prometheus-backup', '.tar.gz');
@@ -77,7 +77,7 @@ describeWithTools([['prometheus', 'prometheus'], ['busybox', 'busybox'], ['prome
       expect(await gw.value('backup_last_status', { backup_job: 'prometheus-backup', site: 'homelab', host: 'k8s' })).toBe(0);
 
       // the homelab's own floor refuses a near-empty TSDB
-      const floor = runPod(scripts, 'busybox', { PATH, PROMETHEUS_URL: prom.url, PROMETHEUS_DATA: prom.data, BC_OUT_DIR: tempDir(), BC_STATUS_DIR: tempDir() }, gw.url);
+      const floor = runPod(scripts, 'busybox', { PATH, PROMETHEUS_URL: prom.url, PROMETHEUS_DATA: prom.data, BC_OUT_DIR: tempDir(), BC_STATUS_DIR: tempDir(), BC_ANY_WEEKDAY: '1' }, gw.url);
       expect(floor.dump.stderr).toMatch(/below the floor of 1048576/);
       expect(floor.report.status).toBe(1);
       expect(listDir(path.join(prom.data, 'snapshots'))).toEqual([]);
@@ -90,7 +90,7 @@ describeWithTools([['prometheus', 'prometheus'], ['busybox', 'busybox'], ['prome
     const prom = await startPrometheus(false);
     try {
       const out = tempDir();
-      const run = runPod(scripts, 'busybox', { PATH, PROMETHEUS_URL: prom.url, PROMETHEUS_DATA: prom.data, BC_OUT_DIR: out, BC_STATUS_DIR: tempDir(), BC_MIN_BYTES: '1' }, gw.url);
+      const run = runPod(scripts, 'busybox', { PATH, PROMETHEUS_URL: prom.url, PROMETHEUS_DATA: prom.data, BC_OUT_DIR: out, BC_STATUS_DIR: tempDir(), BC_MIN_BYTES: '1', BC_ANY_WEEKDAY: '1' }, gw.url);
       expect(run.report.status).not.toBe(0);
       expect(await gw.value('backup_last_status', { backup_job: 'prometheus-backup', site: 'homelab', host: 'k8s' })).not.toBe(0);
       expect(listDir(out)).toEqual([]);

@@ -8,14 +8,14 @@ import { synthJson } from '../helpers/synth';
 import { shellcheck, tempDir } from '../helpers/tools';
 import { describeWithTools, labSite, listDir, newArtifacts, podScripts, PodScripts, rotationFixtures, runPod, runScript } from './run';
 
-function commandJob(command: string, verify?: string): PodScripts {
+function commandJob(command: string, verify?: string, schedule: Schedule = Schedule.daily('02:00')): PodScripts {
   const { site } = labSite();
   new AppDumpCronJob(site, 'Files', {
     namespace: 'apps',
     jobId: 'files-backup',
     engine: DumpEngine.command({ description: 'a tarball of the files', protects: 'files', command, verify, extension: '.tar.gz', cleanup: 'if [ -n "${marker:-}" ]; then touch "$marker.cleaned"; fi', settings: { SOURCE: '/data/files' } }),
     image: 'alpine:3.20',
-    schedule: Schedule.daily('02:00'),
+    schedule,
     retentionDays: 7,
     backupVolume: BackupVolume.existingClaim('files-backup'),
   });
@@ -59,6 +59,41 @@ describeWithTools([['prometheus-pushgateway', 'prometheus-pushgateway'], ['shell
     expect(fs.existsSync(fx.ownOld)).toBe(false);
     expect(fs.existsSync(fx.ownYoung)).toBe(true);
     expect(await gw.value('backup_last_size_bytes', labels)).toBe(fs.statSync(path.join(out, archive)).size);
+  });
+
+  it('on the first Sunday only: cron runs days 1-7, the dump checks the weekday, and a skipped day pushes nothing', async () => {
+    const firstSunday = Schedule.firstWeekdayOfMonth('sun', '04:00').inTimeZone('UTC');
+    const json = (() => {
+      const { site } = labSite();
+      new AppDumpCronJob(site, 'Files', { namespace: 'apps', jobId: 'files-backup', engine: DumpEngine.command({ description: 'd', protects: 'files', command: TAR, extension: '.tar.gz', settings: { SOURCE: '/data/files' } }), image: 'alpine:3.20', schedule: firstSunday, retentionDays: 7, backupVolume: BackupVolume.existingClaim('files-backup') });
+      return synthJson(site);
+    })();
+    expect(JSON.stringify(json)).toContain('"schedule":"0 4 1-7 * *"');
+    const s = commandJob(TAR, undefined, firstSunday);
+    // a date that says what weekday it is told to, and is the real date otherwise
+    const bin = tempDir();
+    fs.writeFileSync(path.join(bin, 'date'), `#!/bin/sh\ncase "$*" in +%w) echo "$FAKE_WEEKDAY" ;; *) exec ${spawnSync('sh', ['-c', 'command -v date'], { encoding: 'utf8' }).stdout.trim()} "$@" ;; esac\n`, { mode: 0o755 });
+    const source = tempDir();
+    fs.writeFileSync(path.join(source, 'a.txt'), 'x'.repeat(5000));
+    const at = (weekday: string, extra: Record<string, string> = {}) => {
+      const out = tempDir();
+      const run = runPod(s, 'dash', { SOURCE: source, BC_OUT_DIR: out, BC_STATUS_DIR: tempDir(), FAKE_WEEKDAY: weekday, PATH: `${bin}:${process.env.PATH}`, ...extra }, gw.url);
+      return { run, out };
+    };
+    await fetch(`${gw.url}/metrics/job/files-backup/backup_job/files-backup/site/lab/host/k8s`, { method: 'DELETE' });
+    const monday = at('1');
+    expect(monday.run.dump.status).toBe(0);
+    expect(monday.run.dump.stderr).toContain('files-backup: runs only on Sun: nothing to do today');
+    expect(monday.run.report).toMatchObject({ status: 0 });
+    expect(listDir(monday.out)).toEqual([]);
+    expect(await gw.value('backup_last_run_timestamp_seconds', labels)).toBeUndefined();
+    const sunday = at('0');
+    expect(sunday.run.report.status).toBe(0);
+    expect(newArtifacts(sunday.out, 'files-backup', '.tar.gz')).toHaveLength(1);
+    expect(await gw.value('backup_last_status', labels)).toBe(0);
+    // by hand on a Tuesday
+    const byHand = at('2', { BC_ANY_WEEKDAY: '1' });
+    expect(newArtifacts(byHand.out, 'files-backup', '.tar.gz')).toHaveLength(1);
   });
 
   it('fails when the command writes nothing, when its check fails, and when the command fails; the cleanup runs every time', () => {

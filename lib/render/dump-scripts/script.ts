@@ -55,7 +55,17 @@ export interface DumpScriptOptions {
   readonly body: string;
   /** Lines run on every exit path before the outcome is recorded (variables may be unset). */
   readonly cleanup?: string;
+  /**
+   * Run only on these weekdays (0 = Sunday) in `weekdayZone`; on other days the run records
+   * that it skipped and the report container pushes nothing (cron cannot say "first Sunday").
+   */
+  readonly onlyOnWeekdays?: readonly number[];
+  /** @default 'UTC' */
+  readonly weekdayZone?: string;
 }
+
+/** The file a skipped run (not its weekday) leaves for the report container. */
+export const SKIPPED_FILE = 'skipped';
 
 /**
  * The end of an engine that writes one artifact: size floor, commit under the job's name,
@@ -102,12 +112,29 @@ mkdir "$bc_work"
 `
     : '';
   const cleanup = o.cleanup ? `bc_cleanup() {\n${indentBlock(o.cleanup)}\n}\n\n` : '';
+  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+  const guard = o.onlyOnWeekdays?.length
+    ? `# Kubernetes cron joins day of month and weekday with OR: the weekday is checked here
+# (BC_ANY_WEEKDAY=1 in the container's environment runs it by hand on another day).
+mkdir -p "$BC_STATUS_DIR"
+if [ "\${BC_ANY_WEEKDAY:-}" != 1 ]; then
+  case "$(TZ=${shellQuote(o.weekdayZone ?? 'UTC')} date +%w)" in
+    ${o.onlyOnWeekdays.join(' | ')}) ;;
+    *)
+      echo "$BC_JOB: runs only on ${o.onlyOnWeekdays.map((d) => days[d]).join(', ')}: nothing to do today (BC_ANY_WEEKDAY=1 runs it anyway)" >&2
+      : >"$BC_STATUS_DIR/${SKIPPED_FILE}"
+      exit 0
+      ;;
+  esac
+fi
+`
+    : '';
   return `#!/bin/sh
 ${generatedHeader('#', o.constructPath, `${o.jobId}: ${o.description}`)}${secretNote}set -eu
 
 ${assignments}
 ${exportLines ? `${exportLines}\n` : ''}
-bc_started=$(date +%s)
+${guard}bc_started=$(date +%s)
 bc_stamp=$(date -u +%Y%m%dT%H%M%SZ)
 bc_stamp_glob='${STAMP_GLOB}'
 bc_extra=''
@@ -252,6 +279,11 @@ ${help}
   esac
 }
 
+if [ -f "$BC_STATUS_DIR/${SKIPPED_FILE}" ]; then
+  # not this job's weekday: nothing ran, nothing to report
+  echo "$BC_JOB: skipped (not its weekday)"
+  exit 0
+fi
 status_file="$BC_STATUS_DIR/${STATUS_FILE}"
 status=''
 if [ -f "$status_file" ]; then
