@@ -1,5 +1,5 @@
 import type { SiteModel } from '../model/site-model';
-import type { JobRecord } from '../model/types';
+import type { AssetRecord, JobRecord } from '../model/types';
 import type { AlertRule } from './alert-rule';
 import { renderManualChecks } from './manual-checks';
 
@@ -106,17 +106,57 @@ function siteAlertRunbook(model: SiteModel, rule: AlertRule, same: readonly Aler
 const RANK = { critical: 0, important: 1, rebuildable: 2 } as const;
 
 /** The order to bring a site back: most critical assets first, each with its copies and restore steps. */
+/** Host configuration a host needs back before anything it runs (a Proxmox node's /etc/pve). */
+function isHostConfig(a: AssetRecord): boolean {
+  if (a.kind !== 'path') return false;
+  const path = a.id.split(':').slice(2).join(':');
+  return path === 'host-config' || /^\/(etc|root|usr\/local)(\/|$)/.test(path);
+}
+
+/**
+ * What must be back before what: the host's own configuration, then the guests on it, then
+ * the volumes and folders their data lives on, then the databases and applications inside
+ * them (an app's restore needs its VM, and a volume restore would overwrite a database copied
+ * back before it). Critical first within each step.
+ */
+function restoreTier(a: AssetRecord): number {
+  if (isHostConfig(a)) return 0;
+  if (a.kind === 'guest') return 1;
+  if (a.kind === 'pvc-set' || a.kind === 'path') return 2;
+  return 3;
+}
+
+const TIER_TITLES = ['host configuration', 'guests', 'volumes and data folders', 'databases and applications'];
+
 function fullRestore(model: SiteModel): string {
-  const assets = [...model.assets].sort((a, b) => RANK[a.classification] - RANK[b.classification] || (a.id < b.id ? -1 : 1));
-  const lines = [`# Full restore: site \`${model.site}\``, '', 'Restore in this order (critical first). For each asset, the copies that exist and how to restore each.', ''];
+  const assets = [...model.assets].sort((a, b) => restoreTier(a) - restoreTier(b) || RANK[a.classification] - RANK[b.classification] || (a.id < b.id ? -1 : 1));
+  const hosts = model.hosts.map((h) => h.name);
+  const lines = [
+    `# Full restore: site \`${model.site}\``,
+    '',
+    `Restore in this order: ${TIER_TITLES.filter((_, i) => assets.some((a) => restoreTier(a) === i)).join(', then ')}; critical first within each. For each asset, the copies that exist (nearest first) and how to restore from each.`,
+    '',
+    '## First: the hosts and what this program installs',
+    '',
+    `1. Reinstall ${hosts.length ? hosts.join(', ') : 'the hosts'} if they are lost, with the addresses in \`stacks/\`.`,
+    "2. Put back the files this program only references (SSH keys, passphrase and token files, Vault access): they are in no backup it makes of itself, so keep them in your secret store.",
+    `3. \`cdktf deploy ${model.site}\` recreates the Proxmox storages and jobs (review/pve/<host>/commands.txt) and installs every host file, so the restore commands below find their storages, scripts and keys.`,
+    '',
+  ];
+  let tier = -1;
   for (const a of assets) {
-    lines.push(`## ${a.name} (${a.classification})`, '');
-    const copies = model.copiesOf(a.id);
+    if (restoreTier(a) !== tier) {
+      tier = restoreTier(a);
+      lines.push(`## Then: ${TIER_TITLES[tier]}`, '');
+    }
+    lines.push(`### ${a.name} (${a.classification})`, '');
+    const copies = [...model.copiesOf(a.id)].sort((x, y) => Number(model.target(x.target)?.location === 'off-site') - Number(model.target(y.target)?.location === 'off-site'));
     if (!copies.length) lines.push('No copy exists: rebuild from scratch.', '');
     for (const c of copies) {
       const job = model.job(c.job);
       const t = model.target(c.target);
-      lines.push(`- from ${t?.name ?? c.target} (${t?.location ?? '?'}, ${c.layer}) made by \`${c.job}\`: see [${c.job}](${c.job}.md)`);
+      const where = c.artifact ? ` (\`${c.artifact.basePath}/${c.artifact.glob}\`)` : '';
+      lines.push(`- from ${t?.name ?? c.target} (${t?.location ?? '?'}, ${c.layer})${where} made by \`${c.job}\`: see [${c.job}](${c.job}.md)`);
       for (const step of (job?.restore ?? []).filter((r) => r.asset === a.id)) lines.push('', '```sh', ...step.commands, '```');
     }
     lines.push('');
