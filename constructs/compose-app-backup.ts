@@ -195,10 +195,18 @@ export class ComposeAppBackup extends Construct {
       parts: [AppBackupPart.giteaDump({ container: c, user, config })],
       restore: [
         {
-          title: "Gitea: unpack the newest dump, put data/, repos/ and custom/ back into the container's /data, load gitea-db.sql into its database (see Gitea's restore guide), then regenerate hooks",
+          title: "Gitea: unpack the newest dump, put data/, custom/ and repos/ back into the container's /data, load gitea-db.sql into its database, restart, regenerate hooks (Gitea's restore guide, Docker)",
+          notes: [
+            "repos/ goes to `[repository] ROOT` of app.ini (/data/git/repositories in the official image); with `DB_TYPE = sqlite3` the database is a file in data/ and gitea-db.sql is not needed. Stop anything that writes to Gitea first.",
+          ],
           commands: [
             `run=$(ls -1d ${dest}/*Z | tail -n 1) && (cd "$run" && sha256sum -c SHA256SUMS)`,
             'mkdir -p /tmp/gitea-restore && tar -C /tmp/gitea-restore -xzf "$run/gitea-dump.tar.gz"',
+            `docker cp /tmp/gitea-restore/. ${c}:/tmp/gitea-restore`,
+            `docker exec ${c} sh -c 'cp -a /tmp/gitea-restore/data/. /data/gitea/ && if [ -d /tmp/gitea-restore/custom ]; then cp -a /tmp/gitea-restore/custom/. /data/gitea/; fi && cp -a /tmp/gitea-restore/repos/. <repository ROOT>/ && chown -R git:git /data && rm -rf /tmp/gitea-restore'`,
+            '# PostgreSQL: docker exec -i <db container> psql -U <user> -d <database> </tmp/gitea-restore/gitea-db.sql',
+            '# MySQL:      docker exec -i <db container> mysql --default-character-set=utf8mb4 -u <user> -p <database> </tmp/gitea-restore/gitea-db.sql',
+            `docker restart ${c}`,
             `docker exec --user ${user ?? 'git'} ${c} gitea admin regenerate hooks`,
           ],
         },

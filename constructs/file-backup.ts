@@ -254,7 +254,9 @@ export class FileBackup extends Construct {
         title: 'copy a PVC back from a weekly version: scale its workload to 0, mount its LV, copy, unmount, scale up',
         commands: [
           `ls ${root}/${D.pvcData}/                      # weeks, newest last`,
+          `kubectl -n <ns> get deployment/<app> -o jsonpath='{.spec.replicas}'   # note it for the scale-up`,
           `kubectl -n <ns> scale deployment/<app> --replicas=0`,
+          'mkdir -p /mnt/restore',
           `mount /dev/${snaps.volumeGroup}/<pvc-lv> /mnt/restore && rsync -a --delete ${root}/${D.pvcData}/<YYYY-WW>/<ns>/<pvc>/ /mnt/restore/ && umount /mnt/restore`,
           ...(this.encryptedVolumeKeyFile
             ? [
@@ -262,12 +264,17 @@ export class FileBackup extends Construct {
                 `cryptsetup open --key-file ${this.encryptedVolumeKeyFile} /dev/${snaps.volumeGroup}/<pvc-lv> restore-<pvc> && mount /dev/mapper/restore-<pvc> /mnt/restore && rsync -a --delete ${root}/${D.pvcData}/<YYYY-WW>/<ns>/<pvc>/ /mnt/restore/ && umount /mnt/restore && cryptsetup close restore-<pvc>`,
               ]
             : []),
-          `kubectl -n <ns> scale deployment/<app> --replicas=1`,
+          `kubectl -n <ns> scale deployment/<app> --replicas=<the count noted above>`,
         ],
       });
     }
     if (sqlite && snaps) {
-      restore.push({ asset: this.sqliteAssetId(snaps), title: 'put a database copy back (stop its app first)', commands: [`sqlite3 ${root}/${D.sqlite}/<ns>/<pvc>/<path> 'PRAGMA integrity_check;'`, `cp ${root}/${D.sqlite}/<ns>/<pvc>/<path> <pvc mount>/<path>`] });
+      restore.push({ asset: this.sqliteAssetId(snaps), title: 'put a database copy back (stop its app first)', commands: [
+          `sqlite3 ${root}/${D.sqlite}/<ns>/<pvc>/<path> 'PRAGMA integrity_check;'`,
+          // a -wal left beside the copy would be replayed into it (sqlite.org/howtocorrupt.html)
+          `rm -f '<pvc mount>/<path>-wal' '<pvc mount>/<path>-shm'`,
+          `cp ${root}/${D.sqlite}/<ns>/<pvc>/<path> <pvc mount>/<path>`,
+        ] });
     }
     if (pveConfig) {
       restore.push({ asset: this.pveConfigAssetId(), title: 'copy host configuration back, file by file (never over a running cluster\'s /etc/pve wholesale)', commands: [`ls ${root}/${D.pveConfig}/etc/pve/`] });

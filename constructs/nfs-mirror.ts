@@ -158,7 +158,13 @@ export class NfsMirror extends Construct {
       locks: [`/run/lock/backup-constructs/${this.jobId}.lock`],
       writesTo: [this.targetId],
       extraMetrics: ['backup_last_size_bytes', 'backup_nfs_mirror_entries'],
-      restore: [{ asset: this.assetId, title: 'copy one service folder back from the mirror', commands: [`rsync -a ${destination}/<service>/ ${this.source}/<service>/`] }],
+      restore: [
+        {
+          asset: this.assetId,
+          title: 'copy one service folder back from the mirror (it keeps no owners: give the folder back to its service)',
+          commands: [`rsync -a ${destination}/<service>/ ${this.source}/<service>/`, `chown -R <uid>:<gid> ${this.source}/<service>   # the service's own user; the mirror copied as root`],
+        },
+      ],
       ...jobTuning(p),
     });
     model.addAsset({

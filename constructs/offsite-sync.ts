@@ -215,10 +215,10 @@ export class OffsiteSync extends Construct {
       extraMetrics: ['backup_last_size_bytes', 'backup_offsite_manifest_lines', 'backup_offsite_full_sync'],
       restore: [
         {
-          title: `copy back from ${t.name} (over ssh with the same key)`,
+          title: `copy a folder back from ${t.name} (over ssh with the same key; the trailing slashes copy its contents into the folder of the same name)`,
           commands: [
-            `rsync -a -e 'ssh -i ${t.sshKeyFile} -p ${t.port ?? 22}' ${this.step1Destination}<path> ${p.manifest.root}/<path>`,
-            ...roots.map((r) => `rsync -a -e 'ssh -i ${t.sshKeyFile} -p ${t.port ?? 22}' ${this.step2Destinations[r.path]}<path> ${r.path}/<path>`),
+            `mkdir -p ${p.manifest.root}/<folder> && rsync -a -e 'ssh -i ${t.sshKeyFile} -p ${t.port ?? 22}' ${this.step1Destination}<folder>/ ${p.manifest.root}/<folder>/`,
+            ...roots.map((r) => `mkdir -p ${r.path}/<folder> && rsync -a -e 'ssh -i ${t.sshKeyFile} -p ${t.port ?? 22}' ${this.step2Destinations[r.path]}<folder>/ ${r.path}/<folder>/`),
           ],
         },
       ],

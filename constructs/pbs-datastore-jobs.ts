@@ -310,7 +310,7 @@ export class PbsDatastoreJobs extends Construct {
       restore: [{ title: 'nothing to restore: the job maintains the datastore', commands: [] }],
       runLog: [
         `proxmox-backup-manager task list --all --limit 50 | grep -iE '${TASK_TYPE[kind]}'`,
-        'proxmox-backup-manager task log UPID   # a UPID from the list above',
+        'proxmox-backup-manager task log <UPID>   # a UPID from the list above',
         ...(this.reportId ? [`journalctl -u bc-${this.reportId}.service -n 20   # what the report last read`] : []),
       ],
       after: [],

@@ -327,7 +327,7 @@ export class VzdumpJob extends Construct {
       alertName: this.alertName,
       restore: this.restoreSteps(),
       // vzdump runs as Proxmox tasks: the task log holds its output and the hook's
-      runLog: ['pvenode task list --typefilter vzdump --limit 20', 'pvenode task log UPID   # a UPID from the list above'],
+      runLog: ['pvenode task list --typefilter vzdump --limit 20', 'pvenode task log <UPID>   # a UPID from the list above'],
       after: after.map((j) => j.jobId),
       writesTo: [this.storage.targetId],
       classification: this.classification,

@@ -189,7 +189,7 @@ function diskAlerts(model: SiteModel, a: AlertingSettings, step: number): AlertR
       description: `The filesystem at ${t.mountPoint} on ${host.name} that holds ${t.name} is over ${pct}% full; backups will start failing when it fills.`,
       runbook: a.diskFullAlertName,
       runbookBody: [
-        '1. Find what uses the space: `du -xsh <mount>/* | sort -h | tail` on the host.',
+        '1. Find what uses the space: `du -xsh <the alert\'s mountpoint>/* | sort -h | tail` on the host.',
         "2. Check that retention runs: archives beyond each job's keep-* count mean pruning fails.",
         '3. Free space or grow the target before the next backup window; never delete the newest archive of a guest.',
       ].join('\n'),

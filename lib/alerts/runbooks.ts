@@ -41,7 +41,7 @@ function jobRunbook(model: SiteModel, job: JobRecord, alerts: readonly AlertRule
     '',
     ...(job.restore?.length
       ? job.restore.flatMap((r) => [`### ${r.title}`, '', ...(r.notes?.length ? [...r.notes, ''] : []), ...(r.commands.length ? ['```sh', ...r.commands, '```', ''] : [])])
-      : ['Restore with the tool that made the backup; see its documentation.']),
+      : [copies.length ? 'Restore with the tool that made the backup; see its documentation.' : 'Nothing to restore: this job makes no copy.']),
     '',
   ];
   return lines.join('\n');
@@ -58,16 +58,26 @@ function firstChecks(model: SiteModel, job: JobRecord): string[] {
   for (const id of job.writesTo) {
     const target = model.target(id);
     const name = target?.name ?? id;
-    const where = target?.host && (target.mountPoint ?? target.path) ? `\`df -h ${target.mountPoint ?? target.path}\` on ${target.host}` : undefined;
-    const how = [where, job.kind === 'vzdump' ? `\`pvesm status\`${job.host ? ` on ${job.host}` : ''}` : undefined].filter(Boolean).join(', ');
+    const storageId = id.startsWith('pve-storage:') ? id.split(':').slice(2).join(':') : undefined;
+    const where = storageId && target?.host
+      ? `\`pvesm status --storage ${storageId}\` on ${target.host}`
+      : id.startsWith('lvm-thin:') && target?.host
+        ? `\`lvs -o lv_name,data_percent,metadata_percent ${id.split(':').slice(2).join(':')}\` on ${target.host}`
+        : target?.host && (target.mountPoint ?? target.path)
+          ? `\`df -h ${target.mountPoint ?? target.path}\` on ${target.host}`
+          : undefined;
+    const how = [where, job.kind === 'vzdump' && !storageId ? `\`pvesm status\`${job.host ? ` on ${job.host}` : ''}` : undefined].filter(Boolean).join(', ');
     // a remote repository has no mount here: df would report the local disk instead
     checks.push(`Is the target (${name}) reachable and not full? ${how || 'It has no local mount: check its free space where it lives (the server or the provider\'s console)'}.`);
   }
   const checked = statusCheckers(model, job);
+  const newest = model.copiesBy(job.id).find((c) => c.artifact)?.artifact;
   checks.push(
-    model.signalsOf(job.id).length || !checked.length
+    model.signalsOf(job.id).length
       ? 'Re-run by hand once the cause is fixed, and check that the Stale alert clears.'
-      : `Re-run by hand once the cause is fixed, and check that \`backup-status\` on ${checked.join(', ')} reports its artifact as OK.`,
+      : checked.length
+        ? `Re-run by hand once the cause is fixed, and check that \`backup-status\` on ${checked.join(', ')} reports its artifact as OK.`
+        : `Re-run it once the cause is fixed, and check that a new artifact appears${newest ? ` (\`ls -lt ${newest.basePath} | head\` on ${newest.host})` : ''}.`,
   );
   return checks;
 }

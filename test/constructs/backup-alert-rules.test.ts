@@ -65,8 +65,9 @@ describe('BackupAlertRules', () => {
       const text = review.get(`runbooks/${job}.md`)!.content;
       return text.slice(text.indexOf('## First checks'), text.indexOf('## What it protects'));
     };
-    expect(firstChecks('daily-job')).toContain('On pve:\n\n   ```sh\n   pvenode task list --typefilter vzdump --limit 20\n');
-    expect(firstChecks('daily-job')).toContain('2. Is the target (nas-backups on pve) reachable and not full? `df -h /mnt/pve/nas-backups` on pve, `pvesm status` on pve.');
+    expect(firstChecks('daily-job')).toContain('On pve:\n\n   ```sh\n   pvenode task list --typefilter vzdump --limit 20\n   pvenode task log <UPID>');
+    // a Proxmox storage: pvesm shows whether it is active and how full, for any type
+    expect(firstChecks('daily-job')).toContain('2. Is the target (nas-backups on pve) reachable and not full? `pvesm status --storage nas-backups` on pve.');
     // a repository with no mount on any host: df would only show a local disk
     expect(firstChecks('offsite')).toContain('2. Is the target (borg repository ssh://u1@box:23/./repo) reachable and not full? It has no local mount: check its free space where it lives');
     expect(firstChecks('offsite')).not.toContain('df -h');

@@ -30,6 +30,9 @@ describe('who hears of a failed backup', () => {
     const runbook = reviewOf(t.site).get('runbooks/app-ha.md')!.content;
     expect(runbook).toContain('- none: this job reports no metrics; nothing checks its artifacts either');
     expect(runbook).not.toContain('the status tool on');
+    // no Stale alert to wait for: look for the new file
+    expect(runbook).toContain('check that a new artifact appears (`ls -lt /backups/ha | head` on nas)');
+    expect(runbook).not.toContain('Stale alert clears');
   });
 
   it('counts an artifact on a managed host running the status tool as checked', () => {

@@ -35,6 +35,15 @@ describe('ComposeAppBackup', () => {
     expect(model.signalsOf('app-backup-gitea')[0].metrics).toContain('backup_last_size_bytes');
   });
 
+  it("restores Gitea completely: files back into the container, the database, restart, hooks (not only an unpacked dump)", () => {
+    const { site } = appSite();
+    const restore = modelOf(site).job('app-backup-gitea')!.restore!.flatMap((r) => r.commands).join('\n');
+    const order = ['tar -C /tmp/gitea-restore -xzf', 'docker cp /tmp/gitea-restore/. gitea:/tmp/gitea-restore', "cp -a /tmp/gitea-restore/data/. /data/gitea/", 'chown -R git:git /data', 'gitea-db.sql', 'docker restart gitea', 'gitea admin regenerate hooks'];
+    const positions = order.map((o) => restore.indexOf(o));
+    expect(positions.every((p) => p >= 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+  });
+
   it('renders the parts as settings the operator can read (and tests override)', () => {
     const { site } = appSite();
     const script = reviewOf(site).get('hosts/infra-core/usr/local/lib/backup-constructs/app-backup-authentik.sh')!.content;
