@@ -445,11 +445,16 @@ function minDuration(a: Duration, b: Duration): Duration {
   return a.compareTo(b) <= 0 ? a : b;
 }
 
-/** Where a CronJob's runs show: its last schedule, the Jobs it made (kept per its history limits), their logs. */
+/**
+ * Where a CronJob's runs show: its last schedule, the Jobs it made (kept per its history
+ * limits), their logs. The dump or check runs in the init container `dump`, the push in the
+ * container `report`: `kubectl logs` without `-c` shows only the report's lines.
+ */
 function cronJobRunLog(namespace: string, name: string): string[] {
   return [
     `kubectl -n ${namespace} get cronjob ${name}`,
     `kubectl -n ${namespace} get jobs --sort-by=.metadata.creationTimestamp | grep '^${name}-'`,
-    `kubectl -n ${namespace} logs job/JOB   # a job from the list above`,
+    `kubectl -n ${namespace} logs job/<job> -c dump     # <job>: one from the list above; the run's own lines`,
+    `kubectl -n ${namespace} logs job/<job> -c report   # the push to the Pushgateway and the run's status`,
   ];
 }
