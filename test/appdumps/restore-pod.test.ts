@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from 'child_process';
+import { execFile } from 'child_process';
 import * as http from 'http';
 import { AddressInfo } from 'net';
 import { promisify } from 'util';
@@ -7,6 +7,7 @@ import { restorePod, RestorePod } from '../../lib/k8s/restore-pod';
 import { synthJson } from '../helpers/synth';
 import { describeWithTool } from '../helpers/tools';
 import { everyEngineSite } from './fixtures';
+import { shellWords } from './run';
 
 const { jobs, site } = everyEngineSite();
 const json = synthJson(site);
@@ -19,13 +20,6 @@ const podOf = (key: string) => restorePod(jobs[key].manifest, { name: `${jobs[ke
 function cronJobPod(name: string): Record<string, any> {
   const all = Object.values(json.resource.kubernetes_cron_job_v1) as Record<string, any>[];
   return all.find((r) => r.metadata.name === name)!.spec.job_template.spec.template.spec;
-}
-
-/** The words a POSIX shell makes of a command line (quoting and all), with the command itself first. */
-function shellWords(command: string): string[] {
-  const r = spawnSync('sh', ['-c', `kubectl() { for a in kubectl "$@"; do printf '%s\\0' "$a"; done; }\n${command}`], { encoding: 'utf8' });
-  expect(r.status).toBe(0);
-  return r.stdout.split('\0').slice(0, -1);
 }
 
 /** The pod `kubectl run NAME --image=IMAGE -i -t --restart=Never` generates before its overrides (kubectl 1.32, --dry-run=client -o json). */

@@ -42,6 +42,13 @@ export function synthScripts(site: BackupSite, name: string): PodScripts {
   return podScripts(synthJson(site), name);
 }
 
+/** The words a POSIX shell makes of a `kubectl ...` command line (quoting and all), `kubectl` first. */
+export function shellWords(command: string): string[] {
+  const r = spawnSync('sh', ['-c', `kubectl() { for a in kubectl "$@"; do printf '%s\\0' "$a"; done; }\n${command}`], { encoding: 'utf8' });
+  expect(r.status).toBe(0);
+  return r.stdout.split('\0').slice(0, -1);
+}
+
 /** A shell to run the scripts with: Debian's dash (postgres, mariadb, redis images) or busybox ash (alpine images). */
 export type Shell = 'dash' | 'busybox';
 
