@@ -1,12 +1,10 @@
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { AppDumpCronJob, BackupVolume, DumpEngine, NfsVolume, Schedule } from '../../constructs';
-import type { RestoreStep } from '../../lib/model/types';
 import { freePort } from '../helpers/pushgateway';
 import { modelOf } from '../helpers/synth';
 import { tempDir } from '../helpers/tools';
-import { describeWithTools, labSite } from './run';
+import { between, describeWithTools, labSite, paste } from './run';
 import { EtcdServer, RedisServer } from './servers';
 
 /**
@@ -14,22 +12,6 @@ import { EtcdServer, RedisServer } from './servers';
  * shell or onto the node: the pod's and the node's paths point into temporary folders, the
  * placeholders get the values an operator would type; nothing else is changed.
  */
-
-/** Runs runbook lines in one sh, as pasted into one shell. */
-function paste(lines: readonly string[], paths: Readonly<Record<string, string>>, env: NodeJS.ProcessEnv = process.env): { status: number; stdout: string; stderr: string } {
-  let script = lines.join('\n');
-  for (const [from, to] of Object.entries(paths)) script = script.split(from).join(to);
-  const r = spawnSync('sh', ['-c', script], { encoding: 'utf8', env });
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-const between = (steps: readonly RestoreStep[], after: RegExp, before: RegExp): RestoreStep[] => {
-  const from = steps.findIndex((s) => after.test(s.title));
-  const to = steps.findIndex((s) => before.test(s.title));
-  expect(from).toBeGreaterThanOrEqual(0);
-  expect(to).toBeGreaterThan(from);
-  return steps.slice(from + 1, to);
-};
 
 describeWithTools([['redis-server', 'redis-server']], 'Redis restore with AOF, as the runbook gives it, against a real server', () => {
   it('an AOF moved aside, dump.rdb put back, Redis started with appendonly no, AOF rebuilt at run time: after a restart with appendonly yes the restored keys are there', async () => {
