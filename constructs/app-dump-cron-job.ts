@@ -7,6 +7,7 @@ import { Duration } from '../lib/duration';
 import { BackupConfigError, checkProps, withinField } from '../lib/errors';
 import { BackupVolume } from '../lib/k8s/backup-volume';
 import { dumpCronJobManifest, PodPlacement } from '../lib/k8s/dump-cron-job';
+import { RestorePod, restorePod } from '../lib/k8s/restore-pod';
 import { CRONJOB_NAME, CronJobManifest, DNS_LABEL, QUANTITY, ResourceRequirements, standardLabels } from '../lib/k8s/manifest';
 import { BackupMetric, pushgatewayPath, signalRecord } from '../lib/metrics';
 import type { SiteModel } from '../lib/model/site-model';
@@ -165,6 +166,14 @@ export class AppDumpCronJob extends Construct {
   /** The description both the Terraform resource and the review manifest were built from. */
   readonly manifest: CronJobManifest;
   readonly resource: TerraformResource;
+  /**
+   * The interactive pod the runbook restores from (`kubectl run ... --overrides`): the dump
+   * container's image and Secrets, the backup claim read-only, the application's data the
+   * restore writes read-write, without the job's pod affinity.
+   */
+  readonly restorePod: RestorePod;
+  /** The same without claims: a shell with the job's Secrets, for a client of the restarted server. */
+  readonly clientPod: RestorePod;
   /** The hourly integrity check of an SQLite engine, if any. */
   readonly integrityCheck: { readonly jobId: string; readonly script: string; readonly manifest: CronJobManifest; readonly alertName: string; readonly failAlertName: string } | undefined;
   readonly engine: ResolvedEngine;
@@ -271,6 +280,8 @@ export class AppDumpCronJob extends Construct {
       volumes: engine.volumes,
     });
     this.resource = k8sObject(this, 'CronJob', this.manifest);
+    this.restorePod = restorePod(this.manifest, { name: `${p.jobId}-restore`, writes: engine.restoreWrites });
+    this.clientPod = restorePod(this.manifest, { name: `${p.jobId}-client`, claims: false });
 
     const targetId = this.registerTarget(p.backupVolume);
     this.register(p, engine, cron, targetId, cluster, pushgateway, identity);
@@ -320,10 +331,16 @@ export class AppDumpCronJob extends Construct {
       derivedStaleAfterHours: this.derivedStaleAfter.toHours({ integral: false }),
       alertName: this.alertName,
       runLog: cronJobRunLog(this.namespace, this.jobId),
-      restore: [
-        { title: `mount the backup claim in a pod of namespace ${this.namespace} (kubectl debug, or a copy of the CronJob's pod: kubectl create job --from=cronjob/${this.jobId} restore-shell)`, commands: [] },
-        ...engine.restore(this.outputDirectory),
-      ],
+      restore: engine.restore({
+        jobId: this.jobId,
+        namespace: this.namespace,
+        outDir: this.outputDirectory,
+        backupClaim: p.backupVolume.claimName,
+        restorePod: this.restorePod,
+        clientPod: this.clientPod,
+        appSelector: p.placement?.colocateWith,
+        nfs: p.backupVolume instanceof NfsVolume ? { server: p.backupVolume.server, path: p.backupVolume.path, host: p.backupVolume.host } : undefined,
+      }),
       after: [],
       writesTo: [targetId],
       classification: this.classification,
@@ -425,7 +442,7 @@ export class AppDumpCronJob extends Construct {
         `${engine.asset.name} fails \`PRAGMA integrity_check\` (CronJob \`${this.namespace}/${jobId}\`, defined in \`${scope.node.path}\`).`,
         '',
         `1. Stop writes: scale the application in namespace \`${this.namespace}\` to 0 replicas.`,
-        `2. Confirm: \`sqlite3 ${POD_PATHS.data}/<database> 'PRAGMA integrity_check;'\` from a pod with the data claim mounted.`,
+        `2. Confirm: \`sqlite3 -readonly ${POD_PATHS.data}/${check.settings.BC_SQLITE_DB ?? '<database>'} 'PRAGMA integrity_check;'\` in the restore shell of \`${this.jobId}\` (see its runbook), which mounts the data claim at ${POD_PATHS.data}.`,
         `3. Restore the newest backup of \`${this.jobId}\` (see its runbook); ${this.jobId} never copied the damaged database, so its newest backup predates the damage.`,
         '4. Check the restored database the same way, then scale the application back up.',
         '',
@@ -445,11 +462,16 @@ function minDuration(a: Duration, b: Duration): Duration {
   return a.compareTo(b) <= 0 ? a : b;
 }
 
-/** Where a CronJob's runs show: its last schedule, the Jobs it made (kept per its history limits), their logs. */
+/**
+ * Where a CronJob's runs show: its last schedule, the Jobs it made (kept per its history
+ * limits), their logs. The dump or check runs in the init container `dump`, the push in the
+ * container `report`: `kubectl logs` without `-c` shows only the report's lines.
+ */
 function cronJobRunLog(namespace: string, name: string): string[] {
   return [
     `kubectl -n ${namespace} get cronjob ${name}`,
     `kubectl -n ${namespace} get jobs --sort-by=.metadata.creationTimestamp | grep '^${name}-'`,
-    `kubectl -n ${namespace} logs job/JOB   # a job from the list above`,
+    `kubectl -n ${namespace} logs job/<job> -c dump     # <job>: one from the list above; the run's own lines`,
+    `kubectl -n ${namespace} logs job/<job> -c report   # the push to the Pushgateway and the run's status`,
   ];
 }

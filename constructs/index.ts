@@ -19,6 +19,7 @@ export { DumpEngine, DumpEngineKind, DEFAULT_DUMP_IMAGES, PostgresqlOptions, Pos
 export { SecretRef } from '../lib/k8s/secret-ref';
 export { BackupVolume, ExistingClaimOptions } from '../lib/k8s/backup-volume';
 export { PodPlacement } from '../lib/k8s/dump-cron-job';
+export { RestorePod, RestorePodMount, RestorePodOverrides } from '../lib/k8s/restore-pod';
 export { LvmSnapshotTimer, LvmSnapshotTimerProps } from './lvm-snapshot-timer';
 export { FileBackup, FileBackupProps, FileBackupPvcOptions, FileBackupSqliteOptions, FileBackupPfsenseOptions, FileBackupPveConfigOptions, FileBackupSnapshotPruneOptions } from './file-backup';
 export { NfsChangeTracker, NfsChangeTrackerProps } from './nfs-change-tracker';

@@ -3,6 +3,7 @@ import { Duration } from './duration';
 import { BackupConfigError, checkProps, Problem } from './errors';
 import { DNS_SUBDOMAIN, EnvVar, Volume, VolumeMount } from './k8s/manifest';
 import { SecretRef } from './k8s/secret-ref';
+import { commandRestore, DatabaseServer, etcdRestore, mysqlPerDatabaseRestore, mysqlRestore, postgresqlPerDatabaseRestore, postgresqlRestore, redisRestore, RestoreContext, sqliteRestore, vaultRestore } from './dump-restore';
 import type { RestoreStep } from './model/types';
 import type { AssetKind } from './model/vocabulary';
 import { instanceOf } from './private/zod-helpers';
@@ -229,8 +230,10 @@ export interface ResolvedEngine {
   readonly cleanup?: string;
   /** Extra metrics the job pushes beyond the scheme's run/status/success/duration. */
   readonly metrics: readonly string[];
-  /** Restore steps, given the output folder as the restoring pod sees it. */
-  readonly restore: (outDir: string) => RestoreStep[];
+  /** Names of `volumes` the restore writes (the application's data): the restore shell mounts them read-write. */
+  readonly restoreWrites: readonly string[];
+  /** Restore steps, written for the job's restore shell and backup volume. */
+  readonly restore: (ctx: RestoreContext) => RestoreStep[];
   readonly integrity?: ResolvedIntegrityCheck;
 }
 
@@ -454,6 +457,14 @@ function mysqlSettings(o: MysqlOptions): Record<string, string> {
   return { BC_MYSQL_HOST: o.host, BC_MYSQL_PORT: String(o.port ?? 3306), BC_MYSQL_USER: o.user ?? 'root' };
 }
 
+function pgServer(o: PostgresqlOptions): DatabaseServer {
+  return { host: o.host, port: o.port ?? 5432, user: o.user ?? 'postgres' };
+}
+
+function mysqlServer(o: MysqlOptions): DatabaseServer {
+  return { host: o.host, port: o.port ?? 3306, user: o.user ?? 'root' };
+}
+
 function dataClaim(claimName: string, readOnly: boolean): { volume: Volume; mount: VolumeMount } {
   return { volume: { name: 'data', persistentVolumeClaim: { claimName, readOnly } }, mount: { name: 'data', mountPath: POD_PATHS.data, readOnly } };
 }
@@ -472,10 +483,8 @@ const RENDER: Record<DumpEngineKind, Renderer> = {
     volumes: [],
     body: postgresqlAllBody(),
     metrics: [],
-    restore: (dir) => [
-      { title: 'pick the newest full dump', commands: [`ls -1t ${dir}/*.sql.gz | head -n 3`] },
-      { title: `restore the whole cluster into an empty server (roles and databases included)`, commands: [`gzip -dc "$(ls -1t ${dir}/*.sql.gz | head -n 1)" | psql -h ${o.host} -U ${o.user ?? 'postgres'} -d postgres -f -`] },
-    ],
+    restoreWrites: [],
+    restore: (ctx) => postgresqlRestore(pgServer(o), ctx),
   }),
   'postgresql-per-database': (o: PostgresqlPerDatabaseOptions) => ({
     kind: 'postgresql-per-database',
@@ -496,10 +505,8 @@ const RENDER: Record<DumpEngineKind, Renderer> = {
     volumes: [],
     body: postgresqlPerDatabaseBody(),
     metrics: [],
-    restore: (dir) => [
-      { title: 'pick the newest dump of the database DB', commands: [`ls -1t ${dir}/DB/*.dump | head -n 3`] },
-      { title: 'restore it over the live database (drops and recreates its objects)', commands: [`pg_restore -h ${o.host} -U ${o.user ?? 'postgres'} -d DB --clean --if-exists "$(ls -1t ${dir}/DB/*.dump | head -n 1)"`] },
-    ],
+    restoreWrites: [],
+    restore: (ctx) => postgresqlPerDatabaseRestore(pgServer(o), ctx),
   }),
   mysql: (o: MysqlOptions) => ({
     kind: 'mysql',
@@ -514,10 +521,8 @@ const RENDER: Record<DumpEngineKind, Renderer> = {
     volumes: [],
     body: mysqlAllBody(),
     metrics: [],
-    restore: (dir) => [
-      { title: 'pick the newest full dump', commands: [`ls -1t ${dir}/*.sql.gz | head -n 3`] },
-      { title: 'restore every database (MYSQL_PWD set)', commands: [`gzip -dc "$(ls -1t ${dir}/*.sql.gz | head -n 1)" | mariadb -h ${o.host} -u ${o.user ?? 'root'}`] },
-    ],
+    restoreWrites: [],
+    restore: (ctx) => mysqlRestore(mysqlServer(o), ctx),
   }),
   'mysql-per-database': (o: MysqlPerDatabaseOptions) => ({
     kind: 'mysql-per-database',
@@ -532,10 +537,8 @@ const RENDER: Record<DumpEngineKind, Renderer> = {
     volumes: [],
     body: mysqlPerDatabaseBody(),
     metrics: [],
-    restore: (dir) => [
-      { title: 'pick the newest dump of the database DB', commands: [`ls -1t ${dir}/DB/*.sql.gz | head -n 3`] },
-      { title: 'restore it into DB (create it first if it is gone)', commands: [`gzip -dc "$(ls -1t ${dir}/DB/*.sql.gz | head -n 1)" | mariadb -h ${o.host} -u ${o.user ?? 'root'} DB`] },
-    ],
+    restoreWrites: [],
+    restore: (ctx) => mysqlPerDatabaseRestore(mysqlServer(o), ctx),
   }),
   etcd: (o: EtcdOptions) => {
     const c = o.certificates;
@@ -563,10 +566,8 @@ const RENDER: Record<DumpEngineKind, Renderer> = {
       volumes,
       body: etcdBody(),
       metrics: [],
-      restore: (dir) => [
-        { title: 'pick the newest snapshot', commands: [`ls -1t ${dir}/*.db | head -n 3`] },
-        { title: 'restore it into a new data folder on each control-plane node (etcd stopped), then point etcd at it', commands: [`etcdutl snapshot restore "$(ls -1t ${dir}/*.db | head -n 1)" --data-dir /var/lib/etcd-restored`] },
-      ],
+      restoreWrites: [],
+      restore: etcdRestore,
     };
   },
   'vault-raft': (o: VaultRaftOptions) => ({
@@ -582,10 +583,8 @@ const RENDER: Record<DumpEngineKind, Renderer> = {
     volumes: [],
     body: vaultBody(),
     metrics: [],
-    restore: (dir) => [
-      { title: 'pick the newest snapshot', commands: [`ls -1t ${dir}/*.snap | head -n 3`] },
-      { title: 'restore it (VAULT_TOKEN of a root or snapshot-capable token; unseal keys of the snapshot are needed afterwards)', commands: [`VAULT_ADDR=${o.address} vault operator raft snapshot restore "$(ls -1t ${dir}/*.snap | head -n 1)"`] },
-    ],
+    restoreWrites: [],
+    restore: (ctx) => vaultRestore(o.address, ctx),
   }),
   redis: (o: RedisOptions) => ({
     kind: 'redis',
@@ -608,10 +607,9 @@ const RENDER: Record<DumpEngineKind, Renderer> = {
     volumes: [dataClaim(o.dataClaim, true)],
     body: redisBody(),
     metrics: [],
-    restore: (dir) => [
-      { title: 'pick the newest RDB file', commands: [`ls -1t ${dir}/*.rdb | head -n 3`] },
-      { title: `stop Redis, replace ${o.rdbFile ?? 'dump.rdb'} in its data volume (claim ${o.dataClaim}) with the copy, start it again`, commands: [`cp "$(ls -1t ${dir}/*.rdb | head -n 1)" /data/${o.rdbFile ?? 'dump.rdb'}`] },
-    ],
+    // the dump reads the RDB file; the restore writes it
+    restoreWrites: ['data'],
+    restore: (ctx) => redisRestore({ host: o.host, port: o.port ?? 6379, rdbFile: o.rdbFile ?? 'dump.rdb', dataClaim: o.dataClaim }, ctx),
   }),
   sqlite: (o: SqliteOptions, jobId: string) => {
     const dbFile = o.database.split('/').pop()!;
@@ -639,13 +637,8 @@ const RENDER: Record<DumpEngineKind, Renderer> = {
       volumes: [dataClaim(o.dataClaim, false)],
       body: sqliteBody(),
       metrics: [],
-      restore: (dir) => [
-        { title: 'pick the newest backup folder', commands: [`ls -1dt ${dir}/${jobId}-*/ | head -n 3`] },
-        {
-          title: `stop the application, then copy the database and its files back into its volume (claim ${o.dataClaim}), removing the old -wal and -shm files`,
-          commands: [`src="$(ls -1dt ${dir}/${jobId}-*/ | head -n 1)"`, `sqlite3 "$src/${dbFile}" 'PRAGMA integrity_check;'`, `rm -f /data/${o.database}-wal /data/${o.database}-shm`, `cp -pR "$src"/. /data/${o.database.includes('/') ? o.database.slice(0, o.database.lastIndexOf('/')) + '/' : ''}`],
-        },
-      ],
+      restoreWrites: ['data'],
+      restore: (ctx) => sqliteRestore({ dataClaim: o.dataClaim, database: o.database }, ctx),
       integrity: integrity
         ? {
             schedule: integrity.schedule ?? Schedule.everyHours(1),
@@ -676,6 +669,8 @@ const RENDER: Record<DumpEngineKind, Renderer> = {
     body: commandBody(o.command, o.verify),
     cleanup: o.cleanup,
     metrics: [],
-    restore: (dir) => [{ title: `pick the newest ${o.description}`, commands: [`ls -1t ${dir}/${jobId}-*${o.extension} | head -n 3`] }],
+    // its volumes are the command's to read; mounting them could keep the restore shell from starting beside the running application
+    restoreWrites: [],
+    restore: (ctx) => commandRestore(o.description, o.extension, ctx),
   }),
 };

@@ -39,11 +39,19 @@ describe('AppDumpCronJob: synthesized CronJobs carry what the stack asked for', 
   });
 
 
-  it("runbooks send the operator to the CronJob's Jobs and logs in its namespace", () => {
+  it("runbooks send the operator to the CronJob's Jobs and to the logs of both its containers, in its namespace", () => {
     for (const [job, ns] of [['postgresql-backup', 'dbaas'], ['vaultwarden-integrity-check', 'vaultwarden']]) {
       const text = review.get(`runbooks/${job}.md`)!.content;
       expect(text).toContain(`   kubectl -n ${ns} get cronjob ${job}\n   kubectl -n ${ns} get jobs --sort-by=.metadata.creationTimestamp | grep '^${job}-'\n`);
       expect(text).not.toContain('pvenode');
+      // the pod's containers, as synthesized: the run's output is in the init container, the push in the other
+      const pod = cronJob(json, job).spec.job_template.spec.template.spec;
+      const logs = text.split('\n').filter((l) => l.includes(' logs '));
+      expect(logs.map((l) => l.trim().replace(/\s+#.*$/, ''))).toEqual(
+        [...pod.init_container, ...pod.container].map((c: Record<string, any>) => `kubectl -n ${ns} logs job/<job> -c ${c.name}`),
+      );
+      // the job to read is the operator's pick: a placeholder, never a name that looks real
+      expect(text).not.toMatch(/job\/JOB\b/);
     }
   });
   it('volumes: the backup claim at /backup, the status emptyDir shared read-only with the report container, the data claim', () => {

@@ -2,9 +2,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { AppDumpCronJob, BackupVolume, DumpEngine, Schedule, SecretRef } from '../../constructs';
 import { Pushgateway } from '../helpers/pushgateway';
-import { synthJson } from '../helpers/synth';
+import { modelOf, synthJson } from '../helpers/synth';
 import { shellcheck, tempDir } from '../helpers/tools';
-import { describeWithTools, labSite, listDir, newArtifacts, podScripts, PodScripts, rotationFixtures, runPod, runScript } from './run';
+import { describeWithTools, labSite, paste, listDir, newArtifacts, podScripts, PodScripts, rotationFixtures, runPod, runScript } from './run';
 import { MariadbServer, sh } from './servers';
 
 const FULL = 'mysql-backup';
@@ -115,5 +115,25 @@ describeWithTools([['mariadbd', 'mariadb-server'], ['prometheus-pushgateway', 'p
     const r = runScript('dash', s.full.dump, env(tempDir(), tempDir(), { PATH: `${bin}:${process.env.PATH}` }));
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/does not end with mysqldump's completion line/);
+  });
+
+  it("per database: the runbook's lines, with <db> chosen and MYSQL_PWD as the Secret gives it, recreate a dropped database from its newest dump", () => {
+    const { site } = labSite();
+    const password = SecretRef.fromSecret('mysql-credentials', 'root-password');
+    new AppDumpCronJob(site, 'PerDb', { namespace: 'dbaas', jobId: PER_DB, engine: DumpEngine.mysqlPerDatabase({ host: '127.0.0.1', port: db.port, user: 'backup', password }), schedule: Schedule.daily('00:45'), retentionDays: 14, backupVolume: BackupVolume.existingClaim('mysql-backup') });
+    const steps = modelOf(site).job(PER_DB)!.restore!;
+    const out = tempDir();
+    expect(runPod(s.perDb, 'dash', env(path.join(out, 'per-db'), tempDir()), gw.url).report.status).toBe(0);
+    db.sql('DROP DATABASE shop');
+    const shell = steps.findIndex((x) => /^start a restore shell/.test(x.title));
+    const lines = steps
+      .slice(shell + 1)
+      .flatMap((x) => x.commands)
+      .map((c) => (c === "db='<db>'" ? "db='shop'" : c));
+    const r = paste(lines, { '/backup': out }, { PATH: process.env.PATH, HOME: process.env.HOME, MYSQL_PWD: PASSWORD });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(db.sql('SELECT COUNT(*), SUM(id) FROM items', 'shop')).toBe('500\t125250');
+    expect(db.sql('SELECT COUNT(*) FROM orders', 'shop')).toBe('2');
   });
 });

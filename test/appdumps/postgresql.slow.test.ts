@@ -3,8 +3,8 @@ import * as path from 'path';
 import { AppDumpCronJob, BackupVolume, DumpEngine, Schedule, SecretRef, Size } from '../../constructs';
 import { Pushgateway } from '../helpers/pushgateway';
 import { shellcheck, tempDir } from '../helpers/tools';
-import { synthJson } from '../helpers/synth';
-import { describeWithTools, labSite, listDir, newArtifacts, podScripts, PodScripts, rotationFixtures, runPod, runScript } from './run';
+import { modelOf, synthJson } from '../helpers/synth';
+import { describeWithTools, labSite, paste, listDir, newArtifacts, podScripts, PodScripts, rotationFixtures, runPod, runScript } from './run';
 import { PostgresServer, sh } from './servers';
 
 const PREFIX_FULL = 'postgresql-backup';
@@ -164,5 +164,35 @@ describeWithTools([['pg_dumpall', 'postgresql'], ['prometheus-pushgateway', 'pro
     expect(belowFloor.status).toBe(1);
     expect(belowFloor.stderr).toMatch(/tables in the dump: \d+, below the floor of 50/);
     expect(listDir(floorOut)).toEqual([]);
+  });
+
+  it("per database: the runbook's lines, with <db> chosen, restore the newest dump over the damaged live database", () => {
+    // the runbook of a job that names this server, as the restore shell reaches it
+    const { site } = labSite();
+    new AppDumpCronJob(site, 'PerDb', {
+      namespace: 'dbaas',
+      jobId: PREFIX_PER_DB,
+      engine: DumpEngine.postgresqlPerDatabase({ host: '127.0.0.1', port: pg.port, password: SecretRef.fromSecret('pg-credentials', 'password') }),
+      schedule: Schedule.daily('00:15'),
+      retentionDays: 14,
+      backupVolume: BackupVolume.existingClaim('postgresql-backup'),
+    });
+    const steps = modelOf(site).job(PREFIX_PER_DB)!.restore!;
+    const out = tempDir();
+    expect(runPod(s.perDb, 'dash', env(path.join(out, 'per-db'), tempDir()), gw.url).report.status).toBe(0);
+    pg.psql('shop', 'DROP TABLE items; DELETE FROM orders');
+    // what the operator types in the restore shell: everything after starting it, the database chosen
+    const shell = steps.findIndex((x) => /^start a restore shell/.test(x.title));
+    const lines = steps
+      .slice(shell + 1)
+      .flatMap((x) => x.commands)
+      .map((c) => (c === "db='<db>'" ? "db='shop'" : c));
+    // no libpq variables: the lines name the server themselves (the pod's shell has PGPASSWORD only)
+    const r = paste(lines, { '/backup': out }, { PATH: process.env.PATH, HOME: process.env.HOME });
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.status).toBe(0);
+    expect(r.stdout.split('\n')).toEqual(expect.arrayContaining(['postgres', 'shop', 'wiki']));
+    expect(pg.psql('shop', 'SELECT count(*), sum(id) FROM items')).toBe('500|125250');
+    expect(pg.psql('shop', 'SELECT count(*) FROM orders')).toBe('2');
   });
 });

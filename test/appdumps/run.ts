@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App } from 'cdktf';
 import { BackupSite, MetricsSink } from '../../constructs';
+import type { RestoreStep } from '../../lib/model/types';
 import { freshApp, synthJson } from '../helpers/synth';
 import { hasTool, tempDir } from '../helpers/tools';
 
@@ -40,6 +41,33 @@ export function podScripts(json: Record<string, any>, name: string): PodScripts 
 /** Synthesizes a site and returns the scripts of one of its CronJobs. */
 export function synthScripts(site: BackupSite, name: string): PodScripts {
   return podScripts(synthJson(site), name);
+}
+
+/** The words a POSIX shell makes of a `kubectl ...` command line (quoting and all), `kubectl` first. */
+export function shellWords(command: string): string[] {
+  const r = spawnSync('sh', ['-c', `kubectl() { for a in kubectl "$@"; do printf '%s\\0' "$a"; done; }\n${command}`], { encoding: 'utf8' });
+  expect(r.status).toBe(0);
+  return r.stdout.split('\0').slice(0, -1);
+}
+
+/**
+ * Runs runbook lines in one sh, as an operator pastes them into one shell, with the pod's or
+ * node's paths pointing elsewhere (`{ '/backup': dir }`).
+ */
+export function paste(lines: readonly string[], paths: Readonly<Record<string, string>>, env: NodeJS.ProcessEnv = process.env): { status: number; stdout: string; stderr: string } {
+  let script = lines.join('\n');
+  for (const [from, to] of Object.entries(paths)) script = script.split(from).join(to);
+  const r = spawnSync('sh', ['-c', script], { encoding: 'utf8', env });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The restore steps strictly between the step titled like `after` and the one titled like `before`. */
+export function between(steps: readonly RestoreStep[], after: RegExp, before: RegExp): RestoreStep[] {
+  const from = steps.findIndex((s) => after.test(s.title));
+  const to = steps.findIndex((s) => before.test(s.title));
+  expect(from).toBeGreaterThanOrEqual(0);
+  expect(to).toBeGreaterThan(from);
+  return steps.slice(from + 1, to);
 }
 
 /** A shell to run the scripts with: Debian's dash (postgres, mariadb, redis images) or busybox ash (alpine images). */

@@ -120,10 +120,11 @@ export class MariadbServer {
 
 /** Redis 7 from Debian, no automatic saves (the engine asks for BGSAVE). */
 export class RedisServer {
-  static async start(dir?: string): Promise<RedisServer> {
+  /** `args` come after the defaults and win over them (`--appendonly yes`). */
+  static async start(dir?: string, options: { port?: number; args?: readonly string[] } = {}): Promise<RedisServer> {
     const folder = dir ?? fs.mkdtempSync(path.join('/tmp', 'bc-redis-'));
-    const port = await freePort();
-    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', folder, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const port = options.port ?? (await freePort());
+    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', folder, '--save', '', '--appendonly', 'no', ...(options.args ?? [])], { stdio: 'ignore' });
     const server = new RedisServer(folder, port, proc);
     await waitFor('redis-server', () => server.cli('PING') === 'PONG', proc);
     return server;

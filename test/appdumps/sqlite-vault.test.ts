@@ -3,14 +3,15 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { AppDumpCronJob, BackupVolume, DumpEngine, Schedule, SecretRef } from '../../constructs';
 import { Pushgateway } from '../helpers/pushgateway';
-import { synthJson } from '../helpers/synth';
+import type { RestoreStep } from '../../lib/model/types';
+import { modelOf, synthJson } from '../helpers/synth';
 import { shellcheck, tempDir } from '../helpers/tools';
 import { age, busyboxPath, describeWithTools, labSite, listDir, newArtifacts, podScripts, PodScripts, rotationFixtures, runPod, runScript, which } from './run';
 import { sh } from './servers';
 
 const labels = (job: string) => ({ backup_job: job, site: 'lab', host: 'k8s' });
 
-function vaultwardenScripts(minRows: Record<string, number> = { users: 1 }): { backup: PodScripts; check: PodScripts } {
+function vaultwardenScripts(minRows: Record<string, number> = { users: 1 }): { backup: PodScripts; check: PodScripts; restore: readonly RestoreStep[] } {
   const { site } = labSite();
   new AppDumpCronJob(site, 'Vaultwarden', {
     namespace: 'vaultwarden',
@@ -28,7 +29,7 @@ function vaultwardenScripts(minRows: Record<string, number> = { users: 1 }): { b
     alertName: 'VaultwardenBackup',
   });
   const json = synthJson(site);
-  return { backup: podScripts(json, 'vaultwarden-backup'), check: podScripts(json, 'vaultwarden-integrity-check') };
+  return { backup: podScripts(json, 'vaultwarden-backup'), check: podScripts(json, 'vaultwarden-integrity-check'), restore: modelOf(site).job('vaultwarden-backup')!.restore! };
 }
 
 /** A Vaultwarden-like data folder: a WAL-mode database with users and ciphers, keys and attachments. */
@@ -56,7 +57,7 @@ function corrupt(db: string): void {
 
 describeWithTools([['sqlite3', 'sqlite3'], ['busybox', 'busybox'], ['prometheus-pushgateway', 'prometheus-pushgateway']], 'SQLite engine (Vaultwarden) run for real with busybox tools, as in an alpine image', () => {
   let gw: Pushgateway;
-  let s: { backup: PodScripts; check: PodScripts };
+  let s: { backup: PodScripts; check: PodScripts; restore: readonly RestoreStep[] };
   let PATH: string;
 
   beforeAll(async () => {
@@ -92,6 +93,37 @@ describeWithTools([['sqlite3', 'sqlite3'], ['busybox', 'busybox'], ['prometheus-
     expect(fs.existsSync(fx.ownYoung)).toBe(true);
     for (const f of fx.foreign) expect(fs.existsSync(f)).toBe(true);
     expect(await gw.value('backup_last_status', labels('vaultwarden-backup'))).toBe(0);
+  });
+
+  it("the runbook's restore shell lines put the newest backup back over a damaged database, dropping its -wal and -shm", async () => {
+    const data = vaultwardenData();
+    const out = tempDir();
+    expect(runPod(s.backup, 'busybox', env(data, out), gw.url).report.status).toBe(0);
+    // GIVEN the live database damaged since, with a WAL beside it, and a key file gone
+    corrupt(path.join(data, 'db.sqlite3'));
+    fs.writeFileSync(path.join(data, 'db.sqlite3-wal'), 'stale wal');
+    fs.writeFileSync(path.join(data, 'db.sqlite3-shm'), 'stale shm');
+    fs.rmSync(path.join(data, 'rsa_key.pem'));
+    // WHEN the lines between starting the restore shell and leaving it run there (busybox, as in the alpine image)
+    const from = s.restore.findIndex((x) => /^start a restore shell/.test(x.title));
+    const to = s.restore.findIndex((x) => /^leave the restore shell/.test(x.title));
+    expect(to).toBeGreaterThan(from + 1);
+    const script = s.restore
+      .slice(from + 1, to)
+      .flatMap((x) => x.commands)
+      .join('\n')
+      .split('/backup')
+      .join(out)
+      .split('/data')
+      .join(data);
+    const r = runScript('busybox', script, { PATH });
+    // THEN the backup's check said ok, and the data folder holds the backup's database and files
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^ok$/m);
+    expect(sh('sqlite3', [path.join(data, 'db.sqlite3'), 'PRAGMA integrity_check; SELECT count(*) FROM users; SELECT count(*) FROM ciphers;']).trim()).toBe('ok\n3\n2000');
+    expect(fs.existsSync(path.join(data, 'db.sqlite3-wal'))).toBe(false);
+    expect(fs.existsSync(path.join(data, 'db.sqlite3-shm'))).toBe(false);
+    expect(fs.readFileSync(path.join(data, 'rsa_key.pem'), 'utf8')).toContain('RSA KEY');
   });
 
   it('a corrupted live database aborts the backup before it writes anything: the last good backup stays, the failure is pushed', async () => {
