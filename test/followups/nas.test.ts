@@ -1,7 +1,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { BackupAlertRules, NasCapacity, SynologySnapshotRetention } from '../../constructs';
+import { BackupAlertRules, NasCapacity, SudoPasswordSource, SynologySnapshotRetention } from '../../constructs';
 import { testSite } from '../helpers/fixtures';
 import { modelOf, reviewOf, writeTree } from '../helpers/synth';
 import { describeWithTool, run, shellcheck, tempDir } from '../helpers/tools';
@@ -76,15 +76,21 @@ describeWithTool('promtool', 'prometheus', 'NAS alerts with promtool', () => {
 });
 
 describe('SynologySnapshotRetention', () => {
-  it('pipes the sudo password from Vault to sudo -S over SSH, never as an argument (stand-ins)', () => {
+  /** Synthesizes a retention with this password source and runs its script against the stand-ins. */
+  function applyWith(sudoPassword: SudoPasswordSource) {
     const { site, host } = testSite();
-    new SynologySnapshotRetention(site, 'Snapshots', { host, address: '192.168.1.13', sshKeyFile: '/root/.ssh/synology_backup', share: 'Backup', keepDays: 3, sudoPassword: { vaultPath: 'secret/viktor', field: 'synology_admin_password' } });
+    new SynologySnapshotRetention(site, 'Snapshots', { host, address: '192.168.1.13', sshKeyFile: '/root/.ssh/synology_backup', share: 'Backup', keepDays: 3, sudoPassword });
     const dir = tempDir();
     writeTree(dir, reviewOf(site).values());
     const bin = sshStandin(dir);
     const script = path.join(dir, 'hosts/pve/usr/local/lib/backup-constructs/synology-snapshot-retention-backup.sh');
     const r = spawnSync(script, [], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
-    expect(r.status).toBe(0);
+    return { site, host, dir, script, status: r.status };
+  }
+
+  it('pipes the sudo password from Vault to sudo -S over SSH, never as an argument (stand-ins)', () => {
+    const { dir, script, status } = applyWith({ vaultPath: 'secret/viktor', field: 'synology_admin_password' });
+    expect(status).toBe(0);
     const args = fs.readFileSync(path.join(dir, 'ssh.args'), 'utf8');
     expect(args).toContain("Administrator@192.168.1.13 sudo -S -p  /usr/syno/sbin/synosharesnapshot shareconf set Backup snap_auto_remove_keep_days=3");
     expect(args).not.toContain('pa55');
@@ -94,14 +100,8 @@ describe('SynologySnapshotRetention', () => {
   });
 
   it("asks the Vault the stack names, not whatever VAULT_ADDR the applying shell has", () => {
-    const { site, host } = testSite();
-    new SynologySnapshotRetention(site, 'Snapshots', { host, address: '192.168.1.13', sshKeyFile: '/k', share: 'Backup', keepDays: 3, sudoPassword: { vaultPath: 'secret/viktor', field: 'synology_admin_password', address: 'https://vault.viktorbarzin.me' } });
-    const dir = tempDir();
-    writeTree(dir, reviewOf(site).values());
-    const bin = sshStandin(dir);
-    const script = path.join(dir, 'hosts/pve/usr/local/lib/backup-constructs/synology-snapshot-retention-backup.sh');
-    const r = spawnSync(script, [], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
-    expect(r.status).toBe(0);
+    const { site, host, dir, status } = applyWith({ vaultPath: 'secret/viktor', field: 'synology_admin_password', address: 'https://vault.viktorbarzin.me' });
+    expect(status).toBe(0);
     expect(fs.readFileSync(path.join(dir, 'ssh.stdin'), 'utf8')).toBe('pa55 word\n');
     expect(() => new SynologySnapshotRetention(site, 'Bad', { host, address: '192.168.1.13', sshKeyFile: '/k', share: 'B', keepDays: 3, sudoPassword: { vaultPath: 'secret/viktor', field: 'f', address: 'vault.local' } })).toThrow(/\[test\/Bad\] sudoPassword/);
   });
