@@ -133,6 +133,9 @@ function pickDatabase(dir: string, extension: string): RestoreStep {
   };
 }
 
+/** MariaDB 11 images only have `mariadb`, MySQL's only `mysql`: the dump script chooses the same way. */
+const MYSQL_CLIENT = 'client=$(command -v mariadb || command -v mysql)';
+
 /** `mysqldump --all-databases` output, restored with the client. */
 export function mysqlRestore(server: DatabaseServer, ctx: RestoreContext): RestoreStep[] {
   const dir = ctx.outDir;
@@ -142,7 +145,7 @@ export function mysqlRestore(server: DatabaseServer, ctx: RestoreContext): Resto
     {
       title: 'restore every database',
       notes: [credentialNote(ctx, 'MYSQL_PWD')],
-      commands: [`gzip -dc ${newest(`${dir}/*.sql.gz`)} | mariadb -h ${server.host} -P ${server.port} -u ${server.user}`],
+      commands: [MYSQL_CLIENT, `gzip -dc ${newest(`${dir}/*.sql.gz`)} | "$client" -h ${server.host} -P ${server.port} -u ${server.user}`],
     },
   ];
 }
@@ -157,7 +160,7 @@ export function mysqlPerDatabaseRestore(server: DatabaseServer, ctx: RestoreCont
     {
       title: 'restore it into <db>, creating the database if it is gone',
       notes: [credentialNote(ctx, 'MYSQL_PWD')],
-      commands: [`mariadb ${conn} -e "CREATE DATABASE IF NOT EXISTS \\\`$db\\\`"`, `gzip -dc ${newest(`"${dir}/$db"/*.sql.gz`)} | mariadb ${conn} "$db"`],
+      commands: [MYSQL_CLIENT, `"$client" ${conn} -e "CREATE DATABASE IF NOT EXISTS \\\`$db\\\`"`, `gzip -dc ${newest(`"${dir}/$db"/*.sql.gz`)} | "$client" ${conn} "$db"`],
     },
   ];
 }
