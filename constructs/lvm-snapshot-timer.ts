@@ -10,6 +10,7 @@ import { Schedule } from '../lib/schedule';
 import { Host } from './host';
 import { siteModelOf } from './private/site-anchor';
 import { ScheduledHostJob } from './scheduled-host-job';
+import { lvmThinTargetId } from '../lib/model/target-ids';
 
 /** Props of {@link LvmSnapshotTimer}. */
 export interface LvmSnapshotTimerProps extends HostJobOptions {
@@ -110,7 +111,7 @@ export class LvmSnapshotTimer extends Construct {
     const host = this.host.name;
     this.assetId = `pvc-set:${host}:${this.lvPattern}`;
     this.assetName = `PVC volumes ${this.lvPattern} on ${host}`;
-    this.targetId = `lvm-thin:${host}:${this.volumeGroup}/${this.thinPool}`;
+    this.targetId = lvmThinTargetId(host, `${this.volumeGroup}/${this.thinPool}`);
     this.copyId = `${this.jobId}:${this.assetId}`;
 
     model.addAsset({

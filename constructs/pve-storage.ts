@@ -12,6 +12,7 @@ import { instanceOf } from '../lib/private/zod-helpers';
 import { Retention } from '../lib/retention';
 import { PveHost } from './pve-host';
 import { registerMember, siteModelOf } from './private/site-anchor';
+import { pveStorageTargetId } from '../lib/model/target-ids';
 
 /** Storage types the library configures. */
 export type PveStorageType = 'dir' | 'nfs' | 'pbs' | 'zfspool' | 'cifs';
@@ -211,7 +212,7 @@ export class PveStorage extends Construct {
     this.managed = !p.existing;
     this.content = p.content ?? (p.type === 'zfspool' ? ['images', 'rootdir'] : ['backup']);
     this.dumpDirectory = p.type === 'pbs' || p.type === 'zfspool' || !this.path ? undefined : `${this.path}/dump`;
-    this.targetId = `pve-storage:${this.host.name}:${this.storageId}`;
+    this.targetId = pveStorageTargetId(this.host.name, this.storageId);
     this.model.addTarget({
       id: this.targetId,
       name: `${this.storageId} on ${this.host.name}`,

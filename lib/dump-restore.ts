@@ -100,7 +100,7 @@ export function postgresqlRestore(server: DatabaseServer, ctx: RestoreContext): 
   const dir = ctx.outDir;
   return [
     restoreShell(ctx),
-    { title: 'pick the newest full dump', commands: [`ls -1t ${dir}/*.sql.gz | head -n 3`] },
+    pickNewestFullDump(dir),
     {
       title: 'restore the whole cluster into an empty server (roles and databases included)',
       notes: [credentialNote(ctx, 'PGPASSWORD')],
@@ -124,6 +124,11 @@ export function postgresqlPerDatabaseRestore(server: DatabaseServer, ctx: Restor
   ];
 }
 
+/** A full dump's folder holds its gzip'd SQL files, newest first. */
+function pickNewestFullDump(dir: string): RestoreStep {
+  return { title: 'pick the newest full dump', commands: [`ls -1t ${dir}/*.sql.gz | head -n 3`] };
+}
+
 /** The per-database folders hold one folder per database: the operator names one. */
 function pickDatabase(dir: string, extension: string): RestoreStep {
   return {
@@ -141,7 +146,7 @@ export function mysqlRestore(server: DatabaseServer, ctx: RestoreContext): Resto
   const dir = ctx.outDir;
   return [
     restoreShell(ctx),
-    { title: 'pick the newest full dump', commands: [`ls -1t ${dir}/*.sql.gz | head -n 3`] },
+    pickNewestFullDump(dir),
     {
       title: 'restore every database',
       notes: [credentialNote(ctx, 'MYSQL_PWD')],

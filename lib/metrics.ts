@@ -1,3 +1,4 @@
+import type { MetricsSinkConfig } from './model/site-model';
 import type { SignalRecord } from './model/types';
 
 /**
@@ -69,19 +70,16 @@ export function jobSelector(job: string, site: string): string {
 }
 
 /** Where a series group lands for a sink: the Pushgateway URL with its grouping key, or the textfile. */
-export function signalDestination(sink: MetricSink, id: SeriesIdentity): string {
+export function signalDestination(sink: MetricsSinkConfig, id: SeriesIdentity): string {
   return sink.kind === 'pushgateway' ? `${sink.url}${pushgatewayPath(id)}` : `${sink.directory}/${textfileName(id)}`;
 }
-
-/** Where a job's metrics go: a Pushgateway URL or a node-exporter textfile folder. */
-export type MetricSink = { readonly kind: 'pushgateway'; readonly url: string } | { readonly kind: 'textfile'; readonly directory: string };
 
 /**
  * The site model's record of one series group: its labels and its destination both come from
  * the one identity, so what the model (and the alerts built from it) expects is what the
  * job's script pushes.
  */
-export function signalRecord(sink: MetricSink, id: SeriesIdentity, metrics: readonly string[]): SignalRecord {
+export function signalRecord(sink: MetricsSinkConfig, id: SeriesIdentity, metrics: readonly string[]): SignalRecord {
   return {
     job: id.job,
     host: id.host,

@@ -2,6 +2,7 @@ import { Duration } from '../duration';
 import { artifactStaleHours } from '../governance/inventory';
 import type { SiteModel } from '../model/site-model';
 import { shellQuote } from '../render/shell';
+import { pveStorageIdOf } from '../model/target-ids';
 
 /**
  * `runbooks/manual-checks.md`: what the undelivered alerts would watch, as checks to run by
@@ -66,11 +67,11 @@ export function renderManualChecks(model: SiteModel, reason: string, diskFullRat
     }
 
     const targets = model.targets.filter((t) => t.host === host && t.mountPoint);
-    const storages = model.targets.filter((t) => t.host === host && t.id.startsWith('pve-storage:'));
+    const storages = model.targets.filter((t) => t.host === host && pveStorageIdOf(t.id) !== undefined);
     section(
       'The backup storage is mounted and has room',
       `What the disk-full alert watches: under ${Math.round(diskFullRatio * 100)}% used. Each mount point must show its own filesystem, not the root disk's.`,
-      [...storages.map((t) => `pvesm status --storage ${shellQuote(t.id.split(':').slice(2).join(':'))}`), ...targets.flatMap((t) => [`findmnt ${shellQuote(t.mountPoint!)}`, `df -h ${shellQuote(t.mountPoint!)}`])],
+      [...storages.map((t) => `pvesm status --storage ${shellQuote(pveStorageIdOf(t.id)!)}`), ...targets.flatMap((t) => [`findmnt ${shellQuote(t.mountPoint!)}`, `df -h ${shellQuote(t.mountPoint!)}`])],
     );
   }
   lines.push(...pushgatewayChecks(model));

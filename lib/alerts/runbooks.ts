@@ -2,6 +2,7 @@ import type { SiteModel } from '../model/site-model';
 import type { AssetRecord, JobRecord } from '../model/types';
 import type { AlertRule } from './alert-rule';
 import { renderManualChecks } from './manual-checks';
+import { lvmThinPoolOf, pveStorageIdOf } from '../model/target-ids';
 
 /** One runbook per job, per site-level alert, the site's full-restore runbook and, for a site checked by hand, its manual checks. */
 export function renderRunbooks(model: SiteModel, rules: readonly AlertRule[]): Map<string, string> {
@@ -58,11 +59,12 @@ function firstChecks(model: SiteModel, job: JobRecord): string[] {
   for (const id of job.writesTo) {
     const target = model.target(id);
     const name = target?.name ?? id;
-    const storageId = id.startsWith('pve-storage:') ? id.split(':').slice(2).join(':') : undefined;
+    const storageId = pveStorageIdOf(id);
+    const pool = lvmThinPoolOf(id);
     const where = storageId && target?.host
       ? `\`pvesm status --storage ${storageId}\` on ${target.host}`
-      : id.startsWith('lvm-thin:') && target?.host
-        ? `\`lvs -o lv_name,data_percent,metadata_percent ${id.split(':').slice(2).join(':')}\` on ${target.host}`
+      : pool && target?.host
+        ? `\`lvs -o lv_name,data_percent,metadata_percent ${pool}\` on ${target.host}`
         : target?.host && (target.mountPoint ?? target.path)
           ? `\`df -h ${target.mountPoint ?? target.path}\` on ${target.host}`
           : undefined;

@@ -33,7 +33,9 @@ if [ -f "$STATE_FILE" ]; then
 fi
 # Many entries gone at once is a wrong or half-restored filesystem at SOURCE far more often
 # than a cleanup: remove nothing, keep the record, and fail so the Failing alert says so.
+refuse=0
 if [ "$gone" -gt 1 ] && [ $((gone * 100)) -gt $((recorded * VANISHED_LIMIT_PERCENT)) ]; then
+  refuse=1
   echo "$gone of the $recorded entries this mirror copied are gone from $SOURCE at once (limit $VANISHED_LIMIT_PERCENT%): is the right filesystem mounted there? Nothing removed. If they were removed on purpose, run once with VANISHED_LIMIT_PERCENT=100" >&2
   failures=$((failures + 1))
 elif [ -f "$STATE_FILE" ]; then
@@ -51,7 +53,7 @@ elif [ -f "$STATE_FILE" ]; then
     fi
   done <"$STATE_FILE"
 fi
-if [ "$gone" -le 1 ] || [ $((gone * 100)) -le $((recorded * VANISHED_LIMIT_PERCENT)) ]; then
+if [ "$refuse" -eq 0 ]; then
   sed 's/$/\\t0/' "$WORK_DIR/mirrored-names" >>"$WORK_DIR/state-new"
   cp "$WORK_DIR/state-new" "$STATE_FILE.new"
   mv -f "$STATE_FILE.new" "$STATE_FILE"

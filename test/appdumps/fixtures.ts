@@ -1,5 +1,7 @@
 import { AppDumpCronJob, BackupAlertRules, BackupSite, BackupVolume, DumpEngine, Duration, MetricsSink, NfsVolume, Pushgateway, Schedule, SecretRef, Size } from '../../constructs';
 import { freshApp } from '../helpers/synth';
+import type { RestoreStep } from '../../lib/model/types';
+import { labSite } from './run';
 
 /** One job of every engine, with every placement option, a Pushgateway and NFS volumes. */
 export function everyEngineSite(): { site: BackupSite; gateway: Pushgateway; jobs: Record<string, AppDumpCronJob> } {
@@ -118,4 +120,22 @@ export function everyEngineSite(): { site: BackupSite; gateway: Pushgateway; job
   });
   new BackupAlertRules(site, 'Alerts');
   return { site, gateway, jobs };
+}
+
+/**
+ * A lab site with a weekly etcd snapshot job backing up to `backupVolume` (given a site, built
+ * in it): the restore steps differ by where the snapshots lie. Returns the job's restore steps.
+ */
+export function etcdJobRestore(backupVolume: (site: BackupSite) => BackupVolume | NfsVolume): readonly RestoreStep[] {
+  const { site } = labSite();
+  new AppDumpCronJob(site, 'Etcd', {
+    namespace: 'kube-system',
+    jobId: 'etcd-backup',
+    engine: DumpEngine.etcd({ endpoints: ['https://127.0.0.1:2379'] }),
+    image: 'example.org/etcd-tools:3.5',
+    schedule: Schedule.weekly('sun', '01:00'),
+    retentionDays: 30,
+    backupVolume: backupVolume(site),
+  });
+  return site.model.job('etcd-backup')!.restore!;
 }

@@ -6,6 +6,7 @@ import { modelOf } from '../helpers/synth';
 import { tempDir } from '../helpers/tools';
 import { between, describeWithTools, labSite, paste } from './run';
 import { EtcdServer, RedisServer } from './servers';
+import { etcdJobRestore } from './fixtures';
 
 /**
  * The runbooks' restore commands run for real, as an operator pastes them into the restore
@@ -91,17 +92,7 @@ describeWithTools([['redis-server', 'redis-server']], 'Redis restore with AOF, a
 
 describeWithTools([['etcd', 'etcd-server'], ['etcdctl', 'etcd-client']], "etcd restore on a node, as the runbook gives it, with Debian's etcd 3.4 standing in for etcdutl", () => {
   it('from the mounted export: the newest snapshot, checked, restored with the member flags into the data folder, the old one kept; etcd starts on it with every key', async () => {
-    const { site } = labSite();
-    new AppDumpCronJob(site, 'Etcd', {
-      namespace: 'kube-system',
-      jobId: 'etcd-backup',
-      engine: DumpEngine.etcd({ endpoints: ['https://127.0.0.1:2379'] }),
-      image: 'example.org/etcd-tools:3.5',
-      schedule: Schedule.weekly('sun', '01:00'),
-      retentionDays: 30,
-      backupVolume: new NfsVolume(site, 'EtcdBackupVolume', { name: 'etcd-backup', namespace: 'kube-system', server: '192.168.1.127', path: '/srv/nfs/etcd-backup' }),
-    });
-    const steps = modelOf(site).job('etcd-backup')!.restore!;
+    const steps = etcdJobRestore((site) => new NfsVolume(site, 'EtcdBackupVolume', { name: 'etcd-backup', namespace: 'kube-system', server: '192.168.1.127', path: '/srv/nfs/etcd-backup' }));
 
     // GIVEN the export, as mounted on the node, with an older and a newer snapshot
     const source = await EtcdServer.start();

@@ -1,13 +1,13 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { AppDumpCronJob, BackupVolume, DumpEngine, Schedule } from '../../constructs';
+import { BackupVolume } from '../../constructs';
 import { homelabSite } from '../../stacks/homelab';
 import type { RestoreStep } from '../../lib/model/types';
 import { freshApp, modelOf, reviewOf, synthJson } from '../helpers/synth';
 import { describeWithTool, shellcheck, tempDir } from '../helpers/tools';
-import { everyEngineSite } from './fixtures';
-import { labSite, shellWords } from './run';
+import { etcdJobRestore, everyEngineSite } from './fixtures';
+import { shellWords } from './run';
 
 const { site, jobs } = everyEngineSite();
 const json = synthJson(site);
@@ -140,17 +140,7 @@ describe('etcd: restored on the control-plane nodes, without the Kubernetes API'
   });
 
   it('from a claim that is no NFS export: copies the newest snapshot out through the restore shell while the API answers', () => {
-    const { site } = labSite();
-    new AppDumpCronJob(site, 'Etcd', {
-      namespace: 'kube-system',
-      jobId: 'etcd-backup',
-      engine: DumpEngine.etcd({ endpoints: ['https://127.0.0.1:2379'] }),
-      image: 'example.org/etcd-tools:3.5',
-      schedule: Schedule.weekly('sun', '01:00'),
-      retentionDays: 30,
-      backupVolume: BackupVolume.existingClaim('etcd-snapshots'),
-    });
-    const steps = modelOf(site).job('etcd-backup')!.restore!;
+    const steps = etcdJobRestore(() => BackupVolume.existingClaim('etcd-snapshots'));
     expect(steps[0].title).toMatch(/while the Kubernetes API still answers/);
     const [run, exec, scp] = steps[0].commands;
     const words = shellWords(run);
