@@ -141,6 +141,7 @@ export class Host extends Construct {
     const p = checkProps(this.node.path, hostSchema, props, {
       address: 'use the LAN address SSH reaches, e.g. 10.0.0.50',
       sshKeyPathVariable: 'name a Terraform variable; pass the key file path with -var or TF_VAR_...',
+      sshPrivateKey: 'the key never goes in the stack: name a Terraform variable with sshKeyPathVariable and pass the key file path with -var or TF_VAR_...',
     });
     this.model = siteModelOf(this);
     this.name = p.name;

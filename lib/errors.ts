@@ -1,4 +1,5 @@
 import type { ZodType } from 'zod';
+import { closestName, knownKeysAt } from './private/zod-issues';
 
 /** One problem with a construct's input: where, which field, what was expected and how to fix it. */
 export interface Problem {
@@ -56,21 +57,43 @@ export function checkProps<T>(
 ): T {
   const result = schema.safeParse(props);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const field = issue.path.length > 0 ? issue.path.map(String).join('.') : fieldOfUnknownKey(issue);
-    const got = valueAt(props, issue.path as readonly PropertyKey[]);
-    const base = issue.message.replace(/^Invalid input: /, '');
+  const problems = result.error.issues.flatMap((issue): Problem[] => {
+    const path = issue.path as readonly PropertyKey[];
+    if (issue.code === 'unrecognized_keys') return unknownOptions(schema, path, issue.keys, hints);
+    const field = path.length > 0 ? path.map(String).join('.') : '(props)';
+    const got = valueAt(props, path);
     // an error message must never carry a secret someone put where it does not belong
-    const shown = () => (SECRET_FIELD.test(field) ? 'a value (not shown: it may be a secret)' : describeValue(got));
-    const message = issue.code === 'unrecognized_keys' ? `${base}: not a known option` : `${base}, got ${shown()}`;
-    const top = String(issue.path[0] ?? field);
-    return { field, message: lowerFirst(message), hint: hints[top] };
+    const shown = SECRET_FIELD.test(field) ? 'a value (not shown: it may be a secret)' : describeValue(got);
+    const expected = issue.code === 'invalid_type' && ZOD_TYPE_MESSAGE.test(issue.message) ? typeName(issue.expected) : undefined;
+    const message = expected
+      ? `${got === undefined ? 'required: ' : ''}expected ${expected}, got ${shown}`
+      : `${lowerFirst(issue.message.replace(/^Invalid input: /, ''))}, got ${shown}`;
+    return [{ field, message, hint: hints[String(path[0] ?? field)] }];
   });
   throw new BackupConfigError(constructPath, problems);
 }
 
-function fieldOfUnknownKey(issue: { code: string; keys?: readonly string[] }): string {
-  return issue.code === 'unrecognized_keys' && issue.keys ? issue.keys.join(', ') : '(props)';
+/** zod's own wording for a wrong type, which names the type it received: we show the value instead. */
+const ZOD_TYPE_MESSAGE = /^Invalid input: expected \w+, received \w+$/;
+
+function typeName(zodType: string): string {
+  const names: Record<string, string> = { string: 'a string', number: 'a number', int: 'a whole number', boolean: 'true or false', array: 'a list', object: 'an object', bigint: 'a bigint', date: 'a Date' };
+  return names[zodType] ?? zodType;
+}
+
+/**
+ * One problem per option the schema does not know, with the option most likely meant (a
+ * misspelling) or else every option it accepts there, so the fix needs no trip to the docs.
+ */
+function unknownOptions(schema: ZodType<unknown>, path: readonly PropertyKey[], keys: readonly string[], hints: Readonly<Record<string, string>>): Problem[] {
+  const known = knownKeysAt(schema, path);
+  return keys.map((key) => {
+    const field = [...path.map(String), key].join('.');
+    const meant = closestName(key, known);
+    const suggestion = meant ? `did you mean ${meant}?` : known.length ? `known options here: ${known.join(', ')}` : undefined;
+    const hint = [hints[String(path[0] ?? key)], suggestion].filter(Boolean).join('; ');
+    return { field, message: 'not a known option', hint: hint || undefined };
+  });
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {

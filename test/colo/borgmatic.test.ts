@@ -147,7 +147,7 @@ describe('Borgmatic validation', () => {
   });
 
   it('fails when a database carries a password', () => {
-    expect(errorOf(() => borgSite({ postgresqlDatabases: [{ name: 'app', password: 'x' } as never] }))).toMatch(/\[test\/Borg\] postgresqlDatabases\.0: .*password.*not a known option.*~\/\.pgpass/);
+    expect(errorOf(() => borgSite({ postgresqlDatabases: [{ name: 'app', password: 'x' } as never] }))).toMatch(/\[test\/Borg\] postgresqlDatabases\.0\.password: not a known option \(hint: .*~\/\.pgpass/);
   });
 
   it('fails when there is no source directory or a relative one', () => {

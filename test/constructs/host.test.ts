@@ -79,6 +79,6 @@ describe('Host delivery', () => {
 
   it('fails when the SSH key is given inline instead of by variable', () => {
     const { site } = testSite();
-    expect(() => new PveHost(site, 'H', { name: 'h', address: '10.0.0.1', sshPrivateKey: '-----BEGIN OPENSSH PRIVATE KEY-----' } as never)).toThrow(/sshPrivateKey: unrecognized key/i);
+    expect(() => new PveHost(site, 'H', { name: 'h', address: '10.0.0.1', sshPrivateKey: '-----BEGIN OPENSSH PRIVATE KEY-----' } as never)).toThrow(/\[test\/H\] sshPrivateKey: not a known option \(hint: the key never goes in the stack: name a Terraform variable with sshKeyPathVariable/);
   });
 });

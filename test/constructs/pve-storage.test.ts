@@ -156,7 +156,7 @@ describe('PveStorage', () => {
 
   it('fails when an option is unknown', () => {
     const { site, host } = testSite();
-    expect(() => new PveStorage(site, 'D', { host, storageId: 'd', type: 'dir', path: '/x', maxfiles: 3 } as never)).toThrow(/\[test\/D\] maxfiles: unrecognized key.*not a known option/i);
+    expect(() => new PveStorage(site, 'D', { host, storageId: 'd', type: 'dir', path: '/x', maxfiles: 3 } as never)).toThrow(/\[test\/D\] maxfiles: not a known option \(hint: Proxmox replaced maxfiles with prune-backups: use retention: Retention\.keepLast\(n\); known options here: .*\bretention\b/);
   });
 
   it('fails when zfspool is asked to hold backups', () => {

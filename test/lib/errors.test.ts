@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import { BackupConfigError, checkProps } from '../../lib/errors';
+import { closestName, knownKeysAt } from '../../lib/private/zod-issues';
+
+function messageOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error('expected an error');
+}
+
+const schema = z
+  .object({
+    storage: z.string(),
+    vmid: z.number(),
+    enabled: z.boolean().optional(),
+    databases: z.array(z.object({ name: z.string(), port: z.number().optional() }).strict()).optional(),
+    password: z.string().optional(),
+  })
+  .strict();
+
+describe('checkProps', () => {
+  it('says a missing field is required, naming the type once', () => {
+    const message = messageOf(() => checkProps('home/Job', schema, { vmid: 100 }));
+    expect(message).toBe('[home/Job] storage: required: expected a string, got nothing');
+  });
+
+  it('shows the value of a wrong type instead of zod\'s name for its type', () => {
+    expect(messageOf(() => checkProps('home/Job', schema, { storage: 's', vmid: '100' }))).toBe('[home/Job] vmid: expected a number, got "100"');
+    expect(messageOf(() => checkProps('home/Job', schema, { storage: 's', vmid: 1, enabled: 'yes' }))).toBe('[home/Job] enabled: expected true or false, got "yes"');
+  });
+
+  it('keeps a schema\'s own message and adds the value', () => {
+    const s = z.object({ id: z.string().regex(/^[a-z]+$/, 'expected a lower-case id') });
+    expect(messageOf(() => checkProps('home/Job', s, { id: 'A1' }))).toBe('[home/Job] id: expected a lower-case id, got "A1"');
+  });
+
+  it('suggests the option a misspelt one meant', () => {
+    const message = messageOf(() => checkProps('home/Job', schema, { storag: 's', vmid: 1 }));
+    expect(message).toContain('[home/Job] storag: not a known option (hint: did you mean storage?)');
+  });
+
+  it('lists the known options where no name is close, also inside a list of objects', () => {
+    const message = messageOf(() => checkProps('home/Job', schema, { storage: 's', vmid: 1, databases: [{ name: 'app', user: 'x' }] }));
+    expect(message).toBe('[home/Job] databases.0.user: not a known option (hint: known options here: name, port)');
+  });
+
+  it('reports each unknown option on its own line and joins a field hint with the suggestion', () => {
+    const error = (() => {
+      try {
+        checkProps('home/Job', schema, { storage: 's', vmid: 1, id: 'x', vmdi: 2 }, { id: 'the job id is jobId' });
+      } catch (e) {
+        return e as BackupConfigError;
+      }
+      throw new Error('expected an error');
+    })();
+    expect(error).toBeInstanceOf(BackupConfigError);
+    expect(error.problems.map((p) => [p.field, p.hint])).toEqual([
+      ['id', 'the job id is jobId; known options here: databases, enabled, password, storage, vmid'],
+      ['vmdi', 'did you mean vmid?'],
+    ]);
+  });
+
+  it('never shows the value of a field named like a secret', () => {
+    const message = messageOf(() => checkProps('home/Job', schema, { storage: 's', vmid: 1, password: 42 }));
+    expect(message).toBe('[home/Job] password: expected a string, got a value (not shown: it may be a secret)');
+    expect(message).not.toContain('42');
+  });
+});
+
+describe('knownKeysAt', () => {
+  it('follows optional, default, arrays, records and unions to the object at the path', () => {
+    const s = z.object({
+      a: z.array(z.object({ x: z.string(), y: z.string() })).optional(),
+      b: z.record(z.string(), z.object({ k: z.string() })).default({}),
+      c: z.union([z.object({ p: z.string() }), z.object({ q: z.string() })]),
+    });
+    expect(knownKeysAt(s, [])).toEqual(['a', 'b', 'c']);
+    expect(knownKeysAt(s, ['a', 0])).toEqual(['x', 'y']);
+    expect(knownKeysAt(s, ['b', 'any'])).toEqual(['k']);
+    expect(knownKeysAt(s, ['c'])).toEqual(['p', 'q']);
+    expect(knownKeysAt(s, ['nope'])).toEqual([]);
+  });
+});
+
+describe('closestName', () => {
+  it('picks the one close name and refuses far or tied ones', () => {
+    expect(closestName('retension', ['retention', 'schedule'])).toBe('retention');
+    expect(closestName('Storage', ['storage'])).toBe('storage');
+    expect(closestName('id', ['jobId', 'vmid'])).toBeUndefined();
+    expect(closestName('ab', ['ac', 'ad'])).toBeUndefined();
+  });
+});
