@@ -1,5 +1,5 @@
 import type { ZodType } from 'zod';
-import { closestName, knownKeysAt } from './private/zod-issues';
+import { closestName, closestValue, knownKeysAt } from './private/zod-issues';
 
 /** One problem with a construct's input: where, which field, what was expected and how to fix it. */
 export interface Problem {
@@ -68,7 +68,9 @@ export function checkProps<T>(
     const message = expected
       ? `${got === undefined ? 'required: ' : ''}expected ${expected}, got ${shown}`
       : `${lowerFirst(issue.message.replace(/^Invalid input: /, ''))}, got ${shown}`;
-    return [{ field, message, hint: hints[String(path[0] ?? field)] }];
+    const meant = issue.code === 'invalid_value' && typeof got === 'string' ? closestValue(got, issue.values.filter((v): v is string => typeof v === 'string')) : undefined;
+    const hint = [hints[String(path[0] ?? field)], meant ? `did you mean ${meant}?` : undefined].filter(Boolean).join('; ');
+    return [{ field, message, hint: hint || undefined }];
   });
   throw new BackupConfigError(constructPath, problems);
 }

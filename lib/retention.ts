@@ -1,4 +1,5 @@
 import { BackupConfigError, Problem } from './errors';
+import { closestName } from './private/zod-issues';
 
 /** How many backups of each age class to keep. */
 export interface RetentionProps {
@@ -74,7 +75,8 @@ export class Retention {
     const problems: Problem[] = [];
     for (const key of Object.keys(props)) {
       if (!(ORDER as readonly string[]).includes(key)) {
-        problems.push({ field: key, message: `unknown retention option, expected one of ${ORDER.join(', ')}` });
+        const meant = closestName(key, ORDER);
+        problems.push({ field: key, message: `unknown retention option, expected one of ${ORDER.join(', ')}`, hint: meant ? `did you mean ${meant}?` : undefined });
       }
     }
     for (const key of ORDER) {

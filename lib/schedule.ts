@@ -1,5 +1,6 @@
 import { Duration } from './duration';
 import { BackupConfigError, Problem } from './errors';
+import { closestValue } from './private/zod-issues';
 import { instantsOf, isValidTimeZone, offsetMs, wallTimeOf } from './private/tz';
 
 /** Periods by calendar fields: many jobs share a schedule shape. */
@@ -139,7 +140,10 @@ export class Schedule {
     const problems: Problem[] = [];
     const weekdays = fields.weekdays?.map((d) => {
       const i = WEEKDAYS.indexOf(String(d).toLowerCase() as Weekday);
-      if (i < 0) problems.push({ field: 'weekdays', message: `expected one of ${WEEKDAYS.join(', ')}, got ${JSON.stringify(d)}` });
+      if (i < 0) {
+        const meant = closestValue(String(d), WEEKDAYS);
+        problems.push({ field: 'weekdays', message: `expected one of ${WEEKDAYS.join(', ')}, got ${JSON.stringify(d)}`, hint: meant ? `did you mean ${meant}?` : undefined });
+      }
       return i;
     });
     checkRange(problems, 'monthDays', fields.monthDays, 1, 31);

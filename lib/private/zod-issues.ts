@@ -101,3 +101,15 @@ export function closestName(name: string, known: readonly string[]): string | un
   const winners = scored.filter((s) => s.d === best);
   return winners.length === 1 ? winners[0].k : undefined;
 }
+
+/**
+ * The allowed value a wrong one most likely meant: a close spelling, or the one value it
+ * abbreviates or spells out (`snap` for snapshot, `sunday` for sun).
+ */
+export function closestValue(value: string, allowed: readonly string[]): string | undefined {
+  const spelt = closestName(value, allowed);
+  if (spelt) return spelt;
+  const v = value.toLowerCase();
+  const related = allowed.filter((a) => v.length >= 2 && (a.toLowerCase().startsWith(v) || v.startsWith(a.toLowerCase())));
+  return related.length === 1 ? related[0] : undefined;
+}

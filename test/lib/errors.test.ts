@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BackupConfigError, checkProps } from '../../lib/errors';
-import { closestName, knownKeysAt } from '../../lib/private/zod-issues';
+import { closestName, closestValue, knownKeysAt } from '../../lib/private/zod-issues';
 
 function messageOf(fn: () => unknown): string {
   try {
@@ -63,6 +63,16 @@ describe('checkProps', () => {
     ]);
   });
 
+  it('names the allowed value a wrong one abbreviates or misspells', () => {
+    const s = z.object({ mode: z.enum(['snapshot', 'suspend', 'stop']), compress: z.enum(['zstd', 'gzip', 'lzo', 'none']) });
+    expect(messageOf(() => checkProps('home/Job', s, { mode: 'snap', compress: 'zstf' }))).toBe(
+      '[home/Job] mode: invalid option: expected one of "snapshot"|"suspend"|"stop", got "snap" (hint: did you mean snapshot?)\n' +
+        '[home/Job] compress: invalid option: expected one of "zstd"|"gzip"|"lzo"|"none", got "zstf" (hint: did you mean zstd?)',
+    );
+    // "s" starts two values: no guess
+    expect(messageOf(() => checkProps('home/Job', s, { mode: 's', compress: 'zstd' }))).not.toContain('hint');
+  });
+
   it('never shows the value of a field named like a secret', () => {
     const message = messageOf(() => checkProps('home/Job', schema, { storage: 's', vmid: 1, password: 42 }));
     expect(message).toBe('[home/Job] password: expected a string, got a value (not shown: it may be a secret)');
@@ -91,5 +101,12 @@ describe('closestName', () => {
     expect(closestName('Storage', ['storage'])).toBe('storage');
     expect(closestName('id', ['jobId', 'vmid'])).toBeUndefined();
     expect(closestName('ab', ['ac', 'ad'])).toBeUndefined();
+    expect(closestName('vmdi', ['vmid'])).toBe('vmid');
+  });
+
+  it('closestValue also takes a unique abbreviation or spelling-out', () => {
+    expect(closestValue('gz', ['zstd', 'gzip'])).toBe('gzip');
+    expect(closestValue('sunday', ['sun', 'mon', 'sat'])).toBe('sun');
+    expect(closestValue('s', ['snapshot', 'stop'])).toBeUndefined();
   });
 });

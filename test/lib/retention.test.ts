@@ -24,6 +24,7 @@ describe('Retention', () => {
 
   it('fails when nothing is kept or an option is unknown', () => {
     expect(() => Retention.of({})).toThrow(/retention: expected at least one keep-\* option/);
-    expect(() => Retention.of({ keepAll: 1 } as never)).toThrow(/keepAll: unknown retention option/);
+    expect(() => Retention.of({ keepAll: 1 } as never)).toThrow(/keepAll: unknown retention option, expected one of keepLast, [^()\n]*\n/);
+    expect(() => Retention.of({ keepWeakly: 4 } as never)).toThrow(/keepWeakly: unknown retention option, .* \(hint: did you mean keepWeekly\?\)/);
   });
 });

@@ -131,7 +131,7 @@ describe('Schedule errors', () => {
     expect(() => Schedule.daily('24:00')).toThrow(/\[Schedule\] time: expected a time of day as HH:MM \(00:00 to 23:59\), got "24:00"/);
   });
   it('fails when a weekday is unknown', () => {
-    expect(() => Schedule.weekly('sunday' as never, '04:00')).toThrow(/weekdays: expected one of sun, mon, tue, wed, thu, fri, sat, got "sunday"/);
+    expect(() => Schedule.weekly('sunday' as never, '04:00')).toThrow(/weekdays: expected one of sun, mon, tue, wed, thu, fri, sat, got "sunday" \(hint: did you mean sun\?\)/);
   });
   it('fails when every-N-hours does not divide the day', () => {
     expect(() => Schedule.everyHours(5)).toThrow(/everyHours: expected a whole number of hours that divides 24.*got 5/);
