@@ -94,7 +94,7 @@ export class Guest extends Construct {
       notes: [this.state === 'stopped' ? 'stopped' : undefined, p.notes].filter(Boolean).join('; ') || undefined,
       ...(p.inventoryName ? { inventoryName: p.inventoryName } : {}),
       constructPath: this.node.path,
-    });
+    }, { field: 'vmid', hint: 'declare each guest once and pass that Guest to every job that backs it up' });
     registerMember('guest', this);
   }
 

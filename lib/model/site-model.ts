@@ -113,9 +113,10 @@ export class SiteModel {
     this.settings = settings;
   }
 
-  addAsset(a: AssetRecord): AssetRecord {
+  /** @param clash the prop that names the asset and how to fix a second registration */
+  addAsset(a: AssetRecord, clash?: { field: string; hint: string }): AssetRecord {
     this.version++;
-    return this.put(this.assetMap, a.id, a, 'asset', a.constructPath);
+    return this.put(this.assetMap, a.id, a, 'asset', a.constructPath, clash);
   }
   addTarget(t: TargetRecord): TargetRecord {
     this.version++;
@@ -127,11 +128,11 @@ export class SiteModel {
   }
   addJob(j: JobRecord): JobRecord {
     this.version++;
-    return this.put(this.jobMap, j.id, j, 'job', j.constructPath, 'job ids name metrics, alerts and Proxmox jobs; give each job its own');
+    return this.put(this.jobMap, j.id, j, 'job', j.constructPath, { field: 'jobId', hint: 'job ids name metrics, alerts and Proxmox jobs; give each job its own' });
   }
   addHost(h: HostRecord): HostRecord {
     this.version++;
-    return this.put(this.hostMap, h.name, h, 'host', h.constructPath);
+    return this.put(this.hostMap, h.name, h, 'host', h.constructPath, { field: 'name', hint: 'host names name review folders and metrics; give each host its own' });
   }
   addSignal(s: SignalRecord): void {
     this.version++;
@@ -168,7 +169,7 @@ export class SiteModel {
   /** A Kubernetes object; two constructs managing the same kind, namespace and name is an error. */
   addK8sObject(o: K8sObjectRecord): void {
     this.version++;
-    this.put(this.k8sObjectMap, `${o.namespace ?? ''}/${o.kind}/${o.name}`, o, `Kubernetes ${o.kind}`, o.constructPath, 'Kubernetes objects are unique by kind, namespace and name; rename one');
+    this.put(this.k8sObjectMap, `${o.namespace ?? ''}/${o.kind}/${o.name}`, o, `Kubernetes ${o.kind}`, o.constructPath, { field: 'name', hint: 'Kubernetes objects are unique by kind, namespace and name; rename one' });
   }
   get k8sObjects(): K8sObjectRecord[] {
     return this.sortedValues(this.k8sObjectMap);
@@ -374,10 +375,14 @@ export class SiteModel {
     return [...hit.values] as T[];
   }
 
-  private put<T>(map: Map<string, T>, key: string, value: T, what: string, constructPath: string, hint?: string): T {
-    if (map.has(key)) {
+  /** Adds a record under a key no other record holds; the error names the construct holding it. */
+  private put<T>(map: Map<string, T>, key: string, value: T, what: string, constructPath: string, clash: { field?: string; hint?: string } = {}): T {
+    const holder = map.get(key);
+    if (holder !== undefined) {
+      const by = (holder as { constructPath?: unknown }).constructPath;
+      const where = typeof by === 'string' && by !== constructPath ? ` by ${by}` : '';
       throw new BackupConfigError(constructPath, [
-        { field: 'id', message: `${what} ${JSON.stringify(key)} is already registered in site ${this.site}`, hint: hint ?? `each ${what} needs a unique id` },
+        { field: clash.field ?? 'id', message: `${what} ${JSON.stringify(key)} is already registered in site ${this.site}${where}`, hint: clash.hint ?? `each ${what} needs a unique id` },
       ]);
     }
     map.set(key, value);

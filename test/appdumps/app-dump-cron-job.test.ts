@@ -293,7 +293,7 @@ describe('AppDumpCronJob: bad input is a synth-time error naming the construct a
   it('fails when two jobs would share a CronJob name in a namespace', () => {
     const { site } = labSite();
     new AppDumpCronJob(site, 'A', base());
-    expect(() => new AppDumpCronJob(site, 'B', base())).toThrow(/\[lab\/B\] id: job "postgresql-backup" is already registered|Kubernetes CronJob/);
+    expect(() => new AppDumpCronJob(site, 'B', base())).toThrow(/\[lab\/B\] name: Kubernetes CronJob "dbaas\/CronJob\/postgresql-backup" is already registered in site lab by lab\/A \(hint: Kubernetes objects are unique/);
   });
 
   it('NfsVolume refuses a hard mount and a Tailscale server', () => {

@@ -45,6 +45,6 @@ describe('Guest', () => {
   it('fails when two guests share a VMID on a host', () => {
     const { site, host } = testSite();
     new Guest(site, 'A', { host, vmid: 100, type: 'qemu', name: 'a' });
-    expect(() => new Guest(site, 'B', { host, vmid: 100, type: 'qemu', name: 'b' })).toThrow(/\[test\/B\] id: asset "guest:pve:100" is already registered/);
+    expect(() => new Guest(site, 'B', { host, vmid: 100, type: 'qemu', name: 'b' })).toThrow(/\[test\/B\] vmid: asset "guest:pve:100" is already registered in site test by test\/A \(hint: declare each guest once/);
   });
 });

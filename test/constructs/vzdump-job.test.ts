@@ -301,7 +301,7 @@ describe('VzdumpJob errors', () => {
     const { site, host } = testSite();
     const nas = nfsStorage(site, host);
     new VzdumpJob(site, 'A', { host, jobId: 'same', schedule: Schedule.daily('03:00'), storage: nas, guests: [vm(site, host, 100)] });
-    expect(() => new VzdumpJob(site, 'B', { host, jobId: 'same', schedule: Schedule.daily('03:00'), storage: nas, guests: [vm(site, host, 101)] })).toThrow(/\[test\/B\] id: job "same" is already registered in site test/);
+    expect(() => new VzdumpJob(site, 'B', { host, jobId: 'same', schedule: Schedule.daily('03:00'), storage: nas, guests: [vm(site, host, 101)] })).toThrow(/\[test\/B\] jobId: job "same" is already registered in site test by test\/A \(hint: job ids name metrics/);
   });
 
   it('fails when the schedule has a zone Proxmox cannot express', () => {
