@@ -50,12 +50,16 @@ describeWithTools([['prometheus-pushgateway', 'prometheus-pushgateway'], ['shell
     const fx = rotationFixtures(out, 'files-backup', '.tar.gz', 7);
     fs.mkdirSync(path.join(out, '.bc-work-files-backup-20200101T000000Z'));
     fs.mkdirSync(path.join(out, '.bc-work-other-job-20200101T000000Z'));
+    // a job whose id starts with this one's, sharing the folder, may be running right now
+    fs.mkdirSync(path.join(out, '.bc-work-files-backup-extra-20200101T000000Z'));
+    fs.writeFileSync(path.join(out, '.bc-work-files-backup-extra-20200101T000000Z/part.tar.gz'), 'in progress');
     const run = runPod(s, 'dash', { SOURCE: source, BC_OUT_DIR: out, BC_STATUS_DIR: tempDir() }, gw.url);
     expect(run.dump.stderr).not.toMatch(/FAILED/);
     expect(run.report.status).toBe(0);
     const [archive] = newArtifacts(out, 'files-backup', '.tar.gz');
     expect(archive).toBeDefined();
-    expect(listDir(out).filter((n) => n.startsWith('.bc-work'))).toEqual(['.bc-work-other-job-20200101T000000Z']);
+    expect(listDir(out).filter((n) => n.startsWith('.bc-work'))).toEqual(['.bc-work-files-backup-extra-20200101T000000Z', '.bc-work-other-job-20200101T000000Z']);
+    expect(fs.readFileSync(path.join(out, '.bc-work-files-backup-extra-20200101T000000Z/part.tar.gz'), 'utf8')).toBe('in progress');
     expect(fs.existsSync(fx.ownOld)).toBe(false);
     expect(fs.existsSync(fx.ownYoung)).toBe(true);
     expect(await gw.value('backup_last_size_bytes', labels)).toBe(fs.statSync(path.join(out, archive)).size);

@@ -105,8 +105,10 @@ export function renderDumpScript(o: DumpScriptOptions): string {
   const work = o.writes
     ? `mkdir -p "$BC_OUT_DIR"
 # A run killed before its EXIT trap ran (OOM) leaves its work folder behind; the CronJob's
-# Forbid policy means no other run of this job is active, so old ones are removed.
-find "$BC_OUT_DIR" -mindepth 1 -maxdepth 1 -name ".bc-work-$BC_PREFIX-*" -exec rm -rf -- {} +
+# Forbid policy means no other run of this job is active, so old ones are removed. Only a stamp
+# may follow the prefix: a job whose id starts with this one's (app, app-extra) may share the
+# folder and be running now.
+find "$BC_OUT_DIR" -mindepth 1 -maxdepth 1 -name ".bc-work-$BC_PREFIX-$bc_stamp_glob" -exec rm -rf -- {} +
 bc_work="$BC_OUT_DIR/.bc-work-$BC_PREFIX-$bc_stamp"
 mkdir "$bc_work"
 `
