@@ -8,7 +8,7 @@ import { Classification } from '../lib/model/vocabulary';
 import { OffsiteManifest } from '../lib/offsite-manifest';
 import { backupDiskTarget, sharedTarget } from '../lib/pipeline-targets';
 import { instanceOf } from '../lib/private/zod-helpers';
-import { FILE_BACKUP_DIRECTORIES, renderFileBackupBody } from '../lib/render/file-backup-script';
+import { FILE_BACKUP_DIRECTORIES, renderFileBackupBody, renderFileBackupCleanup } from '../lib/render/file-backup-script';
 import { DEFAULT_SQLITE_BUSY_TIMEOUT } from '../lib/render/sqlite-copy';
 import { Schedule, Weekday } from '../lib/schedule';
 import { Host } from './host';
@@ -286,6 +286,8 @@ export class FileBackup extends Construct {
       schedule: p.schedule ?? Schedule.daily('05:00'),
       description: `file backup to ${root} (${this.directories.join(', ')})`,
       body: renderFileBackupBody({ requireMount, manifest: Boolean(p.manifest), pvcs: Boolean(snaps), sqlite: Boolean(sqlite), pfsense: Boolean(pf), pveConfig: Boolean(pveConfig), pruneSnapshots: Boolean(prune && snaps), constructPath: this.node.path }),
+      // a run stopped mid-way still appends to the manifest what it wrote
+      ...(p.manifest ? { cleanup: renderFileBackupCleanup() } : {}),
       settings,
       after: snaps ? [snaps.job] : [],
       // one run at a time, also when someone starts the script by hand during a timer run

@@ -95,26 +95,32 @@ backup_one_pvc() {
       prev="$w/$ns/$pvc"
     fi
   done
-  [ -d "$dest" ] || fresh=1
-  mkdir -p "$dest"
   # beside the copy, not in it (a restore copies the folder): only a whole copy has one
   complete="\${dest%/*}/.$pvc.complete"
+  # A copy that is not whole (new this week, or left by a run that failed or was killed) is
+  # listed whole: what that run wrote, hard links into last week's copy included, may never
+  # have reached the manifest, and rsync will not itemize it again.
+  if [ ! -d "$dest" ] || [ ! -f "$complete" ]; then
+    fresh=1
+  fi
+  mkdir -p "$dest"
   rm -f -- "$complete"
   # local disk to local disk: no -z; unchanged files become hard links into last week's copy
   rc=0
   rsync -a --delete --out-format='%i|%b|%n' \${prev:+"--link-dest=$prev"} "$mnt/" "$dest/" >"$WORK_DIR/rsync-$snap" || rc=$?
-  # 24: files vanished while copied; a snapshot does not change, a live folder might
-  if [ "$rc" -ne 0 ] && [ "$rc" -ne 24 ]; then
-    return "$rc"
-  fi
-  touch -- "$complete"
+  # listed whatever rsync's status: what it wrote before failing is on the disk, and the next
+  # run will not send it again
   if [ "$fresh" -eq 1 ]; then
-    # a new week's folder is new as a whole off-site, hard-linked files included
     bc_rsync_changes "" <"$WORK_DIR/rsync-$snap" >/dev/null
     echo "\${manifest_prefix}${FILE_BACKUP_DIRECTORIES.pvcData}/$week/$ns/$pvc/" >>"$WORK_DIR/manifest-add"
   else
     bc_rsync_changes "\${manifest_prefix}${FILE_BACKUP_DIRECTORIES.pvcData}/$week/$ns/$pvc/" <"$WORK_DIR/rsync-$snap" >>"$WORK_DIR/manifest-add"
   fi
+  # 24: files vanished while copied; a snapshot does not change, a live folder might
+  if [ "$rc" -ne 0 ] && [ "$rc" -ne 24 ]; then
+    return "$rc"
+  fi
+  touch -- "$complete"
 ${sqlite ? '  sqlite_from "$mnt" "$ns/$pvc"\n' : ''}}
 
 # Keeps the newest WEEKLY_VERSIONS week folders whole. In older ones it removes each PVC's copy
@@ -278,14 +284,19 @@ backup_pfsense() {
 
 const PVE_CONFIG = `# --- Proxmox host configuration: one current copy ---
 backup_pve_config() {
-  local p paths
+  local p paths rc
   read -r -a paths <<<"$PVE_CONFIG_PATHS"
   for p in "\${paths[@]}"; do
     p="\${p%/}"
     mkdir -p "$ROOT/${FILE_BACKUP_DIRECTORIES.pveConfig}$p"
     # local to local: no -z; --delete only inside this path's own copy
-    rsync -a --delete --out-format='%i|%b|%n' "$p/" "$ROOT/${FILE_BACKUP_DIRECTORIES.pveConfig}$p/" >"$WORK_DIR/rsync-pve-config"
+    rc=0
+    rsync -a --delete --out-format='%i|%b|%n' "$p/" "$ROOT/${FILE_BACKUP_DIRECTORIES.pveConfig}$p/" >"$WORK_DIR/rsync-pve-config" || rc=$?
+    # listed whatever rsync's status: what it wrote before failing is on the disk
     bc_rsync_changes "\${manifest_prefix}${FILE_BACKUP_DIRECTORIES.pveConfig}$p/" <"$WORK_DIR/rsync-pve-config" >>"$WORK_DIR/manifest-add"
+    if [ "$rc" -ne 0 ]; then
+      return "$rc"
+    fi
   done
 }
 `;
@@ -332,7 +343,7 @@ export function renderFileBackupBody(o: FileBackupScriptOptions): string {
     )
     .join('\n');
   return `${fns.join('\n')}
-${o.requireMount ? 'bc_require_mount "$MOUNT_POINT"\n' : ''}${BC_WORK_DIR}: >"$WORK_DIR/sqlite-ok"
+${o.requireMount ? 'bc_require_mount "$MOUNT_POINT"\n' : ''}${BC_WORK_DIR}${o.manifest ? '# from here on, what is listed in manifest-add must reach the manifest on every exit path\nbc_manifest_pending=1\n' : ''}: >"$WORK_DIR/sqlite-ok"
 : >"$WORK_DIR/sqlite-failed"
 # ISO year and week (YYYY-WW) name the weekly versions; WEEK overrides it (tests, re-runs)
 week="\${WEEK:-$(date +%G-%V)}"
@@ -348,10 +359,26 @@ if [ "$sqlite_failed" -gt 0 ]; then
   failed="$failed ${FILE_BACKUP_DIRECTORIES.sqlite}"
 fi
 ` : ''}${o.manifest ? `bc_append_manifest <"$WORK_DIR/manifest-add"
+bc_manifest_pending=0
 ` : ''}bc_metric backup_last_size_bytes "$(awk '{ s += $1 } END { print s + 0 }' "$WORK_DIR/bytes")"
 if [ -n "$failed" ]; then
   echo "failed parts:$failed" >&2
   exit 1
 fi
 `;
+}
+
+/**
+ * The file backup's cleanup (ScheduledHostJob \`cleanup\`, run on every exit path): a run
+ * stopped before its one append to the manifest (a SIGTERM, a timeout, an unexpected error)
+ * still appends what it listed, since those files are on the disk and a later run will not
+ * list them again. Nothing when the run never got as far as listing.
+ */
+export function renderFileBackupCleanup(): string {
+  return `# a run stopped before its append (a SIGTERM, a timeout): what it listed is on the disk
+if [ "\${bc_manifest_pending:-0}" -eq 1 ]; then
+  bc_manifest_pending=0
+  echo "appending what this stopped run wrote to $MANIFEST" >&2
+  bc_append_manifest <"$WORK_DIR/manifest-add"
+fi`;
 }

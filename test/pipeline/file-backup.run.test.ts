@@ -132,6 +132,58 @@ describeWithTool('rsync', 'rsync', 'FileBackup run for real with stand-ins for L
     expect(await gw.value('backup_last_status', { backup_job: 'daily-backup' })).toBe(1);
   });
 
+  describe('what a failed or stopped run wrote still reaches the manifest (a later run does not send it again)', () => {
+    /** Whether the off-site sync, shipping the manifest with rsync -r, sends file f (a path relative to the disk). */
+    const ships = (manifest: string[], f: string) => manifest.some((l) => l === f || (l.endsWith('/') && f.startsWith(l)));
+
+    it('a PVC copy that fails part-way (a write error) lists what it wrote before failing', async () => {
+      const s = setUp({ pfsense: false });
+      expect(runScript(s.script, s.env).status).toBe(0);
+      fs.writeFileSync(s.manifest, ''); // the off-site sync shipped and dropped those lines
+      // rsync sends a-new.txt, then fails writing the big file: a write error, as on a full disk
+      writeFiles(s.snapDir('vm-101-pvc-aaa', s.newest), { 'a-new.txt': 'new', 'zz-big.bin': 'z'.repeat(300_000) });
+      const limited = path.join(s.t, 'limited-run');
+      fs.writeFileSync(limited, `#!/bin/bash\ntrap '' XFSZ\nulimit -f 128\nexec '${s.script}' "$@"\n`, { mode: 0o755 });
+      const r = runScript(limited, s.env);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/PVC vm-101-pvc-aaa .* failed with status 11/);
+      expect(fs.readFileSync(path.join(s.root, 'pvc-data/2026-20/apps/data/a-new.txt'), 'utf8')).toBe('new');
+      expect(ships(lines(s.manifest), 'pvc-data/2026-20/apps/data/a-new.txt')).toBe(true);
+      // once the copy can be made again, nothing the failed run wrote is left off
+      fs.writeFileSync(s.manifest, '');
+      expect(runScript(s.script, s.env).status).toBe(0);
+      const after = lines(s.manifest);
+      for (const f of ['a-new.txt', 'zz-big.bin']) expect([f, ships(after, `pvc-data/2026-20/apps/data/${f}`)]).toEqual([f, true]);
+      expect(await gw.value('backup_last_status', { backup_job: 'daily-backup' })).toBe(0);
+    });
+
+    it('a run stopped by systemd (SIGTERM) appends what it wrote, and the copy it left unfinished is listed whole by the next run', async () => {
+      const s = setUp({ pfsense: false });
+      expect(runScript(s.script, s.env).status).toBe(0);
+      fs.writeFileSync(s.manifest, '');
+      // a new week: vm-101's copy is made, then the run is stopped while vm-102's is under way
+      const bin = path.join(s.t, 'slow-bin');
+      const started = path.join(s.t, 'vm-102-copy-started');
+      writeFiles(bin, { rsync: `#!/bin/bash\ncase "$*" in *vm-102-pvc-bbb*) if [ -n "\${SLOW_VM102:-}" ]; then touch '${started}'; sleep 20; fi ;; esac\nexec /usr/bin/rsync "$@"\n` });
+      fs.chmodSync(path.join(bin, 'rsync'), 0o755);
+      const env = { ...s.env, WEEK: '2026-21', PATH: `${bin}:${s.env.PATH}` };
+      const r = await runAndTerminate(s.script, { ...env, SLOW_VM102: '1' }, 200, () => fs.existsSync(started));
+      expect(r.code).toBe(143);
+      expect(fs.readFileSync(path.join(s.root, 'pvc-data/2026-21/apps/data/changing.txt'), 'utf8')).toBe('v1');
+      const stopped = lines(s.manifest);
+      for (const f of ['big.bin', 'changing.txt', 'sub/notes.txt']) expect([f, ships(stopped, `pvc-data/2026-21/apps/data/${f}`)]).toEqual([f, true]);
+      expect(await gw.value('backup_last_status', { backup_job: 'daily-backup' })).toBe(143);
+      // the next run of the week: vm-102's copy, hard-linked from last week's and so never
+      // itemized by rsync, is listed whole because the stopped run never finished it
+      fs.writeFileSync(s.manifest, '');
+      expect(runScript(s.script, env).status).toBe(0);
+      expect(fs.readFileSync(path.join(s.root, 'pvc-data/2026-21/_unclaimed/vm-102-pvc-bbb/config.yaml'), 'utf8')).toBe('a: 1');
+      expect(ships(lines(s.manifest), 'pvc-data/2026-21/_unclaimed/vm-102-pvc-bbb/config.yaml')).toBe(true);
+      // and a copy finished before stays listed by its changes only
+      expect(ships(lines(s.manifest), 'pvc-data/2026-21/apps/data/big.bin')).toBe(false);
+    });
+  });
+
   describe('encrypted PVCs (LUKS inside the LV; stand-ins for blkid and cryptsetup)', () => {
     const PASSPHRASE = 'storage-class-passphrase';
 
