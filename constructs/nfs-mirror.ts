@@ -9,7 +9,7 @@ import { OffsiteManifest } from '../lib/offsite-manifest';
 import { backupDiskTarget, sharedTarget } from '../lib/pipeline-targets';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { FILE_BACKUP_DIRECTORIES } from '../lib/render/file-backup-script';
-import { renderNfsMirrorBody } from '../lib/render/nfs-mirror-script';
+import { renderNfsMirrorBody, renderNfsMirrorCleanup } from '../lib/render/nfs-mirror-script';
 import { Schedule } from '../lib/schedule';
 import { Host } from './host';
 import { registerMember, siteModelOf } from './private/site-anchor';
@@ -150,6 +150,8 @@ export class NfsMirror extends Construct {
       jobId: this.jobId,
       schedule: p.schedule ?? Schedule.weekly('mon', '04:00'),
       description: `mirror ${this.source} (outside the bypass list) to ${destination}`,
+      // a run stopped mid-way still appends to the manifest what it sent
+      ...(p.manifest ? { cleanup: renderNfsMirrorCleanup() } : {}),
       body: renderNfsMirrorBody({ bypass: p.bypass, root, reservedNames: this.reservedNames, requireMount, manifest: Boolean(p.manifest) }),
       settings,
       classification: p.classification ?? 'important',

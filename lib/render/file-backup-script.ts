@@ -1,6 +1,6 @@
 import { BC_PRUNE_SNAPSHOTS, SNAPSHOT_INFIX } from './lvm-snapshot-script';
 import { sqliteOnlineCopy } from './sqlite-copy';
-import { BC_APPEND_MANIFEST_FN, BC_LOG, BC_PRUNE_WEEKS, BC_PVC_MAP, BC_REL_DIR, BC_REQUIRE_MOUNT, BC_RSYNC_CHANGES, BC_RUN, BC_WORK_DIR } from './pipeline-shell';
+import { BC_APPEND_MANIFEST_FN, BC_LOG, BC_PRUNE_WEEKS, BC_PVC_MAP, BC_REL_DIR, BC_REQUIRE_MOUNT, BC_RSYNC_CHANGES, BC_RUN, BC_WORK_DIR, renderManifestCleanup } from './pipeline-shell';
 
 /** Top-level folders the file backup owns under its root; a mirror sharing the root must not use them. */
 export const FILE_BACKUP_DIRECTORIES = { pvcData: 'pvc-data', sqlite: 'sqlite-backup', pfsense: 'pfsense', pveConfig: 'pve-config' } as const;
@@ -368,17 +368,7 @@ fi
 `;
 }
 
-/**
- * The file backup's cleanup (ScheduledHostJob \`cleanup\`, run on every exit path): a run
- * stopped before its one append to the manifest (a SIGTERM, a timeout, an unexpected error)
- * still appends what it listed, since those files are on the disk and a later run will not
- * list them again. Nothing when the run never got as far as listing.
- */
+/** The file backup's cleanup: appends to the manifest what a stopped run listed. */
 export function renderFileBackupCleanup(): string {
-  return `# a run stopped before its append (a SIGTERM, a timeout): what it listed is on the disk
-if [ "\${bc_manifest_pending:-0}" -eq 1 ]; then
-  bc_manifest_pending=0
-  echo "appending what this stopped run wrote to $MANIFEST" >&2
-  bc_append_manifest <"$WORK_DIR/manifest-add"
-fi`;
+  return renderManifestCleanup();
 }

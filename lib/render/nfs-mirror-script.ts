@@ -1,5 +1,5 @@
 import { BypassList, BypassRoot } from '../bypass-list';
-import { BC_APPEND_MANIFEST_FN, BC_LOG, BC_REL_DIR, BC_REQUIRE_MOUNT, BC_RSYNC_CHANGES, BC_RUN, BC_WORK_DIR } from './pipeline-shell';
+import { BC_APPEND_MANIFEST_FN, BC_LOG, BC_REL_DIR, BC_REQUIRE_MOUNT, BC_RSYNC_CHANGES, BC_RUN, BC_WORK_DIR, renderManifestCleanup } from './pipeline-shell';
 
 /** What the mirror's body is rendered from. */
 export interface NfsMirrorScriptOptions {
@@ -98,7 +98,7 @@ ${o.requireMount ? 'bc_require_mount "$MOUNT_POINT"\n' : ''}${BC_WORK_DIR}if [ !
   exit 1
 fi
 manifest_prefix=${o.manifest ? '$(bc_rel_dir "$DEST" "$MANIFEST_ROOT")' : '""'}
-mkdir -p "$DEST"
+${o.manifest ? '# from here on, what is listed in manifest-add must reach the manifest on every exit path\nbc_manifest_pending=1\n' : ''}mkdir -p "$DEST"
 find "$SOURCE" -mindepth 1 -maxdepth 1 -printf '%f\\0' | sort -z >"$WORK_DIR/entries"
 tr '\\0' '\\n' <"$WORK_DIR/entries" >"$WORK_DIR/present"
 : >"$WORK_DIR/mirrored-names"
@@ -122,7 +122,10 @@ ${reserved ? `    ${reserved})
 ` : ''}  esac
   # tabs and newlines cannot be kept in the state file: such an entry is never removed automatically
   case "$name" in *$'\\t'* | *$'\\n'*) ;; *) printf '%s\\n' "$name" >>"$WORK_DIR/mirrored-names" ;; esac
+  # a run stopped during this entry lists it whole (what rsync sent of it was never itemized here)
+  mirror_current="$name"
   bc_run mirror_one "$name"
+  mirror_current=""
   if [ "$bc_rc" -eq 0 ]; then
     mirrored=$((mirrored + 1))
   else
@@ -130,11 +133,22 @@ ${reserved ? `    ${reserved})
     failures=$((failures + 1))
   fi
 done <"$WORK_DIR/entries"
-${o.manifest ? '# what was sent must reach the off-site copy even when another entry failed\nbc_append_manifest <"$WORK_DIR/manifest-add"\n' : ''}${REMOVE_VANISHED}echo "$mirrored entries mirrored, $bypassed on the bypass list, $failures failed, $removed copies of vanished entries removed"
+${o.manifest ? '# what was sent must reach the off-site copy even when another entry failed\nbc_append_manifest <"$WORK_DIR/manifest-add"\nbc_manifest_pending=0\n' : ''}${REMOVE_VANISHED}echo "$mirrored entries mirrored, $bypassed on the bypass list, $failures failed, $removed copies of vanished entries removed"
 bc_metric backup_last_size_bytes "$(awk '{ s += $1 } END { print s + 0 }' "$WORK_DIR/bytes")"
 bc_metric backup_nfs_mirror_entries "$mirrored"
 if [ "$failures" -gt 0 ]; then
   exit 1
 fi
 `;
+}
+
+/**
+ * The mirror's cleanup: a stopped run appends to the manifest what it listed, and the entry it
+ * was copying, whole.
+ */
+export function renderNfsMirrorCleanup(): string {
+  return renderManifestCleanup(`case "\${mirror_current:-}" in
+  '' | *$'\\n'*) ;;
+  *) printf '%s%s\\n' "$manifest_prefix" "$mirror_current" >>"$WORK_DIR/manifest-add" ;;
+esac`);
 }

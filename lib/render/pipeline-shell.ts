@@ -162,3 +162,19 @@ find "$WORK_DIR" -mindepth 1 -delete
 : >"$WORK_DIR/bytes"
 : >"$WORK_DIR/manifest-add"
 `;
+
+/**
+ * A writer's cleanup (ScheduledHostJob \`cleanup\`, run on every exit path): a run stopped
+ * before its append to the off-site manifest (a SIGTERM, a timeout, an unexpected error)
+ * still appends what it listed in \`$WORK_DIR/manifest-add\`, since those files are on the
+ * disk and a later run will not list them again. The body sets \`bc_manifest_pending=1\` once
+ * it lists and 0 after its own append. \`before\` runs first (adds lines of its own).
+ */
+export function renderManifestCleanup(before = ''): string {
+  return `# a run stopped before its append (a SIGTERM, a timeout): what it listed is on the disk
+if [ "\${bc_manifest_pending:-0}" -eq 1 ]; then
+  bc_manifest_pending=0
+${before ? before.replace(/^(?=.)/gm, '  ') + '\n' : ''}  echo "appending what this stopped run wrote to $MANIFEST" >&2
+  bc_append_manifest <"$WORK_DIR/manifest-add"
+fi`;
+}

@@ -3,7 +3,7 @@ import * as path from 'path';
 import { NfsLeg } from '../../constructs';
 import { Pushgateway } from '../helpers/pushgateway';
 import { describeWithTool, tempDir } from '../helpers/tools';
-import { filesUnder, lines, pipelineSite, runScript, writeFiles } from './fixture';
+import { filesUnder, lines, pipelineSite, runAndTerminate, runScript, writeFiles } from './fixture';
 
 /**
  * Every NFS path, by hand: the route the homelab's list sends it on. Written out here, not
@@ -137,6 +137,26 @@ describeWithTool('rsync', 'rsync', 'two legs, one list: the real mirror and the 
     expect(filesUnder(path.join(s.offsite, 'pve-backup')).filter((f) => f.startsWith('.'))).toEqual([]);
     expect(await gw.value('backup_last_status', { backup_job: 'offsite-sync-backup' })).toBe(0);
     expect(await gw.value('backup_offsite_full_sync', { backup_job: 'offsite-sync-backup' })).toBe(0);
+  });
+
+  it('a mirror stopped by systemd (SIGTERM) still gets what it copied off-site on the next incremental sync', async () => {
+    const s = setUp();
+    // nextcloud is copied, then the run is stopped before its rsync output is read
+    const bin = path.join(s.t, 'slow-bin');
+    const copied = path.join(s.t, 'nextcloud-copied');
+    writeFiles(bin, { rsync: `#!/bin/bash\n/usr/bin/rsync "$@"\nrc=$?\ncase "$*" in *srv/nfs/nextcloud*) if [ -n "\${STOP_AFTER_NEXTCLOUD:-}" ]; then touch '${copied}'; sleep 20; fi ;; esac\nexit "$rc"\n` });
+    fs.chmodSync(path.join(bin, 'rsync'), 0o755);
+    const env = { ...s.mirrorEnv, PATH: `${bin}:${process.env.PATH}` };
+    const stopped = await runAndTerminate(s.fx.script(s.fx.mirror.job.scriptPath), { ...env, STOP_AFTER_NEXTCLOUD: '1' }, 200, () => fs.existsSync(copied));
+    expect(stopped.code).toBe(143);
+    expect(await gw.value('backup_last_status', { backup_job: 'nfs-mirror' })).toBe(143);
+    expect(fs.existsSync(path.join(s.disk, 'nextcloud/data/deep/er/file.txt'))).toBe(true);
+    // the next run finds those copies up to date and sends them no more
+    const again = runScript(s.fx.script(s.fx.mirror.job.scriptPath), env);
+    expect({ status: again.status, stderr: again.stderr }).toEqual({ status: 0, stderr: '' });
+    const o = runScript(s.fx.script(s.fx.offsite.job.scriptPath), s.offsiteEnv(false));
+    expect({ status: o.status, stderr: o.stderr }).toEqual({ status: 0, stderr: '' });
+    expectOneLegEach(s.disk, s.offsite);
   });
 
   it('full sync (first Sunday): the same split from rsync filters instead of the logs', async () => {
