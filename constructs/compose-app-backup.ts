@@ -238,10 +238,20 @@ export class ComposeAppBackup extends Construct {
     const classification = p.classification ?? 'critical';
     this.assetId = `app-data:${p.host.name}:${p.app}`;
     const targetId = `host-path:${p.host.name}:${this.destination}`;
-    model.addAsset({ id: this.assetId, kind: 'app-data', name: p.protects ?? `${p.app} (${describe})`, host: p.host.name, classification, constructPath: this.node.path });
-    if (!model.target(targetId)) {
-      model.addTarget({ id: targetId, name: `${this.destination} on ${p.host.name}`, medium: p.medium ?? 'source-disk', location: p.location ?? 'on-site', host: p.host.name, path: this.destination, constructPath: this.node.path });
+    const other = model.target(targetId);
+    if (other) {
+      // Each job's rotation keeps its newest KEEP run folders in its destination and its start
+      // removes any .*.partial there: two jobs in one folder would delete each other's runs.
+      throw new BackupConfigError(this.node.path, [
+        {
+          field: 'destination',
+          message: `expected a folder no other job writes to, got ${this.destination}, which ${other.constructPath} also writes to on host ${p.host.name}: this job's rotation would delete runs it did not make`,
+          hint: `give each app its own destination, e.g. ${this.destination}/${p.app}`,
+        },
+      ]);
     }
+    model.addAsset({ id: this.assetId, kind: 'app-data', name: p.protects ?? `${p.app} (${describe})`, host: p.host.name, classification, constructPath: this.node.path }, { field: 'app', hint: 'one ComposeAppBackup per app and host; list every part of the app in its parts' });
+    model.addTarget({ id: targetId, name: `${this.destination} on ${p.host.name}`, medium: p.medium ?? 'source-disk', location: p.location ?? 'on-site', host: p.host.name, path: this.destination, constructPath: this.node.path });
     this.job = new ScheduledHostJob(this, 'Job', {
       host: p.host,
       jobId: this.jobId,

@@ -66,6 +66,17 @@ describe('ComposeAppBackup', () => {
     ).toThrow(/\[test\/Bad\] parts\.0\.path: expected an absolute path, got "relative\/dir"[\s\S]*\[test\/Bad\] parts\.1\.name: data is used by two parts[\s\S]*\[test\/Bad\] parts\.1\.container: expected a container name, got "a b"/);
     expect(() => new ComposeAppBackup(site, 'Empty', { host: docker, app: 'empty', parts: [] })).toThrow(/\[test\/Empty\] parts: expected at least one part/);
   });
+
+  it('fails when two apps on one host would share a destination (each rotation would delete the other\'s runs)', () => {
+    const { site, docker } = appSite();
+    const part = AppBackupPart.directory({ name: 'data', path: '/srv/wiki' });
+    new ComposeAppBackup(site, 'Wiki', { host: docker, app: 'wiki', parts: [part], destination: '/srv/backups' });
+    expect(() => new ComposeAppBackup(site, 'Chat', { host: docker, app: 'chat', parts: [part], destination: '/srv/backups' })).toThrow(
+      /\[test\/Chat\] destination: expected a folder no other job writes to, got \/srv\/backups, which test\/Wiki also writes to on host infra-core.*\(hint: give each app its own destination, e\.g\. \/srv\/backups\/chat\)/,
+    );
+    // a folder inside another's destination is not a run folder there: rotation leaves it alone
+    expect(() => new ComposeAppBackup(site, 'Chat2', { host: docker, app: 'chat', jobId: 'app-backup-chat2', parts: [part], destination: '/srv/backups/chat' })).not.toThrow();
+  });
 });
 
 describeWithTool('shellcheck', 'shellcheck', 'app backup scripts (Gitea against stand-ins for docker and gitea)', () => {
