@@ -43,38 +43,59 @@ record() {
   fi
 }
 
+state_warning() {
+  echo "backup-constructs: WARNING: could not keep the state of job $BC_JOB in $BC_STATE_DIR (phase $phase); the backup itself is not affected" >&2
+}
+
+# Anything else that fails here (an unexpected error) is a warning in the task log too: a hook
+# that exits non-zero aborts the backup.
+bc_hook_exit() {
+  local rc=$?
+  if [ "$rc" -ne 0 ]; then
+    echo "backup-constructs: WARNING: the hook of job $BC_JOB failed with status $rc (phase \${phase:-}); the backup itself is not affected" >&2
+    exit 0
+  fi
+}
+trap bc_hook_exit EXIT
+
 phase="\${1:-}"
 now=$(date +%s)
 
 case "$phase" in
   job-start)
-    mkdir -p "$BC_STATE_DIR"
-    rm -f "$BC_STATE_DIR/failed"
-    echo "$now" >"$BC_STATE_DIR/start"
+    if ! { mkdir -p "$BC_STATE_DIR" && rm -f "$BC_STATE_DIR/failed" && echo "$now" >"$BC_STATE_DIR/start"; }; then
+      state_warning
+    fi
     ;;
   backup-end)
     vmid="$3"
     size=0
     if [ -n "\${TARGET:-}" ] && [ -f "$TARGET" ]; then
-      size=$(stat -c %s "$TARGET")
+      size=$(stat -c %s "$TARGET" || echo 0)
     fi
     record "$vmid" ${BackupMetric.lastRun} "$now" ${BackupMetric.lastStatus} 0 ${BackupMetric.lastSuccess} "$now" ${BackupMetric.lastSize} "$size"
     ;;
   backup-abort)
     vmid="$3"
-    mkdir -p "$BC_STATE_DIR"
-    echo "$vmid" >>"$BC_STATE_DIR/failed"
+    if ! { mkdir -p "$BC_STATE_DIR" && echo "$vmid" >>"$BC_STATE_DIR/failed"; }; then
+      state_warning
+    fi
     record "$vmid" ${BackupMetric.lastRun} "$now" ${BackupMetric.lastStatus} 1
     ;;
   job-end | job-abort)
     start=$(cat "$BC_STATE_DIR/start" 2>/dev/null || echo "$now")
     duration=$((now - start))
-    if [ "$phase" = job-end ] && [ ! -s "$BC_STATE_DIR/failed" ]; then
+    # Without the state job-start left, a guest that failed cannot be ruled out: a failure
+    # reported by mistake is checked, a success reported by mistake is believed.
+    if [ ! -f "$BC_STATE_DIR/start" ]; then
+      echo "backup-constructs: WARNING: no state of job $BC_JOB from job-start in $BC_STATE_DIR: reporting the job as failed, since failed guests cannot be ruled out" >&2
+    fi
+    if [ "$phase" = job-end ] && [ -f "$BC_STATE_DIR/start" ] && [ ! -s "$BC_STATE_DIR/failed" ]; then
       record "" ${BackupMetric.lastRun} "$now" ${BackupMetric.lastStatus} 0 ${BackupMetric.lastSuccess} "$now" ${BackupMetric.lastDuration} "$duration"
     else
       record "" ${BackupMetric.lastRun} "$now" ${BackupMetric.lastStatus} 1 ${BackupMetric.lastDuration} "$duration"
     fi
-    rm -f "$BC_STATE_DIR/failed" "$BC_STATE_DIR/start"
+    rm -f "$BC_STATE_DIR/failed" "$BC_STATE_DIR/start" || state_warning
     ;;
   *)
     # job-init, backup-start, log-end, pre-stop, pre-restart, post-restart: nothing to record

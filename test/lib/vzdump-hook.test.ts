@@ -61,6 +61,32 @@ describeWithTool('shellcheck', 'shellcheck', 'vzdump hook script', () => {
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/WARNING: could not record metrics for job backup-p0 \(phase backup-abort\)/);
   });
+
+  it('never fails the backup when its state folder cannot be written, still records the guest, and reports the job failed', () => {
+    const dir = tempDir();
+    const textfiles = path.join(dir, 'textfile');
+    fs.writeFileSync(path.join(dir, 'not-a-folder'), '');
+    // a folder below a regular file cannot be made, not even by root
+    const env = { BC_TEXTFILE_DIR: textfiles, BC_STATE_DIR: path.join(dir, 'not-a-folder', 'state') };
+    const hook = writeHook(dir, { kind: 'textfile', directory: '/nonexistent' });
+    for (const args of [['job-start'], ['backup-abort', 'snapshot', '100'], ['job-end']]) {
+      const r = phase(hook, env, ...args);
+      expect({ args, status: r.status }).toEqual({ args, status: 0 });
+      if (args[0] !== 'job-end') expect(r.stderr).toContain(`WARNING: could not keep the state of job backup-p0 in ${env.BC_STATE_DIR}/backup-p0 (phase ${args[0]})`);
+    }
+    expect(fs.readFileSync(path.join(textfiles, 'backup_backup-p0_guest_100.prom'), 'utf8')).toMatch(/^backup_last_status\{.*guest="100"\} 1$/m);
+    // job-end cannot tell that guest 100 failed: without job-start's state it reports failure
+    expect(fs.readFileSync(path.join(textfiles, 'backup_backup-p0.prom'), 'utf8')).toMatch(/^backup_last_status\{backup_job="backup-p0",site="home",host="proxmox-home"\} 1$/m);
+  });
+
+  it('turns an unexpected error into a warning in the task log, never a failed backup', () => {
+    const dir = tempDir();
+    const hook = writeHook(dir, { kind: 'textfile', directory: path.join(dir, 'textfile') });
+    // backup-end without the guest argument: `set -u` stops the script at "$3"
+    const r = phase(hook, { BC_STATE_DIR: path.join(dir, 'state') }, 'backup-end');
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/WARNING: the hook of job backup-p0 failed with status 1 \(phase backup-end\); the backup itself is not affected/);
+  });
 });
 
 describeWithTool('prometheus-pushgateway', 'prometheus-pushgateway', 'vzdump hook with a real Pushgateway', () => {
