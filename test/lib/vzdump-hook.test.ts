@@ -48,7 +48,8 @@ describeWithTool('shellcheck', 'shellcheck', 'vzdump hook script', () => {
     expect(phase(hook, env, 'job-end').status).toBe(0);
     const after = fs.readFileSync(path.join(textfiles, 'backup_backup-p0_guest_100.prom'), 'utf8');
     expect(after).toMatch(/^backup_last_status\{.*guest="100"\} 1$/m);
-    expect(after).toContain(`} ${lastSuccess}`);
+    // the success line itself must survive (the failure's run time may fall in the same second)
+    expect(after).toMatch(new RegExp(`^backup_last_success_timestamp_seconds\\{[^}]*guest="100"\\} ${lastSuccess}$`, 'm'));
     expect(after.match(/^# TYPE backup_last_status gauge$/gm)).toHaveLength(1);
     const job = fs.readFileSync(path.join(textfiles, 'backup_backup-p0.prom'), 'utf8');
     expect(job).toMatch(/^backup_last_status\{backup_job="backup-p0",site="home",host="proxmox-home"\} 1$/m);
