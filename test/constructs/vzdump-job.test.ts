@@ -1,5 +1,5 @@
 import { Testing } from 'cdktf';
-import { BackupAlertRules, BackupMetric, PveStorage, Retention, Schedule, ScheduledHostJob, VzdumpJob } from '../../constructs';
+import { BackupAlertRules, BackupMetric, Duration, PveStorage, Retention, Schedule, ScheduledHostJob, VzdumpJob } from '../../constructs';
 import { ct, nfsStorage, testSite, vm } from '../helpers/fixtures';
 import { modelOf, resourcesOf, reviewOf, synthJson } from '../helpers/synth';
 
@@ -84,9 +84,17 @@ describe('VzdumpJob', () => {
 
   it('honours an explicit stale threshold and a job-level retention over the storage one', () => {
     const { site, host } = testSite();
-    const job = new VzdumpJob(site, 'Job', { host, jobId: 'jj', schedule: Schedule.daily('03:00'), storage: nfsStorage(site, host), guests: [vm(site, host, 100)], retention: Retention.keepLast(5) });
+    // the storage keeps 3 (nfsStorage); a daily job's derived threshold would be 26 h
+    const job = new VzdumpJob(site, 'Job', { host, jobId: 'jj', schedule: Schedule.daily('03:00'), storage: nfsStorage(site, host), guests: [vm(site, host, 100)], retention: Retention.keepLast(5), staleAfter: Duration.hours(30) });
     expect(job.retention?.toPruneBackups()).toBe('keep-last=5');
-    expect(job.staleAfter.toHours()).toBe(26);
+    expect(jobsCfg(site)).toContain('\tprune-backups keep-last=5\n');
+    expect(modelOf(site).copiesBy('jj').map((c) => c.retention)).toEqual(['keep-last=5']);
+    expect(job.staleAfter.toHours()).toBe(30);
+    expect(modelOf(site).job('jj')).toMatchObject({ staleAfterHours: 30, staleAfterExplicit: true });
+    // without one, the threshold is derived: one period plus the larger of the run time and 2 h
+    const other = new VzdumpJob(site, 'Other', { host, jobId: 'kk', schedule: Schedule.daily('04:00'), storage: 'nas-backups', guests: [vm(site, host, 101)] });
+    expect(other.staleAfter.toHours()).toBe(26);
+    expect(modelOf(site).job('kk')).toMatchObject({ staleAfterHours: 26, staleAfterExplicit: false });
   });
 
   it('warns when neither the job nor the storage prunes', () => {
