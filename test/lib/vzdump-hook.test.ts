@@ -111,7 +111,12 @@ describeWithTool('prometheus-pushgateway', 'prometheus-pushgateway', 'vzdump hoo
 
     expect(await gw.value('backup_last_status', { backup_job: 'backup-p0', job: 'backup-p0', site: 'home', host: 'proxmox-home', guest: '100' })).toBe(0);
     expect(await gw.value('backup_last_status', { backup_job: 'backup-p1', guest: '103' })).toBe(1);
-    expect(await gw.value('backup_last_status', { backup_job: 'backup-p0', guest: '' })).toBeUndefined();
+    // each guest only under its own job's grouping key
+    expect(await gw.value('backup_last_status', { backup_job: 'backup-p0', guest: '103' })).toBeUndefined();
+    expect(await gw.value('backup_last_status', { backup_job: 'backup-p1', guest: '100' })).toBeUndefined();
+    const guestLevel = (await gw.metrics()).split('\n').filter((l) => l.startsWith('backup_last_status{') && l.includes('guest='));
+    const label = (l: string, name: string) => new RegExp(`[{,]${name}="([^"]*)"`).exec(l)?.[1];
+    expect(guestLevel.map((l) => `${label(l, 'backup_job')}:${label(l, 'guest')}`).sort()).toEqual(['backup-p0:100', 'backup-p1:103']);
     const jobLevel = (await gw.metrics()).split('\n').filter((l) => l.startsWith('backup_last_status{') && !l.includes('guest='));
     expect(jobLevel.sort()).toEqual([expect.stringMatching(/backup_job="backup-p0".*\} 0$/), expect.stringMatching(/backup_job="backup-p1".*\} 1$/)]);
     // the failed job still has no success time, the good one keeps its own
