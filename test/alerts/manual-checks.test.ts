@@ -6,7 +6,7 @@ import { AlertDelivery, BackupAlertRules } from '../../constructs';
 import { clientStandardSite } from '../../stacks/client-standard';
 import { testSite } from '../helpers/fixtures';
 import { modelOf, reviewOf, synthJson } from '../helpers/synth';
-import { describeWithTool, shellcheck, tempDir } from '../helpers/tools';
+import { describeWithTool, describeWithTools, shellcheck, tempDir } from '../helpers/tools';
 import { Pushgateway } from '../helpers/pushgateway';
 import { MetricsSink, Schedule, VzdumpJob } from '../../constructs';
 import { nfsStorage, vm } from '../helpers/fixtures';
@@ -123,7 +123,7 @@ describeWithTool('shellcheck', 'shellcheck', 'manual checks, as shell', () => {
   });
 });
 
-describe('manual checks of jobs that push to a Pushgateway', () => {
+describeWithTools([['prometheus-pushgateway', 'prometheus-pushgateway'], ['shellcheck', 'shellcheck']], 'manual checks of jobs that push to a Pushgateway', () => {
   let gw: Pushgateway;
   beforeAll(async () => {
     gw = await Pushgateway.start();

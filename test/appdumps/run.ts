@@ -5,7 +5,7 @@ import { App } from 'cdktf';
 import { BackupSite, MetricsSink } from '../../constructs';
 import type { RestoreStep } from '../../lib/model/types';
 import { freshApp, synthJson } from '../helpers/synth';
-import { hasTool, tempDir } from '../helpers/tools';
+import { tempDir } from '../helpers/tools';
 
 /** The Pushgateway URL the lab site's sink names (tests override it with the real one). */
 export const LAB_PUSHGATEWAY = 'http://pushgateway.monitoring.svc:9091';
@@ -169,8 +169,4 @@ export function newArtifacts(dir: string, prefix: string, ext: string): string[]
   return listDir(dir).filter((n) => re.test(n) && !n.startsWith(`${prefix}-2020`));
 }
 
-/** `describe`, or `describe.skip` with a notice (a failure under CI=true) when a tool is missing. */
-export function describeWithTools(tools: readonly (readonly [command: string, debianPackage: string])[], name: string, fn: () => void): void {
-  const present = tools.map(([command, pkg]) => hasTool(command, pkg)).every(Boolean);
-  (present ? describe : describe.skip)(name, fn);
-}
+export { describeWithTools } from '../helpers/tools';

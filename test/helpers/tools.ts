@@ -24,6 +24,12 @@ export function describeWithTool(command: string, debianPackage: string, name: s
   (hasTool(command, debianPackage, opts) ? describe : describe.skip)(name, fn);
 }
 
+/** `describe`, or `describe.skip` with a notice (a failure under CI=true) when any of the tools is missing. */
+export function describeWithTools(tools: readonly (readonly [command: string, debianPackage: string])[], name: string, fn: () => void): void {
+  const present = tools.map(([command, pkg]) => hasTool(command, pkg)).every(Boolean);
+  (present ? describe : describe.skip)(name, fn);
+}
+
 /** A fresh temporary folder, removed by the returned cleanup. */
 export function tempDir(prefix = 'bc-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));

@@ -2,7 +2,7 @@ import { ChildProcess, execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Pushgateway } from '../helpers/pushgateway';
-import { describeWithTool, tempDir } from '../helpers/tools';
+import { describeWithTool, describeWithTools, tempDir } from '../helpers/tools';
 import { lines, pipelineSite, runAndTerminate, runScript, writeFiles } from './fixture';
 import { pipelineStandins, stamp } from './standins';
 
@@ -14,7 +14,7 @@ const DAY = 86_400_000;
  * kubectl: this sandbox has no device-mapper for LVM thin pools, so a "mounted snapshot" is a
  * folder the stand-in mount links in.
  */
-describeWithTool('rsync', 'rsync', 'FileBackup run for real with stand-ins for LVM, mount and kubectl (no device-mapper here)', () => {
+describeWithTools([['rsync', 'rsync'], ['prometheus-pushgateway', 'prometheus-pushgateway']], 'FileBackup run for real with stand-ins for LVM, mount and kubectl (no device-mapper here)', () => {
   let gw: Pushgateway;
   beforeAll(async () => {
     gw = await Pushgateway.start();

@@ -2,7 +2,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Pushgateway } from '../helpers/pushgateway';
-import { describeWithTool, tempDir } from '../helpers/tools';
+import { describeWithTools, tempDir } from '../helpers/tools';
 import { lines, pipelineSite, writeFiles } from './fixture';
 
 jest.setTimeout(30_000);
@@ -18,7 +18,7 @@ async function until(what: () => boolean | Promise<boolean>, ms = 10_000): Promi
   throw new Error('timed out');
 }
 
-describeWithTool('inotifywait', 'inotify-tools', 'NfsChangeTracker run for real (inotifywait, a Pushgateway)', () => {
+describeWithTools([['inotifywait', 'inotify-tools'], ['prometheus-pushgateway', 'prometheus-pushgateway']], 'NfsChangeTracker run for real (inotifywait, a Pushgateway)', () => {
   let gw: Pushgateway;
   beforeAll(async () => {
     gw = await Pushgateway.start();

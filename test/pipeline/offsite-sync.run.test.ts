@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Pushgateway } from '../helpers/pushgateway';
-import { describeWithTool, tempDir } from '../helpers/tools';
+import { describeWithTools, tempDir } from '../helpers/tools';
 import { lines, pipelineSite, runAndTerminate, runScript, writeFiles } from './fixture';
 
 /**
@@ -9,7 +9,7 @@ import { lines, pipelineSite, runAndTerminate, runScript, writeFiles } from './f
  * folder), a real Pushgateway, and for the network case a stand-in `ssh` that runs the
  * remote rsync locally, so what goes over the wire (`-z`, the key file) can be seen.
  */
-describeWithTool('rsync', 'rsync', 'OffsiteSync run for real against temporary folders', () => {
+describeWithTools([['rsync', 'rsync'], ['prometheus-pushgateway', 'prometheus-pushgateway']], 'OffsiteSync run for real against temporary folders', () => {
   let gw: Pushgateway;
   beforeAll(async () => {
     gw = await Pushgateway.start();

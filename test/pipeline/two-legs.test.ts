@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { NfsLeg } from '../../constructs';
 import { Pushgateway } from '../helpers/pushgateway';
-import { describeWithTool, tempDir } from '../helpers/tools';
+import { describeWithTools, tempDir } from '../helpers/tools';
 import { filesUnder, lines, pipelineSite, runAndTerminate, runScript, writeFiles } from './fixture';
 
 /**
@@ -56,7 +56,7 @@ describe('BypassList.legOf', () => {
   });
 });
 
-describeWithTool('rsync', 'rsync', 'two legs, one list: the real mirror and the real off-site sync', () => {
+describeWithTools([['rsync', 'rsync'], ['prometheus-pushgateway', 'prometheus-pushgateway']], 'two legs, one list: the real mirror and the real off-site sync', () => {
   let gw: Pushgateway;
   beforeAll(async () => {
     gw = await Pushgateway.start();
