@@ -68,6 +68,12 @@ describe('Host delivery', () => {
   it('fails when a file path or mode is malformed', () => {
     const { site, host } = testSite();
     expect(() => new Installer(site, 'A', host, 'a', 'relative/x')).toThrow(/\[test\/A\] files.0.path: expected an absolute file path, got "relative\/x"/);
+    for (const mode of ['755', '0999', 'rwxr-xr-x']) {
+      const owner = new Construct(site, `Mode${mode.replace(/\W/g, '')}`);
+      expect(() => host.install(owner, { files: [{ path: `/usr/local/bin/m${mode.length}`, content: 'x', mode }], enableUnits: [] })).toThrow(
+        new RegExp(`\\[test\\/${owner.node.id}\\] files\\.0\\.mode: expected an octal mode such as 0644`),
+      );
+    }
   });
 
   it('fails when the host props are malformed, naming each field', () => {
