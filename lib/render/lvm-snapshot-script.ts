@@ -34,10 +34,12 @@ bc_prune_snapshots() {
       $LV_GLOB) ;;
       *) continue ;;
     esac
-    # a snapshot whose origin was removed (a deleted PVC) is still ours by its name
-    if [ -n "$origin" ] && [ "$origin" != "$base" ]; then
-      continue
-    fi
+    # ours by its name also when its origin was removed (a deleted PVC) or kept aside by a
+    # restore (<origin>${PRE_RESTORE_INFIX}<stamp>): otherwise those would never age out
+    case "$origin" in
+      '' | "$base" | "$base"${PRE_RESTORE_INFIX}*) ;;
+      *) continue ;;
+    esac
     if [[ "$stamp" < "$cutoff" ]]; then
       if lvremove -y "$VG/$name" >&2; then
         bc_pruned=$((bc_pruned + 1))
@@ -88,7 +90,13 @@ if awk -v f="$data_free" -v m="$meta_free" -v min="$MIN_FREE_RATIO" 'BEGIN { exi
 else
   lvs_out=$(LC_ALL=C lvs --noheadings -o lv_name,pool_lv,origin "$VG")
   while read -r lv pool_lv origin; do
-    [ "$pool_lv" = "$THIN_POOL" ] && [ -z "$origin" ] || continue
+    [ "$pool_lv" = "$THIN_POOL" ] || continue
+    # Snapshots are not snapshotted, except the volume a restore put in place: a thin snapshot
+    # of one of ours, and the PVC's live volume from then on.
+    case "$origin" in
+      '' | *${SNAPSHOT_INFIX}${STAMP_GLOB}) ;;
+      *) continue ;;
+    esac
     # shellcheck disable=SC2254 # LV_GLOB is a pattern on purpose
     case "$lv" in
       *${SNAPSHOT_INFIX}* | *${PRE_RESTORE_INFIX}*) continue ;;
@@ -203,13 +211,14 @@ cmd_restore() {
   : >"$work/scaled"
   : >"$work/pods-to-stop"
   workloads_of "$ns" "$claim" >"$work/workloads"
+  # before the first scale-down: a later one that fails must not leave earlier ones at zero
+  trap 'scale_back' EXIT
   while read -r w; do
     replicas=$(kube -n "$ns" get "$w" -o jsonpath='{.spec.replicas}')
     echo "$w \${replicas:-1}" >>"$work/scaled"
     echo "scaling $ns/$w to 0 (was \${replicas:-1})" >&2
     kube -n "$ns" scale "$w" --replicas=0
   done <"$work/workloads"
-  trap 'scale_back' EXIT
   while read -r pod; do
     kube -n "$ns" wait --for=delete "pod/$pod" --timeout="$WAIT_TIMEOUT"
   done <"$work/pods-to-stop"

@@ -100,11 +100,11 @@ describeWithTool('prometheus-pushgateway', 'prometheus-pushgateway', 'LvmSnapsho
   });
 
   describe('restore tool', () => {
-    function restoreSetUp() {
+    function restoreSetUp(pods = 'app-7d9f-abcde\tReplicaSet\tapp-7d9f\tconfig,app-data,\nother-0\tStatefulSet\tother\tother-data,\n') {
       const s = setUp();
       const snap = `vm-101-pvc-app_snap_${stamp(new Date(Date.now() - DAY))}`;
       s.st.addLv(snap, 'data', 'vm-101-pvc-app', 'Vwi---tz-k');
-      s.st.kubectlAnswer(' get pods', 'app-7d9f-abcde\tReplicaSet\tapp-7d9f\tconfig,app-data,\nother-0\tStatefulSet\tother\tother-data,\n');
+      s.st.kubectlAnswer(' get pods', pods);
       s.st.kubectlAnswer('get replicaset app-7d9f', 'app');
       s.st.kubectlAnswer('get deployment/app -o jsonpath={.spec.replicas}', '2');
       return { ...s, snap };
@@ -131,6 +131,38 @@ describeWithTool('prometheus-pushgateway', 'prometheus-pushgateway', 'LvmSnapsho
       expect(names.some((n) => n[0] === s.snap)).toBe(true);
       // a restore is not a run of the job: the tool reports nothing
       expect(fs.readFileSync(s.tool, 'utf8')).not.toMatch(/curl|bc_report|pushgateway/i);
+    });
+
+    it('after a restore, the restored volume gets snapshots again and the snapshots kept aside with the old volume still age out', async () => {
+      const s = restoreSetUp();
+      const old = `vm-101-pvc-app_snap_${stamp(new Date(Date.now() - 8 * DAY))}`;
+      s.st.addLv(old, 'data', 'vm-101-pvc-app');
+      expect(runScript(s.tool, s.env, ['restore', 'vm-101-pvc-app', s.snap]).status).toBe(0);
+      const keptAside = s.st.lvs().map((l) => l.split(' ')[0]).find((n) => n.includes('_pre_restore_'))!;
+      // the volume in place is a thin snapshot of s.snap; the old snapshots name the kept volume
+      expect(s.st.lvs()).toEqual(expect.arrayContaining([`vm-101-pvc-app data ${s.snap}`, `${old} data ${keptAside}`]));
+
+      const r = runScript(s.script, s.env);
+      expect({ status: r.status, stderr: r.stderr.replace(/^ {2}Logical volume.*\n/gm, '') }).toEqual({ status: 0, stderr: '' });
+      const created = lines(path.join(s.t, 'calls.log')).filter((c) => c.startsWith('lvcreate') && !c.includes(` pve/${s.snap}`));
+      expect(created.map((c) => c.replace(/_snap_\d{12}/, '_snap_<stamp>')).sort()).toEqual([
+        'lvcreate -s -n vm-101-pvc-app_snap_<stamp> pve/vm-101-pvc-app',
+        'lvcreate -s -n vm-104-pvc-orphan_snap_<stamp> pve/vm-104-pvc-orphan',
+      ]);
+      const names = s.st.lvs().map((l) => l.split(' ')[0]);
+      expect(names).not.toContain(old); // 8 days old: pruned though its origin was renamed
+      expect(names).toContain(s.snap); // 1 day old: kept
+      expect(names).toContain(keptAside); // the operator's to remove, never the job's
+      expect(await value('backup_lvm_snapshots_pruned')).toBe(1);
+    });
+
+    it('scales back what it scaled down when a later scale-down fails', () => {
+      const s = restoreSetUp('app-7d9f-abcde\tReplicaSet\tapp-7d9f\tapp-data,\nworker-0\tStatefulSet\tworker\tapp-data,\n');
+      const r = runScript(s.tool, { ...s.env, FAIL_KUBECTL: '*scale statefulset/worker --replicas=0*' }, ['restore', 'vm-101-pvc-app', s.snap]);
+      expect(r.status).not.toBe(0);
+      const scales = lines(path.join(s.t, 'calls.log')).filter((c) => c.includes(' scale ')).map((c) => c.replace(/.*-n apps /, ''));
+      expect(scales).toEqual(['scale deployment/app --replicas=0', 'scale statefulset/worker --replicas=0', 'scale deployment/app --replicas=2', 'scale statefulset/worker --replicas=1']);
+      expect(lines(path.join(s.t, 'calls.log')).filter((c) => /^lv(rename|create) /.test(c))).toEqual([]);
     });
 
     it('refuses a snapshot of another volume, before touching anything', () => {

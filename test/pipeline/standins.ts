@@ -123,13 +123,15 @@ echo "  Logical volume \\"$name\\" created."
     'lvremove',
     `target="\${*: -1}"
 name="\${target#*/}"
-awk -F '\\t' -v n="$name" '$1 != n' '${lvTable}' >'${lvTable}.new' && mv '${lvTable}.new' '${lvTable}'
+# thin snapshots outlive their origin, which LVM then shows as empty
+awk -F '\\t' -v OFS='\\t' -v n="$name" '$1 != n { if ($3 == n) $3 = ""; print }' '${lvTable}' >'${lvTable}.new' && mv '${lvTable}.new' '${lvTable}'
 echo "  Logical volume \\"$name\\" successfully removed."
 `,
   );
   write(
     'lvrename',
-    `awk -F '\\t' -v OFS='\\t' -v a="$2" -v b="$3" '$1 == a { $1 = b } { print }' '${lvTable}' >'${lvTable}.new' && mv '${lvTable}.new' '${lvTable}'
+    // as LVM shows it: the snapshots of a renamed volume name it as their origin from then on
+    `awk -F '\\t' -v OFS='\\t' -v a="$2" -v b="$3" '$1 == a { $1 = b } $3 == a { $3 = b } { print }' '${lvTable}' >'${lvTable}.new' && mv '${lvTable}.new' '${lvTable}'
 `,
   );
   write('lvchange', 'exit 0\n');
@@ -213,6 +215,11 @@ esac
   write(
     'kubectl',
     `args="$*"
+# FAIL_KUBECTL (a glob) makes a matching call fail, as an API server refusing it would
+if [ -n "\${FAIL_KUBECTL:-}" ] && [[ "$args" == $FAIL_KUBECTL ]]; then
+  echo "Error from server (stand-in failure): $args" >&2
+  exit 1
+fi
 case "$args" in
   *" get pv "*)
     awk -F '\\t' '{ printf "pve/pve/local-lvm/%s\\t%s\\t%s\\n", $1, $2, $3 }' '${state}/pvs.tsv'
