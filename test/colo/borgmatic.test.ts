@@ -7,7 +7,7 @@ import { testSite } from '../helpers/fixtures';
 import { errorOf } from '../helpers/process-group';
 import { modelOf, reviewOf, synthJson, writeTree } from '../helpers/synth';
 import { systemdVerify } from '../helpers/systemd';
-import { describeWithTool, shellcheck, tempDir } from '../helpers/tools';
+import { describeWithTool, describeWithTools, shellcheck, tempDir } from '../helpers/tools';
 
 const REPO = 'ssh://u123456@u123456.your-storagebox.de:23/./borg/pve';
 
@@ -198,7 +198,7 @@ describeWithTool('validate-borgmatic-config', 'borgmatic', 'Borgmatic configurat
   });
 });
 
-describeWithTool('shellcheck', 'shellcheck', 'Borgmatic job script and units', () => {
+describeWithTools([['shellcheck', 'shellcheck'], ['systemd-analyze', 'systemd']], 'Borgmatic job script and units', () => {
   it('pass shellcheck and systemd-analyze verify', () => {
     const { site, borg } = borgSite({ environmentFile: '/etc/backup-constructs/vault.env' });
     const dir = tempDir();

@@ -2,7 +2,7 @@ import { NfsMount } from '../../constructs';
 import { systemdEscapePath } from '../../lib/render/systemd';
 import { testSite } from '../helpers/fixtures';
 import { reviewOf } from '../helpers/synth';
-import { run } from '../helpers/tools';
+import { describeWithTool, run } from '../helpers/tools';
 
 describe('NfsMount', () => {
   it('adds a managed fstab line with a soft mount and timeouts by default (seed 001)', () => {
@@ -24,6 +24,20 @@ describe('NfsMount', () => {
     expect(reviewOf(site).get('hosts/pve/etc/fstab')!.content.match(/^# BEGIN/gm)).toHaveLength(2);
   });
 
+  it('fails when the server is a Tailscale address', () => {
+    const { site, host } = testSite();
+    expect(() => new NfsMount(site, 'M', { host, server: '100.102.199.111', export: '/x', mountPoint: '/mnt/x' })).toThrow(
+      /\[test\/M\] server: expected a LAN address, not one in the Tailscale\/CGNAT range 100\.64\.0\.0\/10, got "100\.102\.199\.111" \(hint: use the LAN address/,
+    );
+  });
+
+  it('fails when the mount is hard', () => {
+    const { site, host } = testSite();
+    expect(() => new NfsMount(site, 'M', { host, server: '10.0.0.150', export: '/x', mountPoint: '/mnt/x', options: ['hard'] })).toThrow(/options: expected a soft mount: 'hard' hangs the hypervisor/);
+  });
+});
+
+describeWithTool('systemd-escape', 'systemd', 'NfsMount unit names, checked by systemd-escape', () => {
   it('can be a native mount unit, named as systemd-escape names it', () => {
     const { site, host } = testSite();
     const m = new NfsMount(site, 'U', { host, server: 'nas.lan', export: '/x', mountPoint: '/mnt/nas-backups', style: 'mount-unit' });
@@ -36,17 +50,5 @@ describe('NfsMount', () => {
     for (const p of ['/mnt/nas-backups', '/srv/nfs/a b', '/mnt/.hidden/x', '/mnt/über']) {
       expect(systemdEscapePath(p)).toBe(run('systemd-escape', ['--path', p]).trim());
     }
-  });
-
-  it('fails when the server is a Tailscale address', () => {
-    const { site, host } = testSite();
-    expect(() => new NfsMount(site, 'M', { host, server: '100.102.199.111', export: '/x', mountPoint: '/mnt/x' })).toThrow(
-      /\[test\/M\] server: expected a LAN address, not one in the Tailscale\/CGNAT range 100\.64\.0\.0\/10, got "100\.102\.199\.111" \(hint: use the LAN address/,
-    );
-  });
-
-  it('fails when the mount is hard', () => {
-    const { site, host } = testSite();
-    expect(() => new NfsMount(site, 'M', { host, server: '10.0.0.150', export: '/x', mountPoint: '/mnt/x', options: ['hard'] })).toThrow(/options: expected a soft mount: 'hard' hangs the hypervisor/);
   });
 });

@@ -5,7 +5,7 @@ import { Duration, Schedule, ScheduledHostJob } from '../../constructs';
 import { systemdVerify } from '../helpers/systemd';
 import { testSite } from '../helpers/fixtures';
 import { modelOf, reviewOf, writeTree } from '../helpers/synth';
-import { describeWithTool, shellcheck, tempDir } from '../helpers/tools';
+import { describeWithTools, shellcheck, tempDir } from '../helpers/tools';
 
 function jobSite(body: string, extra: Partial<ConstructorParameters<typeof ScheduledHostJob>[2]> = {}) {
   const { site, host } = testSite();
@@ -73,7 +73,7 @@ describe('ScheduledHostJob', () => {
   });
 });
 
-describeWithTool('shellcheck', 'shellcheck', 'ScheduledHostJob scripts, run for real', () => {
+describeWithTools([['shellcheck', 'shellcheck'], ['systemd-analyze', 'systemd']], 'ScheduledHostJob scripts, run for real', () => {
   it('pass shellcheck and systemd-analyze verify', () => {
     const { job, hostTree } = jobSite('echo "$TARGET"');
     expect(shellcheck(path.join(hostTree, job.scriptPath)).output).toBe('');

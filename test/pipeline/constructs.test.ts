@@ -8,7 +8,7 @@ import { homelabSite } from '../../stacks/homelab';
 import { testSite } from '../helpers/fixtures';
 import { systemdVerify } from '../helpers/systemd';
 import { modelOf, reviewOf, synthJson, writeTree } from '../helpers/synth';
-import { describeWithTool, run, shellcheck, tempDir } from '../helpers/tools';
+import { describeWithTool, describeWithTools, run, shellcheck, tempDir } from '../helpers/tools';
 import { pipelineSite } from './fixture';
 
 function homelab() {
@@ -140,7 +140,7 @@ describe('homelab host pipeline (seed 002)', () => {
   });
 });
 
-describeWithTool('shellcheck', 'shellcheck', 'host pipeline files on real checkers', () => {
+describeWithTools([['shellcheck', 'shellcheck'], ['systemd-analyze', 'systemd']], 'host pipeline files on real checkers', () => {
   const h = homelab();
   it('every generated script passes shellcheck', () => {
     const scripts = [...h.review.keys()].filter((f) => f.startsWith('hosts/pve/usr/local/') && /(lvm-pvc-snapshot|daily-backup|nfs-mirror|nfs-change-tracker|offsite-sync-backup)/.test(f));
