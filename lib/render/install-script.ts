@@ -71,9 +71,40 @@ function fileKey(f: HostFileRecord): string {
   return ownerKey(f.kind === 'block' ? `block:${f.path}#${f.constructPath}` : `file:${f.path}`);
 }
 
-/** The construct owning the plan's commands (every file of a plan has the same construct). */
-function commandsKey(plan: InstallPlan): string {
+/**
+ * The marker earlier versions kept for all of a plan's commands, keyed by the construct path.
+ * Still written, so the removal script of a resource installed by an earlier version (kept in
+ * Terraform state) finds the new owner's hash and leaves the entries alone; no longer read.
+ */
+function legacyCommandsKey(plan: InstallPlan): string {
   return ownerKey(`cmd:${plan.owner}`);
+}
+
+/**
+ * The plan's removal lines as top-level statements (`if ...; then ... fi` with its indented
+ * body), each one the removal of one Proxmox entry or mount. Each has its own marker, keyed by
+ * what it does rather than by the construct path: a construct that is moved or renamed, or an
+ * entry another construct takes over, keeps the entry's key, so the old resource's removal
+ * finds the new owner's hash and leaves the entry alone; an entry the new version dropped
+ * (another job id) keeps the old hash and is removed.
+ */
+function removalStatements(plan: InstallPlan): { key: string; lines: readonly string[] }[] {
+  const groups: string[][] = [];
+  for (const line of plan.preRemove) {
+    const last = groups[groups.length - 1];
+    if (last && /^(\s|fi\b|done\b|esac\b|else\b|elif\b|then\b|\})/.test(line)) last.push(line);
+    else groups.push([line]);
+  }
+  return groups.map((lines) => ({ key: ownerKey(`remove:${lines.join('\n')}`), lines }));
+}
+
+/** Each enabled unit's marker, keyed by the unit's name (not by the construct that enables it). */
+function unitKey(unit: string): string {
+  return ownerKey(`unit:${unit}`);
+}
+
+function hasCommands(plan: InstallPlan): boolean {
+  return plan.postInstall.length > 0 || plan.preRemove.length > 0 || plan.enableUnits.length > 0;
 }
 
 const DAEMON_RELOAD_SUFFIXES = ['.service', '.timer', '.mount', '.automount', '.path', '.socket'];
@@ -128,28 +159,33 @@ export function renderInstallScript(plan: InstallPlan, target: InstallTarget = {
     lines.push(`own ${fileKey(f)}`);
   }
   if (touchesSystemd(plan)) lines.push('systemctl daemon-reload');
-  for (const unit of plan.enableUnits) lines.push(`systemctl enable --now ${shellQuote(unit)}`);
+  for (const unit of plan.enableUnits) lines.push(`systemctl enable --now ${shellQuote(unit)}`, `own ${unitKey(unit)}`);
   lines.push(...plan.postInstall);
-  if (plan.postInstall.length || plan.preRemove.length || plan.enableUnits.length) lines.push(`own ${commandsKey(plan)}`);
+  for (const s of removalStatements(plan)) lines.push(`own ${s.key}`);
+  if (hasCommands(plan)) lines.push(`own ${legacyCommandsKey(plan)}`);
   return lines.join('\n') + '\n';
 }
 
 /**
- * The removal script: runs the plan's pre-removal lines, disables its units, removes exactly
- * the files and blocks it installed and nothing else.
+ * The removal script: runs the plan's pre-removal statements, disables its units, removes
+ * exactly the files and blocks it installed and nothing else; each only while this version
+ * still owns it (a newer version, or another construct, may have taken it over).
  */
 export function renderRemoveScript(plan: InstallPlan, target: InstallTarget = {}): string {
   const lines = prologue(plan, target);
   lines.push('mine() {', '  [ "$(cat "$O/$1" 2>/dev/null)" = "$H" ]', '}');
-  if (plan.postInstall.length || plan.preRemove.length || plan.enableUnits.length) {
-    const key = commandsKey(plan);
-    lines.push(`if mine ${key}; then`);
-    for (const l of plan.preRemove) lines.push(`  ${l}`);
-    for (const unit of plan.enableUnits) {
-      // A unit removed by hand must not block the rest of the clean-up.
-      lines.push(`  systemctl disable --now ${shellQuote(unit)} || echo "warning: could not disable ${unit}" >&2`);
-    }
-    lines.push(`  rm -f "$O/${key}"`, 'fi');
+  // each entry and unit only while this version still owns it (see removalStatements)
+  for (const s of removalStatements(plan)) {
+    lines.push(`if mine ${s.key}; then`, ...s.lines.map((l) => `  ${l}`), `  rm -f "$O/${s.key}"`, 'fi');
+  }
+  for (const unit of plan.enableUnits) {
+    const key = unitKey(unit);
+    // A unit removed by hand must not block the rest of the clean-up.
+    lines.push(`if mine ${key}; then`, `  systemctl disable --now ${shellQuote(unit)} || echo "warning: could not disable ${unit}" >&2`, `  rm -f "$O/${key}"`, 'fi');
+  }
+  if (hasCommands(plan)) {
+    const key = legacyCommandsKey(plan);
+    lines.push(`if mine ${key}; then`, `  rm -f "$O/${key}"`, 'fi');
   }
   for (const f of plan.files) {
     const key = fileKey(f);

@@ -2,7 +2,8 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { HostFileRecord } from '../../lib/model/types';
-import { blockMarkers, InstallPlan, renderInstallScript, renderRemoveScript } from '../../lib/render/install-script';
+import { blockMarkers, InstallPlan, ownerKey, planHash, renderInstallScript, renderRemoveScript } from '../../lib/render/install-script';
+import { backupJobCommands } from '../../lib/render/pve-commands';
 import { makeStandins } from '../helpers/standins';
 import { describeWithTool, shellcheck, tempDir } from '../helpers/tools';
 
@@ -93,6 +94,62 @@ describe('install and remove scripts', () => {
     expect(fs.readdirSync(path.join(root, 'etc/bc'))).toEqual([]);
     expect(calls()).toContain('pvesh delete /cluster/backup/job-1');
     expect(fs.existsSync(path.join(root, 'var/lib/backup-constructs/owners'))).toBe(false);
+  });
+
+  it('when a construct moves (another path, same job), the old resource\'s removal leaves the entry and timer the new one took over, and removes an entry it dropped', () => {
+    const dir = tempDir();
+    const root = path.join(dir, 'root');
+    fs.mkdirSync(root);
+    const { bin, calls } = makeStandins(dir);
+    const target = { installRoot: root, extraPath: bin };
+    const job = (id: string) => backupJobCommands(id, [['schedule', '02:00'], ['storage', 'backup-hdd']], ['schedule']);
+    // v1 manages two vzdump jobs and a timer; the program then moves the construct (a refactor
+    // renames its path) and drops job-2. Terraform sees two resources: the new one is created,
+    // the old one destroyed, in either order.
+    const v1: InstallPlan = {
+      files: [file('/etc/systemd/system/bc.timer', '[Timer]\n')],
+      enableUnits: ['bc.timer'],
+      postInstall: [...job('job-1').apply, ...job('job-2').apply],
+      preRemove: [...job('job-1').remove, ...job('job-2').remove],
+      owner: 'site/Nightly',
+    };
+    const v2: InstallPlan = { ...v1, files: [{ ...file('/etc/systemd/system/bc.timer', '[Timer]\n'), constructPath: 'site/Pve/Nightly' }], postInstall: job('job-1').apply, preRemove: job('job-1').remove, owner: 'site/Pve/Nightly' };
+    expect(runScript(dir, renderInstallScript(v1, target), 'i1.sh').status).toBe(0);
+    expect(runScript(dir, renderInstallScript(v2, target), 'i2.sh').status).toBe(0);
+    const mark = calls().length;
+    expect(runScript(dir, renderRemoveScript(v1, target), 'r1.sh')).toEqual({ status: 0, stderr: '' });
+    const removal = calls().slice(mark);
+    expect(removal).not.toContain('pvesh delete /cluster/backup/job-1');
+    expect(removal).not.toContain('systemctl disable --now bc.timer');
+    expect(removal).toContain('pvesh delete /cluster/backup/job-2');
+    expect(fs.existsSync(path.join(root, 'etc/systemd/system/bc.timer'))).toBe(true);
+    // destroying the moved construct later removes its job and timer, and every marker
+    expect(runScript(dir, renderRemoveScript(v2, target), 'r2.sh').status).toBe(0);
+    expect(calls().slice(mark)).toEqual(expect.arrayContaining(['pvesh delete /cluster/backup/job-1', 'systemctl disable --now bc.timer']));
+    expect(fs.existsSync(path.join(root, 'var/lib/backup-constructs/owners'))).toBe(false);
+  });
+
+  it('still answers the removal of a resource an earlier version installed (one marker per construct path): a new version of that construct keeps its entries', () => {
+    const dir = tempDir();
+    const root = path.join(dir, 'root');
+    fs.mkdirSync(root);
+    const { bin, calls } = makeStandins(dir);
+    const target = { installRoot: root, extraPath: bin };
+    const job = backupJobCommands('job-1', [['schedule', '02:00']], ['schedule']);
+    const old: InstallPlan = { files: [], enableUnits: ['bc.timer'], postInstall: job.apply, preRemove: job.remove, owner: 'site/Nightly' };
+    const owners = path.join(root, 'var/lib/backup-constructs/owners');
+    fs.mkdirSync(owners, { recursive: true });
+    fs.writeFileSync(path.join(owners, ownerKey('cmd:site/Nightly')), planHash(old));
+    // what the earlier version's removal script (kept in Terraform state) does
+    const legacyRemove = `#!/bin/sh\nset -eu\nPATH='${bin}':"$PATH"\nif [ "$(cat '${owners}/${ownerKey('cmd:site/Nightly')}' 2>/dev/null)" = ${planHash(old)} ]; then\n  pvesh delete /cluster/backup/job-1\n  systemctl disable --now bc.timer\nfi\n`;
+    const upgraded: InstallPlan = { ...old, postInstall: backupJobCommands('job-1', [['schedule', '03:00']], ['schedule']).apply };
+    expect(runScript(dir, renderInstallScript(upgraded, target), 'i.sh').status).toBe(0);
+    const mark = calls().length;
+    expect(runScript(dir, legacyRemove, 'r-old.sh').status).toBe(0);
+    expect(calls().slice(mark)).toEqual([]);
+    expect(runScript(dir, renderRemoveScript(upgraded, target), 'r.sh').status).toBe(0);
+    expect(calls().slice(mark)).toEqual(expect.arrayContaining(['pvesh delete /cluster/backup/job-1', 'systemctl disable --now bc.timer']));
+    expect(fs.existsSync(owners)).toBe(false);
   });
 
   it('stops at the first failing command', () => {
