@@ -188,6 +188,15 @@ export class FileBackup extends Construct {
     if (!p.pvcs && !p.pfsense && !p.pveConfig) problems.push({ field: 'pvcs', message: 'expected at least one part (pvcs, pfsense, pveConfig), got none', hint: 'a file backup with nothing to copy would report success every day' });
     if (p.pfsense && (p.pfsense.jobId ?? 'pfsense-backup') === (p.jobId ?? 'daily-backup')) problems.push({ field: 'pfsense.jobId', message: `expected an id other than the file backup's own, got ${p.jobId ?? 'daily-backup'}`, hint: "the step reports under its own id, e.g. 'pfsense-backup'" });
     if (p.pvcs && p.pvcs.snapshots.host !== p.host) problems.push({ field: 'pvcs.snapshots', message: `expected a snapshot job on ${p.host.name}, got one on ${p.pvcs.snapshots.host.name}`, hint: 'snapshots are mounted where they live' });
+    const olderThan = typeof p.pruneSnapshots === 'object' ? p.pruneSnapshots.olderThan : undefined;
+    if (olderThan && p.pvcs && olderThan.toSeconds() < p.pvcs.snapshots.keep.toSeconds()) {
+      // the safety net removes what outlived the snapshot job's pruning, never what that job still keeps
+      problems.push({
+        field: 'pruneSnapshots.olderThan',
+        message: `expected at least the retention of ${p.pvcs.snapshots.node.path} (${p.pvcs.snapshots.keep.toHumanString()}), got ${olderThan.toHumanString()}`,
+        hint: `the file backup would delete snapshots that job still keeps; drop olderThan, or shorten keep on ${p.pvcs.snapshots.node.path}`,
+      });
+    }
     const root = p.root ?? '/mnt/backup';
     if (p.manifest && !p.manifest.covers(root)) problems.push({ field: 'manifest', message: `expected a manifest whose root holds ${root}, got one for ${p.manifest.root}`, hint: 'the manifest lists paths relative to the folder the off-site sync ships' });
     if (problems.length) throw new BackupConfigError(this.node.path, problems);

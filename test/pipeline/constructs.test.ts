@@ -2,7 +2,7 @@ import { App } from 'cdktf';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
-import { BackupAlertRules, BypassList, FileBackup, LvmSnapshotTimer, NfsChangeTracker, NfsMirror, OffsiteManifest, OffsiteSync, siteModelOf } from '../../constructs';
+import { BackupAlertRules, BypassList, Duration, FileBackup, LvmSnapshotTimer, NfsChangeTracker, NfsMirror, OffsiteManifest, OffsiteSync, siteModelOf } from '../../constructs';
 import { deriveAlerts } from '../../lib/alerts/derive-alerts';
 import { homelabSite } from '../../stacks/homelab';
 import { testSite } from '../helpers/fixtures';
@@ -193,6 +193,14 @@ describe('host pipeline checks', () => {
     const { site, host } = base();
     expect(() => new FileBackup(site, 'Fb', { host, sqlite: true, pveConfig: true })).toThrow(/\[test\/Fb\] sqlite: expected pvcs to be set/);
     expect(() => new FileBackup(site, 'Fb2', { host, pruneSnapshots: true, pveConfig: true })).toThrow(/\[test\/Fb2\] pruneSnapshots: expected pvcs to be set/);
+  });
+
+  it("fails when the snapshot safety net would prune sooner than the snapshot job's own retention", () => {
+    const { site, host, snapshots } = base();
+    expect(() => new FileBackup(site, 'Fb', { host, pvcs: { snapshots }, pruneSnapshots: { olderThan: Duration.days(2) } })).toThrow(
+      /\[test\/Fb\] pruneSnapshots\.olderThan: expected at least the retention of test\/Snap \(7d\), got 2d \(hint: the file backup would delete snapshots that job still keeps/,
+    );
+    expect(() => new FileBackup(site, 'Fb2', { host, jobId: 'daily-two', pvcs: { snapshots }, pruneSnapshots: { olderThan: Duration.days(9) } })).not.toThrow();
   });
 
   it('fails when the encrypted volume key file is not an absolute path (a passphrase given instead of a file)', () => {
