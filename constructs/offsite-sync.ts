@@ -13,7 +13,7 @@ import { FileBackup } from './file-backup';
 import { Host } from './host';
 import { NfsChangeTracker } from './nfs-change-tracker';
 import { NfsMirror } from './nfs-mirror';
-import { membersOf, onSiteComplete, siteModelOf } from './private/site-anchor';
+import { membersOf, onSiteComplete, registerMember, siteModelOf } from './private/site-anchor';
 import { ScheduledHostJob } from './scheduled-host-job';
 
 /** The machine copies are shipped to, over rsync and ssh. */
@@ -136,6 +136,10 @@ export class OffsiteSync extends Construct {
   /** Step 2's destination (`user@host:/path/`) by NFS root. */
   readonly step2Destinations: Readonly<Record<string, string>>;
   readonly copies: readonly CopyRecord[];
+  /** `address:port` of the target. */
+  readonly targetAddress: string;
+  /** The folders on the target its steps write to (and delete in on a full sync). */
+  readonly destinationFolders: readonly string[];
 
   constructor(scope: Construct, id: string, props: OffsiteSyncProps) {
     super(scope, id);
@@ -159,7 +163,29 @@ export class OffsiteSync extends Construct {
       const dirs = [p.step1Path ?? 'pve-backup', ...roots.map(subdir)];
       const dupes = dirs.filter((d, i) => dirs.indexOf(d) !== i);
       if (dupes.length) problems.push({ field: 'step2.paths', message: `expected one folder per step and root, got ${dupes.join(', ')} twice`, hint: 'each --delete must act only inside its own destination' });
+      // a folder inside another: the outer step's full sync deletes the inner one's copy
+      const nested = dirs.flatMap((d, i) => dirs.filter((o, j) => i !== j && o.startsWith(`${d}/`)).map((o) => `${o} inside ${d}`));
+      if (nested.length) problems.push({ field: 'step2.paths', message: `expected folders side by side, got ${nested.join(', ')}`, hint: "each --delete must act only inside its own destination: a full sync of the outer folder deletes the inner step's copy" });
       if (p.step2.changeTracker.host !== p.host) problems.push({ field: 'step2.changeTracker', message: `expected a tracker on ${p.host.name}, got one on ${p.step2.changeTracker.host.name}` });
+    }
+    // Another off-site sync writing into the same folders of the same target: each one's full
+    // sync (--delete) would delete what the other shipped.
+    const base = p.target.basePath.replace(/\/+$/, '');
+    const mine = [p.step1Path ?? 'pve-backup', ...roots.map(subdir)].map((d) => `${base}/${d}`);
+    const overlaps = (a: string, b: string) => a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
+    for (const other of membersOf<OffsiteSync>(this, 'offsite-sync')) {
+      if (other.targetAddress !== `${p.target.address}:${p.target.port ?? 22}`) continue;
+      for (const d of mine) {
+        const hit = other.destinationFolders.find((o) => overlaps(d, o));
+        if (hit) {
+          problems.push({
+            field: d === mine[0] ? 'step1Path' : 'step2.paths',
+            message: `expected a folder no other off-site sync writes to, got ${d} on ${p.target.address}, ${hit === d ? 'which' : `which overlaps ${hit} that`} ${other.node.path} also writes to: each full sync (--delete) would delete what the other shipped`,
+            hint: `give each sync its own folder, e.g. step1Path: '${p.host.name}/${p.step1Path ?? 'pve-backup'}' or another target basePath`,
+          });
+          break;
+        }
+      }
     }
     if (problems.length) throw new BackupConfigError(this.node.path, problems);
 
@@ -273,6 +299,9 @@ export class OffsiteSync extends Construct {
       });
     }
     this.copies = copies;
+    this.targetAddress = `${t.address}:${t.port ?? 22}`;
+    this.destinationFolders = mine;
+    registerMember('offsite-sync', this);
   }
 
   /**

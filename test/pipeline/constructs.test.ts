@@ -2,7 +2,7 @@ import { App } from 'cdktf';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
-import { BackupAlertRules, BypassList, Duration, FileBackup, LvmSnapshotTimer, NfsChangeTracker, NfsMirror, OffsiteManifest, OffsiteSync, siteModelOf } from '../../constructs';
+import { BackupAlertRules, BypassList, Duration, FileBackup, Host, LvmSnapshotTimer, NfsChangeTracker, NfsMirror, OffsiteManifest, OffsiteSync, siteModelOf } from '../../constructs';
 import { deriveAlerts } from '../../lib/alerts/derive-alerts';
 import { homelabSite } from '../../stacks/homelab';
 import { testSite } from '../helpers/fixtures';
@@ -251,6 +251,30 @@ describe('host pipeline checks', () => {
     const { site, host, manifest, snapshots } = base();
     const fb = new FileBackup(site, 'Fb', { host, pvcs: { snapshots } });
     expect(() => new OffsiteSync(site, 'O', { host, target, manifest, ships: [fb] })).toThrow(/\[test\/O\] ships\.0: expected test\/Fb to append to the manifest \/mnt\/backup\/\.changed-files, got no manifest/);
+  });
+
+  it('fails when two off-site syncs write into the same folders of one target, or a step folder lies inside another', () => {
+    const { site, host, bypass, manifest, snapshots } = base();
+    const fb = new FileBackup(site, 'Fb', { host, manifest, pvcs: { snapshots } });
+    new OffsiteSync(site, 'O', { host, target, manifest, ships: [fb] });
+    // a second Proxmox host shipping its disk to the same NAS with the defaults
+    const pve2 = new Host(site, 'Pve2', { name: 'pve2', address: '192.0.2.11' });
+    const fb2 = new FileBackup(site, 'Fb2', { host: pve2, jobId: 'daily-backup-pve2', manifest, pveConfig: true });
+    expect(() => new OffsiteSync(site, 'O2', { host: pve2, jobId: 'offsite-pve2', target, manifest, ships: [fb2] })).toThrow(
+      /\[test\/O2\] step1Path: expected a folder no other off-site sync writes to, got \/Backup\/pve-backup on 192\.0\.2\.13, which test\/O also writes to: each full sync \(--delete\) would delete what the other shipped \(hint: give each sync its own folder, e\.g\. step1Path: 'pve2\/pve-backup'/,
+    );
+    expect(() => new OffsiteSync(site, 'O3', { host: pve2, jobId: 'offsite-pve2', target, manifest, ships: [fb2], step1Path: 'pve-backup/pve2' })).toThrow(/step1Path: .* got \/Backup\/pve-backup\/pve2 on 192\.0\.2\.13, which overlaps \/Backup\/pve-backup that test\/O also writes to/);
+    expect(() => new OffsiteSync(site, 'O4', { host: pve2, jobId: 'offsite-pve2', target, manifest, ships: [fb2], step1Path: 'pve2/pve-backup' })).not.toThrow();
+    expect(() => new OffsiteSync(site, 'O5', { host: pve2, target: { ...target, address: '192.0.2.14' }, manifest, ships: [fb2], jobId: 'offsite-other-nas' })).not.toThrow();
+    // Step 2's folder inside Step 1's: Step 1's monthly --delete removes it
+    const { site: s2, host: h2, bypass: b2, manifest: m2, snapshots: sn2 } = base();
+    void bypass;
+    const tracker = new NfsChangeTracker(s2, 'T', { host: h2, paths: ['/srv/nfs', '/srv/nfs-ssd'] });
+    new NfsMirror(s2, 'M', { host: h2, bypass: b2, manifest: m2 });
+    const fb3 = new FileBackup(s2, 'Fb', { host: h2, manifest: m2, pvcs: { snapshots: sn2 } });
+    expect(() => new OffsiteSync(s2, 'O', { host: h2, target, manifest: m2, ships: [fb3], step2: { bypass: b2, changeTracker: tracker, paths: { '/srv/nfs': 'pve-backup/nfs' } } })).toThrow(
+      /\[test\/O\] step2\.paths: expected folders side by side, got pve-backup\/nfs inside pve-backup/,
+    );
   });
 
   it('fails when the off-site key is not a file path', () => {
