@@ -8,7 +8,7 @@ import type { SiteModel } from '../lib/model/site-model';
 import type { HostFileRecord } from '../lib/model/types';
 import { HOST_ADDRESS_PATTERN } from '../lib/net';
 import { instanceOf } from '../lib/private/zod-helpers';
-import { InstallPlan, planHash, renderInstallScript, renderRemoveScript } from '../lib/render/install-script';
+import { InstallPlan, planHash, Removal, renderInstallScript, renderRemoveScript } from '../lib/render/install-script';
 import { deliver, DeliveryMode } from './private/host-delivery';
 import { registerMember, siteModelOf } from './private/site-anchor';
 
@@ -36,7 +36,17 @@ export interface HostInstall {
   readonly enableUnits?: readonly string[];
   /** Shell lines run after the files are installed. @default - none */
   readonly postInstall?: readonly string[];
-  /** Shell lines run on removal before files are removed. @default - none */
+  /**
+   * Removals of named entries (a Proxmox job, a mount), run on removal before files are removed,
+   * each only while this construct's resource still owns the entry.
+   * @default - none
+   */
+  readonly removals?: readonly Removal[];
+  /**
+   * Other shell lines run on removal before files are removed, owned as one by their text: give
+   * them an entry in `removals` instead when a later version may change them.
+   * @default - none
+   */
   readonly preRemove?: readonly string[];
   /** Resources applied before this install (a storage before the jobs naming it). @default - none */
   readonly dependsOn?: readonly ITerraformDependable[];
@@ -114,6 +124,7 @@ const installSchema = z.object({
     .optional(),
   enableUnits: z.array(z.string().regex(/^[A-Za-z0-9@_.:\\-]+\.(service|timer|mount|automount|path|socket)$/, 'expected a systemd unit name')).optional(),
   postInstall: z.array(z.string()).optional(),
+  removals: z.array(z.object({ entry: z.string().min(1), lines: z.array(z.string()).min(1) }).strict()).optional(),
   preRemove: z.array(z.string()).optional(),
   dependsOn: z.array(z.any()).optional(),
 });
@@ -186,6 +197,7 @@ export class Host extends Construct {
       files,
       enableUnits: what.enableUnits ?? [],
       postInstall: what.postInstall ?? [],
+      removals: what.removals ?? [],
       preRemove: what.preRemove ?? [],
       owner: owner.node.path,
     };

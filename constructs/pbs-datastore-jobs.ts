@@ -8,6 +8,7 @@ import { pushedFillAlert } from '../lib/alerts/fill-alert';
 import { BackupMetric, signalRecord } from '../lib/metrics';
 import { Classification, CLASSIFICATIONS } from '../lib/model/vocabulary';
 import { instanceOf } from '../lib/private/zod-helpers';
+import type { Removal } from '../lib/render/install-script';
 import { PbsCommands, pbsDatastoreGuard, pbsGcCommands, pbsJobCommands } from '../lib/render/pbs-commands';
 import { PBS_DATASTORE_METRICS, PbsReportedJob, renderPbsReportBody } from '../lib/render/pbs-report';
 import { generatedHeader } from '../lib/render/shell';
@@ -164,10 +165,10 @@ export class PbsDatastoreJobs extends Construct {
     const writesTo = p.storage ? [p.storage.targetId] : [];
     const classification = p.classification ?? 'critical';
     const apply: string[] = [...pbsDatastoreGuard(this.datastore, this.host.name)];
-    const remove: string[] = [];
+    const removals: Removal[] = [];
     const add = (c: PbsCommands) => {
       apply.push(...c.apply);
-      remove.push(...c.remove);
+      if (c.removal) removals.push(c.removal);
     };
     const reported: PbsReportedJob[] = [];
     this.reportId = p.report === false ? undefined : `pbs-report-${this.datastore}`;
@@ -240,7 +241,7 @@ export class PbsDatastoreJobs extends Construct {
     this.host.install(this, {
       files: [{ path: this.scriptPath, content: this.script, mode: '0755' }],
       postInstall: [`"$R"${this.scriptPath}`],
-      preRemove: remove,
+      removals,
       dependsOn: p.storage?.installation ? [p.storage.installation] : undefined,
     });
   }

@@ -304,7 +304,7 @@ export class PveStorage extends Construct {
       createCommand: withSecret(commands.create),
       constructPath: this.node.path,
     });
-    this.installation = this.host.install(this, { postInstall: commands.apply.map(withSecret), preRemove: commands.remove });
+    this.installation = this.host.install(this, { postInstall: commands.apply.map(withSecret), removals: [commands.removal] });
   }
 
   /** The section as Proxmox writes it in storage.cfg. */

@@ -255,7 +255,7 @@ export class VzdumpJob extends Construct {
     this.host.install(this, {
       files: [{ path: this.hookPath, content: hook, mode: '0755' }],
       postInstall: commands.apply,
-      preRemove: commands.remove,
+      removals: [commands.removal],
       // the storage must exist before a job names it, and outlive it on destroy
       dependsOn: this.storage.installation ? [this.storage.installation] : undefined,
     });

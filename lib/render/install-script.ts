@@ -2,6 +2,18 @@ import { createHash } from 'crypto';
 import type { HostFileRecord } from '../model/types';
 import { shellQuote } from './shell';
 
+/**
+ * The removal of one thing a plan applies (a Proxmox entry, a mount). `entry` names the thing,
+ * not the construct: the thing's ownership marker is keyed by it, so a construct that is moved
+ * or renamed, or whose removal commands change between versions, keeps its entries.
+ */
+export interface Removal {
+  /** Unique on the host: `pve-storage:<id>`, `pve-backup-job:<id>`, `pbs-prune-job:<id>`, `mount:<unit>`. */
+  readonly entry: string;
+  /** Shell lines that remove it; a no-op when it is gone already. */
+  readonly lines: readonly string[];
+}
+
 /** Everything one construct installs on one host. */
 export interface InstallPlan {
   readonly files: readonly HostFileRecord[];
@@ -9,7 +21,9 @@ export interface InstallPlan {
   readonly enableUnits: readonly string[];
   /** Shell lines run after install (e.g. `pvesh create ...`, mounting). */
   readonly postInstall: readonly string[];
-  /** Shell lines run on removal before the files go (e.g. `pvesh delete ...`). */
+  /** Removals of named entries, run before the files go, each while this version owns it. */
+  readonly removals: readonly Removal[];
+  /** Other shell lines run on removal before the files go, owned as one by their text. */
   readonly preRemove: readonly string[];
   /** The construct path the plan belongs to (names the owner marker of its commands). */
   readonly owner: string;
@@ -81,21 +95,15 @@ function legacyCommandsKey(plan: InstallPlan): string {
 }
 
 /**
- * The plan's removal lines as top-level statements (`if ...; then ... fi` with its indented
- * body), each one the removal of one Proxmox entry or mount. Each has its own marker, keyed by
- * what it does rather than by the construct path: a construct that is moved or renamed, or an
- * entry another construct takes over, keeps the entry's key, so the old resource's removal
- * finds the new owner's hash and leaves the entry alone; an entry the new version dropped
- * (another job id) keeps the old hash and is removed.
+ * The plan's removals, each with its own marker keyed by the entry it removes rather than by
+ * the construct path: a construct that is moved or renamed, or an entry another construct
+ * takes over, keeps the entry's key, so the old resource's removal finds the new owner's hash
+ * and leaves the entry alone, while an entry the new version dropped (another job id) keeps
+ * the old hash and is removed. Plain `preRemove` lines are one statement, owned by their text.
  */
 function removalStatements(plan: InstallPlan): { key: string; lines: readonly string[] }[] {
-  const groups: string[][] = [];
-  for (const line of plan.preRemove) {
-    const last = groups[groups.length - 1];
-    if (last && /^(\s|fi\b|done\b|esac\b|else\b|elif\b|then\b|\})/.test(line)) last.push(line);
-    else groups.push([line]);
-  }
-  return groups.map((lines) => ({ key: ownerKey(`remove:${lines.join('\n')}`), lines }));
+  const named = plan.removals.map((r) => ({ key: ownerKey(`entry:${r.entry}`), lines: r.lines }));
+  return plan.preRemove.length ? [...named, { key: ownerKey(`remove:${plan.preRemove.join('\n')}`), lines: plan.preRemove }] : named;
 }
 
 /** Each enabled unit's marker, keyed by the unit's name (not by the construct that enables it). */
@@ -104,7 +112,7 @@ function unitKey(unit: string): string {
 }
 
 function hasCommands(plan: InstallPlan): boolean {
-  return plan.postInstall.length > 0 || plan.preRemove.length > 0 || plan.enableUnits.length > 0;
+  return plan.postInstall.length > 0 || plan.removals.length > 0 || plan.preRemove.length > 0 || plan.enableUnits.length > 0;
 }
 
 const DAEMON_RELOAD_SUFFIXES = ['.service', '.timer', '.mount', '.automount', '.path', '.socket'];

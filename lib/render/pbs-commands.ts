@@ -1,3 +1,4 @@
+import type { Removal } from './install-script';
 import { shellCommand } from './shell';
 
 /** Create-or-update and removal lines for one Proxmox Backup Server setting. */
@@ -6,8 +7,8 @@ export interface PbsCommands {
   readonly create: string;
   /** Create-or-update: adopts an entry that exists already (made in the GUI or by hand). */
   readonly apply: readonly string[];
-  /** Removal, a no-op when the entry is already gone. */
-  readonly remove: readonly string[];
+  /** Removal, a no-op when the entry is already gone; none for a setting removal leaves. */
+  readonly removal?: Removal;
 }
 
 const PBM = 'proxmox-backup-manager';
@@ -37,7 +38,7 @@ export function pbsJobCommands(kind: 'verify-job' | 'prune-job', id: string, pro
   return {
     create,
     apply: [`if ${exists} >/dev/null 2>&1; then`, `  ${update}`, 'else', `  ${create}`, 'fi'],
-    remove: [`if ${exists} >/dev/null 2>&1; then`, `  ${shellCommand([PBM, kind, 'remove', id])}`, 'fi'],
+    removal: { entry: `pbs-${kind}:${id}`, lines: [`if ${exists} >/dev/null 2>&1; then`, `  ${shellCommand([PBM, kind, 'remove', id])}`, 'fi'] },
   };
 }
 
@@ -48,7 +49,7 @@ export function pbsJobCommands(kind: 'verify-job' | 'prune-job', id: string, pro
  */
 export function pbsGcCommands(store: string, schedule: string): PbsCommands {
   const set = shellCommand([PBM, 'datastore', 'update', store, '--gc-schedule', schedule]);
-  return { create: set, apply: [set], remove: [] };
+  return { create: set, apply: [set] };
 }
 
 /** Fails the apply with a clear message when the datastore does not exist yet. */

@@ -1,3 +1,4 @@
+import type { Removal } from './install-script';
 import { shellCommand } from './shell';
 
 /** The commands that create, update and remove one Proxmox config section idempotently. */
@@ -7,7 +8,7 @@ export interface PveCommands {
   /** Create-or-update: adopts an entry that already exists (made in the GUI or by hand). */
   readonly apply: readonly string[];
   /** Removal, a no-op when the entry is already gone. */
-  readonly remove: readonly string[];
+  readonly removal: Removal;
 }
 
 function options(props: readonly (readonly [string, string])[], skip: readonly string[] = []): string[] {
@@ -63,7 +64,7 @@ export function storageCommands(
   return {
     create,
     apply: [`if ${exists} >/dev/null 2>&1; then`, ...fixedKeyChecks(type, id, props, fixedKeys).map((l) => `  ${l}`), `  ${update}`, 'else', `  ${create}`, 'fi'],
-    remove: [`if ${exists} >/dev/null 2>&1; then`, `  ${shellCommand(['pvesm', 'remove', id])}`, 'fi'],
+    removal: { entry: `pve-storage:${id}`, lines: [`if ${exists} >/dev/null 2>&1; then`, `  ${shellCommand(['pvesm', 'remove', id])}`, 'fi'] },
   };
 }
 
@@ -75,6 +76,6 @@ export function backupJobCommands(id: string, props: readonly (readonly [string,
   return {
     create,
     apply: [`if ${exists} >/dev/null 2>&1; then`, `  ${update}`, 'else', `  ${create}`, 'fi'],
-    remove: [`if ${exists} >/dev/null 2>&1; then`, `  ${shellCommand(['pvesh', 'delete', `/cluster/backup/${id}`])}`, 'fi'],
+    removal: { entry: `pve-backup-job:${id}`, lines: [`if ${exists} >/dev/null 2>&1; then`, `  ${shellCommand(['pvesh', 'delete', `/cluster/backup/${id}`])}`, 'fi'] },
   };
 }

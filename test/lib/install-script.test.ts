@@ -37,6 +37,7 @@ describe('install and remove scripts', () => {
       ],
       enableUnits: ['bc.timer'],
       postInstall: ['echo post-install-ran >"$R/post"'],
+      removals: [],
       preRemove: ['rm -f "$R/post"'],
       owner: 'site/C',
     };
@@ -77,7 +78,8 @@ describe('install and remove scripts', () => {
       files: [file('/etc/bc/kept', 'same in both'), file('/etc/bc/changed', 'v1'), file('/etc/bc/dropped', 'only in v1')],
       enableUnits: [],
       postInstall: ['echo apply-v1'],
-      preRemove: ['pvesh delete /cluster/backup/job-1'],
+      removals: [{ entry: 'pve-backup-job:job-1', lines: ['pvesh delete /cluster/backup/job-1'] }],
+      preRemove: [],
       owner: 'site/C',
     };
     const v2: InstallPlan = { ...v1, files: [file('/etc/bc/kept', 'same in both'), file('/etc/bc/changed', 'v2')], postInstall: ['echo apply-v2'] };
@@ -110,10 +112,11 @@ describe('install and remove scripts', () => {
       files: [file('/etc/systemd/system/bc.timer', '[Timer]\n')],
       enableUnits: ['bc.timer'],
       postInstall: [...job('job-1').apply, ...job('job-2').apply],
-      preRemove: [...job('job-1').remove, ...job('job-2').remove],
+      removals: [job('job-1').removal, job('job-2').removal],
+      preRemove: [],
       owner: 'site/Nightly',
     };
-    const v2: InstallPlan = { ...v1, files: [{ ...file('/etc/systemd/system/bc.timer', '[Timer]\n'), constructPath: 'site/Pve/Nightly' }], postInstall: job('job-1').apply, preRemove: job('job-1').remove, owner: 'site/Pve/Nightly' };
+    const v2: InstallPlan = { ...v1, files: [{ ...file('/etc/systemd/system/bc.timer', '[Timer]\n'), constructPath: 'site/Pve/Nightly' }], postInstall: job('job-1').apply, removals: [job('job-1').removal], owner: 'site/Pve/Nightly' };
     expect(runScript(dir, renderInstallScript(v1, target), 'i1.sh').status).toBe(0);
     expect(runScript(dir, renderInstallScript(v2, target), 'i2.sh').status).toBe(0);
     const mark = calls().length;
@@ -129,6 +132,24 @@ describe('install and remove scripts', () => {
     expect(fs.existsSync(path.join(root, 'var/lib/backup-constructs/owners'))).toBe(false);
   });
 
+  it('keys an entry by its name, not its removal commands: a version whose removal reads differently still takes the entry over', () => {
+    const dir = tempDir();
+    const root = path.join(dir, 'root');
+    fs.mkdirSync(root);
+    const { bin, calls } = makeStandins(dir);
+    const target = { installRoot: root, extraPath: bin };
+    // a later library version checks for the job another way before deleting it
+    const apply = backupJobCommands('job-1', [['schedule', '02:00']], ['schedule']).apply;
+    const v1: InstallPlan = { files: [], enableUnits: [], postInstall: apply, removals: [{ entry: 'pve-backup-job:job-1', lines: ['pvesh delete /cluster/backup/job-1'] }], preRemove: [], owner: 'site/Nightly' };
+    const v2: InstallPlan = { ...v1, removals: [{ entry: 'pve-backup-job:job-1', lines: ['if pvesh get /cluster/backup/job-1 >/dev/null 2>&1; then', '  pvesh delete /cluster/backup/job-1', 'fi'] }] };
+    expect(runScript(dir, renderInstallScript(v1, target), 'i1.sh').status).toBe(0);
+    expect(runScript(dir, renderInstallScript(v2, target), 'i2.sh').status).toBe(0);
+    expect(runScript(dir, renderRemoveScript(v1, target), 'r1.sh')).toEqual({ status: 0, stderr: '' });
+    expect(calls()).not.toContain('pvesh delete /cluster/backup/job-1');
+    expect(runScript(dir, renderRemoveScript(v2, target), 'r2.sh').status).toBe(0);
+    expect(calls()).toContain('pvesh delete /cluster/backup/job-1');
+  });
+
   it('still answers the removal of a resource an earlier version installed (one marker per construct path): a new version of that construct keeps its entries', () => {
     const dir = tempDir();
     const root = path.join(dir, 'root');
@@ -136,7 +157,7 @@ describe('install and remove scripts', () => {
     const { bin, calls } = makeStandins(dir);
     const target = { installRoot: root, extraPath: bin };
     const job = backupJobCommands('job-1', [['schedule', '02:00']], ['schedule']);
-    const old: InstallPlan = { files: [], enableUnits: ['bc.timer'], postInstall: job.apply, preRemove: job.remove, owner: 'site/Nightly' };
+    const old: InstallPlan = { files: [], enableUnits: ['bc.timer'], postInstall: job.apply, removals: [job.removal], preRemove: [], owner: 'site/Nightly' };
     const owners = path.join(root, 'var/lib/backup-constructs/owners');
     fs.mkdirSync(owners, { recursive: true });
     fs.writeFileSync(path.join(owners, ownerKey('cmd:site/Nightly')), planHash(old));
@@ -154,7 +175,7 @@ describe('install and remove scripts', () => {
 
   it('stops at the first failing command', () => {
     const dir = tempDir();
-    const plan: InstallPlan = { files: [], enableUnits: [], postInstall: ['false', 'echo never >"$R/marker"'], preRemove: [], owner: 's/C' };
+    const plan: InstallPlan = { files: [], enableUnits: [], postInstall: ['false', 'echo never >"$R/marker"'], removals: [], preRemove: [], owner: 's/C' };
     expect(runScript(dir, renderInstallScript(plan, { installRoot: dir }), 'i.sh').status).not.toBe(0);
     expect(fs.existsSync(path.join(dir, 'marker'))).toBe(false);
   });
@@ -166,8 +187,9 @@ describeWithTool('shellcheck', 'shellcheck', 'install scripts and shellcheck', (
     const plan: InstallPlan = {
       files: [file('/a/b', 'x'), { ...file('/etc/fstab', '# BEGIN backup-constructs s/M\nx\n# END backup-constructs s/M\n'), kind: 'block', constructPath: 's/M' }],
       enableUnits: ['x.timer'],
-      postInstall: [],
-      preRemove: [],
+      postInstall: ['echo apply'],
+      removals: [{ entry: 'pve-backup-job:j', lines: ['if pvesh get /cluster/backup/j >/dev/null 2>&1; then', '  pvesh delete /cluster/backup/j', 'fi'] }],
+      preRemove: ['echo plain'],
       owner: 's/M',
     };
     for (const [name, text] of [['i.sh', renderInstallScript(plan, { extraPath: '/opt/bin' })], ['r.sh', renderRemoveScript(plan)]]) {
