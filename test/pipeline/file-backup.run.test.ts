@@ -73,8 +73,17 @@ describeWithTools([['rsync', 'rsync'], ['prometheus-pushgateway', 'prometheus-pu
     const w1 = path.join(s.root, 'pvc-data/2026-20/apps/data');
     expect(fs.readFileSync(path.join(w1, 'changing.txt'), 'utf8')).toBe('v1'); // the newest snapshot, not the older one
     expect(fs.readFileSync(path.join(s.root, 'pvc-data/2026-20/_unclaimed/vm-102-pvc-bbb/config.yaml'), 'utf8')).toBe('a: 1');
-    // every snapshot mount is released again
+    // each newest snapshot, activated despite its activation skip flag (the stand-in leaves it
+    // inactive otherwise, as LVM does, and its mount fails), mounted read-only without
+    // replaying its journal
+    const mounts = s.st.calls().filter((c) => c.startsWith('mount '));
+    expect(mounts.sort()).toEqual(
+      [`vm-101-pvc-aaa_snap_${s.newest}`, `vm-102-pvc-bbb_snap_${s.newest}`].map((snap) => `mount -o ro,noload ${path.join(s.st.devDir, 'pve', snap)} ${path.join(s.env.PVC_MOUNT_DIR, snap)}`).sort(),
+    );
+    // every snapshot mount is released again, and the snapshots deactivated
     expect(fs.readdirSync(s.env.PVC_MOUNT_DIR)).toEqual([]);
+    expect(s.st.mounts()).toEqual([]);
+    expect(s.st.active().filter((lv) => lv.includes('_snap_'))).toEqual([]);
 
     fs.writeFileSync(path.join(s.snapDir('vm-101-pvc-aaa', s.newest), 'changing.txt'), 'v2, longer');
     expect(runScript(s.script, { ...s.env, WEEK: '2026-21' }).status).toBe(0);

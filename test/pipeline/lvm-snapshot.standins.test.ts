@@ -1,3 +1,4 @@
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Pushgateway } from '../helpers/pushgateway';
@@ -172,6 +173,20 @@ describeWithTool('prometheus-pushgateway', 'prometheus-pushgateway', 'LvmSnapsho
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(/is not a snapshot of vm-101-pvc-app/);
       expect(lines(path.join(s.t, 'calls.log')).filter((c) => / scale |^lvrename/.test(c))).toEqual([]);
+    });
+
+    it('refuses a volume that is still open once the workloads are down, scales them back and renames nothing', () => {
+      const s = restoreSetUp();
+      // something still holds the volume (a VM it is attached to): the stand-in marks it open
+      fs.mkdirSync(path.join(s.st.devDir, 'pve', 'vm-101-pvc-app'), { recursive: true });
+      fs.mkdirSync(path.join(s.t, 'held'));
+      execFileSync(path.join(s.st.bin, 'mount'), [path.join(s.st.devDir, 'pve', 'vm-101-pvc-app'), path.join(s.t, 'held')]);
+      expect(s.st.attr('vm-101-pvc-app')?.[5]).toBe('o');
+      const r = runScript(s.tool, s.env, ['restore', 'vm-101-pvc-app', s.snap]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/pve\/vm-101-pvc-app is still open/);
+      expect(lines(path.join(s.t, 'calls.log')).filter((c) => /^lv(rename|create|remove) /.test(c))).toEqual([]);
+      expect(lines(path.join(s.t, 'calls.log')).filter((c) => c.includes(' scale ')).pop()).toMatch(/scale deployment\/app --replicas=2$/);
     });
 
     it('puts the old volume back and scales up again when the swap fails', () => {
