@@ -75,8 +75,10 @@ function upid(type: string, id: string, start: number): string {
 }
 
 const T = 1_764_400_000;
-const VERIFY = [{ id: 'other-verify', store: 'other', 'last-run-state': 'verification failed - job aborted', 'last-run-endtime': T - 50 }, { id: 'main-verify', store: 'main', schedule: '05:00', 'last-run-state': 'OK', 'last-run-endtime': T, 'last-run-upid': upid('verificationjob', 'main:main-verify', T - 1800), 'next-run': T + 86400 }];
-const PRUNE = [{ id: 'main-prune', store: 'main', 'last-run-state': 'removing backup snapshot vm/100/2026-11-28T01:00:00Z failed', 'last-run-endtime': T - 3600, 'last-run-upid': upid('prunejob', 'main', T - 3700) }];
+// each list also holds a job on another datastore and one made in the GUI on this one (listed
+// first, with another outcome): the report must pick its own job by id, not by datastore
+const VERIFY = [{ id: 'other-verify', store: 'other', 'last-run-state': 'verification failed - job aborted', 'last-run-endtime': T - 50 }, { id: 'v-gui-1a2b', store: 'main', 'last-run-state': 'verification failed - chunk missing', 'last-run-endtime': T - 20, 'last-run-upid': upid('verificationjob', 'main:v-gui-1a2b', T - 40) }, { id: 'main-verify', store: 'main', schedule: '05:00', 'last-run-state': 'OK', 'last-run-endtime': T, 'last-run-upid': upid('verificationjob', 'main:main-verify', T - 1800), 'next-run': T + 86400 }];
+const PRUNE = [{ id: 'p-gui-3c4d', store: 'main', 'last-run-state': 'OK', 'last-run-endtime': T - 10, 'last-run-upid': upid('prunejob', 'main', T - 15) }, { id: 'main-prune', store: 'main', 'last-run-state': 'removing backup snapshot vm/100/2026-11-28T01:00:00Z failed', 'last-run-endtime': T - 3600, 'last-run-upid': upid('prunejob', 'main', T - 3700) }];
 // garbage collection running now: the status has no finished run to report
 const GC = [{ store: 'main', schedule: 'sun 07:30', 'next-run': T + 7 * 86400 }];
 const STATUS = { total: 4e12, used: 3.64e12, avail: 3.6e11 };
@@ -128,8 +130,8 @@ cat "$f"
     expect(r.stderr).toContain('removing backup snapshot vm/100/2026-11-28T01:00:00Z failed');
     expect(series('main-gc')).toBeUndefined();
     expect(r.stdout).toContain('main-gc: no finished run to report');
-    // the other datastore's failed verify is not ours to report
-    expect(series('other-verify')).toBeUndefined();
+    // the other datastore's failed verify and the GUI's jobs are not ours to report
+    for (const id of ['other-verify', 'v-gui-1a2b', 'p-gui-3c4d']) expect(series(id)).toBeUndefined();
     // the datastore's fill level goes under the report's own id
     expect(series('pbs-report-main')).toMatchObject({ backup_last_status: 0, backup_pbs_datastore_size_bytes: 4e12, backup_pbs_datastore_free_bytes: 3.6e11 });
   });
@@ -143,7 +145,7 @@ cat "$f"
 
   it('fails itself, still reporting what it could read, when a status list is missing or a job is gone', () => {
     // an older PBS without /admin/gc, and main-prune removed in the GUI
-    const { run, series } = setUp({ '/admin/verify': VERIFY, '/admin/prune': [], '/admin/datastore/main/status': STATUS });
+    const { run, series } = setUp({ '/admin/verify': VERIFY, '/admin/prune': PRUNE.filter((j) => j.id !== 'main-prune'), '/admin/datastore/main/status': STATUS });
     const r = run();
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('main-gc: could not read /admin/gc from the PBS API');
