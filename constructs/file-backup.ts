@@ -14,6 +14,7 @@ import { Schedule, Weekday } from '../lib/schedule';
 import { Host } from './host';
 import { LvmSnapshotTimer } from './lvm-snapshot-timer';
 import { registerMember, siteModelOf } from './private/site-anchor';
+import { claimWorkDirectory } from './private/work-directory';
 import { ScheduledHostJob } from './scheduled-host-job';
 
 /** PVC file copies from the snapshots an {@link LvmSnapshotTimer} makes. */
@@ -162,6 +163,8 @@ const ISO_DAY: Record<Weekday, number> = { mon: 1, tue: 2, wed: 3, thu: 4, fri: 
  */
 export class FileBackup extends Construct {
   readonly host: Host;
+  /** The folder it works in, emptied at the start of every run. */
+  readonly workDirectory: string;
   readonly job: ScheduledHostJob;
   readonly jobId: string;
   readonly root: string;
@@ -218,9 +221,11 @@ export class FileBackup extends Construct {
     const D = FILE_BACKUP_DIRECTORIES;
     this.directories = [p.pvcs && D.pvcData, sqlite && D.sqlite, p.pfsense && D.pfsense, pveConfig && D.pveConfig].filter((d): d is (typeof D)[keyof typeof D] => Boolean(d));
 
+    this.workDirectory = p.workDirectory ?? `/run/backup-constructs/${this.jobId}`;
+    claimWorkDirectory(this, [{ path: root, what: "this job's backup root" }]);
     const settings: Record<string, string> = {
       ROOT: root,
-      WORK_DIR: p.workDirectory ?? `/run/backup-constructs/${this.jobId}`,
+      WORK_DIR: this.workDirectory,
     };
     const requireMount = p.requireMount ?? true;
     if (requireMount) settings.MOUNT_POINT = this.mountPoint;

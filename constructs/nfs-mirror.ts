@@ -13,6 +13,7 @@ import { renderNfsMirrorBody, renderNfsMirrorCleanup } from '../lib/render/nfs-m
 import { Schedule } from '../lib/schedule';
 import { Host } from './host';
 import { registerMember, siteModelOf } from './private/site-anchor';
+import { claimWorkDirectory } from './private/work-directory';
 import { ScheduledHostJob } from './scheduled-host-job';
 
 /** Props of {@link NfsMirror}. */
@@ -84,6 +85,8 @@ const schema = z
  */
 export class NfsMirror extends Construct {
   readonly host: Host;
+  /** The folder it works in, emptied at the start of every run. */
+  readonly workDirectory: string;
   readonly job: ScheduledHostJob;
   readonly jobId: string;
   readonly bypass: BypassList;
@@ -134,11 +137,18 @@ export class NfsMirror extends Construct {
     this.targetId = sharedTarget(model, backupDiskTarget(host, this.mountPoint, this.node.path)).id;
     this.assetId = `path:${host}:${this.source}:mirror-leg`;
     const requireMount = p.requireMount ?? true;
+    const stateFile = p.stateFile ?? `/var/lib/backup-constructs/${this.jobId}/mirrored-entries`;
+    this.workDirectory = p.workDirectory ?? `/run/backup-constructs/${this.jobId}`;
+    claimWorkDirectory(this, [
+      { path: this.source, what: 'the folder it mirrors' },
+      { path: destination, what: 'its destination' },
+      { path: stateFile.slice(0, stateFile.lastIndexOf('/')) || '/', what: 'the folder of its state file' },
+    ]);
     const settings: Record<string, string> = {
       SOURCE: this.source,
       DEST: destination,
-      WORK_DIR: p.workDirectory ?? `/run/backup-constructs/${this.jobId}`,
-      STATE_FILE: p.stateFile ?? `/var/lib/backup-constructs/${this.jobId}/mirrored-entries`,
+      WORK_DIR: this.workDirectory,
+      STATE_FILE: stateFile,
       REMOVE_VANISHED_AFTER: String((p.removeVanishedAfter ?? Duration.days(14)).toSeconds()),
       VANISHED_LIMIT_PERCENT: String(p.vanishedLimitPercent ?? 25),
     };

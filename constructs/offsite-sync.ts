@@ -14,6 +14,7 @@ import { Host } from './host';
 import { NfsChangeTracker } from './nfs-change-tracker';
 import { NfsMirror } from './nfs-mirror';
 import { membersOf, onSiteComplete, registerMember, siteModelOf } from './private/site-anchor';
+import { claimWorkDirectory } from './private/work-directory';
 import { ScheduledHostJob } from './scheduled-host-job';
 
 /** The machine copies are shipped to, over rsync and ssh. */
@@ -128,6 +129,8 @@ const schema = z
  */
 export class OffsiteSync extends Construct {
   readonly host: Host;
+  /** The folder it works in, emptied at the start of every run. */
+  readonly workDirectory: string;
   readonly job: ScheduledHostJob;
   readonly jobId: string;
   readonly manifest: OffsiteManifest;
@@ -204,6 +207,13 @@ export class OffsiteSync extends Construct {
     }
 
     const requireMount = p.requireMount ?? true;
+    this.workDirectory = p.workDirectory ?? `/run/backup-constructs/${this.jobId}`;
+    const changeLog = p.step2?.changeTracker.changeLog;
+    claimWorkDirectory(this, [
+      { path: p.manifest.root, what: 'the folder Step 1 ships' },
+      ...roots.map((r) => ({ path: r.path, what: 'a folder Step 2 ships' })),
+      ...(changeLog ? [{ path: changeLog.slice(0, changeLog.lastIndexOf('/')) || '/', what: 'the folder of the change log' }] : []),
+    ]);
     const settings: Record<string, string> = {
       STEP1_SOURCE: p.manifest.root,
       STEP1_DEST: this.step1Destination,
@@ -213,7 +223,7 @@ export class OffsiteSync extends Construct {
       MANIFEST_LOCK: p.manifest.lockFile,
       MANIFEST_MAX_LINES: String(p.manifest.maxLines),
       FULL_SYNC: p.fullSync ?? 'first-sunday',
-      WORK_DIR: p.workDirectory ?? `/run/backup-constructs/${this.jobId}`,
+      WORK_DIR: this.workDirectory,
     };
     if (requireMount) settings.MOUNT_POINT = p.mountPoint ?? p.manifest.root;
     if (p.step2) {

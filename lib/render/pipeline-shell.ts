@@ -157,7 +157,15 @@ bc_rsync_changes() {
 `;
 
 /** Cleans the job's work folder at start (paths of a job are fixed, so no temp dirs leak). */
-export const BC_WORK_DIR = `mkdir -p "$WORK_DIR"
+export const BC_WORK_DIR = `# emptied on every run: never a folder near the top (an empty or mistyped WORK_DIR)
+case "$WORK_DIR" in
+  /?*/?*) ;;
+  *)
+    echo "refusing to use \${WORK_DIR:-(empty)} as the work folder: it is emptied on every run; expected a folder of this job's own such as /run/backup-constructs/<job>" >&2
+    exit 1
+    ;;
+esac
+mkdir -p "$WORK_DIR"
 find "$WORK_DIR" -mindepth 1 -delete
 : >"$WORK_DIR/bytes"
 : >"$WORK_DIR/manifest-add"

@@ -277,6 +277,25 @@ describe('host pipeline checks', () => {
     );
   });
 
+  it('fails when a work directory (emptied on every run) is a shared folder, another job\'s, or holds the job\'s data', () => {
+    const { site, host, bypass, manifest, snapshots } = base();
+    expect(() => new FileBackup(site, 'Tmp', { host, jobId: 'tmp-backup', manifest, pvcs: { snapshots }, workDirectory: '/var/tmp/' })).toThrow(
+      /\[test\/Tmp\] workDirectory: expected a folder of this job's own, got \/var\/tmp, which holds other things: the job empties its work directory on every run \(hint: leave workDirectory unset \(\/run\/backup-constructs\/tmp-backup\)/,
+    );
+    expect(() => new FileBackup(site, 'InRoot', { host, jobId: 'in-root', manifest, pvcs: { snapshots }, workDirectory: '/mnt/backup/.work' })).toThrow(
+      /\[test\/InRoot\] workDirectory: .* got \/mnt\/backup\/\.work, which lies inside this job's backup root \(\/mnt\/backup\)/,
+    );
+    const fb = new FileBackup(site, 'Fb', { host, manifest, pvcs: { snapshots }, workDirectory: '/var/lib/backup-work/shared' });
+    expect(fb.workDirectory).toBe('/var/lib/backup-work/shared');
+    expect(() => new NfsMirror(site, 'M', { host, bypass, manifest, workDirectory: '/var/lib/backup-work' })).toThrow(
+      /\[test\/M\] workDirectory: .* got \/var\/lib\/backup-work, which holds the work directory of test\/Fb \(\/var\/lib\/backup-work\/shared\)/,
+    );
+    expect(() => new NfsMirror(site, 'M2', { host, bypass, manifest, workDirectory: '/srv/nfs/.work' })).toThrow(/\[test\/M2\] workDirectory: .* lies inside the folder it mirrors \(\/srv\/nfs\)/);
+    // the same folder on another host is that host's own
+    const pve2 = new Host(site, 'Pve2', { name: 'pve2', address: '192.0.2.11' });
+    expect(() => new FileBackup(site, 'Fb2', { host: pve2, jobId: 'daily-backup-pve2', manifest, pveConfig: true, workDirectory: '/var/lib/backup-work/shared' })).not.toThrow();
+  });
+
   it('fails when the off-site key is not a file path', () => {
     const { site, host, manifest, snapshots } = base();
     const fb = new FileBackup(site, 'Fb', { host, manifest, pvcs: { snapshots } });

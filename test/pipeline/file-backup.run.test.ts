@@ -1,4 +1,4 @@
-import { ChildProcess, execFileSync, spawn } from 'child_process';
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Pushgateway } from '../helpers/pushgateway';
@@ -110,6 +110,22 @@ describeWithTools([['rsync', 'rsync'], ['prometheus-pushgateway', 'prometheus-pu
     expect(await gw.value('backup_last_status', { backup_job: 'daily-backup' })).toBe(0);
     // not -z: local disk to local disk
     expect(fs.readFileSync(s.script, 'utf8')).not.toMatch(/rsync[^\n]*\s-[a-yA-Z]*z/);
+  });
+
+  it('refuses a work folder near the top or a relative one (a mistyped WORK_DIR), deleting nothing and reporting the failure', async () => {
+    const s = setUp();
+    // one level below /: the folder the run would have emptied, never made by this test
+    const top = `/bc-guard-${path.basename(s.t)}`;
+    // (an empty WORK_DIR takes the setting's default, so it never reaches the guard)
+    const relative = `bc-guard-${path.basename(s.t)}`;
+    for (const workDir of [top, relative]) {
+      const r = spawnSync(s.script, [], { cwd: s.t, env: { ...process.env, ...s.env, BC_LOCK_0: path.join(s.t, 'job.lock'), WORK_DIR: workDir }, encoding: 'utf8' });
+      expect({ workDir, status: r.status }).toEqual({ workDir, status: 1 });
+      expect(r.stderr).toContain(`refusing to use ${workDir} as the work folder: it is emptied on every run`);
+    }
+    expect(fs.existsSync(top)).toBe(false);
+    expect(fs.existsSync(path.join(s.t, relative))).toBe(false);
+    expect(await gw.value('backup_last_status', { backup_job: 'daily-backup' })).toBe(1);
   });
 
   it('prunes only its own old snapshots (safety net) and leaves other LVs alone', () => {
