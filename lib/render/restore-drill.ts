@@ -129,11 +129,25 @@ fi
 
 echo "restoring $archive ($size bytes, taken $(date -d "@$taken" '+%F %T')) into $TEMP_VMID on $RESTORE_STORAGE"
 started=$(date +%s)
+restore_log=$(mktemp -t bc-restore-drill.XXXXXX)
 drill_created=1
+restore_rc=0
 if [ "$GUEST_TYPE" = qemu ]; then
-  qmrestore "$DUMP_DIR/$archive" "$TEMP_VMID" --storage "$RESTORE_STORAGE" --unique 1
+  qmrestore "$DUMP_DIR/$archive" "$TEMP_VMID" --storage "$RESTORE_STORAGE" --unique 1 2>"$restore_log" || restore_rc=$?
 else
-  pct restore "$TEMP_VMID" "$DUMP_DIR/$archive" --storage "$RESTORE_STORAGE" --unique 1 --unprivileged "$UNPRIVILEGED"
+  pct restore "$TEMP_VMID" "$DUMP_DIR/$archive" --storage "$RESTORE_STORAGE" --unique 1 --unprivileged "$UNPRIVILEGED" 2>"$restore_log" || restore_rc=$?
+fi
+cat "$restore_log" >&2
+taken=0
+grep -q 'already exists' "$restore_log" && taken=1
+rm -f "$restore_log"
+if [ "$restore_rc" -ne 0 ]; then
+  # Another guest took the VMID after the check above: it is not the drill's to destroy.
+  if [ "$taken" -eq 1 ]; then
+    drill_created=0
+    echo "temporary VMID $TEMP_VMID was taken by another guest during the restore: leaving it alone" >&2
+  fi
+  exit "$restore_rc"
 fi
 # The copy must never start with the host, and is recognisable as the drill's.
 "$guest" set "$TEMP_VMID" --tags "$DRILL_TAG" --onboot 0
@@ -295,7 +309,8 @@ echo "guest $GUEST_VMID is restorable: $archive restored into $TEMP_VMID, booted
  * is gone. Runs on every exit path, SIGTERM included, before the status is reported.
  */
 export function renderRestoreDrillCleanup(): string {
-  return `if [ "\${drill_created:-0}" != 1 ]; then
+  return `rm -f "\${restore_log:-}"
+if [ "\${drill_created:-0}" != 1 ]; then
   return 0
 fi
 echo "destroying temporary guest $TEMP_VMID"

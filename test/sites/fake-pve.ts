@@ -7,7 +7,8 @@ import * as path from 'path';
  * so a test can see what was restored, changed, started and destroyed. Behaviour is steered
  * by environment variables:
  * - FAKE_RESTORE=fail: the restore leaves a locked config and fails; =hang: it leaves one
- *   and sleeps (for SIGTERM tests);
+ *   and sleeps (for SIGTERM tests); =taken: another guest takes the VMID just before the
+ *   restore, which fails with "already exists";
  * - FAKE_AGENT=never: the guest agent never answers; FAKE_EXEC_EXITED=0: `qm guest exec`
  *   reports a command that has not exited (and qm itself succeeds);
  * - FAKE_DESTROY=fail: destroying fails; FAKE_AVAIL_KIB: free space `pvesm status` reports;
@@ -45,6 +46,12 @@ exists() { [ -f "$(conf "$1")" ] && grep -qx "type: $2" "$(conf "$1")"; }
 nosuch() { echo "Configuration file 'nodes/pve/$1.conf' does not exist" >&2; exit 2; }
 locked() { grep -q '^lock:' "$(conf "$1")"; }
 restore() { # type vmid
+  if [ "\${FAKE_RESTORE:-}" = taken ]; then
+    # another guest was created with the VMID after the drill checked it was free
+    printf 'type: %s\\nname: someone-elses\\n' "$1" >"$(conf "$2")"
+    echo "unable to restore VM $2 - VM $2 already exists on node 'pve'" >&2
+    exit 255
+  fi
   printf 'type: %s\\nlock: create\\n' "$1" >"$(conf "$2")"
   case "\${FAKE_RESTORE:-}" in
     fail) echo "restore failed: unexpected end of archive" >&2; exit 1 ;;

@@ -208,6 +208,17 @@ describeWithTool('shellcheck', 'shellcheck', 'restore drill scripts, against sta
     expect(statusOf('restore-drill-vm100')).toBe(1);
   });
 
+  it('leaves alone a guest that took the temporary VMID between its check and the restore, and fails', async () => {
+    const { drill, dump, env, script, fake, statusOf } = setUp();
+    fs.writeFileSync(path.join(dump, archiveName('qemu', 100, 2)), 'x');
+    const r = await runInProcessGroup(script(drill), env({ FAKE_RESTORE: 'taken' }));
+    expect(r.status).toBe(255);
+    expect(r.stderr).toContain('temporary VMID 101 was taken by another guest during the restore: leaving it alone');
+    expect(fake.calls().filter((c) => /^qm (stop|destroy|start|set)/.test(c))).toEqual([]);
+    expect(fake.conf(101)).toContain('name: someone-elses');
+    expect(statusOf('restore-drill-vm100')).toBe(255);
+  });
+
   it('on SIGTERM during the restore (systemd stopping the unit), destroys the copy and reports 143', async () => {
     const { drill, dump, env, script, fake, statusOf } = setUp();
     fs.writeFileSync(path.join(dump, archiveName('qemu', 100, 2)), 'x');
