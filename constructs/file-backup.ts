@@ -13,7 +13,7 @@ import { DEFAULT_SQLITE_BUSY_TIMEOUT } from '../lib/render/sqlite-copy';
 import { Schedule, Weekday } from '../lib/schedule';
 import { Host } from './host';
 import { LvmSnapshotTimer } from './lvm-snapshot-timer';
-import { registerMember, siteModelOf } from './private/site-anchor';
+import { membersOf, registerMember, siteModelOf } from './private/site-anchor';
 import { claimWorkDirectory } from './private/work-directory';
 import { ScheduledHostJob } from './scheduled-host-job';
 
@@ -201,6 +201,17 @@ export class FileBackup extends Construct {
       });
     }
     const root = p.root ?? '/mnt/backup';
+    // Each prunes the week folders under its root by its own weeklyVersions and mirrors host
+    // configuration with --delete: two file backups in one root would delete each other's.
+    const inside = (a: string, b: string) => a === b || a.startsWith(`${b}/`);
+    const sharing = membersOf<FileBackup>(this, 'file-backup').find((o) => o.host === p.host && (inside(root, o.root) || inside(o.root, root)));
+    if (sharing) {
+      problems.push({
+        field: 'root',
+        message: `expected a folder no other file backup on ${p.host.name} writes to, got ${root}, which overlaps ${sharing.root} of ${sharing.node.path}: each prunes and mirrors the folders under its root as its own`,
+        hint: `give this backup its own root, or put its parts in ${sharing.node.path}`,
+      });
+    }
     if (p.manifest && !p.manifest.covers(root)) problems.push({ field: 'manifest', message: `expected a manifest whose root holds ${root}, got one for ${p.manifest.root}`, hint: 'the manifest lists paths relative to the folder the off-site sync ships' });
     if (problems.length) throw new BackupConfigError(this.node.path, problems);
 

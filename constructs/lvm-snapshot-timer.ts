@@ -1,14 +1,14 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { Duration } from '../lib/duration';
-import { checkProps } from '../lib/errors';
+import { BackupConfigError, checkProps } from '../lib/errors';
 import { ABSOLUTE_PATH, HostJobOptions, hostJobOptionsShape, jobTuning } from '../lib/host-job-options';
 import { Classification } from '../lib/model/vocabulary';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { renderLvmRestoreTool, renderLvmSnapshotBody, SNAPSHOT_INFIX } from '../lib/render/lvm-snapshot-script';
 import { Schedule } from '../lib/schedule';
 import { Host } from './host';
-import { siteModelOf } from './private/site-anchor';
+import { membersOf, registerMember, siteModelOf } from './private/site-anchor';
 import { ScheduledHostJob } from './scheduled-host-job';
 import { lvmThinTargetId } from '../lib/model/target-ids';
 
@@ -102,6 +102,20 @@ export class LvmSnapshotTimer extends Construct {
     this.volumeGroup = p.volumeGroup ?? 'pve';
     this.thinPool = p.thinPool ?? 'data';
     this.lvPattern = p.lvPattern ?? 'vm-*-pvc-*';
+    // Each prunes the snapshots of every LV its pattern matches by its own keep: two timers
+    // whose patterns may match one LV would delete each other's snapshots.
+    const rival = membersOf<LvmSnapshotTimer>(this, 'lvm-snapshot-timer').find(
+      (o) => o.host === p.host && o.volumeGroup === this.volumeGroup && mayOverlap(o.lvPattern, this.lvPattern),
+    );
+    if (rival) {
+      throw new BackupConfigError(this.node.path, [
+        {
+          field: 'lvPattern',
+          message: `expected LVs no other snapshot timer in ${this.volumeGroup} on ${p.host.name} takes, got ${this.lvPattern}, which may match the LVs of ${rival.lvPattern} (${rival.node.path}): each would prune the other's snapshots by its own keep`,
+          hint: 'one timer per set of volumes: patterns that start differently (db-*, vm-*) or one timer for both',
+        },
+      ]);
+    }
     this.excludeNamespaces = [...(p.excludeNamespaces ?? [])].sort();
     this.keep = p.keep ?? Duration.days(7);
     this.kubeconfig = p.kubeconfig ?? '/root/.kube/config';
@@ -221,5 +235,17 @@ export class LvmSnapshotTimer extends Construct {
       'metadata',
       `${ssh} lvextend --poolmetadatasize +1G ${pool}   # when the VG has room`,
     );
+    registerMember('lvm-snapshot-timer', this);
   }
+}
+
+/**
+ * Whether two LV name globs (only `*` is a wildcard) may match one name: a sound test, not an
+ * exact one. Patterns whose parts before the first `*` differ where both are defined cannot.
+ */
+function mayOverlap(a: string, b: string): boolean {
+  if (!a.includes('*') && !b.includes('*')) return a === b;
+  const pa = a.split('*')[0];
+  const pb = b.split('*')[0];
+  return pa.startsWith(pb) || pb.startsWith(pa);
 }

@@ -82,6 +82,12 @@ step1() {
   done
   if [ "$full" -eq 1 ] || [ "$lines" -gt "$MANIFEST_MAX_LINES" ]; then
     [ "$full" -eq 1 ] || echo "the manifest has $lines lines, over the cap of $MANIFEST_MAX_LINES: full sync" >&2
+    # Nothing but the logs (a disk not mounted where requireMount is off, a wiped folder) would
+    # delete the whole off-site copy.
+    if [ -z "$(find "$STEP1_SOURCE" -mindepth 1 -maxdepth 1 ! -name lost+found ! -path "$MANIFEST" ! -path "$MANIFEST.*"${step2 ? ' ! -path "$CHANGE_LOG" ! -path "$CHANGE_LOG.*"' : ''} -print -quit)" ]; then
+      echo "$STEP1_SOURCE holds nothing but the logs: is the backup disk mounted? not syncing it with --delete" >&2
+      return 1
+    fi
     echo 1 >"$WORK_DIR/step1-full"
     bc_rsync_to "$STEP1_DEST" -aH --delete "\${excludes[@]}" "$STEP1_SOURCE/"
   elif [ "$lines" -gt 0 ]; then

@@ -213,7 +213,10 @@ echo "vzdump prune of $STORAGE ($mode): \${#archives[@]} archives, deleted $dele
 bc_metric ${PRUNE_PENDING_METRIC} "$pending"
 
 # Receipts are this job's own files: keep the newest RECEIPTS_KEPT.
-mapfile -t receipts < <(find "$RECEIPT_DIR" -maxdepth 1 -type f -name "vzdump-prune-$STORAGE-*.tsv" -printf '%f\\n' | LC_ALL=C sort -r)
+# Only a stamp may follow the storage id: a prune of storage tank must not count (and delete)
+# the receipts of tank-backups in a shared folder.
+storage_re=\${STORAGE//./\\\\.}
+mapfile -t receipts < <(find "$RECEIPT_DIR" -maxdepth 1 -type f -regextype posix-extended -regex ".*/vzdump-prune-$storage_re-[0-9]{8}T[0-9]{6}\\.[0-9]+Z-[a-z-]+\\.tsv" -printf '%f\\n' | LC_ALL=C sort -r)
 for old in "\${receipts[@]:$RECEIPTS_KEPT}"; do
   rm -f -- "\${RECEIPT_DIR:?}/$old"
 done`;

@@ -277,6 +277,26 @@ describe('host pipeline checks', () => {
     );
   });
 
+  it('fails when two snapshot timers in one volume group may take the same LVs (each prunes the other\'s snapshots)', () => {
+    const { site, host } = base(); // base() makes one timer for vm-*-pvc-* in pve
+    expect(() => new LvmSnapshotTimer(site, 'Db', { host, jobId: 'lvm-db-snapshot', lvPattern: 'vm-1*' })).toThrow(
+      /\[test\/Db\] lvPattern: expected LVs no other snapshot timer in pve on pve takes, got vm-1\*, which may match the LVs of vm-\*-pvc-\* \(test\/Snap\)/,
+    );
+    // another thin pool of the same group: pruning goes by name across the group, so only the patterns tell them apart
+    expect(() => new LvmSnapshotTimer(site, 'Db1', { host, jobId: 'lvm-db-snapshot', thinPool: 'fastdata', lvPattern: 'vm-*' })).toThrow(/\[test\/Db1\] lvPattern: .* got vm-\*, which may match/);
+    expect(() => new LvmSnapshotTimer(site, 'Db2', { host, jobId: 'lvm-db-snapshot', thinPool: 'fastdata', lvPattern: 'db-*', thinPoolAlertName: 'FastPoolLow', thinPoolMetadataAlertName: 'FastPoolMetadataLow' })).not.toThrow();
+    expect(() => new LvmSnapshotTimer(site, 'Other', { host, jobId: 'lvm-other-snapshot', volumeGroup: 'fast', lvPattern: 'vm-*', thinPoolAlertName: 'OtherPoolLow', thinPoolMetadataAlertName: 'OtherPoolMetadataLow' })).not.toThrow();
+  });
+
+  it('fails when two file backups on one host share a root (each prunes and mirrors what is under it)', () => {
+    const { site, host, manifest, snapshots } = base();
+    new FileBackup(site, 'Fb', { host, manifest, pvcs: { snapshots } });
+    expect(() => new FileBackup(site, 'Cfg', { host, jobId: 'config-backup', pveConfig: true, root: '/mnt/backup/config' })).toThrow(
+      /\[test\/Cfg\] root: expected a folder no other file backup on pve writes to, got \/mnt\/backup\/config, which overlaps \/mnt\/backup of test\/Fb/,
+    );
+    expect(() => new FileBackup(site, 'Cfg2', { host, jobId: 'config-backup', pveConfig: true, root: '/mnt/backup2' })).not.toThrow();
+  });
+
   it('fails when a work directory (emptied on every run) is a shared folder, another job\'s, or holds the job\'s data', () => {
     const { site, host, bypass, manifest, snapshots } = base();
     expect(() => new FileBackup(site, 'Tmp', { host, jobId: 'tmp-backup', manifest, pvcs: { snapshots }, workDirectory: '/var/tmp/' })).toThrow(

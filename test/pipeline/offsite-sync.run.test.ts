@@ -114,6 +114,19 @@ exec "$@"
     expect(await gw.value('backup_offsite_full_sync', { backup_job: 'offsite-sync-backup' })).toBe(1);
   });
 
+  it('refuses a full sync of a backup disk holding nothing but the logs (not mounted, requireMount off), keeping the off-site copy', async () => {
+    const s = setUp();
+    writeFiles(path.join(s.offsite, 'pve-backup'), { 'pvc-data/2026-19/apps/data/a.txt': 'shipped last month' });
+    for (const entry of fs.readdirSync(s.disk)) if (!entry.startsWith('.')) fs.rmSync(path.join(s.disk, entry), { recursive: true });
+    fs.mkdirSync(path.join(s.disk, 'lost+found'));
+    const r = runScript(s.script, { ...s.env, FULL_SYNC: 'always' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${s.disk} holds nothing but the logs: is the backup disk mounted? not syncing it with --delete`);
+    expect(shipped(s.offsite, 'pvc-data/2026-19/apps/data/a.txt')).toBe(true);
+    expect(lines(s.manifest)).toHaveLength(3); // not consumed
+    expect(await status()).toBe(1);
+  });
+
   it('compresses and uses the key file only over the network; local copies run without -z', () => {
     const s = setUp();
     const remote = runScript(s.script, { ...s.env, STEP1_DEST: `nas.example:${s.offsite}/pve-backup/` });

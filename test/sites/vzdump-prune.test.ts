@@ -177,11 +177,15 @@ describeWithTool('shellcheck', 'shellcheck', 'vzdump prune script, run for real 
     expect(run('--force').status).toBe(64);
     fs.mkdirSync(receipts, { recursive: true });
     fs.writeFileSync(path.join(receipts, 'operator-notes.txt'), 'mine');
+    // a prune of storage backup-hdd-2 keeping its receipts in the same folder: older than every new one
+    const otherStorage = 'vzdump-prune-backup-hdd-2-20200101T000000.000000000Z-execute.tsv';
+    fs.writeFileSync(path.join(receipts, otherStorage), 'theirs');
     const env = { ...process.env, DUMP_DIR: dump, RECEIPT_DIR: receipts, BC_TEXTFILE_DIR: path.join(dir, 'prom'), BC_LOCK_0: path.join(dir, 'prune.lock'), RECEIPTS_KEPT: '2' };
     const script = path.join(dir, 'hosts/pve/usr/local/lib/backup-constructs/vzdump-prune-backup-hdd.sh');
     for (let i = 0; i < 3; i++) expect(spawnSync(script, [], { env }).status).toBe(0);
-    expect(fs.readdirSync(receipts).filter((f) => f.endsWith('.tsv'))).toHaveLength(2);
+    expect(fs.readdirSync(receipts).filter((f) => f !== otherStorage && f.endsWith('.tsv'))).toHaveLength(2);
     expect(fs.readFileSync(path.join(receipts, 'operator-notes.txt'), 'utf8')).toBe('mine');
+    expect(fs.readFileSync(path.join(receipts, otherStorage), 'utf8')).toBe('theirs');
     const missing = spawnSync(script, [], { env: { ...env, DUMP_DIR: path.join(dir, 'nope') }, encoding: 'utf8' });
     expect(missing.status).toBe(66);
     expect(missing.stderr).toContain('does not exist');
