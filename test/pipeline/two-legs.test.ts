@@ -243,6 +243,8 @@ describeWithTools([['rsync', 'rsync'], ['prometheus-pushgateway', 'prometheus-pu
     const s = setUp();
     writeFiles(s.offsite, { 'nfs/immich/gone.jpg': 'deleted at the source', 'nfs/anca-elements/old-layout.jpg': 'not on the bypass list', 'pve-backup/other.txt': 'step 1 tree' });
     fs.writeFileSync(s.changeLog, '');
+    // the backup disk holds a backup (Step 1 refuses a full sync of one holding only the logs)
+    writeFiles(s.disk, { 'pvc-data/2026-20/apps/data/a.txt': 'a' });
     const o = runScript(s.fx.script(s.fx.offsite.job.scriptPath), { ...s.offsiteEnv(true), STEP1_DEST: path.join(s.t, 'elsewhere') + '/' });
     expect(o.status).toBe(0);
     expect(fs.existsSync(path.join(s.offsite, 'nfs/immich/gone.jpg'))).toBe(false);
