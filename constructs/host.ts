@@ -3,12 +3,12 @@ import { ITerraformDependable } from 'cdktf';
 import { z } from 'zod';
 import { DEFAULTS } from '../lib/defaults';
 import { Duration } from '../lib/duration';
-import { checkProps } from '../lib/errors';
+import { BackupConfigError, checkProps } from '../lib/errors';
 import type { SiteModel } from '../lib/model/site-model';
 import type { HostFileRecord } from '../lib/model/types';
 import { HOST_ADDRESS_PATTERN } from '../lib/net';
 import { instanceOf } from '../lib/private/zod-helpers';
-import { InstallPlan, planHash, Removal, renderInstallScript, renderRemoveScript } from '../lib/render/install-script';
+import { InstallPlan, planHash, Removal, renderInstallScript, renderRemoveScript, unitEntry } from '../lib/render/install-script';
 import { deliver, DeliveryMode } from './private/host-delivery';
 import { registerMember, siteModelOf } from './private/site-anchor';
 
@@ -146,6 +146,7 @@ export class Host extends Construct {
   readonly extraPath: string | undefined;
   readonly connectTimeout: Duration | undefined;
   protected readonly model: SiteModel;
+  private readonly entryOwners = new Map<string, string>();
 
   constructor(scope: Construct, id: string, props: HostProps, kind: 'linux' | 'proxmox' = 'linux') {
     super(scope, id);
@@ -181,6 +182,22 @@ export class Host extends Construct {
    * Installs a construct's files (and runs its commands) on this host through one resource
    * created under `owner`, so the plan names that construct.
    */
+  /**
+   * Entries (Proxmox entries, units) are owned one by one on the host: a second construct
+   * managing one would stop or delete it when it is destroyed while the first still needs it.
+   */
+  private claimEntries(owner: Construct, entries: readonly string[]): void {
+    for (const entry of entries) {
+      const holder = this.entryOwners.get(entry);
+      if (holder !== undefined && holder !== owner.node.path) {
+        throw new BackupConfigError(owner.node.path, [
+          { field: 'host', message: `expected ${entry} on host ${this.name} to be managed by one construct, got a second one: ${holder} manages it already`, hint: 'manage it in one construct (two mounts of one mount point, two jobs of one id)' },
+        ]);
+      }
+      this.entryOwners.set(entry, owner.node.path);
+    }
+  }
+
   install(owner: Construct, what: HostInstall): ITerraformDependable {
     checkProps(owner.node.path, installSchema, what, { files: 'host files need an absolute path and an octal mode such as 0644' });
     const files: HostFileRecord[] = (what.files ?? []).map((f) => ({
@@ -193,6 +210,7 @@ export class Host extends Construct {
       constructPath: owner.node.path,
     }));
     for (const f of files) this.model.addHostFile(f);
+    this.claimEntries(owner, [...(what.removals ?? []).map((r) => r.entry), ...(what.enableUnits ?? []).map(unitEntry)]);
     const plan: InstallPlan = {
       files,
       enableUnits: what.enableUnits ?? [],

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { DEFAULTS } from '../lib/defaults';
 import { checkProps } from '../lib/errors';
 import { isCgnatAddress } from '../lib/net';
-import { blockMarkers } from '../lib/render/install-script';
+import { blockMarkers, unitEntry } from '../lib/render/install-script';
 import { generatedHeader, shellQuote } from '../lib/render/shell';
 import { renderUnit, systemdEscapePath } from '../lib/render/systemd';
 import { Host } from './host';
@@ -81,7 +81,7 @@ export class NfsMount extends Construct {
       p.host.install(this, {
         files: [{ path: '/etc/fstab', kind: 'block', content: `${m.begin}\n${what} ${this.mountPoint} nfs ${opts} 0 0\n${m.end}\n` }],
         postInstall: [`mkdir -p "$R"${shellQuote(this.mountPoint)}`, `systemctl start ${shellQuote(this.unitName)}`],
-        removals: [{ entry: `mount:${this.unitName}`, lines: [`systemctl stop ${shellQuote(this.unitName)} || echo "warning: could not unmount ${this.mountPoint}" >&2`] }],
+        removals: [{ entry: unitEntry(this.unitName), lines: [`systemctl stop ${shellQuote(this.unitName)} || echo "warning: could not unmount ${this.mountPoint}" >&2`] }],
       });
     } else {
       const unit = renderUnit(generatedHeader('#', this.node.path), [

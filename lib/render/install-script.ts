@@ -8,7 +8,7 @@ import { shellQuote } from './shell';
  * or renamed, or whose removal commands change between versions, keeps its entries.
  */
 export interface Removal {
-  /** Unique on the host: `pve-storage:<id>`, `pve-backup-job:<id>`, `pbs-prune-job:<id>`, `mount:<unit>`. */
+  /** Unique on the host: `pve-storage:<id>`, `pve-backup-job:<id>`, `pbs-prune-job:<id>`, `unit:<name>`. */
   readonly entry: string;
   /** Shell lines that remove it; a no-op when it is gone already. */
   readonly lines: readonly string[];
@@ -102,13 +102,25 @@ function legacyCommandsKey(plan: InstallPlan): string {
  * the old hash and is removed. Plain `preRemove` lines are one statement, owned by their text.
  */
 function removalStatements(plan: InstallPlan): { key: string; lines: readonly string[] }[] {
-  const named = plan.removals.map((r) => ({ key: ownerKey(`entry:${r.entry}`), lines: r.lines }));
+  const named = plan.removals.map((r) => ({ key: entryKey(r.entry), lines: r.lines }));
   return plan.preRemove.length ? [...named, { key: ownerKey(`remove:${plan.preRemove.join('\n')}`), lines: plan.preRemove }] : named;
 }
 
-/** Each enabled unit's marker, keyed by the unit's name (not by the construct that enables it). */
+function entryKey(entry: string): string {
+  return ownerKey(`entry:${entry}`);
+}
+
+/**
+ * An enabled unit's marker: the entry `unit:<name>`, the same one a removal of that unit
+ * claims (an NfsMount's fstab style stops `unit:<x>.mount`, its mount-unit style enables it),
+ * so switching between the two hands the unit over instead of stopping it.
+ */
+export function unitEntry(unit: string): string {
+  return `unit:${unit}`;
+}
+
 function unitKey(unit: string): string {
-  return ownerKey(`unit:${unit}`);
+  return entryKey(unitEntry(unit));
 }
 
 function hasCommands(plan: InstallPlan): boolean {

@@ -1,8 +1,24 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
 import { NfsMount } from '../../constructs';
 import { systemdEscapePath } from '../../lib/render/systemd';
 import { testSite } from '../helpers/fixtures';
-import { reviewOf } from '../helpers/synth';
-import { describeWithTool, run } from '../helpers/tools';
+import { makeStandins } from '../helpers/standins';
+import { resourcesOf, reviewOf, synthJson } from '../helpers/synth';
+import { describeWithTool, run, tempDir } from '../helpers/tools';
+
+type Style = 'fstab' | 'mount-unit';
+
+/** The install and remove scripts of one NfsMount in this style, installing under `root` with stand-ins from `bin`. */
+function scriptsOf(style: Style, root: string, bin: string): { install: string; remove: string } {
+  const { site, host } = testSite({}, { installRoot: root, extraPath: bin });
+  new NfsMount(site, 'NasMount', { host, server: '10.0.0.150', export: '/volume1/backups', mountPoint: '/mnt/nas', style });
+  const [res] = Object.values(resourcesOf(synthJson(site), 'null_resource')) as any[];
+  // Terraform turns $${ into ${ before the script runs
+  const unescape = (t: string) => t.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{');
+  return { install: unescape(res.provisioner[0]['remote-exec'].inline[0]), remove: unescape(res.triggers.remove_script) };
+}
 
 describe('NfsMount', () => {
   it('adds a managed fstab line with a soft mount and timeouts by default (seed 001)', () => {
@@ -22,6 +38,40 @@ describe('NfsMount', () => {
     new NfsMount(site, 'A', { host, server: '10.0.0.150', export: '/a', mountPoint: '/mnt/a' });
     new NfsMount(site, 'B', { host, server: '10.0.0.150', export: '/b', mountPoint: '/mnt/b' });
     expect(reviewOf(site).get('hosts/pve/etc/fstab')!.content.match(/^# BEGIN/gm)).toHaveLength(2);
+  });
+
+  it.each([
+    ['fstab', 'mount-unit'],
+    ['mount-unit', 'fstab'],
+  ] as const)('switching from %s to %s hands the mount over: the old version\'s removal neither stops nor disables it', (from, to) => {
+    const dir = tempDir();
+    const root = path.join(dir, 'root');
+    fs.mkdirSync(path.join(root, 'etc'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'etc/fstab'), '');
+    const { bin, calls } = makeStandins(dir);
+    const sh = (name: string, text: string) => {
+      fs.writeFileSync(path.join(dir, name), text, { mode: 0o755 });
+      return spawnSync(path.join(dir, name), [], { encoding: 'utf8' });
+    };
+    const before = scriptsOf(from, root, bin);
+    const after = scriptsOf(to, root, bin);
+    expect(sh('old-install.sh', before.install).status).toBe(0);
+    // create before destroy: the new version is installed, then the old one removed
+    expect(sh('new-install.sh', after.install).status).toBe(0);
+    const mark = calls().length;
+    expect(sh('old-remove.sh', before.remove).status).toBe(0);
+    expect(calls().slice(mark).filter((c) => /systemctl (stop|disable)/.test(c))).toEqual([]);
+    // destroying the new version later does take the mount down
+    expect(sh('new-remove.sh', after.remove).status).toBe(0);
+    expect(calls().slice(mark).some((c) => /systemctl (stop|disable --now) mnt-nas\.mount/.test(c))).toBe(true);
+  });
+
+  it('fails when two mounts on a host manage one mount point (destroying either would unmount the other\'s)', () => {
+    const { site, host } = testSite();
+    new NfsMount(site, 'A', { host, server: '10.0.0.150', export: '/a', mountPoint: '/mnt/nas' });
+    expect(() => new NfsMount(site, 'B', { host, server: '10.0.0.150', export: '/b', mountPoint: '/mnt/nas', style: 'mount-unit' })).toThrow(
+      /\[test\/B\] host: expected unit:mnt-nas\.mount on host pve to be managed by one construct, got a second one: test\/A manages it already/,
+    );
   });
 
   it('fails when the server is a Tailscale address', () => {
