@@ -233,7 +233,8 @@ export class FileBackup extends Construct {
     this.directories = [p.pvcs && D.pvcData, sqlite && D.sqlite, p.pfsense && D.pfsense, pveConfig && D.pveConfig].filter((d): d is (typeof D)[keyof typeof D] => Boolean(d));
 
     this.workDirectory = p.workDirectory ?? `/run/backup-constructs/${this.jobId}`;
-    claimWorkDirectory(this, [{ path: root, what: "this job's backup root" }]);
+    const configPaths = pveConfig ? [...(pveConfig.paths ?? ['/etc/pve', '/usr/local/bin', '/etc/systemd/system'])] : [];
+    claimWorkDirectory(this, [{ path: root, what: "this job's backup root" }, ...configPaths.map((c) => ({ path: c, what: 'a folder whose configuration it copies' }))]);
     const settings: Record<string, string> = {
       ROOT: root,
       WORK_DIR: this.workDirectory,

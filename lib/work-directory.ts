@@ -6,6 +6,8 @@ import { Problem } from './errors';
  */
 const SHARED_FOLDERS = new Set([
   '/', '/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/media', '/mnt', '/opt', '/proc', '/root', '/run', '/sbin', '/srv', '/sys', '/tmp', '/usr', '/usr/local', '/var', '/var/backups', '/var/cache', '/var/lib', '/var/log', '/var/tmp',
+  // Proxmox's own storage folders
+  '/var/lib/vz', '/mnt/pve',
   // the parents of every job's own default work and state folders
   '/run/backup-constructs', '/var/lib/backup-constructs',
 ]);
@@ -15,6 +17,11 @@ export interface KeptFolder {
   readonly path: string;
   /** Who keeps it there, for the message: `this job's root`, `home/Mirror's work directory`. */
   readonly what: string;
+}
+
+/** Without repeated or trailing slashes. */
+function normalize(p: string): string {
+  return p.replace(/\/{2,}/g, '/').replace(/\/+$/, '') || '/';
 }
 
 function within(a: string, b: string): boolean {
@@ -27,12 +34,16 @@ function within(a: string, b: string): boolean {
  * job's work directory). Each would have that folder's contents deleted on every run.
  */
 export function workDirectoryProblems(workDirectory: string, jobId: string, kept: readonly KeptFolder[]): Problem[] {
-  const dir = workDirectory.replace(/\/+$/, '') || '/';
   const hint = `leave workDirectory unset (/run/backup-constructs/${jobId}) or give the job a folder of its own, e.g. /var/lib/backup-work/${jobId}`;
+  // /var/lib/.. is /var: only a plain path can be compared with the folders below
+  if (workDirectory.split('/').some((segment) => segment === '.' || segment === '..')) {
+    return [{ field: 'workDirectory', message: `expected a plain absolute path, got ${workDirectory}, with . or .. in it: the job empties its work directory on every run`, hint }];
+  }
+  const dir = normalize(workDirectory);
   if (SHARED_FOLDERS.has(dir)) {
     return [{ field: 'workDirectory', message: `expected a folder of this job's own, got ${dir}, which holds other things: the job empties its work directory on every run`, hint }];
   }
-  const clash = kept.find((k) => within(dir, k.path) || within(k.path, dir));
+  const clash = kept.map((k) => ({ ...k, path: normalize(k.path) })).find((k) => within(dir, k.path) || within(k.path, dir));
   if (clash) {
     return [{ field: 'workDirectory', message: `expected a folder of this job's own, got ${dir}, which ${dir === clash.path ? 'is' : within(dir, clash.path) ? 'lies inside' : 'holds'} ${clash.what} (${clash.path}): the job empties its work directory on every run`, hint }];
   }

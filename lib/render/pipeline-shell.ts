@@ -157,7 +157,10 @@ bc_rsync_changes() {
 `;
 
 /** Cleans the job's work folder at start (paths of a job are fixed, so no temp dirs leak). */
-export const BC_WORK_DIR = `# emptied on every run: never a folder near the top (an empty or mistyped WORK_DIR)
+export const BC_WORK_DIR = `# emptied on every run: never a folder near the top (a mistyped WORK_DIR; /var/lib/.. is /var)
+case "$WORK_DIR" in
+  /*) WORK_DIR=$(realpath -m -- "$WORK_DIR") ;;
+esac
 case "$WORK_DIR" in
   /?*/?*) ;;
   *)

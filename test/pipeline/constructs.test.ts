@@ -311,6 +311,12 @@ describe('host pipeline checks', () => {
       /\[test\/M\] workDirectory: .* got \/var\/lib\/backup-work, which holds the work directory of test\/Fb \(\/var\/lib\/backup-work\/shared\)/,
     );
     expect(() => new NfsMirror(site, 'M2', { host, bypass, manifest, workDirectory: '/srv/nfs/.work' })).toThrow(/\[test\/M2\] workDirectory: .* lies inside the folder it mirrors \(\/srv\/nfs\)/);
+    // /var/lib/.. is /var; //tmp/ is /tmp; /etc/pve is what the host configuration copy reads
+    expect(() => new NfsMirror(site, 'M3', { host, bypass, manifest, workDirectory: '/var/lib/..' })).toThrow(/\[test\/M3\] workDirectory: expected a plain absolute path, got \/var\/lib\/\.\., with \. or \.\. in it/);
+    expect(() => new NfsMirror(site, 'M4', { host, bypass, manifest, workDirectory: '//tmp/' })).toThrow(/\[test\/M4\] workDirectory: .* got \/tmp, which holds other things/);
+    expect(() => new FileBackup(site, 'Cfg', { host, jobId: 'config-backup', pveConfig: true, root: '/mnt/backup2', workDirectory: '/etc/pve' })).toThrow(
+      /\[test\/Cfg\] workDirectory: .* got \/etc\/pve, which is a folder whose configuration it copies/,
+    );
     // the same folder on another host is that host's own
     const pve2 = new Host(site, 'Pve2', { name: 'pve2', address: '192.0.2.11' });
     expect(() => new FileBackup(site, 'Fb2', { host: pve2, jobId: 'daily-backup-pve2', manifest, pveConfig: true, workDirectory: '/var/lib/backup-work/shared' })).not.toThrow();

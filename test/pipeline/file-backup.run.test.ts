@@ -118,10 +118,12 @@ describeWithTools([['rsync', 'rsync'], ['prometheus-pushgateway', 'prometheus-pu
     const top = `/bc-guard-${path.basename(s.t)}`;
     // (an empty WORK_DIR takes the setting's default, so it never reaches the guard)
     const relative = `bc-guard-${path.basename(s.t)}`;
-    for (const workDir of [top, relative]) {
+    // resolved before the check (/var/lib/.. is /var); never tried with a path that resolves to a
+    // real folder: a broken guard would empty it
+    for (const [workDir, resolved] of [[top, top], [relative, relative], [`${top}/sub/..`, top]]) {
       const r = spawnSync(s.script, [], { cwd: s.t, env: { ...process.env, ...s.env, BC_LOCK_0: path.join(s.t, 'job.lock'), WORK_DIR: workDir }, encoding: 'utf8' });
       expect({ workDir, status: r.status }).toEqual({ workDir, status: 1 });
-      expect(r.stderr).toContain(`refusing to use ${workDir} as the work folder: it is emptied on every run`);
+      expect(r.stderr).toContain(`refusing to use ${resolved} as the work folder: it is emptied on every run`);
     }
     expect(fs.existsSync(top)).toBe(false);
     expect(fs.existsSync(path.join(s.t, relative))).toBe(false);
