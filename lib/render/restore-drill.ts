@@ -138,15 +138,13 @@ else
   pct restore "$TEMP_VMID" "$DUMP_DIR/$archive" --storage "$RESTORE_STORAGE" --unique 1 --unprivileged "$UNPRIVILEGED" 2>"$restore_log" || restore_rc=$?
 fi
 cat "$restore_log" >&2
-taken=0
-grep -q 'already exists' "$restore_log" && taken=1
 rm -f "$restore_log"
 if [ "$restore_rc" -ne 0 ]; then
-  # Another guest took the VMID after the check above: it is not the drill's to destroy.
-  if [ "$taken" -eq 1 ]; then
-    drill_created=0
-    echo "temporary VMID $TEMP_VMID was taken by another guest during the restore: leaving it alone" >&2
-  fi
+  # A failed restore does not show whose guest is at the VMID now: another may have taken it
+  # after the check above (the restore then fails on it), and the drill destroys only what it
+  # knows is its own. Proxmox removes a restore that failed; anything left is the operator's.
+  drill_created=0
+  echo "the restore into $TEMP_VMID failed; whatever is at VMID $TEMP_VMID now is left alone: if qm config / pct config $TEMP_VMID shows a half-made copy of $archive (lock: create), remove it with qm destroy $TEMP_VMID --purge 1 --skiplock 1 (pct destroy $TEMP_VMID --purge 1 --force 1 for a container); until then the drill refuses the VMID" >&2
   exit "$restore_rc"
 fi
 # The copy must never start with the host, and is recognisable as the drill's.

@@ -197,15 +197,20 @@ describeWithTool('shellcheck', 'shellcheck', 'restore drill scripts, against sta
     expect(statusOf('restore-drill-vm100')).toBe(1);
   });
 
-  it('destroys a half-restored, still locked copy when the restore fails', async () => {
+  it('leaves what a failed restore left to the operator, saying how to remove it, and refuses the VMID next time', async () => {
     const { drill, dump, env, script, fake, statusOf } = setUp();
     fs.writeFileSync(path.join(dump, archiveName('qemu', 100, 2)), 'x');
     const r = await runInProcessGroup(script(drill), env({ FAKE_RESTORE: 'fail' }));
     expect(r.status).toBe(1);
-    expect(fake.calls()).not.toContain('qm start 101');
-    expect(fake.calls()).toContain('qm destroy 101 --purge 1 --skiplock 1 --destroy-unreferenced-disks 1');
-    expect(fake.conf(101)).toBeUndefined();
+    expect(fake.calls().filter((c) => /^qm (start|stop|destroy)/.test(c))).toEqual([]);
+    expect(fake.conf(101)).toContain('lock: create');
+    expect(r.stderr).toContain('the restore into 101 failed; whatever is at VMID 101 now is left alone');
+    expect(r.stderr).toContain('qm destroy 101 --purge 1 --skiplock 1');
     expect(statusOf('restore-drill-vm100')).toBe(1);
+    // the next run finds an untagged guest at the VMID: it refuses, and still destroys nothing
+    const next = await runInProcessGroup(script(drill), env({}));
+    expect(next.status).toBe(73);
+    expect(fake.calls().filter((c) => /^qm (start|stop|destroy)/.test(c))).toEqual([]);
   });
 
   it('leaves alone a guest that took the temporary VMID between its check and the restore, and fails', async () => {
@@ -213,7 +218,7 @@ describeWithTool('shellcheck', 'shellcheck', 'restore drill scripts, against sta
     fs.writeFileSync(path.join(dump, archiveName('qemu', 100, 2)), 'x');
     const r = await runInProcessGroup(script(drill), env({ FAKE_RESTORE: 'taken' }));
     expect(r.status).toBe(255);
-    expect(r.stderr).toContain('temporary VMID 101 was taken by another guest during the restore: leaving it alone');
+    expect(r.stderr).toContain('whatever is at VMID 101 now is left alone');
     expect(fake.calls().filter((c) => /^qm (stop|destroy|start|set)/.test(c))).toEqual([]);
     expect(fake.conf(101)).toContain('name: someone-elses');
     expect(statusOf('restore-drill-vm100')).toBe(255);
