@@ -174,6 +174,8 @@ export class FileBackup extends Construct {
   readonly targetId: string;
   /** Top-level folders under `root` this backup writes. */
   readonly directories: readonly string[];
+  /** Those folders as absolute paths: each part's own, pruned or mirrored with --delete. */
+  readonly partFolders: readonly string[];
   /** The copies it registers (the off-site sync ships copies of them). */
   readonly copies: readonly CopyRecord[];
   readonly weeklyVersions: number;
@@ -201,16 +203,22 @@ export class FileBackup extends Construct {
       });
     }
     const root = p.root ?? '/mnt/backup';
-    // Each prunes the week folders under its root by its own weeklyVersions and mirrors host
-    // configuration with --delete: two file backups in one root would delete each other's.
+    // Each part prunes its week folders by this backup's weeklyVersions or mirrors with --delete,
+    // inside its own folder under the root: two backups whose part folders overlap would delete
+    // each other's copies (different parts in one root are fine).
+    const D = FILE_BACKUP_DIRECTORIES;
+    const partFolders = [p.pvcs && D.pvcData, p.sqlite && D.sqlite, p.pfsense && D.pfsense, p.pveConfig && D.pveConfig].filter((d): d is (typeof D)[keyof typeof D] => Boolean(d)).map((d) => `${root}/${d}`);
     const inside = (a: string, b: string) => a === b || a.startsWith(`${b}/`);
-    const sharing = membersOf<FileBackup>(this, 'file-backup').find((o) => o.host === p.host && (inside(root, o.root) || inside(o.root, root)));
-    if (sharing) {
-      problems.push({
-        field: 'root',
-        message: `expected a folder no other file backup on ${p.host.name} writes to, got ${root}, which overlaps ${sharing.root} of ${sharing.node.path}: each prunes and mirrors the folders under its root as its own`,
-        hint: `give this backup its own root, or put its parts in ${sharing.node.path}`,
-      });
+    for (const other of membersOf<FileBackup>(this, 'file-backup').filter((o) => o.host === p.host)) {
+      const mine = partFolders.find((f) => other.partFolders.some((o) => inside(f, o) || inside(o, f)));
+      if (mine) {
+        problems.push({
+          field: 'root',
+          message: `expected folders no other file backup on ${p.host.name} writes to, got ${mine}, which overlaps ${other.partFolders.find((o) => inside(mine, o) || inside(o, mine))} of ${other.node.path}: each prunes or mirrors its part folders as its own`,
+          hint: `give this backup another root, or put the part in ${other.node.path}`,
+        });
+        break;
+      }
     }
     if (p.manifest && !p.manifest.covers(root)) problems.push({ field: 'manifest', message: `expected a manifest whose root holds ${root}, got one for ${p.manifest.root}`, hint: 'the manifest lists paths relative to the folder the off-site sync ships' });
     if (problems.length) throw new BackupConfigError(this.node.path, problems);
@@ -219,6 +227,7 @@ export class FileBackup extends Construct {
     this.host = p.host;
     this.jobId = p.jobId ?? 'daily-backup';
     this.root = root;
+    this.partFolders = partFolders;
     this.mountPoint = p.mountPoint ?? root;
     this.manifest = p.manifest;
     this.weeklyVersions = p.pvcs?.weeklyVersions ?? 4;
@@ -229,7 +238,6 @@ export class FileBackup extends Construct {
     const sqlite = p.sqlite === true ? {} : p.sqlite || undefined;
     const pveConfig = p.pveConfig === true ? {} : p.pveConfig || undefined;
     const prune = p.pvcs && p.pruneSnapshots !== false ? (p.pruneSnapshots === true || p.pruneSnapshots === undefined ? {} : p.pruneSnapshots) : undefined;
-    const D = FILE_BACKUP_DIRECTORIES;
     this.directories = [p.pvcs && D.pvcData, sqlite && D.sqlite, p.pfsense && D.pfsense, pveConfig && D.pveConfig].filter((d): d is (typeof D)[keyof typeof D] => Boolean(d));
 
     this.workDirectory = p.workDirectory ?? `/run/backup-constructs/${this.jobId}`;

@@ -288,13 +288,18 @@ describe('host pipeline checks', () => {
     expect(() => new LvmSnapshotTimer(site, 'Other', { host, jobId: 'lvm-other-snapshot', volumeGroup: 'fast', lvPattern: 'vm-*', thinPoolAlertName: 'OtherPoolLow', thinPoolMetadataAlertName: 'OtherPoolMetadataLow' })).not.toThrow();
   });
 
-  it('fails when two file backups on one host share a root (each prunes and mirrors what is under it)', () => {
+  it('fails when two file backups on one host would share a part folder (each prunes or mirrors its own with --delete)', () => {
     const { site, host, manifest, snapshots } = base();
-    new FileBackup(site, 'Fb', { host, manifest, pvcs: { snapshots } });
-    expect(() => new FileBackup(site, 'Cfg', { host, jobId: 'config-backup', pveConfig: true, root: '/mnt/backup/config' })).toThrow(
-      /\[test\/Cfg\] root: expected a folder no other file backup on pve writes to, got \/mnt\/backup\/config, which overlaps \/mnt\/backup of test\/Fb/,
+    new FileBackup(site, 'Fb', { host, manifest, pvcs: { snapshots }, pveConfig: true });
+    expect(() => new FileBackup(site, 'Cfg', { host, jobId: 'config-backup', pveConfig: { paths: ['/etc/network'] }, manifest })).toThrow(
+      /\[test\/Cfg\] root: expected folders no other file backup on pve writes to, got \/mnt\/backup\/pve-config, which overlaps \/mnt\/backup\/pve-config of test\/Fb/,
     );
-    expect(() => new FileBackup(site, 'Cfg2', { host, jobId: 'config-backup', pveConfig: true, root: '/mnt/backup2' })).not.toThrow();
+    // a root inside another's part folder
+    expect(() => new FileBackup(site, 'Nested', { host, jobId: 'nested-backup', pveConfig: true, root: '/mnt/backup/pvc-data/x' })).toThrow(/\[test\/Nested\] root: .* got \/mnt\/backup\/pvc-data\/x\/pve-config, which overlaps \/mnt\/backup\/pvc-data of test\/Fb/);
+    // other parts in the same root, or a folder of its own inside the root: nothing shared
+    const pf = { host: 'pfsense.example', sshKeyFile: '/root/.ssh/pfsense' };
+    expect(() => new FileBackup(site, 'Pf', { host, jobId: 'pf-only', pfsense: { ...pf, jobId: 'pf-only-step' }, manifest })).not.toThrow();
+    expect(() => new FileBackup(site, 'Own', { host, jobId: 'own-backup', pfsense: { ...pf, host: 'pfsense2.example', jobId: 'own-pf' }, root: '/mnt/backup/other-host' })).not.toThrow();
   });
 
   it('fails when a work directory (emptied on every run) is a shared folder, another job\'s, or holds the job\'s data', () => {
