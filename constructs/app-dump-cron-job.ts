@@ -464,8 +464,8 @@ function minDuration(a: Duration, b: Duration): Duration {
 
 /**
  * Where a CronJob's runs show: its last schedule, the Jobs it made (kept per its history
- * limits), their logs. The dump or check runs in the init container `dump`, the push in the
- * container `report`: `kubectl logs` without `-c` shows only the report's lines.
+ * limits), their logs. The dump or check runs in the container `dump`, the push in the
+ * container `report` beside it: `kubectl logs` without `-c` shows only one of them.
  */
 function cronJobRunLog(namespace: string, name: string): string[] {
   return [

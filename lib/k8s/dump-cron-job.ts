@@ -46,9 +46,15 @@ export interface DumpCronJobSpec {
 }
 
 /**
- * A CronJob whose pod runs the dump script in an init container (the engine's image), then
- * the report script in the main container (an image with curl), with the outcome passed in
- * an emptyDir. `Forbid` keeps two runs of one job apart (their rotation and work folders);
+ * A CronJob whose pod runs the dump script (the engine's image) and the report script (an
+ * image with curl) side by side, with the outcome passed in an emptyDir. The report waits
+ * for the outcome, or for the dump's process to be gone without one (an OOM kill, which takes
+ * the whole container on cgroup v2), or for the pod to be stopped (the Job's deadline, which
+ * also ends a dump whose image never pulled), and pushes a failure in the last two cases. The
+ * dump cannot be an init container: one that is killed fails the pod, so the report would never
+ * start, and only the Stale alert (a day or more later) would tell. The shared process namespace
+ * is what lets the report see the dump's process.
+ * `Forbid` keeps two runs of one job apart (their rotation and work folders);
  * `backoffLimit: 0` leaves retries to the next scheduled run, so each run reports once.
  *
  * @see https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/
@@ -103,8 +109,9 @@ export function dumpCronJobManifest(s: DumpCronJobSpec): CronJobManifest {
             metadata: { labels: { ...s.labels } },
             spec: {
               restartPolicy: 'Never',
-              initContainers: [dump],
-              containers: [report],
+              // the report sees the dump's process (in /proc) to notice it was killed
+              shareProcessNamespace: true,
+              containers: [dump, report],
               volumes,
               ...(p.nodeSelector ? { nodeSelector: { ...p.nodeSelector } } : {}),
               ...(p.tolerations?.length ? { tolerations: [...p.tolerations] } : {}),

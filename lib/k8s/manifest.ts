@@ -82,6 +82,8 @@ export interface PodSpec {
   readonly restartPolicy?: 'Always' | 'OnFailure' | 'Never';
   readonly initContainers?: readonly Container[];
   readonly containers: readonly Container[];
+  /** One process namespace for all containers: each sees the others' processes. */
+  readonly shareProcessNamespace?: boolean;
   readonly volumes?: readonly Volume[];
   readonly nodeSelector?: Readonly<Record<string, string>>;
   readonly tolerations?: readonly Toleration[];

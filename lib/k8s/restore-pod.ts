@@ -73,7 +73,7 @@ const POD_RUNNING_TIMEOUT = '5m';
 export function restorePod(cronJob: CronJobManifest, o: RestorePodOptions): RestorePod {
   const pod = cronJob.spec.jobTemplate.spec.template.spec;
   const namespace = cronJob.metadata.namespace!;
-  const dump = pod.initContainers?.find((c) => c.name === 'dump');
+  const dump = pod.containers.find((c) => c.name === 'dump');
   if (!dump) throw new Error(`CronJob ${namespace}/${cronJob.metadata.name} has no dump container`);
   const claims = o.claims ?? true;
   const names = claims ? [...(pod.volumes?.some((v) => v.name === 'backup') ? ['backup'] : []), ...(o.writes ?? [])] : [];

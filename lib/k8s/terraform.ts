@@ -84,6 +84,7 @@ function podSpec(s: PodSpec) {
     restartPolicy: s.restartPolicy,
     initContainer: s.initContainers?.map(container),
     container: s.containers.map(container),
+    shareProcessNamespace: s.shareProcessNamespace,
     volume: s.volumes?.map(volume),
     nodeSelector: s.nodeSelector ? { ...s.nodeSelector } : undefined,
     toleration: s.tolerations?.map((t) => defined({ key: t.key, operator: t.operator, value: t.value, effect: t.effect })),

@@ -38,17 +38,31 @@ describe('AppDumpCronJob: synthesized CronJobs carry what the stack asked for', 
     expect(cronJob(json, 'prometheus-backup').spec).toMatchObject({ schedule: '0 4 1 * *', timezone: 'UTC' });
   });
 
+  it('a killed dump is still reported: dump and report run side by side in one process namespace, no init container', () => {
+    // an init container that is OOM-killed (or stopped at the deadline) fails the pod, and the
+    // report container after it never starts: nothing is pushed until the Stale alert
+    for (const r of Object.values(json.resource.kubernetes_cron_job_v1) as Record<string, any>[]) {
+      const pod = r.spec.job_template.spec.template.spec;
+      expect({ job: r.metadata.name, init: pod.init_container, share: pod.share_process_namespace, containers: pod.container.map((c: any) => c.name) }).toEqual({
+        job: r.metadata.name,
+        init: undefined,
+        share: true,
+        containers: ['dump', 'report'],
+      });
+    }
+  });
+
 
   it("runbooks send the operator to the CronJob's Jobs and to the logs of both its containers, in its namespace", () => {
     for (const [job, ns] of [['postgresql-backup', 'dbaas'], ['vaultwarden-integrity-check', 'vaultwarden']]) {
       const text = review.get(`runbooks/${job}.md`)!.content;
       expect(text).toContain(`   kubectl -n ${ns} get cronjob ${job}\n   kubectl -n ${ns} get jobs --sort-by=.metadata.creationTimestamp | grep '^${job}-'\n`);
       expect(text).not.toContain('pvenode');
-      // the pod's containers, as synthesized: the run's output is in the init container, the push in the other
+      // the pod's containers, as synthesized: the run's output is in the dump container, the push in the other
       const pod = cronJob(json, job).spec.job_template.spec.template.spec;
       const logs = text.split('\n').filter((l) => l.includes(' logs '));
       expect(logs.map((l) => l.trim().replace(/\s+#.*$/, ''))).toEqual(
-        [...pod.init_container, ...pod.container].map((c: Record<string, any>) => `kubectl -n ${ns} logs job/<job> -c ${c.name}`),
+        pod.container.map((c: Record<string, any>) => `kubectl -n ${ns} logs job/<job> -c ${c.name}`),
       );
       // the job to read is the operator's pick: a placeholder, never a name that looks real
       expect(text).not.toMatch(/job\/JOB\b/);
@@ -61,12 +75,12 @@ describe('AppDumpCronJob: synthesized CronJobs carry what the stack asked for', 
       { name: 'bc-status', empty_dir: { size_limit: '1Mi' } },
       { name: 'data', persistent_volume_claim: { claim_name: 'vaultwarden-data', read_only: false } },
     ]);
-    expect(pod.init_container[0].volume_mount).toEqual([
+    expect(pod.container[0].volume_mount).toEqual([
       { name: 'backup', mount_path: '/backup' },
       { name: 'bc-status', mount_path: '/bc-status' },
       { name: 'data', mount_path: '/data', read_only: false },
     ]);
-    expect(pod.container[0].volume_mount).toEqual([{ name: 'bc-status', mount_path: '/bc-status', read_only: true }]);
+    expect(pod.container[1].volume_mount).toEqual([{ name: 'bc-status', mount_path: '/bc-status', read_only: true }]);
     expect(pod.security_context).toEqual({ run_as_user: '0' });
     expect(pod.affinity.pod_affinity.required_during_scheduling_ignored_during_execution).toEqual([
       { label_selector: [{ match_labels: { 'app.kubernetes.io/name': 'vaultwarden' } }], topology_key: 'kubernetes.io/hostname' },
@@ -79,11 +93,11 @@ describe('AppDumpCronJob: synthesized CronJobs carry what the stack asked for', 
     expect(etcd).toMatchObject({ host_network: true, dns_policy: 'ClusterFirstWithHostNet', node_selector: { 'node-role.kubernetes.io/control-plane': '' } });
     expect(etcd.toleration).toEqual([{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }]);
     expect(etcd.volume).toContainEqual({ name: 'etcd-certs', host_path: { path: '/etc/kubernetes/pki/etcd', type: 'Directory' } });
-    expect(etcd.init_container[0].volume_mount).toContainEqual({ name: 'etcd-certs', mount_path: '/etc/etcd-certs', read_only: true });
+    expect(etcd.container[0].volume_mount).toContainEqual({ name: 'etcd-certs', mount_path: '/etc/etcd-certs', read_only: true });
   });
 
   it('credentials only as secretKeyRef; the dump container defers its status to the report container', () => {
-    const env = (name: string) => cronJob(json, name).spec.job_template.spec.template.spec.init_container[0].env;
+    const env = (name: string) => cronJob(json, name).spec.job_template.spec.template.spec.container[0].env;
     expect(env('postgresql-backup')).toEqual([
       { name: 'BC_DEFER_STATUS', value: '1' },
       { name: 'PGPASSWORD', value_from: { secret_key_ref: { name: 'pg-credentials', key: 'password' } } },
@@ -93,25 +107,25 @@ describe('AppDumpCronJob: synthesized CronJobs carry what the stack asked for', 
     expect(env('redis-backup')).toContainEqual({ name: 'REDISCLI_AUTH', value_from: { secret_key_ref: { name: 'redis', key: 'password' } } });
     expect(env('prometheus-backup')).toContainEqual({ name: 'API_TOKEN', value_from: { secret_key_ref: { name: 'prometheus-api', key: 'token' } } });
     for (const e of Object.values(json.resource.kubernetes_cron_job_v1) as Record<string, any>[]) {
-      for (const v of e.spec.job_template.spec.template.spec.init_container[0].env) expect(v.value === undefined || v.name === 'BC_DEFER_STATUS').toBe(true);
+      for (const v of e.spec.job_template.spec.template.spec.container[0].env) expect(v.value === undefined || v.name === 'BC_DEFER_STATUS').toBe(true);
     }
   });
 
   it('limits and images: the stack\'s resources on the dump container, small fixed ones on the report container', () => {
     const pod = cronJob(json, 'postgresql-backup').spec.job_template.spec.template.spec;
-    expect(pod.init_container[0]).toMatchObject({ name: 'dump', image: 'postgres:16-bookworm', resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '2Gi', cpu: '1' } } });
-    expect(pod.container[0]).toMatchObject({ name: 'report', image: 'curlimages/curl:8.11.1', resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } } });
-    expect(cronJob(json, 'mysql-backup').spec.job_template.spec.template.spec.init_container[0].resources).toEqual({ requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '1Gi' } });
-    expect(cronJob(json, 'etcd-backup').spec.job_template.spec.template.spec.init_container[0].image).toBe('registry.example.org/etcd-tools:3.5.21');
+    expect(pod.container[0]).toMatchObject({ name: 'dump', image: 'postgres:16-bookworm', resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '2Gi', cpu: '1' } } });
+    expect(pod.container[1]).toMatchObject({ name: 'report', image: 'curlimages/curl:8.11.1', resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } } });
+    expect(cronJob(json, 'mysql-backup').spec.job_template.spec.template.spec.container[0].resources).toEqual({ requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '1Gi' } });
+    expect(cronJob(json, 'etcd-backup').spec.job_template.spec.template.spec.container[0].image).toBe('registry.example.org/etcd-tools:3.5.21');
   });
 
   it('the scripts carry the retention, the output folder and the push path of the site\'s metric scheme', () => {
     const pod = cronJob(json, 'postgresql-backup-per-db').spec.job_template.spec.template.spec;
-    const dump: string = pod.init_container[0].args[0];
+    const dump: string = pod.container[0].args[0];
     expect(dump).toContain('BC_RETENTION_DAYS=${BC_RETENTION_DAYS:-14}');
     expect(dump).toContain('BC_OUT_DIR=${BC_OUT_DIR:-/backup/per-db}');
     expect(dump).toContain("BC_DATABASES=${BC_DATABASES:-'nextcloud immich'}");
-    const report: string = pod.container[0].args[0];
+    const report: string = pod.container[1].args[0];
     expect(report).toContain('BC_PUSHGATEWAY=${BC_PUSHGATEWAY:-http://pushgateway.monitoring.svc:9091}');
     expect(report).toContain('BC_PUSH_PATH=${BC_PUSH_PATH:-/metrics/job/postgresql-backup-per-db/backup_job/postgresql-backup-per-db/site/lab/host/k8s}');
   });

@@ -24,7 +24,7 @@ function cronJob(name: string): Record<string, any> {
 }
 
 function script(name: string): string {
-  return cronJob(name).spec.job_template.spec.template.spec.init_container[0].args[0];
+  return cronJob(name).spec.job_template.spec.template.spec.container[0].args[0];
 }
 
 describe('homelab app-level dumps (seed 002, layer 2b)', () => {
@@ -96,7 +96,7 @@ describe('homelab app-level dumps (seed 002, layer 2b)', () => {
     expect(pvc.spec).toMatchObject({ storage_class_name: 'proxmox-lvm-encrypted', resources: { requests: { storage: '2Gi' } } });
     expect(model.findings.filter((f) => f.rule === 'pushgateway-persistence')).toEqual([]);
     for (const name of ['postgresql-backup', 'vaultwarden-integrity-check']) {
-      expect(cronJob(name).spec.job_template.spec.template.spec.container[0].args[0]).toContain('BC_PUSHGATEWAY=${BC_PUSHGATEWAY:-http://pushgateway.monitoring.svc:9091}');
+      expect(cronJob(name).spec.job_template.spec.template.spec.container[1].args[0]).toContain('BC_PUSHGATEWAY=${BC_PUSHGATEWAY:-http://pushgateway.monitoring.svc:9091}');
     }
   });
 
@@ -108,7 +108,7 @@ describe('homelab app-level dumps (seed 002, layer 2b)', () => {
     );
     for (const job of jobs) {
       const pod = job.spec.job_template.spec.template.spec;
-      for (const c of [...pod.init_container, ...pod.container]) {
+      for (const c of pod.container) {
         const file = path.join(dir, `${job.metadata.name}-${c.name}.sh`);
         fs.writeFileSync(file, c.args[0]);
         expect({ file: path.basename(file), ...shellcheck(file) }).toEqual({ file: path.basename(file), status: 0, output: '' });
@@ -143,7 +143,7 @@ describe('the reviewed manifests pass the Kubernetes schemas (kubernetes-models)
     const file = [...review.entries()].find(([p]) => p === 'k8s/dbaas/cronjob-postgresql-backup.yaml')![1];
     const m = parse(file.content);
     m.spec.concurrencyPolicy = 'Sometimes';
-    m.spec.jobTemplate.spec.template.spec.initContainers[0].resources.limits.memory = 'lots';
+    m.spec.jobTemplate.spec.template.spec.containers[0].resources.limits.memory = 'lots';
     expect(() => new CronJob(m).validate()).toThrow(/concurrencyPolicy must be equal to one of the allowed values[\s\S]*memory/);
   });
 });

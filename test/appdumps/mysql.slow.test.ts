@@ -58,7 +58,7 @@ describeWithTools([['mariadbd', 'mariadb-server'], ['prometheus-pushgateway', 'p
       expect(shellcheck(path.join(dir, `${name}.sh`))).toEqual({ status: 0, output: '' });
       expect(text).not.toContain(PASSWORD);
     }
-    expect(s.full.resource.spec.job_template.spec.template.spec.init_container[0].env).toContainEqual({ name: 'MYSQL_PWD', value_from: { secret_key_ref: { name: 'mysql-credentials', key: 'root-password' } } });
+    expect(s.full.resource.spec.job_template.spec.template.spec.container[0].env).toContainEqual({ name: 'MYSQL_PWD', value_from: { secret_key_ref: { name: 'mysql-credentials', key: 'root-password' } } });
   });
 
   it('full: --all-databases restores the dropped database with the same rows; rotation keeps what is not its own', async () => {

@@ -64,7 +64,7 @@ describeWithTools([['pg_dumpall', 'postgresql'], ['prometheus-pushgateway', 'pro
       fs.writeFileSync(file, text);
       expect(shellcheck(file)).toEqual({ status: 0, output: '' });
     }
-    const env = s.full.resource.spec.job_template.spec.template.spec.init_container[0].env;
+    const env = s.full.resource.spec.job_template.spec.template.spec.container[0].env;
     expect(env).toContainEqual({ name: 'PGPASSWORD', value_from: { secret_key_ref: { name: 'pg-credentials', key: 'password' } } });
   });
 

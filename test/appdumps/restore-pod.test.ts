@@ -45,7 +45,7 @@ function mergePatch(target: unknown, patch: unknown): unknown {
 
 /** The synthesized dump container's Secret variables, in the API's spelling. */
 function secretEnvOf(pod: Record<string, any>): unknown[] {
-  return pod.init_container[0].env
+  return pod.container[0].env
     .filter((e: any) => e.value_from)
     .map((e: any) => ({ name: e.name, valueFrom: { secretKeyRef: { name: e.value_from.secret_key_ref.name, key: e.value_from.secret_key_ref.key } } }));
 }
@@ -56,7 +56,7 @@ describe('restorePod: an interactive pod built from the CronJob description', ()
   it("mounts the CronJob's backup claim read-only at the same path, and the data the restore writes read-write", () => {
     const pod = cronJobPod('redis-backup');
     const claimOf = (volume: string) => pod.volume.find((v: any) => v.name === volume).persistent_volume_claim.claim_name;
-    const pathOf = (volume: string) => pod.init_container[0].volume_mount.find((m: any) => m.name === volume).mount_path;
+    const pathOf = (volume: string) => pod.container[0].volume_mount.find((m: any) => m.name === volume).mount_path;
     // the job reads the data claim; the restore writes it
     expect(pod.volume.find((v: any) => v.name === 'data').persistent_volume_claim.read_only).toBe(true);
     expect(redis.overrides.spec.volumes).toEqual([
@@ -83,7 +83,7 @@ describe('restorePod: an interactive pod built from the CronJob description', ()
       expect({ id, name: c.name, image: c.image, command: c.command, stdin: c.stdin, stdinOnce: c.stdinOnce, tty: c.tty }).toEqual({
         id,
         name: `${id}-restore`,
-        image: pod.init_container[0].image,
+        image: pod.container[0].image,
         command: ['/bin/sh'],
         stdin: true,
         stdinOnce: true,
@@ -132,7 +132,7 @@ describe('restorePod: an interactive pod built from the CronJob description', ()
     it.each(all)('%s: a shell splits it into kubectl run with valid JSON overrides, equal to the pod description', (id, r) => {
       const words = shellWords(r.command);
       expect(words.slice(0, 9)).toEqual(['kubectl', '-n', r.namespace, 'run', `${id}-restore`, '--rm', '-it', '--restart=Never', '--pod-running-timeout=5m']);
-      expect(words[9]).toBe(`--image=${cronJobPod(id).init_container[0].image}`);
+      expect(words[9]).toBe(`--image=${cronJobPod(id).container[0].image}`);
       expect(words[10]).toMatch(/^--overrides=\{/);
       expect(words).toHaveLength(11);
       expect(JSON.parse(words[10].slice('--overrides='.length))).toEqual(r.overrides);
@@ -213,7 +213,7 @@ describeWithTool(
       expect(pod.spec.volumes).toEqual(r.overrides.spec.volumes);
       expect(pod.spec).not.toHaveProperty('affinity');
       const cron = cronJobPod(jobs[job].jobId);
-      expect(pod.spec.containers[0].volumeMounts.find((m: any) => m.name === 'backup').mountPath).toBe(cron.init_container[0].volume_mount.find((m: any) => m.name === 'backup').mount_path);
+      expect(pod.spec.containers[0].volumeMounts.find((m: any) => m.name === 'backup').mountPath).toBe(cron.container[0].volume_mount.find((m: any) => m.name === 'backup').mount_path);
       expect(pod.spec.containers[0].env ?? []).toEqual(secretEnvOf(cron));
     });
   },

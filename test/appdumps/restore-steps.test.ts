@@ -47,7 +47,7 @@ describe('app dump restores start from a shell that can restore', () => {
     const [shell] = kubectlRuns(job);
     const namespace = (Object.values(json.resource.kubernetes_cron_job_v1) as any[]).find((c) => c.metadata.name === job).metadata.namespace;
     expect(shell.words.slice(0, 4)).toEqual(['kubectl', '-n', namespace, 'run']);
-    expect(shell.words).toEqual(expect.arrayContaining(['--rm', '-it', '--restart=Never', `--image=${pod.init_container[0].image}`]));
+    expect(shell.words).toEqual(expect.arrayContaining(['--rm', '-it', '--restart=Never', `--image=${pod.container[0].image}`]));
     expect(claimsOf(shell.overrides)[0]).toEqual({ claim: backup, at: '/backup', readOnly: true });
     expect(shell.overrides.spec).not.toHaveProperty('affinity');
     const text = review.get(`runbooks/${job}.md`)!.content;

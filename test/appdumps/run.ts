@@ -1,4 +1,4 @@
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { App } from 'cdktf';
@@ -31,7 +31,7 @@ export function podScripts(json: Record<string, any>, name: string): PodScripts 
   const resource = all.find((r) => r.metadata.name === name);
   if (!resource) throw new Error(`no CronJob ${name}; have ${all.map((r) => r.metadata.name).join(', ')}`);
   const pod = resource.spec.job_template.spec.template.spec;
-  const dump = pod.init_container.find((c: any) => c.name === 'dump');
+  const dump = pod.container.find((c: any) => c.name === 'dump');
   const report = pod.container.find((c: any) => c.name === 'report');
   expect(dump.command).toEqual(['/bin/sh', '-c']);
   expect(report.command).toEqual(['/bin/sh', '-c']);
@@ -109,14 +109,58 @@ export function runScript(shell: Shell, script: string, env: Record<string, stri
 }
 
 /**
- * Runs a CronJob's pod the way Kubernetes does: the dump container (BC_DEFER_STATUS=1, so it
- * exits 0 after recording the outcome), then the report container, which pushes to the real
- * Pushgateway and exits with the dump's status.
+ * Runs a CronJob's pod's containers one after the other: the dump container
+ * (BC_DEFER_STATUS=1, so it exits 0 after recording the outcome), then the report container,
+ * which finds the outcome there, pushes it to the real Pushgateway and exits with the dump's
+ * status. (In the pod they run side by side; `startContainer` runs them so.)
  */
 export function runPod(scripts: PodScripts, shell: Shell, env: Record<string, string>, pushgateway: string): { dump: RunResult; report: RunResult } {
   const dump = runScript(shell, scripts.dump, { ...env, BC_DEFER_STATUS: '1' });
   const report = runScript(shell, scripts.report, { PATH: env.PATH ?? process.env.PATH ?? '', BC_STATUS_DIR: env.BC_STATUS_DIR, BC_PUSHGATEWAY: pushgateway });
   return { dump, report };
+}
+
+/** A container's script running in the background, as in a pod, with its outcome to await. */
+export interface RunningScript {
+  readonly pid: number;
+  /** Sends a signal to the script's whole process group (a container's processes). */
+  kill(signal: NodeJS.Signals): void;
+  readonly done: Promise<RunResult>;
+}
+
+/** Starts a script in its own process group, as a container of a pod runs beside the others. */
+export function startContainer(shell: Shell, script: string, env: Record<string, string>): RunningScript {
+  const [cmd, ...args] = shell === 'dash' ? [which('dash')] : [which('busybox'), 'sh'];
+  const child = spawn(cmd, [...args, '-c', script], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', TMPDIR: process.env.TMPDIR ?? '/tmp', ...env },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const done = new Promise<RunResult>((resolve) => child.on('close', (code, signal) => resolve({ status: code ?? (signal ? 128 : -1), stdout, stderr })));
+  return {
+    pid: child.pid!,
+    kill: (signal) => {
+      try {
+        process.kill(-child.pid!, signal);
+      } catch {
+        // already gone
+      }
+    },
+    done,
+  };
+}
+
+/** Waits until a file exists (a container reached a point), at most `timeoutMs`. */
+export async function waitForFile(file: string, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!fs.existsSync(file)) {
+    if (Date.now() > end) throw new Error(`${file} did not appear within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 const DAY_MS = 86_400_000;

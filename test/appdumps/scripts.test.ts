@@ -6,7 +6,7 @@ import { renderMetricsFunctions } from '../../lib/render/metrics-shell';
 import { Pushgateway } from '../helpers/pushgateway';
 import { synthJson } from '../helpers/synth';
 import { shellcheck, tempDir } from '../helpers/tools';
-import { describeWithTools, labSite, listDir, newArtifacts, podScripts, PodScripts, rotationFixtures, runPod, runScript } from './run';
+import { describeWithTools, labSite, listDir, newArtifacts, podScripts, PodScripts, rotationFixtures, runPod, runScript, startContainer, waitForFile } from './run';
 
 function commandJob(command: string, verify?: string, schedule: Schedule = Schedule.daily('02:00')): PodScripts {
   const { site } = labSite();
@@ -118,7 +118,10 @@ describeWithTools([['prometheus-pushgateway', 'prometheus-pushgateway'], ['shell
 
   it('the report container pushes a failure when the dump recorded no outcome (killed), and keeps the status when the push fails', async () => {
     const s = commandJob(TAR);
-    const noOutcome = runScript('dash', s.report, { BC_STATUS_DIR: tempDir(), BC_PUSHGATEWAY: gw.url });
+    // the dump container recorded its process, which is gone
+    const gone = tempDir();
+    fs.writeFileSync(path.join(gone, 'pid'), `${spawnSync('true').pid}\n`);
+    const noOutcome = runScript('dash', s.report, { BC_STATUS_DIR: gone, BC_PUSHGATEWAY: gw.url });
     expect(noOutcome.status).toBe(1);
     expect(noOutcome.stderr).toMatch(/recorded no outcome; reporting a failure/);
     expect(await gw.value('backup_last_status', labels)).toBe(1);
@@ -129,6 +132,73 @@ describeWithTools([['prometheus-pushgateway', 'prometheus-pushgateway'], ['shell
     const unreachable = runScript('dash', s.report, { BC_STATUS_DIR: status, BC_PUSHGATEWAY: 'http://127.0.0.1:9' });
     expect(unreachable.status).toBe(0);
     expect(unreachable.stderr).toMatch(/WARNING: could not push the outcome \(status 0\)/);
+  });
+
+  describe('in the pod the report runs beside the dump and reports every way the dump can end', () => {
+    const SLOW = 'sleep 30 &\nwait $!\ntar -czf "$BC_OUT" -C "$SOURCE" .';
+    const pod = (s: PodScripts) => {
+      const status = tempDir();
+      const source = tempDir();
+      fs.writeFileSync(path.join(source, 'a.txt'), 'x'.repeat(5000));
+      const dump = startContainer('dash', s.dump, { SOURCE: source, BC_OUT_DIR: tempDir(), BC_STATUS_DIR: status, BC_DEFER_STATUS: '1' });
+      const report = startContainer('busybox', s.report, { BC_STATUS_DIR: status, BC_PUSHGATEWAY: gw.url, BC_POLL_SECONDS: '0.2' });
+      return { status, dump, report };
+    };
+    // each case starts from a Pushgateway without this job's series
+    beforeEach(async () => {
+      await fetch(`${gw.url}/metrics/job/files-backup/backup_job/files-backup/site/lab/host/k8s`, { method: 'DELETE' });
+    });
+
+    it('the dump container killed outright (an OOM kill takes the whole container): a failure is pushed at once', async () => {
+      const s = commandJob(SLOW);
+      const { status, dump, report } = pod(s);
+      await waitForFile(path.join(status, 'pid'));
+      await new Promise((r) => setTimeout(r, 500));
+      dump.kill('SIGKILL');
+      const started = Date.now();
+      const r = await report.done;
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/the dump's process \d+ is gone \(killed, e\.g\. out of memory\)/);
+      expect(await gw.value('backup_last_status', labels)).toBe(1);
+      expect(await gw.value('backup_last_success_timestamp_seconds', labels)).toBeUndefined();
+    });
+
+    it('the pod stopped at the Job\'s deadline: the dump records 143 and the report pushes it', async () => {
+      const s = commandJob(SLOW);
+      const { status, dump, report } = pod(s);
+      await waitForFile(path.join(status, 'pid'));
+      await new Promise((r) => setTimeout(r, 500));
+      // the kubelet stops every container of the pod
+      dump.kill('SIGTERM');
+      report.kill('SIGTERM');
+      const r = await report.done;
+      expect((await dump.done).status).toBe(0);
+      expect(r.status).toBe(143);
+      expect(await gw.value('backup_last_status', labels)).toBe(143);
+    });
+
+    it('a dump that never started (its image never pulled) is reported when the deadline stops the pod', async () => {
+      const s = commandJob(TAR);
+      const status = tempDir();
+      const report = startContainer('busybox', s.report, { BC_STATUS_DIR: status, BC_PUSHGATEWAY: gw.url, BC_POLL_SECONDS: '0.2' });
+      await new Promise((r) => setTimeout(r, 1000));
+      report.kill('SIGTERM');
+      const r = await report.done;
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/stopped before the dump recorded an outcome/);
+      expect(await gw.value('backup_last_status', labels)).toBe(1);
+    });
+
+    it('a dump that succeeds while the report waits beside it: success is pushed once it is done', async () => {
+      const s = commandJob('sleep 1\ntar -czf "$BC_OUT" -C "$SOURCE" .');
+      const { dump, report } = pod(s);
+      const r = await report.done;
+      expect((await dump.done).status).toBe(0);
+      expect(r.stdout).toMatch(/reported status 0/);
+      expect(r.status).toBe(0);
+      expect(await gw.value('backup_last_status', labels)).toBe(0);
+    });
   });
 
   it('its series sit beside the host scripts\' in one Pushgateway: same names, same HELP, so neither push is refused', async () => {

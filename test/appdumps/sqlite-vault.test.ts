@@ -264,7 +264,7 @@ rm -rf "$work"
     fs.writeFileSync(file, dump.dump);
     expect(shellcheck(file)).toEqual({ status: 0, output: '' });
     expect(dump.dump).not.toContain(TOKEN);
-    expect(dump.resource.spec.job_template.spec.template.spec.init_container[0].env).toContainEqual({ name: 'VAULT_TOKEN', value_from: { secret_key_ref: { name: 'vault-backup-token', key: 'token' } } });
+    expect(dump.resource.spec.job_template.spec.template.spec.container[0].env).toContainEqual({ name: 'VAULT_TOKEN', value_from: { secret_key_ref: { name: 'vault-backup-token', key: 'token' } } });
   });
 
   it('saves a snapshot whose SHA256SUMS match, with VAULT_ADDR from the settings; rotation keeps what is not its own', async () => {

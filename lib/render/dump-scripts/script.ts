@@ -9,10 +9,11 @@ import { generatedHeader, indentBlock, shellQuote } from '../shell';
  * producer's status (`{ cmd || echo "$?" >rc; } | gzip`), and pipes are otherwise only used
  * where a failure can make a check fail, never pass.
  *
- * A pod runs two containers: the dump script as an init container in the engine's image,
- * which records the outcome in a shared emptyDir, then the report script in a small image
- * with curl, which pushes that outcome to the Pushgateway and exits with the dump's status
- * (so `kubectl get jobs` shows the failure too).
+ * A pod runs two containers side by side: the dump script in the engine's image, which
+ * records its process id and then its outcome in a shared emptyDir, and the report script in
+ * a small image with curl, which waits for that outcome (or for the dump's process to be gone
+ * without one, or for the pod to be stopped), pushes it to the Pushgateway and exits with the
+ * dump's status (so `kubectl get jobs` shows the failure too).
  */
 
 /** Metric pushed by the hourly SQLite integrity check: 1 when `PRAGMA integrity_check` said ok. */
@@ -34,6 +35,9 @@ export const POD_PATHS = {
 
 /** File name of the recorded outcome inside the status folder. */
 export const STATUS_FILE = 'status';
+
+/** File name of the dump's process id inside the status folder (the report watches it). */
+export const PID_FILE = 'pid';
 
 /** The glob of the UTC stamp in artifact names (`20260101T000000Z`). */
 const STAMP_GLOB = '[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z';
@@ -118,7 +122,6 @@ mkdir "$bc_work"
   const guard = o.onlyOnWeekdays?.length
     ? `# Kubernetes cron joins day of month and weekday with OR: the weekday is checked here
 # (BC_ANY_WEEKDAY=1 in the container's environment runs it by hand on another day).
-mkdir -p "$BC_STATUS_DIR"
 if [ "\${BC_ANY_WEEKDAY:-}" != 1 ]; then
   case "$(TZ=${shellQuote(o.weekdayZone ?? 'UTC')} date +%w)" in
     ${o.onlyOnWeekdays.join(' | ')}) ;;
@@ -136,6 +139,12 @@ ${generatedHeader('#', o.constructPath, `${o.jobId}: ${o.description}`)}${secret
 
 ${assignments}
 ${exportLines ? `${exportLines}\n` : ''}
+# The report container watches this process: gone without an outcome means killed (OOM).
+# Not being able to say so must not stop the backup (the report then waits for the deadline).
+if ! { mkdir -p "$BC_STATUS_DIR" && rm -f "$BC_STATUS_DIR/${STATUS_FILE}" && echo "$$" >"$BC_STATUS_DIR/${PID_FILE}.partial" && mv -f "$BC_STATUS_DIR/${PID_FILE}.partial" "$BC_STATUS_DIR/${PID_FILE}"; }; then
+  echo "$BC_JOB: could not record this process in $BC_STATUS_DIR" >&2
+fi
+
 ${guard}bc_started=$(date +%s)
 bc_stamp=$(date -u +%Y%m%dT%H%M%SZ)
 bc_stamp_glob='${STAMP_GLOB}'
@@ -232,7 +241,6 @@ ${o.cleanup ? '  bc_cleanup\n' : ''}  if [ -n "$bc_work" ]; then rm -rf -- "$bc_
   if [ "\${BC_DEFER_STATUS:-0}" = 1 ]; then exit 0; fi
   exit "$bc_status"
 }
-rm -f "$BC_STATUS_DIR/${STATUS_FILE}"
 trap bc_on_exit EXIT
 # Kubernetes stops a pod with SIGTERM: exit, so the EXIT trap still records the failure.
 trap 'exit 143' TERM
@@ -265,7 +273,15 @@ export function renderReportScript(o: ReportScriptOptions): string {
   const help = [...Object.values(BackupMetric).map((name) => [name, BACKUP_METRIC_HELP[name]] as const), ...Object.entries(EXTRA_HELP)]
     .map(([name, text]) => `    ${name}) echo ${JSON.stringify(text)} ;;`)
     .join('\n');
-  const settings: Record<string, string> = { BC_JOB: o.jobId, BC_PUSHGATEWAY: o.pushgateway, BC_PUSH_PATH: o.path, BC_STATUS_DIR: POD_PATHS.status };
+  const settings: Record<string, string> = {
+    BC_JOB: o.jobId,
+    BC_PUSHGATEWAY: o.pushgateway,
+    BC_PUSH_PATH: o.path,
+    BC_STATUS_DIR: POD_PATHS.status,
+    BC_POLL_SECONDS: '2',
+    // polls after a stop: within the pod's 30 s grace period, with time left for the push
+    BC_STOP_GRACE: '3',
+  };
   const assignments = Object.entries(settings)
     .map(([k, v]) => `${k}=\${${k}:-${shellQuote(v)}}`)
     .join('\n');
@@ -281,19 +297,51 @@ ${help}
   esac
 }
 
+status_file="$BC_STATUS_DIR/${STATUS_FILE}"
+pid_file="$BC_STATUS_DIR/${PID_FILE}"
+# Wait for the dump container, which runs beside this one: until it recorded its outcome, its
+# process is gone without one (killed: an OOM kill takes the whole container), or this pod is
+# stopped (the Job's deadline passed; a dump whose image never pulled never started). A
+# stopped dump records its outcome at once, so it gets a few seconds after a stop.
+bc_stopped=''
+trap 'bc_stopped=1' TERM INT
+bc_grace=0
+while [ ! -f "$status_file" ] && [ ! -f "$BC_STATUS_DIR/${SKIPPED_FILE}" ]; do
+  if [ -n "$bc_stopped" ]; then
+    bc_grace=$((bc_grace + 1))
+    if [ "$bc_grace" -gt "$BC_STOP_GRACE" ]; then
+      echo "$BC_JOB: stopped before the dump recorded an outcome (deadline passed, or the dump never started)" >&2
+      break
+    fi
+  elif [ -f "$pid_file" ]; then
+    dump_pid=$(cat "$pid_file")
+    case "$dump_pid" in
+      '' | *[!0-9]*) ;;
+      *)
+        if [ ! -d "/proc/$dump_pid" ]; then
+          # it records its outcome before it exits: a last look, then it was killed
+          [ -f "$status_file" ] || [ -f "$BC_STATUS_DIR/${SKIPPED_FILE}" ] || echo "$BC_JOB: the dump's process $dump_pid is gone (killed, e.g. out of memory)" >&2
+          break
+        fi
+        ;;
+    esac
+  fi
+  sleep "$BC_POLL_SECONDS" &
+  wait $! || true
+done
+trap - TERM INT
 if [ -f "$BC_STATUS_DIR/${SKIPPED_FILE}" ]; then
   # not this job's weekday: nothing ran, nothing to report
   echo "$BC_JOB: skipped (not its weekday)"
   exit 0
 fi
-status_file="$BC_STATUS_DIR/${STATUS_FILE}"
 status=''
 if [ -f "$status_file" ]; then
   status=$(sed -n 's/^${BackupMetric.lastStatus} \\([0-9][0-9]*\\)$/\\1/p' "$status_file")
 fi
 body=''
 if [ -z "$status" ]; then
-  # The dump container was killed or could not write its outcome: report a failure.
+  # The dump container was killed, stopped or could not write its outcome: report a failure.
   echo "$BC_JOB: the dump recorded no outcome; reporting a failure" >&2
   status=1
   body="${BackupMetric.lastRun} $(date +%s)
