@@ -38,6 +38,7 @@ export interface AppDumpCronJobProps {
   readonly jobId: string;
   /** What is dumped and how: `DumpEngine.postgresql({...})`, `.sqlite({...})`, ... */
   readonly engine: DumpEngine;
+  /** When it runs; in its own zone, else the site's (`BackupSite` `timeZone`), else the controller manager's. */
   readonly schedule: Schedule;
   /** Dumps older than this many days are deleted, only after a newer one passed its checks. */
   readonly retentionDays: number;
@@ -189,7 +190,9 @@ export class AppDumpCronJob extends Construct {
     this.model = siteModelOf(this);
     this.jobId = p.jobId;
     this.namespace = p.namespace;
-    this.schedule = p.schedule;
+    // Without a zone a CronJob runs in the controller manager's (UTC on kubeadm clusters), not
+    // the site's: a schedule without its own zone takes the site's, as host jobs do.
+    this.schedule = inSiteZone(p.schedule, this.model.settings.timeZone);
     this.retentionDays = p.retentionDays;
     const engine = p.engine.resolve(this.node.path, p.jobId);
     this.engine = engine;
@@ -322,7 +325,7 @@ export class AppDumpCronJob extends Construct {
       host: cluster,
       constructPath: this.node.path,
       enabled: true,
-      // without a zone the CronJob runs in the controller manager's zone, like a host job in its host's
+      // without a zone (none on the schedule or the site) the CronJob runs in the controller manager's
       schedule: { ...this.schedule.toJSON(), cron },
       scheduleHuman: this.schedule.toHumanString(),
       expectedDurationSeconds: (p.expectedDuration ?? DEFAULTS.expectedDuration).toSeconds(),
@@ -374,7 +377,7 @@ export class AppDumpCronJob extends Construct {
   ) {
     const check = engine.integrity!;
     const jobId = check.jobId ?? `${this.jobId}-integrity`;
-    const schedule = check.schedule;
+    const schedule = inSiteZone(check.schedule, this.model.settings.timeZone);
     const cron = withinField(this.node.path, 'engine.integrityCheck.schedule', () => schedule.toCron());
     const period = schedule.period();
     const alertName = check.alertName ?? pascalCase(jobId);
@@ -456,6 +459,11 @@ export class AppDumpCronJob extends Construct {
     });
     return { jobId, script, manifest, alertName, failAlertName };
   }
+}
+
+/** The schedule in the site's zone when it names none (a CronJob without `timeZone` runs in the controller's). */
+function inSiteZone(schedule: Schedule, siteZone: string | undefined): Schedule {
+  return schedule.timeZone || !siteZone ? schedule : schedule.inTimeZone(siteZone);
 }
 
 function minDuration(a: Duration, b: Duration): Duration {

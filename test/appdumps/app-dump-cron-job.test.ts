@@ -186,6 +186,43 @@ describe('AppDumpCronJob: synthesized CronJobs carry what the stack asked for', 
   });
 });
 
+describe("AppDumpCronJob: a schedule without a zone runs in the site's", () => {
+  it("the CronJob, its weekday check and its integrity check take the site's zone; a schedule's own zone wins", () => {
+    const app = freshApp();
+    const site = new BackupSite(app, 'lab', { metrics: MetricsSink.pushgateway('http://pushgateway.monitoring.svc:9091', { persistence: true }), timeZone: 'Europe/Prague' });
+    const common = { namespace: 'apps', retentionDays: 7 };
+    new AppDumpCronJob(site, 'Pg', { ...common, jobId: 'pg-backup', engine: DumpEngine.postgresql({ host: 'pg' }), schedule: Schedule.daily('00:00'), backupVolume: BackupVolume.existingClaim('pg') });
+    new AppDumpCronJob(site, 'Utc', { ...common, jobId: 'utc-backup', engine: DumpEngine.postgresql({ host: 'pg' }), schedule: Schedule.daily('00:00').inTimeZone('UTC'), backupVolume: BackupVolume.existingClaim('pg') });
+    // cron runs days 1-7 and the job checks the weekday: in the site's zone, no error
+    new AppDumpCronJob(site, 'Monthly', {
+      ...common,
+      jobId: 'monthly-backup',
+      engine: DumpEngine.command({ description: 'x', protects: 'x', command: 'true', extension: '.tar' }),
+      image: 'alpine:3.20',
+      schedule: Schedule.firstWeekdayOfMonth('sun', '04:00'),
+      backupVolume: BackupVolume.existingClaim('files'),
+    });
+    new AppDumpCronJob(site, 'Vw', {
+      ...common,
+      jobId: 'vw-backup',
+      engine: DumpEngine.sqlite({ dataClaim: 'vw-data', database: 'db.sqlite3', integrityCheck: { schedule: Schedule.everyHours(1) } }),
+      schedule: Schedule.everyHours(6),
+      backupVolume: BackupVolume.existingClaim('vw'),
+    });
+    const json = synthJson(site);
+    expect(cronJob(json, 'pg-backup').spec.timezone).toBe('Europe/Prague');
+    expect(cronJob(json, 'utc-backup').spec.timezone).toBe('UTC');
+    expect(cronJob(json, 'vw-backup').spec.timezone).toBe('Europe/Prague');
+    expect(cronJob(json, 'vw-backup-integrity').spec.timezone).toBe('Europe/Prague');
+    const monthly = cronJob(json, 'monthly-backup');
+    expect(monthly.spec).toMatchObject({ schedule: '0 4 1-7 * *', timezone: 'Europe/Prague' });
+    expect(monthly.spec.job_template.spec.template.spec.container[0].args[0]).toContain('TZ=Europe/Prague date +%w');
+    // the model (calendar, timeline, contention) reads the same zone the cluster runs it in
+    expect(modelOf(site).job('pg-backup')!.schedule).toMatchObject({ timeZone: 'Europe/Prague' });
+    expect(reviewOf(site).get('calendar.ics')!.content).toMatch(/UID:pg-backup@lab[^]*?DTSTART;TZID=Europe\/Prague:/);
+  });
+});
+
 describe('Pushgateway', () => {
   it('deploys one replica with persistence every minute on a 2Gi claim and a NodePort 30091 Service', () => {
     const { site, gateway } = everyEngineSite();
