@@ -1,6 +1,9 @@
 import { POD_PATHS } from '../render/dump-scripts/script';
 import type { Container, CronJobManifest, EnvVar, ResourceRequirements, Toleration, Volume, VolumeMount } from './manifest';
 
+/** The report container's user (nobody): it needs no identity to read the outcome and push it. */
+const REPORT_USER = 65534;
+
 /** Where a pod may run: a node with the right label, next to the pods whose volume it reads. */
 export interface PodPlacement {
   /** @default - any node */
@@ -82,6 +85,16 @@ export function dumpCronJobManifest(s: DumpCronJobSpec): CronJobManifest {
     args: [s.reportScript],
     volumeMounts: [statusMount(true)],
     resources: s.reportResources,
+    // it reads one file and runs curl: no root (even when the pod's user is root, as to read an
+    // application's root-owned files), no privileges, nothing written outside the status folder
+    securityContext: {
+      runAsUser: REPORT_USER,
+      runAsGroup: REPORT_USER,
+      runAsNonRoot: true,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    },
   };
   const volumes: Volume[] = [
     ...(s.backupClaim ? [{ name: 'backup', persistentVolumeClaim: { claimName: s.backupClaim } }] : []),

@@ -45,6 +45,16 @@ export interface Probe {
   readonly periodSeconds?: number;
 }
 
+/** What a container's processes may do. */
+export interface ContainerSecurityContext {
+  readonly runAsUser?: number;
+  readonly runAsGroup?: number;
+  readonly runAsNonRoot?: boolean;
+  readonly allowPrivilegeEscalation?: boolean;
+  readonly readOnlyRootFilesystem?: boolean;
+  readonly capabilities?: { readonly drop?: readonly string[] };
+}
+
 /** A container of a pod. */
 export interface Container {
   readonly name: string;
@@ -56,6 +66,7 @@ export interface Container {
   readonly ports?: readonly { readonly name: string; readonly containerPort: number; readonly protocol: 'TCP' | 'UDP' }[];
   readonly volumeMounts?: readonly VolumeMount[];
   readonly resources?: ResourceRequirements;
+  readonly securityContext?: ContainerSecurityContext;
   readonly readinessProbe?: Probe;
   readonly livenessProbe?: Probe;
 }

@@ -63,6 +63,16 @@ function container(c: Container) {
     port: c.ports?.map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: p.protocol })),
     volumeMount: c.volumeMounts?.map((v) => defined({ name: v.name, mountPath: v.mountPath, readOnly: v.readOnly, subPath: v.subPath })),
     resources: c.resources ? defined({ requests: c.resources.requests ? { ...c.resources.requests } : undefined, limits: c.resources.limits ? { ...c.resources.limits } : undefined }) : undefined,
+    securityContext: c.securityContext
+      ? defined({
+          runAsUser: c.securityContext.runAsUser === undefined ? undefined : String(c.securityContext.runAsUser),
+          runAsGroup: c.securityContext.runAsGroup === undefined ? undefined : String(c.securityContext.runAsGroup),
+          runAsNonRoot: c.securityContext.runAsNonRoot,
+          allowPrivilegeEscalation: c.securityContext.allowPrivilegeEscalation,
+          readOnlyRootFilesystem: c.securityContext.readOnlyRootFilesystem,
+          capabilities: c.securityContext.capabilities ? defined({ drop: c.securityContext.capabilities.drop ? [...c.securityContext.capabilities.drop] : undefined }) : undefined,
+        })
+      : undefined,
     readinessProbe: probe(c.readinessProbe),
     livenessProbe: probe(c.livenessProbe),
   });

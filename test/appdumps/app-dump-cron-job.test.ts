@@ -119,6 +119,22 @@ describe('AppDumpCronJob: synthesized CronJobs carry what the stack asked for', 
     expect(cronJob(json, 'etcd-backup').spec.job_template.spec.template.spec.container[0].image).toBe('registry.example.org/etcd-tools:3.5.21');
   });
 
+  it('the report container runs as nobody without privileges, even in a pod whose user is root', () => {
+    for (const job of ['vaultwarden-backup', 'postgresql-backup', 'vaultwarden-integrity-check']) {
+      const pod = cronJob(json, job).spec.job_template.spec.template.spec;
+      expect(pod.container[1].security_context).toEqual({
+        run_as_user: '65534',
+        run_as_group: '65534',
+        run_as_non_root: true,
+        allow_privilege_escalation: false,
+        read_only_root_filesystem: true,
+        capabilities: { drop: ['ALL'] },
+      });
+    }
+    // the dump container keeps the pod's user (Vaultwarden's files are root's)
+    expect(cronJob(json, 'vaultwarden-backup').spec.job_template.spec.template.spec.security_context).toEqual({ run_as_user: '0' });
+  });
+
   it('the scripts carry the retention, the output folder and the push path of the site\'s metric scheme', () => {
     const pod = cronJob(json, 'postgresql-backup-per-db').spec.job_template.spec.template.spec;
     const dump: string = pod.container[0].args[0];
