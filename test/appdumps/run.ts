@@ -129,10 +129,11 @@ export interface RunningScript {
 }
 
 /** Starts a script in its own process group, as a container of a pod runs beside the others. */
-export function startContainer(shell: Shell, script: string, env: Record<string, string>): RunningScript {
+export function startContainer(shell: Shell, script: string, env: Record<string, string>, user?: { uid: number; gid: number }): RunningScript {
   const [cmd, ...args] = shell === 'dash' ? [which('dash')] : [which('busybox'), 'sh'];
   const child = spawn(cmd, [...args, '-c', script], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', TMPDIR: process.env.TMPDIR ?? '/tmp', ...env },
+    ...(user ?? {}),
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

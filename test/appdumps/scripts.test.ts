@@ -190,6 +190,26 @@ describeWithTools([['prometheus-pushgateway', 'prometheus-pushgateway'], ['shell
       expect(await gw.value('backup_last_status', labels)).toBe(1);
     });
 
+    // the report container runs as nobody; an image may set a umask of 077 for the dump
+    (process.getuid?.() === 0 ? it : it.skip)('a report running as nobody reads what a root dump with umask 077 recorded', async () => {
+      const s = commandJob('tar -czf "$BC_OUT" -C "$SOURCE" .');
+      // an emptyDir: open to every user (the test's own temporary folders are not)
+      const status = fs.mkdtempSync('/tmp/bc-emptydir-');
+      fs.chmodSync(status, 0o777);
+      const source = tempDir();
+      fs.writeFileSync(path.join(source, 'a.txt'), 'x'.repeat(5000));
+      const dump = startContainer('dash', `umask 077\n${s.dump}`, { SOURCE: source, BC_OUT_DIR: tempDir(), BC_STATUS_DIR: status, BC_DEFER_STATUS: '1' });
+      const report = startContainer('busybox', s.report, { BC_STATUS_DIR: status, BC_PUSHGATEWAY: gw.url, BC_POLL_SECONDS: '0.2' }, { uid: 65534, gid: 65534 });
+      expect((await dump.done).status).toBe(0);
+      // a report that cannot read the outcome waits for the pod's deadline: stopped here instead
+      const timer = setTimeout(() => report.kill('SIGKILL'), 15_000);
+      const r = await report.done;
+      clearTimeout(timer);
+      fs.rmSync(status, { recursive: true, force: true });
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(await gw.value('backup_last_status', labels)).toBe(0);
+    });
+
     it('a dump that succeeds while the report waits beside it: success is pushed once it is done', async () => {
       const s = commandJob('sleep 1\ntar -czf "$BC_OUT" -C "$SOURCE" .');
       const { dump, report } = pod(s);

@@ -141,7 +141,8 @@ ${assignments}
 ${exportLines ? `${exportLines}\n` : ''}
 # The report container watches this process: gone without an outcome means killed (OOM).
 # Not being able to say so must not stop the backup (the report then waits for the deadline).
-if ! { mkdir -p "$BC_STATUS_DIR" && rm -f "$BC_STATUS_DIR/${STATUS_FILE}" && echo "$$" >"$BC_STATUS_DIR/${PID_FILE}.partial" && mv -f "$BC_STATUS_DIR/${PID_FILE}.partial" "$BC_STATUS_DIR/${PID_FILE}"; }; then
+# The report runs as another user (nobody): what it reads is made readable whatever the umask.
+if ! { mkdir -p "$BC_STATUS_DIR" && rm -f "$BC_STATUS_DIR/${STATUS_FILE}" && echo "$$" >"$BC_STATUS_DIR/${PID_FILE}.partial" && chmod 0644 "$BC_STATUS_DIR/${PID_FILE}.partial" && mv -f "$BC_STATUS_DIR/${PID_FILE}.partial" "$BC_STATUS_DIR/${PID_FILE}"; }; then
   echo "$BC_JOB: could not record this process in $BC_STATUS_DIR" >&2
 fi
 
@@ -232,12 +233,12 @@ ${o.cleanup ? '  bc_cleanup\n' : ''}  if [ -n "$bc_work" ]; then rm -rf -- "$bc_
       printf '%s' "$bc_extra"
     fi
   } >"$BC_STATUS_DIR/${STATUS_FILE}.partial"
-  if ! mv -f "$BC_STATUS_DIR/${STATUS_FILE}.partial" "$BC_STATUS_DIR/${STATUS_FILE}"; then
+  if ! { chmod 0644 "$BC_STATUS_DIR/${STATUS_FILE}.partial" && mv -f "$BC_STATUS_DIR/${STATUS_FILE}.partial" "$BC_STATUS_DIR/${STATUS_FILE}"; }; then
     bc_log "could not record the outcome in $BC_STATUS_DIR"
   fi
   if [ "$bc_status" -ne 0 ]; then bc_log "failed with status $bc_status"; fi
-  # In the pod the report container pushes the outcome and exits with this status; this
-  # container must succeed, or Kubernetes would never start that one.
+  # In the pod the report container pushes the outcome and exits with this status, so the
+  # Job shows the failure once, in that container.
   if [ "\${BC_DEFER_STATUS:-0}" = 1 ]; then exit 0; fi
   exit "$bc_status"
 }
