@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { Duration } from '../lib/duration';
-import { BackupConfigError, checkProps } from '../lib/errors';
+import { BackupConfigError, checkProps, describeValue } from '../lib/errors';
 import { BackupMetric } from '../lib/metrics';
 import type { SiteModel } from '../lib/model/site-model';
 import type { RestoreStep } from '../lib/model/types';
@@ -47,7 +47,7 @@ export class BorgPassphrase {
       problems.push({ field: 'field', message: 'expected the name of a field of the secret, such as passphrase (value not shown)' });
     }
     if (opts.address !== undefined && !/^https?:\/\/[A-Za-z0-9.-]+(:\d+)?\/?$/.test(opts.address)) {
-      problems.push({ field: 'address', message: `expected a Vault address such as https://vault.example.com:8200, got ${JSON.stringify(opts.address)}` });
+      problems.push({ field: 'address', message: `expected a Vault address such as https://vault.example.com:8200, got ${describeValue(opts.address)}` });
     }
     if (problems.length) throw new BackupConfigError('BorgPassphrase.vault', problems);
     return new BorgPassphrase({ kind: 'vault', path: opts.path, field: opts.field, address: opts.address });

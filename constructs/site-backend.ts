@@ -11,6 +11,7 @@ import {
   TerraformRemoteState,
   TerraformStack,
 } from 'cdktf';
+import { BackupConfigError, credentialProblems, Problem } from '../lib/errors';
 
 /** Settings of Terraform's `kubernetes` backend (state in a Secret). */
 export interface KubernetesBackendConfig {
@@ -47,6 +48,19 @@ class KubernetesStateBackend extends TerraformBackend {
 }
 
 /**
+ * Refuses a backend setting that holds a credential: the backend block is written into
+ * cdk.tf.json (and Terraform copies it into .terraform/). Terraform reads each from the
+ * environment instead. Values are never repeated.
+ */
+function refuseCredentials(where: string, config: unknown, fields: Readonly<Record<string, string>>): void {
+  const problems: Problem[] = Object.entries(fields)
+    .filter(([field]) => field.split('.').reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), config) !== undefined)
+    .map(([field, instead]) => ({ field, message: 'expected no credential here, got a value (not shown): it would be written into cdk.tf.json', hint: `set it through ${instead}` }));
+  problems.push(...credentialProblems(config).filter((c) => !problems.some((p) => p.field === c.field)));
+  if (problems.length) throw new BackupConfigError(where, problems);
+}
+
+/**
  * Where a site keeps its Terraform state. Local by default, with a path relative to the
  * stack's folder so output does not depend on where the repository is checked out.
  */
@@ -57,6 +71,14 @@ export class SiteBackend {
   }
   /** S3 (or S3-compatible) bucket; credentials come from the environment, never from here. */
   static s3(config: S3BackendConfig): SiteBackend {
+    refuseCredentials('SiteBackend.s3', config, {
+      accessKey: 'AWS_ACCESS_KEY_ID in the environment of terraform init, or profile / sharedCredentialsFiles',
+      secretKey: 'AWS_SECRET_ACCESS_KEY in the environment of terraform init, or profile / sharedCredentialsFiles',
+      token: 'AWS_SESSION_TOKEN in the environment of terraform init',
+      sseCustomerKey: 'AWS_SSE_CUSTOMER_KEY in the environment of terraform init',
+      webIdentityToken: 'webIdentityTokenFile (a file holding the token)',
+      'assumeRoleWithWebIdentity.webIdentityToken': 'assumeRoleWithWebIdentity.webIdentityTokenFile (a file holding the token)',
+    });
     return new SiteBackend((stack) => new S3Backend(stack, config), 's3');
   }
   /** A Kubernetes Secret in the cluster. */
@@ -68,10 +90,15 @@ export class SiteBackend {
    * PG_CONN_STR environment variable at `terraform init`, never from here.
    */
   static pg(config: Omit<PgBackendConfig, 'connStr'>): SiteBackend {
+    refuseCredentials('SiteBackend.pg', config, { connStr: 'PG_CONN_STR in the environment of terraform init' });
     return new SiteBackend((stack) => new PgBackend(stack, config as PgBackendConfig), 'pg');
   }
-  /** An HTTP state server. */
+  /** An HTTP state server; its password and client key come from the environment, never from here. */
   static http(config: HttpBackendConfig): SiteBackend {
+    refuseCredentials('SiteBackend.http', config, {
+      password: 'TF_HTTP_PASSWORD in the environment of terraform init',
+      clientPrivateKeyPem: 'TF_HTTP_CLIENT_PRIVATE_KEY_PEM in the environment of terraform init',
+    });
     return new SiteBackend((stack) => new HttpBackend(stack, config), 'http');
   }
 

@@ -1,4 +1,5 @@
 import type { ZodType } from 'zod';
+import { credentialsInProps, mayBeSecret } from './private/credentials';
 import { closestName, closestValue, knownKeysAt } from './private/zod-issues';
 
 /** One problem with a construct's input: where, which field, what was expected and how to fix it. */
@@ -33,15 +34,44 @@ export function formatProblems(constructPath: string, problems: readonly Problem
     .join('\n');
 }
 
-const SECRET_FIELD = /pass(word|phrase)?|secret|token|private.?key|credential/i;
+/**
+ * Fields whose value an error never repeats: named like a secret, or a reference to one (a
+ * key file, an environment file, a kubeconfig) where the secret itself is the likely mistake.
+ */
+const SECRET_FIELD = /pass(word|phrase)?|secret|token|private.?key|credential|key|pwd?\b|auth|kubeconfig|env(ironment)?.?file|fingerprint/i;
 
-/** Renders any value for an error message, short enough to read. */
+/** What an error says instead of a value that may be a secret. */
+export const NOT_SHOWN = 'a value (not shown: it may be a secret)';
+
+/**
+ * Renders any value for an error message, short enough to read; a value shaped like a
+ * credential (a private key, user:password@, a webhook URL, a random-looking token) is not
+ * repeated, whichever field it was given in.
+ */
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') return mayBeSecret(value) ? NOT_SHOWN : JSON.stringify(value);
   const text = JSON.stringify(value);
   if (text === undefined) return String(value);
+  if (mayBeSecret(text)) return NOT_SHOWN;
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** {@link describeValue}, and never the value of a field named like a secret or a reference to one. */
+export function describeField(field: string, value: unknown): string {
+  return SECRET_FIELD.test(field) && value !== undefined ? NOT_SHOWN : describeValue(value);
+}
+
+/**
+ * One problem per string prop that holds a credential (see `credentialIn`): whatever the
+ * field, such a value would be written into cdk.tf.json and the review tree.
+ */
+export function credentialProblems(props: unknown, prefix = ''): Problem[] {
+  return credentialsInProps(props).map(({ field, what }) => ({
+    field: prefix ? `${prefix}.${field}` : field,
+    message: `expected no credential in the program, got ${what} (value not shown): it would be written into cdk.tf.json and the review tree`,
+    hint: 'keep the secret in a root-only file on the host, a Kubernetes Secret (SecretRef.fromSecret) or Vault, and give its path or reference',
+  }));
 }
 
 /**
@@ -56,14 +86,16 @@ export function checkProps<T>(
   hints: Readonly<Record<string, string>> = {},
 ): T {
   const result = schema.safeParse(props);
-  if (result.success) return result.data;
+  const credentials = credentialProblems(props);
+  if (result.success && credentials.length === 0) return result.data;
+  if (result.success) throw new BackupConfigError(constructPath, credentials);
   const problems = result.error.issues.flatMap((issue): Problem[] => {
     const path = issue.path as readonly PropertyKey[];
     if (issue.code === 'unrecognized_keys') return unknownOptions(schema, path, issue.keys, hints);
     const field = path.length > 0 ? path.map(String).join('.') : '(props)';
     const got = valueAt(props, path);
     // an error message must never carry a secret someone put where it does not belong
-    const shown = SECRET_FIELD.test(field) ? 'a value (not shown: it may be a secret)' : describeValue(got);
+    const shown = describeField(field, got);
     const expected = issue.code === 'invalid_type' && ZOD_TYPE_MESSAGE.test(issue.message) ? typeName(issue.expected) : undefined;
     const message = expected
       ? `${got === undefined ? 'required: ' : ''}expected ${expected}, got ${shown}`
@@ -72,7 +104,7 @@ export function checkProps<T>(
     const hint = [hints[String(path[0] ?? field)], meant ? `did you mean ${meant}?` : undefined].filter(Boolean).join('; ');
     return [{ field, message, hint: hint || undefined }];
   });
-  throw new BackupConfigError(constructPath, problems);
+  throw new BackupConfigError(constructPath, [...problems, ...credentials.filter((c) => !problems.some((p) => p.field === c.field))]);
 }
 
 /** zod's own wording for a wrong type, which names the type it received: we show the value instead. */

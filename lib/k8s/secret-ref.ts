@@ -1,4 +1,4 @@
-import { BackupConfigError, Problem } from '../errors';
+import { BackupConfigError, NOT_SHOWN, Problem } from '../errors';
 import { Size } from '../size';
 import { DNS_SUBDOMAIN, EnvVar } from './manifest';
 
@@ -13,8 +13,8 @@ export class SecretRef {
   /** The key `key` of the Secret `secretName` in the job's namespace. */
   static fromSecret(secretName: string, key: string): SecretRef {
     const problems: Problem[] = [];
-    if (!DNS_SUBDOMAIN.test(String(secretName))) problems.push({ field: 'secretName', message: `expected a Secret name (lower-case DNS subdomain), got ${JSON.stringify(secretName)}` });
-    if (!/^[-._a-zA-Z0-9]{1,253}$/.test(String(key))) problems.push({ field: 'key', message: `expected a Secret key of letters, digits, '-', '_' and '.', got ${JSON.stringify(key)}` });
+    if (!DNS_SUBDOMAIN.test(String(secretName))) problems.push({ field: 'secretName', message: `expected a Secret name (lower-case DNS subdomain), got ${NOT_SHOWN}`, hint: 'the name of the Kubernetes Secret, never the secret value itself' });
+    if (!/^[-._a-zA-Z0-9]{1,253}$/.test(String(key))) problems.push({ field: 'key', message: `expected a Secret key of letters, digits, '-', '_' and '.', got ${NOT_SHOWN}`, hint: 'the key inside the Secret (such as password), never the secret value itself' });
     if (problems.length) throw new BackupConfigError('SecretRef', problems);
     return new SecretRef(secretName, key);
   }

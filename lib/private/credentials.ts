@@ -1,0 +1,86 @@
+/**
+ * Recognizes credentials written where only a reference belongs (a file on the host, a
+ * Kubernetes Secret, a Vault path). Two strengths:
+ *
+ * - {@link credentialIn}: narrow shapes that are a credential whatever the field (a private
+ *   key, `user:password@` in a URL, a webhook or Apprise URL whose path is its token, a token
+ *   in a query string, `PASSWORD=value`, a password flag with its value). A string prop that
+ *   matches is refused at construction, so it never reaches cdk.tf.json or the review tree.
+ * - {@link mayBeSecret}: also anything that merely looks random (long, high entropy, a UUID
+ *   such as a PBS token secret): only used to keep a value out of an error message, where
+ *   hiding a harmless value costs nothing.
+ */
+
+const SHAPES: readonly (readonly [RegExp, string])[] = [
+  [/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----|\bPRIVATE KEY-----/, 'a private key'],
+  // scheme://user:password@host, unless the password is a shell reference ($VAR)
+  [/[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s\/@:'"]*:(?!\$)[^\s\/@'"]+@/, 'a URL with user:password@ in it'],
+  // user:password@host as a whole value (a host, server or address field)
+  [/^[^\s\/@:]+:(?!\$)[^\s\/@]+@[^\s\/@]+$/, 'user:password@host'],
+  [/hooks\.slack\.com\/(services|workflows|triggers)\/|discord(app)?\.com\/api\/webhooks\/|api\.telegram\.org\/bot|webhook\.office\.com\/|outlook\.office(365)?\.com\/webhook|chat\.googleapis\.com\/v1\/spaces\/[^\s]*key=/i, 'a webhook URL, whose path is its token'],
+  [/\b(tgram|slack|discord|msteams|pover|pbul|gotifys?|matrixs?|rocket|mmosts?|twilio|signal|ntfys?):\/\/\S/i, 'an Apprise URL, which carries its service credentials'],
+  [/[?&](auth|token|access_token|private_token|api_?key|apikey|key|password|passwd|pass|secret|sig|signature)=[^&\s'"$]/i, 'a credential in a query string'],
+  [/\b[A-Z0-9_]*(PASSWORD|PASSPHRASE|PASSWD|_PASS|_PWD|_AUTH|TOKEN|SECRET|API_?KEY)[A-Z0-9_]*\s*=\s*(?![\s'"]*\$)['"]?[^\s'"$]/, 'an assignment of a secret (NAME=value)'],
+  [/\b(password|passwd|passphrase|token|secret|api_?key)\s*=\s*(?![\s'"]*\$)['"]?[^\s'"$]/i, 'an assignment of a secret (name=value)'],
+  [/(^|\s)--?(password|passwd|passphrase|token|secret)[= ]+(?!["']?\$)["']?[^\s"'$<-]/i, 'a password option with its value on a command line'],
+  [/\bmysql(dump|admin|import|check)?\b[^\n]*\s-p(?!\s|["']?\$)[^\s"']/, 'a MySQL password on a command line (-pPASS)'],
+  [/\bsshpass\s+-p/, 'sshpass -p (a password on a command line)'],
+  [/\bcurl\b[^\n]*\s(-u|--user)[ =]+["']?[^\s:$"']+:(?!["']?\$)[^\s@"']+/, 'user:password for curl -u'],
+];
+
+/** What credential `value` holds, if it has a shape that is one whatever the field; otherwise undefined. */
+export function credentialIn(value: string): string | undefined {
+  for (const [re, what] of SHAPES) if (re.test(value)) return what;
+  return undefined;
+}
+
+/** True for a value an error message should not repeat: a credential shape, or anything that looks random. */
+export function mayBeSecret(value: string): boolean {
+  if (credentialIn(value) !== undefined) return true;
+  if (/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i.test(value)) return true;
+  // user@realm!token:secret, user:password (a user name given with its password)
+  if (/^[^\s:\/]*![^\s:\/]*:[^\s\/]+$|^[^\s:\/@]+:[^\s\/@]+@/.test(value)) return true;
+  // a long run of upper and lower case letters and digits with high entropy (an API token), or a long hex string (a key)
+  for (const word of value.split(/[^A-Za-z0-9+_-]+/)) {
+    if (word.length >= 32 && /^[0-9a-f]+$/i.test(word) && /[0-9]/.test(word) && /[a-f]/i.test(word)) return true;
+    if (word.length < 16 || ![/[a-z]/, /[A-Z]/, /[0-9]/].every((r) => r.test(word))) continue;
+    if (entropy(word) >= 3.5) return true;
+  }
+  return false;
+}
+
+/** Shannon entropy in bits per character. */
+function entropy(s: string): number {
+  const counts = new Map<string, number>();
+  for (const ch of s) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  let bits = 0;
+  for (const n of counts.values()) bits -= (n / s.length) * Math.log2(n / s.length);
+  return bits;
+}
+
+/**
+ * Every string in a plain props tree (objects and arrays, not value objects or constructs)
+ * that holds a credential, with its field path.
+ */
+export function credentialsInProps(props: unknown): { field: string; what: string }[] {
+  const found: { field: string; what: string }[] = [];
+  const seen = new Set<unknown>();
+  const walk = (v: unknown, path: readonly string[]): void => {
+    if (typeof v === 'string') {
+      const what = credentialIn(v);
+      if (what) found.push({ field: path.length ? path.join('.') : '(props)', what });
+      return;
+    }
+    if (v === null || typeof v !== 'object' || seen.has(v)) return;
+    seen.add(v);
+    if (Array.isArray(v)) {
+      v.forEach((x, i) => walk(x, [...path, String(i)]));
+      return;
+    }
+    const proto = Object.getPrototypeOf(v);
+    if (proto !== Object.prototype && proto !== null) return; // a value object or construct checks its own input
+    for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
+  };
+  walk(props, []);
+  return found;
+}
