@@ -8,6 +8,7 @@ import { Location, LOCATIONS, Medium, MEDIA } from '../lib/model/vocabulary';
 import { isCgnatAddress } from '../lib/net';
 import { storageCommands } from '../lib/render/pve-commands';
 import { orderSectionProperties, renderSection } from '../lib/render/section-config';
+import { shellQuote } from '../lib/render/shell';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { Retention } from '../lib/retention';
 import { PveHost } from './pve-host';
@@ -122,7 +123,8 @@ const schema = z
     datastore: z.string().min(1).optional(),
     namespace: z.string().min(1).optional(),
     fingerprint: z.string().regex(/^([0-9a-fA-F]{2}:){31}[0-9a-fA-F]{2}$/, 'expected a SHA-256 fingerprint (32 hex pairs separated by colons)').optional(),
-    username: z.string().min(1).optional(),
+    // a user (PBS: user@realm!tokenid), never user:password: the name is written into storage.cfg and the apply commands
+    username: z.string().regex(/^[^\s:'"]+$/, 'expected a user name without a password (PBS: user@realm!tokenid; the secret goes in passwordFile)').optional(),
     passwordFile: ABS.optional(),
     mountOptions: z.array(z.string().regex(/^[^,\s]+$/, 'expected one mount option without commas or spaces')).optional(),
     retention: instanceOf(Retention, 'expected a Retention, e.g. Retention.keepLast(3)').optional(),
@@ -294,8 +296,10 @@ export class PveStorage extends Construct {
     const ordered = orderSectionProperties(props, REQUIRED[this.type]);
     const commands = storageCommands(this.type, this.storageId, ordered, FIXED[this.type], MANAGED);
     // The password is read on the host at apply time; only the file's path is in the config.
+    // `--password` given last and without a value makes pvesm read it from stdin (a line, when
+    // stdin is not a terminal), so it is never an argument, which ps and /proc would show.
     const withSecret = (line: string) =>
-      p.passwordFile && /pvesm (add|set) /.test(line) ? `${line} --password "$(cat ${p.passwordFile})"` : line;
+      p.passwordFile && /pvesm (add|set) /.test(line) ? `${line} --password <${shellQuote(p.passwordFile)}` : line;
     this.host.registerSection({
       file: 'storage.cfg',
       type: this.type,

@@ -4,7 +4,7 @@ import { spawnSync } from 'child_process';
 import { PveStorage, Retention } from '../../constructs';
 import { testSite } from '../helpers/fixtures';
 import { resourcesOf, reviewOf, synthJson } from '../helpers/synth';
-import { pveCfgCheck, tempDir } from '../helpers/tools';
+import { pveCfgCheck, tempDir, withoutStdinPassword } from '../helpers/tools';
 
 function checkCfg(files: Map<string, { content: string }>): void {
   const dir = tempDir();
@@ -12,9 +12,8 @@ function checkCfg(files: Map<string, { content: string }>): void {
   fs.writeFileSync(storage, files.get('pve/pve/storage.cfg')!.content);
   const r = pveCfgCheck(['storage', storage]);
   expect(r.output).toMatch(/^ok: \d+ sections/);
-  fs.writeFileSync(path.join(dir, 'cmds.txt'), files.get('pve/pve/commands.txt')!.content);
-  // --errors-only: a password read with $(cat FILE) is a shell expansion the checker warns about
-  const c = pveCfgCheck(['cmd', path.join(dir, 'cmds.txt'), '--storage-cfg', storage, '--errors-only']);
+  fs.writeFileSync(path.join(dir, 'cmds.txt'), withoutStdinPassword(files.get('pve/pve/commands.txt')!.content));
+  const c = pveCfgCheck(['cmd', path.join(dir, 'cmds.txt'), '--storage-cfg', storage]);
   expect(c.output).toMatch(/^ok: \d+ commands/m);
   expect(c.output).not.toMatch(/error/);
   expect(c.status).toBe(0);
@@ -41,8 +40,43 @@ describe('PveStorage', () => {
     expect(cfg).toContain('dir: backup-hdd\n\tpath /mnt/backup\n\tcontent backup\n\tprune-backups keep-last=7\n\tshared 0\n');
     expect(cfg).toContain('zfspool: local-zfs\n\tpool rpool/data\n\tcontent images,rootdir\n');
     expect(cfg).not.toMatch(/password/);
-    // the password is read from a file on the host when applied
-    expect(files.get('pve/pve/commands.txt')!.content).toContain('--password "$(cat /root/.pbs-token)"');
+    // the password is read from a file on the host when applied, on pvesm's stdin
+    expect(files.get('pve/pve/commands.txt')!.content).toContain(" --username 'backup@pbs!iac' --password </root/.pbs-token\n");
+    expect(files.get('pve/pve/commands.txt')!.content).not.toMatch(/\$\(cat/);
+  });
+
+  it('hands a PBS or CIFS password to pvesm on stdin, never as an argument that ps and /proc show (stand-ins)', () => {
+    const { site, host } = testSite();
+    const dir = tempDir();
+    const secretFile = path.join(dir, 'pbs-token');
+    fs.writeFileSync(secretFile, 'c7a5a5e4-0b1d-4c4e-9d8e-s3cret\n', { mode: 0o600 });
+    new PveStorage(site, 'Pbs', { host, storageId: 'pbs', type: 'pbs', server: 'pbs.lan', datastore: 'store1', username: 'backup@pbs!iac', passwordFile: secretFile });
+    const [res] = Object.values(resourcesOf(synthJson(site), 'null_resource')) as any[];
+    const install = res.provisioner[0]['remote-exec'].inline[0] as string;
+    expect(install).not.toContain('s3cret');
+    const lines = install.slice(install.indexOf('if pvesh get /storage/pbs'));
+    fs.mkdirSync(path.join(dir, 'bin'));
+    // pvesh finds no storage (so pvesm add runs); pvesm records its arguments and what it reads on stdin
+    fs.writeFileSync(path.join(dir, 'bin/pvesh'), '#!/bin/sh\nexit 2\n', { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, 'bin/pvesm'), `#!/bin/sh\nprintf '%s\\n' "$*" >>'${dir}/args'\ncat >>'${dir}/stdin'\n`, { mode: 0o755 });
+    const r = spawnSync('sh', ['-c', `set -eu\nR=${dir}\n${lines.slice(0, lines.indexOf('\nown '))}`], { encoding: 'utf8', env: { ...process.env, PATH: `${dir}/bin:${process.env.PATH}` } });
+    expect(r).toMatchObject({ status: 0, stderr: '' });
+    const args = fs.readFileSync(path.join(dir, 'args'), 'utf8');
+    expect(args).toMatch(/^add pbs pbs .* --password\n$/);
+    expect(args).not.toContain('s3cret');
+    expect(fs.readFileSync(path.join(dir, 'stdin'), 'utf8')).toBe('c7a5a5e4-0b1d-4c4e-9d8e-s3cret\n');
+  });
+
+  it('refuses a username that carries a password, without repeating it', () => {
+    const { site, host } = testSite();
+    let message = '';
+    try {
+      new PveStorage(site, 'Pbs', { host, storageId: 'pbs', type: 'pbs', server: 'pbs.lan', datastore: 'store1', username: 'backup@pbs!iac:hunter2hunter2', passwordFile: '/root/.pbs-token' });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/\[test\/Pbs\] username: expected a user name without a password \(PBS: user@realm!tokenid; the secret goes in passwordFile\)/);
+    expect(message).not.toContain('hunter2');
   });
 
   it('applies itself with pvesm create-or-update and removes itself on destroy', () => {
