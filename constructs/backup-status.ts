@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { BackupConfigError, checkProps } from '../lib/errors';
+import { BackupConfigError, checkProps, describeValue, NOT_SHOWN, Problem } from '../lib/errors';
+import { credentialIn } from '../lib/private/credentials';
 import { buildInventory, renderInventoryTsv } from '../lib/governance/inventory';
 import type { SiteModel } from '../lib/model/site-model';
 import { instanceOf } from '../lib/private/zod-helpers';
@@ -26,6 +27,34 @@ export class StatusNotify {
     return new StatusNotify({ kind: 'apprise-cli', configFile });
   }
   private constructor(readonly spec: StatusNotification) {}
+}
+
+/**
+ * A notification target must reference its credentials, never hold them: a URL is written into
+ * the status script on the host and into the review tree. Nothing found is repeated.
+ */
+function notifyProblems(n: StatusNotification, field: string): Problem[] {
+  const problems: Problem[] = [];
+  const FILE = /^\/[^\s'"$`\\]*[^\s'"$`\\/]$/;
+  if (n.kind !== 'apprise-cli') {
+    const what = typeof n.url === 'string' ? credentialIn(n.url) : undefined;
+    if (typeof n.url !== 'string' || what !== undefined || !/^https?:\/\/[^\s@'"]+$/.test(n.url)) {
+      problems.push({
+        field: `${field}.url`,
+        message: `expected an http(s) URL without credentials, got ${what ? `${what} (value not shown)` : describeValue(n.url)}`,
+        hint: n.kind === 'ntfy'
+          ? "the topic URL only; a token goes in a root-only file: StatusNotify.ntfy(url, { tokenFile: '/root/.ntfy-token' })"
+          : "the Apprise API's notify endpoint (http://apprise:8000/notify/<key>); the service URLs and their tokens stay in Apprise's configuration, or use StatusNotify.appriseCli('/etc/apprise/backups.yml')",
+      });
+    }
+  }
+  if (n.kind === 'ntfy' && n.tokenFile !== undefined && (typeof n.tokenFile !== 'string' || !FILE.test(n.tokenFile))) {
+    problems.push({ field: `${field}.tokenFile`, message: `expected the absolute path of a root-only file holding the token, got ${NOT_SHOWN}`, hint: "e.g. '/root/.ntfy-token'" });
+  }
+  if (n.kind === 'apprise-cli' && (typeof n.configFile !== 'string' || !FILE.test(n.configFile))) {
+    problems.push({ field: `${field}.configFile`, message: `expected the absolute path of an apprise config file on the host, got ${NOT_SHOWN}`, hint: "the service URLs (tgram://..., slack://...) go in that file, e.g. '/etc/apprise/backups.yml'" });
+  }
+  return problems;
 }
 
 /** Props of {@link BackupStatus}. */
@@ -64,14 +93,8 @@ export class BackupStatus extends Construct {
     const schedule = p.schedule ?? Schedule.everyHours(1);
     // The inventory depends on every job of the site: install once the site is complete.
     const notify = (p.notify ?? []).map((n) => n.spec);
-    for (const n of notify) {
-      const url = n.kind === 'apprise-cli' ? undefined : n.url;
-      if (url !== undefined && !/^https?:\/\/[^\s@]+$/.test(url)) {
-        throw new BackupConfigError(this.node.path, [
-          { field: 'notify', message: `expected an http(s) URL without credentials, got ${JSON.stringify(url)}`, hint: 'keep tokens in a root-only file (tokenFile) or in the apprise config' },
-        ]);
-      }
-    }
+    const problems = notify.flatMap((n, i) => notifyProblems(n, `notify.${i}`));
+    if (problems.length) throw new BackupConfigError(this.node.path, problems);
     this.model.addStatusTool({ ...(p.hosts ? { hosts: p.hosts.map((h) => h.name) } : {}), notifies: notify.length > 0, constructPath: this.node.path });
     this.alertOnFindings();
     onSiteComplete(this, () => this.installAll(schedule, p.hosts, notify));

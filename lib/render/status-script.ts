@@ -16,7 +16,10 @@ function notifyFunctions(site: string, host: string, notify: readonly StatusNoti
   const senders = notify.map((n) => {
     switch (n.kind) {
       case 'ntfy':
-        return `  curl --silent --show-error --fail --max-time 15 -H "Title: $title" -H "Priority: $priority" -H "Tags: floppy_disk"${n.tokenFile ? ` -H "Authorization: Bearer $(cat ${shellQuote(n.tokenFile)})"` : ''} --data-binary "$body" ${shellQuote(n.url)} >/dev/null || failed=1`;
+        // the token reaches curl as a config line on stdin: an argument would show in ps and /proc
+        return n.tokenFile
+          ? `  printf 'header = "Authorization: Bearer %s"\\n' "$(cat ${shellQuote(n.tokenFile)})" | curl --config - --silent --show-error --fail --max-time 15 -H "Title: $title" -H "Priority: $priority" -H "Tags: floppy_disk" --data-binary "$body" ${shellQuote(n.url)} >/dev/null || failed=1`
+          : `  curl --silent --show-error --fail --max-time 15 -H "Title: $title" -H "Priority: $priority" -H "Tags: floppy_disk" --data-binary "$body" ${shellQuote(n.url)} >/dev/null || failed=1`;
       case 'apprise-api':
         return `  local payload\n  payload=$(printf '{"title":"%s","body":"%s","type":"%s"}' "$(json_escape "$title")" "$(json_escape "$body")" "$apprise_type")\n  curl --silent --show-error --fail --max-time 15 -H 'Content-Type: application/json' --data-binary "$payload" ${shellQuote(n.url)} >/dev/null || failed=1`;
       case 'apprise-cli':

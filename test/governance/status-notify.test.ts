@@ -98,9 +98,46 @@ describe('backup-status notifications (a local HTTP receiver on loopback)', () =
     expect(shellcheck(script).output).toBe('');
   });
 
-  it('fails at synth when a notification URL carries credentials', () => {
+  it('hands the ntfy token to curl on stdin, never as an argument that ps and /proc show', async () => {
+    const rx = await receiver();
+    try {
+      const tokenFile = path.join(tempDir(), 'token');
+      fs.writeFileSync(tokenFile, 'tk_s3cret\n');
+      const { run, dir } = setup([{ kind: 'ntfy', url: `${rx.url}/backups`, tokenFile }]);
+      const bin = path.join(dir, 'bin');
+      fs.mkdirSync(bin);
+      const realCurl = require('child_process').execFileSync('sh', ['-c', 'command -v curl'], { encoding: 'utf8' }).trim();
+      fs.writeFileSync(path.join(bin, 'curl'), `#!/bin/sh\nprintf '%s\\n' "$@" >>'${dir}/curl.args'\nexec '${realCurl}' "$@"\n`, { mode: 0o755 });
+      expect(await run({ PATH: `${bin}:${process.env.PATH}` })).toBe(2);
+      expect(rx.got).toHaveLength(1);
+      expect(rx.got[0].headers.authorization).toBe('Bearer tk_s3cret');
+      const args = fs.readFileSync(path.join(dir, 'curl.args'), 'utf8');
+      expect(args).toContain('--config\n-\n');
+      expect(args).not.toContain('s3cret');
+    } finally {
+      rx.close();
+    }
+  });
+
+  it('fails at synth when a notification target carries credentials, without repeating them', () => {
     const { site } = testSite();
-    expect(() => new BackupStatus(site, 'S', { notify: [StatusNotify.ntfy('https://user:pw@ntfy.example/backups')] })).toThrow(/\[test\/S\] notify: expected an http\(s\) URL without credentials/);
+    const attempt = (notify: StatusNotify) => {
+      try {
+        new BackupStatus(site, `S${Math.random().toString(36).slice(2, 8)}`, { notify: [notify] });
+      } catch (e) {
+        return (e as Error).message.replace(/\[test\/S\w+\]/, '[test/S]');
+      }
+      return 'accepted';
+    };
+    const userinfo = attempt(StatusNotify.ntfy('https://user:hunter2@ntfy.example/backups'));
+    expect(userinfo).toMatch(/^\[test\/S\] notify\.0\.url: expected an http\(s\) URL without credentials, got a URL with user:password@ in it \(value not shown\)/);
+    expect(attempt(StatusNotify.ntfy('https://ntfy.example/backups?auth=hunter2'))).toMatch(/notify\.0\.url: expected an http\(s\) URL without credentials, got a credential in a query string \(value not shown\)/);
+    expect(attempt(StatusNotify.appriseApi('https://hooks.slack.com/services/T000/B000/hunter2'))).toMatch(/notify\.0\.url: .*got a webhook URL, whose path is its token \(value not shown\) \(hint: the Apprise API's notify endpoint/);
+    expect(attempt(StatusNotify.ntfy('https://ntfy.example/backups', { tokenFile: 'tk_hunter2' }))).toMatch(/notify\.0\.tokenFile: expected the absolute path of a root-only file holding the token, got a value \(not shown: it may be a secret\)/);
+    expect(attempt(StatusNotify.appriseCli('tgram://hunter2/12345'))).toMatch(/notify\.0\.configFile: expected the absolute path of an apprise config file on the host/);
+    for (const m of [userinfo]) expect(m).not.toContain('hunter2');
+    expect(attempt(StatusNotify.ntfy('https://ntfy.example/backups?auth=hunter2'))).not.toContain('hunter2');
+    expect(attempt(StatusNotify.appriseCli('tgram://hunter2/12345'))).not.toContain('hunter2');
   });
 });
 
