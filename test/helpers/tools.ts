@@ -45,22 +45,6 @@ export function pveCfgCheck(args: string[]): { status: number; output: string } 
   return { status: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
 }
 
-/**
- * Commands as the Proxmox checker can read them: a PBS or CIFS password reaches pvesm on stdin
- * (`--password <FILE`, last on the line, so pvesm reads it instead of taking an argument),
- * and the checker takes neither a redirect nor `--password` without a value.
- */
-export function withoutStdinPassword(commands: string): string {
-  return commands.replace(/ --password <\S+$/gm, '');
-}
-
-/** Writes commands.txt for the checker (see {@link withoutStdinPassword}) and returns the file. */
-export function commandsForCheck(file: string): string {
-  const out = path.join(tempDir('bc-cmds-'), 'commands.txt');
-  fs.writeFileSync(out, withoutStdinPassword(fs.readFileSync(file, 'utf8')));
-  return out;
-}
-
 /** Runs shellcheck at warning level on a file. */
 export function shellcheck(file: string): { status: number; output: string } {
   const r = spawnSync('shellcheck', ['-S', 'warning', file], { encoding: 'utf8' });
