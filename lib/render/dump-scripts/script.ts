@@ -142,7 +142,7 @@ ${exportLines ? `${exportLines}\n` : ''}
 # The report container watches this process: gone without an outcome means killed (OOM).
 # Not being able to say so must not stop the backup (the report then waits for the deadline).
 # The report runs as another user (nobody): what it reads is made readable whatever the umask.
-if ! { mkdir -p "$BC_STATUS_DIR" && rm -f "$BC_STATUS_DIR/${STATUS_FILE}" && echo "$$" >"$BC_STATUS_DIR/${PID_FILE}.partial" && chmod 0644 "$BC_STATUS_DIR/${PID_FILE}.partial" && mv -f "$BC_STATUS_DIR/${PID_FILE}.partial" "$BC_STATUS_DIR/${PID_FILE}"; }; then
+if ! { mkdir -p "$BC_STATUS_DIR" && rm -f "$BC_STATUS_DIR/${STATUS_FILE}" && (umask 022 && echo "$$" >"$BC_STATUS_DIR/${PID_FILE}.partial") && mv -f "$BC_STATUS_DIR/${PID_FILE}.partial" "$BC_STATUS_DIR/${PID_FILE}"; }; then
   echo "$BC_JOB: could not record this process in $BC_STATUS_DIR" >&2
 fi
 
@@ -224,7 +224,8 @@ ${cleanup}bc_on_exit() {
 ${o.cleanup ? '  bc_cleanup\n' : ''}  if [ -n "$bc_work" ]; then rm -rf -- "$bc_work"; fi
   bc_now=$(date +%s)
   mkdir -p "$BC_STATUS_DIR"
-  {
+  # readable by the report (another user) whatever the umask
+  (umask 022 && {
     echo "${BackupMetric.lastRun} $bc_now"
     echo "${BackupMetric.lastStatus} $bc_status"
     echo "${BackupMetric.lastDuration} $((bc_now - bc_started))"
@@ -232,8 +233,8 @@ ${o.cleanup ? '  bc_cleanup\n' : ''}  if [ -n "$bc_work" ]; then rm -rf -- "$bc_
       echo "${BackupMetric.lastSuccess} $bc_now"
       printf '%s' "$bc_extra"
     fi
-  } >"$BC_STATUS_DIR/${STATUS_FILE}.partial"
-  if ! { chmod 0644 "$BC_STATUS_DIR/${STATUS_FILE}.partial" && mv -f "$BC_STATUS_DIR/${STATUS_FILE}.partial" "$BC_STATUS_DIR/${STATUS_FILE}"; }; then
+  } >"$BC_STATUS_DIR/${STATUS_FILE}.partial")
+  if ! mv -f "$BC_STATUS_DIR/${STATUS_FILE}.partial" "$BC_STATUS_DIR/${STATUS_FILE}"; then
     bc_log "could not record the outcome in $BC_STATUS_DIR"
   fi
   if [ "$bc_status" -ne 0 ]; then bc_log "failed with status $bc_status"; fi
