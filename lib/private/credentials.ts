@@ -30,6 +30,8 @@ const SHAPES: readonly (readonly [RegExp, string])[] = [
 
 /** What credential `value` holds, if it has a shape that is one whatever the field; otherwise undefined. */
 export function credentialIn(value: string): string | undefined {
+  // every shape needs one of these (most props are names and ids: checked once, not 12 times)
+  if (!/[@=\/\s]/.test(value)) return undefined;
   for (const [re, what] of SHAPES) if (re.test(value)) return what;
   return undefined;
 }
