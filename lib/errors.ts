@@ -67,9 +67,9 @@ export function describeField(field: string, value: unknown): string {
  * field, such a value would be written into cdk.tf.json and the review tree.
  */
 export function credentialProblems(props: unknown, prefix = ''): Problem[] {
-  return credentialsInProps(props).map(({ field, what }) => ({
+  return credentialsInProps(props).map(({ field, what, line }) => ({
     field: prefix ? `${prefix}.${field}` : field,
-    message: `expected no credential in the program, got ${what} (value not shown): it would be written into cdk.tf.json and the review tree`,
+    message: `expected no credential in the program, got ${what}${line ? ` on line ${line}` : ''} (value not shown): it would be written into cdk.tf.json and the review tree`,
     hint: 'keep the secret in a root-only file on the host, a Kubernetes Secret (SecretRef.fromSecret) or Vault, and give its path or reference',
   }));
 }

@@ -16,14 +16,19 @@ const SHAPES: readonly (readonly [RegExp, string])[] = [
   // scheme://user:password@host, unless the password is a shell reference ($VAR)
   [/[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s\/@:'"]*:(?!\$)[^\s\/@'"]+@/, 'a URL with user:password@ in it'],
   // user:password@host as a whole value (a host, server or address field)
-  [/^[^\s\/@:]+:(?!\$)[^\s\/@]+@[^\s\/@]+$/, 'user:password@host'],
+  // (not an image pinned by digest, name:tag@sha256:...)
+  [/^(?!mailto:)[^\s\/@:]+:(?!\$)[^\s\/@]+@(?!sha(256|384|512):)[^\s\/@]+$/, 'user:password@host'],
   [/hooks\.slack\.com\/(services|workflows|triggers)\/|discord(app)?\.com\/api\/webhooks\/|api\.telegram\.org\/bot|webhook\.office\.com\/|outlook\.office(365)?\.com\/webhook|chat\.googleapis\.com\/v1\/spaces\/[^\s]*key=/i, 'a webhook URL, whose path is its token'],
   [/\b(tgram|slack|discord|msteams|pover|pbul|gotifys?|matrixs?|rocket|mmosts?|twilio|signal|ntfys?):\/\/\S/i, 'an Apprise URL, which carries its service credentials'],
   [/[?&](auth|token|access_token|private_token|api_?key|apikey|key|password|passwd|pass|secret|sig|signature)=[^&\s'"$]/i, 'a credential in a query string'],
-  [/\b[A-Z0-9_]*(PASSWORD|PASSPHRASE|PASSWD|_PASS|_PWD|_AUTH|TOKEN|SECRET|API_?KEY)[A-Z0-9_]*\s*=\s*(?![\s'"]*\$)['"]?[^\s'"$]/, 'an assignment of a secret (NAME=value)'],
-  [/\b(password|passwd|passphrase|token|secret|api_?key)\s*=\s*(?![\s'"]*\$)['"]?[^\s'"$]/i, 'an assignment of a secret (name=value)'],
-  [/(^|\s)--?(password|passwd|passphrase|token|secret)[= ]+(?!["']?\$)["']?[^\s"'$<-]/i, 'a password option with its value on a command line'],
-  [/\bmysql(dump|admin|import|check)?\b[^\n]*\s-p(?!\s|["']?\$)[^\s"']/, 'a MySQL password on a command line (-pPASS)'],
+  // NAME=value, but not a name that refers to one (VAULT_TOKEN_FILE, SSH_AUTH_SOCK,
+  // BORG_PASSCOMMAND) nor a value that is a path or a shell reference
+  [/\b[A-Z0-9_]*(PASSWORD|PASSPHRASE|PASSWD|_PASS|_PWD|_AUTH|TOKEN|SECRET|API_?KEY)(?![A-Z0-9_]*(FILE|PATH|DIR|COMMAND|CMD|SOCK|FD)\b)[A-Z0-9_]*\s*=\s*(?![\s'"]*[$\/])['"]?[^\s'"$]/, 'an assignment of a secret (NAME=value)'],
+  [/\b(password|passwd|passphrase|token|secret|api_?key)\s*=\s*(?![\s'"]*[$\/])['"]?[^\s'"$]/i, 'an assignment of a secret (name=value)'],
+  // --password=VALUE (a bare --password is a flag that prompts, as pg_dump's)
+  [/(^|\s)--?(password|passwd|passphrase|token|secret)=(?!["']?[$\/])["']?[^\s"'$<-]/i, 'a password option with its value on a command line'],
+  // mysql's -pPASS, within that command (up to a | ; or &), the mysql tool as the command word
+  [/(^|[;&|(]\s*|\bexec\s+|\s)(mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mariadb|mariadb-dump)(?=\s)[^\n|;&]*\s-p(?!\s|["']?\$)[^\s"']/, 'a MySQL password on a command line (-pPASS)'],
   [/\bsshpass\s+-p/, 'sshpass -p (a password on a command line)'],
   [/\bcurl\b[^\n]*\s(-u|--user)[ =]+["']?[^\s:$"']+:(?!["']?\$)[^\s@"']+/, 'user:password for curl -u'],
 ];
@@ -64,13 +69,17 @@ function entropy(s: string): number {
  * Every string in a plain props tree (objects and arrays, not value objects or constructs)
  * that holds a credential, with its field path.
  */
-export function credentialsInProps(props: unknown): { field: string; what: string }[] {
-  const found: { field: string; what: string }[] = [];
+export function credentialsInProps(props: unknown): { field: string; what: string; line?: number }[] {
+  const found: { field: string; what: string; line?: number }[] = [];
   const seen = new Set<unknown>();
   const walk = (v: unknown, path: readonly string[]): void => {
     if (typeof v === 'string') {
       const what = credentialIn(v);
-      if (what) found.push({ field: path.length ? path.join('.') : '(props)', what });
+      if (what) {
+        // in a script or a file, the line to look at (the value itself is never shown)
+        const line = v.includes('\n') ? v.split('\n').findIndex((l) => credentialIn(l) !== undefined) + 1 : 0;
+        found.push({ field: path.length ? path.join('.') : '(props)', what, ...(line > 0 ? { line } : {}) });
+      }
       return;
     }
     if (v === null || typeof v !== 'object' || seen.has(v)) return;

@@ -22,9 +22,28 @@ describe('credentials in the program', () => {
     for (const v of [KEY, `https://u:${SECRET}@pgw:9091`, `u:${SECRET}@nas`, `https://hooks.slack.com/services/T0/B0/${SECRET}`, `tgram://${SECRET}/12345`, `https://ntfy.example/t?auth=${SECRET}`, `VAULT_TOKEN=${SECRET}`, `mysqldump -p${SECRET} db`, `sshpass -p ${SECRET} ssh h`, `curl -u admin:${SECRET} http://x`]) {
       expect({ v, found: credentialIn(v) !== undefined }).toEqual({ v, found: true });
     }
+    for (const v of [
+      // references to a secret, not secrets (review findings: these were refused)
+      'VAULT_TOKEN_FILE=/run/secrets/token', 'RESTIC_PASSWORD_FILE=/root/restic.pass', 'BORG_PASSCOMMAND=cat /root/.borg-pass', 'SSH_AUTH_SOCK=/run/ssh.sock',
+      'postgres:16-bookworm@sha256:0123abcd', 'mailto:ops@example.org', 'find /var/lib/mysql -name "*.ibd" -print0 | xargs -0 ls',
+      'mysqldump --all-databases | gzip >"$BC_OUT"; tar -pczf x /y', 'rsync mysql-data/ /b -partial', 'pg_dump --password mydb', 'kubectl create secret generic x --from-file=password=/root/pw', 'PGPASSFILE=/root/.pgpass',
+    ]) {
+      expect({ v, found: credentialIn(v) }).toEqual({ v, found: undefined });
+    }
+    for (const v of [`mysqldump -p${SECRET} db`, `x; mysql -p${SECRET} -e "select 1"`, `--password=${SECRET}`, `DB_PASSWORD="${SECRET}"`]) {
+      expect({ v, found: credentialIn(v) !== undefined }).toEqual({ v, found: true });
+    }
     for (const v of ['ssh://u123456@u123456.your-storagebox.de:23/./borg/pve', 'backup@pbs!pve', '/root/.pbs-token', 'postgres://$PGUSER:$PGPASSWORD@db/app', 'export PGPASSWORD="$(cat /run/secrets/pg)"', 'http://10.0.20.5:30091', 'docker exec -u 1000:1000 app true', 'BYPASS_LIST=a,b', '03:00']) {
       expect({ v, found: credentialIn(v) }).toEqual({ v, found: undefined });
     }
+  });
+
+  it('names the line of a script that holds a credential, not the credential', () => {
+    const schema = z.object({ body: z.string() });
+    const message = messageOf(() => checkProps('site/Job', schema, { body: `set -e\nexport VAULT_TOKEN_FILE=/run/secrets/token\nmysqldump -p${SECRET} app >/backup/app.sql\n` }));
+    expect(message).toBe(
+      '[site/Job] body: expected no credential in the program, got a MySQL password on a command line (-pPASS) on line 3 (value not shown): it would be written into cdk.tf.json and the review tree (hint: keep the secret in a root-only file on the host, a Kubernetes Secret (SecretRef.fromSecret) or Vault, and give its path or reference)',
+    );
   });
 
   it('never repeats a credential-shaped or random-looking value in an error, whatever the field', () => {
