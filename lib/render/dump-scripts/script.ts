@@ -316,7 +316,7 @@ while [ ! -f "$status_file" ] && [ ! -f "$BC_STATUS_DIR/${SKIPPED_FILE}" ]; do
       break
     fi
   elif [ -f "$pid_file" ]; then
-    dump_pid=$(cat "$pid_file")
+    dump_pid=$(cat "$pid_file" 2>/dev/null || true)
     case "$dump_pid" in
       '' | *[!0-9]*) ;;
       *)
@@ -339,7 +339,8 @@ if [ -f "$BC_STATUS_DIR/${SKIPPED_FILE}" ]; then
 fi
 status=''
 if [ -f "$status_file" ]; then
-  status=$(sed -n 's/^${BackupMetric.lastStatus} \\([0-9][0-9]*\\)$/\\1/p' "$status_file")
+  # unreadable: no status, so a failure is reported rather than nothing
+  status=$(sed -n 's/^${BackupMetric.lastStatus} \\([0-9][0-9]*\\)$/\\1/p' "$status_file" 2>/dev/null || true)
 fi
 body=''
 if [ -z "$status" ]; then
@@ -363,7 +364,11 @@ $name $value
 done <<EOF
 $body
 EOF
-if printf '%s' "$payload" | curl --silent --show-error --fail --max-time 10 --retry 3 --retry-connrefused --data-binary @- "$BC_PUSHGATEWAY$BC_PUSH_PATH" >/dev/null; then
+# a stopped pod has 30 s before the kubelet kills it, some of them spent waiting above
+bc_curl_limits='--max-time 10 --retry 3'
+if [ -n "$bc_stopped" ]; then bc_curl_limits='--max-time 5 --retry 1'; fi
+# shellcheck disable=SC2086 # two options and their values
+if printf '%s' "$payload" | curl --silent --show-error --fail $bc_curl_limits --retry-connrefused --data-binary @- "$BC_PUSHGATEWAY$BC_PUSH_PATH" >/dev/null; then
   echo "$BC_JOB: reported status $status"
 else
   echo "$BC_JOB: WARNING: could not push the outcome (status $status); its alerts will fire" >&2
