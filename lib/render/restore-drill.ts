@@ -311,6 +311,14 @@ export function renderRestoreDrillCleanup(): string {
 if [ "\${drill_created:-0}" != 1 ]; then
   return 0
 fi
+# Only the drill's copy: tagged by it, or still locked by the restore it started (stopped
+# during the restore). Anything else at the VMID is left alone.
+bc_conf=$(if [ "$GUEST_TYPE" = qemu ]; then qm config "$TEMP_VMID"; else pct config "$TEMP_VMID"; fi 2>/dev/null || true)
+if [ -n "$bc_conf" ] && ! grep -Eq "^tags: (.*;)?$DRILL_TAG(;.*)?\$|^lock: create\$" <<<"$bc_conf"; then
+  echo "guest $TEMP_VMID carries neither the tag $DRILL_TAG nor a restore's lock: not the drill's copy, left alone" >&2
+  drill_created=0
+  return 1
+fi
 echo "destroying temporary guest $TEMP_VMID"
 if [ "$GUEST_TYPE" = qemu ]; then
   if qm config "$TEMP_VMID" >/dev/null 2>&1; then

@@ -46,6 +46,12 @@ exists() { [ -f "$(conf "$1")" ] && grep -qx "type: $2" "$(conf "$1")"; }
 nosuch() { echo "Configuration file 'nodes/pve/$1.conf' does not exist" >&2; exit 2; }
 locked() { grep -q '^lock:' "$(conf "$1")"; }
 restore() { # type vmid
+  if [ "\${FAKE_RESTORE:-}" = hang-taken ]; then
+    # another guest takes the VMID, and the restore hangs (waiting on its lock) until stopped
+    printf 'type: %s\\nname: someone-elses\\n' "$1" >"$(conf "$2")"
+    sleep 30
+    exit 1
+  fi
   if [ "\${FAKE_RESTORE:-}" = taken ]; then
     # another guest was created with the VMID after the drill checked it was free
     printf 'type: %s\\nname: someone-elses\\n' "$1" >"$(conf "$2")"

@@ -224,6 +224,17 @@ describeWithTool('shellcheck', 'shellcheck', 'restore drill scripts, against sta
     expect(statusOf('restore-drill-vm100')).toBe(255);
   });
 
+  it('on SIGTERM during a restore that another guest got in the way of, leaves that guest alone', async () => {
+    const { drill, dump, env, script, fake, statusOf } = setUp();
+    fs.writeFileSync(path.join(dump, archiveName('qemu', 100, 2)), 'x');
+    const r = await runInProcessGroup(script(drill), env({ FAKE_RESTORE: 'hang-taken' }), () => fake.conf(101) !== undefined);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('guest 101 carries neither the tag bc-restore-drill nor a restore\'s lock: not the drill\'s copy, left alone');
+    expect(fake.calls().filter((c) => /^qm (stop|destroy)/.test(c))).toEqual([]);
+    expect(fake.conf(101)).toContain('name: someone-elses');
+    expect(statusOf('restore-drill-vm100')).not.toBe(0);
+  });
+
   it('on SIGTERM during the restore (systemd stopping the unit), destroys the copy and reports 143', async () => {
     const { drill, dump, env, script, fake, statusOf } = setUp();
     fs.writeFileSync(path.join(dump, archiveName('qemu', 100, 2)), 'x');
