@@ -100,6 +100,15 @@ describeWithTools([['prometheus-pushgateway', 'prometheus-pushgateway'], ['shell
     expect(newArtifacts(byHand.out, 'files-backup', '.tar.gz')).toHaveLength(1);
   });
 
+  it('fails loudly, rather than checking the weekday in UTC, when the image has no data for the schedule\'s zone', async () => {
+    const s = commandJob(TAR, undefined, Schedule.firstWeekdayOfMonth('sun', '00:30').inTimeZone('Europe/Prague'));
+    const run = runPod(s, 'dash', { SOURCE: tempDir(), BC_OUT_DIR: tempDir(), BC_STATUS_DIR: tempDir(), TZDIR: tempDir() }, gw.url);
+    expect(run.dump.status).toBe(1);
+    expect(run.dump.stderr).toContain('files-backup: this image has no time zone data for Europe/Prague (tzdata), so it cannot tell the weekday there');
+    expect(run.report.status).toBe(1);
+    expect(await gw.value('backup_last_status', labels)).toBe(1);
+  });
+
   it('fails when the command writes nothing, when its check fails, and when the command fails; the cleanup runs every time', () => {
     const cases: [string, string | undefined, RegExp][] = [
       ['marker="$BC_OUT_DIR/marker-nothing"\ntrue', undefined, /the command wrote nothing/],

@@ -123,7 +123,12 @@ mkdir "$bc_work"
     ? `# Kubernetes cron joins day of month and weekday with OR: the weekday is checked here
 # (BC_ANY_WEEKDAY=1 in the container's environment runs it by hand on another day).
 if [ "\${BC_ANY_WEEKDAY:-}" != 1 ]; then
-  case "$(TZ=${shellQuote(o.weekdayZone ?? 'UTC')} date +%w)" in
+${o.weekdayZone && o.weekdayZone !== 'UTC' ? `  # without the zone's data date silently answers in UTC: a wrong day near midnight
+  if [ ! -e "\${TZDIR:-/usr/share/zoneinfo}/${o.weekdayZone}" ]; then
+    echo "$BC_JOB: this image has no time zone data for ${o.weekdayZone} (tzdata), so it cannot tell the weekday there: add tzdata to the image or schedule the job in UTC" >&2
+    exit 1
+  fi
+` : ''}  case "$(TZ=${shellQuote(o.weekdayZone ?? 'UTC')} date +%w)" in
     ${o.onlyOnWeekdays.join(' | ')}) ;;
     *)
       echo "$BC_JOB: runs only on ${o.onlyOnWeekdays.map((d) => days[d]).join(', ')}: nothing to do today (BC_ANY_WEEKDAY=1 runs it anyway)" >&2
