@@ -416,10 +416,11 @@ export class DumpEngine {
     }
     if (this.kind === 'command') {
       for (const [name, value] of Object.entries((raw.settings ?? {}) as Record<string, unknown>)) {
-        if (SECRET_NAME.test(name)) {
+        // a setting that names where a secret is (PGPASSFILE=/root/.pgpass) is not one
+        const reference = /(FILE|PATH|DIR)$/i.test(name) && typeof value === 'string' && value.startsWith('/');
+        if (SECRET_NAME.test(name) && !reference) {
           problems.push({ field: `engine.settings.${name}`, message: `expected no credential in settings, got a value for ${name} (value not shown)`, hint: `pass it as secrets: { ${name}: SecretRef.fromSecret('<secret>', '<key>') }` });
         }
-        void value;
       }
       for (const [name, value] of Object.entries((raw.secrets ?? {}) as Record<string, unknown>)) {
         if (!(value instanceof SecretRef)) {

@@ -316,6 +316,14 @@ describe('AppDumpCronJob: bad input is a synth-time error naming the construct a
       });
     expect(cmd).toThrow(/engine\.settings\.DB_PASSWORD: expected no credential in settings, got a value for DB_PASSWORD \(value not shown\)/);
     expect(cmd).not.toThrow(/hunter2/);
+    // where a secret is kept is not a secret
+    const reference = () =>
+      new AppDumpCronJob(labSite().site, 'Job', {
+        ...base(),
+        image: 'alpine:3',
+        engine: DumpEngine.command({ description: 'x', protects: 'x', command: 'true', extension: '.tar', settings: { PGPASSFILE: '/secrets/pgpass', VAULT_TOKEN_FILE: '/run/secrets/token' } }),
+      });
+    expect(reference).not.toThrow();
   });
 
   it('fails when the retention is zero (or not whole days)', () => {
