@@ -8,6 +8,7 @@ import { Classification } from '../lib/model/vocabulary';
 import { OffsiteManifest } from '../lib/offsite-manifest';
 import { backupDiskTarget, sharedTarget } from '../lib/pipeline-targets';
 import { instanceOf } from '../lib/private/zod-helpers';
+import { overlapping } from '../lib/paths';
 import { FILE_BACKUP_DIRECTORIES, renderFileBackupBody, renderFileBackupCleanup } from '../lib/render/file-backup-script';
 import { DEFAULT_SQLITE_BUSY_TIMEOUT } from '../lib/render/sqlite-copy';
 import { Schedule, Weekday } from '../lib/schedule';
@@ -208,13 +209,12 @@ export class FileBackup extends Construct {
     // each other's copies (different parts in one root are fine).
     const D = FILE_BACKUP_DIRECTORIES;
     const partFolders = [p.pvcs && D.pvcData, p.sqlite && D.sqlite, p.pfsense && D.pfsense, p.pveConfig && D.pveConfig].filter((d): d is (typeof D)[keyof typeof D] => Boolean(d)).map((d) => `${root}/${d}`);
-    const inside = (a: string, b: string) => a === b || a.startsWith(`${b}/`);
     for (const other of membersOf<FileBackup>(this, 'file-backup').filter((o) => o.host === p.host)) {
-      const mine = partFolders.find((f) => other.partFolders.some((o) => inside(f, o) || inside(o, f)));
+      const mine = partFolders.find((f) => other.partFolders.some((o) => overlapping(f, o)));
       if (mine) {
         problems.push({
           field: 'root',
-          message: `expected folders no other file backup on ${p.host.name} writes to, got ${mine}, which overlaps ${other.partFolders.find((o) => inside(mine, o) || inside(o, mine))} of ${other.node.path}: each prunes or mirrors its part folders as its own`,
+          message: `expected folders no other file backup on ${p.host.name} writes to, got ${mine}, which overlaps ${other.partFolders.find((o) => overlapping(mine, o))} of ${other.node.path}: each prunes or mirrors its part folders as its own`,
           hint: `give this backup another root, or put the part in ${other.node.path}`,
         });
         break;

@@ -9,6 +9,7 @@ import { OffsiteManifest } from '../lib/offsite-manifest';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { renderOffsiteSyncBody } from '../lib/render/offsite-sync-script';
 import { Schedule } from '../lib/schedule';
+import { overlapping } from '../lib/paths';
 import { FileBackup } from './file-backup';
 import { Host } from './host';
 import { NfsChangeTracker } from './nfs-change-tracker';
@@ -175,11 +176,10 @@ export class OffsiteSync extends Construct {
     // sync (--delete) would delete what the other shipped.
     const base = p.target.basePath.replace(/\/+$/, '');
     const mine = [p.step1Path ?? 'pve-backup', ...roots.map(subdir)].map((d) => `${base}/${d}`);
-    const overlaps = (a: string, b: string) => a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
     for (const other of membersOf<OffsiteSync>(this, 'offsite-sync')) {
       if (other.targetAddress !== `${p.target.address}:${p.target.port ?? 22}`) continue;
       for (const d of mine) {
-        const hit = other.destinationFolders.find((o) => overlaps(d, o));
+        const hit = other.destinationFolders.find((o) => overlapping(d, o));
         if (hit) {
           problems.push({
             field: d === mine[0] ? 'step1Path' : 'step2.paths',

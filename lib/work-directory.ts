@@ -1,4 +1,5 @@
 import { Problem } from './errors';
+import { isWithin, overlapping } from './paths';
 
 /**
  * Folders a job's work directory may not be: the job empties its work directory at the start
@@ -24,9 +25,6 @@ function normalize(p: string): string {
   return p.replace(/\/{2,}/g, '/').replace(/\/+$/, '') || '/';
 }
 
-function within(a: string, b: string): boolean {
-  return a === b || a.startsWith(`${b.replace(/\/+$/, '')}/`);
-}
 
 /**
  * Problems with a work directory: one of the host's shared folders, or the same as, inside or
@@ -43,9 +41,9 @@ export function workDirectoryProblems(workDirectory: string, jobId: string, kept
   if (SHARED_FOLDERS.has(dir)) {
     return [{ field: 'workDirectory', message: `expected a folder of this job's own, got ${dir}, which holds other things: the job empties its work directory on every run`, hint }];
   }
-  const clash = kept.map((k) => ({ ...k, path: normalize(k.path) })).find((k) => within(dir, k.path) || within(k.path, dir));
+  const clash = kept.map((k) => ({ ...k, path: normalize(k.path) })).find((k) => overlapping(dir, k.path));
   if (clash) {
-    return [{ field: 'workDirectory', message: `expected a folder of this job's own, got ${dir}, which ${dir === clash.path ? 'is' : within(dir, clash.path) ? 'lies inside' : 'holds'} ${clash.what} (${clash.path}): the job empties its work directory on every run`, hint }];
+    return [{ field: 'workDirectory', message: `expected a folder of this job's own, got ${dir}, which ${dir === clash.path ? 'is' : isWithin(dir, clash.path) ? 'lies inside' : 'holds'} ${clash.what} (${clash.path}): the job empties its work directory on every run`, hint }];
   }
   return [];
 }

@@ -3,16 +3,7 @@ import { AlertDelivery, AppDumpCronJob, BackupAlertRules, BackupVolume, BorgPass
 import { checkProps, describeValue } from '../../lib/errors';
 import { credentialIn, mayBeSecret } from '../../lib/private/credentials';
 import { testSite } from '../helpers/fixtures';
-
-/** The error a call throws; fails the test when it throws none. */
-function messageOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected an error');
-}
+import { errorOf } from '../helpers/process-group';
 
 const SECRET = 'Zq8xK2vN7pL4mR9t';
 const KEY = `-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEA${SECRET}\n-----END OPENSSH PRIVATE KEY-----`;
@@ -40,7 +31,7 @@ describe('credentials in the program', () => {
 
   it('names the line of a script that holds a credential, not the credential', () => {
     const schema = z.object({ body: z.string() });
-    const message = messageOf(() => checkProps('site/Job', schema, { body: `set -e\nexport VAULT_TOKEN_FILE=/run/secrets/token\nmysqldump -p${SECRET} app >/backup/app.sql\n` }));
+    const message = errorOf(() => checkProps('site/Job', schema, { body: `set -e\nexport VAULT_TOKEN_FILE=/run/secrets/token\nmysqldump -p${SECRET} app >/backup/app.sql\n` }));
     expect(message).toBe(
       '[site/Job] body: expected no credential in the program, got a MySQL password on a command line (-pPASS) on line 3 (value not shown): it would be written into cdk.tf.json and the review tree (hint: keep the secret in a root-only file on the host, a Kubernetes Secret (SecretRef.fromSecret) or Vault, and give its path or reference)',
     );
@@ -53,7 +44,7 @@ describe('credentials in the program', () => {
     expect(mayBeSecret('c7a5a5e4-0b1d-4c4e-9d8e-1234567890ab')).toBe(true);
     expect(describeValue('/mnt/backup')).toBe('"/mnt/backup"');
     const schema = z.object({ address: z.string().regex(/^[a-z0-9.]+$/), sshKeyFile: z.string().startsWith('/'), kubeconfig: z.string().startsWith('/') }).strict();
-    const message = messageOf(() => checkProps('site/X', schema, { address: `root:${SECRET}@10.0.0.5`, sshKeyFile: 'hunter2', kubeconfig: 'apiVersion: v1' }));
+    const message = errorOf(() => checkProps('site/X', schema, { address: `root:${SECRET}@10.0.0.5`, sshKeyFile: 'hunter2', kubeconfig: 'apiVersion: v1' }));
     expect(message).toMatch(/^\[site\/X\] address: .*got a value \(not shown: it may be a secret\)$/m);
     expect(message).toMatch(/^\[site\/X\] sshKeyFile: .*got a value \(not shown: it may be a secret\)$/m);
     expect(message).toMatch(/^\[site\/X\] kubeconfig: .*got a value \(not shown: it may be a secret\)$/m);
@@ -62,7 +53,7 @@ describe('credentials in the program', () => {
 
   it('refuses a credential in any string prop at construction, naming the field and not the value', () => {
     const { site } = testSite();
-    const message = messageOf(() => new BackupAlertRules(site, 'Alerts', { receiver: `https://hooks.slack.com/services/T0/B0/${SECRET}`, delivery: AlertDelivery.reviewOnly('x') }));
+    const message = errorOf(() => new BackupAlertRules(site, 'Alerts', { receiver: `https://hooks.slack.com/services/T0/B0/${SECRET}`, delivery: AlertDelivery.reviewOnly('x') }));
     expect(message).toBe(
       '[test/Alerts] receiver: expected no credential in the program, got a webhook URL, whose path is its token (value not shown): it would be written into cdk.tf.json and the review tree (hint: keep the secret in a root-only file on the host, a Kubernetes Secret (SecretRef.fromSecret) or Vault, and give its path or reference)',
     );
@@ -71,31 +62,31 @@ describe('credentials in the program', () => {
         namespace: 'apps', jobId: 'app-backup', schedule: Schedule.daily('01:00'), retentionDays: 7, backupVolume: BackupVolume.existingClaim('app-backup'), image: 'alpine:3.20',
         engine: DumpEngine.command({ description: 'x', protects: 'x', command: 'true', extension: '.tar', settings }),
       });
-    const settings = messageOf(dump({ DATABASE_URL: `postgres://app:${SECRET}@db/app` }));
+    const settings = errorOf(dump({ DATABASE_URL: `postgres://app:${SECRET}@db/app` }));
     expect(settings).toMatch(/^\[test\/Dump\] engine\.settings\.DATABASE_URL: expected no credential in the program, got a URL with user:password@ in it \(value not shown\)/);
     expect(settings).not.toContain(SECRET);
     expect(dump({ DATABASE_URL: 'postgres://app@db/app' })).not.toThrow();
   });
 
   it('refuses a Pushgateway URL with user:password@, which every script and CronJob would carry', () => {
-    const message = messageOf(() => MetricsSink.pushgateway(`http://push:${SECRET}@10.0.20.5:30091`));
+    const message = errorOf(() => MetricsSink.pushgateway(`http://push:${SECRET}@10.0.20.5:30091`));
     expect(message).toMatch(/^\[MetricsSink\] url: expected http\(s\):\/\/host:port without credentials, got a URL with user:password@ in it \(value not shown\) \(hint: a Pushgateway behind basic auth is not supported/);
     expect(message).not.toContain(SECRET);
   });
 
   it('refuses backend credentials, which Terraform reads from the environment', () => {
-    const s3 = messageOf(() => SiteBackend.s3({ bucket: 'b', key: 'k', region: 'eu-central-1', accessKey: 'AKIAEXAMPLE', secretKey: SECRET }));
+    const s3 = errorOf(() => SiteBackend.s3({ bucket: 'b', key: 'k', region: 'eu-central-1', accessKey: 'AKIAEXAMPLE', secretKey: SECRET }));
     expect(s3).toMatch(/^\[SiteBackend\.s3\] accessKey: expected no credential here, got a value \(not shown\)/m);
     expect(s3).toMatch(/^\[SiteBackend\.s3\] secretKey: .*\(hint: set it through AWS_SECRET_ACCESS_KEY/m);
-    expect(messageOf(() => SiteBackend.pg({ connStr: `postgres://tf:${SECRET}@db/tf` } as never))).toMatch(/^\[SiteBackend\.pg\] connStr: .*PG_CONN_STR/);
-    expect(messageOf(() => SiteBackend.http({ address: 'https://tf.example/state', username: 'tf', password: SECRET }))).toMatch(/^\[SiteBackend\.http\] password: .*TF_HTTP_PASSWORD/);
+    expect(errorOf(() => SiteBackend.pg({ connStr: `postgres://tf:${SECRET}@db/tf` } as never))).toMatch(/^\[SiteBackend\.pg\] connStr: .*PG_CONN_STR/);
+    expect(errorOf(() => SiteBackend.http({ address: 'https://tf.example/state', username: 'tf', password: SECRET }))).toMatch(/^\[SiteBackend\.http\] password: .*TF_HTTP_PASSWORD/);
     for (const m of [s3]) expect(m).not.toContain(SECRET);
     expect(() => SiteBackend.s3({ bucket: 'b', key: 'k', region: 'eu-central-1', profile: 'backup' })).not.toThrow();
   });
 
   it('does not repeat a secret given where a Secret name, key or Vault address belongs', () => {
-    expect(messageOf(() => SecretRef.fromSecret(SECRET, 'password'))).not.toContain(SECRET);
-    expect(messageOf(() => SecretRef.fromSecret('pg', `pw ${SECRET}`))).not.toContain(SECRET);
-    expect(messageOf(() => BorgPassphrase.vault({ path: 'secret/x', field: 'p', address: `https://u:${SECRET}@vault` }))).not.toContain(SECRET);
+    expect(errorOf(() => SecretRef.fromSecret(SECRET, 'password'))).not.toContain(SECRET);
+    expect(errorOf(() => SecretRef.fromSecret('pg', `pw ${SECRET}`))).not.toContain(SECRET);
+    expect(errorOf(() => BorgPassphrase.vault({ path: 'secret/x', field: 'p', address: `https://u:${SECRET}@vault` }))).not.toContain(SECRET);
   });
 });

@@ -1,15 +1,7 @@
 import { z } from 'zod';
 import { BackupConfigError, checkProps } from '../../lib/errors';
 import { closestName, closestValue, knownKeysAt } from '../../lib/private/zod-issues';
-
-function messageOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected an error');
-}
+import { errorOf } from '../helpers/process-group';
 
 const schema = z
   .object({
@@ -23,27 +15,27 @@ const schema = z
 
 describe('checkProps', () => {
   it('says a missing field is required, naming the type once', () => {
-    const message = messageOf(() => checkProps('home/Job', schema, { vmid: 100 }));
+    const message = errorOf(() => checkProps('home/Job', schema, { vmid: 100 }));
     expect(message).toBe('[home/Job] storage: required: expected a string, got nothing');
   });
 
   it('shows the value of a wrong type instead of zod\'s name for its type', () => {
-    expect(messageOf(() => checkProps('home/Job', schema, { storage: 's', vmid: '100' }))).toBe('[home/Job] vmid: expected a number, got "100"');
-    expect(messageOf(() => checkProps('home/Job', schema, { storage: 's', vmid: 1, enabled: 'yes' }))).toBe('[home/Job] enabled: expected true or false, got "yes"');
+    expect(errorOf(() => checkProps('home/Job', schema, { storage: 's', vmid: '100' }))).toBe('[home/Job] vmid: expected a number, got "100"');
+    expect(errorOf(() => checkProps('home/Job', schema, { storage: 's', vmid: 1, enabled: 'yes' }))).toBe('[home/Job] enabled: expected true or false, got "yes"');
   });
 
   it('keeps a schema\'s own message and adds the value', () => {
     const s = z.object({ id: z.string().regex(/^[a-z]+$/, 'expected a lower-case id') });
-    expect(messageOf(() => checkProps('home/Job', s, { id: 'A1' }))).toBe('[home/Job] id: expected a lower-case id, got "A1"');
+    expect(errorOf(() => checkProps('home/Job', s, { id: 'A1' }))).toBe('[home/Job] id: expected a lower-case id, got "A1"');
   });
 
   it('suggests the option a misspelt one meant', () => {
-    const message = messageOf(() => checkProps('home/Job', schema, { storag: 's', vmid: 1 }));
+    const message = errorOf(() => checkProps('home/Job', schema, { storag: 's', vmid: 1 }));
     expect(message).toContain('[home/Job] storag: not a known option (hint: did you mean storage?)');
   });
 
   it('lists the known options where no name is close, also inside a list of objects', () => {
-    const message = messageOf(() => checkProps('home/Job', schema, { storage: 's', vmid: 1, databases: [{ name: 'app', user: 'x' }] }));
+    const message = errorOf(() => checkProps('home/Job', schema, { storage: 's', vmid: 1, databases: [{ name: 'app', user: 'x' }] }));
     expect(message).toBe('[home/Job] databases.0.user: not a known option (hint: known options here: name, port)');
   });
 
@@ -65,16 +57,16 @@ describe('checkProps', () => {
 
   it('names the allowed value a wrong one abbreviates or misspells', () => {
     const s = z.object({ mode: z.enum(['snapshot', 'suspend', 'stop']), compress: z.enum(['zstd', 'gzip', 'lzo', 'none']) });
-    expect(messageOf(() => checkProps('home/Job', s, { mode: 'snap', compress: 'zstf' }))).toBe(
+    expect(errorOf(() => checkProps('home/Job', s, { mode: 'snap', compress: 'zstf' }))).toBe(
       '[home/Job] mode: invalid option: expected one of "snapshot"|"suspend"|"stop", got "snap" (hint: did you mean snapshot?)\n' +
         '[home/Job] compress: invalid option: expected one of "zstd"|"gzip"|"lzo"|"none", got "zstf" (hint: did you mean zstd?)',
     );
     // "s" starts two values: no guess
-    expect(messageOf(() => checkProps('home/Job', s, { mode: 's', compress: 'zstd' }))).not.toContain('hint');
+    expect(errorOf(() => checkProps('home/Job', s, { mode: 's', compress: 'zstd' }))).not.toContain('hint');
   });
 
   it('never shows the value of a field named like a secret', () => {
-    const message = messageOf(() => checkProps('home/Job', schema, { storage: 's', vmid: 1, password: 42 }));
+    const message = errorOf(() => checkProps('home/Job', schema, { storage: 's', vmid: 1, password: 42 }));
     expect(message).toBe('[home/Job] password: expected a string, got a value (not shown: it may be a secret)');
     expect(message).not.toContain('42');
   });
