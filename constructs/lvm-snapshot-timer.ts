@@ -10,6 +10,7 @@ import { Schedule } from '../lib/schedule';
 import { Host } from './host';
 import { membersOf, registerMember, siteModelOf } from './private/site-anchor';
 import { ScheduledHostJob } from './scheduled-host-job';
+import { pascalCase } from './vzdump-job';
 import { lvmThinTargetId } from '../lib/model/target-ids';
 
 /** Props of {@link LvmSnapshotTimer}. */
@@ -30,13 +31,18 @@ export interface LvmSnapshotTimerProps extends HostJobOptions {
   readonly excludeNamespaces?: readonly string[];
   /** Snapshots older than this are removed. @default Duration.days(7) */
   readonly keep?: Duration;
-  /** LVMThinPoolLow fires below this free fraction of data or metadata. @default 0.15 */
+  /**
+   * LVMThinPoolLow fires below this free fraction of data or metadata. The first timer of a
+   * thin pool owns the pool's alerts; another timer of the same pool must leave this and the
+   * alert names unset.
+   * @default 0.15
+   */
   readonly thinPoolLowRatio?: number;
   /** Below this free fraction no new snapshots are made (the run fails and only prunes). @default 0.05 */
   readonly minFreeRatio?: number;
-  /** Name of the alert on the pool's data space. @default 'LVMThinPoolLow' */
+  /** Name of the alert on the pool's data space (unique in the site: set it for a second pool). @default 'LVMThinPoolLow' */
   readonly thinPoolAlertName?: string;
-  /** Name of the alert on the pool's metadata space. @default 'LVMThinPoolMetadataLow' */
+  /** Name of the alert on the pool's metadata space (unique in the site: set it for a second pool). @default 'LVMThinPoolMetadataLow' */
   readonly thinPoolMetadataAlertName?: string;
   /** kubeconfig on the host, for namespace lookups and restores. @default '/root/.kube/config' */
   readonly kubeconfig?: string;
@@ -123,10 +129,44 @@ export class LvmSnapshotTimer extends Construct {
     this.classification = p.classification ?? 'important';
     const lowRatio = p.thinPoolLowRatio ?? 0.15;
     const host = this.host.name;
-    this.assetId = `pvc-set:${host}:${this.lvPattern}`;
-    this.assetName = `PVC volumes ${this.lvPattern} on ${host}`;
+    // The same pattern may take LVs of two volume groups, so another group is part of the
+    // name; Proxmox's own group is left out, which keeps the names inventories already use.
+    const volumes = this.volumeGroup === 'pve' ? this.lvPattern : `${this.volumeGroup}/${this.lvPattern}`;
+    this.assetId = `pvc-set:${host}:${volumes}`;
+    this.assetName = `PVC volumes ${volumes} on ${host}`;
     this.targetId = lvmThinTargetId(host, `${this.volumeGroup}/${this.thinPool}`);
     this.copyId = `${this.jobId}:${this.assetId}`;
+
+    // Two timers may snapshot different LVs of one pool: the pool is one target, and the
+    // first timer of the pool watches its space (one page per full pool, not one per timer).
+    const poolOwner = membersOf<LvmSnapshotTimer>(this, 'lvm-snapshot-timer').find((o) => o.targetId === this.targetId);
+    if (poolOwner) {
+      const poolAlertFields = (['thinPoolLowRatio', 'thinPoolAlertName', 'thinPoolMetadataAlertName'] as const).filter((f) => p[f] !== undefined);
+      if (poolAlertFields.length) {
+        throw new BackupConfigError(
+          this.node.path,
+          poolAlertFields.map((field) => ({
+            field,
+            message: `expected it unset: the alerts on thin pool ${this.volumeGroup}/${this.thinPool} on ${host} come from ${poolOwner.node.path}, which snapshots the same pool`,
+            hint: `set ${field} on ${poolOwner.node.path} instead`,
+          })),
+        );
+      }
+    }
+    const alertNames = { thinPoolAlertName: p.thinPoolAlertName ?? 'LVMThinPoolLow', thinPoolMetadataAlertName: p.thinPoolMetadataAlertName ?? 'LVMThinPoolMetadataLow' };
+    for (const field of poolOwner ? [] : (['thinPoolAlertName', 'thinPoolMetadataAlertName'] as const)) {
+      const holder = model.alertSpecs.find((a) => a.name === alertNames[field]);
+      if (holder) {
+        // the default names suit one pool per site; a second pool needs its own
+        throw new BackupConfigError(this.node.path, [
+          {
+            field,
+            message: `expected an alert name no other construct in site ${model.site} uses, got ${alertNames[field]}${p[field] === undefined ? ' (the default)' : ''}, which ${holder.constructPath} already defines`,
+            hint: `name this pool's alert, e.g. ${field}: '${alertNames[field]}${pascalCase(`${host}-${this.volumeGroup}-${this.thinPool}`)}'`,
+          },
+        ]);
+      }
+    }
 
     model.addAsset({
       id: this.assetId,
@@ -138,7 +178,9 @@ export class LvmSnapshotTimer extends Construct {
       notes: this.excludeNamespaces.length ? `namespaces ${this.excludeNamespaces.join(', ')} excluded from snapshots` : undefined,
       constructPath: this.node.path,
     });
-    model.addTarget({ id: this.targetId, name: `LVM thin pool ${this.volumeGroup}/${this.thinPool} on ${host}`, medium: 'source-disk', location: 'on-site', host, constructPath: this.node.path });
+    if (!poolOwner) {
+      model.addTarget({ id: this.targetId, name: `LVM thin pool ${this.volumeGroup}/${this.thinPool} on ${host}`, medium: 'source-disk', location: 'on-site', host, constructPath: this.node.path });
+    }
 
     const settings: Record<string, string> = {
       VG: this.volumeGroup,
@@ -228,13 +270,10 @@ export class LvmSnapshotTimer extends Construct {
         },
         constructPath: this.node.path,
       });
-    spec(p.thinPoolAlertName ?? 'LVMThinPoolLow', 'backup_lvm_thinpool_free_ratio', 'data', `${ssh} lvextend -L +100G ${pool}   # when the VG has room`);
-    spec(
-      p.thinPoolMetadataAlertName ?? 'LVMThinPoolMetadataLow',
-      'backup_lvm_thinpool_metadata_free_ratio',
-      'metadata',
-      `${ssh} lvextend --poolmetadatasize +1G ${pool}   # when the VG has room`,
-    );
+    if (!poolOwner) {
+      spec(alertNames.thinPoolAlertName, 'backup_lvm_thinpool_free_ratio', 'data', `${ssh} lvextend -L +100G ${pool}   # when the VG has room`);
+      spec(alertNames.thinPoolMetadataAlertName, 'backup_lvm_thinpool_metadata_free_ratio', 'metadata', `${ssh} lvextend --poolmetadatasize +1G ${pool}   # when the VG has room`);
+    }
     registerMember('lvm-snapshot-timer', this);
   }
 }

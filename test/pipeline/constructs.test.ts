@@ -7,7 +7,7 @@ import { deriveAlerts } from '../../lib/alerts/derive-alerts';
 import { homelabSite } from '../../stacks/homelab';
 import { testSite } from '../helpers/fixtures';
 import { systemdVerify } from '../helpers/systemd';
-import { modelOf, reviewOf, synthJson, writeTree } from '../helpers/synth';
+import { modelOf, resourcesOf, reviewOf, synthJson, writeTree } from '../helpers/synth';
 import { describeWithTool, describeWithTools, run, shellcheck, tempDir } from '../helpers/tools';
 import { pipelineSite } from './fixture';
 
@@ -286,6 +286,40 @@ describe('host pipeline checks', () => {
     expect(() => new LvmSnapshotTimer(site, 'Db1', { host, jobId: 'lvm-db-snapshot', thinPool: 'fastdata', lvPattern: 'vm-*' })).toThrow(/\[test\/Db1\] lvPattern: .* got vm-\*, which may match/);
     expect(() => new LvmSnapshotTimer(site, 'Db2', { host, jobId: 'lvm-db-snapshot', thinPool: 'fastdata', lvPattern: 'db-*', thinPoolAlertName: 'FastPoolLow', thinPoolMetadataAlertName: 'FastPoolMetadataLow' })).not.toThrow();
     expect(() => new LvmSnapshotTimer(site, 'Other', { host, jobId: 'lvm-other-snapshot', volumeGroup: 'fast', lvPattern: 'vm-*', thinPoolAlertName: 'OtherPoolLow', thinPoolMetadataAlertName: 'OtherPoolMetadataLow' })).not.toThrow();
+  });
+
+  it('lets two timers share a thin pool (one target, the pool alerts once) and names the alert field when a second pool would reuse a name', () => {
+    const { site, host } = base(); // Snap: vm-*-pvc-* in pve/data
+    const db = new LvmSnapshotTimer(site, 'Db', { host, jobId: 'lvm-db-snapshot', lvPattern: 'db-*' });
+    const m = siteModelOf(site);
+    expect(db.targetId).toBe('lvm-thin:pve:pve/data');
+    expect(m.targets.filter((t) => t.id === db.targetId)).toHaveLength(1);
+    expect(m.alertSpecs.filter((a) => /^LVMThinPool/.test(a.name)).map((a) => a.constructPath)).toEqual(['test/Snap', 'test/Snap']);
+    expect(m.copy('lvm-db-snapshot:pvc-set:pve:db-*')).toMatchObject({ target: 'lvm-thin:pve:pve/data' });
+    // the pool's alert settings belong to the timer that owns its alerts
+    expect(() => new LvmSnapshotTimer(site, 'Ct', { host, jobId: 'lvm-ct-snapshot', lvPattern: 'ct-*', thinPoolLowRatio: 0.2 })).toThrow(
+      /\[test\/Ct\] thinPoolLowRatio: expected it unset: the alerts on thin pool pve\/data on pve come from test\/Snap, which snapshots the same pool \(hint: set thinPoolLowRatio on test\/Snap instead\)/,
+    );
+    // the same pattern in another volume group is another set of volumes, with its own asset
+    const fast = { host, jobId: 'lvm-fast-snapshot', volumeGroup: 'fast', lvPattern: 'vm-*-pvc-*' };
+    expect(() => new LvmSnapshotTimer(site, 'Fast', fast)).toThrow(
+      /\[test\/Fast\] thinPoolAlertName: expected an alert name no other construct in site test uses, got LVMThinPoolLow \(the default\), which test\/Snap already defines \(hint: name this pool's alert, e.g. thinPoolAlertName: 'LVMThinPoolLowPveFastData'\)/,
+    );
+    const named = new LvmSnapshotTimer(site, 'Fast2', { ...fast, thinPoolAlertName: 'FastPoolLow', thinPoolMetadataAlertName: 'FastPoolMetadataLow' });
+    expect(named.assetId).toBe('pvc-set:pve:fast/vm-*-pvc-*');
+    expect(m.asset(named.assetId)?.name).toBe('PVC volumes fast/vm-*-pvc-* on pve');
+    expect(m.asset(named.assetId)).toMatchObject({ selector: { include: ['vm-*-pvc-*'] } });
+    expect(m.alertSpecs.map((a) => a.name)).toEqual(expect.arrayContaining(['FastPoolLow', 'FastPoolMetadataLow', 'LVMThinPoolLow', 'LVMThinPoolMetadataLow']));
+  });
+
+  it('synthesizes a site whose two snapshot timers share a thin pool, with its checks passing', () => {
+    const { site, host } = base();
+    new LvmSnapshotTimer(site, 'Db', { host, jobId: 'lvm-db-snapshot', lvPattern: 'db-*' });
+    new BackupAlertRules(site, 'Alerts', { group: 'test' });
+    const json = synthJson(site);
+    expect(Object.keys(resourcesOf(json, 'null_resource')).length).toBeGreaterThan(0);
+    const rules = reviewOf(site).get('prometheus/test.rules.yml')?.content ?? '';
+    expect(rules.match(/alert: LVMThinPoolLow$/gm)).toHaveLength(1);
   });
 
   it('fails when two file backups on one host would share a part folder (each prunes or mirrors its own with --delete)', () => {
