@@ -166,6 +166,8 @@ export class ScheduledHostJob extends Construct {
     super(scope, id);
     const p = checkProps(this.node.path, schema, props, { schedule: "Schedule.daily('05:00')" });
     this.model = siteModelOf(this);
+    // before the files named after the job are installed, so a second job of the id is named as such
+    this.model.checkJobIdFree(p.jobId, this.node.path);
     this.host = p.host;
     this.jobId = p.jobId;
     this.schedule = p.schedule;

@@ -128,7 +128,15 @@ export class SiteModel {
   }
   addJob(j: JobRecord): JobRecord {
     this.version++;
-    return this.put(this.jobMap, j.id, j, 'job', j.constructPath, { field: 'jobId', hint: 'job ids name metrics, alerts and Proxmox jobs; give each job its own' });
+    return this.put(this.jobMap, j.id, j, 'job', j.constructPath, JOB_CLASH);
+  }
+  /**
+   * Throws the error addJob would throw for this id, before a construct installs files named
+   * after the job (else the first error names a file path instead of the job id).
+   * @param clash the prop that names the job and how to fix a second registration
+   */
+  checkJobIdFree(id: string, constructPath: string, clash: { field: string; hint: string } = JOB_CLASH): void {
+    if (this.jobMap.has(id)) this.put(this.jobMap, id, this.jobMap.get(id)!, 'job', constructPath, clash);
   }
   addHost(h: HostRecord): HostRecord {
     this.version++;
@@ -389,6 +397,8 @@ export class SiteModel {
     return value;
   }
 }
+
+const JOB_CLASH = { field: 'jobId', hint: 'job ids name metrics, alerts and Proxmox jobs; give each job its own' };
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;

@@ -65,6 +65,14 @@ describe('ScheduledHostJob', () => {
     expect(() => new ScheduledHostJob(site, 'J', { host, jobId: 'jj', schedule: Schedule.daily('05:00'), description: 'x', body: 'true', steps: [{ jobId: 'jj', description: 'y' }] })).toThrow(/job ids name metrics/);
   });
 
+  it('fails when a second job of one id is installed on the same host, naming jobId (not the script path)', () => {
+    const { site, host } = testSite();
+    new ScheduledHostJob(site, 'A', { host, jobId: 'sync', schedule: Schedule.daily('05:00'), description: 'x', body: 'true' });
+    expect(() => new ScheduledHostJob(site, 'B', { host, jobId: 'sync', schedule: Schedule.daily('06:00'), description: 'y', body: 'true' })).toThrow(
+      /^\[test\/B\] jobId: job "sync" is already registered in site test by test\/A \(hint: job ids name metrics, alerts and Proxmox jobs; give each job its own\)$/,
+    );
+  });
+
   it('fails when the body is empty or the timeout is not a Duration', () => {
     const { site, host } = testSite();
     expect(() => new ScheduledHostJob(site, 'J', { host, jobId: 'jj', schedule: Schedule.daily('05:00'), description: 'x', body: '', timeout: '1h' } as never)).toThrow(
