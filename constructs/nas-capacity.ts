@@ -13,7 +13,7 @@ import { ScheduledHostJob } from './scheduled-host-job';
 export interface NasCapacityProps {
   /** The host that reaches the NAS over SSH and runs the collector. */
   readonly host: Host;
-  /** Short name for ids and metrics (`synology`). */
+  /** Short name for ids, metrics and alerts (`synology`); unique in the site: a second volume of one NAS needs its own (`synology-volume2`). */
   readonly nasName: string;
   /** NAS address (LAN). */
   readonly address: string;
@@ -65,6 +65,13 @@ export class NasCapacity extends Construct {
     const p = checkProps(this.node.path, schema, props, { sshKeyFile: 'a key file on the host, e.g. /root/.ssh/synology_backup' });
     const model = siteModelOf(this);
     const jobId = `nas-capacity-${p.nasName}`;
+    // the job, its metrics and both alerts are named after nasName: another volume of the same
+    // NAS (or the NAS watched from another host) needs its own
+    const volume = p.volume.split('/').filter(Boolean).pop() ?? 'volume';
+    model.checkJobIdFree(jobId, this.node.path, {
+      field: 'nasName',
+      hint: `nasName names the job, its metrics and its alerts: give each watched volume its own, e.g. nasName: '${p.nasName}-${volume.toLowerCase().replace(/[^a-z0-9-]+/g, '-')}'`,
+    });
     const shares = p.snapshotShares ?? [];
     const body = [
       'ssh_nas() {',

@@ -57,6 +57,17 @@ describe('NasCapacity', () => {
     expect(modelOf(site()).alertSpecs.map((a) => a.name)).toEqual(['NasSynologyAlmostFull', 'NasSynologySnapshotsHeavy']);
   });
 
+  it('fails when a second volume of one NAS reuses its nasName, naming nasName with a suggested name, and lets it be watched under its own', () => {
+    const { site, host } = testSite();
+    const props = { host, nasName: 'synology', address: '192.168.1.13', sshKeyFile: '/root/.ssh/synology_backup', volume: '/volume1' };
+    new NasCapacity(site, 'Volume1', props);
+    expect(() => new NasCapacity(site, 'Volume2', { ...props, volume: '/volume2' })).toThrow(
+      /^\[test\/Volume2\] nasName: job "nas-capacity-synology" is already registered in site test by test\/Volume1\/Collector \(hint: nasName names the job, its metrics and its alerts: give each watched volume its own, e.g. nasName: 'synology-volume2'\)$/,
+    );
+    new NasCapacity(site, 'Volume2b', { ...props, volume: '/volume2', nasName: 'synology-volume2' });
+    expect(modelOf(site).alertSpecs.map((a) => a.name)).toEqual(['NasSynologyAlmostFull', 'NasSynologyVolume2AlmostFull']);
+  });
+
   it('fails when the NAS is given by its Tailscale address', () => {
     const { site, host } = testSite();
     expect(() => new NasCapacity(site, 'Nas', { host, nasName: 'synology', address: '100.102.199.111', sshKeyFile: '/k', volume: '/volume1' })).toThrow(/\[test\/Nas\] address: expected the LAN address, not a Tailscale one/);
