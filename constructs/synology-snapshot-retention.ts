@@ -1,11 +1,11 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { DEFAULTS } from '../lib/defaults';
-import { checkProps } from '../lib/errors';
+import { BackupConfigError, checkProps } from '../lib/errors';
 import { isCgnatAddress } from '../lib/net';
 import { generatedHeader, shellQuote } from '../lib/render/shell';
 import { Host } from './host';
-import { siteModelOf } from './private/site-anchor';
+import { membersOf, registerMember, siteModelOf } from './private/site-anchor';
 
 /** Where the sudo password of the NAS comes from at apply time; never the password itself. */
 /**
@@ -62,6 +62,11 @@ const schema = z
  */
 export class SynologySnapshotRetention extends Construct {
   readonly keepDays: number;
+  readonly host: Host;
+  readonly address: string;
+  readonly share: string;
+  /** The apply script on the host. */
+  readonly scriptPath: string;
 
   constructor(scope: Construct, id: string, props: SynologySnapshotRetentionProps) {
     super(scope, id);
@@ -81,10 +86,29 @@ KEY=\${KEY:-${shellQuote(p.sshKeyFile)}}
 ${source} | ssh -i "$KEY" -o BatchMode=yes -o ConnectTimeout=20 "$NAS" \\
   sudo -S -p '' /usr/syno/sbin/synosharesnapshot shareconf set ${shellQuote(p.share)} snap_auto_remove_keep_days=${p.keepDays}
 `;
-    const path = `${DEFAULTS.libexecDirectory}/synology-snapshot-retention-${p.share.toLowerCase()}.sh`;
+    this.host = p.host;
+    this.address = p.address;
+    this.share = p.share;
+    // A share of the same name on another NAS applied from the same host gets the NAS address
+    // in its script's name; the first keeps the plain name, as hosts already have it.
+    const sameShare = membersOf<SynologySnapshotRetention>(this, 'synology-snapshot-retention').filter((o) => o.host === p.host && o.share.toLowerCase() === p.share.toLowerCase());
+    const twin = sameShare.find((o) => o.address === p.address);
+    if (twin) {
+      throw new BackupConfigError(this.node.path, [
+        {
+          field: 'share',
+          message: `expected one retention per share of a NAS, got a second for share ${p.share} on ${p.address}: ${twin.node.path} sets it already (${twin.keepDays} day(s))`,
+          hint: `keep one, with the keepDays you want, or name another share`,
+        },
+      ]);
+    }
+    const onAddress = sameShare.length ? `${p.address.toLowerCase()}-` : '';
+    const path = `${DEFAULTS.libexecDirectory}/synology-snapshot-retention-${onAddress}${p.share.toLowerCase()}.sh`;
+    this.scriptPath = path;
     p.host.install(this, { files: [{ path, content: script, mode: '0700' }], postInstall: [`"$R"${shellQuote(path)}`] });
+    registerMember('synology-snapshot-retention', this);
     model.addDecision({
-      subject: `Synology share ${p.share} snapshots`,
+      subject: `Synology share ${p.share}${onAddress ? ` on ${p.address}` : ''} snapshots`,
       decision: `kept ${p.keepDays} day(s) (snap_auto_remove_keep_days)`,
       reason: `applied from ${p.host.name} over SSH with synosharesnapshot; the site policy asks for at least ${p.minimumKeepDays ?? 7}`,
     });

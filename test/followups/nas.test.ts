@@ -115,6 +115,20 @@ describe('SynologySnapshotRetention', () => {
     expect(() => new SynologySnapshotRetention(site, 'Bad', { host, address: '192.168.1.13', sshKeyFile: '/k', share: 'B', keepDays: 3, sudoPassword: { vaultPath: 'secret/viktor', field: 'f', address: 'vault.local' } })).toThrow(/\[test\/Bad\] sudoPassword/);
   });
 
+  it('lets one host set a share of the same name on two NASes (the second script carries the address) and fails when one share of one NAS is set twice, naming share', () => {
+    const { site, host } = testSite();
+    const props = { host, address: '192.168.1.13', sshKeyFile: '/k', share: 'Backup', keepDays: 7, sudoPassword: { file: '/root/.synology-sudo' } };
+    const first = new SynologySnapshotRetention(site, 'Nas1', props);
+    const second = new SynologySnapshotRetention(site, 'Nas2', { ...props, address: '192.168.1.14' });
+    expect(first.scriptPath).toBe('/usr/local/lib/backup-constructs/synology-snapshot-retention-backup.sh');
+    expect(second.scriptPath).toBe('/usr/local/lib/backup-constructs/synology-snapshot-retention-192.168.1.14-backup.sh');
+    expect(reviewOf(site).get('hosts/pve/usr/local/lib/backup-constructs/synology-snapshot-retention-192.168.1.14-backup.sh')?.content).toContain('Administrator@192.168.1.14');
+    expect(reviewOf(site).get('REVIEW.md')!.content).toContain('**Synology share Backup on 192.168.1.14 snapshots**');
+    expect(() => new SynologySnapshotRetention(site, 'Again', { ...props, keepDays: 9 })).toThrow(
+      /^\[test\/Again\] share: expected one retention per share of a NAS, got a second for share Backup on 192.168.1.13: test\/Nas1 sets it already \(7 day\(s\)\) \(hint: keep one, with the keepDays you want, or name another share\)$/,
+    );
+  });
+
   it('shows the setting in REVIEW.md and warns when it is shorter than the policy requires', () => {
     const { site, host } = testSite();
     new SynologySnapshotRetention(site, 'Snapshots', { host, address: '192.168.1.13', sshKeyFile: '/k', share: 'Backup', keepDays: 3, sudoPassword: { file: '/root/.synology-sudo' } });
