@@ -16,7 +16,7 @@ import { Retention } from '../lib/retention';
 import { Schedule } from '../lib/schedule';
 import { daylightSavingFindings } from '../lib/schedule-findings';
 import { Host } from './host';
-import { siteModelOf } from './private/site-anchor';
+import { membersOf, registerMember, siteModelOf } from './private/site-anchor';
 import { PveStorage } from './pve-storage';
 import { ScheduledHostJob } from './scheduled-host-job';
 import { pascalCase } from './vzdump-job';
@@ -24,7 +24,7 @@ import { pascalCase } from './vzdump-job';
 /** A verify job: re-reads backup snapshots and checks every chunk against its digest. */
 export interface PbsVerifyJob {
   readonly schedule: Schedule;
-  /** @default '<datastore>-verify' */
+  /** @default '<datastore>-verify' ('<host>-<datastore>-verify' for a datastore whose name another PBS host of the site already uses) */
   readonly jobId?: string;
   /** Skip snapshots verified within `outdatedAfter`. @default true */
   readonly ignoreVerified?: boolean;
@@ -42,7 +42,7 @@ export interface PbsVerifyJob {
 export interface PbsPruneJob {
   readonly schedule: Schedule;
   readonly retention: Retention;
-  /** @default '<datastore>-prune' */
+  /** @default '<datastore>-prune' ('<host>-<datastore>-prune' for a datastore whose name another PBS host of the site already uses) */
   readonly jobId?: string;
   /** @default - the root namespace */
   readonly namespace?: string;
@@ -171,13 +171,28 @@ export class PbsDatastoreJobs extends Construct {
       if (c.removal) removals.push(c.removal);
     };
     const reported: PbsReportedJob[] = [];
-    this.reportId = p.report === false ? undefined : `pbs-report-${this.datastore}`;
+    // The default job ids, the report and the fill alert are named after the datastore; a
+    // datastore of the same name on another PBS host adds its host to them (the first keeps
+    // the plain names). The same datastore twice on one host is one set of jobs.
+    const sameName = membersOf<PbsDatastoreJobs>(this, 'pbs-datastore-jobs').filter((o) => o.datastore === this.datastore);
+    const twin = sameName.find((o) => o.host === this.host);
+    if (twin) {
+      throw new BackupConfigError(this.node.path, [
+        {
+          field: 'datastore',
+          message: `expected one PbsDatastoreJobs per datastore of a host, got a second for ${this.datastore} on ${this.host.name}: ${twin.node.path} manages its jobs already`,
+          hint: `put verify, prune and gcSchedule of ${this.datastore} in ${twin.node.path}`,
+        },
+      ]);
+    }
+    const stem = sameName.length ? `${this.host.name}-${this.datastore}` : this.datastore;
+    this.reportId = p.report === false ? undefined : `pbs-report-${stem}`;
     const reportSchedule = p.reportSchedule ?? Schedule.everyHours(1, 15);
     this.reportLag = this.reportId ? reportSchedule.period() : undefined;
 
     if (p.verify) {
       const v = p.verify;
-      const jobId = v.jobId ?? `${this.datastore}-verify`;
+      const jobId = v.jobId ?? `${stem}-verify`;
       const days = v.outdatedAfter ? withinField(this.node.path, 'verify.outdatedAfter', () => v.outdatedAfter!.toDays()) : 30;
       if (days < 1) throw new BackupConfigError(this.node.path, [{ field: 'verify.outdatedAfter', message: `expected at least one day, got ${days}`, hint: 'Duration.days(30)' }]);
       const schedule = withinField(this.node.path, 'verify.schedule', () => v.schedule.toProxmox(tz));
@@ -204,7 +219,7 @@ export class PbsDatastoreJobs extends Construct {
     }
     if (p.prune) {
       const r = p.prune;
-      const jobId = r.jobId ?? `${this.datastore}-prune`;
+      const jobId = r.jobId ?? `${stem}-prune`;
       const schedule = withinField(this.node.path, 'prune.schedule', () => r.schedule.toProxmox(tz));
       const keep = Object.entries(r.retention.toJSON()).map(([k, n]) => [k, String(n)] as [string, string]);
       add(
@@ -222,14 +237,14 @@ export class PbsDatastoreJobs extends Construct {
     if (p.gcSchedule) {
       const schedule = withinField(this.node.path, 'gcSchedule', () => p.gcSchedule!.toProxmox(tz));
       add(pbsGcCommands(this.datastore, schedule));
-      this.gcJobId = `${this.datastore}-gc`;
+      this.gcJobId = `${stem}-gc`;
       reported.push({ jobId: this.gcJobId, api: '/admin/gc', key: 'store', value: this.datastore });
       this.register(this.gcJobId, 'pbs-gc', p.gcSchedule, schedule, Duration.hours(1), writesTo, classification, `PBS garbage collection of datastore ${this.datastore}`);
     }
 
     if (this.reportId) {
       this.reportJob = this.reportOutcomes(this.reportId, reported, reportSchedule);
-      this.alertWhenFull(this.reportId, p.datastoreFullRatio ?? 0.9);
+      this.alertWhenFull(this.reportId, stem, p.datastoreFullRatio ?? 0.9);
       // said at apply time too: without jq the report fails (and alerts) every run
       apply.push(`command -v jq >/dev/null || echo "WARNING: jq is not installed on ${this.host.name}: the job reporting ${this.datastore}'s verify, prune and gc outcomes fails until it is (apt-get install jq)" >&2`);
     }
@@ -244,6 +259,7 @@ export class PbsDatastoreJobs extends Construct {
       removals,
       dependsOn: p.storage?.installation ? [p.storage.installation] : undefined,
     });
+    registerMember('pbs-datastore-jobs', this);
   }
 
   /** Installs the report job and registers the series it pushes for each job. */
@@ -268,11 +284,11 @@ export class PbsDatastoreJobs extends Construct {
   }
 
   /** A full datastore fails every backup to it, and garbage collection needs room to run. */
-  private alertWhenFull(reportId: string, ratio: number): void {
+  private alertWhenFull(reportId: string, stem: string, ratio: number): void {
     const pct = Math.round(ratio * 100);
     this.model.addAlertSpec(
       pushedFillAlert({
-        name: `PbsDatastore${pascalCase(this.datastore)}AlmostFull`,
+        name: `PbsDatastore${pascalCase(stem)}AlmostFull`,
         job: reportId,
         site: this.model.site,
         host: this.host.name,

@@ -99,6 +99,24 @@ describe('PbsDatastoreJobs', () => {
     expect(res.triggers.remove_script).not.toContain('gc-schedule');
   });
 
+  it('lets a second PBS host have a datastore of the same name (its jobs, report and alert carry the host) and fails when one datastore of one host gets two, naming datastore', () => {
+    const { site, pbs } = pbsSite();
+    const offsite = new Host(site, 'PbsOffsite', { name: 'pbs-offsite', address: '10.0.0.8' });
+    const second = new PbsDatastoreJobs(site, 'OffsiteJobs', {
+      host: offsite,
+      datastore: 'main',
+      verify: { schedule: Schedule.daily('05:00') },
+      prune: { schedule: Schedule.daily('04:00'), retention: Retention.gfs(7, 4, 3) },
+      gcSchedule: Schedule.weekly('sun', '07:30'),
+    });
+    expect([second.verifyJobId, second.pruneJobId, second.gcJobId, second.reportJob?.jobId]).toEqual(['pbs-offsite-main-verify', 'pbs-offsite-main-prune', 'pbs-offsite-main-gc', 'pbs-report-pbs-offsite-main']);
+    expect(modelOf(site).alertSpecs.map((a) => a.name)).toEqual(['PbsDatastoreMainAlmostFull', 'PbsDatastorePbsOffsiteMainAlmostFull']);
+    synthJson(site);
+    expect(() => new PbsDatastoreJobs(site, 'Again', { host: pbs, datastore: 'main', gcSchedule: Schedule.daily('08:00') })).toThrow(
+      /^\[test\/Again\] datastore: expected one PbsDatastoreJobs per datastore of a host, got a second for main on pbs: test\/MainJobs manages its jobs already \(hint: put verify, prune and gcSchedule of main in test\/MainJobs\)$/,
+    );
+  });
+
   it('fails when it has no job, the storage is not pbs, or the names and durations are not PBS\'s', () => {
     expect(errorOf(() => pbsSite({ verify: undefined, prune: undefined, gcSchedule: undefined }))).toMatch(/\[test\/MainJobs\] verify: expected at least one of verify, prune or gcSchedule, got none/);
     const { site, host } = testSite();
