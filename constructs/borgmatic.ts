@@ -252,6 +252,8 @@ export class Borgmatic extends Construct {
     const remote = this.repository.startsWith('ssh://');
     this.medium = p.medium ?? (remote ? 'remote-storage' : 'local-disk');
     this.location = p.location ?? (remote ? 'off-site' : 'on-site');
+    // the config file is named after the job and installed before the job registers its id
+    this.model.checkJobIdFree(p.jobId, this.node.path);
     this.configPath = `${BORGMATIC_CONFIG_DIRECTORY}/${p.jobId}.yaml`;
     const postgres = p.postgresqlDatabases ?? [];
     const mysql = p.mysqlDatabases ?? [];
@@ -281,7 +283,8 @@ export class Borgmatic extends Construct {
     // The config names the passphrase command and database users: root-only.
     this.host.install(this, { files: [{ path: this.configPath, content: this.config, mode: '0600' }] });
 
-    this.targetId = `borg:${this.repository}`;
+    // a local path is a repository on this host's disk: the same path on another host is another one
+    this.targetId = remote ? `borg:${this.repository}` : `borg:${this.host.name}:${this.repository}`;
     const assets = [
       ...p.sourceDirectories.map((dir) => this.pathAsset(dir, p.classification ?? 'important')),
       ...postgres.map((d) => this.databaseAsset('postgresql', d, p.classification ?? 'important')),
@@ -311,7 +314,7 @@ export class Borgmatic extends Construct {
     if (!this.model.target(this.targetId)) {
       this.model.addTarget({
         id: this.targetId,
-        name: `borg repository ${this.repository}`,
+        name: `borg repository ${this.repository}${remote ? '' : ` on ${this.host.name}`}`,
         medium: this.medium,
         location: this.location,
         host: remote ? undefined : this.host.name,
@@ -369,7 +372,7 @@ export class Borgmatic extends Construct {
 
   private crossChecks(): string[] {
     // Two machines writing one borg repository fight over its cache and nonces.
-    const others = membersOf<Borgmatic>(this, 'borgmatic').filter((b) => b !== this && b.repository === this.repository && b.host !== this.host);
+    const others = membersOf<Borgmatic>(this, 'borgmatic').filter((b) => b !== this && b.targetId === this.targetId && b.host !== this.host);
     return others
       .filter((o) => o.jobId > this.jobId)
       .map((o) => `[${this.node.path}] repository: ${this.repository} is also written by ${o.jobId} on host ${o.host.name} (hint: give each host its own repository)`);

@@ -121,7 +121,24 @@ describe('Borgmatic configuration', () => {
 
   it('a local repository is an on-site local-disk target', () => {
     const { site } = borgSite({ repository: '/mnt/backup/borg' });
-    expect(modelOf(site).target('borg:/mnt/backup/borg')).toMatchObject({ medium: 'local-disk', location: 'on-site', host: 'pve', path: '/mnt/backup/borg' });
+    expect(modelOf(site).target('borg:pve:/mnt/backup/borg')).toMatchObject({ medium: 'local-disk', location: 'on-site', host: 'pve', path: '/mnt/backup/borg' });
+  });
+
+  it('lets two hosts each keep a local repository at the same path (two targets, no shared-repository error)', () => {
+    const { site } = borgSite({ repository: '/mnt/backup/borg' });
+    const other = new Host(site, 'Other', { name: 'other', address: '10.0.0.6' });
+    const second = new Borgmatic(site, 'Borg2', { host: other, jobId: 'borgmatic-other', schedule: Schedule.daily('04:00'), repository: '/mnt/backup/borg', passphrase: BorgPassphrase.file('/root/.borg-passphrase'), sourceDirectories: ['/etc'], retention: Retention.daily(7) });
+    expect(second.targetId).toBe('borg:other:/mnt/backup/borg');
+    expect(modelOf(site).target(second.targetId)).toMatchObject({ name: 'borg repository /mnt/backup/borg on other', host: 'other', path: '/mnt/backup/borg' });
+    expect(modelOf(site).copiesBy('borgmatic-other').map((c) => c.target)).toEqual(['borg:other:/mnt/backup/borg']);
+    expect(() => synthJson(site)).not.toThrow();
+  });
+
+  it('fails when a second job of one id is on the same host, naming jobId (not the config path)', () => {
+    const { site, host } = borgSite();
+    expect(() => new Borgmatic(site, 'Again', { host, jobId: 'borgmatic-pve', schedule: Schedule.daily('04:00'), repository: '/srv/borg', passphrase: BorgPassphrase.file('/root/.borg-passphrase'), sourceDirectories: ['/etc'], retention: Retention.daily(7) })).toThrow(
+      /^\[test\/Again\] jobId: job "borgmatic-pve" is already registered in site test by test\/Borg\/Job/,
+    );
   });
 });
 
