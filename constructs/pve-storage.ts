@@ -226,7 +226,7 @@ export class PveStorage extends Construct {
       path: this.dumpDirectory,
       mountPoint: this.type === 'pbs' || this.type === 'zfspool' ? undefined : this.path,
       constructPath: this.node.path,
-    });
+    }, { field: 'storageId', hint: `a storage id is unique on a host: declare ${this.storageId} once and pass that PveStorage to every job, or name another storage` });
     registerMember('pve-storage', this);
     if (this.managed) this.apply(p);
     this.checkMountGuard(p);

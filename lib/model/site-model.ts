@@ -118,9 +118,10 @@ export class SiteModel {
     this.version++;
     return this.put(this.assetMap, a.id, a, 'asset', a.constructPath, clash);
   }
-  addTarget(t: TargetRecord): TargetRecord {
+  /** @param clash the prop that names the target and how to fix a second registration */
+  addTarget(t: TargetRecord, clash?: { field: string; hint: string }): TargetRecord {
     this.version++;
-    return this.put(this.targetMap, t.id, t, 'target', t.constructPath);
+    return this.put(this.targetMap, t.id, t, 'target', t.constructPath, clash);
   }
   addCopy(c: CopyRecord, constructPath: string): CopyRecord {
     this.version++;

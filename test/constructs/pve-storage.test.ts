@@ -167,6 +167,15 @@ describe('PveStorage', () => {
     expect(() => new PveStorage(site, 'Nas2', { host, storageId: 'nas2', type: 'nfs', server: '100.102.199.111', export: '/v', allowCgnatServer: true })).not.toThrow();
   });
 
+  it('fails when a storage id is declared twice on one host, naming storageId (not id), and lets another host use it', () => {
+    const { site, host } = testSite();
+    const props = { host, storageId: 'nas-backups', type: 'nfs' as const, server: '10.0.0.150', export: '/volume1/backups' };
+    new PveStorage(site, 'Nas', props);
+    expect(() => new PveStorage(site, 'Nas2', { ...props, export: '/volume1/other' })).toThrow(
+      /^\[test\/Nas2\] storageId: target "pve-storage:pve:nas-backups" is already registered in site test by test\/Nas \(hint: a storage id is unique on a host: declare nas-backups once and pass that PveStorage to every job, or name another storage\)$/,
+    );
+  });
+
   it('fails when a dir storage has no path', () => {
     const { site, host } = testSite();
     expect(() => new PveStorage(site, 'D', { host, storageId: 'd', type: 'dir' })).toThrow(/\[test\/D\] path: expected a value for dir storage, got nothing/);
