@@ -79,7 +79,10 @@ export class ExternalBackup extends Construct {
     const classification = p.classification ?? 'important';
     const assetId = `app-data:${p.name}`;
     const targetId = `external:${p.host}:${p.basePath}`;
-    model.addAsset({ id: assetId, kind: 'app-data', name: p.protects, classification, notes: p.notes, ...(p.inventoryName ? { inventoryName: p.inventoryName } : {}), constructPath: this.node.path });
+    // the name is the job's id and the asset's: a second one of the name is named as such
+    const clash = { field: 'name', hint: `the name names the backup's job, metrics and alerts: give each external backup (and job) its own, e.g. name: '${p.name}-${slugOf(p.basePath)}'` };
+    model.checkJobIdFree(p.name, this.node.path, clash);
+    model.addAsset({ id: assetId, kind: 'app-data', name: p.protects, classification, notes: p.notes, ...(p.inventoryName ? { inventoryName: p.inventoryName } : {}), constructPath: this.node.path }, clash);
     if (!model.target(targetId)) {
       model.addTarget({ id: targetId, name: `${p.basePath} on ${p.host}`, medium: p.medium ?? 'nas', location: p.location ?? 'on-site', host: p.host, path: p.basePath, constructPath: this.node.path });
     }
@@ -112,4 +115,9 @@ export class ExternalBackup extends Construct {
       this.node.path,
     );
   }
+}
+
+/** The last folder of a path as an id suffix (`/volume1/backups/ha` -> `ha`). */
+function slugOf(path: string): string {
+  return (path.split('/').filter(Boolean).pop() ?? 'copy').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'copy';
 }

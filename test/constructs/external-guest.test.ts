@@ -1,4 +1,4 @@
-import { Duration, ExternalBackup, Guest } from '../../constructs';
+import { Duration, ExternalBackup, Guest, Schedule, ScheduledHostJob } from '../../constructs';
 import { testSite } from '../helpers/fixtures';
 import { modelOf } from '../helpers/synth';
 
@@ -12,6 +12,17 @@ describe('ExternalBackup', () => {
       expect.objectContaining({ layer: 'app', target: 'external:nas:/volume1/ha', artifact: { host: 'nas', basePath: '/volume1/ha', glob: '*.tar' } }),
     ]);
     expect(model.target('external:nas:/volume1/ha')).toMatchObject({ medium: 'nas', location: 'on-site' });
+  });
+
+  it('fails when a second external backup (or another job) has its name, naming name (not id or jobId) with a suggested one', () => {
+    const { site, host } = testSite();
+    const props = { name: 'app-ha', protects: 'HA', tool: 'HA built-in backup', host: 'synology-nas', basePath: '/volume1/ha', staleAfter: Duration.hours(48) };
+    new ExternalBackup(site, 'Ha', props);
+    expect(() => new ExternalBackup(site, 'Ha2', { ...props, basePath: '/volume2/ha-copy' })).toThrow(
+      /^\[test\/Ha2\] name: job "app-ha" is already registered in site test by test\/Ha \(hint: the name names the backup's job, metrics and alerts: give each external backup \(and job\) its own, e.g. name: 'app-ha-ha-copy'\)$/,
+    );
+    new ScheduledHostJob(site, 'Gitea', { host, jobId: 'app-gitea', schedule: Schedule.daily('03:00'), description: 'x', body: 'true' });
+    expect(() => new ExternalBackup(site, 'GiteaExt', { ...props, name: 'app-gitea' })).toThrow(/^\[test\/GiteaExt\] name: job "app-gitea" is already registered in site test by test\/Gitea /);
   });
 
   it('fails when the threshold is missing or the name is unusable', () => {
