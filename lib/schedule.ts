@@ -1,6 +1,6 @@
 import { Duration } from './duration';
 import { BackupConfigError, Problem } from './errors';
-import { closestValue } from './private/zod-issues';
+import { closestName, closestValue } from './private/zod-issues';
 import { instantsOf, isValidTimeZone, offsetMs, wallTimeOf } from './private/tz';
 
 /** Periods by calendar fields: many jobs share a schedule shape. */
@@ -137,7 +137,8 @@ export class Schedule {
   readonly timeZone: string | undefined;
 
   private constructor(fields: ScheduleFields, timeZone?: string) {
-    const problems: Problem[] = [];
+    const problems = fieldShapeProblems(fields);
+    if (problems.length > 0) throw new BackupConfigError('Schedule', problems);
     const weekdays = fields.weekdays?.map((d) => {
       const i = WEEKDAYS.indexOf(String(d).toLowerCase() as Weekday);
       if (i < 0) {
@@ -155,6 +156,14 @@ export class Schedule {
     if (fields.minutes.length === 0) problems.push({ field: 'minutes', message: 'expected at least one minute, got none' });
     if (weekdays && weekdays.length === 0) problems.push({ field: 'weekdays', message: 'expected at least one weekday, got none', hint: 'omit weekdays to run every day' });
     if (fields.monthDays && fields.monthDays.length === 0) problems.push({ field: 'monthDays', message: 'expected at least one day, got none', hint: 'omit monthDays to run every day' });
+    if (problems.length === 0 && fields.months && fields.monthDays && !fields.months.some((m) => fields.monthDays?.some((d) => d <= DAYS_IN_MONTH[m - 1]))) {
+      const leapOnly = fields.months.includes(2) && fields.monthDays.includes(29);
+      problems.push({
+        field: 'monthDays',
+        message: `expected a day that exists in ${fields.months.map((m) => MONTHS[m - 1]).join(', ')}, got day ${fields.monthDays.join(', ')}: the job would ${leapOnly ? 'run only in leap years' : 'never run'}`,
+        hint: 'use days that every listed month has (February has 28; April, June, September and November 30)',
+      });
+    }
     if (timeZone !== undefined && !isValidTimeZone(timeZone)) {
       problems.push({ field: 'timeZone', message: `expected an IANA time zone such as Europe/Prague, got ${JSON.stringify(timeZone)}` });
     }
@@ -379,6 +388,40 @@ export class Schedule {
     if (this.weekdays && !this.weekdays.includes(weekday)) return false;
     return true;
   }
+}
+
+/** Days of each month in a common year: a schedule must run every year. */
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+const FIELD_RANGES: Record<keyof ScheduleFields, string> = {
+  weekdays: 'weekday names such as sun',
+  monthDays: 'days of the month from 1 to 31',
+  months: 'months from 1 to 12',
+  hours: 'hours from 0 to 23',
+  minutes: 'minutes from 0 to 59',
+};
+
+/** Fields that are not lists, missing hours or minutes, and misspelt field names (plain JavaScript callers). */
+function fieldShapeProblems(fields: ScheduleFields): Problem[] {
+  if (fields === null || typeof fields !== 'object') {
+    return [{ field: 'fields', message: `expected an object with hours and minutes, got ${JSON.stringify(fields)}`, hint: 'e.g. Schedule.explicit({ hours: [3], minutes: [0] })' }];
+  }
+  const known = Object.keys(FIELD_RANGES);
+  const problems: Problem[] = [];
+  for (const key of Object.keys(fields)) {
+    if (known.includes(key)) continue;
+    const meant = closestName(key, known);
+    problems.push({ field: key, message: 'not a known option', hint: meant ? `did you mean ${meant}?` : `known options here: ${known.join(', ')}` });
+  }
+  for (const [field, what] of Object.entries(FIELD_RANGES) as [keyof ScheduleFields, string][]) {
+    const value = fields[field];
+    const required = field === 'hours' || field === 'minutes';
+    if (value === undefined && !required) continue;
+    if (!Array.isArray(value)) {
+      problems.push({ field, message: `${value === undefined ? 'required: ' : ''}expected a list of ${what}, got ${value === undefined ? 'nothing' : JSON.stringify(value)}`, hint: `write it as a list, e.g. ${field}: [${field === 'weekdays' ? "'sun'" : field === 'hours' ? 3 : field === 'minutes' ? 0 : 1}]` });
+    }
+  }
+  return problems;
 }
 
 function parseTime(time: string, field: string): { hour: number; minute: number } {

@@ -139,6 +139,20 @@ describe('Schedule errors', () => {
   it('fails when a month day is out of range', () => {
     expect(() => Schedule.monthly(32, '03:00')).toThrow(/monthDays: expected whole numbers from 1 to 31, got 32/);
   });
+  it('fails when a calendar field is not a list or hours are missing, instead of crashing with a TypeError', () => {
+    expect(() => Schedule.explicit({ hours: 3, minutes: [0] } as never)).toThrow(BackupConfigError);
+    expect(() => Schedule.explicit({ hours: 3, minutes: [0] } as never)).toThrow(/\[Schedule\] hours: expected a list of hours from 0 to 23, got 3 \(hint: write it as a list, e\.g\. hours: \[3\]\)/);
+    expect(() => Schedule.explicit({ weekdays: 'sun', hours: [3], minutes: [0] } as never)).toThrow(/\[Schedule\] weekdays: expected a list of weekday names/);
+    const misspelt = () => Schedule.explicit({ hour: [3], minutes: [0] } as never);
+    expect(misspelt).toThrow(/\[Schedule\] hour: not a known option \(hint: did you mean hours\?\)/);
+    expect(misspelt).toThrow(/\[Schedule\] hours: required: expected a list of hours from 0 to 23, got nothing/);
+  });
+  it('fails when a month day does not exist in any listed month, instead of a job that never runs', () => {
+    expect(() => Schedule.explicit({ months: [2], monthDays: [30], hours: [3], minutes: [0] })).toThrow(/\[Schedule\] monthDays: expected a day that exists in Feb, got day 30: the job would never run \(hint: use days that every listed month has/);
+    expect(() => Schedule.cron('0 3 31 4,6 *')).toThrow(/monthDays: expected a day that exists in Apr, Jun, got day 31: the job would never run/);
+    expect(() => Schedule.explicit({ months: [2], monthDays: [29], hours: [3], minutes: [0] })).toThrow(/would run only in leap years/);
+    expect(Schedule.explicit({ months: [2, 3], monthDays: [30], hours: [3], minutes: [0] }).toSystemd()).toBe('*-02,03-30 03:00:00');
+  });
   it('fails when a time zone is unknown', () => {
     expect(() => Schedule.daily('03:00').inTimeZone('Mars/Olympus')).toThrow(/timeZone: expected an IANA time zone/);
   });
