@@ -7,6 +7,7 @@ import { BackupConfigError, checkProps } from '../lib/errors';
 import type { SiteModel } from '../lib/model/site-model';
 import type { HostFileRecord } from '../lib/model/types';
 import { HOST_ADDRESS_PATTERN } from '../lib/net';
+import { isValidTimeZone } from '../lib/private/tz';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { InstallPlan, planHash, Removal, renderInstallScript, renderRemoveScript, unitEntry } from '../lib/render/install-script';
 import { deliver, DeliveryMode } from './private/host-delivery';
@@ -102,7 +103,7 @@ const hostSchema = z
     user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, 'expected a Unix user name').optional(),
     port: z.number().int().min(1).max(65535).optional(),
     sshKeyPathVariable: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_-]*$/, 'expected a Terraform variable name').optional(),
-    timeZone: z.string().optional(),
+    timeZone: z.string().refine(isValidTimeZone, 'expected an IANA time zone such as Europe/Prague').optional(),
     delivery: z.enum(['null_resource', 'terraform_data']).optional(),
     installRoot: z.string().startsWith('/', 'expected an absolute path').optional(),
     extraPath: z.string().startsWith('/', 'expected an absolute path').optional(),
@@ -153,6 +154,7 @@ export class Host extends Construct {
     const p = checkProps(this.node.path, hostSchema, props, {
       address: 'use the LAN address SSH reaches, e.g. 10.0.0.50',
       sshKeyPathVariable: 'name a Terraform variable; pass the key file path with -var or TF_VAR_...',
+      timeZone: 'the zone timedatectl shows on the host, e.g. Europe/Prague; omit it for the site zone',
       sshPrivateKey: 'the key never goes in the stack: name a Terraform variable with sshKeyPathVariable and pass the key file path with -var or TF_VAR_...',
     });
     this.model = siteModelOf(this);

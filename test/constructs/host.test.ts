@@ -83,6 +83,15 @@ describe('Host delivery', () => {
     );
   });
 
+  it('fails when the host time zone is unknown, instead of a RangeError from Intl or a newline in the model', () => {
+    const { site } = testSite();
+    for (const timeZone of ['Europe/Prage', 'UTC\nX', '']) {
+      expect(() => new PveHost(site, `H${timeZone.length}`, { name: `h${timeZone.length}`, address: '10.0.0.1', timeZone })).toThrow(
+        /\[test\/H\d+\] timeZone: expected an IANA time zone such as Europe\/Prague, got ".*" \(hint: the zone timedatectl shows on the host/,
+      );
+    }
+  });
+
   it('fails when the SSH key is given inline instead of by variable', () => {
     const { site } = testSite();
     expect(() => new PveHost(site, 'H', { name: 'h', address: '10.0.0.1', sshPrivateKey: '-----BEGIN OPENSSH PRIVATE KEY-----' } as never)).toThrow(/\[test\/H\] sshPrivateKey: not a known option \(hint: the key never goes in the stack: name a Terraform variable with sshKeyPathVariable/);
