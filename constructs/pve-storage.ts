@@ -5,7 +5,7 @@ import { DEFAULTS } from '../lib/defaults';
 import { BackupConfigError, checkProps } from '../lib/errors';
 import type { SiteModel } from '../lib/model/site-model';
 import { Location, LOCATIONS, Medium, MEDIA } from '../lib/model/vocabulary';
-import { isCgnatAddress } from '../lib/net';
+import { HOST_ADDRESS_PATTERN, isCgnatAddress } from '../lib/net';
 import { storageCommands } from '../lib/render/pve-commands';
 import { orderSectionProperties, renderSection } from '../lib/render/section-config';
 import { shellQuote } from '../lib/render/shell';
@@ -107,7 +107,16 @@ const FIXED: Record<PveStorageType, readonly string[]> = {
 };
 const MANAGED = ['content', 'options', 'prune-backups', 'shared', 'namespace', 'fingerprint', 'username', 'is_mountpoint'];
 const ID = /^[a-z]([a-z0-9\-_.]*[a-z0-9])?$/i;
-const ABS = z.string().regex(/^\/\S*$/, 'expected an absolute path without spaces');
+const ABS = z
+  .string()
+  .regex(/^\/\S*$/, 'expected an absolute path without spaces')
+  .refine((v) => !v.split('/').includes('..'), 'expected a path without .. (storage.cfg and the mount-point checks compare paths as written)')
+  .refine((v) => v === '/' || !v.endsWith('/'), 'expected a path without a trailing slash');
+/** Values written into one storage.cfg line: a newline or space would split or change it. */
+const PBS_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{2,31}$/;
+const PBS_NAMESPACE = /^[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*){0,7}$/;
+const ZFS_DATASET = /^[A-Za-z0-9][A-Za-z0-9_.:-]*(\/[A-Za-z0-9_.:-]+)*$/;
+const CIFS_SHARE = /^[^\x00-\x1f\s\\/:*?"<>|]([^\x00-\x1f\\/:*?"<>|]*[^\x00-\x1f\s\\/:*?"<>|])?$/;
 
 const schema = z
   .object({
@@ -116,12 +125,12 @@ const schema = z
     type: z.enum(['dir', 'nfs', 'pbs', 'zfspool', 'cifs']),
     content: z.array(z.enum(['backup', 'images', 'rootdir', 'iso', 'vztmpl', 'snippets', 'import'])).min(1).optional(),
     path: ABS.optional(),
-    server: z.string().min(1).optional(),
+    server: z.string().regex(HOST_ADDRESS_PATTERN, 'expected a host name or IP address').optional(),
     export: ABS.optional(),
-    share: z.string().min(1).optional(),
-    pool: z.string().min(1).optional(),
-    datastore: z.string().min(1).optional(),
-    namespace: z.string().min(1).optional(),
+    share: z.string().regex(CIFS_SHARE, 'expected a share name such as Backup (one line, no \\ / : * ? " < > |)').optional(),
+    pool: z.string().regex(ZFS_DATASET, 'expected a ZFS pool or dataset such as rpool/data').optional(),
+    datastore: z.string().regex(PBS_NAME, 'expected a PBS datastore name of 3-32 letters, digits, . _ -').optional(),
+    namespace: z.string().regex(PBS_NAMESPACE, 'expected a PBS namespace such as pve/colo').optional(),
     fingerprint: z.string().regex(/^([0-9a-fA-F]{2}:){31}[0-9a-fA-F]{2}$/, 'expected a SHA-256 fingerprint (32 hex pairs separated by colons)').optional(),
     // a user (PBS: user@realm!tokenid), never user:password: the name is written into storage.cfg and the apply commands
     username: z.string().regex(/^[^\s:'"]+$/, 'expected a user name without a password (PBS: user@realm!tokenid; the secret goes in passwordFile)').optional(),
@@ -267,6 +276,14 @@ export class PveStorage extends Construct {
         field: 'server',
         message: `expected a LAN address, got ${p.server} in the Tailscale/CGNAT range 100.64.0.0/10`,
         hint: 'use the LAN address (backups must not depend on the VPN) or set allowCgnatServer: true',
+      });
+    }
+    // an empty list drops the soft default and Proxmox mounts hard: a NAS that is off then hangs the hypervisor
+    if (p.type === 'nfs' && p.mountOptions && (p.mountOptions.length === 0 || (p.mountOptions.includes('hard') && !p.mountOptions.includes('bg')))) {
+      problems.push({
+        field: 'mountOptions',
+        message: `expected a soft mount, got ${p.mountOptions.length ? p.mountOptions.join(',') : 'no options (Proxmox then mounts hard)'}: a hard mount hangs the hypervisor when the NAS is off`,
+        hint: "omit mountOptions for the default soft,timeo=150,retrans=3, or keep 'soft' with timeouts",
       });
     }
     if (p.content?.includes('backup') && p.type === 'zfspool') {

@@ -4,6 +4,7 @@ import { spawnSync } from 'child_process';
 import { PveStorage, Retention } from '../../constructs';
 import { testSite } from '../helpers/fixtures';
 import { resourcesOf, reviewOf, synthJson } from '../helpers/synth';
+import { errorOf } from '../helpers/process-group';
 import { pveCfgCheck, tempDir } from '../helpers/tools';
 
 function checkCfg(files: Map<string, { content: string }>): void {
@@ -196,6 +197,36 @@ describe('PveStorage', () => {
     }
     expect(message).toMatch(/\[test\/D\] storageId: expected a storage id .*got "1bad id"/);
     expect(message).toMatch(/\[test\/D\] path: expected an absolute path without spaces, got "relative"/);
+  });
+
+  it('fails when a value would split or change its storage.cfg line (newline, space, shell characters)', () => {
+    const { site, host } = testSite();
+    const nfs = { host, type: 'nfs' as const, server: '10.0.0.150', export: '/volume1/b' };
+    const cases: [string, Record<string, unknown>, RegExp][] = [
+      ['server', { ...nfs, server: '10.0.0.150\n\tpath /etc' }, /server: expected a host name or IP address, got "10\.0\.0\.150\\n\\tpath \/etc"/],
+      ['server', { ...nfs, server: '$(reboot)' }, /server: expected a host name or IP address/],
+      ['pool', { host, type: 'zfspool', pool: 'tank\n\tsparse 1' }, /pool: expected a ZFS pool or dataset such as rpool\/data, got "tank\\n\\tsparse 1"/],
+      ['datastore', { host, type: 'pbs', server: 'pbs.lan', datastore: 'ds;x\ny' }, /datastore: expected a PBS datastore name of 3-32 letters/],
+      ['namespace', { host, type: 'pbs', server: 'pbs.lan', datastore: 'store1', namespace: 'a b' }, /namespace: expected a PBS namespace such as pve\/colo, got "a b"/],
+      ['share', { host, type: 'cifs', server: '10.0.0.9', share: 'backups\n\tpath /etc' }, /share: expected a share name such as Backup/],
+      ['export', { ...nfs, export: '/volume1/../etc' }, /export: expected a path without \.\./],
+      ['path', { host, type: 'dir', path: '/mnt/backup/' }, /path: expected a path without a trailing slash, got "\/mnt\/backup\/"/],
+    ];
+    cases.forEach(([field, props, message], i) => {
+      const error = errorOf(() => new PveStorage(site, `S${i}`, { storageId: `s${i}`, ...props } as never));
+      expect(error).toMatch(new RegExp(`\\[test\\/S${i}\\] ${field}: `));
+      expect(error).toMatch(message);
+    });
+  });
+
+  it('fails when nfs mount options would drop the soft mount (an empty list mounts hard)', () => {
+    const { site, host } = testSite();
+    const nfs = { host, type: 'nfs' as const, server: '10.0.0.150', export: '/volume1/b' };
+    expect(() => new PveStorage(site, 'A', { ...nfs, storageId: 'a', mountOptions: [] })).toThrow(
+      /\[test\/A\] mountOptions: expected a soft mount, got no options \(Proxmox then mounts hard\): a hard mount hangs the hypervisor when the NAS is off \(hint: omit mountOptions for the default/,
+    );
+    expect(() => new PveStorage(site, 'B', { ...nfs, storageId: 'b', mountOptions: ['hard', 'timeo=150'] })).toThrow(/\[test\/B\] mountOptions: expected a soft mount, got hard,timeo=150/);
+    expect(() => new PveStorage(site, 'C', { ...nfs, storageId: 'c', mountOptions: ['soft', 'vers=4.1'] })).not.toThrow();
   });
 
   it('fails when an option is unknown', () => {
