@@ -33,7 +33,11 @@ export interface NfsMountProps {
   readonly allowCgnatServer?: boolean;
 }
 
-const ABS = z.string().regex(/^\/[^\s]*$/, 'expected an absolute path without spaces');
+// written into /etc/fstab, a unit and the install and removal scripts (some inside double quotes)
+const ABS = z
+  .string()
+  .regex(/^\/[A-Za-z0-9_.@+,:=\/-]*$/, 'expected an absolute path of letters, digits and _ . @ + , : = - (no spaces, quotes or shell characters such as $ ` ;)')
+  .refine((v) => !v.split('/').includes('..'), 'expected a path without ..');
 const schema = z
   .object({
     host: z.instanceof(Host, { message: 'expected a Host or PveHost' }),
@@ -69,6 +73,8 @@ export class NfsMount extends Construct {
     const p = checkProps(this.node.path, schema, props, {
       server: 'use the LAN address, e.g. 10.0.0.150, or set allowCgnatServer: true',
       options: "keep 'soft' and timeouts such as timeo=150,retrans=3",
+      mountPoint: 'a folder such as /mnt/nas-backups',
+      export: "the server's export path such as /volume1/backups",
     });
     this.mountPoint = p.mountPoint.replace(/\/+$/, '');
     this.options = p.options ?? DEFAULTS.nfsMountOptions;
