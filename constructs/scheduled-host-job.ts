@@ -97,21 +97,41 @@ export interface ScheduledHostJobProps {
 }
 
 const JOB_ID = /^[a-z][a-z0-9-]{0,62}[a-z0-9]$/;
+/** One line for a unit's Description, the script's header and calendar.ics: no control characters (a carriage return ends a line there). */
+const ONE_LINE = z
+  .string()
+  .regex(/^[^\x00-\x1f\x7f]*$/, 'expected one line without control characters')
+  .refine((v) => v.trim() !== '', 'expected a description, got only whitespace');
+/** Variables the script sets itself, or that the service's environment always has (a setting of that name would be ignored). */
+const RESERVED_SETTING = /^(BC_.*|PATH|IFS|HOME|PWD|OLDPWD|SHELL|USER|LOGNAME|LANG|INVOCATION_ID|JOURNAL_STREAM|SYSTEMD_EXEC_PID)$/;
 
 const schema = z
   .object({
     host: z.instanceof(Host, { message: 'expected a Host or PveHost' }),
     jobId: z.string().regex(JOB_ID, 'expected a lower-case id of letters, digits and dashes, such as daily-backup'),
     schedule: instanceOf(Schedule, "expected a Schedule, e.g. Schedule.daily('05:00')"),
-    description: z.string().min(1).regex(/^[^\n]*$/, 'expected one line'),
+    description: ONE_LINE,
     body: z.string().min(1),
-    settings: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'expected an upper-case shell variable name'), z.string()).optional(),
-    locks: z.array(z.string().regex(/^\/\S+$/, 'expected an absolute path')).optional(),
+    settings: z
+      .record(
+        z
+          .string()
+          .regex(/^[A-Z][A-Z0-9_]*$/, 'expected an upper-case shell variable name')
+          .refine((k) => !RESERVED_SETTING.test(k), 'expected a name of your own: BC_* are the script\'s own variables, and PATH, HOME, IFS and the like come from the service\'s environment, which wins'),
+        z.string(),
+      )
+      .optional(),
+    locks: z
+      .array(z.string().regex(/^\/\S*[^/\s]$/, 'expected an absolute file path (not a folder)'))
+      .refine((l) => new Set(l).size === l.length, 'expected each lock file once: a second flock on the same file waits for the first, so the run would hang for an hour and fail')
+      .optional(),
     environmentFile: z.string().regex(/^\/\S+$/, 'expected an absolute path').optional(),
     after: z.array(z.custom<ScheduledHostJob>((v) => v instanceof ScheduledHostJob, { message: 'expected ScheduledHostJob constructs' })).optional(),
     nice: z.number().int().min(-20).max(19).optional(),
     ioSchedulingClass: z.enum(['idle', 'best-effort', 'realtime']).optional(),
-    timeout: instanceOf(Duration, 'expected a Duration').optional(),
+    timeout: instanceOf(Duration, 'expected a Duration')
+      .refine((d) => !(d instanceof Duration) || d.toSeconds() > 0, 'expected a Duration of at least 1 second (TimeoutStartSec=0 turns the limit off)')
+      .optional(),
     expectedDuration: instanceOf(Duration, 'expected a Duration').optional(),
     staleAfter: instanceOf(Duration, 'expected a Duration').optional(),
     classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]]).optional(),
@@ -127,7 +147,7 @@ const schema = z
         z
           .object({
             jobId: z.string().regex(JOB_ID, 'expected a lower-case id of letters, digits and dashes, such as pfsense-backup'),
-            description: z.string().min(1).regex(/^[^\n]*$/, 'expected one line'),
+            description: ONE_LINE,
             alertName: z.string().regex(/^[A-Z][A-Za-z0-9]*$/, 'expected a PascalCase name').optional(),
             staleAfter: instanceOf(Duration, 'expected a Duration').optional(),
             expectedDuration: instanceOf(Duration, 'expected a Duration').optional(),
@@ -164,7 +184,12 @@ export class ScheduledHostJob extends Construct {
 
   constructor(scope: Construct, id: string, props: ScheduledHostJobProps) {
     super(scope, id);
-    const p = checkProps(this.node.path, schema, props, { schedule: "Schedule.daily('05:00')" });
+    const p = checkProps(this.node.path, schema, props, {
+      schedule: "Schedule.daily('05:00')",
+      settings: 'rename the setting, e.g. TARGET_DIR',
+      locks: 'list each lock file once, e.g. /run/backup-constructs/manifest.lock',
+      timeout: 'omit timeout for no limit',
+    });
     this.model = siteModelOf(this);
     // before the files named after the job are installed, so a second job of the id is named as such
     this.model.checkJobIdFree(p.jobId, this.node.path);

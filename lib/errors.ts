@@ -93,6 +93,13 @@ export function checkProps<T>(
     const path = issue.path as readonly PropertyKey[];
     if (issue.code === 'unrecognized_keys') return unknownOptions(schema, path, issue.keys, hints);
     const field = path.length > 0 ? path.map(String).join('.') : '(props)';
+    if (issue.code === 'invalid_key') {
+      // zod says only "Invalid key in record": the key's own check says what was expected
+      const key = path[path.length - 1];
+      const expected = issue.issues.map((i) => lowerFirst(i.message.replace(/^Invalid input: /, ''))).join('; ');
+      const hint = hints[String(path[0] ?? field)];
+      return [{ field, message: `${expected || 'expected another key'}, got key ${describeValue(String(key))}`, hint }];
+    }
     const got = valueAt(props, path);
     // an error message must never carry a secret someone put where it does not belong
     const shown = describeField(field, got);

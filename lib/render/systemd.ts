@@ -17,8 +17,12 @@ export function systemdEscapePath(path: string): string {
     .join('-');
 }
 
-/** Renders a unit file from sections of `key=value` lines, keys in the given order. */
+/**
+ * Renders a unit file from sections of `key=value` lines, keys in the given order. A `%` in a
+ * value is written `%%`: systemd reads `%n`, `%h`... as specifiers and drops a setting with an
+ * unknown one (a Description saying `100% done`).
+ */
 export function renderUnit(header: string, sections: readonly [string, readonly (readonly [string, string])[]][]): string {
-  const body = sections.map(([name, entries]) => [`[${name}]`, ...entries.map(([k, v]) => `${k}=${v}`)].join('\n')).join('\n\n');
+  const body = sections.map(([name, entries]) => [`[${name}]`, ...entries.map(([k, v]) => `${k}=${v.replace(/%/g, '%%')}`)].join('\n')).join('\n\n');
   return `${header}${body}\n`;
 }

@@ -73,6 +73,46 @@ describe('ScheduledHostJob', () => {
     );
   });
 
+  it('writes a % in a unit value as %% so systemd does not read it as a specifier and drop the line', () => {
+    const { site } = jobSite('true', { description: 'copy 100% of files', environmentFile: '/etc/backup/%n.env' });
+    const service = reviewOf(site).get('hosts/pve/etc/systemd/system/bc-daily-backup.service')!.content;
+    expect(service).toContain('Description=copy 100%% of files (backup-constructs daily-backup)\n');
+    expect(service).toContain('EnvironmentFile=/etc/backup/%%n.env\n');
+  });
+
+  it('fails when the description has a control character or is blank (a carriage return ends a line in calendar.ics)', () => {
+    const { site, host } = testSite();
+    const base = { host, schedule: Schedule.daily('05:00'), body: 'true' };
+    expect(() => new ScheduledHostJob(site, 'J', { ...base, jobId: 'jj', description: 'a\rExecStartPre=/bin/evil' })).toThrow(/\[test\/J\] description: expected one line without control characters, got "a\\rExecStartPre=\/bin\/evil"/);
+    expect(() => new ScheduledHostJob(site, 'K', { ...base, jobId: 'kk', description: '   ' })).toThrow(/\[test\/K\] description: expected a description, got only whitespace/);
+  });
+
+  it('fails when a lock is listed twice (the second flock would wait for the first) or names a folder', () => {
+    const { site, host } = testSite();
+    const base = { host, schedule: Schedule.daily('05:00'), description: 'x', body: 'true' };
+    expect(() => new ScheduledHostJob(site, 'J', { ...base, jobId: 'jj', locks: ['/run/a.lock', '/run/a.lock'] })).toThrow(
+      /\[test\/J\] locks: expected each lock file once: a second flock on the same file waits for the first, so the run would hang for an hour and fail, got \["\/run\/a\.lock","\/run\/a\.lock"\] \(hint: list each lock file once/,
+    );
+    expect(() => new ScheduledHostJob(site, 'K', { ...base, jobId: 'kk', locks: ['/run/locks/'] })).toThrow(/\[test\/K\] locks\.0: expected an absolute file path \(not a folder\), got "\/run\/locks\/"/);
+  });
+
+  it('fails when a setting would replace one of the script\'s own variables or be ignored for the environment\'s', () => {
+    const { site, host } = testSite();
+    const base = { host, schedule: Schedule.daily('05:00'), description: 'x', body: 'true' };
+    expect(() => new ScheduledHostJob(site, 'J', { ...base, jobId: 'jj', settings: { BC_JOB: 'other' } })).toThrow(
+      /\[test\/J\] settings\.BC_JOB: expected a name of your own: BC_\* are the script's own variables.*, got key "BC_JOB" \(hint: rename the setting, e\.g\. TARGET_DIR\)/,
+    );
+    expect(() => new ScheduledHostJob(site, 'K', { ...base, jobId: 'kk', settings: { PATH: '/opt/bin' } })).toThrow(/\[test\/K\] settings\.PATH: expected a name of your own/);
+    expect(() => new ScheduledHostJob(site, 'L', { ...base, jobId: 'll', settings: { 'my var': 'x' } })).toThrow(/\[test\/L\] settings\.my var: expected an upper-case shell variable name, got key "my var"/);
+  });
+
+  it('fails when the timeout is zero (TimeoutStartSec=0 would turn the limit off)', () => {
+    const { site, host } = testSite();
+    expect(() => new ScheduledHostJob(site, 'J', { host, jobId: 'jj', schedule: Schedule.daily('05:00'), description: 'x', body: 'true', timeout: Duration.seconds(0) })).toThrow(
+      /\[test\/J\] timeout: expected a Duration of at least 1 second \(TimeoutStartSec=0 turns the limit off\).*\(hint: omit timeout for no limit\)/,
+    );
+  });
+
   it('fails when the body is empty or the timeout is not a Duration', () => {
     const { site, host } = testSite();
     expect(() => new ScheduledHostJob(site, 'J', { host, jobId: 'jj', schedule: Schedule.daily('05:00'), description: 'x', body: '', timeout: '1h' } as never)).toThrow(
