@@ -19,10 +19,10 @@ export class Duration {
 
   /** Parses `30m`, `26h`, `7d`, `90s` or a combination such as `1h30m`. */
   static parse(text: string): Duration {
-    const m = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text.trim());
+    const m = typeof text === 'string' ? /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text.trim()) : null;
     if (!m || text.trim() === '') {
       throw new BackupConfigError('Duration', [
-        { field: 'text', message: `expected a duration such as 30m, 26h or 7d, got ${JSON.stringify(text)}` },
+        { field: 'text', message: `expected a duration such as 30m, 26h or 7d, got ${JSON.stringify(text)}`, hint: "write it as text, e.g. Duration.parse('26h'), or use Duration.hours(26)" },
       ]);
     }
     const [d, h, mi, s] = m.slice(1).map((x) => (x ? Number(x) : 0));

@@ -20,6 +20,12 @@ describe('Duration', () => {
   });
 });
 
+describe('Duration errors', () => {
+  it('fails when parse is given a number, with a BackupConfigError instead of a TypeError', () => {
+    expect(() => Duration.parse(26 as never)).toThrow(/\[Duration\] text: expected a duration such as 30m, 26h or 7d, got 26 \(hint: write it as text, e\.g\. Duration\.parse\('26h'\), or use Duration\.hours\(26\)\)/);
+  });
+});
+
 describe('Size', () => {
   it('converts units and prints human sizes', () => {
     expect(Size.mebibytes(2).toBytes()).toBe(2097152);
