@@ -72,6 +72,9 @@ export class Retention {
   readonly keepYearly?: number;
 
   private constructor(props: RetentionProps) {
+    if (props === null || typeof props !== 'object') {
+      throw new BackupConfigError('Retention', [{ field: 'retention', message: `expected an object of keep-* options, got ${JSON.stringify(props)}`, hint: 'for example Retention.of({ keepDaily: 7, keepWeekly: 4 })' }]);
+    }
     const problems: Problem[] = [];
     for (const key of Object.keys(props)) {
       if (!(ORDER as readonly string[]).includes(key)) {
@@ -83,7 +86,7 @@ export class Retention {
       const v = props[key];
       if (v === undefined) continue;
       if (!Number.isInteger(v) || v < 1) {
-        problems.push({ field: key, message: `expected a whole number of at least 1, got ${JSON.stringify(v)}`, hint: 'omit the option instead of setting it to 0' });
+        problems.push({ field: key, message: `expected a whole number of at least 1, got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`, hint: 'omit the option instead of setting it to 0' });
       }
     }
     if (ORDER.every((k) => props[k] === undefined)) {

@@ -22,6 +22,11 @@ describe('Retention', () => {
     expect(() => Retention.keepLast(2.5)).toThrow(/keepLast: .*got 2.5/);
   });
 
+  it('fails when a count is NaN, naming it (not null), or the options are not an object, instead of a TypeError', () => {
+    expect(() => Retention.gfs(NaN, 4, 6)).toThrow(/\[Retention\] keepDaily: expected a whole number of at least 1, got NaN/);
+    expect(() => Retention.of(null as never)).toThrow(/\[Retention\] retention: expected an object of keep-\* options, got null \(hint: for example Retention\.of/);
+  });
+
   it('fails when nothing is kept or an option is unknown', () => {
     expect(() => Retention.of({})).toThrow(/retention: expected at least one keep-\* option/);
     expect(() => Retention.of({ keepAll: 1 } as never)).toThrow(/keepAll: unknown retention option, expected one of keepLast, [^()\n]*\n/);
