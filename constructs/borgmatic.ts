@@ -21,6 +21,7 @@ import { Schedule } from '../lib/schedule';
 import { Host } from './host';
 import { membersOf, registerMember, siteModelOf } from './private/site-anchor';
 import { ScheduledHostJob } from './scheduled-host-job';
+import { ABSOLUTE_FILE_PATH, ABSOLUTE_PATH_GLOB } from '../lib/path-schema';
 
 export { BorgmaticCheck, BorgmaticLayout, BorgmaticMysqlDatabase, BorgmaticPostgresDatabase } from '../lib/render/borgmatic-config';
 
@@ -139,7 +140,6 @@ export interface BorgmaticProps {
   readonly alertName?: string;
 }
 
-const ABS = z.string().regex(/^\/[^\s'"$`\\]*$/, 'expected an absolute path without spaces or quotes');
 const SSH_REPO = /^ssh:\/\/[A-Za-z0-9._-]+@[A-Za-z0-9.-]+(:\d{1,5})?\/\S+$/;
 const DB_NAME = z.string().regex(/^[A-Za-z0-9_.$-]+$/, 'expected a database name (or all)');
 const DB_USER = z.string().regex(/^[A-Za-z0-9_.@-]+$/, 'expected a database user name');
@@ -153,11 +153,11 @@ const schema = z
     schedule: instanceOf(Schedule, "expected a Schedule, e.g. Schedule.daily('02:00')"),
     repository: z.string().refine((v) => SSH_REPO.test(v) || /^\/\S+$/.test(v), 'expected ssh://user@host:port/./path or an absolute local path'),
     passphrase: z.any(),
-    sourceDirectories: z.array(ABS).min(1, 'expected at least one source directory'),
+    sourceDirectories: z.array(ABSOLUTE_PATH_GLOB).min(1, 'expected at least one source directory'),
     retention: instanceOf(Retention, 'expected a Retention, e.g. Retention.gfs(7, 4, 6)'),
     excludes: z.array(z.string().min(1).regex(/^[^\n]*$/, 'expected one pattern per entry')).optional(),
     compression: z.string().regex(/^(none|lz4|zstd(,\d{1,2})?|zlib(,\d)?|lzma(,\d)?|auto,(lz4|zstd(,\d{1,2})?|zlib(,\d)?|lzma(,\d)?))$/, 'expected a borg compression such as zstd,3 or lz4').optional(),
-    sshKeyFile: ABS.optional(),
+    sshKeyFile: ABSOLUTE_FILE_PATH.optional(),
     remotePath: z.string().regex(/^[A-Za-z0-9_./-]+$/, 'expected a command name such as borg-1.2').optional(),
     checks: z
       .array(
@@ -176,7 +176,7 @@ const schema = z
     mysqlDatabases: z.array(z.object({ name: DB_NAME, hostname: DB_HOST.optional(), port: PORT.optional(), username: DB_USER.optional() }).strict()).optional(),
     version: z.enum(['1.7', '1.8']).optional(),
     oneFileSystem: z.boolean().optional(),
-    environmentFile: ABS.optional(),
+    environmentFile: ABSOLUTE_FILE_PATH.optional(),
     medium: z.enum(MEDIA as [Medium, ...Medium[]]).optional(),
     location: z.enum(LOCATIONS as [Location, ...Location[]]).optional(),
     expectedDuration: instanceOf(Duration, 'expected a Duration').optional(),

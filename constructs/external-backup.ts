@@ -6,6 +6,7 @@ import { INVENTORY_NAME, INVENTORY_NAME_MESSAGE } from '../lib/governance/invent
 import { Classification, CLASSIFICATIONS, Layer, LAYERS, Location, LOCATIONS, Medium, MEDIA } from '../lib/model/vocabulary';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { siteModelOf } from './private/site-anchor';
+import { ABSOLUTE_PATH } from '../lib/path-schema';
 
 /** Props of {@link ExternalBackup}. */
 export interface ExternalBackupProps {
@@ -49,7 +50,7 @@ const schema = z
     protects: z.string().min(1),
     tool: z.string().min(1),
     host: z.string().min(1),
-    basePath: z.string().regex(/^\/\S*$/, 'expected an absolute path'),
+    basePath: ABSOLUTE_PATH,
     glob: z.string().min(1).optional(),
     staleAfter: instanceOf(Duration, 'expected a Duration, e.g. Duration.hours(48)'),
     layer: z.enum(LAYERS as [Layer, ...Layer[]]).optional(),

@@ -12,6 +12,7 @@ import { instanceOf } from '../lib/private/zod-helpers';
 import { InstallPlan, planHash, Removal, renderInstallScript, renderRemoveScript, unitEntry } from '../lib/render/install-script';
 import { deliver, DeliveryMode } from './private/host-delivery';
 import { registerMember, siteModelOf } from './private/site-anchor';
+import { ABSOLUTE_PATH } from '../lib/path-schema';
 
 /** A file a construct installs on a host. */
 export interface HostFile {
@@ -105,8 +106,8 @@ const hostSchema = z
     sshKeyPathVariable: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_-]*$/, 'expected a Terraform variable name').optional(),
     timeZone: z.string().refine(isValidTimeZone, 'expected an IANA time zone such as Europe/Prague').optional(),
     delivery: z.enum(['null_resource', 'terraform_data']).optional(),
-    installRoot: z.string().startsWith('/', 'expected an absolute path').optional(),
-    extraPath: z.string().startsWith('/', 'expected an absolute path').optional(),
+    installRoot: ABSOLUTE_PATH.optional(),
+    extraPath: ABSOLUTE_PATH.optional(),
     connectTimeout: instanceOf(Duration, 'expected a Duration, e.g. Duration.seconds(30)').optional(),
   })
   .strict();

@@ -8,6 +8,7 @@ import { instanceOf } from '../lib/private/zod-helpers';
 import { Host } from './host';
 import { siteModelOf } from './private/site-anchor';
 import { ScheduledHostJob } from './scheduled-host-job';
+import { ABSOLUTE_FILE_PATH, ABSOLUTE_FOLDER } from '../lib/path-schema';
 
 /** Props of {@link NasCapacity}. */
 export interface NasCapacityProps {
@@ -37,16 +38,15 @@ export interface NasCapacityProps {
   readonly schedule?: Schedule;
 }
 
-const ABS = z.string().regex(/^\/\S+$/, 'expected an absolute path');
 const schema = z
   .object({
     host: z.instanceof(Host, { message: 'expected a Host' }),
     nasName: z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a lower-case name'),
     address: z.string().regex(/^[A-Za-z0-9.-]+$/, 'expected a host name or IPv4 address').refine((a) => !isCgnatAddress(a), 'expected the LAN address, not a Tailscale one'),
     user: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'expected a user name').optional(),
-    sshKeyFile: ABS,
-    volume: ABS,
-    snapshotShares: z.array(ABS).optional(),
+    sshKeyFile: ABSOLUTE_FILE_PATH,
+    volume: ABSOLUTE_FOLDER,
+    snapshotShares: z.array(ABSOLUTE_FOLDER).optional(),
     fullRatio: z.number().gt(0).lt(1).optional(),
     snapshotRatio: z.number().gt(0).lt(1).optional(),
     schedule: instanceOf(Schedule, 'expected a Schedule').optional(),

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { DEFAULTS } from '../lib/defaults';
 import { Duration } from '../lib/duration';
 import { checkProps } from '../lib/errors';
-import { ABSOLUTE_PATH } from '../lib/host-job-options';
+import { ABSOLUTE_PATH } from '../lib/path-schema';
 import { BackupMetric, signalRecord } from '../lib/metrics';
 import { Classification, CLASSIFICATIONS } from '../lib/model/vocabulary';
 import { instanceOf } from '../lib/private/zod-helpers';

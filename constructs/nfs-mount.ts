@@ -7,6 +7,7 @@ import { blockMarkers, unitEntry } from '../lib/render/install-script';
 import { generatedHeader, shellQuote } from '../lib/render/shell';
 import { renderUnit, systemdEscapePath } from '../lib/render/systemd';
 import { Host } from './host';
+import { ABSOLUTE_FOLDER, ABSOLUTE_PATH } from '../lib/path-schema';
 
 /** Props of {@link NfsMount}. */
 export interface NfsMountProps {
@@ -33,17 +34,12 @@ export interface NfsMountProps {
   readonly allowCgnatServer?: boolean;
 }
 
-// written into /etc/fstab, a unit and the install and removal scripts (some inside double quotes)
-const ABS = z
-  .string()
-  .regex(/^\/[A-Za-z0-9_.@+,:=\/-]*$/, 'expected an absolute path of letters, digits and _ . @ + , : = - (no spaces, quotes or shell characters such as $ ` ;)')
-  .refine((v) => !v.split('/').includes('..'), 'expected a path without ..');
 const schema = z
   .object({
     host: z.instanceof(Host, { message: 'expected a Host or PveHost' }),
     server: z.string().regex(/^[A-Za-z0-9.:[\]-]+$/, 'expected a host name or IP address'),
-    export: ABS,
-    mountPoint: ABS.refine((p) => p !== '/', 'expected a folder other than /'),
+    export: ABSOLUTE_PATH,
+    mountPoint: ABSOLUTE_FOLDER,
     options: z.array(z.string().regex(/^[^,\s]+$/, 'expected one option without commas or spaces')).min(1).optional(),
     style: z.enum(['fstab', 'mount-unit']).optional(),
     allowCgnatServer: z.boolean().optional(),

@@ -14,6 +14,7 @@ import { Retention } from '../lib/retention';
 import { PveHost } from './pve-host';
 import { registerMember, siteModelOf } from './private/site-anchor';
 import { pveStorageTargetId } from '../lib/model/target-ids';
+import { ABSOLUTE_PATH } from '../lib/path-schema';
 
 /** Storage types the library configures. */
 export type PveStorageType = 'dir' | 'nfs' | 'pbs' | 'zfspool' | 'cifs';
@@ -107,11 +108,7 @@ const FIXED: Record<PveStorageType, readonly string[]> = {
 };
 const MANAGED = ['content', 'options', 'prune-backups', 'shared', 'namespace', 'fingerprint', 'username', 'is_mountpoint'];
 const ID = /^[a-z]([a-z0-9\-_.]*[a-z0-9])?$/i;
-const ABS = z
-  .string()
-  .regex(/^\/\S*$/, 'expected an absolute path without spaces')
-  .refine((v) => !v.split('/').includes('..'), 'expected a path without .. (storage.cfg and the mount-point checks compare paths as written)')
-  .refine((v) => v === '/' || !v.endsWith('/'), 'expected a path without a trailing slash');
+const ABS = ABSOLUTE_PATH.refine((v) => v === '/' || !v.endsWith('/'), 'expected a path without a trailing slash');
 /** Values written into one storage.cfg line: a newline or space would split or change it. */
 const PBS_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{2,31}$/;
 const PBS_NAMESPACE = /^[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*){0,7}$/;

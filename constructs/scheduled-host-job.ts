@@ -16,6 +16,7 @@ import { daylightSavingFindings } from '../lib/schedule-findings';
 import { Host } from './host';
 import { siteModelOf } from './private/site-anchor';
 import { pascalCase } from './vzdump-job';
+import { ABSOLUTE_FILE_PATH } from '../lib/path-schema';
 
 /**
  * A step of a host job that is reported as a job of its own (its own id, alerts and runbook),
@@ -122,10 +123,10 @@ const schema = z
       )
       .optional(),
     locks: z
-      .array(z.string().regex(/^\/\S*[^/\s]$/, 'expected an absolute file path (not a folder)'))
+      .array(ABSOLUTE_FILE_PATH)
       .refine((l) => new Set(l).size === l.length, 'expected each lock file once: a second flock on the same file waits for the first, so the run would hang for an hour and fail')
       .optional(),
-    environmentFile: z.string().regex(/^\/\S+$/, 'expected an absolute path').optional(),
+    environmentFile: ABSOLUTE_FILE_PATH.optional(),
     after: z.array(z.custom<ScheduledHostJob>((v) => v instanceof ScheduledHostJob, { message: 'expected ScheduledHostJob constructs' })).optional(),
     nice: z.number().int().min(-20).max(19).optional(),
     ioSchedulingClass: z.enum(['idle', 'best-effort', 'realtime']).optional(),

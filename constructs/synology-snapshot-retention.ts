@@ -6,6 +6,7 @@ import { isCgnatAddress } from '../lib/net';
 import { generatedHeader, shellQuote } from '../lib/render/shell';
 import { Host } from './host';
 import { membersOf, registerMember, siteModelOf } from './private/site-anchor';
+import { ABSOLUTE_FILE_PATH } from '../lib/path-schema';
 
 /** Where the sudo password of the NAS comes from at apply time; never the password itself. */
 /**
@@ -43,12 +44,12 @@ const schema = z
     host: z.instanceof(Host, { message: 'expected a Host' }),
     address: z.string().regex(/^[A-Za-z0-9.-]+$/, 'expected a host name or IPv4 address').refine((a) => !isCgnatAddress(a), 'expected the LAN address, not a Tailscale one'),
     user: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/).optional(),
-    sshKeyFile: z.string().regex(/^\/\S+$/, 'expected an absolute path'),
+    sshKeyFile: ABSOLUTE_FILE_PATH,
     share: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a shared folder name'),
     keepDays: z.number().int().min(1).max(3650),
     sudoPassword: z.union([
       z.object({ vaultPath: z.string().regex(/^[a-z0-9_-]+(\/[A-Za-z0-9_.-]+)+$/, 'expected a Vault KV path such as secret/viktor'), field: z.string().regex(/^[A-Za-z0-9_.-]+$/), address: z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d+)?\/?$/, 'expected a Vault address such as https://vault.example.com:8200').optional() }).strict(),
-      z.object({ file: z.string().regex(/^\/\S+$/, 'expected an absolute path') }).strict(),
+      z.object({ file: ABSOLUTE_FILE_PATH }).strict(),
     ], { message: 'expected { vaultPath, field } or { file }: never the password itself' }),
     minimumKeepDays: z.number().int().min(1).optional(),
   })

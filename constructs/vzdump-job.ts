@@ -18,6 +18,7 @@ import { Guest } from './guest';
 import { PveHost } from './pve-host';
 import { PveStorage } from './pve-storage';
 import { membersOf, registerMember, siteModelOf } from './private/site-anchor';
+import { ABSOLUTE_FOLDER } from '../lib/path-schema';
 
 /** vzdump backup modes. */
 export type VzdumpMode = 'snapshot' | 'suspend' | 'stop';
@@ -119,7 +120,7 @@ const schema = z
     enabled: z.boolean().optional(),
     comment: z.string().max(400, 'expected at most 400 characters (Proxmox allows 512, some are kept for automatic notes)').regex(/^[^\n]*$/, 'expected one line').optional(),
     repeatMissed: z.boolean().optional(),
-    tmpdir: z.string().regex(/^\/\S*$/, 'expected an absolute path').optional(),
+    tmpdir: ABSOLUTE_FOLDER.optional(),
     expectedDuration: instanceOf(Duration, 'expected a Duration').optional(),
     staleAfter: instanceOf(Duration, 'expected a Duration').optional(),
     after: z.array(z.custom<VzdumpJob>((v) => v instanceof VzdumpJob, { message: 'expected VzdumpJob constructs' })).optional(),

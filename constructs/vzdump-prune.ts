@@ -14,6 +14,7 @@ import { PveStorage } from './pve-storage';
 import { siteModelOf } from './private/site-anchor';
 import { ScheduledHostJob } from './scheduled-host-job';
 import { pascalCase, VzdumpJob } from './vzdump-job';
+import { ABSOLUTE_FOLDER } from '../lib/path-schema';
 
 /** Props of {@link VzdumpPrune}. */
 export interface VzdumpPruneProps {
@@ -47,7 +48,7 @@ const schema = z
     retention: instanceOf(Retention, 'expected a Retention, e.g. Retention.keepLast(2)').optional(),
     jobId: z.string().regex(/^[a-z][a-z0-9-]{0,62}[a-z0-9]$/, 'expected a lower-case id such as vzdump-prune-tank-backups').optional(),
     schedule: instanceOf(Schedule, "expected a Schedule, e.g. Schedule.weekly('sun', '06:00')").optional(),
-    receiptDirectory: z.string().regex(/^\/\S+$/, 'expected an absolute path').optional(),
+    receiptDirectory: ABSOLUTE_FOLDER.optional(),
     receiptsKept: z.number().int().min(1).optional(),
     expectedDuration: instanceOf(Duration, 'expected a Duration').optional(),
     staleAfter: instanceOf(Duration, 'expected a Duration').optional(),

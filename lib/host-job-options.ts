@@ -51,5 +51,3 @@ export function jobTuning(o: HostJobOptions): { alertName?: string; staleAfter?:
   return out;
 }
 
-/** An absolute path without whitespace (these end up in shell settings and unit files). */
-export const ABSOLUTE_PATH = z.string().regex(/^\/[^\s\0]*$/, 'expected an absolute path without spaces');

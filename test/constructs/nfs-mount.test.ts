@@ -77,7 +77,7 @@ describe('NfsMount', () => {
   it('fails when a mount point or export carries shell characters (the removal script echoes it inside double quotes)', () => {
     const { site, host } = testSite();
     expect(() => new NfsMount(site, 'M', { host, server: '10.0.0.150', export: '/x', mountPoint: '/mnt/$(reboot)' })).toThrow(
-      /\[test\/M\] mountPoint: expected an absolute path of letters, digits and _ \. @ \+ , : = - \(no spaces, quotes or shell characters such as \$ ` ;\), got "\/mnt\/\$\(reboot\)" \(hint: a folder such as \/mnt\/nas-backups\)/,
+      /\[test\/M\] mountPoint: expected an absolute path of letters, digits and _ \. @ \+ , : = - \(no spaces, quotes or shell characters such as \$ ` ; %\), got "\/mnt\/\$\(reboot\)" \(hint: a folder such as \/mnt\/nas-backups\)/,
     );
     expect(() => new NfsMount(site, 'N', { host, server: '10.0.0.150', export: '/x', mountPoint: '/mnt/a"b' })).toThrow(/\[test\/N\] mountPoint: expected an absolute path of letters/);
     expect(() => new NfsMount(site, 'O', { host, server: '10.0.0.150', export: '/volume1/`id`', mountPoint: '/mnt/o' })).toThrow(/\[test\/O\] export: expected an absolute path of letters.*hint: the server's export path/);

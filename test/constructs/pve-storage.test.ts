@@ -196,7 +196,7 @@ describe('PveStorage', () => {
       message = (e as Error).message;
     }
     expect(message).toMatch(/\[test\/D\] storageId: expected a storage id .*got "1bad id"/);
-    expect(message).toMatch(/\[test\/D\] path: expected an absolute path without spaces, got "relative"/);
+    expect(message).toMatch(/\[test\/D\] path: expected an absolute path of letters, digits and _ \. @ \+ , : = - .*, got "relative"/);
   });
 
   it('fails when a value would split or change its storage.cfg line (newline, space, shell characters)', () => {

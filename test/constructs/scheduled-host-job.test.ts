@@ -74,10 +74,18 @@ describe('ScheduledHostJob', () => {
   });
 
   it('writes a % in a unit value as %% so systemd does not read it as a specifier and drop the line', () => {
-    const { site } = jobSite('true', { description: 'copy 100% of files', environmentFile: '/etc/backup/%n.env' });
+    const { site } = jobSite('true', { description: 'copy 100% of files' });
     const service = reviewOf(site).get('hosts/pve/etc/systemd/system/bc-daily-backup.service')!.content;
     expect(service).toContain('Description=copy 100%% of files (backup-constructs daily-backup)\n');
-    expect(service).toContain('EnvironmentFile=/etc/backup/%%n.env\n');
+  });
+
+  it('fails when a path carries shell or systemd characters (a % is a specifier in a unit, a quote or $ changes a script)', () => {
+    const { site, host } = testSite();
+    const base = { host, schedule: Schedule.daily('05:00'), description: 'x', body: 'true' };
+    expect(() => new ScheduledHostJob(site, 'J', { ...base, jobId: 'jj', environmentFile: '/etc/backup/%n.env' })).toThrow(
+      /\[test\/J\] environmentFile: expected an absolute path of letters, digits and _ \. @ \+ , : = - \(no spaces, quotes or shell characters such as \$ ` ; %\), got a value \(not shown/,
+    );
+    expect(() => new ScheduledHostJob(site, 'K', { ...base, jobId: 'kk', locks: ['/run/$(id).lock'] })).toThrow(/\[test\/K\] locks\.0: expected an absolute path of letters/);
   });
 
   it('fails when the description has a control character or is blank (a carriage return ends a line in calendar.ics)', () => {
@@ -93,7 +101,7 @@ describe('ScheduledHostJob', () => {
     expect(() => new ScheduledHostJob(site, 'J', { ...base, jobId: 'jj', locks: ['/run/a.lock', '/run/a.lock'] })).toThrow(
       /\[test\/J\] locks: expected each lock file once: a second flock on the same file waits for the first, so the run would hang for an hour and fail, got \["\/run\/a\.lock","\/run\/a\.lock"\] \(hint: list each lock file once/,
     );
-    expect(() => new ScheduledHostJob(site, 'K', { ...base, jobId: 'kk', locks: ['/run/locks/'] })).toThrow(/\[test\/K\] locks\.0: expected an absolute file path \(not a folder\), got "\/run\/locks\/"/);
+    expect(() => new ScheduledHostJob(site, 'K', { ...base, jobId: 'kk', locks: ['/run/locks/'] })).toThrow(/\[test\/K\] locks\.0: expected the path of a file, not a folder \(no trailing \/\), got "\/run\/locks\/"/);
   });
 
   it('fails when a setting would replace one of the script\'s own variables or be ignored for the environment\'s', () => {

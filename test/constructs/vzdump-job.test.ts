@@ -205,7 +205,7 @@ describe('VzdumpJob', () => {
 
     it('runbooks restore them by volume id from the list of the storage, PBS volume ids name vm/ or ct/', () => {
       const { site, host } = testSite();
-      const pbs = new PveStorage(site, 'Pbs', { host, storageId: 'pbs-x', type: 'pbs', server: '10.0.0.7', datastore: 'x', retention: Retention.keepLast(3) });
+      const pbs = new PveStorage(site, 'Pbs', { host, storageId: 'pbs-x', type: 'pbs', server: '10.0.0.7', datastore: 'store1', retention: Retention.keepLast(3) });
       new VzdumpJob(site, 'All', { host, jobId: 'all-job', schedule: Schedule.daily('01:00'), storage: pbs, all: true });
       // runbooks are written with the alert rules that link to them
       new BackupAlertRules(site, 'Alerts');

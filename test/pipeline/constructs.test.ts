@@ -351,7 +351,8 @@ describe('host pipeline checks', () => {
     );
     expect(() => new NfsMirror(site, 'M2', { host, bypass, manifest, workDirectory: '/srv/nfs/.work' })).toThrow(/\[test\/M2\] workDirectory: .* lies inside the folder it mirrors \(\/srv\/nfs\)/);
     // /var/lib/.. is /var; //tmp/ is /tmp; /etc/pve is what the host configuration copy reads
-    expect(() => new NfsMirror(site, 'M3', { host, bypass, manifest, workDirectory: '/var/lib/..' })).toThrow(/\[test\/M3\] workDirectory: expected a plain absolute path, got \/var\/lib\/\.\., with \. or \.\. in it/);
+    expect(() => new NfsMirror(site, 'M3', { host, bypass, manifest, workDirectory: '/var/lib/..' })).toThrow(/\[test\/M3\] workDirectory: expected a path without \.\. \(write the folder it means\), got "\/var\/lib\/\.\."/);
+    expect(() => new NfsMirror(site, 'M3b', { host, bypass, manifest, workDirectory: '/var/lib/.' })).toThrow(/\[test\/M3b\] workDirectory: expected a plain absolute path, got \/var\/lib\/\., with \. or \.\. in it/);
     expect(() => new NfsMirror(site, 'M4', { host, bypass, manifest, workDirectory: '//tmp/' })).toThrow(/\[test\/M4\] workDirectory: .* got \/tmp, which holds other things/);
     expect(() => new FileBackup(site, 'Cfg', { host, jobId: 'config-backup', pveConfig: true, root: '/mnt/backup2', workDirectory: '/etc/pve' })).toThrow(
       /\[test\/Cfg\] workDirectory: .* got \/etc\/pve, which is a folder whose configuration it copies/,

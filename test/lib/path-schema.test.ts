@@ -1,0 +1,45 @@
+import { ABSOLUTE_FILE_PATH, ABSOLUTE_FOLDER, ABSOLUTE_PATH, ABSOLUTE_PATH_GLOB } from '../../lib/path-schema';
+import { FileBackup, OffsiteManifest, OffsiteSync } from '../../constructs';
+import { testSite } from '../helpers/fixtures';
+
+const accepts = (schema: { safeParse(v: unknown): { success: boolean } }, v: string) => schema.safeParse(v).success;
+
+describe('path props', () => {
+  it('accept the paths the seeds use', () => {
+    for (const p of ['/', '/mnt/backup', '/mnt/pve/synology-backups', '/volume1/@appstore', '/srv/nfs-ssd', '/etc/pve/priv/storage/x.pw', '/a/b=c,d:e+f']) {
+      expect(accepts(ABSOLUTE_PATH, p)).toBe(true);
+    }
+  });
+
+  it('fails when a path carries a character that changes a script, a unit or a cfg line', () => {
+    for (const p of ['/mnt/$(reboot)', '/mnt/`id`', '/mnt/a"b', "/mnt/a'b", '/mnt/a b', '/mnt/a;b', '/mnt/a\nb', '/mnt/a\\b', '/mnt/100%', '/mnt/a*', 'relative', '']) {
+      expect([p, accepts(ABSOLUTE_PATH, p)]).toEqual([p, false]);
+    }
+  });
+
+  it('fails when a path has .. (two spellings of one folder defeat the overlap checks)', () => {
+    expect(ABSOLUTE_PATH.safeParse('/mnt/backup/../etc').error?.issues[0].message).toBe('expected a path without .. (write the folder it means)');
+    expect(accepts(ABSOLUTE_PATH, '/mnt/backup/..x')).toBe(true);
+  });
+
+  it('tells files, folders and globs apart', () => {
+    expect(accepts(ABSOLUTE_FILE_PATH, '/root/.ssh/key')).toBe(true);
+    expect(accepts(ABSOLUTE_FILE_PATH, '/root/.ssh/')).toBe(false);
+    expect(accepts(ABSOLUTE_FILE_PATH, '/')).toBe(false);
+    expect(accepts(ABSOLUTE_FOLDER, '/mnt/x')).toBe(true);
+    expect(accepts(ABSOLUTE_FOLDER, '/')).toBe(false);
+    expect(accepts(ABSOLUTE_PATH_GLOB, '/home/*/[a-z]?')).toBe(true);
+    expect(accepts(ABSOLUTE_PATH_GLOB, '/home/$(id)')).toBe(false);
+  });
+
+  it('host pipeline constructs refuse such a path on its field (before: any path without spaces went into their scripts)', () => {
+    const { site, host } = testSite();
+    const manifest = OffsiteManifest.of('/mnt/backup');
+    const daily = new FileBackup(site, 'Daily', { host, manifest, pveConfig: true });
+    expect(
+      () =>
+        new OffsiteSync(site, 'Offsite', { host, manifest, ships: [daily], target: { name: 'nas', address: '192.0.2.13', sshKeyFile: '/root/.ssh/k', basePath: '/Backup/$(reboot)' } }),
+    ).toThrow(/\[test\/Offsite\] target\.basePath: expected an absolute path of letters, digits .* got "\/Backup\/\$\(reboot\)"/);
+    expect(() => new FileBackup(site, 'Other', { host, jobId: 'other-backup', pveConfig: true, root: '/mnt/b"k' })).toThrow(/\[test\/Other\] root: expected an absolute path of letters/);
+  });
+});
