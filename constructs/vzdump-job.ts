@@ -93,6 +93,8 @@ export interface VzdumpTierPreset {
 }
 
 const JOB_ID = /^[a-z][a-z0-9-]{0,62}[a-z0-9]$/;
+/** The variables vzdump replaces in a notes template. */
+const NOTES_VARIABLES = ['cluster', 'guestname', 'node', 'vmid'];
 const MANAGED_KEYS = ['all', 'comment', 'compress', 'exclude', 'mailnotification', 'mailto', 'mode', 'notes-template', 'notification-mode', 'pool', 'prune-backups', 'repeat-missed', 'script', 'tmpdir', 'vmid'];
 
 const schema = z
@@ -116,7 +118,14 @@ const schema = z
       })
       .strict()
       .optional(),
-    notesTemplate: z.string().regex(/^[^\n]*$/, 'expected one line').optional(),
+    notesTemplate: z
+      .string()
+      .max(1024, 'expected at most 1024 characters (Proxmox refuses a longer template)')
+      // eslint-disable-next-line no-control-regex
+      .regex(/^[^\x00-\x1f\x7f]*$/, 'expected one line without control characters (a carriage return or tab would go into the jobs.cfg line as written)')
+      .regex(/^(?:[^\\]|\\[n\\])*$/, "expected a backslash only as \\n (a line break in the notes) or \\\\ (a backslash): vzdump stops on any other escape")
+      .refine((t) => [...t.matchAll(/\{\{([^{}]*)\}\}/g)].every((m) => NOTES_VARIABLES.includes(m[1])), 'expected only the variables {{cluster}}, {{guestname}}, {{node}} and {{vmid}}, written without spaces: vzdump leaves any other {{...}} as written')
+      .optional(),
     enabled: z.boolean().optional(),
     comment: z.string().max(400, 'expected at most 400 characters (Proxmox allows 512, some are kept for automatic notes)').regex(/^[^\n]*$/, 'expected one line').optional(),
     repeatMissed: z.boolean().optional(),
@@ -193,6 +202,7 @@ export class VzdumpJob extends Construct {
     const p = checkProps(this.node.path, schema, props, {
       jobId: 'ids such as backup-home-p0-daily name the job in Proxmox, metrics and alerts',
       schedule: "Schedule.daily('03:00') or Schedule.weekly('sun', '04:00')",
+      notesTemplate: "one line such as '{{guestname}} on {{node}}'; write a line break as \\n",
     });
     this.model = siteModelOf(this);
     this.host = p.host;

@@ -326,6 +326,20 @@ describe('VzdumpJob errors', () => {
     expect(() => new VzdumpJob(site, 'A', { host, jobId: 'a-a', schedule: Schedule.daily('03:00'), storage: nfsStorage(site, host), guests: [vm(site, other, 100)] })).toThrow(/guests: guest 100 runs on other, not pve/);
   });
 
+  it('fails when the notes template has a control character, a bare backslash or an unknown variable', () => {
+    const { site, host } = testSite();
+    const nas = nfsStorage(site, host);
+    const base = { host, schedule: Schedule.daily('03:00'), storage: nas, guests: [vm(site, host, 100)] };
+    expect(() => new VzdumpJob(site, 'A', { ...base, jobId: 'a-a', notesTemplate: '{{guestname}}\rprune-backups keep-all=1' })).toThrow(
+      /\[test\/A\] notesTemplate: expected one line without control characters.*got "\{\{guestname\}\}\\rprune-backups keep-all=1" \(hint: one line such as/,
+    );
+    expect(() => new VzdumpJob(site, 'B', { ...base, jobId: 'b-b', notesTemplate: 'C:\\backups' })).toThrow(/\[test\/B\] notesTemplate: expected a backslash only as \\n .* or \\\\ .*vzdump stops on any other escape/);
+    expect(() => new VzdumpJob(site, 'C', { ...base, jobId: 'c-c', notesTemplate: '{{guestnme}} on {{ node }}' })).toThrow(/\[test\/C\] notesTemplate: expected only the variables \{\{cluster\}\}, \{\{guestname\}\}, \{\{node\}\} and \{\{vmid\}\}/);
+    expect(() => new VzdumpJob(site, 'D', { ...base, jobId: 'd-d', notesTemplate: 'x'.repeat(1025) })).toThrow(/\[test\/D\] notesTemplate: expected at most 1024 characters/);
+    new VzdumpJob(site, 'E', { ...base, jobId: 'e-e', notesTemplate: '{{guestname}} on {{node}}\\n{{vmid}} \\\\ {{cluster}}' });
+    expect(jobsCfg(site)).toContain('\tnotes-template {{guestname}} on {{node}}\\n{{vmid}} \\\\ {{cluster}}\n');
+  });
+
   it('fails when a prop has the wrong type', () => {
     const { site, host } = testSite();
     expect(() => new VzdumpJob(site, 'A', { host, jobId: 'a-a', schedule: '03:00', storage: nfsStorage(site, host), guests: [vm(site, host, 100)], compress: 'zst' } as never)).toThrow(
