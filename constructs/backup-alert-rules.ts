@@ -86,6 +86,9 @@ export interface BackupAlertRulesProps {
   readonly nodeExporterSelectors?: Readonly<Record<string, string>>;
 }
 
+/** A PromQL selector body: `label="value"` matchers (=, !=, =~, !~) separated by commas. */
+const MATCHER = String.raw`\s*[A-Za-z_][A-Za-z0-9_]*\s*(?:=~|!~|!=|=)\s*"(?:[^"\\\n\r]|\\.)*"\s*`;
+const SELECTOR = new RegExp(`^${MATCHER}(?:,${MATCHER})*,?\\s*$`);
 const DURATION = z.string().regex(/^(\d+[smhd])+$/, 'expected a Prometheus duration such as 30m');
 const schema = z
   .object({
@@ -99,7 +102,12 @@ const schema = z
     receiver: z.string().min(1).optional(),
     criticalReceiver: z.string().min(1).optional(),
     criticalAlerts: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected alert names')).min(1, 'expected at least one alert name; omit it to route by severity').optional(),
-    nodeExporterSelectors: z.record(z.string(), z.string().min(1)).optional(),
+    nodeExporterSelectors: z
+      .record(
+        z.string(),
+        z.string().regex(SELECTOR, 'expected PromQL label matchers such as job="proxmox-host" (each value in double quotes, several separated by commas): the text goes into the alert expression as written'),
+      )
+      .optional(),
   })
   .strict();
 
@@ -118,7 +126,10 @@ export class BackupAlertRules extends Construct {
 
   constructor(scope: Construct, id: string, props: BackupAlertRulesProps = {}) {
     super(scope, id);
-    const p = checkProps(this.node.path, schema, props, { runbookBaseUrl: 'e.g. https://git.example.com/infra/blob/main/runbooks/' });
+    const p = checkProps(this.node.path, schema, props, {
+      runbookBaseUrl: 'e.g. https://git.example.com/infra/blob/main/runbooks/',
+      nodeExporterSelectors: "key each host's name to its node-exporter matchers, e.g. { pve: 'job=\"proxmox-host\"' }",
+    });
     this.model = siteModelOf(this);
     this.delivery = p.delivery ?? AlertDelivery.helmConfigMap();
     this.settings = {
@@ -168,6 +179,10 @@ export class BackupAlertRules extends Construct {
     const rules = deriveAlerts(this.model, this.settings);
     const pushed = new Set<string>([...EXPORTER_METRICS, ...this.model.signals.flatMap((s) => s.metrics)]);
     const out: string[] = [];
+    for (const name of Object.keys(this.settings.nodeExporterSelectors).filter((n) => !this.model.host(n))) {
+      const hosts = this.model.hosts.map((h) => h.name);
+      out.push(`[${this.node.path}] nodeExporterSelectors.${name}: expected the name of a host of site ${this.model.site}, got ${JSON.stringify(name)}, so its selector would never be used (hint: ${hosts.length ? `use one of ${hosts.join(', ')}` : 'declare the host first'})`);
+    }
     for (const job of this.model.jobs.filter((j) => this.model.signals.some((s) => s.job === j.id))) {
       for (const kind of ['Stale', 'Failing']) {
         if (!rules.some((r) => r.job === job.id && r.name.endsWith(kind))) out.push(`[${job.constructPath}] alerts: job ${job.id} has no ${kind} alert (hint: report its metrics through the site's metric scheme)`);

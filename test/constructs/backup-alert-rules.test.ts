@@ -146,6 +146,16 @@ describe('BackupAlertRules', () => {
     expect(() => new BackupAlertRules(site, 'Again')).toThrow(/\[test\/Again\] id: site test already has BackupAlertRules at test\/Alerts/);
   });
 
+  it('fails when a node-exporter selector is not PromQL matchers (it goes into the expression as written) or names no host', () => {
+    const { site } = testSite();
+    expect(() => new BackupAlertRules(site, 'A', { nodeExporterSelectors: { pve: 'job="x"}) or vector(1) or (x{a="b"' } })).toThrow(
+      /\[test\/A\] nodeExporterSelectors\.pve: expected PromQL label matchers such as job="proxmox-host" .*got .* \(hint: key each host's name/,
+    );
+    expect(() => new BackupAlertRules(site, 'B', { nodeExporterSelectors: { pve: 'job=proxmox-host' } })).toThrow(/\[test\/B\] nodeExporterSelectors\.pve: expected PromQL label matchers/);
+    const typo = siteWithJobs({ nodeExporterSelectors: { pvee: 'job="proxmox-host"' } });
+    expect(() => synthJson(typo.site)).toThrow(/\[test\/Alerts\] nodeExporterSelectors\.pvee: expected the name of a host of site test, got "pvee", so its selector would never be used \(hint: use one of pve\)/);
+  });
+
   it('fails when a duration or ratio is malformed', () => {
     const { site } = testSite();
     expect(() => new BackupAlertRules(site, 'A', { staleFor: '30 minutes', diskFullRatio: 90 })).toThrow(/staleFor: expected a Prometheus duration such as 30m, got "30 minutes"[\s\S]*diskFullRatio: .*got 90/);
