@@ -120,7 +120,7 @@ const schema = z
     storageId: z.string().min(1).optional(),
     backupDiskPool: z.string().min(1).optional(),
     schedule: instanceOf(Schedule, "expected a Schedule, e.g. Schedule.daily('02:00')").optional(),
-    drillTime: z.string().regex(/^\d{1,2}:\d{2}$/, 'expected a time of day as HH:MM').optional(),
+    drillTime: z.string().regex(/^([01]?\d|2[0-3]):[0-5]\d$/, 'expected a time of day as HH:MM (00:00 to 23:59)').optional(),
   })
   .strict();
 
@@ -144,7 +144,7 @@ export class ClientStandardSite extends Construct {
 
   constructor(scope: Construct, id: string, props: ClientStandardSiteProps) {
     super(scope, id);
-    const p = checkProps(this.node.path, schema, props, { retention: `Retention.keepLast(${CLIENT_STANDARD_MIN_KEEP}) or more` });
+    const p = checkProps(this.node.path, schema, props, { retention: `Retention.keepLast(${CLIENT_STANDARD_MIN_KEEP}) or more`, drillTime: "write '05:00' for five in the morning" });
     this.host = p.host;
     this.retention = p.retention ?? Retention.keepLast(CLIENT_STANDARD_MIN_KEEP);
     this.checkStandard(p);

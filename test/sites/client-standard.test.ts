@@ -157,6 +157,14 @@ describe('ClientStandardSite for another client deployment', () => {
     expect(() => synthJson(named('backup-hdd'))).toThrow(/storage: backup-hdd is on disk pool backup-hdd, which also holds guest 100's disks/);
   });
 
+  it('fails when the drill time is not a time of day, naming drillTime (before: [Schedule] time, no construct path)', () => {
+    const site = new BackupSite(freshApp(), 'acme');
+    const host = new PveHost(site, 'Pve', { name: 'pve', address: '192.0.2.10' });
+    expect(() => new ClientStandardSite(site, 'Standard', { host, drillTime: '25:99', guests: [{ vmid: 100, name: 'a', drillVmid: 101 }] })).toThrow(
+      /^\[acme\/Standard\] drillTime: expected a time of day as HH:MM \(00:00 to 23:59\), got "25:99" \(hint: write '05:00' for five in the morning\)$/,
+    );
+  });
+
   it('fails when drill settings are given for a guest without a drill', () => {
     const site = new BackupSite(freshApp(), 'acme');
     const host = new PveHost(site, 'Pve', { name: 'pve', address: '192.0.2.10' });
