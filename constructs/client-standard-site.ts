@@ -240,6 +240,10 @@ export class ClientStandardSite extends Construct {
       });
     }
     p.guests.forEach((g, i) => {
+      const first = p.guests.findIndex((o) => o.vmid === g.vmid);
+      if (first < i) {
+        problems.push({ field: `guests.${i}.vmid`, message: `expected each guest once, got VMID ${g.vmid} again (also guests.${first})`, hint: 'list each guest once, with all its settings' });
+      }
       if ((g.mandatory ?? true) && g.drillVmid === undefined) {
         problems.push({
           field: `guests.${i}.drillVmid`,

@@ -165,6 +165,14 @@ describe('ClientStandardSite for another client deployment', () => {
     );
   });
 
+  it('fails when a guest is listed twice, naming guests.N.vmid (before: a constructs error about a second child Vm100)', () => {
+    const site = new BackupSite(freshApp(), 'acme');
+    const host = new PveHost(site, 'Pve', { name: 'pve', address: '192.0.2.10' });
+    expect(() => new ClientStandardSite(site, 'Standard', { host, guests: [{ vmid: 100, name: 'a', drillVmid: 101 }, { vmid: 100, name: 'b', drillVmid: 102 }] })).toThrow(
+      /^\[acme\/Standard\] guests\.1\.vmid: expected each guest once, got VMID 100 again \(also guests\.0\) \(hint: list each guest once/,
+    );
+  });
+
   it('fails when drill settings are given for a guest without a drill', () => {
     const site = new BackupSite(freshApp(), 'acme');
     const host = new PveHost(site, 'Pve', { name: 'pve', address: '192.0.2.10' });
