@@ -80,7 +80,11 @@ export interface OffsiteSyncProps extends HostJobOptions {
   readonly workDirectory?: string;
 }
 
-const REL = z.string().regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, 'expected a relative folder such as pve-backup');
+const REL = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, 'expected a relative folder such as pve-backup')
+  // a full sync runs rsync --delete there: '..' would delete beside basePath, '.' the other steps' folders
+  .refine((s) => s.split('/').every((part) => part !== '.' && part !== '..'), "expected a folder under the target's basePath, without . or .. (a full sync deletes everything else in it)");
 
 const schema = z
   .object({
@@ -151,6 +155,8 @@ export class OffsiteSync extends Construct {
     const p = checkProps(this.node.path, schema, props, {
       target: "{ name: 'synology', address: '192.0.2.13', sshKeyFile: '/root/.ssh/offsite', basePath: '/Backup' }",
       manifest: "OffsiteManifest.of('/mnt/backup')",
+      step1Path: "a folder of its own under basePath, such as 'pve-backup' or 'pve2/pve-backup'",
+      step2: "step2.paths maps a bypass root to a folder of its own under basePath, such as { '/srv/nfs': 'nfs' }",
     });
     const problems: Problem[] = [];
     for (const [i, w] of p.ships.entries()) {

@@ -362,6 +362,19 @@ describe('host pipeline checks', () => {
     expect(() => new FileBackup(site, 'Fb2', { host: pve2, jobId: 'daily-backup-pve2', manifest, pveConfig: true, workDirectory: '/var/lib/backup-work/shared' })).not.toThrow();
   });
 
+  it('fails when a step folder is . or .. or holds .. (a full sync runs rsync --delete there, beside or over basePath)', () => {
+    const { site, host, bypass, manifest, snapshots } = base();
+    const fb = new FileBackup(site, 'Fb', { host, manifest, pvcs: { snapshots } });
+    expect(() => new OffsiteSync(site, 'O', { host, target, manifest, ships: [fb], step1Path: 'a/../..' })).toThrow(
+      /\[test\/O\] step1Path: expected a folder under the target's basePath, without \. or \.\. \(a full sync deletes everything else in it\), got "a\/\.\.\/\.\." \(hint: a folder of its own under basePath/,
+    );
+    expect(() => new OffsiteSync(site, 'O1', { host, target, manifest, ships: [fb], step1Path: '.' })).toThrow(/\[test\/O1\] step1Path: expected a folder under the target's basePath, without \. or \.\./);
+    const tracker = new NfsChangeTracker(site, 'T', { host, paths: ['/srv/nfs', '/srv/nfs-ssd'] });
+    expect(() => new OffsiteSync(site, 'O2', { host, target, manifest, ships: [fb], step2: { bypass, changeTracker: tracker, paths: { '/srv/nfs': '..' } } })).toThrow(
+      /\[test\/O2\] step2\.paths\.\/srv\/nfs: expected a folder under the target's basePath, without \. or \.\./,
+    );
+  });
+
   it('fails when the off-site key is not a file path', () => {
     const { site, host, manifest, snapshots } = base();
     const fb = new FileBackup(site, 'Fb', { host, manifest, pvcs: { snapshots } });
