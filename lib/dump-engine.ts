@@ -263,6 +263,15 @@ const REL_PATH = z
 const ABS_PATH = z.string().regex(/^\/[A-Za-z0-9_.@+\/-]*$/, 'expected an absolute path');
 const URL = z.string().regex(/^https?:\/\/[^\s'"]+$/, 'expected an http(s) URL');
 const SECRET_FIELDS = ['password', 'token'];
+/**
+ * A command engine's setting or secret: not one of the script's own BC_* variables (BC_JOB
+ * would report the dump under another job, BC_OUT_DIR write it elsewhere), nor one the
+ * container's environment always has (the script keeps the environment's value).
+ */
+const SETTING_NAME = z
+  .string()
+  .regex(/^[A-Z][A-Z0-9_]*$/, 'expected an upper-case shell variable name')
+  .refine((k) => !/^(BC_.*|PATH|IFS|HOME|PWD|OLDPWD|HOSTNAME|SHELL|USER)$/.test(k), "expected a name of your own such as SOURCE_DIR: BC_* are the dump script's own variables (BC_JOB names the job its metrics report), and PATH, HOME, HOSTNAME and the like come from the container's environment, which wins");
 
 const postgresql = {
   host: HOST,
@@ -342,8 +351,8 @@ const SCHEMAS: Record<DumpEngineKind, z.ZodType> = {
       extension: z.string().regex(/^(\.[A-Za-z0-9]+)*$/, "expected an extension such as .tar.gz, or '' for a folder"),
       verify: z.string().min(1).optional(),
       cleanup: z.string().min(1).optional(),
-      settings: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'expected an upper-case shell variable name'), z.string()).optional(),
-      secrets: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'expected an upper-case shell variable name'), SECRET).optional(),
+      settings: z.record(SETTING_NAME, z.string()).optional(),
+      secrets: z.record(SETTING_NAME, SECRET).optional(),
       volumes: z.array(z.object({ claimName: CLAIM, mountPath: ABS_PATH, readOnly: z.boolean().optional() }).strict()).optional(),
       minSize: SIZE.optional(),
       assetKind: z.enum(['guest', 'pvc-set', 'path', 'database', 'app-data']).optional(),

@@ -326,6 +326,16 @@ describe('AppDumpCronJob: bad input is a synth-time error naming the construct a
     expect(reference).not.toThrow();
   });
 
+  it("fails when a command engine's setting or secret would replace one of the script's own variables or the container's", () => {
+    const cmd = (o: { settings?: Record<string, string>; secrets?: Record<string, SecretRef> }) => () =>
+      new AppDumpCronJob(labSite().site, 'Job', { ...base(), image: 'alpine:3', engine: DumpEngine.command({ description: 'x', protects: 'x', command: 'true', extension: '.tar', ...o }) });
+    expect(cmd({ settings: { BC_JOB: 'other-backup' } })).toThrow(
+      /\[lab\/Job\] engine\.settings\.BC_JOB: expected a name of your own such as SOURCE_DIR: BC_\* are the dump script's own variables .*, got key "BC_JOB"/,
+    );
+    expect(cmd({ settings: { PATH: '/opt/bin' } })).toThrow(/\[lab\/Job\] engine\.settings\.PATH: expected a name of your own/);
+    expect(cmd({ secrets: { BC_OUT_DIR: SecretRef.fromSecret('s', 'k') } })).toThrow(/\[lab\/Job\] engine\.secrets\.BC_OUT_DIR: expected a name of your own/);
+  });
+
   it('fails when the retention is zero (or not whole days)', () => {
     const { site } = labSite();
     expect(() => new AppDumpCronJob(site, 'Job', { ...base(), retentionDays: 0 })).toThrow(/\[lab\/Job\] retentionDays: expected at least 1 day, got 0 \(hint: a retention of zero would delete the dump a run just wrote/);
