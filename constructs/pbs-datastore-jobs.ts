@@ -103,7 +103,8 @@ const schema = z
       .strict()
       .optional(),
     gcSchedule: SCHEDULE.optional(),
-    comment: z.string().max(200).regex(/^[^\n]*$/, 'expected one line').optional(),
+    // eslint-disable-next-line no-control-regex
+    comment: z.string().max(200).regex(/^[^\x00-\x1f\x7f]*$/, 'expected one line without control characters (proxmox-backup-manager refuses a carriage return or tab in a comment, so the install would fail)').optional(),
     classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]]).optional(),
     report: z.boolean().optional(),
     reportSchedule: SCHEDULE.optional(),

@@ -128,6 +128,13 @@ describe('PbsDatastoreJobs', () => {
   });
 });
 
+
+describe('PbsDatastoreJobs comment', () => {
+  it('fails when the comment has a carriage return or another control character', () => {
+    expect(errorOf(() => pbsSite({ comment: 'nightly\rverify' }))).toMatch(/^\[test\/MainJobs\] comment: expected one line without control characters .*got "nightly\\rverify"/);
+  });
+});
+
 describeWithTool('shellcheck', 'shellcheck', 'PbsDatastoreJobs applied for real against a stand-in proxmox-backup-manager', () => {
   /** Records calls; `show` succeeds only for what was created; the datastore exists. */
   function standin(dir: string): { bin: string; calls: () => string[] } {
