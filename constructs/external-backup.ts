@@ -4,6 +4,7 @@ import { Duration } from '../lib/duration';
 import { checkProps } from '../lib/errors';
 import { INVENTORY_NAME, INVENTORY_NAME_MESSAGE } from '../lib/governance/inventory';
 import { Classification, CLASSIFICATIONS, Layer, LAYERS, Location, LOCATIONS, Medium, MEDIA } from '../lib/model/vocabulary';
+import { HOST_ADDRESS_PATTERN } from '../lib/net';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { siteModelOf } from './private/site-anchor';
 import { ABSOLUTE_PATH } from '../lib/path-schema';
@@ -44,14 +45,25 @@ export interface ExternalBackupProps {
   readonly inventoryName?: string;
 }
 
+/** Text shown in the inventory, REVIEW.md and runbooks: one line, not blank. */
+const ONE_LINE = z
+  .string()
+  // eslint-disable-next-line no-control-regex
+  .regex(/^[^\x00-\x1f\x7f]*$/, 'expected one line without control characters')
+  .refine((v) => v.trim() !== '', 'expected some text, not only whitespace');
+
 const schema = z
   .object({
     name: z.string().regex(/^[a-z][a-z0-9-]*[a-z0-9]$/, 'expected a lower-case name such as app-home-assistant'),
-    protects: z.string().min(1),
-    tool: z.string().min(1),
-    host: z.string().min(1),
+    protects: ONE_LINE,
+    tool: ONE_LINE,
+    host: z.string().regex(HOST_ADDRESS_PATTERN, 'expected a host name or address such as nas'),
     basePath: ABSOLUTE_PATH,
-    glob: z.string().min(1).optional(),
+    glob: z
+      .string()
+      // eslint-disable-next-line no-control-regex
+      .regex(/^[^/\x00-\x1f\x7f]+$/, 'expected a file-name pattern such as *.tar, without / or control characters: the status check matches it against the names in basePath, and a tab or line break would split its inventory line')
+      .optional(),
     staleAfter: instanceOf(Duration, 'expected a Duration, e.g. Duration.hours(48)'),
     layer: z.enum(LAYERS as [Layer, ...Layer[]]).optional(),
     medium: z.enum(MEDIA as [Medium, ...Medium[]]).optional(),
@@ -73,7 +85,11 @@ export class ExternalBackup extends Construct {
 
   constructor(scope: Construct, id: string, props: ExternalBackupProps) {
     super(scope, id);
-    const p = checkProps(this.node.path, schema, props, { staleAfter: 'Duration.hours(48)' });
+    const p = checkProps(this.node.path, schema, props, {
+      staleAfter: 'Duration.hours(48)',
+      glob: "a pattern for the file names directly in basePath, e.g. '*.tar'; point basePath at the folder that holds them",
+      host: 'the name the status tool knows the host by, e.g. nas',
+    });
     this.name = p.name;
     this.staleAfter = p.staleAfter;
     const model = siteModelOf(this);

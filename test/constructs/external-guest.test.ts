@@ -25,6 +25,17 @@ describe('ExternalBackup', () => {
     expect(() => new ExternalBackup(site, 'GiteaExt', { ...props, name: 'app-gitea' })).toThrow(/^\[test\/GiteaExt\] name: job "app-gitea" is already registered in site test by test\/Gitea /);
   });
 
+  it('fails when glob holds a / or a line break, host is not a host name, or protects/tool is blank or several lines', () => {
+    const { site } = testSite();
+    const base = { name: 'app-ha', protects: 'Home Assistant', tool: 'HA built-in backup', host: 'nas', basePath: '/volume1/ha', staleAfter: Duration.hours(48) };
+    expect(() => new ExternalBackup(site, 'A', { ...base, glob: '*.tar\nevil\t1\t/\t*\t999999' })).toThrow(
+      /^\[test\/A\] glob: expected a file-name pattern such as \*\.tar, without \/ or control characters.*got "\*\.tar\\nevil.*\(hint: a pattern for the file names directly in basePath/,
+    );
+    expect(() => new ExternalBackup(site, 'B', { ...base, glob: '../../etc/*' })).toThrow(/^\[test\/B\] glob: expected a file-name pattern/);
+    expect(() => new ExternalBackup(site, 'C', { ...base, host: 'nas two' })).toThrow(/^\[test\/C\] host: expected a host name or address such as nas, got "nas two"/);
+    expect(() => new ExternalBackup(site, 'D', { ...base, protects: 'a\n# b', tool: '  ' })).toThrow(/\[test\/D\] protects: expected one line without control characters[\s\S]*\[test\/D\] tool: expected some text, not only whitespace, got "  "/);
+  });
+
   it('fails when the threshold is missing or the name is unusable', () => {
     const { site } = testSite();
     expect(() => new ExternalBackup(site, 'Ha', { name: 'HA backup', protects: 'x', tool: 'y', host: 'nas', basePath: 'rel' } as never)).toThrow(
