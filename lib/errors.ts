@@ -51,6 +51,8 @@ export const NOT_SHOWN = 'a value (not shown: it may be a secret)';
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (typeof value === 'string') return mayBeSecret(value) ? NOT_SHOWN : JSON.stringify(value);
+  // JSON.stringify writes NaN and Infinity as null, which reads as if nothing had been given
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   const text = JSON.stringify(value);
   if (text === undefined) return String(value);
   if (mayBeSecret(text)) return NOT_SHOWN;

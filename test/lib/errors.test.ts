@@ -24,6 +24,11 @@ describe('checkProps', () => {
     expect(errorOf(() => checkProps('home/Job', schema, { storage: 's', vmid: 1, enabled: 'yes' }))).toBe('[home/Job] enabled: expected true or false, got "yes"');
   });
 
+  it('fails when a number is NaN or Infinity, showing it as such (JSON would print null, as if it were missing)', () => {
+    expect(errorOf(() => checkProps('home/Job', schema, { storage: 's', vmid: NaN }))).toBe('[home/Job] vmid: expected a number, got NaN');
+    expect(errorOf(() => checkProps('home/Job', z.object({ keep: z.number().int() }), { keep: Infinity }))).toMatch(/^\[home\/Job\] keep: .*got Infinity$/);
+  });
+
   it('keeps a schema\'s own message and adds the value', () => {
     const s = z.object({ id: z.string().regex(/^[a-z]+$/, 'expected a lower-case id') });
     expect(errorOf(() => checkProps('home/Job', s, { id: 'A1' }))).toBe('[home/Job] id: expected a lower-case id, got "A1"');
