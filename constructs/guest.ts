@@ -6,6 +6,7 @@ import { INVENTORY_NAME, INVENTORY_NAME_MESSAGE } from '../lib/governance/invent
 import { Classification, CLASSIFICATIONS } from '../lib/model/vocabulary';
 import { PveHost } from './pve-host';
 import { registerMember, siteModelOf } from './private/site-anchor';
+import { STORAGE_ID, STORAGE_ID_MESSAGE } from '../lib/storage-id';
 
 /** Props of {@link Guest}. */
 export interface GuestProps {
@@ -47,7 +48,7 @@ const schema = z
     unprivileged: z.boolean().optional(),
     state: z.enum(['running', 'stopped']).optional(),
     classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]]).optional(),
-    diskPool: z.string().min(1).optional(),
+    diskPool: z.string().regex(STORAGE_ID, STORAGE_ID_MESSAGE).optional(),
     notes: z.string().optional(),
     inventoryName: z.string().regex(INVENTORY_NAME, INVENTORY_NAME_MESSAGE).optional(),
     restoreStorage: z.string().regex(/^[A-Za-z][A-Za-z0-9\-_.]*$/, 'expected a storage id').optional(),

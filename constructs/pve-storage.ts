@@ -15,6 +15,7 @@ import { PveHost } from './pve-host';
 import { registerMember, siteModelOf } from './private/site-anchor';
 import { pveStorageTargetId } from '../lib/model/target-ids';
 import { ABSOLUTE_PATH } from '../lib/path-schema';
+import { STORAGE_ID, STORAGE_ID_MESSAGE } from '../lib/storage-id';
 
 /** Storage types the library configures. */
 export type PveStorageType = 'dir' | 'nfs' | 'pbs' | 'zfspool' | 'cifs';
@@ -107,7 +108,6 @@ const FIXED: Record<PveStorageType, readonly string[]> = {
   zfspool: ['pool'],
 };
 const MANAGED = ['content', 'options', 'prune-backups', 'shared', 'namespace', 'fingerprint', 'username', 'is_mountpoint'];
-const ID = /^[a-z]([a-z0-9\-_.]*[a-z0-9])?$/i;
 const ABS = ABSOLUTE_PATH.refine((v) => v === '/' || !v.endsWith('/'), 'expected a path without a trailing slash');
 /** Values written into one storage.cfg line: a newline or space would split or change it. */
 const PBS_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{2,31}$/;
@@ -118,7 +118,7 @@ const CIFS_SHARE = /^[^\x00-\x1f\s\\/:*?"<>|]([^\x00-\x1f\\/:*?"<>|]*[^\x00-\x1f
 const schema = z
   .object({
     host: z.instanceof(PveHost, { message: 'expected a PveHost' }),
-    storageId: z.string().regex(ID, 'expected a storage id of letters, digits, - _ . (starting with a letter)'),
+    storageId: z.string().regex(STORAGE_ID, STORAGE_ID_MESSAGE),
     type: z.enum(['dir', 'nfs', 'pbs', 'zfspool', 'cifs']),
     content: z.array(z.enum(['backup', 'images', 'rootdir', 'iso', 'vztmpl', 'snippets', 'import'])).min(1).optional(),
     path: ABS.optional(),
@@ -137,7 +137,7 @@ const schema = z
     shared: z.boolean().optional(),
     medium: z.enum(MEDIA as [Medium, ...Medium[]]).optional(),
     location: z.enum(LOCATIONS as [Location, ...Location[]]).optional(),
-    diskPool: z.string().min(1).optional(),
+    diskPool: z.string().regex(STORAGE_ID, STORAGE_ID_MESSAGE).optional(),
     allowCgnatServer: z.boolean().optional(),
     existing: z.boolean().optional(),
     isMountpoint: z.union([z.boolean(), ABS]).optional(),

@@ -43,7 +43,7 @@ const schema = z
   .object({
     host: z.instanceof(Host, { message: 'expected a Host' }),
     address: z.string().regex(/^[A-Za-z0-9.-]+$/, 'expected a host name or IPv4 address').refine((a) => !isCgnatAddress(a), 'expected the LAN address, not a Tailscale one'),
-    user: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/).optional(),
+    user: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'expected a DSM user name of letters, digits, _ and - (starting with a letter or _)').optional(),
     sshKeyFile: ABSOLUTE_FILE_PATH,
     share: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a shared folder name'),
     keepDays: z.number().int().min(1).max(3650),

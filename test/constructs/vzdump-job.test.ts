@@ -289,6 +289,12 @@ describe('VzdumpJob errors', () => {
     expect(() => Testing.synth(site, true)).toThrow(/\[test\/Job\] storage: local-backup is on disk pool rpool, which also holds guest 100's disks/);
   });
 
+  it('fails when a disk pool is not a storage id (a trailing space would never match the pool check)', () => {
+    const { site, host } = testSite();
+    expect(() => vm(site, host, 100, { diskPool: 'local-lvm ' })).toThrow(/\[test\/Vm100\] diskPool: expected a storage id of letters, digits, - _ \. \(starting with a letter\), got "local-lvm "/);
+    expect(() => new PveStorage(site, 'Local', { host, storageId: 'local-backup', type: 'dir', path: '/var/lib/vz', diskPool: 'rpool\n' })).toThrow(/\[test\/Local\] diskPool: expected a storage id/);
+  });
+
   it('fails when the selection is ambiguous or empty', () => {
     const { site, host } = testSite();
     const nas = nfsStorage(site, host);

@@ -143,6 +143,13 @@ describe('SynologySnapshotRetention', () => {
       /\[test\/S\] sudoPassword: expected \{ vaultPath, field \} or \{ file \}: never the password itself/,
     );
   });
+
+  it('fails when the DSM user is not a user name, saying what one looks like', () => {
+    const { site, host } = testSite();
+    expect(() => new SynologySnapshotRetention(site, 'S', { host, address: '192.168.1.13', sshKeyFile: '/k', share: 'Backup', keepDays: 7, sudoPassword: { file: '/root/p' }, user: 'backup user' })).toThrow(
+      /\[test\/S\] user: expected a DSM user name of letters, digits, _ and - \(starting with a letter or _\), got "backup user"/,
+    );
+  });
 });
 
 describeWithTool('shellcheck', 'shellcheck', 'NAS scripts on shellcheck', () => {

@@ -155,6 +155,8 @@ describe('ClientStandardSite for another client deployment', () => {
     const ok = named('local-lvm');
     expect(ok.model.findings.filter((f) => f.rule === 'client-dedicated-disk')).toEqual([]);
     expect(() => synthJson(named('backup-hdd'))).toThrow(/storage: backup-hdd is on disk pool backup-hdd, which also holds guest 100's disks/);
+    // a pool name with a space would never equal the storage's: refused, not silently unmatched
+    expect(() => named('backup-hdd ')).toThrow(/\[acme\/Standard\] guests\.0\.diskPool: expected a storage id of letters, digits, - _ \. \(starting with a letter\), got "backup-hdd "/);
   });
 
   it('fails when the drill time is not a time of day, naming drillTime (before: [Schedule] time, no construct path)', () => {
