@@ -21,6 +21,7 @@ import { k8sObject } from './private/k8s-object';
 import { siteModelOf } from './private/site-anchor';
 import { Pushgateway } from './pushgateway';
 import { pascalCase } from './vzdump-job';
+import { K8S_LABEL_KEY, K8S_LABEL_VALUE, K8S_LABELS } from '../lib/k8s/labels';
 
 /** CPU and memory of the dump container, as Kubernetes quantities. */
 export interface ContainerResources {
@@ -101,21 +102,24 @@ const schema = z
     cluster: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected a lower-case cluster name').optional(),
     placement: z
       .object({
-        nodeSelector: z.record(z.string().min(1), z.string()).optional(),
+        nodeSelector: K8S_LABELS.optional(),
         tolerations: z
           .array(
             z
               .object({
-                key: z.string().optional(),
+                key: K8S_LABEL_KEY.optional(),
                 operator: z.enum(['Exists', 'Equal']).optional(),
-                value: z.string().optional(),
+                value: K8S_LABEL_VALUE.optional(),
                 effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
               })
-              .strict(),
+              .strict()
+              // the API server refuses both: an Exists toleration matches any value, and only Exists may omit the key
+              .refine((t) => t.operator !== 'Exists' || t.value === undefined || t.value === '', { message: 'expected no value with operator Exists (it matches every value of the key)', path: ['value'] })
+              .refine((t) => t.key !== undefined || t.operator === 'Exists', { message: "expected a key, or operator 'Exists' to tolerate every taint", path: ['key'] }),
           )
           .optional(),
         hostNetwork: z.boolean().optional(),
-        colocateWith: z.record(z.string().min(1), z.string()).refine((l) => Object.keys(l).length > 0, 'expected at least one label').optional(),
+        colocateWith: K8S_LABELS.refine((l) => Object.keys(l).length > 0, 'expected at least one label').optional(),
       })
       .strict()
       .optional(),

@@ -9,6 +9,8 @@ import { instanceOf } from '../lib/private/zod-helpers';
 import { Host } from './host';
 import { configMapObject, manifestObject } from './private/k8s-config-objects';
 import { onSiteComplete, siteModelOf } from './private/site-anchor';
+import { K8S_LABELS } from '../lib/k8s/labels';
+import { DNS_LABEL, DNS_SUBDOMAIN } from '../lib/k8s/manifest';
 
 type Delivery =
   | { kind: 'helm-configmap'; namespace: string; name: string; labels: Record<string, string> }
@@ -48,6 +50,15 @@ export class AlertDelivery {
   }
   private constructor(readonly spec: Delivery) {}
 }
+
+/** What a Kubernetes delivery writes into the object's metadata ('' for the default name). */
+const deliverySchema = z.object({
+  delivery: z.object({
+    namespace: z.string().regex(DNS_LABEL, 'expected a namespace name (lower-case DNS label) such as monitoring'),
+    name: z.union([z.literal(''), z.string().regex(DNS_SUBDOMAIN, 'expected a lower-case object name such as backup-alert-rules')]),
+    labels: K8S_LABELS,
+  }),
+});
 
 /** Props of {@link BackupAlertRules}. */
 export interface BackupAlertRulesProps {
@@ -132,6 +143,10 @@ export class BackupAlertRules extends Construct {
     });
     this.model = siteModelOf(this);
     this.delivery = p.delivery ?? AlertDelivery.helmConfigMap();
+    const spec = this.delivery.spec;
+    if (spec.kind === 'helm-configmap' || spec.kind === 'prometheus-rule') {
+      checkProps(this.node.path, deliverySchema, { delivery: { namespace: spec.namespace, name: spec.name, labels: spec.labels } });
+    }
     this.settings = {
       runbookBaseUrl: p.runbookBaseUrl ?? '../runbooks/',
       group: p.group ?? `backup-${this.model.site}`,

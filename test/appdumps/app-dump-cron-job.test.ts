@@ -293,6 +293,19 @@ describe('AppDumpCronJob: bad input is a synth-time error naming the construct a
     expect(() => new AppDumpCronJob(site, 'Job', { ...base(), schedule: '0 0 * * *' as never })).toThrow(/\[lab\/Job\] schedule: expected a Schedule, e\.g\. Schedule\.daily\('00:00'\) or Schedule\.cron\('0 0 \* \* \*'\), got "0 0 \* \* \*"/);
   });
 
+  it('fails when a node selector, toleration or colocation label is not Kubernetes label syntax (the API server would refuse it mid-apply)', () => {
+    const { site } = labSite();
+    expect(() => new AppDumpCronJob(site, 'A', { ...base(), jobId: 'a-backup', placement: { nodeSelector: { 'kubernetes.io/hostname': 'node 1' } } })).toThrow(
+      /\[lab\/A\] placement\.nodeSelector\.kubernetes\.io\/hostname: expected a label value of up to 63 letters, digits, - _ \. .*got "node 1"/,
+    );
+    expect(() => new AppDumpCronJob(site, 'B', { ...base(), jobId: 'b-backup', placement: { colocateWith: { 'app name': 'redis' } } })).toThrow(/\[lab\/B\] placement\.colocateWith\.app name: expected a label key such as app or kubernetes\.io\/hostname/);
+    expect(() => new AppDumpCronJob(site, 'C', { ...base(), jobId: 'c-backup', placement: { tolerations: [{ key: 'dedicated', operator: 'Exists', value: 'db' }] } })).toThrow(
+      /\[lab\/C\] placement\.tolerations\.0\.value: expected no value with operator Exists/,
+    );
+    expect(() => new AppDumpCronJob(site, 'D', { ...base(), jobId: 'd-backup', placement: { tolerations: [{ value: 'db', effect: 'NoSchedule' }] } })).toThrow(/\[lab\/D\] placement\.tolerations\.0\.key: expected a key, or operator 'Exists'/);
+    expect(() => new AppDumpCronJob(site, 'E', { ...base(), jobId: 'e-backup', placement: { tolerations: [{ operator: 'Exists' }], nodeSelector: { 'node-role.kubernetes.io/db': '' } } })).not.toThrow();
+  });
+
   it('fails when a cron expression is invalid', () => {
     expect(() => Schedule.cron('61 0 * * *')).toThrow(/minute/);
     expect(() => Schedule.cron('0 0 * *')).toThrow(/expected 5 fields, got 4/);

@@ -118,6 +118,13 @@ describe('BackupAlertRules', () => {
     expect(json.provider.kubernetes[0].config_path).toBe('${var.kubeconfig_path}');
   });
 
+  it('fails when a Kubernetes delivery names a namespace, object or label Kubernetes would refuse', () => {
+    expect(() => siteWithJobs({ delivery: AlertDelivery.prometheusRule({ namespace: 'Monitoring' }) })).toThrow(/\[test\/Alerts\] delivery\.namespace: expected a namespace name \(lower-case DNS label\) such as monitoring, got "Monitoring"/);
+    expect(() => siteWithJobs({ delivery: AlertDelivery.helmConfigMap({ name: 'rules_backup' }) })).toThrow(/\[test\/Alerts\] delivery\.name: .*expected a lower-case object name/);
+    expect(() => siteWithJobs({ delivery: AlertDelivery.prometheusRule({ labels: { release: 'kube prometheus' } }) })).toThrow(/\[test\/Alerts\] delivery\.labels\.release: expected a label value/);
+    expect(() => siteWithJobs({ delivery: AlertDelivery.prometheusRule({ labels: { release: 'kube-prometheus-stack' } }) })).not.toThrow();
+  });
+
   it('delivers a PrometheusRule or a host file when asked', () => {
     const a = siteWithJobs({ delivery: AlertDelivery.prometheusRule({ namespace: 'obs' }) });
     const manifest = Object.values(resourcesOf(synthJson(a.site), 'kubernetes_manifest'))[0] as any;
