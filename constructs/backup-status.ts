@@ -66,7 +66,11 @@ export interface BackupStatusProps {
   readonly notify?: readonly StatusNotify[];
   /** @default Schedule.everyHours(1) */
   readonly schedule?: Schedule;
-  /** Hosts to install the tool on. @default - every host with inventory entries */
+  /**
+   * Hosts to install the tool on. A site may have several status tools (each notifying its
+   * own way), each with its own hosts.
+   * @default - every host with inventory entries (then it is the site's only status tool)
+   */
   readonly hosts?: readonly Host[];
 }
 
@@ -95,8 +99,28 @@ export class BackupStatus extends Construct {
     const notify = (p.notify ?? []).map((n) => n.spec);
     const problems = notify.flatMap((n, i) => notifyProblems(n, `notify.${i}`));
     if (problems.length) throw new BackupConfigError(this.node.path, problems);
-    this.model.addStatusTool({ ...(p.hosts ? { hosts: p.hosts.map((h) => h.name) } : {}), notifies: notify.length > 0, constructPath: this.node.path });
-    this.alertOnFindings();
+    // Several status tools may share a site (each host notifying its own way), one per host:
+    // the tool, its inventory and its check job are one per host.
+    const hostNames = p.hosts?.map((h) => h.name);
+    const earlier = this.model.statusTools;
+    for (const other of earlier) {
+      const shared = !other.hosts || !hostNames ? undefined : other.hosts.filter((h) => hostNames.includes(h));
+      if (shared && !shared.length) continue;
+      throw new BackupConfigError(this.node.path, [
+        {
+          field: 'hosts',
+          message: shared
+            ? `expected hosts no other status tool of site ${this.model.site} runs on, got ${shared.join(', ')}, where ${other.constructPath} installs backup-status already`
+            : `expected hosts of its own for a second status tool of site ${this.model.site}, got ${hostNames ? hostNames.join(', ') : 'none (every host holding artifacts)'}, while ${other.constructPath} installs on ${other.hosts ? other.hosts.join(', ') : 'every host holding artifacts'}`,
+          hint: shared
+            ? `one status tool per host: leave ${shared.join(', ')} out of one of them`
+            : `one status tool per host: list the hosts of each (hosts: [...]) on both, or give ${other.constructPath} this one's notify targets`,
+        },
+      ]);
+    }
+    this.model.addStatusTool({ ...(hostNames ? { hosts: hostNames } : {}), notifies: notify.length > 0, constructPath: this.node.path });
+    // the alert covers every host of the site: the first tool defines it
+    if (!earlier.length) this.alertOnFindings();
     onSiteComplete(this, () => this.installAll(schedule, p.hosts, notify));
   }
 

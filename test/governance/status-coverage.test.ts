@@ -76,3 +76,40 @@ describe('BackupStatus with nothing to check', () => {
     expect(() => synthJson(t.site)).toThrow(/hosts: no inventory entry lies on pve2/);
   });
 });
+
+describe('BackupStatus twice in one site', () => {
+  /** Two Proxmox hosts, each with a vzdump job whose artifacts it holds. */
+  function twoHosts() {
+    const t = testSite();
+    const other = new PveHost(t.site, 'Other', { name: 'pve2', address: '10.0.0.6' });
+    for (const [host, vmid] of [[t.host, 100], [other, 101]] as const) {
+      new VzdumpJob(t.site, `Daily${vmid}`, { host, jobId: `daily-${host.name}`, storage: nfsStorage(t.site, host, `Nas${vmid}`), guests: [vm(t.site, host, vmid)], schedule: Schedule.daily('03:00') });
+    }
+    new BackupAlertRules(t.site, 'Alerts', { delivery: AlertDelivery.hostFile(t.host) });
+    return { ...t, other };
+  }
+
+  it('lets each host have its own status tool (each notifying its own way), with one overdue alert for the site', () => {
+    const t = twoHosts();
+    new BackupStatus(t.site, 'Status', { hosts: [t.host], notify: [StatusNotify.ntfy('https://ntfy.example/backups')] });
+    new BackupStatus(t.site, 'Status2', { hosts: [t.other], notify: [StatusNotify.appriseCli('/etc/apprise/backups.yml')] });
+    synthJson(t.site);
+    expect(t.site.model.alertSpecs.filter((a) => a.name === 'BackupArtifactOverdue').map((a) => a.constructPath)).toEqual(['test/Status']);
+    expect(t.site.model.hostFiles.filter((f) => f.path === '/usr/local/bin/backup-status').map((f) => `${f.host} ${f.constructPath}`).sort()).toEqual(['pve test/Status/On-pve', 'pve2 test/Status2/On-pve2']);
+    expect(reviewOf(t.site).get('prometheus/backup-test.rules.yml')!.content.match(/alert: BackupArtifactOverdue$/gm)).toHaveLength(1);
+  });
+
+  it('fails up front naming hosts when two status tools would run on one host', () => {
+    const t = twoHosts();
+    new BackupStatus(t.site, 'Status', { hosts: [t.host, t.other] });
+    expect(() => new BackupStatus(t.site, 'Status2', { hosts: [t.other] })).toThrow(
+      /^\[test\/Status2\] hosts: expected hosts no other status tool of site test runs on, got pve2, where test\/Status installs backup-status already \(hint: one status tool per host: leave pve2 out of one of them\)$/,
+    );
+    expect(() => new BackupStatus(t.site, 'Status3')).toThrow(
+      /^\[test\/Status3\] hosts: expected hosts of its own for a second status tool of site test, got none \(every host holding artifacts\), while test\/Status installs on pve, pve2 \(hint: one status tool per host: list the hosts of each \(hosts: \[\.\.\.\]\) on both, or give test\/Status this one's notify targets\)$/,
+    );
+    const u = twoHosts();
+    new BackupStatus(u.site, 'Status');
+    expect(() => new BackupStatus(u.site, 'Status2', { hosts: [u.other] })).toThrow(/^\[test\/Status2\] hosts: expected hosts of its own for a second status tool of site test, got pve2, while test\/Status installs on every host holding artifacts/);
+  });
+});
