@@ -1,11 +1,11 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { renderDashboard } from '../lib/dashboard/grafana';
-import { checkProps } from '../lib/errors';
+import { BackupConfigError, checkProps } from '../lib/errors';
 import type { SiteModel } from '../lib/model/site-model';
 import { stableJson } from '../lib/review/stable-json';
 import { configMapObject } from './private/k8s-config-objects';
-import { onSiteComplete, siteModelOf } from './private/site-anchor';
+import { membersOf, onSiteComplete, registerMember, siteModelOf } from './private/site-anchor';
 
 /** Props of {@link BackupDashboard}. */
 export interface BackupDashboardProps {
@@ -23,7 +23,7 @@ const schema = z.object({ delivery: z.enum(['configmap', 'review-only']).optiona
 
 /**
  * A Grafana dashboard generated from the site model (see lib/dashboard/grafana.ts), written
- * to `review/grafana/<site>.json` and delivered to Grafana's dashboard sidecar.
+ * to `review/grafana/<site>.json` and delivered to Grafana's dashboard sidecar. One per site.
  */
 export class BackupDashboard extends Construct {
   private readonly model: SiteModel;
@@ -32,6 +32,15 @@ export class BackupDashboard extends Construct {
     super(scope, id);
     const p = checkProps(this.node.path, schema, props, {});
     this.model = siteModelOf(this);
+    // the dashboard shows the whole site: a second would be the same panels again (and, in
+    // the same namespace, the same ConfigMap)
+    const first = membersOf<BackupDashboard>(this, 'backup-dashboard')[0];
+    if (first) {
+      throw new BackupConfigError(this.node.path, [
+        { field: 'id', message: `site ${this.model.site} already has BackupDashboard at ${first.node.path}`, hint: `one BackupDashboard per site shows every host and job; remove this one (set delivery and namespace on ${first.node.path})` },
+      ]);
+    }
+    registerMember('backup-dashboard', this);
     this.model.dashboard = true;
     if ((p.delivery ?? 'configmap') === 'configmap') {
       onSiteComplete(this, () => {

@@ -59,6 +59,14 @@ describe('Grafana dashboard', () => {
     expect(gauge.targets[0].expr).toBe('1 - max(backup_pbs_datastore_free_bytes{backup_job="pbs-report-main"}) / max(backup_pbs_datastore_size_bytes{backup_job="pbs-report-main"})');
   });
 
+  it('is one per site: a second fails up front naming the first (before: a ConfigMap name clash at synth)', () => {
+    const site = dashboardSite();
+    expect(() => new BackupDashboard(site, 'Dashboard2')).toThrow(
+      /^\[test\/Dashboard2\] id: site test already has BackupDashboard at test\/Dashboard \(hint: one BackupDashboard per site shows every host and job; remove this one \(set delivery and namespace on test\/Dashboard\)\)$/,
+    );
+    synthJson(site);
+  });
+
   it('is delivered as a ConfigMap for the Grafana sidecar', () => {
     const site = dashboardSite();
     const cm = Object.values(resourcesOf(synthJson(site), 'kubernetes_config_map_v1')).find((r: any) => r.metadata.name === 'backup-dashboard-test') as any;
