@@ -253,7 +253,7 @@ export class Borgmatic extends Construct {
     this.medium = p.medium ?? (remote ? 'remote-storage' : 'local-disk');
     this.location = p.location ?? (remote ? 'off-site' : 'on-site');
     // the config file is named after the job and installed before the job registers its id
-    this.model.checkJobIdFree(p.jobId, this.node.path);
+    this.model.checkJobIdFree(p.jobId, this.node.path, this.model.jobIdClash(p.jobId, p.host.name));
     this.configPath = `${BORGMATIC_CONFIG_DIRECTORY}/${p.jobId}.yaml`;
     const postgres = p.postgresqlDatabases ?? [];
     const mysql = p.mysqlDatabases ?? [];

@@ -193,7 +193,7 @@ export class ScheduledHostJob extends Construct {
     });
     this.model = siteModelOf(this);
     // before the files named after the job are installed, so a second job of the id is named as such
-    this.model.checkJobIdFree(p.jobId, this.node.path);
+    this.model.checkJobIdFree(p.jobId, this.node.path, this.model.jobIdClash(p.jobId, p.host.name));
     this.host = p.host;
     this.jobId = p.jobId;
     this.schedule = p.schedule;

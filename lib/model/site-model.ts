@@ -129,7 +129,7 @@ export class SiteModel {
   }
   addJob(j: JobRecord): JobRecord {
     this.version++;
-    return this.put(this.jobMap, j.id, j, 'job', j.constructPath, JOB_CLASH);
+    return this.put(this.jobMap, j.id, j, 'job', j.constructPath, this.jobIdClash(j.id, j.host));
   }
   /**
    * Throws the error addJob would throw for this id, before a construct installs files named
@@ -138,6 +138,19 @@ export class SiteModel {
    */
   checkJobIdFree(id: string, constructPath: string, clash: { field: string; hint: string } = JOB_CLASH): void {
     if (this.jobMap.has(id)) this.put(this.jobMap, id, this.jobMap.get(id)!, 'job', constructPath, clash);
+  }
+  /**
+   * What to say when a job of `host` wants an id another job holds: when that job runs on
+   * another host (a construct's default id, used on a second host), an id carrying the
+   * host that is still free.
+   * @param field the prop that sets the id
+   */
+  jobIdClash(id: string, host: string | undefined, field = 'jobId'): { field: string; hint: string } {
+    const holder = this.jobMap.get(id);
+    if (host === undefined) return { field, hint: JOB_CLASH.hint };
+    const suggestion = `${id}-${host}`;
+    const free = holder !== undefined && holder.host !== host && /^[a-z][a-z0-9-]{0,62}[a-z0-9]$/.test(suggestion) && !this.jobMap.has(suggestion);
+    return free ? { field, hint: `${JOB_CLASH.hint}, e.g. ${field}: '${suggestion}' for the one on ${host}` } : { field, hint: JOB_CLASH.hint };
   }
   addHost(h: HostRecord): HostRecord {
     this.version++;

@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Duration, Schedule, ScheduledHostJob } from '../../constructs';
+import { Duration, Host, Schedule, ScheduledHostJob } from '../../constructs';
 import { systemdVerify } from '../helpers/systemd';
 import { testSite } from '../helpers/fixtures';
 import { modelOf, reviewOf, writeTree } from '../helpers/synth';
@@ -119,6 +119,18 @@ describe('ScheduledHostJob', () => {
     expect(() => new ScheduledHostJob(site, 'J', { host, jobId: 'jj', schedule: Schedule.daily('05:00'), description: 'x', body: 'true', timeout: Duration.seconds(0) })).toThrow(
       /\[test\/J\] timeout: expected a Duration of at least 1 second \(TimeoutStartSec=0 turns the limit off\).*\(hint: omit timeout for no limit\)/,
     );
+  });
+
+  it("fails when a job of another host holds the id, suggesting a free id carrying this job's host", () => {
+    const { site, host } = testSite();
+    const other = new Host(site, 'Nas', { name: 'nas', address: '10.0.0.9' });
+    new ScheduledHostJob(site, 'A', { host, jobId: 'sync', schedule: Schedule.daily('05:00'), description: 'x', body: 'true' });
+    expect(() => new ScheduledHostJob(site, 'B', { host: other, jobId: 'sync', schedule: Schedule.daily('06:00'), description: 'y', body: 'true' })).toThrow(
+      /^\[test\/B\] jobId: job "sync" is already registered in site test by test\/A \(hint: job ids name metrics, alerts and Proxmox jobs; give each job its own, e\.g\. jobId: 'sync-nas' for the one on nas\)$/,
+    );
+    // a suggestion must be free: taken, the hint stays general
+    new ScheduledHostJob(site, 'C', { host, jobId: 'sync-nas', schedule: Schedule.daily('05:00'), description: 'x', body: 'true' });
+    expect(() => new ScheduledHostJob(site, 'D', { host: other, jobId: 'sync', schedule: Schedule.daily('06:00'), description: 'y', body: 'true' })).toThrow(/\(hint: job ids name metrics, alerts and Proxmox jobs; give each job its own\)$/);
   });
 
   it('fails when the body is empty or the timeout is not a Duration', () => {

@@ -77,6 +77,14 @@ describe('ComposeAppBackup', () => {
     // a folder inside another's destination is not a run folder there: rotation leaves it alone
     expect(() => new ComposeAppBackup(site, 'Chat2', { host: docker, app: 'chat', jobId: 'app-backup-chat2', parts: [part], destination: '/srv/backups/chat' })).not.toThrow();
   });
+
+  it('fails when the same app on a second Docker host keeps the default job id, suggesting one carrying the host', () => {
+    const { site } = appSite();
+    const second = new Host(site, 'InfraEdge', { name: 'infra-edge', address: '10.0.0.21' });
+    expect(() => ComposeAppBackup.gitea(site, 'Gitea2', { host: second })).toThrow(
+      /^\[test\/Gitea2\/Job\] jobId: job "app-backup-gitea" is already registered in site test by test\/Gitea\/Job \(hint: job ids name metrics, alerts and Proxmox jobs; give each job its own, e\.g\. jobId: 'app-backup-gitea-infra-edge' for the one on infra-edge\)$/,
+    );
+  });
 });
 
 describeWithTool('shellcheck', 'shellcheck', 'app backup scripts (Gitea against stand-ins for docker and gitea)', () => {

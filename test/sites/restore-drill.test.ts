@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 import { parse } from 'yaml';
-import { AlertDelivery, BackupAlertRules, Duration, PveStorage, RestoreDrill, Retention, Schedule, VzdumpJob } from '../../constructs';
+import { AlertDelivery, BackupAlertRules, Duration, Guest, PveHost, PveStorage, RestoreDrill, Retention, Schedule, VzdumpJob } from '../../constructs';
 import { ct, testSite, vm } from '../helpers/fixtures';
 import { runInProcessGroup } from '../helpers/process-group';
 import { modelOf, reviewOf, synthJson, writeTree } from '../helpers/synth';
@@ -101,6 +101,19 @@ describe('RestoreDrill', () => {
     new RestoreDrill(site, 'Shares', { guest: g100, tempVmid: 102, jobId: 'drill-three' });
     expect(() => synthJson(site)).toThrow(/\[test\/Collides\] tempVmid: 102 is the VMID of declared guest vm102/);
     expect(() => synthJson(site)).toThrow(/\[test\/Collides\] tempVmid: 102 is also the temporary VMID of test\/Shares/);
+  });
+
+  it('fails when a guest of the same VMID on another node keeps the default job id, suggesting one carrying the node', () => {
+    const { site } = drillSite();
+    const pve2 = new PveHost(site, 'Pve2', { name: 'pve2', address: '10.0.0.6' });
+    const disk2 = new PveStorage(site, 'BackupHdd2', { host: pve2, storageId: 'backup-hdd', type: 'dir', path: '/mnt/backup', retention: Retention.keepLast(7) });
+    const other100 = new Guest(site, 'Pve2Vm100', { host: pve2, vmid: 100, type: 'qemu', name: 'vm100-pve2' });
+    VzdumpJob.nightly(site, 'Nightly2', { host: pve2, jobId: 'nightly-pve2', storage: disk2, guests: [other100] });
+    expect(() => new RestoreDrill(site, 'Drill2', { guest: other100, tempVmid: 101 })).toThrow(
+      /^\[test\/Drill2\/Job\] jobId: job "restore-drill-vm100" is already registered in site test by test\/DrillVm100\/Job \(hint: job ids name metrics, alerts and Proxmox jobs; give each job its own, e\.g\. jobId: 'restore-drill-vm100-pve2' for the one on pve2\)$/,
+    );
+    new RestoreDrill(site, 'Drill3', { guest: other100, tempVmid: 101, jobId: 'restore-drill-vm100-pve2' });
+    synthJson(site);
   });
 
   it('fails when a PBS storage is named (no archive folder to restore from)', () => {
