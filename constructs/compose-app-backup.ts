@@ -232,6 +232,9 @@ export class ComposeAppBackup extends Construct {
     this.host = p.host;
     this.app = p.app;
     this.jobId = p.jobId ?? `app-backup-${p.app}`;
+    // before the app's asset and folder are registered: the job id is what a second host's
+    // backup of the same app has to change
+    model.checkJobIdFree(this.jobId, this.node.path, model.jobIdClash(this.jobId, p.host.name));
     this.destination = p.destination ?? `/var/backups/backup-constructs/${p.app}`;
     this.keep = p.keep ?? 7;
     const specs = p.parts.map((x) => x.spec);

@@ -78,12 +78,15 @@ describe('ComposeAppBackup', () => {
     expect(() => new ComposeAppBackup(site, 'Chat2', { host: docker, app: 'chat', jobId: 'app-backup-chat2', parts: [part], destination: '/srv/backups/chat' })).not.toThrow();
   });
 
-  it('fails when the same app on a second Docker host keeps the default job id, suggesting one carrying the host', () => {
+  it('fails up front when the same app on a second Docker host keeps the default job id, suggesting one carrying the host', () => {
     const { site } = appSite();
     const second = new Host(site, 'InfraEdge', { name: 'infra-edge', address: '10.0.0.21' });
     expect(() => ComposeAppBackup.gitea(site, 'Gitea2', { host: second })).toThrow(
-      /^\[test\/Gitea2\/Job\] jobId: job "app-backup-gitea" is already registered in site test by test\/Gitea\/Job \(hint: job ids name metrics, alerts and Proxmox jobs; give each job its own, e\.g\. jobId: 'app-backup-gitea-infra-edge' for the one on infra-edge\)$/,
+      /^\[test\/Gitea2\] jobId: job "app-backup-gitea" is already registered in site test by test\/Gitea\/Job \(hint: job ids name metrics, alerts and Proxmox jobs; give each job its own, e\.g\. jobId: 'app-backup-gitea-infra-edge' for the one on infra-edge\)$/,
     );
+    // refused before anything of it was registered: the same app under the suggested id works
+    const again = ComposeAppBackup.gitea(site, 'Gitea3', { host: second, jobId: 'app-backup-gitea-infra-edge' });
+    expect([again.assetId, again.destination]).toEqual(['app-data:infra-edge:gitea', '/var/backups/backup-constructs/gitea']);
   });
 });
 
