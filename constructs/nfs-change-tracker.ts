@@ -82,6 +82,9 @@ export class NfsChangeTracker extends Construct {
     const model = siteModelOf(this);
     this.host = p.host;
     this.jobId = p.jobId ?? 'nfs-change-tracker';
+    // before the script and unit named after the job are installed, so a second tracker of
+    // the id is named as such
+    model.checkJobIdFree(this.jobId, this.node.path, model.jobIdClash(this.jobId, p.host.name));
     this.paths = [...p.paths].sort();
     this.changeLog = p.changeLog ?? '/mnt/backup/.nfs-changes.log';
     this.lockFile = p.lockFile ?? '/run/lock/backup-constructs/nfs-changes.lock';

@@ -247,6 +247,17 @@ describe('host pipeline checks', () => {
     expect(() => synthJson(site)).toThrow(/expected exactly one NfsMirror of \/srv\/nfs, got 0 \(hint: its entries outside the bypass list take no leg\)[\s\S]*\[test\/T\] paths: expected the tracker to watch \/srv\/nfs-ssd/);
   });
 
+  it('fails when a second change tracker keeps the job id of another, naming jobId (not its script path), and lets it watch under its own', () => {
+    const { site, host } = base();
+    new NfsChangeTracker(site, 'T', { host, paths: ['/srv/nfs'] });
+    expect(() => new NfsChangeTracker(site, 'T2', { host, paths: ['/srv/nfs-ssd'] })).toThrow(
+      /^\[test\/T2\] jobId: job "nfs-change-tracker" is already registered in site test by test\/T \(hint: job ids name metrics, alerts and Proxmox jobs; give each job its own\)$/,
+    );
+    const other = new Host(site, 'Nas', { name: 'nas', address: '10.0.0.9' });
+    expect(() => new NfsChangeTracker(site, 'T3', { host: other, paths: ['/srv/nfs'] })).toThrow(/^\[test\/T3\] jobId: .*e\.g\. jobId: 'nfs-change-tracker-nas' for the one on nas\)$/);
+    expect(new NfsChangeTracker(site, 'T4', { host, jobId: 'nfs-ssd-change-tracker', paths: ['/srv/nfs-ssd'] }).scriptPath).toMatch(/nfs-ssd-change-tracker\.sh$/);
+  });
+
   it('fails when a shipped writer does not append to the manifest the sync consumes', () => {
     const { site, host, manifest, snapshots } = base();
     const fb = new FileBackup(site, 'Fb', { host, pvcs: { snapshots } });
