@@ -7,7 +7,7 @@ import { Retention } from '../lib/retention';
 import { Schedule } from '../lib/schedule';
 import { clientStandardPolicyPack } from '../lib/policy/client-standard-pack';
 import { Guest } from './guest';
-import { siteModelOf } from './private/site-anchor';
+import { membersOf, registerMember, siteModelOf } from './private/site-anchor';
 import { PveHost } from './pve-host';
 import { PveStorage } from './pve-storage';
 import { RestoreDrill } from './restore-drill';
@@ -142,6 +142,8 @@ export class ClientStandardSite extends Construct {
   readonly jobs: ReadonlyMap<number, VzdumpJob>;
   /** Restore drills by the VMID of the guest they prove. */
   readonly drills: ReadonlyMap<number, RestoreDrill>;
+  /** The mandatory VMIDs of every deployment of the site, which the site's one policy pack checks. */
+  private readonly siteMandatoryVmids: number[];
 
   constructor(scope: Construct, id: string, props: ClientStandardSiteProps) {
     super(scope, id);
@@ -149,9 +151,14 @@ export class ClientStandardSite extends Construct {
     this.host = p.host;
     this.retention = p.retention ?? Retention.keepLast(CLIENT_STANDARD_MIN_KEEP);
     this.checkStandard(p);
+    const earlier = membersOf<ClientStandardSite>(this, 'client-standard-site');
+    this.checkOthers(p, earlier);
     // The standard's golden rules check the whole site at synth, so a later edit of the stack
-    // (a job added by hand, a shorter retention) cannot quietly break them.
-    siteModelOf(this).addPolicyPack(clientStandardPolicyPack({ mandatoryVmids: p.guests.filter((g) => g.mandatory ?? true).map((g) => g.vmid), minArchives: CLIENT_STANDARD_MIN_KEEP }));
+    // (a job added by hand, a shorter retention) cannot quietly break them. One pack per site
+    // checks the mandatory guests of every node's deployment.
+    this.siteMandatoryVmids = earlier.length ? earlier[0].siteMandatoryVmids : [];
+    this.siteMandatoryVmids.push(...p.guests.filter((g) => g.mandatory ?? true).map((g) => g.vmid));
+    if (!earlier.length) siteModelOf(this).addPolicyPack(clientStandardPolicyPack({ mandatoryVmids: this.siteMandatoryVmids, minArchives: CLIENT_STANDARD_MIN_KEEP }));
     this.storage = new PveStorage(this, 'BackupHdd', {
       host: p.host,
       storageId: p.storageId ?? 'backup-hdd',
@@ -215,6 +222,33 @@ export class ClientStandardSite extends Construct {
     this.jobs = jobs;
     this.drills = drills;
     this.checkPoolsDeclared(p);
+    registerMember('client-standard-site', this);
+  }
+
+  /**
+   * Several nodes of a site may each have their deployment, with VMIDs of their own: the
+   * standard's job names (`nightly-vm<ID>`) and its checks go by VMID across the site.
+   */
+  private checkOthers(p: z.infer<typeof schema>, earlier: readonly ClientStandardSite[]): void {
+    const same = earlier.find((o) => o.host === p.host);
+    if (same) {
+      throw new BackupConfigError(this.node.path, [
+        { field: 'host', message: `expected one ClientStandardSite per node, got a second for ${p.host.name}: ${same.node.path} covers it already`, hint: `list every guest of ${p.host.name} in the guests of ${same.node.path}` },
+      ]);
+    }
+    const problems = p.guests.flatMap((g, i) => {
+      const other = earlier.find((o) => o.guests.has(g.vmid));
+      return other
+        ? [
+            {
+              field: `guests.${i}.vmid`,
+              message: `expected a VMID no other ClientStandardSite of site ${siteModelOf(this).site} declares, got ${g.vmid}, which ${other.node.path} declares on ${other.host.name}: the standard names its job nightly-vm${g.vmid} and checks VM ${g.vmid} across the site`,
+              hint: 'give each client deployment its own BackupSite (one stack per client), or VMIDs of its own',
+            },
+          ]
+        : [];
+    });
+    if (problems.length) throw new BackupConfigError(this.node.path, problems);
   }
 
   /** Seed 003: backups never on the disk pool of the VM disks; checkable only with both pools named. */

@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { App } from 'cdktf';
-import { BackupSite, ClientStandardSite, PveHost, Retention } from '../../constructs';
+import { BackupSite, ClientStandardSite, PveHost, Retention, VzdumpJob } from '../../constructs';
 import { clientStandardSite } from '../../stacks/client-standard';
 import { freshApp, reviewOf, synthJson, writeTree } from '../helpers/synth';
 import { pveCfgCheck, tempDir } from '../helpers/tools';
@@ -136,6 +136,24 @@ describe('ClientStandardSite for another client deployment', () => {
     const host = new PveHost(site, 'Pve', { name: 'pve', address: '192.0.2.10' });
     expect(() => new ClientStandardSite(site, 'Short', { host, retention: Retention.keepLast(5), guests: [{ vmid: 100, name: 'a' }] })).toThrow(
       /\[acme\/Short\] retention: expected at least 7 backups kept, got keep-last=5[\s\S]*\[acme\/Short\] guests\.0\.drillVmid: expected a temporary VMID for the restore drill of mandatory guest 100, got nothing \(hint: .*such as 101/,
+    );
+  });
+
+  it('takes a deployment per node in one site, the standard checking the guests of both; the same node or VMID twice fails naming it', () => {
+    const site = new BackupSite(freshApp(), 'acme');
+    const pve = new PveHost(site, 'Pve', { name: 'pve', address: '192.0.2.10' });
+    const pve2 = new PveHost(site, 'Pve2', { name: 'pve2', address: '192.0.2.11' });
+    new ClientStandardSite(site, 'One', { host: pve, guests: [{ vmid: 100, name: 'golden', drillVmid: 101 }] });
+    const two = new ClientStandardSite(site, 'Two', { host: pve2, guests: [{ vmid: 200, name: 'docker', drillVmid: 201 }] });
+    // a job added by hand to the second node's guest breaks the standard's naming rule
+    VzdumpJob.nightly(site, 'ByHand', { host: pve2, jobId: 'extra', storage: two.storage, guests: [two.guests.get(200)!] });
+    expect(site.model.allFindings().filter((f) => f.rule === 'client-job-names').map((f) => f.message)).toEqual(['job extra backs up VM 200; the standard names it nightly-vm200']);
+    expect(() => new ClientStandardSite(site, 'Again', { host: pve2, guests: [{ vmid: 300, name: 'dns', drillVmid: 301 }] })).toThrow(
+      /^\[acme\/Again\] host: expected one ClientStandardSite per node, got a second for pve2: acme\/Two covers it already \(hint: list every guest of pve2 in the guests of acme\/Two\)$/,
+    );
+    const pve3 = new PveHost(site, 'Pve3', { name: 'pve3', address: '192.0.2.12' });
+    expect(() => new ClientStandardSite(site, 'Three', { host: pve3, guests: [{ vmid: 300, name: 'dns', drillVmid: 301 }, { vmid: 100, name: 'golden', drillVmid: 101 }] })).toThrow(
+      /^\[acme\/Three\] guests\.1\.vmid: expected a VMID no other ClientStandardSite of site acme declares, got 100, which acme\/One declares on pve: the standard names its job nightly-vm100 and checks VM 100 across the site \(hint: give each client deployment its own BackupSite \(one stack per client\), or VMIDs of its own\)$/,
     );
   });
 
