@@ -4,7 +4,8 @@ import { Duration } from '../lib/duration';
 import { BackupConfigError, checkProps, Problem } from '../lib/errors';
 import { HostJobOptions, hostJobOptionsShape, jobTuning } from '../lib/host-job-options';
 import { ABSOLUTE_PATH } from '../lib/path-schema';
-import type { CopyRecord } from '../lib/model/types';
+import type { AssetRecord, CopyRecord } from '../lib/model/types';
+import type { SiteModel } from '../lib/model/site-model';
 import { Classification } from '../lib/model/vocabulary';
 import { OffsiteManifest } from '../lib/offsite-manifest';
 import { backupDiskTarget, sharedTarget } from '../lib/pipeline-targets';
@@ -227,6 +228,12 @@ export class FileBackup extends Construct {
     const model = siteModelOf(this);
     this.host = p.host;
     this.jobId = p.jobId ?? 'daily-backup';
+    // before the target and files are registered; the pfSense step's id is a prop of its own
+    model.checkJobIdFree(this.jobId, this.node.path, model.jobIdClash(this.jobId, p.host.name));
+    if (p.pfsense) {
+      const pfJobId = p.pfsense.jobId ?? 'pfsense-backup';
+      model.checkJobIdFree(pfJobId, this.node.path, model.jobIdClash(pfJobId, p.host.name, 'pfsense.jobId'));
+    }
     this.root = root;
     this.partFolders = partFolders;
     this.mountPoint = p.mountPoint ?? root;
@@ -354,7 +361,7 @@ export class FileBackup extends Construct {
     };
     if (snaps) copy(snaps.assetId, 'file', `${this.weeklyVersions} weekly versions`, `${root}/${D.pvcData}`, '*/*/*');
     if (sqlite && snaps) {
-      model.addAsset({
+      this.addSharedAsset(model, 'sqlite', {
         id: this.sqliteAssetId(snaps),
         kind: 'database',
         name: `SQLite databases in ${snaps.assetName}`,
@@ -367,15 +374,39 @@ export class FileBackup extends Construct {
       copy(this.sqliteAssetId(snaps), 'app', 'latest copy that passed PRAGMA integrity_check', `${root}/${D.sqlite}`, '*/*/*');
     }
     if (pf) {
-      model.addAsset({ id: this.pfsenseAssetId(pf.host), kind: 'app-data', name: `pfSense configuration (${pf.host})`, host: pf.host, classification: 'critical', notes: 'config.xml daily, full tar weekly', constructPath: this.node.path });
+      this.addSharedAsset(model, 'pfsense.host', { id: this.pfsenseAssetId(pf.host), kind: 'app-data', name: `pfSense configuration (${pf.host})`, host: pf.host, classification: 'critical', notes: 'config.xml daily, full tar weekly', constructPath: this.node.path });
       copy(this.pfsenseAssetId(pf.host), 'app', `${pf.weeklyVersions ?? 4} weekly versions`, `${root}/${D.pfsense}`, '*/config.xml', this.pfsenseJobId);
     }
     if (pveConfig) {
-      model.addAsset({ id: this.pveConfigAssetId(), kind: 'path', name: `Proxmox host configuration on ${host}`, host, classification, selector: { include: pvePaths, exclude: [] }, constructPath: this.node.path });
+      this.addSharedAsset(model, 'pveConfig', { id: this.pveConfigAssetId(), kind: 'path', name: `Proxmox host configuration on ${host}`, host, classification, selector: { include: pvePaths, exclude: [] }, constructPath: this.node.path });
       copy(this.pveConfigAssetId(), 'file', 'latest only', `${root}/${D.pveConfig}`, '*');
     }
     this.copies = copies;
     registerMember('file-backup', this);
+  }
+
+  /**
+   * Registers what a part copies, or takes it as the same data another file backup of the
+   * site copies already (the host configuration to a second disk, one firewall from two
+   * hosts): a second copy of one asset. Described differently, it is an error on `field`.
+   */
+  private addSharedAsset(model: SiteModel, field: string, a: AssetRecord): void {
+    const existing = model.asset(a.id);
+    const owner = existing && membersOf<FileBackup>(this, 'file-backup').find((o) => o.node.path === existing.constructPath);
+    if (!existing || !owner) {
+      model.addAsset(a, { field, hint: 'another construct of the site registers this data; copy it in one of them' });
+      return;
+    }
+    const keys = ['kind', 'name', 'host', 'classification', 'selector', 'notes'] as const;
+    const differs = keys.filter((k) => JSON.stringify(existing[k]) !== JSON.stringify(a[k]));
+    if (!differs.length) return;
+    throw new BackupConfigError(this.node.path, [
+      {
+        field: differs.includes('classification') ? 'classification' : field,
+        message: `expected ${a.id} described as ${owner.node.path} describes it (both copy it), got another ${differs.join(', ')}: ${differs.map((k) => `${JSON.stringify(existing[k])} there, ${JSON.stringify(a[k])} here`).join('; ')}`,
+        hint: `copy the same data with the same settings as ${owner.node.path}, or leave this part to it`,
+      },
+    ]);
   }
 
   private sqliteAssetId(snaps: LvmSnapshotTimer): string {

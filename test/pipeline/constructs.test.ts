@@ -333,6 +333,30 @@ describe('host pipeline checks', () => {
     expect(rules.match(/alert: LVMThinPoolLow$/gm)).toHaveLength(1);
   });
 
+  it('lets a second file backup copy the same data to another disk or from another host (a second copy of one asset), and names pfsense.jobId when its step keeps a taken id', () => {
+    const { site, host, snapshots } = base();
+    const pfsense = { host: '192.168.1.1', sshKeyFile: '/root/.ssh/pfsense' };
+    new FileBackup(site, 'Fb', { host, pvcs: { snapshots }, sqlite: true, pveConfig: true, pfsense });
+    // the same host's configuration and databases to a second disk
+    const usb = new FileBackup(site, 'Usb', { host, jobId: 'usb-backup', root: '/mnt/usb', pvcs: { snapshots }, sqlite: true, pveConfig: true });
+    const m = siteModelOf(site);
+    expect(m.copiesOf('path:pve:host-config').map((c) => `${c.job} ${c.target}`)).toEqual(['daily-backup local-disk:pve:/mnt/backup', 'usb-backup local-disk:pve:/mnt/usb']);
+    expect(m.copiesOf(`database:pve:sqlite-in:${snapshots.lvPattern}`).map((c) => c.job)).toEqual(['daily-backup', 'usb-backup']);
+    expect(usb.copies).toHaveLength(3);
+    // the same firewall from a second host: its step needs an id of its own, named as such
+    const other = new Host(site, 'Backup2', { name: 'backup2', address: '10.0.0.9' });
+    expect(() => new FileBackup(site, 'Fb2', { host: other, jobId: 'daily-backup-backup2', pfsense })).toThrow(
+      /^\[test\/Fb2\] pfsense\.jobId: job "pfsense-backup" is already registered in site test by test\/Fb\/Job \(hint: job ids name metrics, alerts and Proxmox jobs; give each job its own, e\.g\. pfsense\.jobId: 'pfsense-backup-backup2' for the one on backup2\)$/,
+    );
+    new FileBackup(site, 'Fb3', { host: other, jobId: 'daily-backup-backup2', pfsense: { ...pfsense, jobId: 'pfsense-backup-backup2' } });
+    expect(m.copiesOf('app-data:192.168.1.1:pfsense-config').map((c) => c.job).sort()).toEqual(['pfsense-backup', 'pfsense-backup-backup2']);
+    // the same data described otherwise is an error on what differs
+    expect(() => new FileBackup(site, 'Cfg', { host, jobId: 'cfg-backup', root: '/mnt/cfg', pveConfig: { paths: ['/etc/pve'] } })).toThrow(
+      /^\[test\/Cfg\] pveConfig: expected path:pve:host-config described as test\/Fb describes it \(both copy it\), got another selector: .* \(hint: copy the same data with the same settings as test\/Fb, or leave this part to it\)$/,
+    );
+    synthJson(site);
+  });
+
   it('fails when two file backups on one host would share a part folder (each prunes or mirrors its own with --delete)', () => {
     const { site, host, manifest, snapshots } = base();
     new FileBackup(site, 'Fb', { host, manifest, pvcs: { snapshots }, pveConfig: true });
