@@ -13,7 +13,7 @@ import { FILE_BACKUP_DIRECTORIES } from '../lib/render/file-backup-script';
 import { renderNfsMirrorBody, renderNfsMirrorCleanup } from '../lib/render/nfs-mirror-script';
 import { Schedule } from '../lib/schedule';
 import { Host } from './host';
-import { registerMember, siteModelOf } from './private/site-anchor';
+import { membersOf, registerMember, siteModelOf } from './private/site-anchor';
 import { claimWorkDirectory } from './private/work-directory';
 import { ScheduledHostJob } from './scheduled-host-job';
 
@@ -137,6 +137,21 @@ export class NfsMirror extends Construct {
     const host = this.host.name;
     this.targetId = sharedTarget(model, backupDiskTarget(host, this.mountPoint, this.node.path)).id;
     this.assetId = `path:${host}:${this.source}:mirror-leg`;
+    // A second mirror of the same root (to another disk) is a second copy of the same data;
+    // it must leave out the same paths.
+    const twin = membersOf<NfsMirror>(this, 'nfs-mirror').find((o) => o.assetId === this.assetId);
+    const classification = p.classification ?? 'important';
+    if (twin) {
+      const held = model.asset(this.assetId)!;
+      const problems: Problem[] = [];
+      if (twin.bypass !== p.bypass) {
+        problems.push({ field: 'bypass', message: `expected the BypassList of ${twin.node.path}, which mirrors ${this.source} on ${host} too, got another one`, hint: 'build one BypassList and pass the same value to every mirror of the root and to the off-site sync' });
+      }
+      if (held.classification !== classification) {
+        problems.push({ field: 'classification', message: `expected ${held.classification}, as ${twin.node.path} classifies ${this.source} (it mirrors it too), got ${classification}`, hint: `classify the data once: set the same classification on both, or leave it unset on both` });
+      }
+      if (problems.length) throw new BackupConfigError(this.node.path, problems);
+    }
     const requireMount = p.requireMount ?? true;
     const stateFile = p.stateFile ?? `/var/lib/backup-constructs/${this.jobId}/mirrored-entries`;
     this.workDirectory = p.workDirectory ?? `/run/backup-constructs/${this.jobId}`;
@@ -180,15 +195,17 @@ export class NfsMirror extends Construct {
       ],
       ...jobTuning(p),
     });
-    model.addAsset({
-      id: this.assetId,
-      kind: 'path',
-      name: `${this.source} outside the bypass list`,
-      host,
-      classification: p.classification ?? 'important',
-      selector: { include: [`${this.source}/*`], exclude: [...root.names.map((n) => `${this.source}/${n}`), ...BypassList.IGNORED_NAMES.map((n) => `${this.source}/${n}`)] },
-      constructPath: this.node.path,
-    });
+    if (!twin) {
+      model.addAsset({
+        id: this.assetId,
+        kind: 'path',
+        name: `${this.source} outside the bypass list`,
+        host,
+        classification,
+        selector: { include: [`${this.source}/*`], exclude: [...root.names.map((n) => `${this.source}/${n}`), ...BypassList.IGNORED_NAMES.map((n) => `${this.source}/${n}`)] },
+        constructPath: this.node.path,
+      });
+    }
     this.copies = [
       model.addCopy(
         { id: `${this.jobId}:${this.assetId}`, asset: this.assetId, job: this.jobId, target: this.targetId, layer: 'file', retention: 'mirror: latest state, deletions follow', artifact: { host, basePath: destination, glob: '*' } },

@@ -247,6 +247,18 @@ describe('host pipeline checks', () => {
     expect(() => synthJson(site)).toThrow(/expected exactly one NfsMirror of \/srv\/nfs, got 0 \(hint: its entries outside the bypass list take no leg\)[\s\S]*\[test\/T\] paths: expected the tracker to watch \/srv\/nfs-ssd/);
   });
 
+  it('lets a second mirror copy the same root to another disk (one asset, a copy per mirror), with the same list and classification', () => {
+    const { site, host, bypass } = base();
+    new NfsMirror(site, 'M', { host, bypass });
+    new NfsMirror(site, 'Usb', { host, bypass, jobId: 'nfs-mirror-usb', destination: '/mnt/usb' });
+    expect(siteModelOf(site).copiesOf('path:pve:/srv/nfs:mirror-leg').map((c) => `${c.job} ${c.target}`).sort()).toEqual(['nfs-mirror local-disk:pve:/mnt/backup', 'nfs-mirror-usb local-disk:pve:/mnt/usb']);
+    synthJson(site);
+    const other = BypassList.of({ '/srv/nfs': ['immich'], '/srv/nfs-ssd': 'all' });
+    expect(() => new NfsMirror(site, 'Usb2', { host, bypass: other, jobId: 'nfs-mirror-usb2', destination: '/mnt/usb2', classification: 'critical' })).toThrow(
+      /^\[test\/Usb2\] bypass: expected the BypassList of test\/M, which mirrors \/srv\/nfs on pve too, got another one \(hint: .*\)\n\[test\/Usb2\] classification: expected important, as test\/M classifies \/srv\/nfs \(it mirrors it too\), got critical/,
+    );
+  });
+
   it('fails when a second change tracker keeps the job id of another, naming jobId (not its script path), and lets it watch under its own', () => {
     const { site, host } = base();
     new NfsChangeTracker(site, 'T', { host, paths: ['/srv/nfs'] });
