@@ -149,6 +149,8 @@ export class OffsiteSync extends Construct {
   readonly targetAddress: string;
   /** The folders on the target its steps write to (and delete in on a full sync). */
   readonly destinationFolders: readonly string[];
+  /** The tracker whose change log Step 2 consumes (undefined without Step 2). */
+  readonly changeTracker: NfsChangeTracker | undefined;
 
   constructor(scope: Construct, id: string, props: OffsiteSyncProps) {
     super(scope, id);
@@ -178,6 +180,16 @@ export class OffsiteSync extends Construct {
       const nested = dirs.flatMap((d, i) => dirs.filter((o, j) => i !== j && o.startsWith(`${d}/`)).map((o) => `${o} inside ${d}`));
       if (nested.length) problems.push({ field: 'step2.paths', message: `expected folders side by side, got ${nested.join(', ')}`, hint: "each --delete must act only inside its own destination: a full sync of the outer folder deletes the inner step's copy" });
       if (p.step2.changeTracker.host !== p.host) problems.push({ field: 'step2.changeTracker', message: `expected a tracker on ${p.host.name}, got one on ${p.step2.changeTracker.host.name}` });
+      // Step 2 removes from the change log the lines it shipped: two consumers of one log
+      // would each miss what the other shipped until the monthly full sync
+      const consumer = membersOf<OffsiteSync>(this, 'offsite-sync').find((o) => o.changeTracker === p.step2!.changeTracker);
+      if (consumer) {
+        problems.push({
+          field: 'step2.changeTracker',
+          message: `expected a change tracker no other off-site sync consumes, got ${p.step2.changeTracker.node.path}, whose log ${consumer.node.path} consumes: each removes the lines it shipped, so the other would miss those changes until the monthly full sync`,
+          hint: `give this sync's Step 2 its own NfsChangeTracker watching the same paths, with its own jobId and changeLog`,
+        });
+      }
     }
     // Another off-site sync writing into the same folders of the same target: each one's full
     // sync (--delete) would delete what the other shipped.
@@ -280,15 +292,32 @@ export class OffsiteSync extends Construct {
       const s2 = p.step2;
       for (const r of roots) {
         const assetId = `path:${this.host.name}:${r.path}:bypass-leg`;
-        model.addAsset({
+        const leg = {
           id: assetId,
-          kind: 'path',
+          kind: 'path' as const,
           name: r.all ? `${r.path} (all of it bypasses the mirror)` : `${r.path} on the bypass list`,
           host: this.host.name,
           classification: s2.classification ?? 'important',
           selector: { include: r.all ? [`${r.path}/*`] : r.names.map((n) => `${r.path}/${n}`), exclude: BypassList.IGNORED_NAMES.map((n) => `${r.path}/${n}`) },
           constructPath: this.node.path,
-        });
+        };
+        // another sync's Step 2 shipping the same paths (to another target) is another copy of them
+        const held = model.asset(assetId);
+        const sibling = held && membersOf<OffsiteSync>(this, 'offsite-sync').find((o) => o.node.path === held.constructPath);
+        if (!held || !sibling) {
+          model.addAsset(leg);
+        } else {
+          const differs = (['name', 'classification', 'selector'] as const).filter((k) => JSON.stringify(held[k]) !== JSON.stringify(leg[k]));
+          if (differs.length) {
+            throw new BackupConfigError(this.node.path, [
+              {
+                field: differs.includes('classification') ? 'step2.classification' : 'step2.bypass',
+                message: `expected ${r.path}'s bypass paths as ${sibling.node.path} ships them (its Step 2 ships them too), got another ${differs.join(', ')}`,
+                hint: `pass the same BypassList and classification to both Step 2s`,
+              },
+            ]);
+          }
+        }
         copies.push(
           model.addCopy(
             {
@@ -318,6 +347,7 @@ export class OffsiteSync extends Construct {
     this.copies = copies;
     this.targetAddress = `${t.address}:${t.port ?? 22}`;
     this.destinationFolders = mine;
+    this.changeTracker = p.step2?.changeTracker;
     registerMember('offsite-sync', this);
   }
 

@@ -259,6 +259,22 @@ describe('host pipeline checks', () => {
     );
   });
 
+  it('lets a second off-site sync ship the bypass paths to another target with its own change tracker (one asset, a copy per sync), and fails naming step2.changeTracker when two would consume one log', () => {
+    const { site, host, bypass, manifest } = base();
+    const fb = new FileBackup(site, 'Fb', { host, manifest, pveConfig: true });
+    const mirror = new NfsMirror(site, 'M', { host, bypass, manifest });
+    const tracker = new NfsChangeTracker(site, 'T', { host, paths: ['/srv/nfs', '/srv/nfs-ssd'] });
+    new OffsiteSync(site, 'O', { host, target, manifest, ships: [fb, mirror], step2: { bypass, changeTracker: tracker } });
+    const cloud = { ...target, name: 'cloud', address: '192.0.2.99' };
+    expect(() => new OffsiteSync(site, 'Cloud', { host, jobId: 'offsite-cloud', target: cloud, manifest, ships: [fb, mirror], step2: { bypass, changeTracker: tracker } })).toThrow(
+      /^\[test\/Cloud\] step2\.changeTracker: expected a change tracker no other off-site sync consumes, got test\/T, whose log test\/O consumes: each removes the lines it shipped, so the other would miss those changes until the monthly full sync \(hint: give this sync's Step 2 its own NfsChangeTracker watching the same paths, with its own jobId and changeLog\)$/,
+    );
+    const own = new NfsChangeTracker(site, 'T2', { host, jobId: 'nfs-change-tracker-cloud', changeLog: '/mnt/backup/.nfs-changes-cloud.log', lockFile: '/run/lock/backup-constructs/nfs-changes-cloud.lock', paths: ['/srv/nfs', '/srv/nfs-ssd'] });
+    new OffsiteSync(site, 'Cloud2', { host, jobId: 'offsite-cloud', target: cloud, manifest, ships: [fb, mirror], step2: { bypass, changeTracker: own } });
+    expect(siteModelOf(site).copiesOf('path:pve:/srv/nfs-ssd:bypass-leg').map((c) => c.job).sort()).toEqual(['offsite-cloud', 'offsite-sync-backup']);
+    synthJson(site);
+  });
+
   it('fails when a second change tracker keeps the job id of another, naming jobId (not its script path), and lets it watch under its own', () => {
     const { site, host } = base();
     new NfsChangeTracker(site, 'T', { host, paths: ['/srv/nfs'] });
