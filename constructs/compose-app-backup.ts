@@ -232,9 +232,6 @@ export class ComposeAppBackup extends Construct {
     this.host = p.host;
     this.app = p.app;
     this.jobId = p.jobId ?? `app-backup-${p.app}`;
-    // before the app's asset and folder are registered: the job id is what a second host's
-    // backup of the same app has to change
-    model.checkJobIdFree(this.jobId, this.node.path, model.jobIdClash(this.jobId, p.host.name));
     this.destination = p.destination ?? `/var/backups/backup-constructs/${p.app}`;
     this.keep = p.keep ?? 7;
     const specs = p.parts.map((x) => x.spec);
@@ -254,6 +251,9 @@ export class ComposeAppBackup extends Construct {
         },
       ]);
     }
+    // before the app's asset and folder are registered: the job id is what a second host's
+    // backup of the same app has to change (the same app twice on one host is an error on app)
+    if (!model.asset(this.assetId)) model.checkJobIdFree(this.jobId, this.node.path, model.jobIdClash(this.jobId, p.host.name));
     model.addAsset({ id: this.assetId, kind: 'app-data', name: p.protects ?? `${p.app} (${describe})`, host: p.host.name, classification, constructPath: this.node.path }, { field: 'app', hint: 'one ComposeAppBackup per app and host; list every part of the app in its parts' });
     model.addTarget({ id: targetId, name: `${this.destination} on ${p.host.name}`, medium: p.medium ?? 'source-disk', location: p.location ?? 'on-site', host: p.host.name, path: this.destination, constructPath: this.node.path });
     this.job = new ScheduledHostJob(this, 'Job', {

@@ -87,6 +87,8 @@ describe('ComposeAppBackup', () => {
     // refused before anything of it was registered: the same app under the suggested id works
     const again = ComposeAppBackup.gitea(site, 'Gitea3', { host: second, jobId: 'app-backup-gitea-infra-edge' });
     expect([again.assetId, again.destination]).toEqual(['app-data:infra-edge:gitea', '/var/backups/backup-constructs/gitea']);
+    // the same app twice on one host is one backup with every part: said before its job id
+    expect(() => ComposeAppBackup.gitea(site, 'Gitea4', { host: second, destination: '/srv/gitea-backups' })).toThrow(/^\[test\/Gitea4\] app: asset "app-data:infra-edge:gitea" is already registered in site test by test\/Gitea3 \(hint: one ComposeAppBackup per app and host; list every part of the app in its parts\)$/);
   });
 });
 
