@@ -367,7 +367,7 @@ export class FileBackup extends Construct {
         name: `SQLite databases in ${snaps.assetName}`,
         host,
         classification,
-        selector: { include: [`files starting "SQLite format 3" in ${snaps.lvPattern}`], exclude: snaps.excludeNamespaces.map((n) => `namespace=${n}`) },
+        selector: { include: [`files starting "SQLite format 3" in ${snaps.volumes}`], exclude: snaps.excludeNamespaces.map((n) => `namespace=${n}`) },
         notes: 'found at run time by magic number',
         constructPath: this.node.path,
       });
@@ -410,7 +410,7 @@ export class FileBackup extends Construct {
   }
 
   private sqliteAssetId(snaps: LvmSnapshotTimer): string {
-    return `database:${this.host.name}:sqlite-in:${snaps.lvPattern}`;
+    return `database:${this.host.name}:sqlite-in:${snaps.volumes}`;
   }
 
   private pfsenseAssetId(pfHost: string): string {

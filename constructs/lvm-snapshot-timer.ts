@@ -92,6 +92,8 @@ export class LvmSnapshotTimer extends Construct {
   readonly keep: Duration;
   readonly kubeconfig: string;
   readonly toolPath: string;
+  /** The LVs it takes, for ids and names: `<lvPattern>`, or `<volumeGroup>/<lvPattern>` outside Proxmox's group `pve`. */
+  readonly volumes: string;
   /** The `pvc-set` asset of the matching volumes (shared with the file backup). */
   readonly assetId: string;
   readonly assetName: string;
@@ -132,9 +134,9 @@ export class LvmSnapshotTimer extends Construct {
     const host = this.host.name;
     // The same pattern may take LVs of two volume groups, so another group is part of the
     // name; Proxmox's own group is left out, which keeps the names inventories already use.
-    const volumes = this.volumeGroup === 'pve' ? this.lvPattern : `${this.volumeGroup}/${this.lvPattern}`;
-    this.assetId = `pvc-set:${host}:${volumes}`;
-    this.assetName = `PVC volumes ${volumes} on ${host}`;
+    this.volumes = this.volumeGroup === 'pve' ? this.lvPattern : `${this.volumeGroup}/${this.lvPattern}`;
+    this.assetId = `pvc-set:${host}:${this.volumes}`;
+    this.assetName = `PVC volumes ${this.volumes} on ${host}`;
     this.targetId = lvmThinTargetId(host, `${this.volumeGroup}/${this.thinPool}`);
     this.copyId = `${this.jobId}:${this.assetId}`;
 

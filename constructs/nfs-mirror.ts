@@ -16,6 +16,7 @@ import { Host } from './host';
 import { membersOf, registerMember, siteModelOf } from './private/site-anchor';
 import { claimWorkDirectory } from './private/work-directory';
 import { ScheduledHostJob } from './scheduled-host-job';
+import { overlapping } from '../lib/paths';
 
 /** Props of {@link NfsMirror}. */
 export interface NfsMirrorProps extends HostJobOptions {
@@ -151,6 +152,18 @@ export class NfsMirror extends Construct {
         problems.push({ field: 'classification', message: `expected ${held.classification}, as ${twin.node.path} classifies ${this.source} (it mirrors it too), got ${classification}`, hint: `classify the data once: set the same classification on both, or leave it unset on both` });
       }
       if (problems.length) throw new BackupConfigError(this.node.path, problems);
+    }
+    // Entries land in <destination>/<entry>: two mirrors writing one folder would mix entries of
+    // the same name from two sources, each run undoing the other's copy with --delete.
+    const sharing = membersOf<NfsMirror>(this, 'nfs-mirror').find((o) => o.host === p.host && overlapping(o.destination, destination));
+    if (sharing) {
+      throw new BackupConfigError(this.node.path, [
+        {
+          field: 'destination',
+          message: `expected a folder no other mirror on ${host} writes to, got ${destination}, which overlaps ${sharing.destination} of ${sharing.node.path} (it mirrors ${sharing.source}): an entry of the same name in both sources would land in one folder, and each run would undo the other's copy`,
+          hint: `give each mirror a folder of its own beside the other, e.g. destination: '${destination.replace(/\/+$/, '')}-${this.source.split('/').filter(Boolean).pop() ?? 'mirror'}'`,
+        },
+      ]);
     }
     const requireMount = p.requireMount ?? true;
     const stateFile = p.stateFile ?? `/var/lib/backup-constructs/${this.jobId}/mirrored-entries`;

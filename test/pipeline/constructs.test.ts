@@ -259,6 +259,17 @@ describe('host pipeline checks', () => {
     );
   });
 
+  it('fails when two mirrors on one host would write into the same destination (same-named entries of two roots would overwrite each other)', () => {
+    const { site, host } = base();
+    const bypass = BypassList.of({ '/srv/nfs': ['immich'], '/srv/nfs-ssd': ['ollama'] });
+    new NfsMirror(site, 'M', { host, bypass, source: '/srv/nfs' });
+    expect(() => new NfsMirror(site, 'Ssd', { host, bypass, source: '/srv/nfs-ssd', jobId: 'nfs-mirror-ssd' })).toThrow(
+      /^\[test\/Ssd\] destination: expected a folder no other mirror on pve writes to, got \/mnt\/backup, which overlaps \/mnt\/backup of test\/M \(it mirrors \/srv\/nfs\).* \(hint: give each mirror a folder of its own beside the other, e\.g\. destination: '\/mnt\/backup-nfs-ssd'\)$/,
+    );
+    expect(() => new NfsMirror(site, 'Nested', { host, bypass, source: '/srv/nfs-ssd', jobId: 'nfs-mirror-nested', destination: '/mnt/backup/ssd' })).toThrow(/\[test\/Nested\] destination: .* got \/mnt\/backup\/ssd, which overlaps \/mnt\/backup of test\/M/);
+    expect(() => new NfsMirror(site, 'Own', { host, bypass, source: '/srv/nfs-ssd', jobId: 'nfs-mirror-own', destination: '/mnt/backup-ssd' })).not.toThrow();
+  });
+
   it('lets a second off-site sync ship the bypass paths to another target with its own change tracker (one asset, a copy per sync), and fails naming step2.changeTracker when two would consume one log', () => {
     const { site, host, bypass, manifest } = base();
     const fb = new FileBackup(site, 'Fb', { host, manifest, pveConfig: true });
@@ -349,6 +360,17 @@ describe('host pipeline checks', () => {
     expect(m.asset(named.assetId)?.name).toBe('PVC volumes fast/vm-*-pvc-* on pve');
     expect(m.asset(named.assetId)).toMatchObject({ selector: { include: ['vm-*-pvc-*'] } });
     expect(m.alertSpecs.map((a) => a.name)).toEqual(expect.arrayContaining(['FastPoolLow', 'FastPoolMetadataLow', 'LVMThinPoolLow', 'LVMThinPoolMetadataLow']));
+  });
+
+  it('gives the SQLite databases of one pattern in two volume groups two assets (before: one, shared silently)', () => {
+    const { site, host, snapshots } = base();
+    const fast = new LvmSnapshotTimer(site, 'Fast', { host, jobId: 'lvm-fast-snapshot', volumeGroup: 'fast', thinPoolAlertName: 'FastPoolLow', thinPoolMetadataAlertName: 'FastPoolMetadataLow' });
+    new FileBackup(site, 'Fb', { host, pvcs: { snapshots }, sqlite: true, pveConfig: true });
+    new FileBackup(site, 'FastFb', { host, jobId: 'fast-backup', root: '/mnt/backup-fast', pvcs: { snapshots: fast }, sqlite: true });
+    const m = siteModelOf(site);
+    expect(m.asset('database:pve:sqlite-in:vm-*-pvc-*')).toMatchObject({ name: 'SQLite databases in PVC volumes vm-*-pvc-* on pve' });
+    expect(m.asset('database:pve:sqlite-in:fast/vm-*-pvc-*')).toMatchObject({ name: 'SQLite databases in PVC volumes fast/vm-*-pvc-* on pve' });
+    expect(m.copiesOf('database:pve:sqlite-in:fast/vm-*-pvc-*').map((c) => c.job)).toEqual(['fast-backup']);
   });
 
   it('synthesizes a site whose two snapshot timers share a thin pool, with its checks passing', () => {
