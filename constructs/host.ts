@@ -9,7 +9,7 @@ import type { HostFileRecord } from '../lib/model/types';
 import { HOST_ADDRESS_PATTERN } from '../lib/net';
 import { isValidTimeZone } from '../lib/private/tz';
 import { instanceOf } from '../lib/private/zod-helpers';
-import { InstallPlan, planHash, Removal, renderInstallScript, renderRemoveScript, unitEntry } from '../lib/render/install-script';
+import { InstallPlan, planScripts, Removal, unitEntry } from '../lib/render/install-script';
 import { deliver, DeliveryMode } from './private/host-delivery';
 import { registerMember, siteModelOf } from './private/site-anchor';
 import { ABSOLUTE_PATH } from '../lib/path-schema';
@@ -222,7 +222,7 @@ export class Host extends Construct {
       preRemove: what.preRemove ?? [],
       owner: owner.node.path,
     };
-    const target = { installRoot: this.installRoot, extraPath: this.extraPath };
+    const scripts = planScripts(plan, { installRoot: this.installRoot, extraPath: this.extraPath });
     return deliver(owner, `Install-${this.name}`, {
       connection: {
         address: this.address,
@@ -233,9 +233,9 @@ export class Host extends Construct {
         timeout: this.connectTimeout ? `${this.connectTimeout.toSeconds()}s` : undefined,
       },
       dependsOn: what.dependsOn,
-      installScript: renderInstallScript(plan, target),
-      removeScript: renderRemoveScript(plan, target),
-      contentHash: planHash(plan),
+      installScript: scripts.installScript,
+      removeScript: scripts.removeScript,
+      contentHash: scripts.hash,
       description: `${owner.node.path} on ${this.name}`,
     });
   }

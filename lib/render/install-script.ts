@@ -55,29 +55,69 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** One hash over everything a plan does, so an unchanged plan does nothing on apply. */
-export function planHash(plan: InstallPlan): string {
-  // The install script, the removal script and the resource trigger all need it.
-  let hash = planHashes.get(plan);
-  if (hash === undefined) {
-    hash = sha256(JSON.stringify(plan));
-    planHashes.set(plan, hash);
-  }
-  return hash;
+/** A plan's install and removal scripts and the hash that marks what they own. */
+export interface PlanScripts {
+  readonly installScript: string;
+  readonly removeScript: string;
+  /**
+   * One hash over the plan and both scripts as this version of the library writes them, so an
+   * unchanged plan does nothing on apply. The scripts are part of it: when only their wording
+   * changes (a library upgrade), Terraform replaces the resource by creating the new version
+   * first, and the old removal must not find its own hash on what the new install just took
+   * over, or it would remove everything.
+   */
+  readonly hash: string;
 }
 
-const planHashes = new WeakMap<InstallPlan, string>();
+/** Stands for the hash while the scripts are rendered, so the hash can cover them. */
+const HASH_PLACEHOLDER = '@@backup-constructs-plan-hash@@';
+
+/** The scripts and hash of a plan, rendered once per plan and target. */
+export function planScripts(plan: InstallPlan, target: InstallTarget = {}): PlanScripts {
+  const key = `${target.installRoot ?? '/'}\u0000${target.extraPath ?? ''}`;
+  let byTarget = rendered.get(plan);
+  if (!byTarget) rendered.set(plan, (byTarget = new Map()));
+  let scripts = byTarget.get(key);
+  if (!scripts) {
+    const install = installScriptWith(plan, target, HASH_PLACEHOLDER);
+    const remove = removeScriptWith(plan, target, HASH_PLACEHOLDER);
+    const hash = sha256(`${JSON.stringify(plan)}\u0000${install}\u0000${remove}`);
+    scripts = { installScript: install.replace(HASH_PLACEHOLDER, hash), removeScript: remove.replace(HASH_PLACEHOLDER, hash), hash };
+    byTarget.set(key, scripts);
+  }
+  return scripts;
+}
+
+const rendered = new WeakMap<InstallPlan, Map<string, PlanScripts>>();
+
+/** The hash of {@link planScripts}. */
+export function planHash(plan: InstallPlan, target: InstallTarget = {}): string {
+  return planScripts(plan, target).hash;
+}
 
 /** The marker lines around a managed block in a shared file such as /etc/fstab. */
 export function blockMarkers(constructPath: string): { begin: string; end: string } {
   return { begin: `# BEGIN backup-constructs ${constructPath}`, end: `# END backup-constructs ${constructPath}` };
 }
 
-function prologue(plan: InstallPlan, target: InstallTarget): string[] {
+/** Where install and removal scripts take the host's install lock (under the install root). */
+const INSTALL_LOCK_DIRECTORY = '/run/lock/backup-constructs';
+/** How long a script waits for another install on the host (a slow apply of Proxmox settings). */
+const INSTALL_LOCK_WAIT_SECONDS = 600;
+
+function prologue(hash: string, target: InstallTarget): string[] {
   const root = (target.installRoot ?? '/').replace(/\/+$/, '');
   const lines = ['#!/bin/sh', 'set -eu', `R=${shellQuote(root)}`];
   if (target.extraPath) lines.push(`PATH=${shellQuote(target.extraPath)}:"$PATH"`, 'export PATH');
-  lines.push(`H=${planHash(plan)}`, `O="$R"${OWNERS_DIRECTORY}`);
+  lines.push(`H=${hash}`, `O="$R"${OWNERS_DIRECTORY}`);
+  // Terraform runs the resources of a host in parallel: without one lock per host, two
+  // installs splicing blocks into /etc/fstab lose one, and a removal reading an owner marker
+  // while a new version writes it removes what was just installed.
+  lines.push(
+    `mkdir -p "$R"${INSTALL_LOCK_DIRECTORY}`,
+    `exec 9>"$R"${INSTALL_LOCK_DIRECTORY}/install.lock`,
+    `flock -w ${INSTALL_LOCK_WAIT_SECONDS} 9 || { echo "another backup-constructs install or removal on this host held $R${INSTALL_LOCK_DIRECTORY}/install.lock for ${INSTALL_LOCK_WAIT_SECONDS}s; run the apply again once it is done" >&2; exit 1; }`,
+  );
   return lines;
 }
 
@@ -140,7 +180,11 @@ function touchesSystemd(plan: InstallPlan): boolean {
  * Terraform's `${}` interpolation.
  */
 export function renderInstallScript(plan: InstallPlan, target: InstallTarget = {}): string {
-  const lines = prologue(plan, target);
+  return planScripts(plan, target).installScript;
+}
+
+function installScriptWith(plan: InstallPlan, target: InstallTarget, hash: string): string {
+  const lines = prologue(hash, target);
   lines.push('own() {', '  mkdir -p "$O"', '  printf %s "$H" >"$O/$1"', '}');
   if (plan.files.some((f) => f.kind === 'file')) {
     lines.push(
@@ -192,7 +236,11 @@ export function renderInstallScript(plan: InstallPlan, target: InstallTarget = {
  * still owns it (a newer version, or another construct, may have taken it over).
  */
 export function renderRemoveScript(plan: InstallPlan, target: InstallTarget = {}): string {
-  const lines = prologue(plan, target);
+  return planScripts(plan, target).removeScript;
+}
+
+function removeScriptWith(plan: InstallPlan, target: InstallTarget, hash: string): string {
+  const lines = prologue(hash, target);
   lines.push('mine() {', '  [ "$(cat "$O/$1" 2>/dev/null)" = "$H" ]', '}');
   // each entry and unit only while this version still owns it (see removalStatements)
   for (const s of removalStatements(plan)) {

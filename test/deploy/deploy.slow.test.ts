@@ -91,11 +91,13 @@ const UNRELATED: Record<string, string> = {
     return readTree(path.join(stackDir, 'review/hosts/pve'));
   }
 
-  /** Everything under the install root except the unrelated files and the ownership markers. */
+  /** Everything under the install root except the unrelated files, the ownership markers and the install lock. */
   function installed(): Map<string, Buffer> {
     const tree = readTree(root);
     for (const f of Object.keys(UNRELATED)) tree.delete(f);
     for (const f of [...tree.keys()]) if (f.startsWith('var/lib/backup-constructs/owners/')) tree.delete(f);
+    // the host-wide lock every install and removal takes (on a host, /run is emptied at boot)
+    tree.delete('run/lock/backup-constructs/install.lock');
     tree.delete('etc/pve/storage.cfg'); // Proxmox's own file, written by the pvesm stand-in
     return tree;
   }

@@ -1,4 +1,4 @@
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { HostFileRecord } from '../../lib/model/types';
@@ -18,7 +18,53 @@ function runScript(dir: string, script: string, name: string): { status: number;
   return { status: r.status ?? -1, stderr: r.stderr };
 }
 
+/** Runs scripts at once, as Terraform runs the resources of one host in parallel. */
+function runAtOnce(dir: string, scripts: readonly string[]): Promise<number[]> {
+  return Promise.all(
+    scripts.map(
+      (script, i) =>
+        new Promise<number>((resolve) => {
+          const f = path.join(dir, `parallel-${i}-${Math.random().toString(36).slice(2)}.sh`);
+          fs.writeFileSync(f, script, { mode: 0o755 });
+          spawn('/bin/sh', [f], { stdio: 'ignore' }).on('close', (code) => resolve(code ?? -1));
+        }),
+    ),
+  );
+}
+
 describe('install and remove scripts', () => {
+  it('keeps every block of a shared file when the resources of one host install and remove at once (a host-wide install lock)', async () => {
+    const dir = tempDir();
+    const root = path.join(dir, 'root');
+    fs.mkdirSync(path.join(root, 'etc'), { recursive: true });
+    const { bin } = makeStandins(dir);
+    const target = { installRoot: root, extraPath: bin };
+    const mount = (i: number): InstallPlan => {
+      const m = blockMarkers(`site/Mount${i}`);
+      return {
+        files: [{ ...file('/etc/fstab', `${m.begin}\nnas:/x${i} /mnt/x${i} nfs soft 0 0\n${m.end}\n`), kind: 'block', constructPath: `site/Mount${i}` }],
+        enableUnits: [],
+        postInstall: [],
+        removals: [],
+        preRemove: [],
+        owner: `site/Mount${i}`,
+      };
+    };
+    const plans = Array.from({ length: 8 }, (_, i) => mount(i));
+    const mounted = () => (fs.readFileSync(path.join(root, 'etc/fstab'), 'utf8').match(/\/mnt\/x\d/g) ?? []).sort();
+    for (let round = 0; round < 4; round++) {
+      fs.writeFileSync(path.join(root, 'etc/fstab'), 'UUID=abc / ext4 defaults 0 1\n');
+      expect(await runAtOnce(dir, plans.map((p) => renderInstallScript(p, target)))).toEqual(plans.map(() => 0));
+      expect(mounted()).toEqual(plans.map((_, i) => `/mnt/x${i}`));
+      // half removed while the other half is installed again
+      const scripts = plans.map((p, i) => (i < 4 ? renderRemoveScript(p, target) : renderInstallScript(p, target)));
+      expect(await runAtOnce(dir, scripts)).toEqual(plans.map(() => 0));
+      expect(mounted()).toEqual(['/mnt/x4', '/mnt/x5', '/mnt/x6', '/mnt/x7']);
+      expect(fs.readFileSync(path.join(root, 'etc/fstab'), 'utf8').startsWith('UUID=abc / ext4 defaults 0 1\n')).toBe(true);
+    }
+  });
+
+
   it('installs files byte for byte with their modes, splices a block into a shared file, and removes exactly what it installed', () => {
     const dir = tempDir();
     const root = path.join(dir, 'root');
@@ -171,6 +217,30 @@ describe('install and remove scripts', () => {
     expect(runScript(dir, renderRemoveScript(upgraded, target), 'r.sh').status).toBe(0);
     expect(calls().slice(mark)).toEqual(expect.arrayContaining(['pvesh delete /cluster/backup/job-1', 'systemctl disable --now bc.timer']));
     expect(fs.existsSync(owners)).toBe(false);
+  });
+
+  it('lets the removal of a version whose scripts differ only in wording (a library upgrade, same plan) leave the new install alone', () => {
+    const dir = tempDir();
+    const root = path.join(dir, 'root');
+    fs.mkdirSync(root);
+    const { bin, calls } = makeStandins(dir);
+    const job = backupJobCommands('job-1', [['schedule', '02:00']], ['schedule']);
+    const plan: InstallPlan = { files: [file('/etc/bc/run.sh', 'same plan')], enableUnits: ['bc.timer'], postInstall: job.apply, removals: [job.removal], preRemove: [], owner: 'site/Nightly' };
+    // the same plan, scripts worded differently (here: PATH written with a trailing slash)
+    const before = { installRoot: root, extraPath: bin };
+    const after = { installRoot: root, extraPath: `${bin}/` };
+    expect(renderRemoveScript(plan, after)).not.toBe(renderRemoveScript(plan, before));
+    expect(planHash(plan, after)).not.toBe(planHash(plan, before));
+    // Terraform replaces the resource by creating the new version first, then destroying the old
+    expect(runScript(dir, renderInstallScript(plan, before), 'i1.sh').status).toBe(0);
+    expect(runScript(dir, renderInstallScript(plan, after), 'i2.sh').status).toBe(0);
+    const mark = calls().length;
+    expect(runScript(dir, renderRemoveScript(plan, before), 'r1.sh')).toEqual({ status: 0, stderr: '' });
+    expect(calls().slice(mark)).toEqual([]);
+    expect(fs.readFileSync(path.join(root, 'etc/bc/run.sh'), 'utf8')).toBe('same plan');
+    expect(runScript(dir, renderRemoveScript(plan, after), 'r2.sh').status).toBe(0);
+    expect(calls().slice(mark)).toEqual(expect.arrayContaining(['pvesh delete /cluster/backup/job-1', 'systemctl disable --now bc.timer']));
+    expect(fs.existsSync(path.join(root, 'etc/bc/run.sh'))).toBe(false);
   });
 
   it('stops at the first failing command', () => {
