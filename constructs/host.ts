@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { ITerraformDependable } from 'cdktf';
+import { ITerraformDependable, TerraformResource, TerraformStack } from 'cdktf';
 import { z } from 'zod';
 import { DEFAULTS } from '../lib/defaults';
 import { Duration } from '../lib/duration';
@@ -9,8 +9,8 @@ import type { HostFileRecord } from '../lib/model/types';
 import { HOST_ADDRESS_PATTERN } from '../lib/net';
 import { isValidTimeZone } from '../lib/private/tz';
 import { instanceOf } from '../lib/private/zod-helpers';
-import { InstallPlan, planScripts, Removal, unitEntry } from '../lib/render/install-script';
-import { deliver, DeliveryMode } from './private/host-delivery';
+import { InstallPlan, planScripts, Removal, renderSweepScript, unitEntry } from '../lib/render/install-script';
+import { deliver, DeliveryConnection, deliverSweep, DeliveryMode } from './private/host-delivery';
 import { registerMember, siteModelOf } from './private/site-anchor';
 import { ABSOLUTE_PATH } from '../lib/path-schema';
 
@@ -95,6 +95,9 @@ export interface HostProps {
   readonly connectTimeout?: Duration;
 }
 
+/** Where each install comes in its host's order of removal (see InstallTarget.depth). */
+const installDepths = new WeakMap<object, number>();
+
 const NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
 const hostSchema = z
@@ -149,6 +152,9 @@ export class Host extends Construct {
   readonly connectTimeout: Duration | undefined;
   protected readonly model: SiteModel;
   private readonly entryOwners = new Map<string, string>();
+  /** Every install on this host: its hash (kept by the sweep) and its resource. */
+  private readonly installs: { hash: string; resource: TerraformResource }[] = [];
+  private sweep?: TerraformResource;
 
   constructor(scope: Construct, id: string, props: HostProps, kind: 'linux' | 'proxmox' = 'linux') {
     super(scope, id);
@@ -222,21 +228,49 @@ export class Host extends Construct {
       preRemove: what.preRemove ?? [],
       owner: owner.node.path,
     };
-    const scripts = planScripts(plan, { installRoot: this.installRoot, extraPath: this.extraPath });
-    return deliver(owner, `Install-${this.name}`, {
-      connection: {
-        address: this.address,
-        port: this.port,
-        user: this.user,
-        sshKeyPathVariable: this.sshKeyPathVariable,
-        mode: this.delivery,
-        timeout: this.connectTimeout ? `${this.connectTimeout.toSeconds()}s` : undefined,
-      },
+    const depth = Math.max(-1, ...(what.dependsOn ?? []).map((d) => installDepths.get(d) ?? -1)) + 1;
+    const site = TerraformStack.of(this).node.id;
+    const scripts = planScripts(plan, { installRoot: this.installRoot, extraPath: this.extraPath, site, depth });
+    const resource = deliver(owner, `Install-${this.name}`, {
+      connection: this.connection(),
       dependsOn: what.dependsOn,
       installScript: scripts.installScript,
       removeScript: scripts.removeScript,
       contentHash: scripts.hash,
       description: `${owner.node.path} on ${this.name}`,
     });
+    installDepths.set(resource, depth);
+    this.installs.push({ hash: scripts.hash, resource });
+    this.ensureSweep(site).dependsOn = this.installs.map((i) => `${i.resource.terraformResourceType}.${i.resource.friendlyUniqueId}`);
+    return resource;
+  }
+
+  private connection(): DeliveryConnection {
+    return {
+      address: this.address,
+      port: this.port,
+      user: this.user,
+      sshKeyPathVariable: this.sshKeyPathVariable,
+      mode: this.delivery,
+      timeout: this.connectTimeout ? `${this.connectTimeout.toSeconds()}s` : undefined,
+    };
+  }
+
+  /**
+   * The host's sweep, run after its installs whenever the set of them changes: Terraform runs no
+   * removal for a version a replacement leaves behind or for a construct removed from the
+   * program, so the sweep runs the removal each install kept on the host.
+   */
+  private ensureSweep(site: string): TerraformResource {
+    if (!this.sweep) {
+      const keep = (): string[] => this.installs.map((i) => i.hash).sort();
+      this.sweep = deliverSweep(this, 'Sweep', {
+        connection: this.connection(),
+        keep: () => keep().join(' '),
+        script: () => renderSweepScript(site, keep(), { installRoot: this.installRoot, extraPath: this.extraPath }),
+        description: `removals of what ${site} no longer installs on ${this.name}`,
+      });
+    }
+    return this.sweep;
   }
 }

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { DataResource, ITerraformDependable, SSHProvisionerConnection, TerraformStack, TerraformVariable } from 'cdktf';
+import { DataResource, ITerraformDependable, Lazy, SSHProvisionerConnection, TerraformStack, TerraformVariable } from 'cdktf';
 import { NullProvider } from '@cdktf/provider-null/lib/provider';
 import { Resource as NullResource } from '@cdktf/provider-null/lib/resource';
 
@@ -57,15 +57,8 @@ export function deliver(scope: Construct, id: string, spec: DeliverySpec): NullR
     content_sha256: spec.contentHash,
     remove_script: removeScript,
   };
-  const self = spec.connection.mode === 'null_resource' ? 'self.triggers' : 'self.input';
-  const connection: SSHProvisionerConnection = {
-    type: 'ssh',
-    host: `\${${self}.host}`,
-    port: `\${${self}.port}` as unknown as number,
-    user: `\${${self}.user}`,
-    privateKey: `\${file(${self}.ssh_key_path)}`,
-    ...(spec.connection.timeout ? { timeout: spec.connection.timeout } : {}),
-  };
+  const self = selfOf(spec.connection.mode);
+  const connection = connectionOf(spec.connection);
   // Replace by creating the new version first: its install takes over ownership markers, so
   // the old version's removal leaves everything the new one installed in place, and a new
   // version that cannot be installed (host unreachable) leaves the old one untouched.
@@ -89,6 +82,57 @@ export function deliver(scope: Construct, id: string, spec: DeliverySpec): NullR
     lifecycle,
     dependsOn,
   });
+}
+
+function selfOf(mode: DeliveryMode): string {
+  return mode === 'null_resource' ? 'self.triggers' : 'self.input';
+}
+
+function connectionOf(c: DeliveryConnection): SSHProvisionerConnection {
+  const self = selfOf(c.mode);
+  return {
+    type: 'ssh',
+    host: `\${${self}.host}`,
+    port: `\${${self}.port}` as unknown as number,
+    user: `\${${self}.user}`,
+    privateKey: `\${file(${self}.ssh_key_path)}`,
+    ...(c.timeout ? { timeout: c.timeout } : {}),
+  };
+}
+
+function connectionFields(scope: Construct, c: DeliveryConnection): Record<string, string> {
+  const keyVar = sshKeyVariable(scope, c.sshKeyPathVariable);
+  return { host: c.address, port: String(c.port), user: c.user, ssh_key_path: `\${var.${keyVar.friendlyUniqueId}}` };
+}
+
+/** The sweep of one site on one host: run whenever the set of versions installed there changes. */
+export interface SweepSpec {
+  readonly connection: DeliveryConnection;
+  /** The script, produced at synth time once every install of the host is known. */
+  readonly script: () => string;
+  /** What replaces the resource (the hashes of every install on the host), produced at synth time. */
+  readonly keep: () => string;
+  readonly description: string;
+}
+
+/**
+ * Creates the resource that runs the host's sweep after every install of the host (add each
+ * install with `dependsOn`). It removes nothing itself when destroyed: `terraform destroy`
+ * runs each install's own removal.
+ */
+export function deliverSweep(scope: Construct, id: string, spec: SweepSpec): NullResource | DataResource {
+  const keep = Lazy.stringValue({ produce: () => spec.keep() });
+  const script = Lazy.stringValue({ produce: () => escapeTemplate(spec.script()) });
+  const fields: Record<string, string> = { description: spec.description, ...connectionFields(scope, spec.connection), keep };
+  const connection = connectionOf(spec.connection);
+  const provisioners = [{ type: 'remote-exec' as const, inline: [script] }];
+  // the old sweep stays in state until the new one ran (an unreachable host keeps it pending)
+  const lifecycle = { createBeforeDestroy: true };
+  if (spec.connection.mode === 'null_resource') {
+    ensureNullProvider(scope);
+    return new NullResource(scope, id, { triggers: fields, connection, provisioners, lifecycle });
+  }
+  return new DataResource(scope, id, { input: fields, triggersReplace: { keep }, connection, provisioners, lifecycle });
 }
 
 /** Terraform reads `${...}` and `%{...}` in any string as template syntax; scripts must not be. */

@@ -48,7 +48,28 @@ export interface InstallTarget {
   readonly installRoot?: string;
   /** @default - the host's PATH */
   readonly extraPath?: string;
+  /**
+   * The site (Terraform stack) the plan belongs to: names the folder its removal scripts are
+   * kept in on the host, so the sweep of one site never runs another site's removals.
+   * @default - none: the removal script is not kept on the host
+   */
+  readonly site?: string;
+  /**
+   * Where the plan comes in the host's order of removal (0 first installed, removed last: a
+   * storage before the jobs writing to it). @default 0
+   */
+  readonly depth?: number;
 }
+
+/**
+ * Where each install keeps its removal script on the host (`<site>/<depth>-<hash>`).
+ *
+ * Terraform runs destroy-time provisioners only on `terraform destroy` of a resource still in
+ * the configuration: not for the old version a create-before-destroy replacement leaves behind
+ * (deposed), and not for a resource removed from the program. The host's sweep (see
+ * {@link renderSweepScript}) runs the kept removal of every version no longer in the program.
+ */
+export const REMOVALS_DIRECTORY = '/var/lib/backup-constructs/removals';
 
 /** SHA-256 in hex. */
 export function sha256(text: string): string {
@@ -74,7 +95,7 @@ const HASH_PLACEHOLDER = '@@backup-constructs-plan-hash@@';
 
 /** The scripts and hash of a plan, rendered once per plan and target. */
 export function planScripts(plan: InstallPlan, target: InstallTarget = {}): PlanScripts {
-  const key = `${target.installRoot ?? '/'}\u0000${target.extraPath ?? ''}`;
+  const key = `${target.installRoot ?? '/'}\u0000${target.extraPath ?? ''}\u0000${target.site ?? ''}\u0000${target.depth ?? 0}`;
   let byTarget = rendered.get(plan);
   if (!byTarget) rendered.set(plan, (byTarget = new Map()));
   let scripts = byTarget.get(key);
@@ -82,13 +103,65 @@ export function planScripts(plan: InstallPlan, target: InstallTarget = {}): Plan
     const install = installScriptWith(plan, target, HASH_PLACEHOLDER);
     const remove = removeScriptWith(plan, target, HASH_PLACEHOLDER);
     const hash = sha256(`${JSON.stringify(plan)}\u0000${install}\u0000${remove}`);
-    scripts = { installScript: install.replace(HASH_PLACEHOLDER, hash), removeScript: remove.replace(HASH_PLACEHOLDER, hash), hash };
+    const removeScript = remove.replace(HASH_PLACEHOLDER, hash);
+    // Kept last, once everything is installed: a failed install keeps no removal, so nothing
+    // it took over can be removed by the sweep while Terraform still holds the old version.
+    const keep = target.site === undefined ? '' : keepRemovalLines(target.site, target.depth ?? 0, removeScript).join('\n') + '\n';
+    scripts = { installScript: install.replace(HASH_PLACEHOLDER, hash) + keep, removeScript, hash };
     byTarget.set(key, scripts);
   }
   return scripts;
 }
 
 const rendered = new WeakMap<InstallPlan, Map<string, PlanScripts>>();
+
+/** The kept removal's file name: sorts by depth, so the sweep removes the deepest first. */
+function keptRemovalName(depth: number, hash: string): string {
+  return `${String(depth).padStart(2, '0')}-${hash}`;
+}
+
+function removalsFolder(site: string): string {
+  return `"$R"${shellQuote(`${REMOVALS_DIRECTORY}/${site}`)}`;
+}
+
+function keepRemovalLines(site: string, depth: number, removeScript: string): string[] {
+  const dir = removalsFolder(site);
+  const file = `${dir}/${keptRemovalName(depth, '$H')}`;
+  return [
+    `mkdir -p ${dir}`,
+    `printf %s ${Buffer.from(removeScript, 'utf8').toString('base64')} | base64 -d >${file}.bc-new.$$`,
+    `mv -f ${file}.bc-new.$$ ${file}`,
+  ];
+}
+
+/**
+ * The sweep of one site on one host, run after every install of the host: runs the kept
+ * removal of each version that is no longer in the program (a replaced version, a removed or
+ * renamed construct, one moved to another host), deepest first (jobs before the storage they
+ * write to). Each removal only removes what its version still owns, so what a newer version
+ * took over stays.
+ */
+export function renderSweepScript(site: string, keepHashes: readonly string[], target: InstallTarget = {}): string {
+  const root = (target.installRoot ?? '/').replace(/\/+$/, '');
+  const lines = ['#!/bin/sh', 'set -eu', `R=${shellQuote(root)}`];
+  if (target.extraPath) lines.push(`PATH=${shellQuote(target.extraPath)}:"$PATH"`, 'export PATH');
+  const dir = removalsFolder(site);
+  lines.push(
+    `D=${dir}`,
+    '[ -d "$D" ] || exit 0',
+    `KEEP=' ${[...keepHashes].sort().join(' ')} '`,
+    // names are <depth>-<hash>: no blanks, and reverse order is deepest first
+    'for f in $(ls -r "$D"); do',
+    '  case "$f" in *.bc-new.*) rm -f "$D/$f"; continue ;; esac',
+    '  case "$KEEP" in *" ${f#*-} "*) continue ;; esac',
+    '  echo "removing what $f installed: it is no longer in the program"',
+    '  sh "$D/$f"',
+    '  rm -f "$D/$f"',
+    'done',
+    'rmdir "$D" 2>/dev/null || true',
+  );
+  return lines.join('\n') + '\n';
+}
 
 /** The hash of {@link planScripts}. */
 export function planHash(plan: InstallPlan, target: InstallTarget = {}): string {
@@ -274,6 +347,10 @@ function removeScriptWith(plan: InstallPlan, target: InstallTarget, hash: string
     lines.push(`  rm -f "$O/${key}"`, 'fi');
   }
   if (touchesSystemd(plan)) lines.push('systemctl daemon-reload');
+  if (target.site !== undefined) {
+    const dir = removalsFolder(target.site);
+    lines.push(`rm -f ${dir}/${keptRemovalName(target.depth ?? 0, '$H')}`, `rmdir ${dir} 2>/dev/null || true`);
+  }
   // leave no empty marker folder behind once the last owner is gone
   lines.push('rmdir "$O" 2>/dev/null || true');
   return lines.join('\n') + '\n';

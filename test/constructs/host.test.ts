@@ -17,7 +17,7 @@ describe('Host delivery', () => {
     new Installer(site, 'B', host, 'echo b\n', '/usr/local/bin/y');
     const json = synthJson(site);
     const resources = resourcesOf(json, 'null_resource');
-    const names = Object.keys(resources).sort();
+    const names = Object.keys(resources).filter((n) => !n.includes('_Sweep_')).sort();
     expect(names).toHaveLength(2);
     expect(names[0]).toMatch(/^A_Install-pve_/);
     const a = resources[names[0]];
@@ -26,6 +26,39 @@ describe('Host delivery', () => {
     expect(a.triggers.content_sha256).not.toBe(resources[names[1]].triggers.content_sha256);
     expect(json.provider?.null).toBeDefined();
     expect(json.variable.ssh_private_key_path.type).toBe('string');
+  });
+
+  // Terraform runs no destroy-time provisioner for a version a create-before-destroy
+  // replacement leaves behind, nor for a resource removed from the program: each install keeps
+  // its removal on the host and the host's sweep runs those no longer in the program.
+  it.each(['null_resource', 'terraform_data'] as const)('runs the removals of versions no longer in the program after every install of the host (%s)', (delivery) => {
+    const { site, host } = testSite({ delivery });
+    new Installer(site, 'A', host, 'echo a\n');
+    new Installer(site, 'B', host, 'echo b\n', '/usr/local/bin/y');
+    const all = resourcesOf(synthJson(site), delivery);
+    const sweeps = Object.entries(all).filter(([n]) => n.startsWith('Pve_Sweep_'));
+    expect(sweeps).toHaveLength(1);
+    const sweep = sweeps[0][1];
+    const installs = Object.entries(all).filter(([n]) => n !== sweeps[0][0]);
+    const field = delivery === 'null_resource' ? 'triggers' : 'input';
+    expect(sweep.depends_on.sort()).toEqual(installs.map(([n]) => `${delivery}.${n}`).sort());
+    const hashes = installs.map(([, r]) => r[field].content_sha256).sort();
+    expect(sweep[field].keep).toBe(hashes.join(' '));
+    if (delivery === 'terraform_data') expect(sweep.triggers_replace).toEqual({ keep: hashes.join(' ') });
+    expect(sweep.lifecycle).toEqual({ create_before_destroy: true });
+    const script = sweep.provisioner[0]['remote-exec'].inline[0] as string;
+    expect(script).toContain(`KEEP=' ${hashes.join(' ')} '`);
+    expect(script).toContain('D="$R"/var/lib/backup-constructs/removals/test');
+    expect(sweep.provisioner).toHaveLength(1); // destroy runs each install's own removal
+    for (const [, r] of installs) {
+      const h = r[field].content_sha256;
+      // each install keeps its removal where the sweep looks, and the removal forgets it
+      const install = r.provisioner[0]['remote-exec'].inline[0] as string;
+      const kept = /printf %s (\S+) \| base64 -d >"\$R"\/var\/lib\/backup-constructs\/removals\/test\/00-\$H\.bc-new/.exec(install);
+      expect(Buffer.from(kept![1], 'base64').toString('utf8')).toBe(r[field].remove_script.replace(/\$\$\{/g, '${'));
+      expect(r[field].remove_script).toContain('rm -f "$R"/var/lib/backup-constructs/removals/test/00-$H');
+      expect(h).toMatch(/^[0-9a-f]{64}$/);
+    }
   });
 
   it('keeps a file\'s bytes out of Terraform\'s template syntax', () => {

@@ -52,7 +52,7 @@ const UNRELATED: Record<string, string> = {
   const timings: string[] = [];
 
   /** Builds the site in a fresh App and synthesizes it into the same outdir every time. */
-  function synth(opts: { dailyTime?: string; port?: number } = {}): void {
+  function synth(opts: { dailyTime?: string; port?: number; dailyJobId?: string; weekly?: boolean } = {}): void {
     const app = new App({ outdir });
     const site = new BackupSite(app, 'deploy-test', { delivery: 'terraform_data' });
     const host = new PveHost(site, 'Pve', {
@@ -67,8 +67,8 @@ const UNRELATED: Record<string, string> = {
     const disk = new PveStorage(site, 'Disk', { host, storageId: 'backup-disk', type: 'dir', path: '/mnt/backup', retention: Retention.keepLast(3) });
     const vm = new Guest(site, 'Vm100', { host, vmid: 100, type: 'qemu', name: 'web', classification: 'critical' });
     const ct = new Guest(site, 'Ct101', { host, vmid: 101, type: 'lxc', name: 'dns' });
-    new VzdumpJob(site, 'Daily', { host, jobId: 'deploy-daily', schedule: Schedule.daily(opts.dailyTime ?? '03:00'), storage: disk, guests: [vm] });
-    new VzdumpJob(site, 'Weekly', { host, jobId: 'deploy-weekly', schedule: Schedule.weekly('sun', '04:00'), storage: disk, guests: [ct] });
+    new VzdumpJob(site, 'Daily', { host, jobId: opts.dailyJobId ?? 'deploy-daily', schedule: Schedule.daily(opts.dailyTime ?? '03:00'), storage: disk, guests: [vm] });
+    if (opts.weekly !== false) new VzdumpJob(site, 'Weekly', { host, jobId: 'deploy-weekly', schedule: Schedule.weekly('sun', '04:00'), storage: disk, guests: [ct] });
     new NfsMount(site, 'Nas', { host, server: '10.0.0.150', export: '/volume1/backups', mountPoint: '/mnt/nas-backups', style: 'mount-unit' });
     for (const c of site.node.findAll()) {
       if (c instanceof TerraformResource && c.terraformResourceType === 'terraform_data') {
@@ -91,11 +91,12 @@ const UNRELATED: Record<string, string> = {
     return readTree(path.join(stackDir, 'review/hosts/pve'));
   }
 
-  /** Everything under the install root except the unrelated files, the ownership markers and the install lock. */
+  /** Everything under the install root except the unrelated files, the ownership markers, the kept removals and the install lock. */
   function installed(): Map<string, Buffer> {
     const tree = readTree(root);
     for (const f of Object.keys(UNRELATED)) tree.delete(f);
-    for (const f of [...tree.keys()]) if (f.startsWith('var/lib/backup-constructs/owners/')) tree.delete(f);
+    // and the removal scripts each install keeps for the host's sweep
+    for (const f of [...tree.keys()]) if (f.startsWith('var/lib/backup-constructs/owners/') || f.startsWith('var/lib/backup-constructs/removals/')) tree.delete(f);
     // the host-wide lock every install and removal takes (on a host, /run is emptied at boot)
     tree.delete('run/lock/backup-constructs/install.lock');
     tree.delete('etc/pve/storage.cfg'); // Proxmox's own file, written by the pvesm stand-in
@@ -166,7 +167,7 @@ const UNRELATED: Record<string, string> = {
   it('applies: every file lands byte for byte with its mode, and Proxmox and systemd get the reviewed commands', () => {
     const mark = standins.calls().length;
     const r = timed('apply', () => tf.ok(['apply', '-auto-approve', ...varArgs]));
-    expect(r.stdout).toMatch(/Apply complete! Resources: 4 added, 0 changed, 0 destroyed\./);
+    expect(r.stdout).toMatch(/Apply complete! Resources: 5 added, 0 changed, 0 destroyed\./);
 
     const review = reviewHostFiles();
     expect(installed()).toEqual(review);
@@ -199,7 +200,7 @@ const UNRELATED: Record<string, string> = {
     // within one resource the order is fixed: reload before enabling, look before creating
     expect(calls.indexOf('systemctl daemon-reload')).toBeLessThan(calls.indexOf('systemctl enable --now mnt-nas\\x2dbackups.mount'));
     expect(calls.indexOf('pvesh get /cluster/backup/deploy-daily')).toBeLessThan(calls.findIndex((c) => c.startsWith('pvesh create /cluster/backup --id deploy-daily ')));
-    expect(tf.stateList()).toHaveLength(4);
+    expect(tf.stateList()).toHaveLength(5); // and the host's sweep
   });
 
   it('plans no changes on a second run', () => {
@@ -218,7 +219,8 @@ const UNRELATED: Record<string, string> = {
 
     const planFile = path.join(dir, 'schedule.tfplan');
     const p = timed('plan (schedule change)', () => tf.ok(['plan', '-detailed-exitcode', `-out=${planFile}`, ...varArgs], [2]));
-    expect(p.stdout).toMatch(/Plan: 1 to add, 0 to change, 1 to destroy\./);
+    // the job's resource, and the host's sweep that runs after every change of what is installed
+    expect(p.stdout).toMatch(/Plan: 2 to add, 0 to change, 2 to destroy\./);
     const plan = tf.showPlan(planFile);
     const daily = address('deploy-test/Daily/Install-pve');
     expect(planActions(plan)).toEqual({
@@ -226,13 +228,14 @@ const UNRELATED: Record<string, string> = {
       [address('deploy-test/Weekly/Install-pve')]: 'no-op',
       [address('deploy-test/Disk/Install-pve')]: 'no-op',
       [address('deploy-test/Nas/Install-pve')]: 'no-op',
+      [address('deploy-test/Pve/Sweep')]: 'create,delete',
     });
     const change = plan.resource_changes!.find((c) => c.address === daily)!;
     expect(change.change.replace_paths).toEqual([['triggers_replace']]);
 
     const mark = standins.calls().length;
     const r = timed('apply (schedule change)', () => tf.ok(['apply', '-input=false', '-no-color', planFile]));
-    expect(r.stdout).toMatch(/Apply complete! Resources: 1 added, 0 changed, 1 destroyed\./);
+    expect(r.stdout).toMatch(/Apply complete! Resources: 2 added, 0 changed, 2 destroyed\./);
     const calls = callsSince(mark);
     // the new version updates the existing job in place; the old version's removal sees that
     // the new one owns the job now and deletes nothing, so the job never disappears
@@ -246,10 +249,35 @@ const UNRELATED: Record<string, string> = {
     expect(tf.run('plan', '-detailed-exitcode', ...varArgs).status).toBe(0);
   });
 
+  // Terraform runs no destroy-time provisioner for the old version a create-before-destroy
+  // replacement leaves behind, nor for a resource removed from the configuration: the host's
+  // sweep runs their removals, kept on the host by each install.
+  it('removes a job taken out of the program, and the old job when a job\'s id changes', () => {
+    synth({ dailyTime: '03:30', dailyJobId: 'deploy-daily-2', weekly: false });
+    const mark = standins.calls().length;
+    timed('apply (job removed, job id changed)', () => tf.ok(['apply', '-auto-approve', ...varArgs]));
+    const calls = callsSince(mark);
+    expect(calls).toEqual(expect.arrayContaining(['pvesh delete /cluster/backup/deploy-weekly', 'pvesh delete /cluster/backup/deploy-daily']));
+    expect(calls).toContainEqual(expect.stringMatching(/^pvesh create \/cluster\/backup --id deploy-daily-2 /));
+    expect(calls.filter((c) => /^(pvesm remove|systemctl disable)/.test(c))).toEqual([]);
+    expect(calls.indexOf('pvesh delete /cluster/backup/deploy-daily')).toBeGreaterThan(calls.findIndex((c) => c.startsWith('pvesh create /cluster/backup --id deploy-daily-2 ')));
+    // the old hooks went with their jobs; what is installed is what the review shows
+    expect(installed()).toEqual(reviewHostFiles());
+    expectUnrelatedIntact();
+    expect(tf.run('plan', '-detailed-exitcode', ...varArgs).status).toBe(0);
+
+    // and back: the jobs return, deploy-daily-2 goes
+    synth({ dailyTime: '03:30' });
+    const back = standins.calls().length;
+    timed('apply (jobs back)', () => tf.ok(['apply', '-auto-approve', ...varArgs]));
+    expect(callsSince(back)).toContain('pvesh delete /cluster/backup/deploy-daily-2');
+    expect(installed()).toEqual(reviewHostFiles());
+  });
+
   it('destroys: removes every file it installed and the Proxmox entries, and nothing else', () => {
     const mark = standins.calls().length;
     const r = timed('destroy', () => tf.ok(['destroy', '-auto-approve', ...varArgs]));
-    expect(r.stdout).toMatch(/Destroy complete! Resources: 4 destroyed\./);
+    expect(r.stdout).toMatch(/Destroy complete! Resources: 5 destroyed\./);
     expect([...callsSince(mark)].sort()).toEqual(
       [
         'pvesh get /cluster/backup/deploy-daily',
@@ -264,6 +292,8 @@ const UNRELATED: Record<string, string> = {
     );
     // only folders are left besides the unrelated files
     expect([...installed().keys()]).toEqual([]);
+    // and no kept removal: each removal forgets its own
+    expect([...readTree(root).keys()].filter((f) => f.startsWith('var/lib/backup-constructs/'))).toEqual([]);
     expectUnrelatedIntact();
     expect(tf.stateList()).toEqual([]);
   });
@@ -294,10 +324,13 @@ const UNRELATED: Record<string, string> = {
     const planFile = path.join(dir, 'retry.tfplan');
     tf.ok(['plan', '-detailed-exitcode', `-out=${planFile}`, ...varArgs], [2]);
     // the failed new version is tainted and the old one kept (deposed): retrying replaces the
-    // one and drops the other, and touches nothing else
+    // one and drops the other, and touches nothing else but the sweep
     const daily = address('deploy-test/Daily/Install-pve');
+    const sweep = address('deploy-test/Pve/Sweep');
     const changes = tf.showPlan(planFile).resource_changes!;
-    expect(changes.filter((c) => c.address !== daily).map((c) => c.change.actions.join(','))).toEqual(['no-op', 'no-op', 'no-op']);
+    expect(changes.filter((c) => c.address !== daily && c.address !== sweep).map((c) => c.change.actions.join(','))).toEqual(['no-op', 'no-op', 'no-op']);
+    // the sweep did not run either: it follows every install of the host
+    expect(changes.filter((c) => c.address === sweep).map((c) => c.change.actions.join(','))).toEqual(['create,delete']);
     expect(changes.filter((c) => c.address === daily).flatMap((c) => c.change.actions)).toEqual(expect.arrayContaining(['create', 'delete']));
     timed('apply (host back)', () => tf.ok(['apply', '-input=false', '-no-color', planFile]));
     expect(callsSince(mark).pop()).toMatch(/^pvesh (set|create) .*--schedule 04:30 /);
@@ -315,7 +348,7 @@ const UNRELATED: Record<string, string> = {
     const mark = standins.calls().length;
     const r = timed('apply (port changed to a dead one)', () => tf.run('apply', '-auto-approve', ...varArgs));
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
-    expect(r.stdout).toMatch(/Apply complete! Resources: 0 added, 4 changed, 0 destroyed\./);
+    expect(r.stdout).toMatch(/Apply complete! Resources: 0 added, 5 changed, 0 destroyed\./);
     expect(callsSince(mark)).toEqual([]);
     expect(installed()).toEqual(before);
     expect([...before.keys()].map(inode)).toEqual(inodes);

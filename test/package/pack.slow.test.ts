@@ -47,7 +47,7 @@ app.synth();
     run(process.execPath, ['main.js'], { cwd: project });
     const stackDir = path.join(project, 'cdktf.out/stacks/office');
     const tf = JSON.parse(fs.readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8'));
-    expect(Object.keys(tf.resource.null_resource)).toHaveLength(2);
+    expect(Object.keys(tf.resource.null_resource)).toHaveLength(3); // the storage, the job and the host's sweep
     expect(fs.readFileSync(path.join(stackDir, 'review/pve/pve/jobs.cfg'), 'utf8')).toMatch(/^vzdump: nightly-vm100\n\tschedule 02:00\n/);
   });
 });
