@@ -150,8 +150,14 @@ export function renderSweepScript(site: string, keepHashes: readonly string[], t
     `D=${dir}`,
     '[ -d "$D" ] || exit 0',
     `KEEP=' ${[...keepHashes].sort().join(' ')} '`,
-    // names are <depth>-<hash>: no blanks, and reverse order is deepest first
-    'for f in $(ls -r "$D"); do',
+    // names are <depth>-<hash> (no blanks) and a glob sorts them: prepending reverses the
+    // order, deepest first
+    'ORDER=',
+    'for p in "$D"/*; do',
+    '  [ -e "$p" ] || continue',
+    '  ORDER="${p##*/} $ORDER"',
+    'done',
+    'for f in $ORDER; do',
     '  case "$f" in *.bc-new.*) rm -f "$D/$f"; continue ;; esac',
     '  case "$KEEP" in *" ${f#*-} "*) continue ;; esac',
     '  echo "removing what $f installed: it is no longer in the program"',

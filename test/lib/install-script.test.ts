@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { HostFileRecord } from '../../lib/model/types';
-import { blockMarkers, InstallPlan, ownerKey, planHash, renderInstallScript, renderRemoveScript } from '../../lib/render/install-script';
+import { blockMarkers, InstallPlan, ownerKey, planHash, renderInstallScript, renderRemoveScript, renderSweepScript } from '../../lib/render/install-script';
 import { backupJobCommands } from '../../lib/render/pve-commands';
 import { makeStandins } from '../helpers/standins';
 import { describeWithTool, shellcheck, tempDir } from '../helpers/tools';
@@ -241,6 +241,40 @@ describe('install and remove scripts', () => {
     expect(runScript(dir, renderRemoveScript(plan, after), 'r2.sh').status).toBe(0);
     expect(calls().slice(mark)).toEqual(expect.arrayContaining(['pvesh delete /cluster/backup/job-1', 'systemctl disable --now bc.timer']));
     expect(fs.existsSync(path.join(root, 'etc/bc/run.sh'))).toBe(false);
+  });
+
+  it('sweeps the kept removals of versions no longer in the program, deepest first, and keeps the wanted ones', () => {
+    const dir = tempDir();
+    const root = path.join(dir, 'root');
+    const kept = path.join(root, 'var/lib/backup-constructs/removals/lab');
+    fs.mkdirSync(kept, { recursive: true });
+    const log = path.join(dir, 'log');
+    const removal = (name: string) => `#!/bin/sh\necho ${name} >>'${log}'\n`;
+    fs.writeFileSync(path.join(kept, '00-storage1'), removal('storage1'));
+    fs.writeFileSync(path.join(kept, '01-job1'), removal('job1'));
+    fs.writeFileSync(path.join(kept, '01-job2'), removal('job2'));
+    fs.writeFileSync(path.join(kept, '02-hook1'), removal('hook1'));
+    fs.writeFileSync(path.join(kept, '01-job3.bc-new.123'), removal('half-written'));
+    expect(runScript(dir, renderSweepScript('lab', ['job2'], { installRoot: root }), 'sweep.sh').status).toBe(0);
+    expect(fs.readFileSync(log, 'utf8')).toBe('hook1\njob1\nstorage1\n');
+    expect(fs.readdirSync(kept)).toEqual(['01-job2']);
+    // another site's removals are never run
+    fs.mkdirSync(path.join(root, 'var/lib/backup-constructs/removals/other'));
+    fs.writeFileSync(path.join(root, 'var/lib/backup-constructs/removals/other/00-x'), removal('other'));
+    expect(runScript(dir, renderSweepScript('lab', [], { installRoot: root }), 'sweep2.sh').status).toBe(0);
+    expect(fs.readFileSync(log, 'utf8')).toBe('hook1\njob1\nstorage1\njob2\n');
+    expect(fs.existsSync(kept)).toBe(false);
+    expect(fs.existsSync(path.join(root, 'var/lib/backup-constructs/removals/other/00-x'))).toBe(true);
+  });
+
+  it('stops sweeping at a removal that fails and keeps it for the next apply', () => {
+    const dir = tempDir();
+    const root = path.join(dir, 'root');
+    const kept = path.join(root, 'var/lib/backup-constructs/removals/lab');
+    fs.mkdirSync(kept, { recursive: true });
+    fs.writeFileSync(path.join(kept, '01-job1'), '#!/bin/sh\nexit 3\n');
+    expect(runScript(dir, renderSweepScript('lab', [], { installRoot: root }), 'sweep.sh').status).not.toBe(0);
+    expect(fs.readdirSync(kept)).toEqual(['01-job1']);
   });
 
   it('stops at the first failing command', () => {

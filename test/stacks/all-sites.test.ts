@@ -118,6 +118,27 @@ describeWithTool('shellcheck', 'shellcheck', 'every generated shell script', () 
   });
 });
 
+describeWithTool('shellcheck', 'shellcheck', 'every delivery script in cdk.tf.json', () => {
+  it.each(siteIds)('%s: install, removal and sweep scripts pass shellcheck', (site) => {
+    const json = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', site, 'cdk.tf.json'), 'utf8'));
+    const dir = tempDir('bc-delivery-');
+    const kinds = new Set<string>();
+    for (const [id, r] of Object.entries<any>(json.resource?.null_resource ?? {})) {
+      const scripts: [string, string][] = (r.provisioner ?? []).flatMap((p: any) => (p['remote-exec']?.inline ?? []).map((t: string) => [p['remote-exec'].when === 'destroy' ? 'destroy' : 'create', t]));
+      if (r.triggers?.remove_script) scripts.push(['remove', r.triggers.remove_script]);
+      for (const [kind, text] of scripts) {
+        if (text.startsWith('${self.')) continue; // the destroy step runs the kept remove_script
+        // Terraform reads $${ and %%{ as the literal ${ and %{ the host gets
+        const file = path.join(dir, `${id}-${kind}.sh`);
+        fs.writeFileSync(file, text.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{'));
+        expect({ id, kind, output: shellcheck(file).output }).toEqual({ id, kind, output: '' });
+        kinds.add(id.includes('Sweep') ? 'sweep' : kind);
+      }
+    }
+    expect([...kinds].sort()).toEqual(['create', 'remove', 'sweep']);
+  });
+});
+
 describeWithTool('systemd-analyze', 'systemd', 'every generated systemd unit', () => {
   it.each(siteIds)('%s: passes systemd-analyze verify', (site) => {
     const hosts = path.join(outdir, 'stacks', site, 'review/hosts');
