@@ -169,7 +169,7 @@ export class BackupStatus extends Construct {
     }
     for (const host of hosts) {
       const part = new Construct(this, `On-${host.name}`);
-      host.install(part, {
+      const tool = host.install(part, {
         files: [
           { path: '/usr/local/bin/backup-status', content: renderStatusScript(part.node.path, this.model.site, host.name, notify), mode: '0755' },
           { path: STATUS_INVENTORY_PATH, content: generatedHeader('#', part.node.path) + renderInventoryTsv(entries, host.name) },
@@ -189,6 +189,8 @@ export class BackupStatus extends Construct {
         extraMetrics: [STATUS_METRICS.status, STATUS_METRICS.newestAge],
         kind: 'status-check',
         classification: 'important',
+        // the timer runs the tool: installed first, removed last
+        installedAfter: [tool],
       });
     }
   }

@@ -281,7 +281,7 @@ export class Borgmatic extends Construct {
       this.version,
     );
     // The config names the passphrase command and database users: root-only.
-    this.host.install(this, { files: [{ path: this.configPath, content: this.config, mode: '0600' }] });
+    const config = this.host.install(this, { files: [{ path: this.configPath, content: this.config, mode: '0600' }] });
 
     // a local path is a repository on this host's disk: the same path on another host is another one
     this.targetId = remote ? `borg:${this.repository}` : `borg:${this.host.name}:${this.repository}`;
@@ -309,6 +309,8 @@ export class Borgmatic extends Construct {
       restore: this.restoreSteps(p.sourceDirectories, [...postgres.map((d) => d.name), ...mysql.map((d) => d.name)], p.environmentFile, assets),
       kind: 'borgmatic',
       writesTo: [this.targetId],
+      // the timer runs borgmatic with this configuration: installed first, removed last
+      installedAfter: [config],
     });
 
     if (!this.model.target(this.targetId)) {

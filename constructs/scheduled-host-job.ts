@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import type { ITerraformDependable } from 'cdktf';
 import { z } from 'zod';
 import { DEFAULTS } from '../lib/defaults';
 import { Duration } from '../lib/duration';
@@ -63,6 +64,13 @@ export interface ScheduledHostJobProps {
   readonly environmentFile?: string;
   /** Jobs whose units must finish first when both are due (systemd After=). @default - none */
   readonly after?: readonly ScheduledHostJob[];
+  /**
+   * What must be installed before this job's timer is enabled, and removed only after it: a
+   * tool or a configuration the body uses, installed by the same construct
+   * (`host.install(...)` returns it).
+   * @default - none
+   */
+  readonly installedAfter?: readonly ITerraformDependable[];
   /** @default 10 */
   readonly nice?: number;
   /** @default 'idle' */
@@ -128,6 +136,7 @@ const schema = z
       .optional(),
     environmentFile: ABSOLUTE_FILE_PATH.optional(),
     after: z.array(z.custom<ScheduledHostJob>((v) => v instanceof ScheduledHostJob, { message: 'expected ScheduledHostJob constructs' })).optional(),
+    installedAfter: z.array(z.custom<ITerraformDependable>((v) => typeof v === 'object' && v !== null && 'fqn' in v, { message: 'expected what host.install(...) returns' })).optional(),
     nice: z.number().int().min(-20).max(19).optional(),
     ioSchedulingClass: z.enum(['idle', 'best-effort', 'realtime']).optional(),
     timeout: instanceOf(Duration, 'expected a Duration')
@@ -246,6 +255,7 @@ export class ScheduledHostJob extends Construct {
         { path: `/etc/systemd/system/${this.timerName}`, content: timer },
       ],
       enableUnits: [this.timerName],
+      dependsOn: p.installedAfter,
     });
     this.model.addJob({
       id: p.jobId,

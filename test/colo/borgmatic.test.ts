@@ -119,6 +119,15 @@ describe('Borgmatic configuration', () => {
     expect(names.sort()).toEqual(['BorgmaticPveFailing', 'BorgmaticPveNeverRan', 'BorgmaticPveStale']);
   });
 
+  it('installs the configuration before the timer that runs borgmatic with it, and removes it after (a Terraform dependency)', () => {
+    const { site } = borgSite({ repository: '/mnt/backup/borg' });
+    const resources = synthJson(site).resource.null_resource as Record<string, any>;
+    const byDescription = (d: RegExp) => Object.entries(resources).find(([, r]) => d.test(r.triggers.description))!;
+    const [configId] = byDescription(/Borg on pve$/);
+    const [, job] = byDescription(/Borg\/Job on pve$/);
+    expect(job.depends_on).toEqual([`null_resource.${configId}`]);
+  });
+
   it('a local repository is an on-site local-disk target', () => {
     const { site } = borgSite({ repository: '/mnt/backup/borg' });
     expect(modelOf(site).target('borg:pve:/mnt/backup/borg')).toMatchObject({ medium: 'local-disk', location: 'on-site', host: 'pve', path: '/mnt/backup/borg' });

@@ -114,6 +114,13 @@ describe('ScheduledHostJob', () => {
     expect(() => new ScheduledHostJob(site, 'L', { ...base, jobId: 'll', settings: { 'my var': 'x' } })).toThrow(/\[test\/L\] settings\.my var: expected an upper-case shell variable name, got key "my var"/);
   });
 
+  it('fails when installedAfter is not what host.install returns', () => {
+    const { site, host } = testSite();
+    expect(() => new ScheduledHostJob(site, 'J', { host, jobId: 'jj', schedule: Schedule.daily('05:00'), description: 'x', body: 'true', installedAfter: ['/usr/local/bin/tool'] as never })).toThrow(
+      /\[test\/J\] installedAfter\.0: expected what host\.install\(\.\.\.\) returns/,
+    );
+  });
+
   it('fails when the timeout is zero (TimeoutStartSec=0 would turn the limit off)', () => {
     const { site, host } = testSite();
     expect(() => new ScheduledHostJob(site, 'J', { host, jobId: 'jj', schedule: Schedule.daily('05:00'), description: 'x', body: 'true', timeout: Duration.seconds(0) })).toThrow(

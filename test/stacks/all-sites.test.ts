@@ -118,6 +118,18 @@ describeWithTool('shellcheck', 'shellcheck', 'every generated shell script', () 
   });
 });
 
+describe('install order', () => {
+  it.each(['home', 'shop'])("%s: the status check's timer is installed after the tool it runs, and removed before it", (site) => {
+    const resources = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', site, 'cdk.tf.json'), 'utf8')).resource.null_resource as Record<string, any>;
+    const checks = Object.entries(resources).filter(([, r]) => /\/Status\/On-[^/]+\/Check on /.test(r.triggers.description));
+    expect(checks.length).toBeGreaterThan(0);
+    for (const [, check] of checks) {
+      const tool = Object.entries(resources).find(([, r]) => r.triggers.description === check.triggers.description.replace('/Check on ', ' on '))!;
+      expect(check.depends_on).toEqual([`null_resource.${tool[0]}`]);
+    }
+  });
+});
+
 describeWithTool('shellcheck', 'shellcheck', 'every delivery script in cdk.tf.json', () => {
   it.each(siteIds)('%s: install, removal and sweep scripts pass shellcheck', (site) => {
     const json = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', site, 'cdk.tf.json'), 'utf8'));
