@@ -6,6 +6,7 @@ import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
 import { DEFAULT_SITE_SETTINGS } from '../../lib/defaults';
 import { SiteModel, SiteSettings } from '../../lib/model/site-model';
 import { renderReviewTree } from '../../lib/review/review-tree';
+import { sharedMachineFindings } from '../../lib/model/shared-hosts';
 
 const ANCHOR_ID = 'BackupSiteModel';
 
@@ -18,6 +19,7 @@ export class SiteAnchor extends Construct {
   private readonly finalizers: (() => void)[] = [];
   private readonly members = new Map<string, IConstruct[]>();
   private finalized = false;
+  private sharedMachinesFound = false;
 
   constructor(stack: TerraformStack, settings: SiteSettings) {
     super(stack, ANCHOR_ID);
@@ -26,18 +28,33 @@ export class SiteAnchor extends Construct {
     // the moment to build what is derived from the whole site (alert rules, their delivery).
     Aspects.of(stack).add({
       visit: (node) => {
-        if (node !== stack || this.finalized) return;
-        this.finalized = true;
-        for (const f of this.finalizers) f();
+        if (node === stack) this.complete();
       },
     });
     this.node.addValidation({ validate: () => this.model.validate() });
     addCustomSynthesis(this, {
       onSynthesize: (session) => {
+        this.findSharedMachines(stack);
         const stackDir = path.join(session.outdir, session.manifest.forStack(stack).workingDirectory);
         writeReviewTree(path.join(stackDir, 'review'), this.model);
       },
     });
+  }
+
+  /** Runs the site's finalizers now (once), so another site can see everything it installs. */
+  complete(): void {
+    if (this.finalized) return;
+    this.finalized = true;
+    for (const f of this.finalizers) f();
+  }
+
+  /** Warns about what this site and another of the same program both manage on one machine. */
+  private findSharedMachines(stack: TerraformStack): void {
+    if (this.sharedMachinesFound) return;
+    this.sharedMachinesFound = true;
+    const others = otherSiteAnchors(stack);
+    for (const other of others) other.complete();
+    for (const f of sharedMachineFindings(this.model, others.map((o) => o.model))) this.model.addFinding(f);
   }
 
   addFinalizer(fn: () => void): void {
@@ -87,6 +104,14 @@ export function siteModelOf(scope: IConstruct, settings?: SiteSettings): SiteMod
     return existing.model;
   }
   return new SiteAnchor(stack, settings ?? DEFAULT_SITE_SETTINGS).model;
+}
+
+/** The other sites of the same program (stacks of the same app). */
+function otherSiteAnchors(stack: TerraformStack): SiteAnchor[] {
+  return (stack.node.scope?.node.children ?? []).flatMap((c) => {
+    const anchor = c === stack ? undefined : c.node.tryFindChild(ANCHOR_ID);
+    return anchor instanceof SiteAnchor ? [anchor] : [];
+  });
 }
 
 function writeReviewTree(dir: string, model: SiteModel): void {
