@@ -93,6 +93,14 @@ export interface HostProps {
    * @default - Terraform's default (5 minutes)
    */
   readonly connectTimeout?: Duration;
+  /**
+   * A machine being taken out of service: nothing may be installed on it, and the next apply
+   * runs the removal of everything this site installed there (its sweep keeps nothing). Once
+   * applied, delete the host from the program. Without this step a host deleted from the
+   * program keeps what was installed (Terraform runs no removal for it).
+   * @default false
+   */
+  readonly retired?: boolean;
 }
 
 /** Where each install comes in its host's order of removal (see InstallTarget.depth). */
@@ -112,6 +120,7 @@ const hostSchema = z
     installRoot: ABSOLUTE_PATH.optional(),
     extraPath: ABSOLUTE_PATH.optional(),
     connectTimeout: instanceOf(Duration, 'expected a Duration, e.g. Duration.seconds(30)').optional(),
+    retired: z.boolean().optional(),
   })
   .strict();
 
@@ -150,6 +159,7 @@ export class Host extends Construct {
   readonly installRoot: string;
   readonly extraPath: string | undefined;
   readonly connectTimeout: Duration | undefined;
+  readonly retired: boolean;
   protected readonly model: SiteModel;
   private readonly entryOwners = new Map<string, string>();
   /** Every install on this host: its hash (kept by the sweep) and its resource. */
@@ -175,6 +185,7 @@ export class Host extends Construct {
     this.installRoot = p.installRoot ?? '/';
     this.extraPath = p.extraPath;
     this.connectTimeout = p.connectTimeout;
+    this.retired = p.retired ?? false;
     this.model.addHost({
       name: this.name,
       address: this.address,
@@ -182,9 +193,21 @@ export class Host extends Construct {
       user: this.user,
       port: this.port,
       timeZone: this.timeZone,
+      ...(this.retired ? { retired: true as const } : {}),
       constructPath: this.node.path,
     });
     registerMember('host', this);
+    if (this.retired) {
+      // a sweep that keeps nothing: every removal this site kept there runs
+      this.ensureSweep(this.model.site);
+      this.model.addFinding({
+        severity: 'warning',
+        rule: 'retired-host',
+        subject: this.node.path,
+        message: `host ${this.name} (${this.address}) is retired: the next apply removes everything site ${this.model.site} installed there`,
+        fix: 'apply, then delete the host from the program',
+      });
+    }
   }
 
   /**
@@ -209,6 +232,11 @@ export class Host extends Construct {
 
   install(owner: Construct, what: HostInstall): ITerraformDependable {
     checkProps(owner.node.path, installSchema, what, { files: 'host files need an absolute path and an octal mode such as 0644' });
+    if (this.retired) {
+      throw new BackupConfigError(owner.node.path, [
+        { field: 'host', message: `expected a host in service, got ${this.name}, which is retired (its next apply removes everything installed there)`, hint: `move this construct to another host, or set retired: false on ${this.node.path}` },
+      ]);
+    }
     const files: HostFileRecord[] = (what.files ?? []).map((f) => ({
       host: this.name,
       path: f.path,

@@ -118,6 +118,8 @@ export interface HostRecord {
   readonly user: string;
   readonly port: number;
   readonly timeZone?: string;
+  /** Being taken out of service: its sweep removes everything the site installed there. */
+  readonly retired?: true;
   readonly constructPath: string;
 }
 

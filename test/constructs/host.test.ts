@@ -92,6 +92,21 @@ describe('Host delivery', () => {
     expect(res.provisioner[0]['remote-exec'].inline[0]).toMatch(/^#!\/bin\/sh\nset -eu\nR=\/tmp\/root\nPATH=\/tmp\/bin:"\$PATH"\n/);
   });
 
+  it('retires a host: its sweep keeps nothing (every removal the site kept there runs), nothing may be installed on it, and the review says so', () => {
+    const { site, host } = testSite();
+    new Installer(site, 'A', host, 'echo a\n');
+    const old = new Host(site, 'Old', { name: 'old-pve', address: '10.0.0.9', retired: true });
+    expect(() => new Installer(site, 'B', old, 'echo b\n')).toThrow(/^\[test\/B\] host: expected a host in service, got old-pve, which is retired .*\(hint: move this construct to another host, or set retired: false on test\/Old\)$/);
+    const resources = resourcesOf(synthJson(site), 'null_resource');
+    const [, sweep] = Object.entries<any>(resources).find(([n]) => n.startsWith('Old_Sweep_'))!;
+    expect(sweep.triggers).toMatchObject({ host: '10.0.0.9', keep: '' });
+    expect(sweep.provisioner[0]['remote-exec'].inline[0]).toContain("KEEP='  '");
+    expect(sweep.depends_on).toBeUndefined();
+    expect(site.model.findings).toContainEqual(expect.objectContaining({ rule: 'retired-host', severity: 'warning', subject: 'test/Old' }));
+    expect(site.model.hosts.find((h) => h.name === 'old-pve')).toMatchObject({ retired: true });
+    expect(reviewOf(site).get('REVIEW.md')!.content).toContain('host old-pve (10.0.0.9) is retired: the next apply removes everything site test installed there');
+  });
+
   it('fails when two constructs install the same file', () => {
     const { site, host } = testSite();
     new Installer(site, 'A', host, 'a');
