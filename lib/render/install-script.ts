@@ -92,6 +92,8 @@ export interface PlanScripts {
 
 /** Stands for the hash while the scripts are rendered, so the hash can cover them. */
 const HASH_PLACEHOLDER = '@@backup-constructs-plan-hash@@';
+/** Where the install keeps its removal (right after taking the lock), filled in once the removal is rendered. */
+const KEEP_PLACEHOLDER = '@@backup-constructs-keep-removal@@\n';
 
 /** The scripts and hash of a plan, rendered once per plan and target. */
 export function planScripts(plan: InstallPlan, target: InstallTarget = {}): PlanScripts {
@@ -104,10 +106,12 @@ export function planScripts(plan: InstallPlan, target: InstallTarget = {}): Plan
     const remove = removeScriptWith(plan, target, HASH_PLACEHOLDER);
     const hash = sha256(`${JSON.stringify(plan)}\u0000${install}\u0000${remove}`);
     const removeScript = remove.replace(HASH_PLACEHOLDER, hash);
-    // Kept last, once everything is installed: a failed install keeps no removal, so nothing
-    // it took over can be removed by the sweep while Terraform still holds the old version.
+    // Kept first, before anything is taken over: an install that fails halfway is tainted and
+    // Terraform never runs its removal, so only the kept one can remove what it took over
+    // (the sweep runs it once the version is no longer in the program; it removes only what
+    // that version still owns).
     const keep = target.site === undefined ? '' : keepRemovalLines(target.site, target.depth ?? 0, removeScript).join('\n') + '\n';
-    scripts = { installScript: install.replace(HASH_PLACEHOLDER, hash) + keep, removeScript, hash };
+    scripts = { installScript: install.replace(HASH_PLACEHOLDER, hash).replace(KEEP_PLACEHOLDER, () => keep), removeScript, hash };
     byTarget.set(key, scripts);
   }
   return scripts;
@@ -264,6 +268,7 @@ export function renderInstallScript(plan: InstallPlan, target: InstallTarget = {
 
 function installScriptWith(plan: InstallPlan, target: InstallTarget, hash: string): string {
   const lines = prologue(hash, target);
+  lines.push(KEEP_PLACEHOLDER.trimEnd());
   lines.push('own() {', '  mkdir -p "$O"', '  printf %s "$H" >"$O/$1"', '}');
   if (plan.files.some((f) => f.kind === 'file')) {
     lines.push(

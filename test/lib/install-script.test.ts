@@ -267,6 +267,30 @@ describe('install and remove scripts', () => {
     expect(fs.existsSync(path.join(root, 'var/lib/backup-constructs/removals/other/00-x'))).toBe(true);
   });
 
+  it('an install that fails halfway keeps its removal first, so what it took over is removed once it is no longer in the program', () => {
+    const dir = tempDir();
+    const root = path.join(dir, 'root');
+    fs.mkdirSync(root);
+    const { bin } = makeStandins(dir);
+    const target = { installRoot: root, extraPath: bin, site: 'lab' };
+    const v1: InstallPlan = { files: [file('/etc/bc/a', 'v1')], enableUnits: [], postInstall: [], removals: [], preRemove: [], owner: 'site/C' };
+    // v2 takes a over and adds b, then fails (Terraform taints it; its destroy provisioner never runs)
+    const v2: InstallPlan = { ...v1, files: [file('/etc/bc/a', 'v2'), file('/etc/bc/b', 'only in v2')], postInstall: ['false'] };
+    expect(runScript(dir, renderInstallScript(v1, target), 'i1.sh').status).toBe(0);
+    expect(runScript(dir, renderInstallScript(v2, target), 'i2.sh').status).not.toBe(0);
+    // the program goes back to v1: v1 is installed again and the sweep keeps only v1
+    expect(runScript(dir, renderInstallScript(v1, target), 'i3.sh').status).toBe(0);
+    expect(runScript(dir, renderSweepScript('lab', [planHash(v1, target)], { installRoot: root }), 'sweep.sh').status).toBe(0);
+    expect(fs.readdirSync(path.join(root, 'etc/bc'))).toEqual(['a']);
+    expect(fs.readFileSync(path.join(root, 'etc/bc/a'), 'utf8')).toBe('v1');
+    // or the construct leaves the program after the failed v2: the sweep removes everything
+    expect(runScript(dir, renderInstallScript(v2, target), 'i4.sh').status).not.toBe(0);
+    expect(runScript(dir, renderSweepScript('lab', [], { installRoot: root }), 'sweep2.sh').status).toBe(0);
+    expect(fs.existsSync(path.join(root, 'etc/bc/a'))).toBe(false);
+    expect(fs.existsSync(path.join(root, 'etc/bc/b'))).toBe(false);
+    expect(fs.existsSync(path.join(root, 'var/lib/backup-constructs/removals/lab'))).toBe(false);
+  });
+
   it('stops sweeping at a removal that fails and keeps it for the next apply', () => {
     const dir = tempDir();
     const root = path.join(dir, 'root');
