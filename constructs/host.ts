@@ -106,6 +106,18 @@ export interface HostProps {
 /** Where each install comes in its host's order of removal (see InstallTarget.depth). */
 const installDepths = new WeakMap<object, number>();
 
+/**
+ * One sweep per machine of a site: hosts of one site at one address, port and install root are
+ * one machine with one folder of kept removals, so one sweep must keep the installs of them all
+ * (a sweep per host ran the removals of the other host's installs, which it did not keep).
+ */
+interface MachineSweep {
+  resource?: TerraformResource;
+  /** Every install on the machine: its hash (kept by the sweep) and its resource. */
+  readonly installs: { hash: string; resource: TerraformResource }[];
+}
+const machineSweeps = new WeakMap<TerraformStack, Map<string, MachineSweep>>();
+
 const NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
 const hostSchema = z
@@ -162,9 +174,8 @@ export class Host extends Construct {
   readonly retired: boolean;
   protected readonly model: SiteModel;
   private readonly entryOwners = new Map<string, string>();
-  /** Every install on this host: its hash (kept by the sweep) and its resource. */
-  private readonly installs: { hash: string; resource: TerraformResource }[] = [];
-  private sweep?: TerraformResource;
+  /** The sweep of this host's machine and every install on it (shared with hosts at the same machine). */
+  private machineSweep?: MachineSweep;
 
   constructor(scope: Construct, id: string, props: HostProps, kind: 'linux' | 'proxmox' = 'linux') {
     super(scope, id);
@@ -268,8 +279,9 @@ export class Host extends Construct {
       description: `${owner.node.path} on ${this.name}`,
     });
     installDepths.set(resource, depth);
-    this.installs.push({ hash: scripts.hash, resource });
-    this.ensureSweep(site).dependsOn = this.installs.map((i) => `${i.resource.terraformResourceType}.${i.resource.friendlyUniqueId}`);
+    const machine = this.machine();
+    machine.installs.push({ hash: scripts.hash, resource });
+    this.ensureSweep(site).dependsOn = machine.installs.map((i) => `${i.resource.terraformResourceType}.${i.resource.friendlyUniqueId}`);
     return resource;
   }
 
@@ -290,15 +302,30 @@ export class Host extends Construct {
    * program, so the sweep runs the removal each install kept on the host.
    */
   private ensureSweep(site: string): TerraformResource {
-    if (!this.sweep) {
-      const keep = (): string[] => this.installs.map((i) => i.hash).sort();
-      this.sweep = deliverSweep(this, 'Sweep', {
+    const machine = this.machine();
+    if (!machine.resource) {
+      const keep = (): string[] => machine.installs.map((i) => i.hash).sort();
+      machine.resource = deliverSweep(this, 'Sweep', {
         connection: this.connection(),
         keep: () => keep().join(' '),
         script: () => renderSweepScript(site, keep(), { installRoot: this.installRoot, extraPath: this.extraPath }),
         description: `removals of what ${site} no longer installs on ${this.name}`,
       });
     }
-    return this.sweep;
+    return machine.resource;
+  }
+
+  /** The machine this host reaches (address, port, install root), shared by the site's hosts there. */
+  private machine(): MachineSweep {
+    if (!this.machineSweep) {
+      const stack = TerraformStack.of(this);
+      let byMachine = machineSweeps.get(stack);
+      if (!byMachine) machineSweeps.set(stack, (byMachine = new Map()));
+      const key = `${this.address}\u0000${this.port}\u0000${this.installRoot.replace(/\/+$/, '') || '/'}`;
+      let machine = byMachine.get(key);
+      if (!machine) byMachine.set(key, (machine = { installs: [] }));
+      this.machineSweep = machine;
+    }
+    return this.machineSweep;
   }
 }

@@ -61,6 +61,24 @@ describe('Host delivery', () => {
     }
   });
 
+  it('gives two hosts of a site on one machine (address, port, install root) one sweep keeping the installs of both', () => {
+    const { site, host } = testSite();
+    // the same machine under a second name (another user): one folder of kept removals there
+    const again = new Host(site, 'Again', { name: 'pve-backup', address: '10.0.0.5', user: 'backup' });
+    const elsewhere = new Host(site, 'Elsewhere', { name: 'other', address: '10.0.0.5', port: 2222 });
+    new Installer(site, 'A', host, 'echo a\n');
+    new Installer(site, 'B', again, 'echo b\n', '/usr/local/bin/y');
+    new Installer(site, 'C', elsewhere, 'echo c\n');
+    const all = resourcesOf(synthJson(site), 'null_resource');
+    const sweeps = Object.entries<any>(all).filter(([n]) => n.includes('_Sweep_'));
+    const installs = (prefix: string) => Object.entries<any>(all).filter(([n]) => n.startsWith(prefix));
+    const keepOf = (rs: [string, any][]) => rs.map(([, r]) => r.triggers.content_sha256).sort().join(' ');
+    // a sweep per host ran the removals the other host's installs kept, which it did not keep
+    expect(sweeps.map(([, s]) => s.triggers.keep).sort()).toEqual([keepOf([...installs('A_'), ...installs('B_')]), keepOf(installs('C_'))].sort());
+    const [, shared] = sweeps.find(([n]) => n.startsWith('Pve_Sweep_'))!;
+    expect(shared.depends_on.sort()).toEqual([...installs('A_'), ...installs('B_')].map(([n]) => `null_resource.${n}`).sort());
+  });
+
   it('keeps a file\'s bytes out of Terraform\'s template syntax', () => {
     const { site, host } = testSite();
     new Installer(site, 'A', host, 'echo "${HOME}" %{ if x }\n');
