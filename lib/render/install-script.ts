@@ -165,7 +165,11 @@ export function renderSweepScript(site: string, keepHashes: readonly string[], t
     '  case "$f" in *.bc-new.*) rm -f "$D/$f"; continue ;; esac',
     '  case "$KEEP" in *" ${f#*-} "*) continue ;; esac',
     '  echo "removing what $f installed: it is no longer in the program"',
-    '  sh "$D/$f"',
+    '  if ! sh "$D/$f"; then',
+    // a removal that keeps failing would block every later apply on this host
+    '    echo "the removal of what $f installed failed: fix the cause and apply again, or delete $D/$f to skip it and remove what it installed by hand" >&2',
+    '    exit 1',
+    '  fi',
     '  rm -f "$D/$f"',
     'done',
     'rmdir "$D" 2>/dev/null || true',

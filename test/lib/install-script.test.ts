@@ -297,7 +297,10 @@ describe('install and remove scripts', () => {
     const kept = path.join(root, 'var/lib/backup-constructs/removals/lab');
     fs.mkdirSync(kept, { recursive: true });
     fs.writeFileSync(path.join(kept, '01-job1'), '#!/bin/sh\nexit 3\n');
-    expect(runScript(dir, renderSweepScript('lab', [], { installRoot: root }), 'sweep.sh').status).not.toBe(0);
+    const r = runScript(dir, renderSweepScript('lab', [], { installRoot: root }), 'sweep.sh');
+    expect(r.status).not.toBe(0);
+    // says how to get past a removal that keeps failing
+    expect(r.stderr).toContain(`the removal of what 01-job1 installed failed: fix the cause and apply again, or delete ${kept}/01-job1 to skip it`);
     expect(fs.readdirSync(kept)).toEqual(['01-job1']);
   });
 
