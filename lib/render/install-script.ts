@@ -196,14 +196,22 @@ function prologue(hash: string, target: InstallTarget): string[] {
   const root = (target.installRoot ?? '/').replace(/\/+$/, '');
   const lines = ['#!/bin/sh', 'set -eu', `R=${shellQuote(root)}`];
   if (target.extraPath) lines.push(`PATH=${shellQuote(target.extraPath)}:"$PATH"`, 'export PATH');
-  lines.push(`H=${hash}`, `O="$R"${OWNERS_DIRECTORY}`);
   // Terraform runs the resources of a host in parallel: without one lock per host, two
   // installs splicing blocks into /etc/fstab lose one, and a removal reading an owner marker
-  // while a new version writes it removes what was just installed.
+  // while a new version writes it removes what was just installed. The script runs itself
+  // again under flock, which holds the lock in its own process (-o): a daemon some install
+  // step starts in the background does not inherit it and block every later apply.
   lines.push(
-    `mkdir -p "$R"${INSTALL_LOCK_DIRECTORY}`,
-    `exec 9>"$R"${INSTALL_LOCK_DIRECTORY}/install.lock`,
-    `flock -w ${INSTALL_LOCK_WAIT_SECONDS} 9 || { echo "another backup-constructs install or removal on this host held $R${INSTALL_LOCK_DIRECTORY}/install.lock for ${INSTALL_LOCK_WAIT_SECONDS}s; run the apply again once it is done" >&2; exit 1; }`,
+    `L="$R"${INSTALL_LOCK_DIRECTORY}`,
+    'if [ "${BC_HOST_LOCK:-}" != "$L" ]; then',
+    '  mkdir -p "$L"',
+    '  rc=0',
+    `  BC_HOST_LOCK="$L" flock -w ${INSTALL_LOCK_WAIT_SECONDS} -E 75 -o "$L/install.lock" /bin/sh "$0" || rc=$?`,
+    `  [ "$rc" -ne 75 ] || echo "another backup-constructs install or removal on this host held $L/install.lock for ${INSTALL_LOCK_WAIT_SECONDS}s; run the apply again once it is done" >&2`,
+    '  exit "$rc"',
+    'fi',
+    `H=${hash}`,
+    `O="$R"${OWNERS_DIRECTORY}`,
   );
   return lines;
 }

@@ -219,6 +219,42 @@ describe('install and remove scripts', () => {
     expect(fs.existsSync(owners)).toBe(false);
   });
 
+  it('releases the host lock when the script ends, even if an install step left a process running in the background', () => {
+    const dir = tempDir();
+    const root = path.join(dir, 'root');
+    fs.mkdirSync(root);
+    const lock = path.join(root, 'run/lock/backup-constructs/install.lock');
+    // a step that starts a daemon (as a mount helper may), which outlives the script
+    const plan: InstallPlan = { files: [], enableUnits: [], postInstall: ['sleep 30 >/dev/null 2>&1 &', 'echo "$!" >"$R/daemon.pid"'], removals: [], preRemove: [], owner: 's/Daemon' };
+    try {
+      expect(runScript(dir, renderInstallScript(plan, { installRoot: root }), 'i.sh')).toEqual({ status: 0, stderr: '' });
+      // the lock is free: the next install on the host need not wait for the daemon
+      expect(spawnSync('flock', ['-n', lock, 'true']).status).toBe(0);
+    } finally {
+      spawnSync('kill', [fs.readFileSync(path.join(root, 'daemon.pid'), 'utf8').trim()]);
+    }
+  });
+
+  it('fails with a clear message when another install holds the host lock past the wait', () => {
+    const dir = tempDir();
+    const root = path.join(dir, 'root');
+    fs.mkdirSync(path.join(root, 'run/lock/backup-constructs'), { recursive: true });
+    const lock = path.join(root, 'run/lock/backup-constructs/install.lock');
+    const plan: InstallPlan = { files: [], enableUnits: [], postInstall: ['echo ran >"$R/ran"'], removals: [], preRemove: [], owner: 's/Waits' };
+    // the wait shortened to a second for the test: the rendered script waits 600 s
+    const script = renderInstallScript(plan, { installRoot: root }).replace('flock -w 600 ', 'flock -w 1 ');
+    const holder = spawn('flock', [lock, 'sleep', '20'], { stdio: 'ignore' });
+    try {
+      spawnSync('sh', ['-c', `until ! flock -n '${lock}' true; do sleep 0.05; done`]);
+      const r = runScript(dir, script, 'i.sh');
+      expect(r.status).toBe(75);
+      expect(r.stderr).toContain('another backup-constructs install or removal on this host held');
+      expect(fs.existsSync(path.join(root, 'ran'))).toBe(false);
+    } finally {
+      holder.kill();
+    }
+  });
+
   it('lets the removal of a version whose scripts differ only in wording (a library upgrade, same plan) leave the new install alone', () => {
     const dir = tempDir();
     const root = path.join(dir, 'root');
