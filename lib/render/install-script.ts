@@ -201,14 +201,22 @@ function prologue(hash: string, target: InstallTarget): string[] {
   // while a new version writes it removes what was just installed. The script runs itself
   // again under flock, which holds the lock in its own process (-o): a daemon some install
   // step starts in the background does not inherit it and block every later apply.
+  const busy = `another backup-constructs install or removal on this host held $L/install.lock for ${INSTALL_LOCK_WAIT_SECONDS}s; run the apply again once it is done`;
   lines.push(
     `L="$R"${INSTALL_LOCK_DIRECTORY}`,
     'if [ "${BC_HOST_LOCK:-}" != "$L" ]; then',
     '  mkdir -p "$L"',
-    '  rc=0',
-    `  BC_HOST_LOCK="$L" flock -w ${INSTALL_LOCK_WAIT_SECONDS} -E 75 -o "$L/install.lock" /bin/sh "$0" || rc=$?`,
-    `  [ "$rc" -ne 75 ] || echo "another backup-constructs install or removal on this host held $L/install.lock for ${INSTALL_LOCK_WAIT_SECONDS}s; run the apply again once it is done" >&2`,
-    '  exit "$rc"',
+    '  first=',
+    '  if [ -f "$0" ]; then IFS= read -r first <"$0" || true; fi',
+    "  if [ \"$first\" = '#!/bin/sh' ]; then",
+    '    rc=0',
+    `    BC_HOST_LOCK="$L" flock -w ${INSTALL_LOCK_WAIT_SECONDS} -E 75 -o "$L/install.lock" /bin/sh "$0" || rc=$?`,
+    `    [ "$rc" -ne 75 ] || echo "${busy}" >&2`,
+    '    exit "$rc"',
+    '  fi',
+    // run from a string (sh -c), not a file as Terraform runs it: the lock on a descriptor
+    '  exec 9>"$L/install.lock"',
+    `  flock -w ${INSTALL_LOCK_WAIT_SECONDS} -E 75 9 || { echo "${busy}" >&2; exit 75; }`,
     'fi',
     `H=${hash}`,
     `O="$R"${OWNERS_DIRECTORY}`,

@@ -242,13 +242,17 @@ describe('install and remove scripts', () => {
     const lock = path.join(root, 'run/lock/backup-constructs/install.lock');
     const plan: InstallPlan = { files: [], enableUnits: [], postInstall: ['echo ran >"$R/ran"'], removals: [], preRemove: [], owner: 's/Waits' };
     // the wait shortened to a second for the test: the rendered script waits 600 s
-    const script = renderInstallScript(plan, { installRoot: root }).replace('flock -w 600 ', 'flock -w 1 ');
+    const script = renderInstallScript(plan, { installRoot: root }).split('flock -w 600 ').join('flock -w 1 ');
     const holder = spawn('flock', [lock, 'sleep', '20'], { stdio: 'ignore' });
     try {
       spawnSync('sh', ['-c', `until ! flock -n '${lock}' true; do sleep 0.05; done`]);
       const r = runScript(dir, script, 'i.sh');
       expect(r.status).toBe(75);
       expect(r.stderr).toContain('another backup-constructs install or removal on this host held');
+      expect(fs.existsSync(path.join(root, 'ran'))).toBe(false);
+      // run from a string rather than a file, it takes the lock on a descriptor, and waits the same
+      const fromString = spawnSync('/bin/sh', ['-c', script], { encoding: 'utf8' });
+      expect({ status: fromString.status, stderr: fromString.stderr }).toEqual({ status: 75, stderr: expect.stringContaining('another backup-constructs install or removal on this host held') });
       expect(fs.existsSync(path.join(root, 'ran'))).toBe(false);
     } finally {
       holder.kill();
