@@ -506,7 +506,9 @@ function parseCron(expression: string): Schedule {
   const hours = parse(hour, 0, 23, 'hour') ?? Array.from({ length: 24 }, (_, i) => i);
   const monthDays = parse(dom, 1, 31, 'day-of-month');
   const months = parse(month, 1, 12, 'month');
-  const dowNums = parse(dow.replace(/\b7\b/g, '0'), 0, 6, 'day-of-week');
+  // 0 and 7 are both Sunday, also inside a range (1-7)
+  const dowParsed = parse(dow, 0, 7, 'day-of-week');
+  const dowNums = dowParsed && [...new Set(dowParsed.map((d) => d % 7))].sort((x, y) => x - y);
   if (monthDays && dowNums) fail('both day-of-month and day-of-week are restricted (cron joins them with OR)');
   return Schedule.explicit({ minutes, hours, monthDays, months, weekdays: dowNums?.map((i) => WEEKDAYS[i]) });
 }

@@ -56,6 +56,11 @@ describe('Schedule renderers', () => {
     expect(() => Schedule.cron('0 3 1 * 0')).toThrow(/both day-of-month and day-of-week/);
     expect(() => Schedule.cron('0 3 * *')).toThrow(/expected 5 fields, got 4/);
     expect(() => Schedule.cron('0 25 * * *')).toThrow(/hour "25" is outside 0..23/);
+    // 7 is Sunday too, also as the end of a range (before: '1-7' read as '1-0', refused)
+    expect(Schedule.cron('0 3 * * 7').toProxmox()).toBe('sun 03:00');
+    expect(Schedule.cron('0 3 * * 1-7').toCron()).toBe('0 3 * * 0-6');
+    expect(Schedule.cron('0 3 * * 5-7').toCron()).toBe(Schedule.cron('0 3 * * 0,5,6').toCron());
+    expect(() => Schedule.cron('0 3 * * 8')).toThrow(/day-of-week "8" is outside 0..7/);
   });
 
   it('derives its period from the longest gap between runs', () => {
