@@ -11,7 +11,7 @@ import { isValidTimeZone } from '../lib/private/tz';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { InstallPlan, planScripts, Removal, renderSweepScript, unitEntry } from '../lib/render/install-script';
 import { deliver, DeliveryConnection, deliverSweep, DeliveryMode } from './private/host-delivery';
-import { registerMember, siteModelOf } from './private/site-anchor';
+import { beforeReview, registerMember, siteModelOf } from './private/site-anchor';
 import { ABSOLUTE_PATH } from '../lib/path-schema';
 
 /** A file a construct installs on a host. */
@@ -173,6 +173,8 @@ export class Host extends Construct {
   readonly connectTimeout: Duration | undefined;
   readonly retired: boolean;
   protected readonly model: SiteModel;
+  /** How many constructs install on this host (none: it gets no sweep). */
+  private installCount = 0;
   private readonly entryOwners = new Map<string, string>();
   /** The sweep of this host's machine and every install on it (shared with hosts at the same machine). */
   private machineSweep?: MachineSweep;
@@ -208,6 +210,18 @@ export class Host extends Construct {
       constructPath: this.node.path,
     });
     registerMember('host', this);
+    beforeReview(this, () => {
+      if (this.retired || this.installCount > 0) return;
+      // Terraform runs no removal for a resource deleted from the program, and a host with
+      // nothing installed gets no sweep: what an earlier version installed here would stay.
+      this.model.addFinding({
+        severity: 'warning',
+        rule: 'idle-host',
+        subject: this.node.path,
+        message: `site ${this.model.site} installs nothing on host ${this.name}: anything an earlier apply installed there stays`,
+        fix: 'if something was installed there before, set retired: true on the host for one apply, then delete it; otherwise delete the host from the program',
+      });
+    });
     if (this.retired) {
       // a sweep that keeps nothing: every removal this site kept there runs
       this.ensureSweep(this.model.site);
@@ -243,6 +257,7 @@ export class Host extends Construct {
 
   install(owner: Construct, what: HostInstall): ITerraformDependable {
     checkProps(owner.node.path, installSchema, what, { files: 'host files need an absolute path and an octal mode such as 0644' });
+    this.installCount++;
     if (this.retired) {
       throw new BackupConfigError(owner.node.path, [
         { field: 'host', message: `expected a host in service, got ${this.name}, which is retired (its next apply removes everything installed there)`, hint: `move this construct to another host, or set retired: false on ${this.node.path}` },

@@ -19,7 +19,8 @@ export class SiteAnchor extends Construct {
   private readonly finalizers: (() => void)[] = [];
   private readonly members = new Map<string, IConstruct[]>();
   private finalized = false;
-  private sharedMachinesFound = false;
+  private reviewPrepared = false;
+  private readonly beforeReviewChecks: (() => void)[] = [];
 
   constructor(stack: TerraformStack, settings: SiteSettings) {
     super(stack, ANCHOR_ID);
@@ -34,7 +35,7 @@ export class SiteAnchor extends Construct {
     this.node.addValidation({ validate: () => this.model.validate() });
     addCustomSynthesis(this, {
       onSynthesize: (session) => {
-        this.findSharedMachines(stack);
+        this.prepareReview(stack);
         const stackDir = path.join(session.outdir, session.manifest.forStack(stack).workingDirectory);
         writeReviewTree(path.join(stackDir, 'review'), this.model);
       },
@@ -48,10 +49,19 @@ export class SiteAnchor extends Construct {
     for (const f of this.finalizers) f();
   }
 
-  /** Warns about what this site and another of the same program both manage on one machine. */
-  private findSharedMachines(stack: TerraformStack): void {
-    if (this.sharedMachinesFound) return;
-    this.sharedMachinesFound = true;
+  /** Runs a check once every construct of the site has installed what it installs, before the review is written. */
+  addBeforeReview(fn: () => void): void {
+    this.beforeReviewChecks.push(fn);
+  }
+
+  /**
+   * The findings that need the whole program: the checks registered with `beforeReview`, and
+   * what this site and another of the same program both manage on one machine.
+   */
+  private prepareReview(stack: TerraformStack): void {
+    if (this.reviewPrepared) return;
+    this.reviewPrepared = true;
+    for (const check of this.beforeReviewChecks) check();
     const others = otherSiteAnchors(stack);
     for (const other of others) other.complete();
     for (const f of sharedMachineFindings(this.model, others.map((o) => o.model))) this.model.addFinding(f);
@@ -83,6 +93,11 @@ export function onSiteComplete(scope: IConstruct, fn: () => void): void {
 function anchorOf(scope: IConstruct): SiteAnchor {
   siteModelOf(scope);
   return TerraformStack.of(scope).node.findChild(ANCHOR_ID) as SiteAnchor;
+}
+
+/** Runs `fn` at synth after every finalizer, just before the review tree is rendered (for findings about the finished site). */
+export function beforeReview(scope: IConstruct, fn: () => void): void {
+  anchorOf(scope).addBeforeReview(fn);
 }
 
 /** Records a construct of a kind in its site, so others find it without walking the tree. */

@@ -125,6 +125,18 @@ describe('Host delivery', () => {
     expect(reviewOf(site).get('REVIEW.md')!.content).toContain('host old-pve (10.0.0.9) is retired: the next apply removes everything site test installed there');
   });
 
+  it('warns about a host the site installs nothing on (it gets no sweep, so what an earlier apply installed there would stay), and not once something is installed', () => {
+    const { app, site, host } = testSite();
+    const spare = new Host(site, 'Spare', { name: 'spare', address: '10.0.0.8' });
+    new Installer(site, 'A', host, 'echo a\n');
+    app.synth();
+    const idle = site.model.findings.filter((f) => f.rule === 'idle-host');
+    expect(idle).toEqual([
+      expect.objectContaining({ severity: 'warning', subject: 'test/Spare', message: 'site test installs nothing on host spare: anything an earlier apply installed there stays', fix: expect.stringMatching(/set retired: true on the host for one apply, then delete it/) }),
+    ]);
+    expect(spare.retired).toBe(false);
+  });
+
   it('fails when two constructs install the same file', () => {
     const { site, host } = testSite();
     new Installer(site, 'A', host, 'a');
