@@ -12,7 +12,7 @@ import { PveHost } from './pve-host';
 import { PveStorage } from './pve-storage';
 import { RestoreDrill } from './restore-drill';
 import { VzdumpJob } from './vzdump-job';
-import { ABSOLUTE_FOLDER } from '../lib/path-schema';
+import { FOLDER_PATH } from '../lib/path-schema';
 import { STORAGE_ID, STORAGE_ID_MESSAGE } from '../lib/storage-id';
 
 /** The minimum the client standard allows (seed 003: "minimum 7-day retention", maxfiles 7). */
@@ -117,7 +117,7 @@ const schema = z
     host: z.instanceof(PveHost, { message: 'expected a PveHost' }),
     guests: z.array(guestSchema).min(1, 'expected at least one guest'),
     retention: instanceOf(Retention, 'expected a Retention, e.g. Retention.keepLast(14)').optional(),
-    backupPath: ABSOLUTE_FOLDER.refine((v) => !v.endsWith('/'), 'expected a folder path without a trailing /, such as /mnt/backup').optional(),
+    backupPath: FOLDER_PATH.optional(),
     storageId: z.string().min(1).optional(),
     backupDiskPool: z.string().regex(STORAGE_ID, STORAGE_ID_MESSAGE).optional(),
     schedule: instanceOf(Schedule, "expected a Schedule, e.g. Schedule.daily('02:00')").optional(),

@@ -11,7 +11,7 @@ import { Guest } from './guest';
 import { Host } from './host';
 import { siteModelOf } from './private/site-anchor';
 import { ScheduledHostJob } from './scheduled-host-job';
-import { ABSOLUTE_FOLDER } from '../lib/path-schema';
+import { FOLDER_PATH } from '../lib/path-schema';
 
 const PART_NAME = /^[a-z][a-z0-9-]*$/;
 const CONTAINER = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -106,7 +106,7 @@ const schema = z
     parts: z.array(instanceOf(AppBackupPart, 'expected AppBackupPart values, e.g. AppBackupPart.postgres({...})')).min(1, 'expected at least one part'),
     protects: z.string().min(1).optional(),
     restore: z.array(z.any()).optional(),
-    destination: ABSOLUTE_FOLDER.refine((v) => !v.endsWith('/'), 'expected a folder path without a trailing /').optional(),
+    destination: FOLDER_PATH.optional(),
     keep: z.number().int().min(1).optional(),
     schedule: instanceOf(Schedule, "expected a Schedule, e.g. Schedule.daily('01:30')").optional(),
     jobId: z.string().regex(/^[a-z][a-z0-9-]{0,62}[a-z0-9]$/, 'expected a lower-case id such as app-backup-authentik').optional(),

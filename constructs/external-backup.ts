@@ -8,6 +8,7 @@ import { HOST_ADDRESS_PATTERN } from '../lib/net';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { siteModelOf } from './private/site-anchor';
 import { ABSOLUTE_PATH } from '../lib/path-schema';
+import { oneLineText } from '../lib/text-schema';
 
 /** Props of {@link ExternalBackup}. */
 export interface ExternalBackupProps {
@@ -46,11 +47,7 @@ export interface ExternalBackupProps {
 }
 
 /** Text shown in the inventory, REVIEW.md and runbooks: one line, not blank. */
-const ONE_LINE = z
-  .string()
-  // eslint-disable-next-line no-control-regex
-  .regex(/^[^\x00-\x1f\x7f]*$/, 'expected one line without control characters')
-  .refine((v) => v.trim() !== '', 'expected some text, not only whitespace');
+const ONE_LINE = oneLineText('expected some text, not only whitespace');
 
 const schema = z
   .object({

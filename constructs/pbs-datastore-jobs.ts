@@ -20,6 +20,7 @@ import { membersOf, registerMember, siteModelOf } from './private/site-anchor';
 import { PveStorage } from './pve-storage';
 import { ScheduledHostJob } from './scheduled-host-job';
 import { pascalCase } from './vzdump-job';
+import { NO_CONTROL_CHARACTERS } from '../lib/text-schema';
 
 /** A verify job: re-reads backup snapshots and checks every chunk against its digest. */
 export interface PbsVerifyJob {
@@ -104,7 +105,7 @@ const schema = z
       .optional(),
     gcSchedule: SCHEDULE.optional(),
     // eslint-disable-next-line no-control-regex
-    comment: z.string().max(200).regex(/^[^\x00-\x1f\x7f]*$/, 'expected one line without control characters (proxmox-backup-manager refuses a carriage return or tab in a comment, so the install would fail)').optional(),
+    comment: z.string().max(200).regex(NO_CONTROL_CHARACTERS, 'expected one line without control characters (proxmox-backup-manager refuses a carriage return or tab in a comment, so the install would fail)').optional(),
     classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]]).optional(),
     report: z.boolean().optional(),
     reportSchedule: SCHEDULE.optional(),

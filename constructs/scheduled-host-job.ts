@@ -18,6 +18,7 @@ import { Host } from './host';
 import { siteModelOf } from './private/site-anchor';
 import { pascalCase } from './vzdump-job';
 import { ABSOLUTE_FILE_PATH } from '../lib/path-schema';
+import { oneLineText } from '../lib/text-schema';
 
 /**
  * A step of a host job that is reported as a job of its own (its own id, alerts and runbook),
@@ -107,10 +108,7 @@ export interface ScheduledHostJobProps {
 
 const JOB_ID = /^[a-z][a-z0-9-]{0,62}[a-z0-9]$/;
 /** One line for a unit's Description, the script's header and calendar.ics: no control characters (a carriage return ends a line there). */
-const ONE_LINE = z
-  .string()
-  .regex(/^[^\x00-\x1f\x7f]*$/, 'expected one line without control characters')
-  .refine((v) => v.trim() !== '', 'expected a description, got only whitespace');
+const ONE_LINE = oneLineText('expected a description, got only whitespace');
 /** Variables the script sets itself, or that the service's environment always has (a setting of that name would be ignored). */
 const RESERVED_SETTING = /^(BC_.*|PATH|IFS|HOME|PWD|OLDPWD|SHELL|USER|LOGNAME|LANG|INVOCATION_ID|JOURNAL_STREAM|SYSTEMD_EXEC_PID)$/;
 

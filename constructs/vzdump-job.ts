@@ -19,6 +19,7 @@ import { PveHost } from './pve-host';
 import { PveStorage } from './pve-storage';
 import { membersOf, registerMember, siteModelOf } from './private/site-anchor';
 import { ABSOLUTE_FOLDER } from '../lib/path-schema';
+import { NO_CONTROL_CHARACTERS } from '../lib/text-schema';
 
 /** vzdump backup modes. */
 export type VzdumpMode = 'snapshot' | 'suspend' | 'stop';
@@ -121,8 +122,7 @@ const schema = z
     notesTemplate: z
       .string()
       .max(1024, 'expected at most 1024 characters (Proxmox refuses a longer template)')
-      // eslint-disable-next-line no-control-regex
-      .regex(/^[^\x00-\x1f\x7f]*$/, 'expected one line without control characters (a carriage return or tab would go into the jobs.cfg line as written)')
+      .regex(NO_CONTROL_CHARACTERS, 'expected one line without control characters (a carriage return or tab would go into the jobs.cfg line as written)')
       .regex(/^(?:[^\\]|\\[n\\])*$/, "expected a backslash only as \\n (a line break in the notes) or \\\\ (a backslash): vzdump stops on any other escape")
       .refine((t) => [...t.matchAll(/\{\{([^{}]*)\}\}/g)].every((m) => NOTES_VARIABLES.includes(m[1])), 'expected only the variables {{cluster}}, {{guestname}}, {{node}} and {{vmid}}, written without spaces: vzdump leaves any other {{...}} as written')
       .optional(),

@@ -25,5 +25,8 @@ export const ABSOLUTE_FILE_PATH = ABSOLUTE_PATH.refine((v) => v.length > 1 && !v
 /** An absolute folder other than `/`: as {@link ABSOLUTE_PATH}, not the root. */
 export const ABSOLUTE_FOLDER = ABSOLUTE_PATH.refine((v) => v.replace(/\/+$/, '') !== '', 'expected a folder other than /');
 
+/** A folder written without a trailing `/` (compared and joined as written). */
+export const FOLDER_PATH = ABSOLUTE_FOLDER.refine((v) => !v.endsWith('/'), 'expected a folder path without a trailing /');
+
 /** An absolute path that may hold globs (`/home/*`), otherwise as {@link ABSOLUTE_PATH}. */
 export const ABSOLUTE_PATH_GLOB = z.string().regex(PLAIN_PATH_GLOB, PLAIN_PATH_MESSAGE.replace('_ . @', '* ? [ ] _ . @')).refine(withoutDotDot, DOT_DOT_MESSAGE);

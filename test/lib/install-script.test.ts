@@ -18,6 +18,15 @@ function runScript(dir: string, script: string, name: string): { status: number;
   return { status: r.status ?? -1, stderr: r.stderr };
 }
 
+/** A temporary install root with stand-ins for the Proxmox and systemd tools first on PATH. */
+function fakeHost() {
+  const dir = tempDir();
+  const root = path.join(dir, 'root');
+  fs.mkdirSync(root);
+  const { bin, calls } = makeStandins(dir);
+  return { dir, root, bin, calls, target: { installRoot: root, extraPath: bin } };
+}
+
 /** Runs scripts at once, as Terraform runs the resources of one host in parallel. */
 function runAtOnce(dir: string, scripts: readonly string[]): Promise<number[]> {
   return Promise.all(
@@ -115,11 +124,7 @@ describe('install and remove scripts', () => {
   });
 
   it('lets a replaced version remove only what the new version did not take over (create before destroy)', () => {
-    const dir = tempDir();
-    const root = path.join(dir, 'root');
-    fs.mkdirSync(root);
-    const { bin, calls } = makeStandins(dir);
-    const target = { installRoot: root, extraPath: bin };
+    const { dir, root, calls, target } = fakeHost();
     const v1: InstallPlan = {
       files: [file('/etc/bc/kept', 'same in both'), file('/etc/bc/changed', 'v1'), file('/etc/bc/dropped', 'only in v1')],
       enableUnits: [],
@@ -145,11 +150,7 @@ describe('install and remove scripts', () => {
   });
 
   it('when a construct moves (another path, same job), the old resource\'s removal leaves the entry and timer the new one took over, and removes an entry it dropped', () => {
-    const dir = tempDir();
-    const root = path.join(dir, 'root');
-    fs.mkdirSync(root);
-    const { bin, calls } = makeStandins(dir);
-    const target = { installRoot: root, extraPath: bin };
+    const { dir, root, calls, target } = fakeHost();
     const job = (id: string) => backupJobCommands(id, [['schedule', '02:00'], ['storage', 'backup-hdd']], ['schedule']);
     // v1 manages two vzdump jobs and a timer; the program then moves the construct (a refactor
     // renames its path) and drops job-2. Terraform sees two resources: the new one is created,
@@ -179,11 +180,7 @@ describe('install and remove scripts', () => {
   });
 
   it('keys an entry by its name, not its removal commands: a version whose removal reads differently still takes the entry over', () => {
-    const dir = tempDir();
-    const root = path.join(dir, 'root');
-    fs.mkdirSync(root);
-    const { bin, calls } = makeStandins(dir);
-    const target = { installRoot: root, extraPath: bin };
+    const { dir, calls, target } = fakeHost();
     // a later library version checks for the job another way before deleting it
     const apply = backupJobCommands('job-1', [['schedule', '02:00']], ['schedule']).apply;
     const v1: InstallPlan = { files: [], enableUnits: [], postInstall: apply, removals: [{ entry: 'pve-backup-job:job-1', lines: ['pvesh delete /cluster/backup/job-1'] }], preRemove: [], owner: 'site/Nightly' };
@@ -197,11 +194,7 @@ describe('install and remove scripts', () => {
   });
 
   it('still answers the removal of a resource an earlier version installed (one marker per construct path): a new version of that construct keeps its entries', () => {
-    const dir = tempDir();
-    const root = path.join(dir, 'root');
-    fs.mkdirSync(root);
-    const { bin, calls } = makeStandins(dir);
-    const target = { installRoot: root, extraPath: bin };
+    const { dir, root, bin, calls, target } = fakeHost();
     const job = backupJobCommands('job-1', [['schedule', '02:00']], ['schedule']);
     const old: InstallPlan = { files: [], enableUnits: ['bc.timer'], postInstall: job.apply, removals: [job.removal], preRemove: [], owner: 'site/Nightly' };
     const owners = path.join(root, 'var/lib/backup-constructs/owners');

@@ -1,0 +1,13 @@
+import { z } from 'zod';
+
+/** No control characters: a carriage return, tab or line break would split or change the line a value lands in (a cfg line, a unit, an inventory row). */
+// eslint-disable-next-line no-control-regex
+export const NO_CONTROL_CHARACTERS = /^[^\x00-\x1f\x7f]*$/;
+
+/** One line of text, not blank; `blank` is the message for text of only whitespace. */
+export function oneLineText(blank: string) {
+  return z
+    .string()
+    .regex(NO_CONTROL_CHARACTERS, 'expected one line without control characters')
+    .refine((v) => v.trim() !== '', blank);
+}
