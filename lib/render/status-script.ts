@@ -70,7 +70,7 @@ export const DEFAULT_STALE_HOURS = 24;
 /**
  * `backup-status`: reads the host's inventory, finds each entry's newest artifact and reports
  * OK / WARNING / CRITICAL with a reason (fresh, stale, missing, unreadable, disabled,
- * unprotected): WARNING past the entry's stale_after_hours, CRITICAL past twice that. As text,
+ * unprotected, unchecked): WARNING past the entry's stale_after_hours, CRITICAL past twice that. As text,
  * as JSON (`--json`, the seed's audit output) or as node-exporter textfile metrics
  * (`--textfile DIR`). On a Proxmox node it also lists guests no job covers. Exit status: 0
  * all OK, 1 a WARNING, 2 a CRITICAL, 3 the tool itself failed.
@@ -130,7 +130,15 @@ while IFS=$'\\t' read -r name enabled base glob hours _class job; do
     add "$name" CRITICAL unreadable -1 "$hours" "" "$job"
     continue
   fi
-  newest=$(find "$base" -maxdepth 1 -type f -name "$glob" -printf '%T@\\t%p\\n' 2>/dev/null | sort -n | tail -n 1)
+  # a glob with a / names a file in sub-folders (<stamp>/dump.tar.gz): find's -name never
+  # matches those, so match the whole path at the depth the glob has
+  depth=1
+  rest=$glob
+  while [ "$rest" != "\${rest#*/}" ]; do
+    depth=$((depth + 1))
+    rest=\${rest#*/}
+  done
+  newest=$(find "$base" -mindepth "$depth" -maxdepth "$depth" -type f -path "\${base%/}/$glob" -printf '%T@\\t%p\\n' 2>/dev/null | sort -n | tail -n 1)
   if [ -z "$newest" ]; then
     add "$name" CRITICAL missing -1 "$hours" "" "$job"
     continue
@@ -148,10 +156,16 @@ while IFS=$'\\t' read -r name enabled base glob hours _class job; do
 done <"$inventory"
 
 if [ "$check_proxmox" = auto ] && command -v pvesh >/dev/null 2>&1; then
-  # guests that no backup job covers, as Proxmox itself sees them
-  while read -r vmid; do
-    [ -n "$vmid" ] && add "guest-$vmid" CRITICAL unprotected -1 0 "" ""
-  done < <(pvesh get /cluster/backup-info/not-backed-up --output-format json | perl -MJSON::PP -e 'local $/; print "$_->{vmid}\\n" for @{decode_json(<STDIN>)}')
+  # guests that no backup job covers, as Proxmox itself sees them; a check that could not
+  # run is a finding of its own, never a silent "every guest is covered"
+  if uncovered=$(pvesh get /cluster/backup-info/not-backed-up --output-format json | perl -MJSON::PP -e 'local $/; print "$_->{vmid}\\n" for @{decode_json(<STDIN>)}'); then
+    while read -r vmid; do
+      if [ -n "$vmid" ]; then add "guest-$vmid" CRITICAL unprotected -1 0 "" ""; fi
+    done <<<"$uncovered"
+  else
+    echo "backup-status: could not ask Proxmox which guests no job covers (pvesh failed)" >&2
+    add proxmox-guest-coverage CRITICAL unchecked -1 0 "" ""
+  fi
 fi
 
 json_escape() {

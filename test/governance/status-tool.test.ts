@@ -22,6 +22,17 @@ function fixture() {
   file('vzdump-qemu-101-2026_01_01-03_00_00.vma.zst', 30);
   file('vzdump-qemu-102-2026_01_01-03_00_00.vma.zst', 50);
   file('vzdump-lxc-103-2026_01_01-03_00_00.tar.zst', 25);
+  // an app backup: one folder per run (ComposeAppBackup's */<part> glob)
+  const app = path.join(dir, 'app');
+  const stamped = (stamp: string, ageHours: number) => {
+    fs.mkdirSync(path.join(app, stamp), { recursive: true });
+    const p = path.join(app, stamp, 'gitea-dump.tar.gz');
+    fs.writeFileSync(p, 'x');
+    fs.utimesSync(p, now - ageHours * HOUR, now - ageHours * HOUR);
+  };
+  stamped('20260101T020000Z', 30);
+  stamped('20260102T020000Z', 1);
+  fs.writeFileSync(path.join(app, 'gitea-dump.tar.gz'), 'not a run'); // not in a run folder: not a match
   const rows = [
     ['fresh', '1', dump, 'vzdump-qemu-100-*.vma.zst', '26', 'critical', 'p0'],
     ['late', '1', dump, 'vzdump-qemu-101-*.vma.zst', '26', 'critical', 'p0'],
@@ -30,6 +41,8 @@ function fixture() {
     ['never-made', '1', dump, 'vzdump-lxc-105-*.tar.zst', '170', 'rebuildable', 'p2'],
     ['gone-folder', '1', path.join(dir, 'nope'), '*', '48', 'critical', 'ha'],
     ['switched-off', '0', dump, 'vzdump-qemu-999-*', '26', 'important', 'old'],
+    ['app-runs', '1', app, '*/gitea-dump.tar.gz', '26', 'critical', 'app'],
+    ['app-runs-none', '1', app, '*/postgres.sql.gz', '26', 'critical', 'app'],
   ];
   const inventory = path.join(dir, 'inventory.tsv');
   fs.writeFileSync(inventory, ['# name\tenabled\tbase_path\tglob\tstale_after_hours\tclassification\tjob', ...rows.map((r) => r.join('\t'))].join('\n') + '\n');
@@ -44,7 +57,7 @@ function run(script: string, args: string[], env: NodeJS.ProcessEnv = process.en
 
 describe('backup-status, run for real against a tree of files with chosen ages', () => {
   it('reports OK, WARNING past the threshold, CRITICAL past twice it, with reason codes, as JSON', () => {
-    const { inventory, script, dump } = fixture();
+    const { inventory, script, dump, dir } = fixture();
     const r = run(script, ['--json', '--no-proxmox', '--inventory', inventory]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(2);
@@ -57,10 +70,13 @@ describe('backup-status, run for real against a tree of files with chosen ages',
       'never-made': ['CRITICAL', 'missing'],
       'gone-folder': ['CRITICAL', 'unreadable'],
       'switched-off': ['OK', 'disabled'],
+      'app-runs': ['OK', 'fresh'],
+      'app-runs-none': ['CRITICAL', 'missing'],
     });
-    const fresh = (JSON.parse(r.stdout) as any[]).find((e) => e.name === 'fresh');
-    expect(fresh.newest).toBe(path.join(dump, 'vzdump-qemu-100-2026_01_02-03_00_00.vma.zst'));
-    expect(fresh.age_seconds).toBeLessThan(2 * HOUR);
+    const entry = (name: string) => (JSON.parse(r.stdout) as any[]).find((e) => e.name === name);
+    expect(entry('fresh').newest).toBe(path.join(dump, 'vzdump-qemu-100-2026_01_02-03_00_00.vma.zst'));
+    expect(entry('fresh').age_seconds).toBeLessThan(2 * HOUR);
+    expect(entry('app-runs').newest).toBe(path.join(dir, 'app', '20260102T020000Z', 'gitea-dump.tar.gz'));
   });
 
   it('prints a text table and exits 1 when the worst is a WARNING', () => {
@@ -91,6 +107,31 @@ describe('backup-status, run for real against a tree of files with chosen ages',
     const r = run(script, ['--json', '--inventory', inventory], { ...process.env, PATH: `${bin}:${process.env.PATH}` });
     const unprotected = (JSON.parse(r.stdout) as any[]).filter((e) => e.reason === 'unprotected').map((e) => [e.name, e.status]);
     expect(unprotected).toEqual([['guest-104', 'CRITICAL'], ['guest-230', 'CRITICAL']]);
+  });
+
+  it('reports a Proxmox coverage check that could not run as CRITICAL unchecked, and still reports every entry', () => {
+    const { dir, inventory, script } = fixture();
+    const bin = path.join(dir, 'bin');
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, 'pvesh'), `#!/bin/sh\necho 'ipcc_send_rec[1] failed: Connection refused' >&2\nexit 255\n`, { mode: 0o755 });
+    const r = run(script, ['--json', '--inventory', inventory], { ...process.env, PATH: `${bin}:${process.env.PATH}` });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/could not ask Proxmox which guests no job covers/);
+    const entries = JSON.parse(r.stdout) as any[];
+    expect(entries.find((e) => e.name === 'proxmox-guest-coverage')).toMatchObject({ status: 'CRITICAL', reason: 'unchecked' });
+    expect(entries.find((e) => e.name === 'fresh')).toMatchObject({ status: 'OK', reason: 'fresh' });
+  });
+
+  it('reports nothing unprotected when Proxmox lists no uncovered guest', () => {
+    const { dir, inventory, script } = fixture();
+    const bin = path.join(dir, 'bin');
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, 'pvesh'), `#!/bin/sh\necho '[]'\n`, { mode: 0o755 });
+    const r = run(script, ['--json', '--inventory', inventory], { ...process.env, PATH: `${bin}:${process.env.PATH}` });
+    expect(r.stderr).toBe('');
+    const reasons = (JSON.parse(r.stdout) as any[]).map((e) => e.reason);
+    expect(reasons).not.toContain('unprotected');
+    expect(reasons).not.toContain('unchecked');
   });
 
   it('fails with status 3 when its inventory cannot be read', () => {
