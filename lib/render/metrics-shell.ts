@@ -38,15 +38,17 @@ bc_report() {
     local file="$BC_TEXTFILE_DIR/backup_$BC_JOB" tmp
     [ -n "$guest" ] && file="\${file}_guest_$guest"
     file="$file.prom"
-    mkdir -p "$BC_TEXTFILE_DIR"
-    tmp=$(mktemp "$file.XXXXXX")
-    if [ -f "$file" ]; then
-      # keep the series this call does not replace (the last success time on a failure)
-      awk -v skip="$names" '{ n = $0; sub(/^# (HELP|TYPE) /, "", n); sub(/[ {].*/, "", n); if (index(skip, " " n " ") == 0) print }' "$file" >"$tmp"
+    mkdir -p "$BC_TEXTFILE_DIR" || return 1
+    tmp=$(mktemp "$file.XXXXXX") || return 1
+    # Keeps the series this call does not replace (the last success time on a failure). Every
+    # write is checked: on a full disk a cut-short file must never replace the whole one (the
+    # guest's series would vanish and no alert fire); the caller hears of the failure instead.
+    if { [ ! -f "$file" ] || awk -v skip="$names" '{ n = $0; sub(/^# (HELP|TYPE) /, "", n); sub(/[ {].*/, "", n); if (index(skip, " " n " ") == 0) print }' "$file" >"$tmp"; } &&
+      printf '%s' "$body" >>"$tmp" && chmod 0644 "$tmp" && mv -f "$tmp" "$file"; then
+      return 0
     fi
-    printf '%s' "$body" >>"$tmp"
-    chmod 0644 "$tmp"
-    mv -f "$tmp" "$file"
+    rm -f "$tmp"
+    return 1
   else
     local path="/metrics/job/$BC_JOB/backup_job/$BC_JOB/site/$BC_SITE/host/$BC_HOST"
     [ -n "$guest" ] && path="$path/guest/$guest"

@@ -78,6 +78,9 @@ case "$phase" in
   backup-abort)
     vmid="$3"
     if ! { mkdir -p "$BC_STATE_DIR" && echo "$vmid" >>"$BC_STATE_DIR/failed"; }; then
+      # without this guest in the failed list, job-end must not find job-start's state either,
+      # or it would report the job succeeded
+      rm -f "$BC_STATE_DIR/start" 2>/dev/null || true
       state_warning
     fi
     record "$vmid" ${BackupMetric.lastRun} "$now" ${BackupMetric.lastStatus} 1

@@ -63,6 +63,45 @@ describeWithTool('shellcheck', 'shellcheck', 'vzdump hook script', () => {
     expect(r.stderr).toMatch(/WARNING: could not record metrics for job backup-p0 \(phase backup-abort\)/);
   });
 
+  it('keeps the whole earlier metrics file when a write fails (full disk), and says so in the task log', () => {
+    const dir = tempDir();
+    const textfiles = path.join(dir, 'textfile');
+    const hook = writeHook(dir, { kind: 'textfile', directory: '/nonexistent' });
+    const env = { BC_TEXTFILE_DIR: textfiles, BC_STATE_DIR: path.join(dir, 'state') };
+    expect(phase(hook, env, 'job-start').status).toBe(0);
+    expect(phase(hook, env, 'backup-end', 'snapshot', '100').status).toBe(0);
+    const file = path.join(textfiles, 'backup_backup-p0_guest_100.prom');
+    // a series of another writer, long enough that copying the file crosses the size limit below
+    fs.appendFileSync(file, `# other series kept by the merge ${'x'.repeat(2000)}\n`);
+    const before = fs.readFileSync(file, 'utf8');
+
+    // files may grow to 1 KiB only: writes beyond fail with EFBIG, as on a full disk with ENOSPC
+    const r = spawnSync('bash', ['-c', 'trap "" XFSZ; ulimit -f 1; exec "$0" "$@"', hook, 'backup-abort', 'snapshot', '100'], {
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/WARNING: could not record metrics for job backup-p0 \(phase backup-abort\)/);
+    expect(fs.readFileSync(file, 'utf8')).toBe(before);
+    expect(fs.readdirSync(textfiles).sort()).toEqual(['backup_backup-p0_guest_100.prom']);
+  });
+
+  it('reports the job failed when a failed guest cannot be added to its state (full disk)', () => {
+    const dir = tempDir();
+    const textfiles = path.join(dir, 'textfile');
+    const state = path.join(dir, 'state');
+    const env = { BC_TEXTFILE_DIR: textfiles, BC_STATE_DIR: state };
+    const hook = writeHook(dir, { kind: 'textfile', directory: '/nonexistent' });
+    expect(phase(hook, env, 'job-start').status).toBe(0);
+    fs.symlinkSync('/dev/full', path.join(state, 'backup-p0', 'failed')); // every write fails with ENOSPC
+    const abort = phase(hook, env, 'backup-abort', 'snapshot', '100');
+    expect(abort.status).toBe(0);
+    expect(abort.stderr).toMatch(/could not keep the state of job backup-p0/);
+    expect(phase(hook, env, 'job-end').status).toBe(0);
+    const job = fs.readFileSync(path.join(textfiles, 'backup_backup-p0.prom'), 'utf8');
+    expect(job).toMatch(/^backup_last_status\{backup_job="backup-p0",site="home",host="proxmox-home"\} 1$/m);
+  });
+
   it('never fails the backup when its state folder cannot be written, still records the guest, and reports the job failed', () => {
     const dir = tempDir();
     const textfiles = path.join(dir, 'textfile');
