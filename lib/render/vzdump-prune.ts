@@ -116,7 +116,9 @@ period_of() {
     last) echo "$2" ;;
     hourly) echo "\${s:0:10}" ;;
     daily) echo "\${s:0:8}" ;;
-    weekly) date -d "\${s:0:4}-\${s:4:2}-\${s:6:2}" +%G-W%V ;;
+    # the ISO week of a calendar date: at noon in UTC, as local midnight does not exist on
+    # days where daylight saving time starts at midnight (Chile, Cuba, Egypt, Lebanon)
+    weekly) date -u -d "\${s:0:4}-\${s:4:2}-\${s:6:2} 12:00" +%G-W%V ;;
     monthly) echo "\${s:0:6}" ;;
     yearly) echo "\${s:0:4}" ;;
   esac

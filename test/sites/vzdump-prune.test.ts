@@ -114,7 +114,7 @@ describeWithTool('shellcheck', 'shellcheck', 'vzdump prune script, run for real 
       return { newest, text, rows: text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split('\t')) };
     };
     const pending = () => Number(/^backup_prune_pending_archives\{[^}]*\} (\d+)$/m.exec(fs.readFileSync(path.join(dir, 'prom/backup_vzdump-prune-backup-hdd.prom'), 'utf8'))![1]);
-    return { dir, script, dump, receipts, files, vm100, ct105, vm200, vm999, foreign, run, receiptRows, pending };
+    return { dir, script, env, dump, receipts, files, vm100, ct105, vm200, vm999, foreign, run, receiptRows, pending };
   }
 
   const remove = (vm100: string[], _ct105: string[], vm200: string[], vm999: string[]) => [
@@ -170,6 +170,19 @@ describeWithTool('shellcheck', 'shellcheck', 'vzdump prune script, run for real 
     // a second run finds nothing more to do
     expect(run('--execute').status).toBe(0);
     expect(receiptRows().rows.filter((x) => x[0] === 'delete')).toEqual([]);
+  });
+
+  it('finds the week of an archive made on a day whose local midnight does not exist (DST starting at midnight)', () => {
+    const { dump, script, env, receiptRows } = setUp();
+    // Chile moved its clocks from 00:00 to 01:00 on 2025-09-07
+    const onGapDay = name('qemu', 200, '2025-09-07 02:00:00');
+    fs.writeFileSync(path.join(dump, onGapDay), 'x');
+    // five weeks of VM 200 are kept, so every one of its archives is given a week, this one too
+    const r = spawnSync(script, [], { env: { ...env, TZ: 'America/Santiago', GUEST_RETENTION: '200:keep-weekly=5' }, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const row = receiptRows().rows.find((x) => x[2] === onGapDay)!;
+    expect([row[0], row[3]]).toEqual(['keep', 'keep-weekly: newest of 2025-W36']);
   });
 
   it('refuses unknown arguments and a missing archive folder, and keeps only the newest receipts', () => {
