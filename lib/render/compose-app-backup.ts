@@ -107,6 +107,13 @@ echo "backup $DEST/$stamp complete ($size bytes)"
 
 # Rotation: only folders named like a run of this job, newest first.
 mapfile -t runs < <(find "$DEST" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended -regex '.*/[0-9]{8}T[0-9]{6}Z' -printf '%f\\n' | LC_ALL=C sort -r)
+# A run stamped later than this one means the clock was wrong then or is wrong now. By name,
+# those runs would be kept and this one removed; which runs are really the newest is unknown,
+# so nothing is removed, and the run fails so that someone looks.
+if [[ "\${runs[0]}" != "$stamp" ]]; then
+  echo "not rotating: run \${runs[0]} is stamped later than this run ($stamp); the clock was wrong then or is wrong now. Check the clock, then rename or remove the runs stamped in the future" >&2
+  exit 1
+fi
 for old in "\${runs[@]:$KEEP}"; do
   rm -rf -- "\${DEST:?}/$old"
   echo "removed $DEST/$old (keeping the newest $KEEP)"

@@ -177,4 +177,20 @@ describeWithTool('shellcheck', 'shellcheck', 'app backup scripts (Gitea against 
     expect(left[1]).toMatch(/^20\d{6}T\d{6}Z$/);
     expect(left.slice(2)).toEqual(['manual-copy-before-upgrade', 'notes.txt']);
   });
+
+  it('removes nothing and fails when runs are stamped later than the new one (the clock jumped), keeping the new run', async () => {
+    const { dest, env, script, gitea, metrics, runs } = setUp();
+    const future = ['29990101T010000Z', '29990102T010000Z'];
+    const past = ['20240101T010000Z'];
+    for (const d of [...future, ...past]) fs.mkdirSync(path.join(dest, d), { recursive: true });
+    const r = await runInProcessGroup(script(gitea), env({ KEEP: '2' }));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('not rotating: run 29990102T010000Z is stamped later than this run');
+    const left = runs();
+    expect(left).toEqual(expect.arrayContaining([...future, ...past]));
+    expect(left).toHaveLength(4);
+    const made = left.find((d) => ![...future, ...past].includes(d))!;
+    expect(fs.readdirSync(path.join(dest, made)).sort()).toEqual(['SHA256SUMS', 'gitea-dump.tar.gz']);
+    expect(metrics()).toMatch(/^backup_last_status\{[^}]*\} 1$/m);
+  });
 });
