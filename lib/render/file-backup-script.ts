@@ -259,26 +259,33 @@ pfsense_ssh() {
 }
 
 backup_pfsense() {
-  local dir="$ROOT/${FILE_BACKUP_DIRECTORIES.pfsense}/$week" paths
-  mkdir -p "$dir"
-  pfsense_ssh cat /cf/conf/config.xml >"$dir/.config.xml.tmp"
-  if ! grep -q '<pfsense>' "$dir/.config.xml.tmp"; then
-    rm -f "$dir/.config.xml.tmp"
+  local top="$ROOT/${FILE_BACKUP_DIRECTORIES.pfsense}" dir="$ROOT/${FILE_BACKUP_DIRECTORIES.pfsense}/$week" paths rc=0
+  # fetched beside the week folders: only a good config.xml makes this week a version
+  mkdir -p "$top"
+  rm -f "$top/.config.xml.tmp"
+  pfsense_ssh cat /cf/conf/config.xml >"$top/.config.xml.tmp" || rc=$?
+  if [ "$rc" -ne 0 ] || ! grep -q '<pfsense>' "$top/.config.xml.tmp"; then
+    rm -f "$top/.config.xml.tmp"
     echo "pfSense returned no config.xml" >&2
-    return 1
+    return $((rc ? rc : 1))
   fi
-  mv -f "$dir/.config.xml.tmp" "$dir/config.xml"
+  mkdir -p "$dir"
+  mv -f "$top/.config.xml.tmp" "$dir/config.xml"
   wc -c <"$dir/config.xml" >>"$WORK_DIR/bytes"
   echo "\${manifest_prefix}${FILE_BACKUP_DIRECTORIES.pfsense}/$week/config.xml" >>"$WORK_DIR/manifest-add"
   if [ "$(date +%u)" = "$PFSENSE_FULL_TAR_WEEKDAY" ]; then
     read -r -a paths <<<"$PFSENSE_TAR_PATHS"
-    pfsense_ssh tar czf - "\${paths[@]}" >"$dir/.pfsense-full.tar.gz.tmp"
-    gzip -t "$dir/.pfsense-full.tar.gz.tmp"
+    pfsense_ssh tar czf - "\${paths[@]}" >"$dir/.pfsense-full.tar.gz.tmp" || rc=$?
+    if [ "$rc" -ne 0 ] || ! gzip -t "$dir/.pfsense-full.tar.gz.tmp"; then
+      rm -f "$dir/.pfsense-full.tar.gz.tmp"
+      echo "pfSense's full tar failed" >&2
+      return $((rc ? rc : 1))
+    fi
     mv -f "$dir/.pfsense-full.tar.gz.tmp" "$dir/pfsense-full.tar.gz"
     wc -c <"$dir/pfsense-full.tar.gz" >>"$WORK_DIR/bytes"
     echo "\${manifest_prefix}${FILE_BACKUP_DIRECTORIES.pfsense}/$week/pfsense-full.tar.gz" >>"$WORK_DIR/manifest-add"
   fi
-  bc_prune_weeks "$ROOT/${FILE_BACKUP_DIRECTORIES.pfsense}" "$PFSENSE_WEEKLY_VERSIONS"
+  bc_prune_weeks "$top" "$PFSENSE_WEEKLY_VERSIONS" config.xml
 }
 `;
 

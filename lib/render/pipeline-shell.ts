@@ -124,16 +124,32 @@ bc_pvc_map() {
 }
 `;
 
-/** Keeps the newest N folders named `YYYY-WW` in a folder; deletes nothing else. */
-export const BC_PRUNE_WEEKS = `# Keeps the newest $2 week folders (YYYY-WW) in $1 and deletes older ones; nothing else.
+/**
+ * Keeps the newest N versions in a folder: week folders (`YYYY-WW`) holding a given file.
+ * Older week folders go, with or without that file; nothing else is touched.
+ */
+export const BC_PRUNE_WEEKS = `# Keeps the newest $2 versions in $1: week folders (YYYY-WW) that hold the file $3. A week
+# folder without it (a run that failed half-way) is no version: counting it would push a good
+# one out. Week folders older than the oldest kept version go; nothing else is touched.
 bc_prune_weeks() {
-  local dir="$1" keep="$2" old
+  local dir="$1" keep="$2" file="$3" week oldest="" n=0
   [ -d "$dir" ] || return 0
   find "$dir" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended -regex '.*/[0-9]{4}-[0-9]{2}' -printf '%f\\n' |
-    sort -r | tail -n "+$((keep + 1))" >"$WORK_DIR/prune-weeks"
-  while IFS= read -r old; do
-    echo "removing old version $dir/$old" >&2
-    rm -rf -- "\${dir:?}/$old"
+    LC_ALL=C sort -r >"$WORK_DIR/prune-weeks"
+  while IFS= read -r week; do
+    [ -f "$dir/$week/$file" ] || continue
+    n=$((n + 1))
+    if [ "$n" -eq "$keep" ]; then
+      oldest=$week
+      break
+    fi
+  done <"$WORK_DIR/prune-weeks"
+  [ -n "$oldest" ] || return 0
+  while IFS= read -r week; do
+    if [ "\${week/-/}" -lt "\${oldest/-/}" ]; then
+      echo "removing old version $dir/$week" >&2
+      rm -rf -- "\${dir:?}/$week"
+    fi
   done <"$WORK_DIR/prune-weeks"
 }
 `;

@@ -520,6 +520,25 @@ esac
       expect(await gw.value('backup_last_status', daily('pf-fail'))).toBe(1);
     });
 
+    it('keeps the newest config.xml versions through an outage: a week the firewall was unreachable is no version', () => {
+      const s = setUp();
+      fakeSsh(s);
+      const up = fs.readFileSync(path.join(s.st.bin, 'ssh'), 'utf8');
+      const down = '#!/bin/bash\necho "ssh: connect to host pfsense.example port 22: No route to host" >&2\nexit 255\n';
+      const top = path.join(s.root, 'pfsense');
+      fs.mkdirSync(path.join(top, '2026-39'), { recursive: true }); // left empty by an older release
+      const run = (week: string, ssh: string) => {
+        fs.writeFileSync(path.join(s.st.bin, 'ssh'), ssh, { mode: 0o755 });
+        return runScript(s.script, { ...s.env, WEEK: week, PFSENSE_WEEKLY_VERSIONS: '4', PFSENSE_FULL_TAR_WEEKDAY: '9' }).status;
+      };
+      for (const week of ['2026-40', '2026-41', '2026-42', '2026-43']) expect(run(week, up)).toBe(0);
+      for (const week of ['2026-44', '2026-45', '2026-46']) expect(run(week, down)).toBe(1);
+      expect(fs.readdirSync(top).sort()).toEqual(['2026-40', '2026-41', '2026-42', '2026-43']);
+      expect(run('2026-47', up)).toBe(0);
+      expect(fs.readdirSync(top).sort()).toEqual(['2026-41', '2026-42', '2026-43', '2026-47']);
+      for (const week of ['2026-41', '2026-42', '2026-43', '2026-47']) expect(fs.readFileSync(path.join(top, week, 'config.xml'), 'utf8')).toContain('<pfsense>');
+    });
+
     it('reports the failure of both when systemd stops it mid-step (SIGTERM), and releases nothing it still holds', async () => {
       const s = setUp();
       fakeSsh(s, { sleep: 20 });
