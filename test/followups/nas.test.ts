@@ -53,6 +53,21 @@ describe('NasCapacity', () => {
     expect(fs.readFileSync(path.join(dir, 'ssh.args'), 'utf8')).toContain('-i /root/.ssh/synology_backup -o BatchMode=yes -o ConnectTimeout=20 root@192.168.1.13 df -P -B1 /volume1');
   });
 
+  it('fails saying why when the NAS cannot be asked (ssh fails), and records the failure', () => {
+    const dir = tempDir();
+    writeTree(dir, reviewOf(site()).values());
+    const bin = path.join(dir, 'bin');
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, 'ssh'), '#!/bin/sh\necho "ssh: connect to host 192.168.1.13 port 22: Connection refused" >&2\nexit 255\n', { mode: 0o755 });
+    const script = path.join(dir, 'hosts/pve/usr/local/lib/backup-constructs/nas-capacity-synology.sh');
+    const r = spawnSync(script, [], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, BC_TEXTFILE_DIR: path.join(dir, 'prom') } });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('could not read the size of /volume1 on 192.168.1.13');
+    const prom = fs.readFileSync(path.join(dir, 'prom/backup_nas-capacity-synology.prom'), 'utf8');
+    expect(prom).toMatch(/^backup_last_status\{[^}]*\} 1$/m);
+    expect(prom).not.toMatch(/^backup_nas_free_bytes/m);
+  });
+
   it('registers alerts before the NAS fills and when snapshots hold too much', () => {
     expect(modelOf(site()).alertSpecs.map((a) => a.name)).toEqual(['NasSynologyAlmostFull', 'NasSynologySnapshotsHeavy']);
   });
