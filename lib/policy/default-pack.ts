@@ -67,6 +67,18 @@ export const ordering: PolicyRule = {
         const dur = producer.expectedDurationSeconds / 60;
         for (const c of weekRuns(consumer)) {
           const sameDay = p.filter((s) => Math.floor(s / 1440) === Math.floor(c / 1440));
+          // Starting no later than the producer starts breaks the declared order for certain
+          // (seed 001: P0 finishes before P1 starts); within its expected duration it is an estimate.
+          if (sameDay.some((s) => s >= c)) {
+            out.push({
+              severity: 'error',
+              rule: 'ordering',
+              subject: consumer.constructPath,
+              message: `job ${consumer.id} (${consumer.scheduleHuman}) is declared to run after ${producer.id} (${producer.scheduleHuman}) but starts before it, so it reads the output of the run before`,
+              fix: `start ${consumer.id} at least ${dur} minutes after ${producer.id} (its expected duration), or drop ${producer.id} from its after list`,
+            });
+            break;
+          }
           const clash = sameDay.find((s) => s + dur > c);
           if (clash !== undefined) {
             out.push({

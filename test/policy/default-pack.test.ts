@@ -78,6 +78,23 @@ describe('ordering', () => {
       expect.objectContaining({ subject: 'p/Offsite', message: 'job offsite-sync (daily at 05:30) starts before daily-backup (daily at 05:00, expected 45 min) has finished, so it reads an older or partial output' }),
     ]);
   });
+  it('fails when the consumer starts before, or with, the job it is declared to run after', () => {
+    for (const at of ['04:45', '05:00']) {
+      expect(rulesOf(hostJobs('05:00', at), 'ordering')).toEqual([
+        expect.objectContaining({
+          severity: 'error',
+          subject: 'p/Offsite',
+          message: `job offsite-sync (daily at ${at}) is declared to run after daily-backup (daily at 05:00) but starts before it, so it reads the output of the run before`,
+        }),
+      ]);
+    }
+  });
+  it('fails on the days both run: a daily consumer before a weekly producer on its day', () => {
+    const { s, host } = site();
+    const weekly = new ScheduledHostJob(s, 'Weekly', { host, jobId: 'weekly-full', schedule: Schedule.weekly('sun', '03:00'), description: 'w', body: 'true' });
+    new ScheduledHostJob(s, 'Ship', { host, jobId: 'ship', schedule: Schedule.daily('01:00'), description: 's', body: 'true', after: [weekly] });
+    expect(rulesOf(s, 'ordering')).toEqual([expect.objectContaining({ severity: 'error', subject: 'p/Ship' })]);
+  });
 });
 
 describe('contention', () => {
