@@ -267,10 +267,10 @@ export class ClientStandardSite extends Construct {
 
   private checkStandard(p: z.infer<typeof schema>): void {
     const problems: { field: string; message: string; hint?: string }[] = [];
-    if (this.retention.minimumKept() < CLIENT_STANDARD_MIN_KEEP) {
+    if (this.retention.newestDailyKept() < CLIENT_STANDARD_MIN_KEEP) {
       problems.push({
         field: 'retention',
-        message: `expected at least ${CLIENT_STANDARD_MIN_KEEP} backups kept, got ${this.retention.toHumanString()}`,
+        message: `expected the last ${CLIENT_STANDARD_MIN_KEEP} nightly backups kept (keep-last or keep-daily of at least ${CLIENT_STANDARD_MIN_KEEP}), got ${this.retention.toHumanString()}`,
         hint: `the client standard requires 7 days minimum; production keeps 14 to 30 (Retention.keepLast(14))`,
       });
     }

@@ -111,12 +111,13 @@ export class Retention {
   }
 
   /**
-   * The fewest archives this policy keeps once it has run long enough: Proxmox applies the
-   * options in order and never counts one backup twice, so the largest single option is a
-   * safe lower bound.
+   * How many of the newest runs of a once-a-day job this policy keeps at least, none missing
+   * between them: keep-last, keep-hourly and keep-daily each keep that many newest days
+   * (Proxmox never counts one backup twice, so the largest is a safe lower bound); weekly and
+   * longer options keep one run a period, and the days between cannot be restored.
    */
-  minimumKept(): number {
-    return Math.max(...ORDER.map((k) => this[k] ?? 0));
+  newestDailyKept(): number {
+    return Math.max(this.keepLast ?? 0, this.keepHourly ?? 0, this.keepDaily ?? 0);
   }
 
   /** `keep-last=3`. */

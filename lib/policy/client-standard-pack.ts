@@ -56,10 +56,16 @@ const nightly = perMandatoryGuest('client-nightly', 'backups run nightly', (mode
     .map((j) => finding('client-nightly', j.constructPath, `job ${j.id} backs up VM ${vmid} ${j.enabled ? j.scheduleHuman : 'never (disabled)'}, not nightly`, "use Schedule.daily('02:00')")),
 );
 
-const retention = perMandatoryGuest('client-retention', 'at least seven archives are kept', (_model, vmid, copies, min) =>
+/** How many newest nightly archives a prune-backups string keeps at least (Retention.newestDailyKept). */
+function newestDailyKept(retention: string): number {
+  if (/keep-all/.test(retention)) return Infinity;
+  return Math.max(0, ...[...retention.matchAll(/keep-(?:last|hourly|daily)=(\d+)/g)].map((m) => Number(m[1])));
+}
+
+const retention = perMandatoryGuest('client-retention', 'the last seven nightly archives are kept', (_model, vmid, copies, min) =>
   copies
-    .filter((c) => Math.max(0, ...c.retention.split(',').map((p) => Number(/=(\d+)$/.exec(p)?.[1] ?? 0))) < min && !/keep-all/.test(c.retention))
-    .map((c) => finding('client-retention', c.job, `job ${c.job} keeps ${c.retention} of VM ${vmid}, fewer than ${min} archives`, `set Retention.keepLast(${min}) or more`)),
+    .filter((c) => newestDailyKept(c.retention) < min)
+    .map((c) => finding('client-retention', c.job, `job ${c.job} keeps ${c.retention} of VM ${vmid}: fewer than the last ${min} nightly archives (weekly and longer options leave days out)`, `set Retention.keepLast(${min}) or more`)),
 );
 
 const dedicatedDisk = perMandatoryGuest('client-dedicated-disk', 'backups go to a dir storage on a disk separate from VM disks', (model, vmid, copies) =>

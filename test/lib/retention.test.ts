@@ -11,9 +11,11 @@ describe('Retention', () => {
     expect(Retention.gfs(7, 4, 6).toBorgmatic()).toEqual({ keep_daily: 7, keep_weekly: 4, keep_monthly: 6 });
   });
 
-  it('knows the fewest archives it keeps', () => {
-    expect(Retention.keepLast(7).minimumKept()).toBe(7);
-    expect(Retention.gfs(7, 4, 12).minimumKept()).toBe(12);
+  it('knows how many of the newest daily runs it keeps, not counting weekly and longer options', () => {
+    expect(Retention.keepLast(7).newestDailyKept()).toBe(7);
+    expect(Retention.gfs(7, 4, 12).newestDailyKept()).toBe(7);
+    expect(Retention.of({ keepLast: 1, keepMonthly: 7 }).newestDailyKept()).toBe(1);
+    expect(Retention.of({ keepHourly: 9, keepWeekly: 52 }).newestDailyKept()).toBe(9);
   });
 
   it('fails when a count is zero, negative or fractional', () => {

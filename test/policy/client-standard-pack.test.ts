@@ -3,7 +3,7 @@ import { freshApp, modelOf } from '../helpers/synth';
 
 interface Breaks {
   weekly?: boolean;
-  keep?: number;
+  keep?: number | Retention;
   storage?: 'zfs-dir-on-vm-disks' | 'nfs';
   compress?: 'gzip';
   name?: string;
@@ -28,7 +28,7 @@ function client(b: Breaks = {}) {
       schedule: b.weekly && vmid === 100 ? Schedule.weekly('sun', '02:00') : Schedule.daily('02:00'),
       storage,
       guests: [g],
-      retention: Retention.keepLast(vmid === 100 && b.keep ? b.keep : 7),
+      retention: vmid === 100 && b.keep ? (typeof b.keep === 'number' ? Retention.keepLast(b.keep) : b.keep) : Retention.keepLast(7),
       compress: vmid === 100 && b.compress ? b.compress : 'zstd',
     });
     if (!(b.noDrill && vmid === 200)) {
@@ -51,8 +51,12 @@ describe('client-standard policy pack (seed 003 golden rules)', () => {
   it('fails when backups are not nightly', () => {
     expect(client({ weekly: true })).toEqual([expect.objectContaining({ rule: 'client-nightly', message: 'job nightly-vm100 backs up VM 100 Sun at 02:00, not nightly' })]);
   });
-  it('fails when fewer than seven archives are kept', () => {
-    expect(client({ keep: 5 })).toEqual([expect.objectContaining({ rule: 'client-retention', message: 'job nightly-vm100 keeps keep-last=5 of VM 100, fewer than 7 archives' })]);
+  it('fails when fewer than the last seven nightly archives are kept, weekly and longer options not counting', () => {
+    expect(client({ keep: 5 })).toEqual([
+      expect.objectContaining({ rule: 'client-retention', message: 'job nightly-vm100 keeps keep-last=5 of VM 100: fewer than the last 7 nightly archives (weekly and longer options leave days out)' }),
+    ]);
+    expect(client({ keep: Retention.of({ keepLast: 1, keepMonthly: 7 }) })).toEqual([expect.objectContaining({ rule: 'client-retention', subject: 'nightly-vm100' })]);
+    expect(client({ keep: Retention.gfs(7, 4, 12) })).toEqual([]);
   });
   it('fails when backups do not go to a dedicated dir storage', () => {
     expect(client({ storage: 'nfs' }).map((f) => [f.rule, f.message])).toEqual([
