@@ -15,6 +15,7 @@ import { FileBackup } from './file-backup';
 import { Host } from './host';
 import { NfsChangeTracker } from './nfs-change-tracker';
 import { NfsMirror } from './nfs-mirror';
+import { manifestUseProblems, registerManifestUse } from './private/offsite-manifest-users';
 import { membersOf, onSiteComplete, registerMember, siteModelOf } from './private/site-anchor';
 import { claimWorkDirectory } from './private/work-directory';
 import { ScheduledHostJob } from './scheduled-host-job';
@@ -209,6 +210,7 @@ export class OffsiteSync extends Construct {
         }
       }
     }
+    problems.push(...manifestUseProblems(this, { host: p.host, manifest: p.manifest, role: 'consumer' }));
     if (problems.length) throw new BackupConfigError(this.node.path, problems);
 
     const model = siteModelOf(this);
@@ -349,6 +351,7 @@ export class OffsiteSync extends Construct {
     this.destinationFolders = mine;
     this.changeTracker = p.step2?.changeTracker;
     registerMember('offsite-sync', this);
+    registerManifestUse(this, { host: this.host, manifest: p.manifest, role: 'consumer' });
   }
 
   /**

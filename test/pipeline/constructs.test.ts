@@ -270,20 +270,36 @@ describe('host pipeline checks', () => {
     expect(() => new NfsMirror(site, 'Own', { host, bypass, source: '/srv/nfs-ssd', jobId: 'nfs-mirror-own', destination: '/mnt/backup-ssd' })).not.toThrow();
   });
 
-  it('lets a second off-site sync ship the bypass paths to another target with its own change tracker (one asset, a copy per sync), and fails naming step2.changeTracker when two would consume one log', () => {
+  it('lets a second off-site sync ship the bypass paths to another target with its own manifest and change tracker (one asset, a copy per sync), and fails naming step2.changeTracker when two would consume one log', () => {
     const { site, host, bypass, manifest } = base();
     const fb = new FileBackup(site, 'Fb', { host, manifest, pveConfig: true });
     const mirror = new NfsMirror(site, 'M', { host, bypass, manifest });
     const tracker = new NfsChangeTracker(site, 'T', { host, paths: ['/srv/nfs', '/srv/nfs-ssd'] });
     new OffsiteSync(site, 'O', { host, target, manifest, ships: [fb, mirror], step2: { bypass, changeTracker: tracker } });
+    // a manifest has one consumer: the second sync's Step 1 ships a disk of its own
+    const usbManifest = OffsiteManifest.of('/mnt/usb');
+    const usb = new FileBackup(site, 'Usb', { host, jobId: 'usb-backup', root: '/mnt/usb', manifest: usbManifest, pveConfig: true });
     const cloud = { ...target, name: 'cloud', address: '192.0.2.99' };
-    expect(() => new OffsiteSync(site, 'Cloud', { host, jobId: 'offsite-cloud', target: cloud, manifest, ships: [fb, mirror], step2: { bypass, changeTracker: tracker } })).toThrow(
+    expect(() => new OffsiteSync(site, 'Cloud', { host, jobId: 'offsite-cloud', target: cloud, manifest: usbManifest, ships: [usb], step2: { bypass, changeTracker: tracker } })).toThrow(
       /^\[test\/Cloud\] step2\.changeTracker: expected a change tracker no other off-site sync consumes, got test\/T, whose log test\/O consumes: each removes the lines it shipped, so the other would miss those changes until the monthly full sync \(hint: give this sync's Step 2 its own NfsChangeTracker watching the same paths, with its own jobId and changeLog\)$/,
     );
     const own = new NfsChangeTracker(site, 'T2', { host, jobId: 'nfs-change-tracker-cloud', changeLog: '/mnt/backup/.nfs-changes-cloud.log', lockFile: '/run/lock/backup-constructs/nfs-changes-cloud.lock', paths: ['/srv/nfs', '/srv/nfs-ssd'] });
-    new OffsiteSync(site, 'Cloud2', { host, jobId: 'offsite-cloud', target: cloud, manifest, ships: [fb, mirror], step2: { bypass, changeTracker: own } });
+    new OffsiteSync(site, 'Cloud2', { host, jobId: 'offsite-cloud', target: cloud, manifest: usbManifest, ships: [usb], step2: { bypass, changeTracker: own } });
     expect(siteModelOf(site).copiesOf('path:pve:/srv/nfs-ssd:bypass-leg').map((c) => c.job).sort()).toEqual(['offsite-cloud', 'offsite-sync-backup']);
     synthJson(site);
+  });
+
+  it('fails when two off-site syncs on one host consume one manifest file (each removes the lines it shipped, so the other ships nothing), naming both', () => {
+    const { site, host, bypass, manifest } = base();
+    const fb = new FileBackup(site, 'Fb', { host, manifest, pveConfig: true });
+    const mirror = new NfsMirror(site, 'M', { host, bypass, manifest });
+    new OffsiteSync(site, 'A', { host, target, manifest, ships: [fb, mirror] });
+    const cloud = { ...target, name: 'cloud', address: '192.0.2.99' };
+    expect(() => new OffsiteSync(site, 'B', { host, jobId: 'offsite-cloud', target: cloud, manifest, ships: [fb, mirror] })).toThrow(
+      /^\[test\/B\] manifest: expected a manifest no other off-site sync consumes, got \/mnt\/backup\/\.changed-files on pve, which test\/A consumes: each sync removes the lines it shipped, so the other ships nothing of them .* \(hint: a manifest file has one consumer: ship these writers from test\/A alone, or give test\/B its own OffsiteManifest \(another file\) and writers of its own appending to it .*\)$/,
+    );
+    // the same file named by another value (another cap) is still the same file
+    expect(() => new OffsiteSync(site, 'C', { host, jobId: 'offsite-c', target: cloud, manifest: OffsiteManifest.of('/mnt/backup', { maxLines: 10 }), ships: [fb] })).toThrow(/\[test\/C\] manifest: expected a manifest no other off-site sync consumes, .* which test\/A consumes/);
   });
 
   it('fails when a second change tracker keeps the job id of another, naming jobId (not its script path), and lets it watch under its own', () => {
@@ -315,7 +331,9 @@ describe('host pipeline checks', () => {
     );
     expect(() => new OffsiteSync(site, 'O3', { host: pve2, jobId: 'offsite-pve2', target, manifest, ships: [fb2], step1Path: 'pve-backup/pve2' })).toThrow(/step1Path: .* got \/Backup\/pve-backup\/pve2 on 192\.0\.2\.13, which overlaps \/Backup\/pve-backup that test\/O also writes to/);
     expect(() => new OffsiteSync(site, 'O4', { host: pve2, jobId: 'offsite-pve2', target, manifest, ships: [fb2], step1Path: 'pve2/pve-backup' })).not.toThrow();
-    expect(() => new OffsiteSync(site, 'O5', { host: pve2, target: { ...target, address: '192.0.2.14' }, manifest, ships: [fb2], jobId: 'offsite-other-nas' })).not.toThrow();
+    const pve3 = new Host(site, 'Pve3', { name: 'pve3', address: '192.0.2.12' });
+    const fbPve3 = new FileBackup(site, 'FbPve3', { host: pve3, jobId: 'daily-backup-pve3', manifest, pveConfig: true });
+    expect(() => new OffsiteSync(site, 'O5', { host: pve3, target: { ...target, address: '192.0.2.14' }, manifest, ships: [fbPve3], jobId: 'offsite-other-nas' })).not.toThrow();
     // Step 2's folder inside Step 1's: Step 1's monthly --delete removes it
     const { site: s2, host: h2, bypass: b2, manifest: m2, snapshots: sn2 } = base();
     void bypass;

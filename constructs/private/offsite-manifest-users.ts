@@ -1,0 +1,51 @@
+import type { IConstruct } from 'constructs';
+import type { Problem } from '../../lib/errors';
+import type { OffsiteManifest } from '../../lib/offsite-manifest';
+import type { Host } from '../host';
+import { membersOf, registerMember } from './site-anchor';
+
+/** How a construct uses a manifest: writers only append, the consumer ships and removes lines. */
+export type ManifestRole = 'writer' | 'consumer';
+
+/** One construct's use of a manifest file on a host. */
+export interface ManifestUse {
+  readonly host: Host;
+  readonly manifest: OffsiteManifest;
+  readonly role: ManifestRole;
+}
+
+const KIND = 'offsite-manifest-user';
+const USES = new WeakMap<IConstruct, ManifestUse>();
+
+/** The other constructs of the site that use the same manifest file on the same host. */
+function sharing(scope: IConstruct, use: ManifestUse): { construct: IConstruct; use: ManifestUse }[] {
+  return membersOf(scope, KIND)
+    .map((construct) => ({ construct, use: USES.get(construct)! }))
+    .filter((o) => o.construct !== scope && o.use.host.name === use.host.name && o.use.manifest.file === use.manifest.file);
+}
+
+/**
+ * What is wrong with `scope` using `use.manifest` beside the site's other users of that file on
+ * that host: a second consumer (each removes the lines it shipped, so the other never sees
+ * them). Call it before registering, so a refused construct leaves no claim behind.
+ */
+export function manifestUseProblems(scope: IConstruct, use: ManifestUse): Problem[] {
+  const problems: Problem[] = [];
+  const others = sharing(scope, use);
+  const consumer = use.role === 'consumer' ? others.find((o) => o.use.role === 'consumer') : undefined;
+  if (consumer) {
+    const path = scope.node.path;
+    problems.push({
+      field: 'manifest',
+      message: `expected a manifest no other off-site sync consumes, got ${use.manifest.file} on ${use.host.name}, which ${consumer.construct.node.path} consumes: each sync removes the lines it shipped, so the other ships nothing of them (its full sync aside) while the model counts its copy`,
+      hint: `a manifest file has one consumer: ship these writers from ${consumer.construct.node.path} alone, or give ${path} its own OffsiteManifest (another file) and writers of its own appending to it (FileBackup and NfsMirror append to one manifest each, so the same writers cannot fill two)`,
+    });
+  }
+  return problems;
+}
+
+/** Records that `c` uses a manifest, once it has been accepted. */
+export function registerManifestUse(c: IConstruct, use: ManifestUse): void {
+  USES.set(c, use);
+  registerMember(KIND, c);
+}
