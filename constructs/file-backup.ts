@@ -16,6 +16,7 @@ import { DEFAULT_SQLITE_BUSY_TIMEOUT } from '../lib/render/sqlite-copy';
 import { Schedule, Weekday } from '../lib/schedule';
 import { Host } from './host';
 import { LvmSnapshotTimer } from './lvm-snapshot-timer';
+import { manifestUseProblems, registerManifestUse } from './private/offsite-manifest-users';
 import { membersOf, registerMember, siteModelOf } from './private/site-anchor';
 import { claimWorkDirectory } from './private/work-directory';
 import { ScheduledHostJob } from './scheduled-host-job';
@@ -223,6 +224,7 @@ export class FileBackup extends Construct {
       }
     }
     if (p.manifest && !p.manifest.covers(root)) problems.push({ field: 'manifest', message: `expected a manifest whose root holds ${root}, got one for ${p.manifest.root}`, hint: 'the manifest lists paths relative to the folder the off-site sync ships' });
+    if (p.manifest) problems.push(...manifestUseProblems(this, { host: p.host, manifest: p.manifest, role: 'writer' }));
     if (problems.length) throw new BackupConfigError(this.node.path, problems);
 
     const model = siteModelOf(this);
@@ -383,6 +385,7 @@ export class FileBackup extends Construct {
     }
     this.copies = copies;
     registerMember('file-backup', this);
+    if (p.manifest) registerManifestUse(this, { host: p.host, manifest: p.manifest, role: 'writer' });
   }
 
   /**

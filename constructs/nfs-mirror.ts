@@ -13,6 +13,7 @@ import { FILE_BACKUP_DIRECTORIES } from '../lib/render/file-backup-script';
 import { renderNfsMirrorBody, renderNfsMirrorCleanup } from '../lib/render/nfs-mirror-script';
 import { Schedule } from '../lib/schedule';
 import { Host } from './host';
+import { manifestUseProblems, registerManifestUse } from './private/offsite-manifest-users';
 import { membersOf, registerMember, siteModelOf } from './private/site-anchor';
 import { claimWorkDirectory } from './private/work-directory';
 import { ScheduledHostJob } from './scheduled-host-job';
@@ -120,6 +121,7 @@ export class NfsMirror extends Construct {
     const destination = p.destination ?? '/mnt/backup';
     if (p.manifest && !p.manifest.covers(destination)) problems.push({ field: 'manifest', message: `expected a manifest whose root holds ${destination}, got one for ${p.manifest.root}` });
     if (root && (destination === root.path || destination.startsWith(`${root.path}/`))) problems.push({ field: 'destination', message: `expected a folder outside ${root.path}, got ${destination}` });
+    if (p.manifest) problems.push(...manifestUseProblems(this, { host: p.host, manifest: p.manifest, role: 'writer' }));
     if (problems.length || !root) throw new BackupConfigError(this.node.path, problems);
 
     const model = siteModelOf(this);
@@ -226,6 +228,7 @@ export class NfsMirror extends Construct {
       ),
     ];
     registerMember('nfs-mirror', this);
+    if (p.manifest) registerManifestUse(this, { host: p.host, manifest: p.manifest, role: 'writer' });
   }
 
   /** Whether a top-level name is reserved in the destination (the mirror refuses it). */

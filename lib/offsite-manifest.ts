@@ -18,6 +18,8 @@ export interface OffsiteManifestOptions {
  * consumer (OffsiteSync Step 1) copies what is there under the same lock, ships it, and only
  * after a successful sync removes exactly the lines it shipped, so nothing a writer appends
  * meanwhile, and nothing a failed sync did not ship, is lost (the S1 race of 2026-05-24).
+ * That holds only when all of them take one lock and read one root, so every user of a file
+ * on a host must be given the same settings (one value per file), and a file has one consumer.
  */
 export class OffsiteManifest {
   /** A manifest for files under `root` (the backup disk's mount, e.g. `/mnt/backup`). */

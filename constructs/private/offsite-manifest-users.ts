@@ -24,14 +24,37 @@ function sharing(scope: IConstruct, use: ManifestUse): { construct: IConstruct; 
     .filter((o) => o.construct !== scope && o.use.host.name === use.host.name && o.use.manifest.file === use.manifest.file);
 }
 
+/** Why each setting of a manifest must be the same for every user of its file. */
+const SETTINGS: readonly { field: 'lockFile' | 'root' | 'maxLines'; why: string }[] = [
+  { field: 'lockFile', why: 'under two locks a line appended while the sync removes what it shipped is lost' },
+  { field: 'root', why: 'the listed paths are relative to the root, so the sync would look for them in another folder' },
+  { field: 'maxLines', why: "one file has one cap, the consumer's" },
+];
+
+const ROLE_NAMES: Record<ManifestRole, string> = { writer: 'a writer', consumer: 'its consumer' };
+
 /**
  * What is wrong with `scope` using `use.manifest` beside the site's other users of that file on
- * that host: a second consumer (each removes the lines it shipped, so the other never sees
- * them). Call it before registering, so a refused construct leaves no claim behind.
+ * that host: other settings than theirs (every writer and the consumer must take one lock and
+ * read paths against one root), or a second consumer (each removes the lines it shipped, so
+ * the other never sees them). Call it before registering, so a refused construct leaves no
+ * claim behind.
  */
 export function manifestUseProblems(scope: IConstruct, use: ManifestUse): Problem[] {
   const problems: Problem[] = [];
   const others = sharing(scope, use);
+  for (const other of others) {
+    const differs = SETTINGS.filter((s) => other.use.manifest[s.field] !== use.manifest[s.field]);
+    if (!differs.length) continue;
+    problems.push({
+      field: 'manifest',
+      message: `expected ${use.manifest.file} on ${use.host.name} with the settings ${other.construct.node.path} (${ROLE_NAMES[other.use.role]}) uses, got ${differs
+        .map((d) => `${d.field} ${use.manifest[d.field]} instead of ${other.use.manifest[d.field]} (${d.why})`)
+        .join(', ')}`,
+      hint: `build one OffsiteManifest per file and pass that value to every writer and the off-site sync, as ${other.construct.node.path} gets it`,
+    });
+    break;
+  }
   const consumer = use.role === 'consumer' ? others.find((o) => o.use.role === 'consumer') : undefined;
   if (consumer) {
     const path = scope.node.path;

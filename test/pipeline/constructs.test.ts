@@ -302,6 +302,28 @@ describe('host pipeline checks', () => {
     expect(() => new OffsiteSync(site, 'C', { host, jobId: 'offsite-c', target: cloud, manifest: OffsiteManifest.of('/mnt/backup', { maxLines: 10 }), ships: [fb] })).toThrow(/\[test\/C\] manifest: expected a manifest no other off-site sync consumes, .* which test\/A consumes/);
   });
 
+  it('fails when a writer or the consumer of one manifest file on a host uses other settings (another lock), whatever the sync ships, naming both', () => {
+    const { site, host, bypass, manifest } = base();
+    const fb = new FileBackup(site, 'Fb', { host, manifest, pveConfig: true });
+    new OffsiteSync(site, 'O', { host, target, manifest, ships: [fb] });
+    const otherLock = OffsiteManifest.of('/mnt/backup', { lockFile: '/run/lock/other.lock' });
+    // the mirror is not in the sync's ships, and still appends to the file the sync drops lines from
+    expect(() => new NfsMirror(site, 'M', { host, bypass, manifest: otherLock })).toThrow(
+      /^\[test\/M\] manifest: expected \/mnt\/backup\/\.changed-files on pve with the settings test\/Fb \(a writer\) uses, got lockFile \/run\/lock\/other\.lock instead of \/run\/lock\/backup-constructs\/offsite-manifest\.lock \(under two locks a line appended while the sync removes what it shipped is lost\) \(hint: build one OffsiteManifest per file and pass that value to every writer and the off-site sync, as test\/Fb gets it\)$/,
+    );
+    // another root for the same file: the listed paths would be read against another folder
+    const otherRoot = OffsiteManifest.of('/mnt', { file: '/mnt/backup/.changed-files' });
+    expect(() => new FileBackup(site, 'Fb2', { host, jobId: 'daily-backup-2', manifest: otherRoot, root: '/mnt/backup2' })).toThrow(/^\[test\/Fb2\] .*manifest: expected \/mnt\/backup\/\.changed-files on pve with the settings test\/Fb \(a writer\) uses, got root \/mnt instead of \/mnt\/backup/m);
+    // the consumer's side: a sync taking another lock than the writers already there
+    const { site: s2, host: h2, bypass: b2, manifest: m2 } = base();
+    new NfsMirror(s2, 'M', { host: h2, bypass: b2, manifest: otherLock });
+    const fb2 = new FileBackup(s2, 'Fb', { host: h2, manifest: otherLock, pveConfig: true });
+    expect(() => new OffsiteSync(s2, 'O', { host: h2, target, manifest: m2, ships: [fb2] })).toThrow(/\[test\/O\] manifest: expected \/mnt\/backup\/\.changed-files on pve with the settings test\/M \(a writer\) uses, got lockFile \/run\/lock\/backup-constructs\/offsite-manifest\.lock instead of \/run\/lock\/other\.lock/);
+    // the same file on another host is another file
+    const pve2 = new Host(site, 'Pve2', { name: 'pve2', address: '192.0.2.11' });
+    expect(() => new NfsMirror(site, 'M2', { host: pve2, bypass, manifest: otherLock })).not.toThrow();
+  });
+
   it('fails when a second change tracker keeps the job id of another, naming jobId (not its script path), and lets it watch under its own', () => {
     const { site, host } = base();
     new NfsChangeTracker(site, 'T', { host, paths: ['/srv/nfs'] });
