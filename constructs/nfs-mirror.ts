@@ -7,14 +7,15 @@ import { HostJobOptions, hostJobOptionsShape, jobTuning } from '../lib/host-job-
 import { ABSOLUTE_PATH } from '../lib/path-schema';
 import type { CopyRecord } from '../lib/model/types';
 import { OffsiteManifest } from '../lib/offsite-manifest';
-import { backupDiskTarget, sharedTarget } from '../lib/pipeline-targets';
+import { backupDiskTarget, bypassLegAsset, sharedTarget } from '../lib/pipeline-targets';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { FILE_BACKUP_DIRECTORIES } from '../lib/render/file-backup-script';
 import { renderNfsMirrorBody, renderNfsMirrorCleanup } from '../lib/render/nfs-mirror-script';
 import { Schedule } from '../lib/schedule';
 import { Host } from './host';
 import { manifestUseProblems, registerManifestUse } from './private/offsite-manifest-users';
-import { membersOf, registerMember, siteModelOf } from './private/site-anchor';
+import type { OffsiteSync } from './offsite-sync';
+import { membersOf, onSiteComplete, registerMember, siteModelOf } from './private/site-anchor';
 import { claimWorkDirectory } from './private/work-directory';
 import { ScheduledHostJob } from './scheduled-host-job';
 import { overlapping } from '../lib/paths';
@@ -227,8 +228,33 @@ export class NfsMirror extends Construct {
         this.node.path,
       ),
     ];
+    // The paths the list leaves out are data too: Step 2 registers them as the bypass leg; when
+    // no Step 2 does, they stay in the model from here, so the protection report and 3-2-1
+    // show them unprotected instead of losing them.
+    onSiteComplete(this, () => {
+      for (const r of p.bypass.roots) {
+        const leg = bypassLegAsset(host, r, classification, this.node.path);
+        if (!model.asset(leg.id)) model.addAsset(leg);
+      }
+    });
+    model.addCheck(() => this.bypassLegChecks());
     registerMember('nfs-mirror', this);
     if (p.manifest) registerManifestUse(this, { host: p.host, manifest: p.manifest, role: 'writer' });
+  }
+
+  /**
+   * The other leg of the mirror's list: a BypassList means "Step 2 ships these", so a mirror
+   * that leaves them out with no Step 2 on its host sends them nowhere (seed 002's llamacpp,
+   * on no leg). An error, like a Step 2 root no mirror copies: the list has no other meaning.
+   * A Step 2 given another list is reported by OffsiteSync's two-leg check.
+   */
+  private bypassLegChecks(): string[] {
+    const stepTwos = membersOf<OffsiteSync>(this, 'offsite-sync').filter((o) => o.host.name === this.host.name && o.step2Bypass);
+    if (stepTwos.length) return [];
+    const roots = this.bypass.roots.map((r) => r.path);
+    return [
+      `[${this.node.path}] bypass: expected an OffsiteSync on ${this.host.name} whose step2 ships the paths this mirror leaves out (${this.bypass.toHumanString()}), got none: they take no leg, neither mirrored nor shipped off-site (hint: give the host's OffsiteSync step2: { bypass, changeTracker } with this same BypassList and an NfsChangeTracker watching ${roots.join(', ')}; a mirror alone cannot leave paths out)`,
+    ];
   }
 
   /** Whether a top-level name is reserved in the destination (the mirror refuses it). */

@@ -7,6 +7,7 @@ import { ABSOLUTE_PATH } from '../lib/path-schema';
 import type { CopyRecord } from '../lib/model/types';
 import { Classification, Location, LOCATIONS, Medium, MEDIA } from '../lib/model/vocabulary';
 import { OffsiteManifest } from '../lib/offsite-manifest';
+import { bypassLegAsset } from '../lib/pipeline-targets';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { renderOffsiteSyncBody } from '../lib/render/offsite-sync-script';
 import { Schedule } from '../lib/schedule';
@@ -152,6 +153,8 @@ export class OffsiteSync extends Construct {
   readonly destinationFolders: readonly string[];
   /** The tracker whose change log Step 2 consumes (undefined without Step 2). */
   readonly changeTracker: NfsChangeTracker | undefined;
+  /** The BypassList Step 2 ships (undefined without Step 2). */
+  readonly step2Bypass: BypassList | undefined;
 
   constructor(scope: Construct, id: string, props: OffsiteSyncProps) {
     super(scope, id);
@@ -293,16 +296,8 @@ export class OffsiteSync extends Construct {
     if (p.step2) {
       const s2 = p.step2;
       for (const r of roots) {
-        const assetId = `path:${this.host.name}:${r.path}:bypass-leg`;
-        const leg = {
-          id: assetId,
-          kind: 'path' as const,
-          name: r.all ? `${r.path} (all of it bypasses the mirror)` : `${r.path} on the bypass list`,
-          host: this.host.name,
-          classification: s2.classification ?? 'important',
-          selector: { include: r.all ? [`${r.path}/*`] : r.names.map((n) => `${r.path}/${n}`), exclude: BypassList.IGNORED_NAMES.map((n) => `${r.path}/${n}`) },
-          constructPath: this.node.path,
-        };
+        const leg = bypassLegAsset(this.host.name, r, s2.classification ?? 'important', this.node.path);
+        const assetId = leg.id;
         // another sync's Step 2 shipping the same paths (to another target) is another copy of them
         const held = model.asset(assetId);
         const sibling = held && membersOf<OffsiteSync>(this, 'offsite-sync').find((o) => o.node.path === held.constructPath);
@@ -350,6 +345,7 @@ export class OffsiteSync extends Construct {
     this.targetAddress = `${t.address}:${t.port ?? 22}`;
     this.destinationFolders = mine;
     this.changeTracker = p.step2?.changeTracker;
+    this.step2Bypass = p.step2?.bypass;
     registerMember('offsite-sync', this);
     registerManifestUse(this, { host: this.host, manifest: p.manifest, role: 'consumer' });
   }
@@ -377,7 +373,7 @@ export class OffsiteSync extends Construct {
 
   /**
    * The two-leg invariant across the site: the mirrors and Step 2 read one BypassList, every
-   * root's non-bypass entries are mirrored by exactly one NfsMirror, and the change tracker
+   * root's non-bypass entries are mirrored by an NfsMirror, and the change tracker
    * watches every root Step 2 reads.
    */
   private twoLegChecks(s2: OffsiteSyncStep2): string[] {
@@ -390,9 +386,11 @@ export class OffsiteSync extends Construct {
       }
     }
     for (const r of s2.bypass.roots.filter((x) => !x.all)) {
+      // a second mirror of the root (to another disk) is a second copy, not a second leg: NfsMirror
+      // makes it take the same list, so its entries still take the mirror leg only
       const by = mirrors.filter((m) => m.bypass === s2.bypass && m.source === r.path);
-      if (by.length !== 1) {
-        out.push(`[${path}] step2.bypass: expected exactly one NfsMirror of ${r.path}, got ${by.length} (hint: its entries outside the bypass list ${by.length === 0 ? 'take no leg' : 'are mirrored twice'})`);
+      if (by.length === 0) {
+        out.push(`[${path}] step2.bypass: expected an NfsMirror of ${r.path}, got none (hint: its entries outside the bypass list take no leg)`);
       }
       for (const m of by) {
         const logName = s2.changeTracker.changeLog.startsWith(`${m.destination}/`) ? s2.changeTracker.changeLog.slice(m.destination.length + 1).split('/')[0] : undefined;

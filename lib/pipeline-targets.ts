@@ -1,6 +1,8 @@
+import { BypassList, BypassRoot } from './bypass-list';
 import { BackupConfigError } from './errors';
 import type { SiteModel } from './model/site-model';
-import type { TargetRecord } from './model/types';
+import type { AssetRecord, TargetRecord } from './model/types';
+import type { Classification } from './model/vocabulary';
 
 /**
  * Registers a target several constructs share (the backup disk the file backup and the NFS
@@ -27,4 +29,20 @@ export function sharedTarget(model: SiteModel, t: TargetRecord): TargetRecord {
 /** The backup disk a host's jobs write to, as a target: `local-disk:<host>:<mount point>`. */
 export function backupDiskTarget(host: string, mountPoint: string, constructPath: string): TargetRecord {
   return { id: `local-disk:${host}:${mountPoint}`, name: `backup disk ${mountPoint} on ${host}`, medium: 'local-disk', location: 'on-site', host, path: mountPoint, mountPoint, constructPath };
+}
+
+/**
+ * The bypass leg of one root of a BypassList as an asset, `path:<host>:<root>:bypass-leg`: the
+ * paths OffsiteSync's Step 2 ships straight from NFS, which the mirror leaves out.
+ */
+export function bypassLegAsset(host: string, root: BypassRoot, classification: Classification, constructPath: string): AssetRecord {
+  return {
+    id: `path:${host}:${root.path}:bypass-leg`,
+    kind: 'path',
+    name: root.all ? `${root.path} (all of it bypasses the mirror)` : `${root.path} on the bypass list`,
+    host,
+    classification,
+    selector: { include: root.all ? [`${root.path}/*`] : root.names.map((n) => `${root.path}/${n}`), exclude: BypassList.IGNORED_NAMES.map((n) => `${root.path}/${n}`) },
+    constructPath,
+  };
 }

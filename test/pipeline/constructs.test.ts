@@ -244,19 +244,49 @@ describe('host pipeline checks', () => {
     const fb = new FileBackup(site, 'Fb', { host, manifest, pvcs: { snapshots } });
     const tracker = new NfsChangeTracker(site, 'T', { host, paths: ['/srv/nfs'] });
     new OffsiteSync(site, 'O', { host, target, manifest, ships: [fb], step2: { bypass, changeTracker: tracker } });
-    expect(() => synthJson(site)).toThrow(/expected exactly one NfsMirror of \/srv\/nfs, got 0 \(hint: its entries outside the bypass list take no leg\)[\s\S]*\[test\/T\] paths: expected the tracker to watch \/srv\/nfs-ssd/);
+    expect(() => synthJson(site)).toThrow(/\[test\/O\] step2\.bypass: expected an NfsMirror of \/srv\/nfs, got none \(hint: its entries outside the bypass list take no leg\)[\s\S]*\[test\/T\] paths: expected the tracker to watch \/srv\/nfs-ssd/);
   });
 
-  it('lets a second mirror copy the same root to another disk (one asset, a copy per mirror), with the same list and classification', () => {
-    const { site, host, bypass } = base();
-    new NfsMirror(site, 'M', { host, bypass });
+  it('lets a second mirror copy the same root to another disk (one asset, a copy per mirror), with the same list and classification, in a site whose Step 2 ships the list', () => {
+    const { site, host, bypass, manifest } = base();
+    const m = new NfsMirror(site, 'M', { host, bypass, manifest });
     new NfsMirror(site, 'Usb', { host, bypass, jobId: 'nfs-mirror-usb', destination: '/mnt/usb' });
     expect(siteModelOf(site).copiesOf('path:pve:/srv/nfs:mirror-leg').map((c) => `${c.job} ${c.target}`).sort()).toEqual(['nfs-mirror local-disk:pve:/mnt/backup', 'nfs-mirror-usb local-disk:pve:/mnt/usb']);
+    const tracker = new NfsChangeTracker(site, 'T', { host, paths: ['/srv/nfs', '/srv/nfs-ssd'] });
+    new OffsiteSync(site, 'O', { host, target, manifest, ships: [m], step2: { bypass, changeTracker: tracker } });
     synthJson(site);
     const other = BypassList.of({ '/srv/nfs': ['immich'], '/srv/nfs-ssd': 'all' });
     expect(() => new NfsMirror(site, 'Usb2', { host, bypass: other, jobId: 'nfs-mirror-usb2', destination: '/mnt/usb2', classification: 'critical' })).toThrow(
       /^\[test\/Usb2\] bypass: expected the BypassList of test\/M, which mirrors \/srv\/nfs on pve too, got another one \(hint: .*\)\n\[test\/Usb2\] classification: expected important, as test\/M classifies \/srv\/nfs \(it mirrors it too\), got critical/,
     );
+  });
+
+  it('fails when a mirror leaves paths out (its bypass list) and no Step 2 on its host ships them, and keeps those paths in the model, unprotected', () => {
+    const expected = /\[test\/M\] bypass: expected an OffsiteSync on pve whose step2 ships the paths this mirror leaves out \(\/srv\/nfs: \*-backup, immich; \/srv\/nfs-ssd: all\), got none: they take no leg, neither mirrored nor shipped off-site \(hint: give the host's OffsiteSync step2: \{ bypass, changeTracker \} with this same BypassList and an NfsChangeTracker watching \/srv\/nfs, \/srv\/nfs-ssd; a mirror alone cannot leave paths out\)/;
+    // an off-site sync without Step 2
+    const { site, host, bypass, manifest } = base();
+    const m = new NfsMirror(site, 'M', { host, bypass, manifest });
+    new OffsiteSync(site, 'O', { host, target, manifest, ships: [m] });
+    expect(() => synthJson(site)).toThrow(expected);
+    const model = siteModelOf(site);
+    expect(model.asset('path:pve:/srv/nfs:bypass-leg')).toMatchObject({ kind: 'path', constructPath: 'test/M', selector: { include: ['/srv/nfs/*-backup', '/srv/nfs/immich'] } });
+    expect(model.asset('path:pve:/srv/nfs-ssd:bypass-leg')).toMatchObject({ constructPath: 'test/M', selector: { include: ['/srv/nfs-ssd/*'] } });
+    expect(model.copiesOf('path:pve:/srv/nfs:bypass-leg')).toEqual([]);
+    expect(model.policyOutcome().findings.filter((f) => f.rule === '3-2-1' && f.subject.endsWith(':bypass-leg')).map((f) => f.subject).sort()).toEqual(['path:pve:/srv/nfs-ssd:bypass-leg', 'path:pve:/srv/nfs:bypass-leg']);
+    // no off-site sync at all
+    const b = base();
+    new NfsMirror(b.site, 'M', { host: b.host, bypass: b.bypass });
+    expect(() => synthJson(b.site)).toThrow(expected);
+    expect(siteModelOf(b.site).asset('path:pve:/srv/nfs:bypass-leg')).toBeDefined();
+    // a Step 2 on another host ships that host's paths, not these
+    const c = base();
+    new NfsMirror(c.site, 'M', { host: c.host, bypass: c.bypass });
+    const nas = new Host(c.site, 'Nas', { name: 'nas', address: '10.0.0.9' });
+    const nasManifest = OffsiteManifest.of('/mnt/backup');
+    const nasMirror = new NfsMirror(c.site, 'NasMirror', { host: nas, jobId: 'nfs-mirror-nas', bypass: c.bypass, manifest: nasManifest });
+    const tracker = new NfsChangeTracker(c.site, 'T', { host: nas, paths: ['/srv/nfs', '/srv/nfs-ssd'] });
+    new OffsiteSync(c.site, 'O', { host: nas, jobId: 'offsite-nas', target, manifest: nasManifest, ships: [nasMirror], step2: { bypass: c.bypass, changeTracker: tracker } });
+    expect(() => synthJson(c.site)).toThrow(expected);
   });
 
   it('fails when two mirrors on one host would write into the same destination (same-named entries of two roots would overwrite each other)', () => {
