@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DEFAULTS } from '../lib/defaults';
 import { checkProps } from '../lib/errors';
 import { isCgnatAddress } from '../lib/net';
+import { hardNfsMount, softNfsMountHint } from '../lib/nfs-options';
 import { blockMarkers, unitEntry } from '../lib/render/install-script';
 import { generatedHeader, shellQuote } from '../lib/render/shell';
 import { renderUnit, systemdEscapePath } from '../lib/render/systemd';
@@ -40,7 +41,13 @@ const schema = z
     server: z.string().regex(/^[A-Za-z0-9.:[\]-]+$/, 'expected a host name or IP address'),
     export: ABSOLUTE_PATH,
     mountPoint: ABSOLUTE_FOLDER,
-    options: z.array(z.string().regex(/^[^,\s]+$/, 'expected one option without commas or spaces')).min(1).optional(),
+    options: z
+      .array(z.string().regex(/^[^,\s]+$/, 'expected one option without commas or spaces'))
+      .superRefine((o, ctx) => {
+        const hard = hardNfsMount(o, 'the hypervisor');
+        if (hard) ctx.addIssue({ code: 'custom', message: `expected a soft mount: ${hard}` });
+      })
+      .optional(),
     style: z.enum(['fstab', 'mount-unit']).optional(),
     allowCgnatServer: z.boolean().optional(),
   })
@@ -48,10 +55,6 @@ const schema = z
   .refine((p) => p.allowCgnatServer || !isCgnatAddress(p.server), {
     path: ['server'],
     message: 'expected a LAN address, not one in the Tailscale/CGNAT range 100.64.0.0/10',
-  })
-  .refine((p) => !(p.options ?? []).includes('hard') || (p.options ?? []).includes('bg'), {
-    path: ['options'],
-    message: "expected a soft mount: 'hard' hangs the hypervisor when the NAS is off",
   });
 
 /**
@@ -68,7 +71,7 @@ export class NfsMount extends Construct {
     super(scope, id);
     const p = checkProps(this.node.path, schema, props, {
       server: 'use the LAN address, e.g. 10.0.0.150, or set allowCgnatServer: true',
-      options: "keep 'soft' and timeouts such as timeo=150,retrans=3",
+      options: softNfsMountHint('options', props?.options),
       mountPoint: 'a folder such as /mnt/nas-backups',
       export: "the server's export path such as /volume1/backups",
     });

@@ -6,6 +6,7 @@ import { DNS_LABEL, DNS_SUBDOMAIN, PersistentVolumeClaimManifest, PersistentVolu
 import { toQuantity } from '../lib/k8s/secret-ref';
 import { Location, LOCATIONS, Medium, MEDIA } from '../lib/model/vocabulary';
 import { HOST_ADDRESS_PATTERN, isCgnatAddress } from '../lib/net';
+import { hardNfsMount, softNfsMountHint } from '../lib/nfs-options';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { Size } from '../lib/size';
 import { k8sObject } from './private/k8s-object';
@@ -47,7 +48,10 @@ const schema = z
     capacity: instanceOf(Size, 'expected a Size, e.g. Size.gibibytes(10)').optional(),
     mountOptions: z
       .array(z.string().regex(/^[a-z0-9_]+(=[A-Za-z0-9_.:,-]+)?$/, 'expected a mount option such as soft or timeo=150'))
-      .refine((o) => !o.includes('hard'), { message: "expected a soft mount: on 'hard' a dump whose NFS server is gone hangs instead of failing" })
+      .superRefine((o, ctx) => {
+        const hard = hardNfsMount(o, 'the dump writing to it instead of failing');
+        if (hard) ctx.addIssue({ code: 'custom', message: `expected a soft mount: ${hard}` });
+      })
       .optional(),
     host: z.string().min(1).optional(),
     medium: z.enum(MEDIA as [Medium, ...Medium[]]).optional(),
@@ -76,7 +80,10 @@ export class NfsVolume extends Construct {
 
   constructor(scope: Construct, id: string, props: NfsVolumeProps) {
     super(scope, id);
-    const p = checkProps(this.node.path, schema, props, { server: 'use the LAN address of the NFS server, e.g. 192.168.1.127' });
+    const p = checkProps(this.node.path, schema, props, {
+      server: 'use the LAN address of the NFS server, e.g. 192.168.1.127',
+      mountOptions: softNfsMountHint('mountOptions', props?.mountOptions),
+    });
     this.claimName = p.name;
     this.namespace = p.namespace;
     this.volumeName = `${p.namespace}-${p.name}`;

@@ -6,6 +6,7 @@ import { BackupConfigError, checkProps } from '../lib/errors';
 import type { SiteModel } from '../lib/model/site-model';
 import { Location, LOCATIONS, Medium, MEDIA } from '../lib/model/vocabulary';
 import { HOST_ADDRESS_PATTERN, isCgnatAddress } from '../lib/net';
+import { hardNfsMount, softNfsMountHint } from '../lib/nfs-options';
 import { storageCommands } from '../lib/render/pve-commands';
 import { orderSectionProperties, renderSection } from '../lib/render/section-config';
 import { shellQuote } from '../lib/render/shell';
@@ -275,12 +276,14 @@ export class PveStorage extends Construct {
         hint: 'use the LAN address (backups must not depend on the VPN) or set allowCgnatServer: true',
       });
     }
-    // an empty list drops the soft default and Proxmox mounts hard: a NAS that is off then hangs the hypervisor
-    if (p.type === 'nfs' && p.mountOptions && (p.mountOptions.length === 0 || (p.mountOptions.includes('hard') && !p.mountOptions.includes('bg')))) {
+    // an explicit list replaces the soft default, and Linux mounts NFS hard unless told soft
+    const nfsOptions = p.type === 'nfs' ? p.mountOptions : undefined;
+    const hard = nfsOptions && hardNfsMount(nfsOptions, 'the hypervisor');
+    if (nfsOptions && hard) {
       problems.push({
         field: 'mountOptions',
-        message: `expected a soft mount, got ${p.mountOptions.length ? p.mountOptions.join(',') : 'no options (Proxmox then mounts hard)'}: a hard mount hangs the hypervisor when the NAS is off`,
-        hint: "omit mountOptions for the default soft,timeo=150,retrans=3, or keep 'soft' with timeouts",
+        message: `expected a soft mount, got ${nfsOptions.length ? nfsOptions.join(',') : 'no options'}: ${hard}`,
+        hint: softNfsMountHint('mountOptions', nfsOptions),
       });
     }
     if (p.content?.includes('backup') && p.type === 'zfspool') {

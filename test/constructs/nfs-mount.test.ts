@@ -94,6 +94,18 @@ describe('NfsMount', () => {
   it('fails when the mount is hard', () => {
     const { site, host } = testSite();
     expect(() => new NfsMount(site, 'M', { host, server: '10.0.0.150', export: '/x', mountPoint: '/mnt/x', options: ['hard'] })).toThrow(/options: expected a soft mount: 'hard' hangs the hypervisor/);
+    expect(() => new NfsMount(site, 'N', { host, server: '10.0.0.150', export: '/x', mountPoint: '/mnt/x', options: ['hard', 'bg'] })).toThrow(
+      /\[test\/N\] options: expected a soft mount: 'hard' hangs the hypervisor when the NFS server is off \('bg' only backgrounds the first mount attempt\), got \["hard","bg"\] \(hint: add 'soft' with timeouts, options: \['soft', 'timeo=150', 'retrans=3', 'bg'\]/,
+    );
+  });
+
+  it('fails when the options leave out soft, which Linux then mounts hard', () => {
+    const { site, host } = testSite();
+    expect(() => new NfsMount(site, 'M', { host, server: '10.0.0.150', export: '/x', mountPoint: '/mnt/x', options: ['defaults'] })).toThrow(
+      /\[test\/M\] options: expected a soft mount: without 'soft' Linux mounts hard \(the nfs\(5\) default\), which hangs the hypervisor when the NFS server is off, got \["defaults"\] \(hint: add 'soft' with timeouts, options: \['soft', 'timeo=150', 'retrans=3', 'defaults'\], or omit options for the default soft,timeo=150,retrans=3\)/,
+    );
+    expect(() => new NfsMount(site, 'N', { host, server: '10.0.0.150', export: '/x', mountPoint: '/mnt/x', options: [] })).toThrow(/\[test\/N\] options: expected a soft mount: without 'soft'/);
+    expect(() => new NfsMount(site, 'O', { host, server: '10.0.0.150', export: '/x', mountPoint: '/mnt/o', options: ['soft', 'timeo=600', 'vers=4.1'] })).not.toThrow();
   });
 });
 

@@ -223,10 +223,31 @@ describe('PveStorage', () => {
     const { site, host } = testSite();
     const nfs = { host, type: 'nfs' as const, server: '10.0.0.150', export: '/volume1/b' };
     expect(() => new PveStorage(site, 'A', { ...nfs, storageId: 'a', mountOptions: [] })).toThrow(
-      /\[test\/A\] mountOptions: expected a soft mount, got no options \(Proxmox then mounts hard\): a hard mount hangs the hypervisor when the NAS is off \(hint: omit mountOptions for the default/,
+      /\[test\/A\] mountOptions: expected a soft mount, got no options: without 'soft' Linux mounts hard \(the nfs\(5\) default\), which hangs the hypervisor when the NFS server is off \(hint: add 'soft' with timeouts, mountOptions: \['soft', 'timeo=150', 'retrans=3'\], or omit mountOptions for the default soft,timeo=150,retrans=3\)/,
     );
-    expect(() => new PveStorage(site, 'B', { ...nfs, storageId: 'b', mountOptions: ['hard', 'timeo=150'] })).toThrow(/\[test\/B\] mountOptions: expected a soft mount, got hard,timeo=150/);
+    expect(() => new PveStorage(site, 'B', { ...nfs, storageId: 'b', mountOptions: ['hard', 'timeo=150'] })).toThrow(/\[test\/B\] mountOptions: expected a soft mount, got hard,timeo=150: 'hard' hangs the hypervisor/);
     expect(() => new PveStorage(site, 'C', { ...nfs, storageId: 'c', mountOptions: ['soft', 'vers=4.1'] })).not.toThrow();
+  });
+
+  it('fails when nfs mount options leave out soft, which Linux then mounts hard', () => {
+    const { site, host } = testSite();
+    const nfs = { host, type: 'nfs' as const, server: '10.0.0.150', export: '/volume1/b' };
+    expect(() => new PveStorage(site, 'A', { ...nfs, storageId: 'a', mountOptions: ['timeo=150', 'retrans=3'] })).toThrow(
+      /\[test\/A\] mountOptions: expected a soft mount, got timeo=150,retrans=3: without 'soft' Linux mounts hard .*\(hint: add 'soft' with timeouts, mountOptions: \['soft', 'timeo=150', 'retrans=3'\]/,
+    );
+    expect(() => new PveStorage(site, 'B', { ...nfs, storageId: 'b', mountOptions: ['vers=4.1'] })).toThrow(
+      /\[test\/B\] mountOptions: expected a soft mount, got vers=4\.1: .*\(hint: add 'soft' with timeouts, mountOptions: \['soft', 'timeo=150', 'retrans=3', 'vers=4\.1'\]/,
+    );
+    expect(() => new PveStorage(site, 'C', { ...nfs, storageId: 'c', mountOptions: ['softerr', 'timeo=150', 'retrans=3'] })).not.toThrow();
+  });
+
+  it('fails when nfs mount options say hard, even with bg (which only backgrounds the first mount)', () => {
+    const { site, host } = testSite();
+    const nfs = { host, type: 'nfs' as const, server: '10.0.0.150', export: '/volume1/b' };
+    expect(() => new PveStorage(site, 'A', { ...nfs, storageId: 'a', mountOptions: ['hard', 'bg', 'timeo=150'] })).toThrow(
+      /\[test\/A\] mountOptions: expected a soft mount, got hard,bg,timeo=150: 'hard' hangs the hypervisor when the NFS server is off \('bg' only backgrounds the first mount attempt\) \(hint: add 'soft' with timeouts, mountOptions: \['soft', 'retrans=3', 'bg', 'timeo=150'\]/,
+    );
+    expect(() => new PveStorage(site, 'B', { ...nfs, storageId: 'b', mountOptions: ['soft', 'hard'] })).toThrow(/\[test\/B\] mountOptions: expected a soft mount, got soft,hard/);
   });
 
   it('fails when an option is unknown', () => {
