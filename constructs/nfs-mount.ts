@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { DEFAULTS } from '../lib/defaults';
 import { checkProps } from '../lib/errors';
-import { isCgnatAddress } from '../lib/net';
+import { tailscaleAddress } from '../lib/net';
 import { hardNfsMount, softNfsMountHint } from '../lib/nfs-options';
 import { blockMarkers, unitEntry } from '../lib/render/install-script';
 import { generatedHeader, shellQuote } from '../lib/render/shell';
@@ -31,7 +31,7 @@ export interface NfsMountProps {
    * @default 'fstab'
    */
   readonly style?: 'fstab' | 'mount-unit';
-  /** Allow a server in 100.64.0.0/10 (Tailscale). @default false */
+  /** Allow a server on Tailscale (100.64.0.0/10, fd7a:115c:a1e0::/48 or a `*.ts.net` name). @default false */
   readonly allowCgnatServer?: boolean;
 }
 
@@ -52,9 +52,9 @@ const schema = z
     allowCgnatServer: z.boolean().optional(),
   })
   .strict()
-  .refine((p) => p.allowCgnatServer || !isCgnatAddress(p.server), {
-    path: ['server'],
-    message: 'expected a LAN address, not one in the Tailscale/CGNAT range 100.64.0.0/10',
+  .superRefine((p, ctx) => {
+    const tailscale = p.allowCgnatServer ? undefined : tailscaleAddress(p.server);
+    if (tailscale) ctx.addIssue({ code: 'custom', path: ['server'], message: `expected a LAN address, not one ${tailscale}` });
   });
 
 /**

@@ -5,7 +5,7 @@ import { DEFAULTS } from '../lib/defaults';
 import { BackupConfigError, checkProps } from '../lib/errors';
 import type { SiteModel } from '../lib/model/site-model';
 import { Location, LOCATIONS, Medium, MEDIA } from '../lib/model/vocabulary';
-import { HOST_ADDRESS_PATTERN, isCgnatAddress } from '../lib/net';
+import { HOST_ADDRESS_PATTERN, tailscaleAddress } from '../lib/net';
 import { hardNfsMount, softNfsMountHint } from '../lib/nfs-options';
 import { storageCommands } from '../lib/render/pve-commands';
 import { orderSectionProperties, renderSection } from '../lib/render/section-config';
@@ -74,8 +74,9 @@ export interface PveStorageProps {
    */
   readonly diskPool?: string;
   /**
-   * Allow an NFS/CIFS server address in 100.64.0.0/10 (Tailscale). Off by default: the
-   * storage must use the LAN address, or backups stop when the VPN does.
+   * Allow an NFS/CIFS server on Tailscale: an address in 100.64.0.0/10 or fd7a:115c:a1e0::/48,
+   * or a `*.ts.net` name. Off by default: the storage must use the LAN address, or backups stop
+   * when the VPN does.
    * @default false
    */
   readonly allowCgnatServer?: boolean;
@@ -269,10 +270,11 @@ export class PveStorage extends Construct {
     if (typeof p.isMountpoint === 'string' && p.path && p.isMountpoint !== p.path && !p.path.startsWith(`${p.isMountpoint.replace(/\/$/, '')}/`)) {
       problems.push({ field: 'isMountpoint', message: `expected ${p.path} or a folder above it, got ${p.isMountpoint}`, hint: `the mount point the storage's path lies under, e.g. isMountpoint: '${p.path.split('/').slice(0, 3).join('/')}'` });
     }
-    if (p.server && isCgnatAddress(p.server) && !p.allowCgnatServer && p.type !== 'pbs') {
+    const tailscale = p.server && p.type !== 'pbs' && !p.allowCgnatServer ? tailscaleAddress(p.server) : undefined;
+    if (tailscale) {
       problems.push({
         field: 'server',
-        message: `expected a LAN address, got ${p.server} in the Tailscale/CGNAT range 100.64.0.0/10`,
+        message: `expected a LAN address, got ${p.server} ${tailscale}`,
         hint: 'use the LAN address (backups must not depend on the VPN) or set allowCgnatServer: true',
       });
     }

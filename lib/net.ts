@@ -6,5 +6,56 @@ export function isCgnatAddress(address: string): boolean {
   return a === 100 && b >= 64 && b <= 127;
 }
 
+/**
+ * Where an address puts a server on Tailscale, as a phrase for messages (`in the
+ * Tailscale/CGNAT range 100.64.0.0/10`), or undefined for any other address.
+ *
+ * Tailscale gives each node an IPv4 address in 100.64.0.0/10, an IPv6 one in its ULA prefix
+ * fd7a:115c:a1e0::/48, and a MagicDNS name under `ts.net`; all three stop answering when the
+ * tunnel does. IPv6 is compared numerically, so compressed, expanded, upper-case, bracketed
+ * and zone-suffixed forms all count, as does an IPv4-mapped CGNAT address.
+ *
+ * @see https://tailscale.com/kb/1033/ip-and-dns-addresses
+ */
+export function tailscaleAddress(address: string): string | undefined {
+  const text = address.trim();
+  if (isCgnatAddress(text)) return 'in the Tailscale/CGNAT range 100.64.0.0/10';
+  const v6 = parseIPv6(text);
+  if (v6 && v6[0] === 0xfd7a && v6[1] === 0x115c && v6[2] === 0xa1e0) return 'in the Tailscale IPv6 range fd7a:115c:a1e0::/48';
+  // ::ffff:100.64.x.x reaches the same CGNAT address over an IPv6 socket
+  if (v6 && v6.slice(0, 5).every((g) => g === 0) && v6[5] === 0xffff && v6[6] >> 6 === (100 << 2) + 1) {
+    return 'in the Tailscale/CGNAT range 100.64.0.0/10';
+  }
+  if (/(^|\.)ts\.net\.?$/i.test(text)) return "under Tailscale's MagicDNS domain ts.net";
+  return undefined;
+}
+
+/**
+ * The eight 16-bit groups of an IPv6 address, or undefined when it is not one. Takes `::`
+ * compression, any case, brackets, a zone (`%eth0`) and a dotted IPv4 tail.
+ */
+export function parseIPv6(address: string): number[] | undefined {
+  let text = address.trim();
+  const bracketed = /^\[(.*)\]$/.exec(text);
+  if (bracketed) text = bracketed[1];
+  text = text.replace(/%[A-Za-z0-9_.-]+$/, '');
+  const v4 = /^(.*:)(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (v4) {
+    const bytes = v4.slice(2).map(Number);
+    if (bytes.some((b) => b > 255)) return undefined;
+    text = `${v4[1]}${((bytes[0] << 8) | bytes[1]).toString(16)}:${((bytes[2] << 8) | bytes[3]).toString(16)}`;
+  }
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const groups = (half: string) => (half === '' ? [] : half.split(':'));
+  const head = groups(halves[0]);
+  const tail = halves.length === 2 ? groups(halves[1]) : [];
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
+  const all = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...tail];
+  if (!all.every((g) => /^[0-9A-Fa-f]{1,4}$/.test(g))) return undefined;
+  return all.map((g) => parseInt(g, 16));
+}
+
 /** A host name or IPv4/IPv6 address, loosely: what ssh and mount accept. */
 export const HOST_ADDRESS_PATTERN = /^(\[[0-9a-fA-F:]+\]|[0-9a-fA-F:]*:[0-9a-fA-F:]+|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)$/;

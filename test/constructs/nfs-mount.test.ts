@@ -91,6 +91,17 @@ describe('NfsMount', () => {
     );
   });
 
+  it('fails when the server is a Tailscale IPv6 address or MagicDNS name', () => {
+    const { site, host } = testSite();
+    expect(() => new NfsMount(site, 'M', { host, server: '[FD7A:115C:A1E0::1]', export: '/x', mountPoint: '/mnt/x' })).toThrow(
+      /\[test\/M\] server: expected a LAN address, not one in the Tailscale IPv6 range fd7a:115c:a1e0::\/48, got "\[FD7A:115C:A1E0::1\]" \(hint: use the LAN address, e\.g\. 10\.0\.0\.150, or set allowCgnatServer: true\)/,
+    );
+    expect(() => new NfsMount(site, 'N', { host, server: 'nas.tail1234.ts.net', export: '/x', mountPoint: '/mnt/x' })).toThrow(
+      /\[test\/N\] server: expected a LAN address, not one under Tailscale's MagicDNS domain ts\.net, got "nas\.tail1234\.ts\.net"/,
+    );
+    expect(() => new NfsMount(site, 'O', { host, server: 'nas.tail1234.ts.net', export: '/x', mountPoint: '/mnt/o', allowCgnatServer: true })).not.toThrow();
+  });
+
   it('fails when the mount is hard', () => {
     const { site, host } = testSite();
     expect(() => new NfsMount(site, 'M', { host, server: '10.0.0.150', export: '/x', mountPoint: '/mnt/x', options: ['hard'] })).toThrow(/options: expected a soft mount: 'hard' hangs the hypervisor/);

@@ -17,6 +17,14 @@ describe('NfsVolume', () => {
     expect(() => new NfsVolume(site, 'V', { ...volume, mountOptions: ['hard', 'bg'] })).toThrow(/\[test\/V\] mountOptions: expected a soft mount: 'hard' hangs the dump/);
   });
 
+  it('fails when the server is a Tailscale IPv6 address or MagicDNS name', () => {
+    const { site } = testSite();
+    expect(() => new NfsVolume(site, 'V', { ...volume, server: 'fd7a:115c:a1e0::1' })).toThrow(
+      /\[test\/V\] server: expected a LAN address, not one in the Tailscale IPv6 range fd7a:115c:a1e0::\/48: a Tailscale NFS server stalls every pod/,
+    );
+    expect(() => new NfsVolume(site, 'W', { ...volume, server: 'nas.tail1234.ts.net' })).toThrow(/\[test\/W\] server: expected a LAN address, not one under Tailscale's MagicDNS domain ts\.net/);
+  });
+
   it('takes a soft list as given', () => {
     const { site } = testSite();
     expect(() => new NfsVolume(site, 'V', { ...volume, mountOptions: ['soft', 'nfsvers=4.1'] })).not.toThrow();

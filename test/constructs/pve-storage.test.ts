@@ -160,6 +160,23 @@ describe('PveStorage', () => {
     expect(reviewOf(site).has('pve/pve/storage.cfg')).toBe(false);
   });
 
+  it('fails when an nfs or cifs server is a Tailscale IPv6 address or MagicDNS name', () => {
+    const { site, host } = testSite();
+    const nfs = { host, type: 'nfs' as const, export: '/v' };
+    expect(() => new PveStorage(site, 'A', { ...nfs, storageId: 'a', server: 'fd7a:115c:a1e0::1' })).toThrow(
+      /\[test\/A\] server: expected a LAN address, got fd7a:115c:a1e0::1 in the Tailscale IPv6 range fd7a:115c:a1e0::\/48 \(hint: use the LAN address \(backups must not depend on the VPN\) or set allowCgnatServer: true\)/,
+    );
+    expect(() => new PveStorage(site, 'B', { ...nfs, storageId: 'b', server: 'FD7A:115C:A1E0:0:0:0:0:1' })).toThrow(/\[test\/B\] server: expected a LAN address, got FD7A:115C:A1E0:0:0:0:0:1 in the Tailscale IPv6 range/);
+    expect(() => new PveStorage(site, 'C', { ...nfs, storageId: 'c', server: '[fd7a:115c:a1e0::1]' })).toThrow(/\[test\/C\] server: expected a LAN address/);
+    expect(() => new PveStorage(site, 'D', { ...nfs, storageId: 'd', server: 'nas.tail1234.ts.net' })).toThrow(
+      /\[test\/D\] server: expected a LAN address, got nas\.tail1234\.ts\.net under Tailscale's MagicDNS domain ts\.net/,
+    );
+    expect(() => new PveStorage(site, 'E', { host, type: 'cifs', storageId: 'e', server: 'nas.tail1234.ts.net', share: 'Backup' })).toThrow(/\[test\/E\] server: expected a LAN address/);
+    expect(() => new PveStorage(site, 'F', { ...nfs, storageId: 'f', server: 'nas.tail1234.ts.net', allowCgnatServer: true })).not.toThrow();
+    expect(() => new PveStorage(site, 'G', { ...nfs, storageId: 'g', server: 'fd7a:115c:a1e0::1', allowCgnatServer: true })).not.toThrow();
+    expect(() => new PveStorage(site, 'H', { ...nfs, storageId: 'h', server: 'fd00::150' })).not.toThrow();
+  });
+
   it('fails when an nfs server is in the Tailscale/CGNAT range', () => {
     const { site, host } = testSite();
     expect(() => new PveStorage(site, 'Nas', { host, storageId: 'nas', type: 'nfs', server: '100.102.199.111', export: '/v' })).toThrow(
