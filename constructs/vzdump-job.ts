@@ -70,7 +70,8 @@ export interface VzdumpJobProps {
   readonly repeatMissed?: boolean;
   /**
    * Staging folder. Set automatically to /var/tmp when an unprivileged container writes to
-   * NFS or CIFS (its mapped root cannot write there, GAP-OP-118).
+   * NFS or CIFS (its mapped root cannot write there, GAP-OP-118), and for an `all` or `pool`
+   * job writing there, which may meet containers made later (unprivileged by default).
    * @default - automatic
    */
   readonly tmpdir?: string;
@@ -227,10 +228,18 @@ export class VzdumpJob extends Construct {
 
     const lxcOnNetwork = this.guests.filter((g) => g.type === 'lxc' && g.unprivileged);
     const networkStorage = this.storage.type === 'nfs' || this.storage.type === 'cifs' || this.storage.medium === 'nas';
-    const autoTmpdir = p.tmpdir === undefined && lxcOnNetwork.length > 0 && networkStorage;
+    // all and pool are resolved when the job runs, and Proxmox creates containers unprivileged
+    // by default, so such a job meets unprivileged containers no declared guest stands for
+    const selectsAtRun = p.all === true || p.pool !== undefined;
+    const autoTmpdir = p.tmpdir === undefined && networkStorage && (lxcOnNetwork.length > 0 || selectsAtRun);
     this.tmpdir = p.tmpdir ?? (autoTmpdir ? DEFAULTS.lxcNfsTmpdir : undefined);
+    // a dir storage with medium 'nas' sits on a network mount whose protocol the program does not know
+    const onto = this.storage.type === 'nfs' || this.storage.type === 'cifs' ? this.storage.type.toUpperCase() : 'the NAS';
+    const who = lxcOnNetwork.length > 0
+      ? `unprivileged CT ${lxcOnNetwork.map((g) => g.vmid).join(',')}`
+      : `CTs ${p.pool !== undefined ? `in pool ${p.pool}` : 'this all-guests job meets'} are unprivileged by default and`;
     const reason = autoTmpdir
-      ? `tmpdir ${DEFAULTS.lxcNfsTmpdir} because unprivileged CT ${lxcOnNetwork.map((g) => g.vmid).join(',')} cannot write to ${this.storage.type.toUpperCase()} as mapped root, so pct.conf is staged locally (GAP-OP-118)`
+      ? `tmpdir ${DEFAULTS.lxcNfsTmpdir} because ${who} cannot write to ${onto} as mapped root, so pct.conf is staged locally (GAP-OP-118)`
       : undefined;
     this.comment = [p.comment, reason].filter(Boolean).join('; ') || undefined;
 

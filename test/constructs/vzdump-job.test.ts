@@ -42,6 +42,35 @@ describe('VzdumpJob', () => {
     expect(a.comment).toBeUndefined();
   });
 
+  it('adds tmpdir /var/tmp with its reason when an all-guests or pool job writes to network storage', () => {
+    const { site, host } = testSite();
+    const nas = nfsStorage(site, host);
+    const cifs = new PveStorage(site, 'Smb', { host, storageId: 'smb-backups', type: 'cifs', server: '10.0.0.151', share: 'Backup' });
+    const onNas = new PveStorage(site, 'OnNas', { host, storageId: 'on-nas', type: 'dir', path: '/mnt/nas-backups', isMountpoint: true, medium: 'nas' });
+    vm(site, host, 100);
+    const all = new VzdumpJob(site, 'All', { host, jobId: 'all-daily', schedule: Schedule.daily('03:00'), storage: nas, all: true, comment: 'nightly' });
+    const pool = new VzdumpJob(site, 'Pool', { host, jobId: 'pool-daily', schedule: Schedule.daily('03:30'), storage: cifs, pool: 'prod' });
+    const dir = new VzdumpJob(site, 'Dir', { host, jobId: 'dir-daily', schedule: Schedule.daily('04:00'), storage: onNas, all: true });
+    expect([all.tmpdir, pool.tmpdir, dir.tmpdir]).toEqual(['/var/tmp', '/var/tmp', '/var/tmp']);
+    const cfg = jobsCfg(site);
+    expect(cfg).toContain(
+      'vzdump: all-daily\n\tcomment nightly; tmpdir /var/tmp because CTs this all-guests job meets are unprivileged by default and cannot write to NFS as mapped root, so pct.conf is staged locally (GAP-OP-118)\n',
+    );
+    expect(cfg).toContain('vzdump: pool-daily\n\tcomment tmpdir /var/tmp because CTs in pool prod are unprivileged by default and cannot write to CIFS as mapped root, so pct.conf is staged locally (GAP-OP-118)\n');
+    expect(dir.comment).toBe('tmpdir /var/tmp because CTs this all-guests job meets are unprivileged by default and cannot write to the NAS as mapped root, so pct.conf is staged locally (GAP-OP-118)');
+    expect(cfg.match(/\ttmpdir \/var\/tmp\n/g)).toHaveLength(3);
+  });
+
+  it('keeps an explicit tmpdir on an all-guests job, and adds none on local storage', () => {
+    const { site, host } = testSite();
+    const nas = nfsStorage(site, host);
+    const local = new PveStorage(site, 'Dir', { host, storageId: 'backup-hdd', type: 'dir', path: '/mnt/backup', isMountpoint: true });
+    const given = new VzdumpJob(site, 'Given', { host, jobId: 'given', schedule: Schedule.daily('03:00'), storage: nas, all: true, tmpdir: '/srv/vzdump-tmp' });
+    const onLocal = new VzdumpJob(site, 'Local', { host, jobId: 'local', schedule: Schedule.daily('03:00'), storage: local, pool: 'prod' });
+    expect([given.tmpdir, given.comment]).toEqual(['/srv/vzdump-tmp', undefined]);
+    expect([onLocal.tmpdir, onLocal.comment]).toEqual([undefined, undefined]);
+  });
+
   it('stores a comment percent-encoded as Proxmox does, and passes it plain to pvesh', () => {
     const { site, host } = testSite();
     new VzdumpJob(site, 'Job', { host, jobId: 'j1', schedule: Schedule.daily('03:00'), storage: nfsStorage(site, host), guests: [vm(site, host, 100)], comment: 'tier: P0 100%' });
@@ -58,7 +87,7 @@ describe('VzdumpJob', () => {
     new VzdumpJob(site, 'Pool', { host, jobId: 'pool-job', schedule: Schedule.weekly('sat', '04:00'), storage: nas, pool: 'prod' });
     expect(job.guests).toEqual([a]);
     const cfg = jobsCfg(site);
-    expect(cfg).toContain('vzdump: all-job\n\tschedule sun 04:00\n\tall 1\n');
+    expect(cfg).toMatch(/vzdump: all-job\n\tcomment [^\n]*\n\tschedule sun 04:00\n\tall 1\n/);
     expect(cfg).toContain('\texclude 101\n');
     expect(cfg).toContain('\tpool prod\n');
   });
