@@ -11,6 +11,7 @@ endPhase('cdktf loaded');
 // Required here, not imported, so the library's load is a phase of its own.
 const { largeSite } = require('./large-site') as typeof import('./large-site');
 const { dumpResources } = require('./resource-dump') as typeof import('./resource-dump');
+const { defaultLocalStatePath } = require('../constructs/site-backend') as typeof import('../constructs/site-backend');
 endPhase('library loaded');
 
 const outdir = process.env.CDKTF_OUTDIR;
@@ -22,5 +23,5 @@ app.synth();
 endPhase('synthesized');
 if (process.env.BENCH_DUMP) {
   // SiteBackend.local()'s default path; the bare program declares the same backend.
-  fs.writeFileSync(process.env.BENCH_DUMP, JSON.stringify(dumpResources(site, `terraform.${site.node.id}.tfstate`)));
+  fs.writeFileSync(process.env.BENCH_DUMP, JSON.stringify(dumpResources(site, defaultLocalStatePath(site.node.id))));
 }

@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import { join, relative, resolve } from 'path';
 import { Construct } from 'constructs';
 import {
   HttpBackend,
@@ -11,6 +13,7 @@ import {
   TerraformRemoteState,
   TerraformStack,
 } from 'cdktf';
+import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
 import { BackupConfigError, credentialProblems, Problem } from '../lib/errors';
 
 /** Settings of Terraform's `kubernetes` backend (state in a Secret). */
@@ -61,13 +64,62 @@ function refuseCredentials(where: string, config: unknown, fields: Readonly<Reco
 }
 
 /**
- * Where a site keeps its Terraform state. Local by default, with a path relative to the
- * stack's folder so output does not depend on where the repository is checked out.
+ * The default local state file, relative to the folder Terraform runs in
+ * (`cdktf.out/stacks/<site>`): the project folder, where cdktf keeps its own default state.
+ * Relative, so output does not depend on where the repository is checked out; outside
+ * `cdktf.out`, which is generated, ignored by git and rebuilt by cdktf.
+ */
+export function defaultLocalStatePath(site: string): string {
+  return `../../../terraform.${site}.tfstate`;
+}
+
+/**
+ * Where earlier releases kept the default state: inside the stack's generated folder. A
+ * state file found there is moved once (see the error), never silently left behind: the
+ * next `terraform init` would otherwise start the site with no state.
+ */
+function refuseStateLeftInStackFolder(stack: TerraformStack, backend: LocalBackend): void {
+  // runs before cdk.tf.json is written, so the fix cannot rely on `terraform init
+  // -migrate-state` (it would still read the old path): move the file, forget the old backend
+  addCustomSynthesis(backend, {
+    onSynthesize: (session) => {
+      const site = stack.node.id;
+      const stackDir = join(session.outdir, session.manifest.forStack(stack).workingDirectory);
+      const file = `terraform.${site}.tfstate`;
+      const old = join(stackDir, file);
+      if (!fs.existsSync(old)) return;
+      const shown = (p: string) => relative(process.cwd(), p) || '.';
+      const target = resolve(stackDir, defaultLocalStatePath(site));
+      const both = fs.existsSync(target);
+      throw new BackupConfigError(site, [
+        {
+          field: 'backend',
+          message: both
+            ? `expected one local state of the site, got two: ${shown(target)} and ${shown(old)} (where earlier releases kept it)`
+            : `expected the site's local state at ${shown(target)}, got it in the generated folder ${shown(stackDir)}, where earlier releases kept it: that folder is generated and ignored by git (a fresh clone or rm -rf cdktf.out loses it), and Terraform would now start the site with no state`,
+          hint: both
+            ? `keep the one with the higher "serial" at ${shown(target)}, delete the other, and run rm -rf ${shown(join(stackDir, '.terraform'))}`
+            : `move it once: mv ${shown(old)} ${shown(target)} && rm -rf ${shown(join(stackDir, '.terraform'))} (Terraform then sets up the backend anew and finds the state); or keep it where it is with backend: SiteBackend.local('${file}')`,
+        },
+      ]);
+    },
+  });
+}
+
+/**
+ * Where a site keeps its Terraform state. Local by default, in the project folder (see
+ * {@link defaultLocalStatePath}).
  */
 export class SiteBackend {
-  /** A state file in the stack's folder. @default path 'terraform.<site>.tfstate' */
+  /**
+   * A local state file, its path relative to the stack's folder (`cdktf.out/stacks/<site>`).
+   * @default path '../../../terraform.<site>.tfstate' (the project folder)
+   */
   static local(path?: string): SiteBackend {
-    return new SiteBackend((stack) => new LocalBackend(stack, { path: path ?? `terraform.${stack.node.id}.tfstate` }), 'local');
+    return new SiteBackend((stack) => {
+      const backend = new LocalBackend(stack, { path: path ?? defaultLocalStatePath(stack.node.id) });
+      if (path === undefined) refuseStateLeftInStackFolder(stack, backend);
+    }, 'local');
   }
   /** S3 (or S3-compatible) bucket; credentials come from the environment, never from here. */
   static s3(config: S3BackendConfig): SiteBackend {

@@ -6,9 +6,41 @@ import { freshApp, synthJson } from '../helpers/synth';
 import { tempDir } from '../helpers/tools';
 
 describe('BackupSite', () => {
-  it('keeps state locally with a path relative to the stack folder by default', () => {
+  it('keeps state locally by default in the project folder, by a path relative to the stack folder', () => {
     const site = new BackupSite(freshApp(), 'home');
-    expect(synthJson(site).terraform.backend).toEqual({ local: { path: 'terraform.home.tfstate' } });
+    expect(synthJson(site).terraform.backend).toEqual({ local: { path: '../../../terraform.home.tfstate' } });
+    // cdktf.out/stacks/home + ../../.. is the folder holding cdktf.out, outside what is generated
+    expect(path.resolve('/project/cdktf.out/stacks/home', '../../../terraform.home.tfstate')).toBe('/project/terraform.home.tfstate');
+  });
+
+  it('fails at synth when the state of the default local backend is still in the stack folder (where earlier releases kept it), saying how to move it', () => {
+    const project = tempDir('bc-project-');
+    const outdir = path.join(project, 'cdktf.out');
+    const old = path.join(outdir, 'stacks/home/terraform.home.tfstate');
+    fs.mkdirSync(path.dirname(old), { recursive: true });
+    fs.writeFileSync(old, '{"serial": 7}');
+    const synth = () => {
+      const app = new App({ outdir });
+      new BackupSite(app, 'home');
+      app.synth();
+    };
+    const cwd = process.cwd();
+    process.chdir(project);
+    try {
+      expect(synth).toThrow(
+        `[home] backend: expected the site's local state at terraform.home.tfstate, got it in the generated folder cdktf.out/stacks/home, where earlier releases kept it`,
+      );
+      expect(synth).toThrow(`(hint: move it once: mv cdktf.out/stacks/home/terraform.home.tfstate terraform.home.tfstate && rm -rf cdktf.out/stacks/home/.terraform`);
+      // both places: never guess which one is current
+      fs.writeFileSync(path.join(project, 'terraform.home.tfstate'), '{"serial": 9}');
+      expect(synth).toThrow(/\[home\] backend: expected one local state of the site, got two: .*keep the one with the higher "serial"/);
+      // an explicit path is the user's choice: no check
+      const app = new App({ outdir });
+      new BackupSite(app, 'home', { backend: SiteBackend.local('terraform.home.tfstate') });
+      expect(() => app.synth()).not.toThrow();
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it('takes any backend cdktf offers, and Kubernetes', () => {

@@ -31,7 +31,7 @@ describe('every site', () => {
 
   it.each(siteIds)('%s: writes cdk.tf.json and the review tree', (site) => {
     const dir = path.join(outdir, 'stacks', site);
-    expect(JSON.parse(fs.readFileSync(path.join(dir, 'cdk.tf.json'), 'utf8')).terraform.backend.local.path).toBe(`terraform.${site}.tfstate`);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'cdk.tf.json'), 'utf8')).terraform.backend.local.path).toBe(`../../../terraform.${site}.tfstate`);
     for (const f of ['review/REVIEW.md', 'review/model.json']) expect(fs.existsSync(path.join(dir, f))).toBe(true);
   });
 
