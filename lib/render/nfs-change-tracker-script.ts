@@ -52,7 +52,12 @@ on_exit() {
   local status=$? now
   trap - EXIT
   set +e
-  [ -z "$heartbeat_pid" ] || kill "$heartbeat_pid" 2>/dev/null
+  # the heartbeat finishes a report under way before it ends: waiting for it means no
+  # "watching" report can land after this one
+  if [ -n "$heartbeat_pid" ]; then
+    kill "$heartbeat_pid" 2>/dev/null
+    wait "$heartbeat_pid" 2>/dev/null
+  fi
   [ -z "$watcher_pid" ] || kill "$watcher_pid" 2>/dev/null
   # the tracker is meant to run for ever: any exit, a clean stop included, means changes
   # go unlogged from now on
@@ -68,15 +73,21 @@ trap 'exit 143' TERM
 trap 'exit 130' INT
 
 heartbeat() {
-  local now
-  trap - EXIT TERM INT
-  while :; do
+  local now stop=0
+  trap - EXIT INT
+  # SIGTERM from on_exit: bash runs this once a report under way has finished (killed
+  # outright, the subshell would leave its curl to push "watching" after the stop's report)
+  trap 'stop=1' TERM
+  while [ "$stop" -eq 0 ]; do
     if kill -0 "$watcher_pid" 2>/dev/null; then
       now=$(date +%s)
       bc_report "" ${BackupMetric.lastRun} "$now" ${BackupMetric.lastStatus} 0 ${BackupMetric.lastSuccess} "$now" ||
         echo "$BC_JOB: could not report the heartbeat" >&2
     fi
-    sleep "$HEARTBEAT_SECONDS"
+    [ "$stop" -eq 0 ] || break
+    # in the background: wait returns at once on SIGTERM, a foreground sleep would not
+    sleep "$HEARTBEAT_SECONDS" &
+    wait "$!" || kill "$!" 2>/dev/null || true
   done
 }
 

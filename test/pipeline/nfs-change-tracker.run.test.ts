@@ -1,4 +1,4 @@
-import { spawn } from 'child_process';
+import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Pushgateway } from '../helpers/pushgateway';
@@ -55,6 +55,29 @@ describeWithTools([['inotifywait', 'inotify-tools'], ['prometheus-pushgateway', 
     }
     const code = await new Promise<number | null>((r) => (child.exitCode !== null ? r(child.exitCode) : child.on('exit', (c) => r(c))));
     expect(code).toBe(143);
+    expect(await gw.value('backup_last_status', { backup_job: 'nfs-change-tracker' })).toBe(143);
+  });
+
+  it('a heartbeat under way when the watch dies never lands after the failure it reports (a slow Pushgateway)', async () => {
+    const fx = pipelineSite({ pfsense: false });
+    const t = tempDir('bc-tracker-');
+    const nfs = path.join(t, 'srv/nfs');
+    fs.mkdirSync(nfs, { recursive: true });
+    // curl that takes 2 s over a heartbeat ("watching": status 0), and says when one began
+    const bin = path.join(t, 'bin');
+    const mark = path.join(t, 'beat-started');
+    const realCurl = execFileSync('sh', ['-c', 'command -v curl'], { encoding: 'utf8' }).trim();
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, 'curl'), `#!/bin/bash\nbody=$(cat)\nif grep -q '^backup_last_status 0$' <<<"$body"; then touch '${mark}'; sleep 2; fi\nprintf '%s' "$body" | exec '${realCurl}' "$@"\n`, { mode: 0o755 });
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, BC_PUSHGATEWAY: gw.url, WATCH_PATHS: nfs, CHANGE_LOG: path.join(t, 'log'), CHANGE_LOG_LOCK: path.join(t, 'lock'), HEARTBEAT_SECONDS: '1' };
+    const child = spawn(fx.script(fx.tracker.scriptPath), [], { env, detached: true, stdio: 'ignore' });
+    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    await until(() => fs.existsSync(mark));
+    // the watch dies (not a stop of the whole service) while that heartbeat is on its way
+    execFileSync('pkill', ['-TERM', '-f', `inotifywait -m -r -q .* ${nfs}$`]);
+    const code = await exited;
+    expect(code).toBe(143);
+    await sleep(3000); // long enough for a heartbeat left behind to land
     expect(await gw.value('backup_last_status', { backup_job: 'nfs-change-tracker' })).toBe(143);
   });
 
