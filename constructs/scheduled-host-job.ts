@@ -15,6 +15,7 @@ import { renderUnit } from '../lib/render/systemd';
 import { Schedule } from '../lib/schedule';
 import { daylightSavingFindings } from '../lib/schedule-findings';
 import { Host } from './host';
+import { manifestsNamedOutsideUsers } from './private/offsite-manifest-users';
 import { siteModelOf } from './private/site-anchor';
 import { pascalCase } from './vzdump-job';
 import { ABSOLUTE_FILE_PATH } from '../lib/path-schema';
@@ -280,6 +281,13 @@ export class ScheduledHostJob extends Construct {
     this.model.addSignal(signalRecord(sink, identity, [BackupMetric.lastRun, BackupMetric.lastStatus, BackupMetric.lastSuccess, BackupMetric.lastDuration, ...(p.extraMetrics ?? [])]));
     for (const f of daylightSavingFindings(p.jobId, this.node.path, this.schedule, this.host.timeZone)) this.model.addFinding(f);
     for (const step of p.steps ?? []) this.registerStep(step, p.classification ?? 'important');
+    const texts = [p.body, ...Object.values(p.settings ?? {})];
+    this.model.addCheck(() =>
+      manifestsNamedOutsideUsers(this, this.host.name, texts).map(
+        ({ file, user }) =>
+          `[${this.node.path}] body: expected a job that leaves the off-site manifest ${file} alone (${user.node.path} uses it), got one that names it: only the manifest's writers append to it, under its lock, and only its off-site sync removes what it shipped; another script that truncates or rewrites it loses changes that never reach the off-site copy (seed 002, incident S1) (hint: write the job's output below the manifest's root instead: the off-site sync's full sync ships it, or a FileBackup lists what it copies)`,
+      ),
+    );
   }
 
   /** A step of this job's body as a job of its own: same schedule and host, its own series. */

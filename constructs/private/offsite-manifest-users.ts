@@ -72,3 +72,20 @@ export function registerManifestUse(c: IConstruct, use: ManifestUse): void {
   USES.set(c, use);
   registerMember(KIND, c);
 }
+
+/**
+ * The manifest files of the site on `host` that `texts` (a job's body and settings) name,
+ * when `scope` is not inside one of the manifest's own users: a hand-written job touching the
+ * manifest bypasses its lock and its one consumer (seed 002's incident S1: two scripts
+ * truncated one manifest, and files never reached the off-site copy).
+ */
+export function manifestsNamedOutsideUsers(scope: IConstruct, host: string, texts: readonly string[]): { file: string; user: IConstruct }[] {
+  const users = membersOf(scope, KIND).map((construct) => ({ construct, use: USES.get(construct)! }));
+  if (users.some((u) => scope.node.scopes.includes(u.construct))) return [];
+  const named = new Map<string, IConstruct>();
+  for (const u of users) {
+    if (u.use.host.name !== host || named.has(u.use.manifest.file)) continue;
+    if (texts.some((t) => t.includes(u.use.manifest.file))) named.set(u.use.manifest.file, u.construct);
+  }
+  return [...named].map(([file, user]) => ({ file, user }));
+}

@@ -2,7 +2,7 @@ import { App } from 'cdktf';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
-import { BackupAlertRules, BypassList, Duration, FileBackup, Host, LvmSnapshotTimer, NfsChangeTracker, NfsMirror, OffsiteManifest, OffsiteSync, siteModelOf } from '../../constructs';
+import { BackupAlertRules, BypassList, Duration, FileBackup, Host, LvmSnapshotTimer, NfsChangeTracker, NfsMirror, OffsiteManifest, OffsiteSync, Schedule, ScheduledHostJob, siteModelOf } from '../../constructs';
 import { deriveAlerts } from '../../lib/alerts/derive-alerts';
 import { homelabSite } from '../../stacks/homelab';
 import { testSite } from '../helpers/fixtures';
@@ -137,6 +137,23 @@ describe('homelab host pipeline (seed 002)', () => {
 
   it('synthesizes with every cross-construct check passing', () => {
     expect(() => synthJson(h.site)).not.toThrow();
+  });
+});
+
+describe('a hand-written job and the off-site manifest', () => {
+  const job = (body: string, settings?: Record<string, string>) => {
+    const { site, host } = pipelineSite({ pfsense: false });
+    new ScheduledHostJob(site, 'Custom', { host, jobId: 'custom-job', schedule: Schedule.daily('07:00'), description: 'custom', body, settings });
+    return () => synthJson(site);
+  };
+  it('fails at synth when its body or settings name the manifest (seed 002, S1: a second script truncating it)', () => {
+    expect(job(': > /mnt/backup/.changed-files')).toThrow(
+      /\[test\/Custom\] body: expected a job that leaves the off-site manifest \/mnt\/backup\/\.changed-files alone \(test\/DailyBackup uses it\), got one that names it.*incident S1/,
+    );
+    expect(job(': >"$LIST"', { LIST: '/mnt/backup/.changed-files' })).toThrow(/\[test\/Custom\] body: expected a job that leaves the off-site manifest/);
+  });
+  it('passes when it writes elsewhere, even on the backup disk', () => {
+    expect(job('date >/mnt/backup/custom/last-run')).not.toThrow();
   });
 });
 
