@@ -97,6 +97,8 @@ export interface VzdumpTierPreset {
 const JOB_ID = /^[a-z][a-z0-9-]{0,62}[a-z0-9]$/;
 /** The variables vzdump replaces in a notes template. */
 const NOTES_VARIABLES = ['cluster', 'guestname', 'node', 'vmid'];
+/** The longest job comment Proxmox accepts. */
+const PROXMOX_COMMENT_MAX = 512;
 const MANAGED_KEYS = ['all', 'comment', 'compress', 'exclude', 'mailnotification', 'mailto', 'mode', 'notes-template', 'notification-mode', 'pool', 'prune-backups', 'repeat-missed', 'script', 'tmpdir', 'vmid'];
 
 const schema = z
@@ -242,6 +244,15 @@ export class VzdumpJob extends Construct {
       ? `tmpdir ${DEFAULTS.lxcNfsTmpdir} because ${who} cannot write to ${onto} as mapped root, so pct.conf is staged locally (GAP-OP-118)`
       : undefined;
     this.comment = [p.comment, reason].filter(Boolean).join('; ') || undefined;
+    if (this.comment && this.comment.length > PROXMOX_COMMENT_MAX) {
+      throw new BackupConfigError(this.node.path, [
+        {
+          field: 'comment',
+          message: `expected at most ${PROXMOX_COMMENT_MAX} characters with the automatic tmpdir reason (Proxmox refuses a longer comment), got ${this.comment.length}: ${p.comment?.length ?? 0} of yours and ${this.comment.length - (p.comment?.length ?? 0)} for the reason`,
+          hint: 'shorten the comment, or set tmpdir yourself (no reason is added then)',
+        },
+      ]);
+    }
 
     const proxmoxSchedule = withinField(this.node.path, 'schedule', () => this.schedule.toProxmox(this.host.timeZone));
     this.register(p.after ?? [], proxmoxSchedule);

@@ -61,6 +61,16 @@ describe('VzdumpJob', () => {
     expect(cfg.match(/\ttmpdir \/var\/tmp\n/g)).toHaveLength(3);
   });
 
+  it('fails when a comment and the automatic tmpdir reason together pass the 512 characters Proxmox takes, and takes the same comment with tmpdir given', () => {
+    const { site, host } = testSite();
+    const nas = nfsStorage(site, host);
+    const long = 'x'.repeat(400);
+    expect(() => new VzdumpJob(site, 'All', { host, jobId: 'all-daily', schedule: Schedule.daily('03:00'), storage: nas, all: true, comment: long })).toThrow(
+      /\[test\/All\] comment: expected at most 512 characters with the automatic tmpdir reason \(Proxmox refuses a longer comment\), got 5\d\d: 400 of yours and \d+ for the reason \(hint: shorten the comment, or set tmpdir yourself/,
+    );
+    expect(new VzdumpJob(site, 'Given', { host, jobId: 'given-daily', schedule: Schedule.daily('03:00'), storage: nas, all: true, comment: long, tmpdir: '/var/tmp' }).comment).toBe(long);
+  });
+
   it('keeps an explicit tmpdir on an all-guests job, and adds none on local storage', () => {
     const { site, host } = testSite();
     const nas = nfsStorage(site, host);
