@@ -25,10 +25,20 @@ import { K8S_LABEL_KEY, K8S_LABEL_VALUE, K8S_LABELS } from '../lib/k8s/labels';
 
 /** CPU and memory of the dump container, as Kubernetes quantities. */
 export interface ContainerResources {
-  /** @default { cpu: '50m', memory: '128Mi' } */
-  readonly requests?: { readonly cpu?: string; readonly memory?: string };
-  /** @default { memory: '1Gi' } */
-  readonly limits?: { readonly cpu?: string; readonly memory?: string };
+  /** Each value given replaces only its own default. @default { cpu: '50m', memory: '128Mi' } */
+  readonly requests?: {
+    /** @default '50m' */
+    readonly cpu?: string;
+    /** @default '128Mi' */
+    readonly memory?: string;
+  };
+  /** Each value given replaces only its own default. @default { memory: '1Gi' } */
+  readonly limits?: {
+    /** @default - none (no CPU limit) */
+    readonly cpu?: string;
+    /** @default '1Gi' */
+    readonly memory?: string;
+  };
 }
 
 /** Props of {@link AppDumpCronJob}. */

@@ -33,6 +33,7 @@ export interface HostFile {
 
 /** What one construct installs on one host. */
 export interface HostInstall {
+  /** Files written atomically with their mode and owner, and removed on destroy. @default - none */
   readonly files?: readonly HostFile[];
   /** @default - none */
   readonly enableUnits?: readonly string[];

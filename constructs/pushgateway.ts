@@ -37,7 +37,16 @@ export interface PushgatewayProps {
    */
   readonly persistence?: PushgatewayPersistence | false;
   /** @default - requests 10m CPU and 32Mi, limit 128Mi memory */
-  readonly resources?: { readonly requests?: Readonly<Record<string, string>>; readonly limits?: Readonly<Record<string, string>> };
+  readonly resources?: {
+    /**
+     * `cpu` and `memory` requests. Given `resources`, only what it says applies: the defaults
+     * are for a Pushgateway declared without it.
+     * @default - none when `resources` is given
+     */
+    readonly requests?: Readonly<Record<string, string>>;
+    /** `cpu` and `memory` limits, as `requests`. @default - none when `resources` is given */
+    readonly limits?: Readonly<Record<string, string>>;
+  };
 }
 
 /** Props of {@link Pushgateway.existing}. */

@@ -31,15 +31,15 @@ export interface PveStorageProps {
   readonly content?: readonly string[];
   /** Mount point or folder. Required for `dir`. @default '/mnt/pve/<storageId>' for nfs and cifs */
   readonly path?: string;
-  /** NFS/CIFS/PBS server address. Required for those types. */
+  /** NFS/CIFS/PBS server address. Required for those types. @default - none (required for nfs, cifs and pbs) */
   readonly server?: string;
-  /** NFS export path. Required for `nfs`. */
+  /** NFS export path. Required for `nfs`. @default - none (required for nfs) */
   readonly export?: string;
-  /** CIFS share. Required for `cifs`. */
+  /** CIFS share. Required for `cifs`. @default - none (required for cifs) */
   readonly share?: string;
-  /** ZFS pool/dataset. Required for `zfspool`. */
+  /** ZFS pool/dataset. Required for `zfspool`. @default - none (required for zfspool) */
   readonly pool?: string;
-  /** PBS datastore. Required for `pbs`. */
+  /** PBS datastore. Required for `pbs`. @default - none (required for pbs) */
   readonly datastore?: string;
   /** PBS namespace. @default - the root namespace */
   readonly namespace?: string;

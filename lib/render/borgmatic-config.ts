@@ -7,24 +7,36 @@ export type BorgmaticLayout = '1.7' | '1.8';
 /** A consistency check borgmatic runs after a backup, at most once per `frequency`. */
 export interface BorgmaticCheck {
   readonly name: 'repository' | 'archives' | 'data' | 'extract';
-  /** borgmatic's frequency text (`2 weeks`); without it the check runs on every run. */
+  /**
+   * borgmatic's frequency text (`2 weeks`).
+   * @default - every run (borgmatic's `always`)
+   */
   readonly frequency?: string;
 }
 
 /** A PostgreSQL database dumped through borgmatic's hook (auth from ~/.pgpass or peer, never a password here). */
 export interface BorgmaticPostgresDatabase {
+  /** The database, or `all` for every database on the server. */
   readonly name: string;
+  /** Server to connect to; the database asset is registered on it. @default - the local Unix socket (the asset: on the job's host) */
   readonly hostname?: string;
+  /** @default 5432 (borgmatic's) */
   readonly port?: number;
+  /** Role to connect as, authenticated by root's `~/.pgpass` or peer authentication. @default - the user borgmatic runs as (root) */
   readonly username?: string;
+  /** pg_dump's output format; `directory` cannot be streamed to borg and uses temporary disk space. @default 'custom' (borgmatic's) */
   readonly format?: 'custom' | 'directory' | 'tar' | 'plain';
 }
 
 /** A MySQL/MariaDB database dumped through borgmatic's hook (auth from ~/.my.cnf, never a password here). */
 export interface BorgmaticMysqlDatabase {
+  /** The database, or `all` for every database on the server. */
   readonly name: string;
+  /** Server to connect to; the database asset is registered on it. @default - the local Unix socket (the asset: on the job's host) */
   readonly hostname?: string;
+  /** @default 3306 (borgmatic's) */
   readonly port?: number;
+  /** User to connect as, authenticated by root's `~/.my.cnf`. @default - the user borgmatic runs as (root) */
   readonly username?: string;
 }
 
