@@ -36,16 +36,22 @@ export interface PushgatewayProps {
    * @default - 2 GiB, written every minute
    */
   readonly persistence?: PushgatewayPersistence | false;
-  /** @default - requests 10m CPU and 32Mi, limit 128Mi memory */
+  /** Each value given replaces only its own default, as AppDumpCronJob's. @default - requests 10m CPU and 32Mi, limit 128Mi memory */
   readonly resources?: {
-    /**
-     * `cpu` and `memory` requests. Given `resources`, only what it says applies: the defaults
-     * are for a Pushgateway declared without it.
-     * @default - none when `resources` is given
-     */
-    readonly requests?: Readonly<Record<string, string>>;
-    /** `cpu` and `memory` limits, as `requests`. @default - none when `resources` is given */
-    readonly limits?: Readonly<Record<string, string>>;
+    /** @default { cpu: '10m', memory: '32Mi' } */
+    readonly requests?: {
+      /** @default '10m' */
+      readonly cpu?: string;
+      /** @default '32Mi' */
+      readonly memory?: string;
+    };
+    /** @default { memory: '128Mi' } */
+    readonly limits?: {
+      /** @default - none (no CPU limit) */
+      readonly cpu?: string;
+      /** @default '128Mi' */
+      readonly memory?: string;
+    };
   };
 }
 
@@ -58,10 +64,13 @@ export interface ExistingPushgatewayProps {
 }
 
 const URL = z.string().regex(/^https?:\/\/[^\s/]+(:\d+)?\/?$/, 'expected http(s)://host:port without a path');
+const QUANTITY_VALUE = z.string().regex(QUANTITY, 'expected a quantity such as 100m or 64Mi');
+const CPU_MEMORY = z.object({ cpu: QUANTITY_VALUE.optional(), memory: QUANTITY_VALUE.optional() }).strict();
 const RESOURCES = z
   .object({
-    requests: z.record(z.enum(['cpu', 'memory']), z.string().regex(QUANTITY, 'expected a quantity such as 100m or 64Mi')).optional(),
-    limits: z.record(z.enum(['cpu', 'memory']), z.string().regex(QUANTITY, 'expected a quantity such as 100m or 64Mi')).optional(),
+    // an object, not z.record(z.enum(...)): zod 4 requires every key of an enum record
+    requests: CPU_MEMORY.optional(),
+    limits: CPU_MEMORY.optional(),
   })
   .strict();
 const schema = z
@@ -203,7 +212,8 @@ export class Pushgateway extends Construct {
                 ...(this.args.length ? { args: [...this.args] } : {}),
                 ports: [{ name: 'http', containerPort: PORT, protocol: 'TCP' }],
                 ...(persistence ? { volumeMounts: [{ name: 'data', mountPath: DATA }] } : {}),
-                resources: resources ?? { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } },
+                // each value given replaces its own default only: a limit alone keeps the requests
+                resources: { requests: { cpu: '10m', memory: '32Mi', ...resources?.requests }, limits: { memory: '128Mi', ...resources?.limits } },
                 readinessProbe: probe('/-/ready'),
                 livenessProbe: probe('/-/healthy'),
               },

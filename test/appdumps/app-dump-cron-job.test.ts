@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import { AppDumpCronJob, BackupSite, BackupVolume, DumpEngine, MetricsSink, NfsVolume, Schedule, SecretRef } from '../../constructs';
+import { AppDumpCronJob, BackupSite, BackupVolume, DumpEngine, MetricsSink, NfsVolume, Pushgateway, Schedule, SecretRef } from '../../constructs';
 import { freshApp, modelOf, reviewOf, synthJson } from '../helpers/synth';
 import { everyEngineSite } from './fixtures';
 import { labSite } from './run';
@@ -256,6 +256,13 @@ describe('Pushgateway', () => {
     expect(pvc).toMatchObject({ wait_until_bound: false, spec: { access_modes: ['ReadWriteOnce'], storage_class_name: 'proxmox-lvm-encrypted', resources: { requests: { storage: '2Gi' } } } });
     expect(gateway.url).toBe('http://pushgateway.monitoring.svc:9091');
     expect(modelOf(site).findings.filter((f) => f.rule === 'pushgateway-persistence')).toEqual([]);
+  });
+
+  it('takes resources value by value: a memory limit alone keeps the default requests', () => {
+    const site = new BackupSite(freshApp(), 'lab', { metrics: MetricsSink.pushgateway('http://pushgateway.monitoring.svc:9091', { persistence: true }) });
+    new Pushgateway(site, 'Pgw', { resources: { limits: { memory: '256Mi' } } });
+    const deployment = Object.values(synthJson(site).resource.kubernetes_deployment_v1)[0] as Record<string, any>;
+    expect(deployment.spec.template.spec.container[0].resources).toEqual({ requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '256Mi' } });
   });
 
   it('without persistence: a finding, and a synth error when the site declares its sink persistent', () => {
