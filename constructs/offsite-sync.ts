@@ -379,7 +379,8 @@ export class OffsiteSync extends Construct {
   private twoLegChecks(s2: OffsiteSyncStep2): string[] {
     const out: string[] = [];
     const path = this.node.path;
-    const mirrors = membersOf<NfsMirror>(this, 'nfs-mirror');
+    // the two legs meet on one host: another host's mirror neither satisfies nor contradicts them
+    const mirrors = membersOf<NfsMirror>(this, 'nfs-mirror').filter((m) => m.host.name === this.host.name);
     for (const m of mirrors) {
       if (m.bypass !== s2.bypass) {
         out.push(`[${m.node.path}] bypass: expected the BypassList of ${path} step2, got another one (hint: build one BypassList and pass the same value to both, so no path takes both legs or neither)`);

@@ -140,6 +140,34 @@ describe('homelab host pipeline (seed 002)', () => {
   });
 });
 
+describe('two pipeline hosts in one site', () => {
+  function pipeline(site: ReturnType<typeof testSite>['site'], host: Host, suffix: string, bypass: BypassList) {
+    const manifest = OffsiteManifest.of('/mnt/backup');
+    const mirror = new NfsMirror(site, `Mirror${suffix}`, { host, jobId: `nfs-mirror${suffix}`, bypass, manifest });
+    const tracker = new NfsChangeTracker(site, `Tracker${suffix}`, { host, jobId: `nfs-change-tracker${suffix}`, paths: bypass.roots.map((r) => r.path) });
+    const target = { name: 'nas', address: '192.0.2.13', sshKeyFile: '/root/.ssh/offsite_key', basePath: `/Backup/${host.name}` };
+    new OffsiteSync(site, `Offsite${suffix}`, { host, jobId: `offsite-sync${suffix}`, target, manifest, ships: [mirror], step2: { bypass, changeTracker: tracker } });
+  }
+  it('checks each host\'s two legs against its own mirror: different bypass lists on two hosts pass', () => {
+    const { site, host } = testSite();
+    const pve2 = new Host(site, 'Pve2', { name: 'pve2', address: '192.0.2.11' });
+    pipeline(site, host, '', BypassList.of({ '/srv/nfs': ['immich'] }));
+    pipeline(site, pve2, '-pve2', BypassList.of({ '/srv/nfs': ['frigate'] }));
+    expect(() => synthJson(site)).not.toThrow();
+  });
+  it('does not count another host\'s mirror as the mirror leg of a Step 2', () => {
+    const { site, host } = testSite();
+    const pve2 = new Host(site, 'Pve2', { name: 'pve2', address: '192.0.2.11' });
+    const bypass = BypassList.of({ '/srv/nfs': ['immich'] });
+    new NfsMirror(site, 'Mirror2', { host: pve2, jobId: 'nfs-mirror-pve2', bypass, manifest: OffsiteManifest.of('/mnt/backup') });
+    const manifest = OffsiteManifest.of('/mnt/backup');
+    const tracker = new NfsChangeTracker(site, 'Tracker', { host, paths: ['/srv/nfs'] });
+    const fb = new FileBackup(site, 'Fb', { host, manifest, pveConfig: true });
+    new OffsiteSync(site, 'Offsite', { host, target: { name: 'nas', address: '192.0.2.13', sshKeyFile: '/k', basePath: '/Backup/pve' }, manifest, ships: [fb], step2: { bypass, changeTracker: tracker } });
+    expect(() => synthJson(site)).toThrow(/\[test\/Offsite\] step2\.bypass: expected an NfsMirror of \/srv\/nfs, got none/);
+  });
+});
+
 describe('a hand-written job and the off-site manifest', () => {
   const job = (body: string, settings?: Record<string, string>) => {
     const { site, host } = pipelineSite({ pfsense: false });
