@@ -282,7 +282,7 @@ export class ClientStandardSite extends Construct {
       if ((g.mandatory ?? true) && g.drillVmid === undefined) {
         problems.push({
           field: `guests.${i}.drillVmid`,
-          message: `expected a temporary VMID for the restore drill of mandatory guest ${g.vmid}, got nothing`,
+          message: `required: expected a temporary VMID for the restore drill of mandatory guest ${g.vmid}, got nothing`,
           hint: `every mandatory guest is restore-tested; pick a free VMID such as ${g.vmid + 1}, or set mandatory: false`,
         });
       }

@@ -117,7 +117,7 @@ export class NfsMirror extends Construct {
     } else if (mirrorable.length === 1) {
       root = mirrorable[0];
     } else {
-      problems.push({ field: 'source', message: `expected source to name one of ${mirrorable.map((r) => r.path).join(', ') || '(no root that is not bypassed entirely)'}, got nothing`, hint: 'set source' });
+      problems.push({ field: 'source', message: `required: expected source to name one of ${mirrorable.map((r) => r.path).join(', ') || '(no root that is not bypassed entirely)'}, got nothing`, hint: 'set source to the root this mirror copies' });
     }
     const destination = p.destination ?? '/mnt/backup';
     if (p.manifest && !p.manifest.covers(destination)) problems.push({ field: 'manifest', message: `expected a manifest whose root holds ${destination}, got one for ${p.manifest.root}` });

@@ -153,6 +153,15 @@ const TYPE_FIELDS: Record<PveStorageType, readonly string[]> = {
   pbs: ['server', 'datastore'],
   zfspool: ['pool'],
 };
+/** What to add when a field the type needs is missing. */
+const TYPE_FIELD_ADVICE: Record<string, { readonly expected: string; readonly hint: string }> = {
+  path: { expected: 'the folder backups go to', hint: "add path: '/mnt/backup', the backup disk's mount point" },
+  server: { expected: 'the host name or IP address of the server', hint: "add server: '10.0.0.150', the server's LAN address" },
+  export: { expected: 'the folder the NFS server exports', hint: "add export: '/volume1/backups' (showmount -e <server> lists them)" },
+  share: { expected: 'the CIFS share name', hint: "add share: 'Backup' (smbclient -L <server> lists them)" },
+  datastore: { expected: 'the PBS datastore name', hint: "add datastore: 'backups' (proxmox-backup-manager datastore list on the PBS)" },
+  pool: { expected: 'the ZFS pool or dataset', hint: "add pool: 'rpool/data' (zfs list on the host)" },
+};
 const ONLY_FOR: Record<string, readonly PveStorageType[]> = {
   export: ['nfs'],
   share: ['cifs'],
@@ -258,7 +267,8 @@ export class PveStorage extends Construct {
     const problems: { field: string; message: string; hint?: string }[] = [];
     for (const field of TYPE_FIELDS[p.type]) {
       if ((p as Record<string, unknown>)[field] === undefined) {
-        problems.push({ field, message: `expected a value for ${p.type} storage, got nothing` });
+        const advice = TYPE_FIELD_ADVICE[field];
+        problems.push({ field, message: `required: expected ${advice.expected} (${p.type} storage needs it), got nothing`, hint: advice.hint });
       }
     }
     for (const [field, types] of Object.entries(ONLY_FOR)) {

@@ -91,6 +91,7 @@ export function checkProps<T>(
   const credentials = credentialProblems(props);
   if (result.success && credentials.length === 0) return result.data;
   if (result.success) throw new BackupConfigError(constructPath, credentials);
+  const unknownKeys = result.error.issues.filter((i) => i.code === 'unrecognized_keys');
   const problems = result.error.issues.flatMap((issue): Problem[] => {
     const path = issue.path as readonly PropertyKey[];
     if (issue.code === 'unrecognized_keys') return unknownOptions(schema, path, issue.keys, hints);
@@ -105,12 +106,13 @@ export function checkProps<T>(
     const got = valueAt(props, path);
     // an error message must never carry a secret someone put where it does not belong
     const shown = describeField(field, got);
-    const expected = issue.code === 'invalid_type' && ZOD_TYPE_MESSAGE.test(issue.message) ? typeName(issue.expected) : undefined;
-    const message = expected
-      ? `${got === undefined ? 'required: ' : ''}expected ${expected}, got ${shown}`
-      : `${lowerFirst(issue.message.replace(/^Invalid input: /, ''))}, got ${shown}`;
+    const expected = issue.code === 'invalid_type' && ZOD_TYPE_MESSAGE.test(issue.message) ? `expected ${typeName(issue.expected)}` : lowerFirst(issue.message.replace(/^Invalid input: /, ''));
+    // whatever check refused it (a type, an enum, an instanceOf, a union, a "required for X"
+    // refinement), a field given no value reads the same: required
+    const missing = got === undefined && path.length > 0;
+    const message = missing ? `required: ${expected.replace(/^invalid option: /, '')}, got nothing` : `${expected}, got ${shown}`;
     const meant = issue.code === 'invalid_value' && typeof got === 'string' ? closestValue(got, issue.values.filter((v): v is string => typeof v === 'string')) : undefined;
-    const hint = [hints[String(path[0] ?? field)], meant ? `did you mean ${meant}?` : undefined].filter(Boolean).join('; ');
+    const hint = [hints[String(path[0] ?? field)], meant ? `did you mean ${meant}?` : undefined, missing ? misspeltAs(schema, path, unknownKeys) : undefined].filter(Boolean).join('; ');
     return [{ field, message, hint: hint || undefined }];
   });
   throw new BackupConfigError(constructPath, [...problems, ...credentials.filter((c) => !problems.some((p) => p.field === c.field))]);
@@ -137,6 +139,18 @@ function unknownOptions(schema: ZodType<unknown>, path: readonly PropertyKey[], 
     const hint = [hints[String(path[0] ?? key)], suggestion].filter(Boolean).join('; ');
     return { field, message: 'not a known option', hint: hint || undefined };
   });
+}
+
+/**
+ * For a missing field, the unknown option given beside it that most likely meant it (`storag`
+ * for `storage`), as a hint to rename it; the unknown option gets its own line too.
+ */
+function misspeltAs(schema: ZodType<unknown>, path: readonly PropertyKey[], unknownKeys: readonly { path: readonly PropertyKey[]; keys: readonly string[] }[]): string | undefined {
+  const parent = path.slice(0, -1).map(String).join('.');
+  const name = String(path[path.length - 1]);
+  const known = knownKeysAt(schema, path.slice(0, -1));
+  const given = unknownKeys.filter((u) => u.path.map(String).join('.') === parent).flatMap((u) => u.keys).find((k) => closestName(k, known) === name);
+  return given ? `${given} is given instead: rename it to ${name}` : undefined;
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {

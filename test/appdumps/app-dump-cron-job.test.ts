@@ -309,7 +309,7 @@ describe('AppDumpCronJob: bad input is a synth-time error naming the construct a
     expect(() => new AppDumpCronJob(site, 'C', { ...base(), jobId: 'c-backup', placement: { tolerations: [{ key: 'dedicated', operator: 'Exists', value: 'db' }] } })).toThrow(
       /\[lab\/C\] placement\.tolerations\.0\.value: expected no value with operator Exists/,
     );
-    expect(() => new AppDumpCronJob(site, 'D', { ...base(), jobId: 'd-backup', placement: { tolerations: [{ value: 'db', effect: 'NoSchedule' }] } })).toThrow(/\[lab\/D\] placement\.tolerations\.0\.key: expected a key, or operator 'Exists'/);
+    expect(() => new AppDumpCronJob(site, 'D', { ...base(), jobId: 'd-backup', placement: { tolerations: [{ value: 'db', effect: 'NoSchedule' }] } })).toThrow(/\[lab\/D\] placement\.tolerations\.0\.key: required: expected a key, or operator 'Exists'/);
     expect(() => new AppDumpCronJob(site, 'E', { ...base(), jobId: 'e-backup', placement: { tolerations: [{ operator: 'Exists' }], nodeSelector: { 'node-role.kubernetes.io/db': '' } } })).not.toThrow();
   });
 

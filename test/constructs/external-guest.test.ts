@@ -39,7 +39,7 @@ describe('ExternalBackup', () => {
   it('fails when the threshold is missing or the name is unusable', () => {
     const { site } = testSite();
     expect(() => new ExternalBackup(site, 'Ha', { name: 'HA backup', protects: 'x', tool: 'y', host: 'nas', basePath: 'rel' } as never)).toThrow(
-      /\[test\/Ha\] name: expected a lower-case name[\s\S]*\[test\/Ha\] basePath: expected an absolute path[\s\S]*\[test\/Ha\] staleAfter: expected a Duration, e.g. Duration.hours\(48\)/,
+      /\[test\/Ha\] name: expected a lower-case name[\s\S]*\[test\/Ha\] basePath: expected an absolute path[\s\S]*\[test\/Ha\] staleAfter: required: expected a Duration, e.g. Duration.hours\(48\), got nothing \(hint: Duration.hours\(48\)\)/,
     );
   });
 });

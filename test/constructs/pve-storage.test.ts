@@ -194,9 +194,19 @@ describe('PveStorage', () => {
     );
   });
 
-  it('fails when a dir storage has no path', () => {
+  it('fails when a dir storage has no path, saying it is required and what to add', () => {
     const { site, host } = testSite();
-    expect(() => new PveStorage(site, 'D', { host, storageId: 'd', type: 'dir' })).toThrow(/\[test\/D\] path: expected a value for dir storage, got nothing/);
+    expect(errorOf(() => new PveStorage(site, 'D', { host, storageId: 'd', type: 'dir' }))).toBe(
+      "[test/D] path: required: expected the folder backups go to (dir storage needs it), got nothing (hint: add path: '/mnt/backup', the backup disk's mount point)",
+    );
+  });
+
+  it('fails when an nfs storage has no server or export, saying what to add for each', () => {
+    const { site, host } = testSite();
+    expect(errorOf(() => new PveStorage(site, 'N', { host, storageId: 'n', type: 'nfs' }))).toBe(
+      "[test/N] server: required: expected the host name or IP address of the server (nfs storage needs it), got nothing (hint: add server: '10.0.0.150', the server's LAN address)\n" +
+        "[test/N] export: required: expected the folder the NFS server exports (nfs storage needs it), got nothing (hint: add export: '/volume1/backups' (showmount -e <server> lists them))",
+    );
   });
 
   it('fails when a field belongs to another storage type', () => {

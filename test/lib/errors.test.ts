@@ -19,6 +19,35 @@ describe('checkProps', () => {
     expect(message).toBe('[home/Job] storage: required: expected a string, got nothing');
   });
 
+  it('says required: for a missing field whatever check refused it (enum, instanceOf, union, refinement)', () => {
+    class Thing {}
+    const s = z
+      .object({
+        type: z.enum(['qemu', 'lxc']),
+        thing: z.instanceof(Thing, { message: 'expected a Thing' }),
+        storage: z.union([z.instanceof(Thing), z.string().min(1)], { message: 'expected a Thing or a storage id' }),
+        path: z.string().optional(),
+      })
+      .superRefine((p, ctx) => {
+        if (p.path === undefined) ctx.addIssue({ code: 'custom', path: ['path'], message: 'expected a folder for dir storage' });
+      });
+    expect(errorOf(() => checkProps('office/Dc', s, { type: 'qemu', thing: new Thing(), storage: 'x' }))).toBe('[office/Dc] path: required: expected a folder for dir storage, got nothing');
+    expect(errorOf(() => checkProps('office/Dc', s, {}))).toBe(
+      '[office/Dc] type: required: expected one of "qemu"|"lxc", got nothing\n' +
+        '[office/Dc] thing: required: expected a Thing, got nothing\n' +
+        '[office/Dc] storage: required: expected a Thing or a storage id, got nothing',
+    );
+    // a value that is given but wrong is not "required"
+    expect(errorOf(() => checkProps('office/Dc', s, { type: 'vm', thing: 1, storage: 2, path: '/x' }))).not.toContain('required');
+  });
+
+  it('says which unknown option given beside a missing field most likely meant it', () => {
+    expect(errorOf(() => checkProps('home/Job', schema, { storag: 's', vmid: 1 }))).toBe(
+      '[home/Job] storage: required: expected a string, got nothing (hint: storag is given instead: rename it to storage)\n' +
+        '[home/Job] storag: not a known option (hint: did you mean storage?)',
+    );
+  });
+
   it('shows the value of a wrong type instead of zod\'s name for its type', () => {
     expect(errorOf(() => checkProps('home/Job', schema, { storage: 's', vmid: '100' }))).toBe('[home/Job] vmid: expected a number, got "100"');
     expect(errorOf(() => checkProps('home/Job', schema, { storage: 's', vmid: 1, enabled: 'yes' }))).toBe('[home/Job] enabled: expected true or false, got "yes"');

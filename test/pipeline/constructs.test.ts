@@ -274,6 +274,14 @@ describe('host pipeline checks', () => {
     expect(() => new NfsMirror(site, 'M2', { host, bypass, source: '/srv/elsewhere' })).toThrow(/\[test\/M2\] source: expected a root of the bypass list/);
   });
 
+  it('fails when a mirror of a list with two roots names no source, saying it is required', () => {
+    const { site, host } = base();
+    const bypass = BypassList.of({ '/srv/nfs': ['immich'], '/srv/nfs-hdd': ['media'] });
+    expect(() => new NfsMirror(site, 'M', { host, bypass })).toThrow(
+      /\[test\/M\] source: required: expected source to name one of \/srv\/nfs, \/srv\/nfs-hdd, got nothing \(hint: set source to the root this mirror copies\)/,
+    );
+  });
+
   it('fails when the mirror and Step 2 are given two different lists (two legs, one list)', () => {
     const { site, host, bypass, manifest, snapshots } = base();
     const fb = new FileBackup(site, 'Fb', { host, manifest, pvcs: { snapshots } });

@@ -135,7 +135,7 @@ describe('ClientStandardSite for another client deployment', () => {
     const site = new BackupSite(freshApp(), 'acme');
     const host = new PveHost(site, 'Pve', { name: 'pve', address: '192.0.2.10' });
     expect(() => new ClientStandardSite(site, 'Short', { host, retention: Retention.keepLast(5), guests: [{ vmid: 100, name: 'a' }] })).toThrow(
-      /\[acme\/Short\] retention: expected the last 7 nightly backups kept \(keep-last or keep-daily of at least 7\), got keep-last=5[\s\S]*\[acme\/Short\] guests\.0\.drillVmid: expected a temporary VMID for the restore drill of mandatory guest 100, got nothing \(hint: .*such as 101/,
+      /\[acme\/Short\] retention: expected the last 7 nightly backups kept \(keep-last or keep-daily of at least 7\), got keep-last=5[\s\S]*\[acme\/Short\] guests\.0\.drillVmid: required: expected a temporary VMID for the restore drill of mandatory guest 100, got nothing \(hint: .*such as 101/,
     );
     // seven monthly archives are no seven days: the days between cannot be restored
     expect(() => new ClientStandardSite(site, 'Monthly', { host, retention: Retention.of({ keepLast: 1, keepMonthly: 7 }), guests: [{ vmid: 100, name: 'a', drillVmid: 101 }] })).toThrow(
