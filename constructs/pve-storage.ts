@@ -215,7 +215,6 @@ export class PveStorage extends Construct {
     super(scope, id);
     const p = checkProps(this.node.path, schema, props, {
       server: 'use the LAN address of the server, e.g. 10.0.0.150',
-      retention: 'Retention.keepLast(3)',
       // Proxmox replaced maxfiles with prune-backups (PVE 7); old notes still carry it.
       maxfiles: 'Proxmox replaced maxfiles with prune-backups: use retention: Retention.keepLast(n)',
     });

@@ -105,7 +105,7 @@ const schema = z
   .object({
     host: z.instanceof(PveHost, { message: 'expected a PveHost' }),
     jobId: z.string().regex(JOB_ID, 'expected a lower-case id of letters, digits and dashes (2-64 characters), such as backup-home-p0-daily'),
-    schedule: instanceOf(Schedule, "expected a Schedule, e.g. Schedule.daily('03:00')"),
+    schedule: instanceOf(Schedule, "expected a Schedule, e.g. Schedule.daily('03:00') or Schedule.weekly('sun', '04:00')"),
     storage: z.union([z.instanceof(PveStorage), z.string().min(1)], { message: 'expected a PveStorage or a storage id' }),
     guests: z.array(z.instanceof(Guest, { message: 'expected Guest constructs' })).min(1, 'expected at least one guest').optional(),
     all: z.boolean().optional(),
@@ -204,7 +204,6 @@ export class VzdumpJob extends Construct {
     super(scope, id);
     const p = checkProps(this.node.path, schema, props, {
       jobId: 'ids such as backup-home-p0-daily name the job in Proxmox, metrics and alerts',
-      schedule: "Schedule.daily('03:00') or Schedule.weekly('sun', '04:00')",
       notesTemplate: "one line such as '{{guestname}} on {{node}}'; write a line break as \\n",
     });
     this.model = siteModelOf(this);

@@ -1,4 +1,5 @@
 import { BackupConfigError } from './errors';
+import { hintForRawValue } from './private/zod-helpers';
 
 const UNITS = { seconds: 1, minutes: 60, hours: 3600, days: 86400 } as const;
 
@@ -104,3 +105,10 @@ export class Duration {
     return v;
   }
 }
+
+// a bare number has no unit; a duration written as text names the factory that reads it
+hintForRawValue(Duration, (v) => {
+  if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return `a number has no unit: write Duration.hours(${v}), Duration.minutes(${v}) or Duration.seconds(${v})`;
+  if (typeof v === 'string' && /^(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?$/.test(v.trim()) && v.trim() !== '') return `Duration.parse('${v.trim()}')`;
+  return undefined;
+});

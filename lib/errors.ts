@@ -1,5 +1,6 @@
 import type { ZodType } from 'zod';
 import { credentialsInProps, mayBeSecret } from './private/credentials';
+import { hintOfIssue } from './private/zod-helpers';
 import { closestName, closestValue, knownKeysAt } from './private/zod-issues';
 
 /** One problem with a construct's input: where, which field, what was expected and how to fix it. */
@@ -112,7 +113,11 @@ export function checkProps<T>(
     const missing = got === undefined && path.length > 0;
     const message = missing ? `required: ${expected.replace(/^invalid option: /, '')}, got nothing` : `${expected}, got ${shown}`;
     const meant = issue.code === 'invalid_value' && typeof got === 'string' ? closestValue(got, issue.values.filter((v): v is string => typeof v === 'string')) : undefined;
-    const hint = [hints[String(path[0] ?? field)], meant ? `did you mean ${meant}?` : undefined, missing ? misspeltAs(schema, path, unknownKeys) : undefined].filter(Boolean).join('; ');
+    const hint = [
+      hints[String(path[0] ?? field)],
+      meant ? `did you mean ${meant}?` : undefined,
+      missing ? misspeltAs(schema, path, unknownKeys) : hintOfIssue(issue) ?? typeHint(issue, got),
+    ].filter(Boolean).join('; ');
     return [{ field, message, hint: hint || undefined }];
   });
   throw new BackupConfigError(constructPath, [...problems, ...credentials.filter((c) => !problems.some((p) => p.field === c.field))]);
@@ -120,6 +125,15 @@ export function checkProps<T>(
 
 /** zod's own wording for a wrong type, which names the type it received: we show the value instead. */
 const ZOD_TYPE_MESSAGE = /^Invalid input: expected \w+, received \w+$/;
+
+/** The fix for a value of the wrong type that is plainly meant as the right one: `'22'` for 22. */
+function typeHint(issue: { code: string; expected?: unknown }, got: unknown): string | undefined {
+  if (issue.code !== 'invalid_type') return undefined;
+  if (issue.expected === 'number' && typeof got === 'string' && got.trim() !== '' && Number.isFinite(Number(got))) return `write the number without quotes: ${Number(got)}`;
+  if (issue.expected === 'boolean' && typeof got === 'string' && /^(true|false)$/i.test(got.trim())) return `write ${got.trim().toLowerCase()} without quotes`;
+  if (issue.expected === 'array' && got !== undefined && got !== null) return 'write it as a list, even of one item: [ ... ]';
+  return undefined;
+}
 
 function typeName(zodType: string): string {
   const names: Record<string, string> = { string: 'a string', number: 'a number', int: 'a whole number', boolean: 'true or false', array: 'a list', object: 'an object', bigint: 'a bigint', date: 'a Date' };

@@ -1,4 +1,5 @@
 import { BackupConfigError, Problem } from './errors';
+import { hintForRawValue } from './private/zod-helpers';
 import { closestName } from './private/zod-issues';
 
 /** How many backups of each age class to keep. */
@@ -131,3 +132,12 @@ export class Retention {
     return out;
   }
 }
+
+// a count alone means "keep the newest n"; a plain object of keep-* options is what Retention.of takes
+hintForRawValue(Retention, (v) => {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 1) return `Retention.keepLast(${v})`;
+  if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0 && Object.keys(v).every((k) => (ORDER as readonly string[]).includes(k))) {
+    return `Retention.of(${JSON.stringify(v).replace(/"(\w+)":/g, '$1: ').replace(/,/g, ', ')})`;
+  }
+  return undefined;
+});

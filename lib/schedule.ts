@@ -1,5 +1,6 @@
 import { Duration } from './duration';
 import { BackupConfigError, Problem } from './errors';
+import { hintForRawValue } from './private/zod-helpers';
 import { closestName, closestValue } from './private/zod-issues';
 import { instantsOf, isValidTimeZone, offsetMs, wallTimeOf } from './private/tz';
 
@@ -512,3 +513,12 @@ function parseCron(expression: string): Schedule {
   if (monthDays && dowNums) fail('both day-of-month and day-of-week are restricted (cron joins them with OR)');
   return Schedule.explicit({ minutes, hours, monthDays, months, weekdays: dowNums?.map((i) => WEEKDAYS[i]) });
 }
+
+// a time of day or a cron line given as text names the factory that reads it
+hintForRawValue(Schedule, (v) => {
+  if (typeof v !== 'string') return undefined;
+  const text = v.trim();
+  if (/^\d{1,2}:\d{2}$/.test(text)) return `Schedule.daily('${text}')`;
+  if (text.split(/\s+/).length === 5) return `Schedule.cron('${text}')`;
+  return undefined;
+});

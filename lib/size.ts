@@ -1,4 +1,5 @@
 import { BackupConfigError } from './errors';
+import { hintForRawValue } from './private/zod-helpers';
 
 const UNITS = { bytes: 1, kibibytes: 1024, mebibytes: 1024 ** 2, gibibytes: 1024 ** 3, tebibytes: 1024 ** 4 } as const;
 
@@ -45,3 +46,12 @@ export class Size {
     return `${this.totalBytes} B`;
   }
 }
+
+const SIZE_TEXT: Record<string, keyof typeof UNITS> = { b: 'bytes', k: 'kibibytes', ki: 'kibibytes', m: 'mebibytes', mi: 'mebibytes', g: 'gibibytes', gi: 'gibibytes', t: 'tebibytes', ti: 'tebibytes' };
+
+// a bare number has no unit; `10Gi` or `10G` names the factory for it
+hintForRawValue(Size, (v) => {
+  if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return `a number has no unit: write Size.gibibytes(${v}), Size.mebibytes(${v}) or Size.bytes(${v})`;
+  const m = typeof v === 'string' ? /^(\d+)\s*([kmgt]i?|b)b?$/i.exec(v.trim()) : null;
+  return m ? `Size.${SIZE_TEXT[m[2].toLowerCase()]}(${m[1]})` : undefined;
+});

@@ -1,10 +1,47 @@
 import { z } from 'zod';
 
+/**
+ * The fix for a value a check refused, computed from the value itself (`Retention.keepLast(7)`
+ * for a bare 7). A check puts it in its issue's `params.hint`; checkProps shows it as the hint.
+ */
+export type ValueHint<T = unknown> = (value: T) => string | undefined;
+
+/** What a value object's module says about a raw value given where one of its objects belongs. */
+const rawValueHints = new WeakMap<object, ValueHint>();
+
+/**
+ * Registers the fix for a raw value (a number, a string) given where an instance of `cls` is
+ * expected, so every prop checked with {@link instanceOf} suggests it.
+ */
+export function hintForRawValue(cls: object, hint: ValueHint): void {
+  rawValueHints.set(cls, hint);
+}
+
+/**
+ * A zod check (for `.check(...)`) that refuses a value with `message` and a hint computed from
+ * the value, so a mechanism shared by many props (a path, an id) suggests the fix itself.
+ */
+export function hintedCheck<T>(test: (value: T) => boolean, message: string, hint: ValueHint<T>): z.core.CheckFn<T> {
+  return (ctx) => {
+    if (test(ctx.value)) return;
+    ctx.issues.push({ code: 'custom', message, input: ctx.value, params: { hint: hint(ctx.value) } });
+  };
+}
+
+/** The hint a check put in its issue, if any. */
+export function hintOfIssue(issue: { code: string; params?: unknown }): string | undefined {
+  if (issue.code !== 'custom' || issue.params === null || typeof issue.params !== 'object') return undefined;
+  const hint = (issue.params as { hint?: unknown }).hint;
+  return typeof hint === 'string' && hint !== '' ? hint : undefined;
+}
+
 /** A zod check for instances of a class whose constructor is private (value objects). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function instanceOf<T>(cls: abstract new (...args: any[]) => T, message: string): z.ZodType<T>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function instanceOf<T>(cls: { prototype: T }, message: string): z.ZodType<T>;
 export function instanceOf<T>(cls: { prototype: T }, message: string): z.ZodType<T> {
-  return z.custom<T>((v) => v !== null && typeof v === 'object' && cls.prototype !== undefined && Object.prototype.isPrototypeOf.call(cls.prototype, v), { message });
+  const isInstance = (v: unknown) => v !== null && typeof v === 'object' && cls.prototype !== undefined && Object.prototype.isPrototypeOf.call(cls.prototype, v);
+  // a missing value is told by checkProps (required:); a raw one gets its class's suggestion
+  return z.custom<T>().check(hintedCheck<T>(isInstance, message, (v) => (v === undefined || v === null ? undefined : rawValueHints.get(cls)?.(v))));
 }

@@ -2,6 +2,7 @@ import { Testing } from 'cdktf';
 import { BackupAlertRules, BackupMetric, Duration, PveStorage, Retention, Schedule, ScheduledHostJob, VzdumpJob } from '../../constructs';
 import { ct, nfsStorage, testSite, vm } from '../helpers/fixtures';
 import { modelOf, resourcesOf, reviewOf, synthJson } from '../helpers/synth';
+import { errorOf } from '../helpers/process-group';
 
 function jobsCfg(site: Parameters<typeof reviewOf>[0]): string {
   return reviewOf(site).get('pve/pve/jobs.cfg')!.content;
@@ -390,6 +391,18 @@ describe('VzdumpJob errors', () => {
     expect(() => new VzdumpJob(site, 'A', { host, jobId: 'a-a', schedule: '03:00', storage: nfsStorage(site, host), guests: [vm(site, host, 100)], compress: 'zst' } as never)).toThrow(
       /schedule: expected a Schedule, e.g. Schedule.daily\('03:00'\)[\s\S]*compress: .*got "zst"/,
     );
+  });
+
+  it('fails when a value object is given as a bare number or text, suggesting the factory for that value', () => {
+    const { site, host } = testSite();
+    const base = { host, jobId: 'a-a', storage: nfsStorage(site, host), guests: [vm(site, host, 100)] };
+    const message = errorOf(() => new VzdumpJob(site, 'A', { ...base, schedule: '03:00', retention: 7, staleAfter: 26, expectedDuration: '90m' } as never));
+    expect(message.split('\n')).toEqual([
+      "[test/A] schedule: expected a Schedule, e.g. Schedule.daily('03:00') or Schedule.weekly('sun', '04:00'), got \"03:00\" (hint: Schedule.daily('03:00'))",
+      '[test/A] retention: expected a Retention, e.g. Retention.keepLast(3), got 7 (hint: Retention.keepLast(7))',
+      "[test/A] expectedDuration: expected a Duration, got \"90m\" (hint: Duration.parse('90m'))",
+      '[test/A] staleAfter: expected a Duration, got 26 (hint: a number has no unit: write Duration.hours(26), Duration.minutes(26) or Duration.seconds(26))',
+    ]);
   });
 
   it('tier presets match seed 001', () => {

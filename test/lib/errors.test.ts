@@ -2,6 +2,10 @@ import { z } from 'zod';
 import { BackupConfigError, checkProps } from '../../lib/errors';
 import { closestName, closestValue, knownKeysAt } from '../../lib/private/zod-issues';
 import { errorOf } from '../helpers/process-group';
+import { Duration } from '../../lib/duration';
+import { Retention } from '../../lib/retention';
+import { Size } from '../../lib/size';
+import { instanceOf } from '../../lib/private/zod-helpers';
 
 const schema = z
   .object({
@@ -49,8 +53,29 @@ describe('checkProps', () => {
   });
 
   it('shows the value of a wrong type instead of zod\'s name for its type', () => {
-    expect(errorOf(() => checkProps('home/Job', schema, { storage: 's', vmid: '100' }))).toBe('[home/Job] vmid: expected a number, got "100"');
+    expect(errorOf(() => checkProps('home/Job', schema, { storage: 's', vmid: '100' }))).toBe('[home/Job] vmid: expected a number, got "100" (hint: write the number without quotes: 100)');
     expect(errorOf(() => checkProps('home/Job', schema, { storage: 's', vmid: 1, enabled: 'yes' }))).toBe('[home/Job] enabled: expected true or false, got "yes"');
+  });
+
+  it('suggests the value of the right type a quoted number, a quoted boolean or a single item meant', () => {
+    const s = z.object({ port: z.number().optional(), enabled: z.boolean().optional(), names: z.array(z.string()).optional() });
+    expect(errorOf(() => checkProps('home/Host', s, { port: '22', enabled: 'True', names: 'a' }))).toBe(
+      '[home/Host] port: expected a number, got "22" (hint: write the number without quotes: 22)\n' +
+        '[home/Host] enabled: expected true or false, got "True" (hint: write true without quotes)\n' +
+        '[home/Host] names: expected a list, got "a" (hint: write it as a list, even of one item: [ ... ])',
+    );
+    expect(errorOf(() => checkProps('home/Host', s, { port: 'ssh' }))).toBe('[home/Host] port: expected a number, got "ssh"');
+  });
+
+  it('shows the hint a check computed from the refused value, after the field\'s own hint', () => {
+    const s = z.object({ keep: instanceOf(Retention, 'expected a Retention'), size: instanceOf(Size, 'expected a Size').optional(), every: instanceOf(Duration, 'expected a Duration').optional() });
+    expect(errorOf(() => checkProps('home/Job', s, { keep: 7, size: '10Gi', every: 26 }, { keep: 'see the policy' }))).toBe(
+      '[home/Job] keep: expected a Retention, got 7 (hint: see the policy; Retention.keepLast(7))\n' +
+        '[home/Job] size: expected a Size, got "10Gi" (hint: Size.gibibytes(10))\n' +
+        '[home/Job] every: expected a Duration, got 26 (hint: a number has no unit: write Duration.hours(26), Duration.minutes(26) or Duration.seconds(26))',
+    );
+    expect(errorOf(() => checkProps('home/Job', s, { keep: { keepDaily: 7, keepWeekly: 4 } }))).toBe('[home/Job] keep: expected a Retention, got {"keepDaily":7,"keepWeekly":4} (hint: Retention.of({keepDaily: 7, keepWeekly: 4}))');
+    expect(errorOf(() => checkProps('home/Job', s, { keep: 'x' }))).toBe('[home/Job] keep: expected a Retention, got "x"');
   });
 
   it('fails when a number is NaN or Infinity, showing it as such (JSON would print null, as if it were missing)', () => {
