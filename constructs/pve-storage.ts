@@ -15,7 +15,7 @@ import { Retention } from '../lib/retention';
 import { PveHost } from './pve-host';
 import { registerMember, siteModelOf } from './private/site-anchor';
 import { pveStorageTargetId } from '../lib/model/target-ids';
-import { ABSOLUTE_PATH } from '../lib/path-schema';
+import { PATH_WITHOUT_TRAILING_SLASH } from '../lib/path-schema';
 import { STORAGE_ID, STORAGE_ID_MESSAGE } from '../lib/storage-id';
 
 /** Storage types the library configures. */
@@ -110,7 +110,7 @@ const FIXED: Record<PveStorageType, readonly string[]> = {
   zfspool: ['pool'],
 };
 const MANAGED = ['content', 'options', 'prune-backups', 'shared', 'namespace', 'fingerprint', 'username', 'is_mountpoint'];
-const ABS = ABSOLUTE_PATH.refine((v) => v === '/' || !v.endsWith('/'), 'expected a path without a trailing slash');
+const ABS = PATH_WITHOUT_TRAILING_SLASH;
 /** Values written into one storage.cfg line: a newline or space would split or change it. */
 const PBS_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{2,31}$/;
 const PBS_NAMESPACE = /^[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*){0,7}$/;

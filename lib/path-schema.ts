@@ -1,4 +1,6 @@
+import * as posix from 'path/posix';
 import { z } from 'zod';
+import { hintedCheck } from './private/zod-helpers';
 
 /**
  * The characters a path prop may hold. Paths go into shell settings, messages inside double
@@ -12,21 +14,52 @@ const PLAIN_PATH_MESSAGE = 'expected an absolute path of letters, digits and _ .
 /** Globs (`*`, `?`, `[...]`) on top, for props that take patterns of paths. */
 const PLAIN_PATH_GLOB = /^\/[A-Za-z0-9_.@+,:=\/*?[\]-]*$/;
 
+/**
+ * The fix for a path the plain-path pattern refuses: the absolute path a relative one meant, or
+ * for a folder name with spaces (`/mnt/Backup HDD`) the same path with each run of them as `-`.
+ */
+function plainPathHint(pattern: RegExp): (v: string) => string | undefined {
+  return (v) => {
+    if (v.trim() === '') return "give an absolute path such as '/mnt/backup'";
+    if (!v.startsWith('/')) {
+      const absolute = `/${v.replace(/^(\.\/)+/, '')}`;
+      return pattern.test(absolute) ? `an absolute path starts at /: '${absolute}'` : "give an absolute path such as '/mnt/backup'";
+    }
+    const plain = v.trim().replace(/ +/g, '-');
+    return pattern.test(plain) && plain !== v ? `rename the folder or link it under a name without spaces, e.g. '${plain}'` : undefined;
+  };
+}
+
 /** `..` makes two spellings of one folder: the overlap and ownership checks compare paths as written. */
 const withoutDotDot = (v: string) => !v.split('/').includes('..');
 const DOT_DOT_MESSAGE = 'expected a path without .. (write the folder it means)';
+const dotDotHint = (v: string) => `'${posix.normalize(v)}'`;
 
 /** An absolute path of plain characters, without `..`. */
-export const ABSOLUTE_PATH = z.string().regex(PLAIN_PATH, PLAIN_PATH_MESSAGE).refine(withoutDotDot, DOT_DOT_MESSAGE);
+export const ABSOLUTE_PATH = z
+  .string()
+  .check(hintedCheck((v) => PLAIN_PATH.test(v), PLAIN_PATH_MESSAGE, plainPathHint(PLAIN_PATH)))
+  .check(hintedCheck(withoutDotDot, DOT_DOT_MESSAGE, dotDotHint));
+
+/** The path written without its trailing `/`, for a hint (none for `/`, which is refused on its own). */
+const trimmed = (v: string) => (v.replace(/\/+$/, '') === '' ? undefined : `write '${v.replace(/\/+$/, '')}'`);
 
 /** An absolute path of a file: as {@link ABSOLUTE_PATH}, not ending in `/`. */
-export const ABSOLUTE_FILE_PATH = ABSOLUTE_PATH.refine((v) => v.length > 1 && !v.endsWith('/'), 'expected the path of a file, not a folder (no trailing /)');
+export const ABSOLUTE_FILE_PATH = ABSOLUTE_PATH.check(
+  hintedCheck((v) => v.length > 1 && !v.endsWith('/'), 'expected the path of a file, not a folder (no trailing /)', (v) => (v === '/' ? undefined : `name the file in it, e.g. '${v.replace(/\/+$/, '')}/<file>'`)),
+);
 
 /** An absolute folder other than `/`: as {@link ABSOLUTE_PATH}, not the root. */
-export const ABSOLUTE_FOLDER = ABSOLUTE_PATH.refine((v) => v.replace(/\/+$/, '') !== '', 'expected a folder other than /');
+export const ABSOLUTE_FOLDER = ABSOLUTE_PATH.check(hintedCheck((v) => v.replace(/\/+$/, '') !== '', 'expected a folder other than /', () => "name the folder itself, e.g. '/mnt/backup'"));
+
+/** An absolute path written without a trailing `/` (only `/` itself ends in one). */
+export const PATH_WITHOUT_TRAILING_SLASH = ABSOLUTE_PATH.check(hintedCheck((v) => v === '/' || !v.endsWith('/'), 'expected a path without a trailing slash', trimmed));
 
 /** A folder written without a trailing `/` (compared and joined as written). */
-export const FOLDER_PATH = ABSOLUTE_FOLDER.refine((v) => !v.endsWith('/'), 'expected a folder path without a trailing /');
+export const FOLDER_PATH = ABSOLUTE_FOLDER.check(hintedCheck((v) => !v.endsWith('/'), 'expected a folder path without a trailing /', trimmed));
 
 /** An absolute path that may hold globs (`/home/*`), otherwise as {@link ABSOLUTE_PATH}. */
-export const ABSOLUTE_PATH_GLOB = z.string().regex(PLAIN_PATH_GLOB, PLAIN_PATH_MESSAGE.replace('_ . @', '* ? [ ] _ . @')).refine(withoutDotDot, DOT_DOT_MESSAGE);
+export const ABSOLUTE_PATH_GLOB = z
+  .string()
+  .check(hintedCheck((v) => PLAIN_PATH_GLOB.test(v), PLAIN_PATH_MESSAGE.replace('_ . @', '* ? [ ] _ . @'), plainPathHint(PLAIN_PATH_GLOB)))
+  .check(hintedCheck(withoutDotDot, DOT_DOT_MESSAGE, dotDotHint));

@@ -24,7 +24,8 @@ export function hintForRawValue(cls: object, hint: ValueHint): void {
 export function hintedCheck<T>(test: (value: T) => boolean, message: string, hint: ValueHint<T>): z.core.CheckFn<T> {
   return (ctx) => {
     if (test(ctx.value)) return;
-    ctx.issues.push({ code: 'custom', message, input: ctx.value, params: { hint: hint(ctx.value) } });
+    // continue: like zod's own checks, so a union still reports the option whose type matched
+    ctx.issues.push({ code: 'custom', message, input: ctx.value, params: { hint: hint(ctx.value) }, continue: true });
   };
 }
 

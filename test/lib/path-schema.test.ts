@@ -1,5 +1,8 @@
-import { ABSOLUTE_FILE_PATH, ABSOLUTE_FOLDER, ABSOLUTE_PATH, ABSOLUTE_PATH_GLOB } from '../../lib/path-schema';
-import { FileBackup, OffsiteManifest, OffsiteSync } from '../../constructs';
+import { z } from 'zod';
+import { ABSOLUTE_FILE_PATH, ABSOLUTE_FOLDER, ABSOLUTE_PATH, ABSOLUTE_PATH_GLOB, FOLDER_PATH, PATH_WITHOUT_TRAILING_SLASH } from '../../lib/path-schema';
+import { checkProps } from '../../lib/errors';
+import { FileBackup, OffsiteManifest, OffsiteSync, PveStorage } from '../../constructs';
+import { errorOf } from '../helpers/process-group';
 import { testSite } from '../helpers/fixtures';
 
 const accepts = (schema: { safeParse(v: unknown): { success: boolean } }, v: string) => schema.safeParse(v).success;
@@ -30,6 +33,28 @@ describe('path props', () => {
     expect(accepts(ABSOLUTE_FOLDER, '/')).toBe(false);
     expect(accepts(ABSOLUTE_PATH_GLOB, '/home/*/[a-z]?')).toBe(true);
     expect(accepts(ABSOLUTE_PATH_GLOB, '/home/$(id)')).toBe(false);
+  });
+
+  it('suggests the fix for a relative path, spaces, .., a trailing slash or / as a folder, for every prop that uses them', () => {
+    const s = z.object({ a: ABSOLUTE_PATH.optional(), f: ABSOLUTE_FILE_PATH.optional(), d: FOLDER_PATH.optional(), p: PATH_WITHOUT_TRAILING_SLASH.optional() });
+    const hintsOf = (props: object) => errorOf(() => checkProps('home/X', s, props)).split('\n').map((l) => /\(hint: (.*)\)$/.exec(l)?.[1]);
+    expect(hintsOf({ a: 'mnt/backup' })).toEqual(["an absolute path starts at /: '/mnt/backup'"]);
+    expect(hintsOf({ a: './mnt/backup' })).toEqual(["an absolute path starts at /: '/mnt/backup'"]);
+    expect(hintsOf({ a: '/mnt/Backup HDD' })).toEqual(["rename the folder or link it under a name without spaces, e.g. '/mnt/Backup-HDD'"]);
+    expect(hintsOf({ a: '/mnt/backup/../etc' })).toEqual(["'/mnt/etc'"]);
+    expect(hintsOf({ f: '/root/.ssh/' })).toEqual(["name the file in it, e.g. '/root/.ssh/<file>'"]);
+    expect(hintsOf({ d: '/' })).toEqual(["name the folder itself, e.g. '/mnt/backup'", undefined]);
+    expect(hintsOf({ d: '/mnt/backup/' })).toEqual(["write '/mnt/backup'"]);
+    expect(hintsOf({ p: '/mnt/backup//' })).toEqual(["write '/mnt/backup'"]);
+    // a shell character gets no guess: the message lists what a path may hold
+    expect(hintsOf({ a: '/mnt/$(reboot)' })).toEqual([undefined]);
+    expect(accepts(PATH_WITHOUT_TRAILING_SLASH, '/')).toBe(true);
+  });
+
+  it('a PveStorage path that is relative or ends in / says the path meant', () => {
+    const { site, host } = testSite();
+    expect(errorOf(() => new PveStorage(site, 'A', { host, storageId: 'a', type: 'dir', path: 'mnt/backup' }))).toMatch(/^\[test\/A\] path: expected an absolute path .*, got "mnt\/backup" \(hint: an absolute path starts at \/: '\/mnt\/backup'\)$/);
+    expect(errorOf(() => new PveStorage(site, 'B', { host, storageId: 'b', type: 'dir', path: '/mnt/backup/' }))).toBe('[test/B] path: expected a path without a trailing slash, got "/mnt/backup/" (hint: write \'/mnt/backup\')');
   });
 
   it('host pipeline constructs refuse such a path on its field (before: any path without spaces went into their scripts)', () => {
