@@ -13,7 +13,7 @@ import { PveStorage } from './pve-storage';
 import { RestoreDrill } from './restore-drill';
 import { VzdumpJob } from './vzdump-job';
 import { FOLDER_PATH } from '../lib/path-schema';
-import { STORAGE_ID, STORAGE_ID_MESSAGE } from '../lib/storage-id';
+import { STORAGE_ID_SCHEMA } from '../lib/storage-id';
 
 /** The minimum the client standard allows (seed 003: "minimum 7-day retention", maxfiles 7). */
 export const CLIENT_STANDARD_MIN_KEEP = 7;
@@ -106,7 +106,7 @@ const guestSchema = z
     drillNetworkCheck: z.enum(['nic-ipv4', 'none']).optional(),
     drillAfter: z.array(z.string().min(1)).optional(),
     classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]]).optional(),
-    diskPool: z.string().regex(STORAGE_ID, STORAGE_ID_MESSAGE).optional(),
+    diskPool: STORAGE_ID_SCHEMA.optional(),
     restoreStorage: z.string().min(1).optional(),
     notes: z.string().optional(),
   })
@@ -119,7 +119,7 @@ const schema = z
     retention: instanceOf(Retention, 'expected a Retention, e.g. Retention.keepLast(14)').optional(),
     backupPath: FOLDER_PATH.optional(),
     storageId: z.string().min(1).optional(),
-    backupDiskPool: z.string().regex(STORAGE_ID, STORAGE_ID_MESSAGE).optional(),
+    backupDiskPool: STORAGE_ID_SCHEMA.optional(),
     schedule: instanceOf(Schedule, "expected a Schedule, e.g. Schedule.daily('02:00')").optional(),
     drillTime: z.string().regex(/^([01]?\d|2[0-3]):[0-5]\d$/, 'expected a time of day as HH:MM (00:00 to 23:59)').optional(),
   })

@@ -6,7 +6,8 @@ import { INVENTORY_NAME, INVENTORY_NAME_MESSAGE } from '../lib/governance/invent
 import { Classification, CLASSIFICATIONS } from '../lib/model/vocabulary';
 import { PveHost } from './pve-host';
 import { registerMember, siteModelOf } from './private/site-anchor';
-import { STORAGE_ID, STORAGE_ID_MESSAGE } from '../lib/storage-id';
+import { STORAGE_ID_SCHEMA } from '../lib/storage-id';
+import { idString } from '../lib/private/zod-helpers';
 
 /** Props of {@link Guest}. */
 export interface GuestProps {
@@ -44,11 +45,11 @@ const schema = z
     host: z.instanceof(PveHost, { message: 'expected a PveHost' }),
     vmid: z.number().int().min(100, 'expected a VMID from 100 to 999999999').max(999_999_999),
     type: z.enum(['qemu', 'lxc']),
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]*$/, 'expected a guest name of letters, digits, dots and dashes'),
+    name: idString(/^[A-Za-z0-9][A-Za-z0-9.-]*$/, 'expected a guest name of letters, digits, dots and dashes'),
     unprivileged: z.boolean().optional(),
     state: z.enum(['running', 'stopped']).optional(),
     classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]]).optional(),
-    diskPool: z.string().regex(STORAGE_ID, STORAGE_ID_MESSAGE).optional(),
+    diskPool: STORAGE_ID_SCHEMA.optional(),
     notes: z.string().optional(),
     inventoryName: z.string().regex(INVENTORY_NAME, INVENTORY_NAME_MESSAGE).optional(),
     restoreStorage: z.string().regex(/^[A-Za-z][A-Za-z0-9\-_.]*$/, 'expected a storage id').optional(),
@@ -75,7 +76,7 @@ export class Guest extends Construct {
 
   constructor(scope: Construct, id: string, props: GuestProps) {
     super(scope, id);
-    const p = checkProps(this.node.path, schema, props, { vmid: 'use the id shown by qm list / pct list' });
+    const p = checkProps(this.node.path, schema, props, { vmid: 'use the id shown by qm list / pct list', type: 'qemu for a VM, lxc for a container' });
     this.host = p.host;
     this.vmid = p.vmid;
     this.type = p.type;

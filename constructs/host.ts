@@ -8,7 +8,7 @@ import type { SiteModel } from '../lib/model/site-model';
 import type { HostFileRecord } from '../lib/model/types';
 import { HOST_ADDRESS_PATTERN } from '../lib/net';
 import { isValidTimeZone } from '../lib/private/tz';
-import { instanceOf } from '../lib/private/zod-helpers';
+import { idString, instanceOf } from '../lib/private/zod-helpers';
 import { InstallPlan, planScripts, Removal, renderSweepScript, unitEntry } from '../lib/render/install-script';
 import { deliver, DeliveryConnection, deliverSweep, DeliveryMode } from './private/host-delivery';
 import { beforeReview, registerMember, siteModelOf } from './private/site-anchor';
@@ -123,7 +123,7 @@ const NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
 const hostSchema = z
   .object({
-    name: z.string().regex(NAME, 'expected a lower-case host name such as proxmox-home'),
+    name: idString(NAME, 'expected a lower-case host name such as proxmox-home', { lowerCase: true }),
     address: z.string().regex(HOST_ADDRESS_PATTERN, 'expected a host name or IP address'),
     user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, 'expected a Unix user name').optional(),
     port: z.number().int().min(1).max(65535).optional(),

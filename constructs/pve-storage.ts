@@ -16,7 +16,7 @@ import { PveHost } from './pve-host';
 import { registerMember, siteModelOf } from './private/site-anchor';
 import { pveStorageTargetId } from '../lib/model/target-ids';
 import { PATH_WITHOUT_TRAILING_SLASH } from '../lib/path-schema';
-import { STORAGE_ID, STORAGE_ID_MESSAGE } from '../lib/storage-id';
+import { STORAGE_ID_SCHEMA } from '../lib/storage-id';
 
 /** Storage types the library configures. */
 export type PveStorageType = 'dir' | 'nfs' | 'pbs' | 'zfspool' | 'cifs';
@@ -120,7 +120,7 @@ const CIFS_SHARE = /^[^\x00-\x1f\s\\/:*?"<>|]([^\x00-\x1f\\/:*?"<>|]*[^\x00-\x1f
 const schema = z
   .object({
     host: z.instanceof(PveHost, { message: 'expected a PveHost' }),
-    storageId: z.string().regex(STORAGE_ID, STORAGE_ID_MESSAGE),
+    storageId: STORAGE_ID_SCHEMA,
     type: z.enum(['dir', 'nfs', 'pbs', 'zfspool', 'cifs']),
     content: z.array(z.enum(['backup', 'images', 'rootdir', 'iso', 'vztmpl', 'snippets', 'import'])).min(1).optional(),
     path: ABS.optional(),
@@ -139,7 +139,7 @@ const schema = z
     shared: z.boolean().optional(),
     medium: z.enum(MEDIA as [Medium, ...Medium[]]).optional(),
     location: z.enum(LOCATIONS as [Location, ...Location[]]).optional(),
-    diskPool: z.string().regex(STORAGE_ID, STORAGE_ID_MESSAGE).optional(),
+    diskPool: STORAGE_ID_SCHEMA.optional(),
     allowCgnatServer: z.boolean().optional(),
     existing: z.boolean().optional(),
     isMountpoint: z.union([z.boolean(), ABS]).optional(),
@@ -215,6 +215,7 @@ export class PveStorage extends Construct {
     super(scope, id);
     const p = checkProps(this.node.path, schema, props, {
       server: 'use the LAN address of the server, e.g. 10.0.0.150',
+      type: 'dir for a folder on a disk of the host, nfs or cifs for a NAS share, pbs for a Proxmox Backup Server, zfspool for a ZFS pool (guest disks, not backups)',
       // Proxmox replaced maxfiles with prune-backups (PVE 7); old notes still carry it.
       maxfiles: 'Proxmox replaced maxfiles with prune-backups: use retention: Retention.keepLast(n)',
     });

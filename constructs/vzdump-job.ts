@@ -7,7 +7,7 @@ import { BackupMetric, SeriesIdentity, signalRecord } from '../lib/metrics';
 import type { SiteModel } from '../lib/model/site-model';
 import type { AssetRecord, RestoreStep } from '../lib/model/types';
 import { Classification, CLASSIFICATIONS } from '../lib/model/vocabulary';
-import { instanceOf } from '../lib/private/zod-helpers';
+import { idString, instanceOf } from '../lib/private/zod-helpers';
 import { backupJobCommands } from '../lib/render/pve-commands';
 import { orderSectionProperties } from '../lib/render/section-config';
 import { renderVzdumpHook } from '../lib/render/vzdump-hook';
@@ -104,7 +104,7 @@ const MANAGED_KEYS = ['all', 'comment', 'compress', 'exclude', 'mailnotification
 const schema = z
   .object({
     host: z.instanceof(PveHost, { message: 'expected a PveHost' }),
-    jobId: z.string().regex(JOB_ID, 'expected a lower-case id of letters, digits and dashes (2-64 characters), such as backup-home-p0-daily'),
+    jobId: idString(JOB_ID, 'expected a lower-case id of letters, digits and dashes (2-64 characters), such as backup-home-p0-daily', { lowerCase: true }),
     schedule: instanceOf(Schedule, "expected a Schedule, e.g. Schedule.daily('03:00') or Schedule.weekly('sun', '04:00')"),
     storage: z.union([z.instanceof(PveStorage), z.string().min(1)], { message: 'expected a PveStorage or a storage id' }),
     guests: z.array(z.instanceof(Guest, { message: 'expected Guest constructs' })).min(1, 'expected at least one guest').optional(),

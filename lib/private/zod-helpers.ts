@@ -46,3 +46,30 @@ export function instanceOf<T>(cls: { prototype: T }, message: string): z.ZodType
   // a missing value is told by checkProps (required:); a raw one gets its class's suggestion
   return z.custom<T>().check(hintedCheck<T>(isInstance, message, (v) => (v === undefined || v === null ? undefined : rawValueHints.get(cls)?.(v))));
 }
+
+/**
+ * The value nearest a refused id that `pattern` accepts: runs of other characters written as
+ * `-` (`Backup HDD` → `backup-hdd` with `lowerCase`, `dc 01` → `dc-01`), or undefined.
+ */
+export function nearestId(value: string, pattern: RegExp, lowerCase = false): string | undefined {
+  const candidates: string[] = [];
+  for (const refused of [/[^A-Za-z0-9-]+/g, /[^A-Za-z0-9.-]+/g, /[^A-Za-z0-9._-]+/g]) {
+    const base = value.trim().replace(refused, '-').replace(/^[-._]+|[-._]+$/g, '');
+    candidates.push(...(lowerCase ? [base.toLowerCase(), base] : [base, base.toLowerCase()]));
+  }
+  return candidates.find((c) => c !== '' && c !== value && pattern.test(c));
+}
+
+/** A string of the shape `pattern` accepts; a refused one gets the nearest accepted id as its hint. */
+export function idString(pattern: RegExp, message: string, options: { readonly lowerCase?: boolean } = {}): z.ZodString {
+  return z.string().check(
+    hintedCheck(
+      (v) => pattern.test(v),
+      message,
+      (v) => {
+        const id = nearestId(v, pattern, options.lowerCase);
+        return id ? `write it as '${id}'` : undefined;
+      },
+    ),
+  );
+}

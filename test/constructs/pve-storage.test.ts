@@ -209,6 +209,16 @@ describe('PveStorage', () => {
     );
   });
 
+  it('fails when the storage id has a space or the type is not a storage type, saying what to write', () => {
+    const { site, host } = testSite();
+    expect(errorOf(() => new PveStorage(site, 'A', { host, storageId: 'Backup HDD', type: 'dir', path: '/mnt/backup' }))).toBe(
+      '[test/A] storageId: expected a storage id of letters, digits, - _ . (starting with a letter), got "Backup HDD" (hint: write it as \'backup-hdd\')',
+    );
+    expect(errorOf(() => new PveStorage(site, 'B', { host, storageId: 'b', type: 'vm' } as never))).toBe(
+      '[test/B] type: invalid option: expected one of "dir"|"nfs"|"pbs"|"zfspool"|"cifs", got "vm" (hint: dir for a folder on a disk of the host, nfs or cifs for a NAS share, pbs for a Proxmox Backup Server, zfspool for a ZFS pool (guest disks, not backups))',
+    );
+  });
+
   it('fails when a field belongs to another storage type', () => {
     const { site, host } = testSite();
     expect(() => new PveStorage(site, 'D', { host, storageId: 'd', type: 'dir', path: '/x', export: '/y' })).toThrow(/export: only applies to nfs storage, not dir/);

@@ -1,5 +1,5 @@
 import { Testing } from 'cdktf';
-import { BackupAlertRules, BackupMetric, Duration, PveStorage, Retention, Schedule, ScheduledHostJob, VzdumpJob } from '../../constructs';
+import { BackupAlertRules, BackupMetric, Duration, PveHost, PveStorage, Retention, Schedule, ScheduledHostJob, VzdumpJob } from '../../constructs';
 import { ct, nfsStorage, testSite, vm } from '../helpers/fixtures';
 import { modelOf, resourcesOf, reviewOf, synthJson } from '../helpers/synth';
 import { errorOf } from '../helpers/process-group';
@@ -391,6 +391,15 @@ describe('VzdumpJob errors', () => {
     expect(() => new VzdumpJob(site, 'A', { host, jobId: 'a-a', schedule: '03:00', storage: nfsStorage(site, host), guests: [vm(site, host, 100)], compress: 'zst' } as never)).toThrow(
       /schedule: expected a Schedule, e.g. Schedule.daily\('03:00'\)[\s\S]*compress: .*got "zst"/,
     );
+  });
+
+  it('fails when a guest name, host name or job id has a space, giving the id meant', () => {
+    const { site, host } = testSite();
+    expect(errorOf(() => vm(site, host, 100, { name: 'dc 01' }))).toBe('[test/Vm100] name: expected a guest name of letters, digits, dots and dashes, got "dc 01" (hint: write it as \'dc-01\')');
+    expect(errorOf(() => vm(site, host, 101, { type: 'vm' } as never))).toMatch(/^\[test\/Vm101\] type: invalid option: .*got "vm" \(hint: qemu for a VM, lxc for a container\)$/);
+    expect(errorOf(() => new PveHost(site, 'H', { name: 'Proxmox Home', address: '10.0.0.6' }))).toMatch(/^\[test\/H\] name: expected a lower-case host name such as proxmox-home, got "Proxmox Home" \(hint: write it as 'proxmox-home'\)/);
+    const base = { host, schedule: Schedule.daily('03:00'), storage: nfsStorage(site, host), guests: [vm(site, host, 102)] };
+    expect(errorOf(() => new VzdumpJob(site, 'J', { ...base, jobId: 'Backup Home' }))).toMatch(/^\[test\/J\] jobId: .*got "Backup Home" \(hint: ids such as backup-home-p0-daily name the job in Proxmox, metrics and alerts; write it as 'backup-home'\)$/);
   });
 
   it('fails when a value object is given as a bare number or text, suggesting the factory for that value', () => {

@@ -5,7 +5,7 @@ import { errorOf } from '../helpers/process-group';
 import { Duration } from '../../lib/duration';
 import { Retention } from '../../lib/retention';
 import { Size } from '../../lib/size';
-import { instanceOf } from '../../lib/private/zod-helpers';
+import { instanceOf, nearestId } from '../../lib/private/zod-helpers';
 
 const schema = z
   .object({
@@ -128,6 +128,16 @@ describe('checkProps', () => {
     const message = errorOf(() => checkProps('home/Job', schema, { storage: 's', vmid: 1, password: 42 }));
     expect(message).toBe('[home/Job] password: expected a string, got a value (not shown: it may be a secret)');
     expect(message).not.toContain('42');
+  });
+});
+
+describe('nearestId', () => {
+  it('writes runs of refused characters as - and lower-cases where the id is lower case by convention', () => {
+    expect(nearestId('Backup HDD', /^[a-z]([a-z0-9\-_.]*[a-z0-9])?$/i, true)).toBe('backup-hdd');
+    expect(nearestId('dc 01', /^[A-Za-z0-9][A-Za-z0-9.-]*$/)).toBe('dc-01');
+    expect(nearestId('DC_01 ', /^[A-Za-z0-9][A-Za-z0-9.-]*$/)).toBe('DC-01');
+    expect(nearestId('Proxmox Home', /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, true)).toBe('proxmox-home');
+    expect(nearestId('1bad id', /^[a-z][a-z0-9-]*$/)).toBeUndefined();
   });
 });
 
