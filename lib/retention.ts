@@ -37,6 +37,15 @@ const BORG: Record<Key, string> = {
   keepYearly: 'keep_yearly',
 };
 
+/** The fix for a keep-* count that is not a whole number of at least 1, fitting the value given. */
+function countHint(v: unknown): string | undefined {
+  if (typeof v === 'number' && Number.isFinite(v) && v > 1 && !Number.isInteger(v)) return `a whole number, e.g. ${Math.floor(v)} or ${Math.ceil(v)}`;
+  if (typeof v === 'number' && v > 0 && v < 1) return 'a whole number, at least 1';
+  if (typeof v === 'number' && v <= 0) return 'omit the option instead of setting it to 0';
+  if (typeof v === 'string' && /^\d+$/.test(v.trim())) return `write the number without quotes: ${Number(v)}`;
+  return undefined;
+}
+
 /**
  * A retention policy in Proxmox's vocabulary (keep-last/hourly/daily/weekly/monthly/yearly).
  * There is deliberately no "keep all": every policy here deletes something, so it is explicit
@@ -87,7 +96,7 @@ export class Retention {
       const v = props[key];
       if (v === undefined) continue;
       if (!Number.isInteger(v) || v < 1) {
-        problems.push({ field: key, message: `expected a whole number of at least 1, got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`, hint: 'omit the option instead of setting it to 0' });
+        problems.push({ field: key, message: `expected a whole number of at least 1, got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`, hint: countHint(v) });
       }
     }
     if (ORDER.every((k) => props[k] === undefined)) {

@@ -1,3 +1,4 @@
+import { errorOf } from '../helpers/process-group';
 import { Retention } from '../../constructs';
 
 describe('Retention', () => {
@@ -22,6 +23,13 @@ describe('Retention', () => {
     expect(() => Retention.keepLast(0)).toThrow(/\[Retention\] keepLast: expected a whole number of at least 1, got 0 \(hint: omit the option/);
     expect(() => Retention.daily(-1)).toThrow(/keepDaily: expected a whole number of at least 1, got -1/);
     expect(() => Retention.keepLast(2.5)).toThrow(/keepLast: .*got 2.5/);
+  });
+
+  it('gives a hint that fits the count: nearby whole numbers for a fraction, omitting it for zero or less', () => {
+    expect(errorOf(() => Retention.keepLast(7.5))).toBe('[Retention] keepLast: expected a whole number of at least 1, got 7.5 (hint: a whole number, e.g. 7 or 8)');
+    expect(errorOf(() => Retention.keepLast(0.5))).toBe('[Retention] keepLast: expected a whole number of at least 1, got 0.5 (hint: a whole number, at least 1)');
+    expect(errorOf(() => Retention.daily(-1))).toBe('[Retention] keepDaily: expected a whole number of at least 1, got -1 (hint: omit the option instead of setting it to 0)');
+    expect(errorOf(() => Retention.of({ keepLast: '7' as never }))).toBe('[Retention] keepLast: expected a whole number of at least 1, got "7" (hint: write the number without quotes: 7)');
   });
 
   it('fails when a count is NaN, naming it (not null), or the options are not an object, instead of a TypeError', () => {
