@@ -6,7 +6,7 @@ import { MetricsSink } from '../lib/metrics-sink';
 import type { SiteModel } from '../lib/model/site-model';
 import type { PolicyPack } from '../lib/policy/policy';
 import { instanceOf } from '../lib/private/zod-helpers';
-import { isValidTimeZone } from '../lib/private/tz';
+import { TIME_ZONE } from '../lib/private/tz';
 import type { DeliveryMode } from './private/host-delivery';
 import { siteModelOf } from './private/site-anchor';
 import { SiteBackend } from './site-backend';
@@ -35,7 +35,7 @@ const SITE_ID = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 const schema = z
   .object({
     metrics: instanceOf(MetricsSink, 'expected MetricsSink.pushgateway(url) or MetricsSink.textfile()').optional(),
-    timeZone: z.string().refine(isValidTimeZone, 'expected an IANA time zone such as Europe/Prague').optional(),
+    timeZone: TIME_ZONE.optional(),
     delivery: z.enum(['null_resource', 'terraform_data']).optional(),
     backend: instanceOf(SiteBackend, 'expected a SiteBackend, e.g. SiteBackend.s3({...})').optional(),
     strictPolicy: z.boolean().optional(),
@@ -60,7 +60,7 @@ export class BackupSite extends TerraformStack {
 
   constructor(scope: Construct, site: string, props: BackupSiteProps = {}) {
     super(scope, checkSiteId(site));
-    const p = checkProps(this.node.path, schema, props, { timeZone: 'e.g. Europe/Prague' });
+    const p = checkProps(this.node.path, schema, props);
     this.model = siteModelOf(this, {
       metrics: (p.metrics ?? MetricsSink.textfile()).config,
       timeZone: p.timeZone,

@@ -7,7 +7,7 @@ import { BackupConfigError, checkProps } from '../lib/errors';
 import type { SiteModel } from '../lib/model/site-model';
 import type { HostFileRecord } from '../lib/model/types';
 import { HOST_ADDRESS_PATTERN } from '../lib/net';
-import { isValidTimeZone } from '../lib/private/tz';
+import { TIME_ZONE } from '../lib/private/tz';
 import { idString, instanceOf } from '../lib/private/zod-helpers';
 import { InstallPlan, planScripts, Removal, renderSweepScript, unitEntry } from '../lib/render/install-script';
 import { deliver, DeliveryConnection, deliverSweep, DeliveryMode } from './private/host-delivery';
@@ -128,7 +128,7 @@ const hostSchema = z
     user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, 'expected a Unix user name').optional(),
     port: z.number().int().min(1).max(65535).optional(),
     sshKeyPathVariable: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_-]*$/, 'expected a Terraform variable name').optional(),
-    timeZone: z.string().refine(isValidTimeZone, 'expected an IANA time zone such as Europe/Prague').optional(),
+    timeZone: TIME_ZONE.optional(),
     delivery: z.enum(['null_resource', 'terraform_data']).optional(),
     installRoot: ABSOLUTE_PATH.optional(),
     extraPath: ABSOLUTE_PATH.optional(),

@@ -2,7 +2,7 @@ import { Duration } from './duration';
 import { BackupConfigError, Problem } from './errors';
 import { hintForRawValue } from './private/zod-helpers';
 import { closestName, closestValue } from './private/zod-issues';
-import { instantsOf, isValidTimeZone, offsetMs, wallTimeOf } from './private/tz';
+import { instantsOf, isValidTimeZone, offsetMs, timeZoneHint, wallTimeOf } from './private/tz';
 
 /** Periods by calendar fields: many jobs share a schedule shape. */
 const PERIOD_CACHE = new Map<string, number>();
@@ -166,7 +166,7 @@ export class Schedule {
       });
     }
     if (timeZone !== undefined && !isValidTimeZone(timeZone)) {
-      problems.push({ field: 'timeZone', message: `expected an IANA time zone such as Europe/Prague, got ${JSON.stringify(timeZone)}` });
+      problems.push({ field: 'timeZone', message: `expected an IANA time zone such as Europe/Prague, got ${JSON.stringify(timeZone)}`, hint: timeZoneHint(timeZone) });
     }
     if (problems.length > 0) throw new BackupConfigError('Schedule', problems);
     this.weekdays = weekdays ? uniqueSorted(weekdays) : undefined;

@@ -1,3 +1,7 @@
+import { z } from 'zod';
+import { hintedCheck } from './zod-helpers';
+import { closestName } from './zod-issues';
+
 /** Wall-clock fields of an instant in a time zone. */
 export interface WallTime {
   readonly year: number;
@@ -39,6 +43,22 @@ export function isValidTimeZone(timeZone: string): boolean {
     return false;
   }
 }
+
+/**
+ * The zone a misspelt or partial name most likely meant (`Europe/Prauge`, `prague`), from the
+ * zones this runtime knows, as a hint; undefined when none is close.
+ */
+export function timeZoneHint(timeZone: string): string | undefined {
+  if (typeof timeZone !== 'string' || timeZone.trim() === '') return undefined;
+  const zones = [...Intl.supportedValuesOf('timeZone'), 'UTC'];
+  const text = timeZone.trim().replace(/ /g, '_');
+  const city = zones.filter((z) => z.split('/').pop()?.toLowerCase() === text.split('/').pop()?.toLowerCase());
+  const meant = closestName(text, zones) ?? (city.length === 1 ? city[0] : undefined);
+  return meant && meant !== timeZone ? `did you mean ${meant}?` : undefined;
+}
+
+/** An IANA time zone prop; a misspelt one gets the zone it most likely meant as its hint. */
+export const TIME_ZONE = z.string().check(hintedCheck(isValidTimeZone, 'expected an IANA time zone such as Europe/Prague', timeZoneHint));
 
 function isUtc(timeZone: string): boolean {
   return timeZone === 'UTC' || timeZone === 'Etc/UTC';

@@ -56,7 +56,8 @@ describe('BackupSite', () => {
 
   it('fails when the site id or settings are malformed', () => {
     expect(() => new BackupSite(freshApp(), 'Home Site')).toThrow(/\[Home Site\] site: expected a lower-case site id/);
-    expect(() => new BackupSite(freshApp(), 'home', { timeZone: 'Nowhere/City' })).toThrow(/\[home\] timeZone: expected an IANA time zone.*got "Nowhere\/City"/);
+    expect(() => new BackupSite(freshApp(), 'home', { timeZone: 'Nowhere/City' })).toThrow(/\[home\] timeZone: expected an IANA time zone.*got "Nowhere\/City"$/);
+    expect(() => new BackupSite(freshApp(), 'home', { timeZone: 'Europe/Prauge' })).toThrow(/^\[home\] timeZone: expected an IANA time zone such as Europe\/Prague, got "Europe\/Prauge" \(hint: did you mean Europe\/Prague\?\)$/);
     expect(() => MetricsSink.pushgateway('10.0.0.1:9091')).toThrow(/\[MetricsSink\] url: expected http\(s\):\/\/host:port/);
   });
 

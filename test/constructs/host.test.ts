@@ -168,6 +168,7 @@ describe('Host delivery', () => {
         /\[test\/H\d+\] timeZone: expected an IANA time zone such as Europe\/Prague, got ".*" \(hint: the zone timedatectl shows on the host/,
       );
     }
+    expect(() => new PveHost(site, 'Typo', { name: 'typo', address: '10.0.0.1', timeZone: 'Europe/Prage' })).toThrow(/; did you mean Europe\/Prague\?\)$/);
   });
 
   it('fails when the SSH key is given inline instead of by variable', () => {

@@ -161,6 +161,20 @@ describe('Schedule errors', () => {
   it('fails when a time zone is unknown', () => {
     expect(() => Schedule.daily('03:00').inTimeZone('Mars/Olympus')).toThrow(/timeZone: expected an IANA time zone/);
   });
+  it('fails when a time zone is misspelt or only a city, naming the zone meant', () => {
+    const messageOf = (tz: string) => {
+      try {
+        Schedule.daily('02:00').inTimeZone(tz);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'accepted';
+    };
+    expect(messageOf('Europe/Prauge')).toBe('[Schedule] timeZone: expected an IANA time zone such as Europe/Prague, got "Europe/Prauge" (hint: did you mean Europe/Prague?)');
+    expect(messageOf('Prague')).toMatch(/\(hint: did you mean Europe\/Prague\?\)$/);
+    expect(messageOf('America/New York')).toMatch(/\(hint: did you mean America\/New_York\?\)$/);
+    expect(messageOf('Mars/Olympus')).not.toContain('hint');
+  });
 });
 
 describe('Schedule.toCron full fields', () => {
