@@ -6,7 +6,7 @@ import { BackupMetric } from '../lib/metrics';
 import type { SiteModel } from '../lib/model/site-model';
 import type { RestoreStep } from '../lib/model/types';
 import { Classification, CLASSIFICATIONS, Location, LOCATIONS, Medium, MEDIA } from '../lib/model/vocabulary';
-import { HOST_ADDRESS_PATTERN } from '../lib/net';
+import { hostAddress } from '../lib/net';
 import { instanceOf } from '../lib/private/zod-helpers';
 import {
   BorgmaticCheck,
@@ -143,7 +143,7 @@ export interface BorgmaticProps {
 const SSH_REPO = /^ssh:\/\/[A-Za-z0-9._-]+@[A-Za-z0-9.-]+(:\d{1,5})?\/\S+$/;
 const DB_NAME = z.string().regex(/^[A-Za-z0-9_.$-]+$/, 'expected a database name (or all)');
 const DB_USER = z.string().regex(/^[A-Za-z0-9_.@-]+$/, 'expected a database user name');
-const DB_HOST = z.string().regex(HOST_ADDRESS_PATTERN, 'expected a host name or address');
+const DB_HOST = hostAddress('expected a host name or address');
 const PORT = z.number().int().min(1).max(65535);
 
 const schema = z

@@ -4,7 +4,7 @@ import { Duration } from '../lib/duration';
 import { checkProps } from '../lib/errors';
 import { INVENTORY_NAME, INVENTORY_NAME_MESSAGE } from '../lib/governance/inventory';
 import { Classification, CLASSIFICATIONS, Layer, LAYERS, Location, LOCATIONS, Medium, MEDIA } from '../lib/model/vocabulary';
-import { HOST_ADDRESS_PATTERN } from '../lib/net';
+import { hostAddress } from '../lib/net';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { siteModelOf } from './private/site-anchor';
 import { ABSOLUTE_PATH } from '../lib/path-schema';
@@ -54,7 +54,7 @@ const schema = z
     name: z.string().regex(/^[a-z][a-z0-9-]*[a-z0-9]$/, 'expected a lower-case name such as app-home-assistant'),
     protects: ONE_LINE,
     tool: ONE_LINE,
-    host: z.string().regex(HOST_ADDRESS_PATTERN, 'expected a host name or address such as nas'),
+    host: hostAddress('expected a host name or address such as nas'),
     basePath: ABSOLUTE_PATH,
     glob: z
       .string()

@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
+import { IP_ADDRESS_CHECKS } from '../lib/net';
 import { Duration } from '../lib/duration';
 import { BackupConfigError, checkProps, Problem } from '../lib/errors';
 import { HostJobOptions, hostJobOptionsShape, jobTuning } from '../lib/host-job-options';
@@ -133,7 +134,7 @@ const schema = z
     sqlite: z.union([z.boolean(), z.object({ busyTimeout: instanceOf(Duration, 'expected a Duration').optional() }).strict()]).optional(),
     pfsense: z
       .object({
-        host: z.string().regex(HOSTNAME, 'expected a host name or address'),
+        host: z.string().regex(HOSTNAME, 'expected a host name or address').check(...IP_ADDRESS_CHECKS),
         user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, 'expected a Unix user name').optional(),
         sshKeyFile: ABSOLUTE_PATH,
         fullTarOn: z.enum(['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat']).optional(),

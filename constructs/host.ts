@@ -6,7 +6,7 @@ import { Duration } from '../lib/duration';
 import { BackupConfigError, checkProps } from '../lib/errors';
 import type { SiteModel } from '../lib/model/site-model';
 import type { HostFileRecord } from '../lib/model/types';
-import { HOST_ADDRESS_PATTERN } from '../lib/net';
+import { hostAddress } from '../lib/net';
 import { TIME_ZONE } from '../lib/private/tz';
 import { idString, instanceOf } from '../lib/private/zod-helpers';
 import { InstallPlan, planScripts, Removal, renderSweepScript, unitEntry } from '../lib/render/install-script';
@@ -124,7 +124,7 @@ const NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 const hostSchema = z
   .object({
     name: idString(NAME, 'expected a lower-case host name such as proxmox-home', { lowerCase: true }),
-    address: z.string().regex(HOST_ADDRESS_PATTERN, 'expected a host name or IP address'),
+    address: hostAddress('expected a host name or IP address'),
     user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, 'expected a Unix user name').optional(),
     port: z.number().int().min(1).max(65535).optional(),
     sshKeyPathVariable: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_-]*$/, 'expected a Terraform variable name').optional(),

@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { DEFAULTS } from '../lib/defaults';
 import { checkProps } from '../lib/errors';
-import { tailscaleAddress } from '../lib/net';
+import { IP_ADDRESS_CHECKS, tailscaleAddress } from '../lib/net';
 import { hardNfsMount, softNfsMountHint } from '../lib/nfs-options';
 import { blockMarkers, unitEntry } from '../lib/render/install-script';
 import { generatedHeader, shellQuote } from '../lib/render/shell';
@@ -38,7 +38,7 @@ export interface NfsMountProps {
 const schema = z
   .object({
     host: z.instanceof(Host, { message: 'expected a Host or PveHost' }),
-    server: z.string().regex(/^[A-Za-z0-9.:[\]-]+$/, 'expected a host name or IP address'),
+    server: z.string().regex(/^[A-Za-z0-9.:[\]-]+$/, 'expected a host name or IP address').check(...IP_ADDRESS_CHECKS),
     export: ABSOLUTE_PATH,
     mountPoint: ABSOLUTE_FOLDER,
     options: z

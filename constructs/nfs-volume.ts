@@ -5,7 +5,7 @@ import { checkProps } from '../lib/errors';
 import { DNS_LABEL, DNS_SUBDOMAIN, PersistentVolumeClaimManifest, PersistentVolumeManifest, standardLabels } from '../lib/k8s/manifest';
 import { toQuantity } from '../lib/k8s/secret-ref';
 import { Location, LOCATIONS, Medium, MEDIA } from '../lib/model/vocabulary';
-import { HOST_ADDRESS_PATTERN, tailscaleAddress } from '../lib/net';
+import { hostAddress, tailscaleAddress } from '../lib/net';
 import { hardNfsMount, softNfsMountHint } from '../lib/nfs-options';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { Size } from '../lib/size';
@@ -41,9 +41,7 @@ const schema = z
   .object({
     name: z.string().regex(DNS_SUBDOMAIN, 'expected a lower-case claim name such as postgresql-backup'),
     namespace: z.string().regex(DNS_LABEL, 'expected a namespace name'),
-    server: z
-      .string()
-      .regex(HOST_ADDRESS_PATTERN, 'expected a host name or address')
+    server: hostAddress('expected a host name or address')
       .superRefine((s, ctx) => {
         const tailscale = tailscaleAddress(s);
         if (tailscale) ctx.addIssue({ code: 'custom', message: `expected a LAN address, not one ${tailscale}: a Tailscale NFS server stalls every pod that writes to it when the tunnel drops` });

@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
+import { IP_ADDRESS_CHECKS } from '../lib/net';
 import { BypassList, BypassRoot } from '../lib/bypass-list';
 import { BackupConfigError, checkProps, Problem } from '../lib/errors';
 import { HostJobOptions, hostJobOptionsShape, jobTuning } from '../lib/host-job-options';
@@ -94,7 +95,7 @@ const schema = z
     target: z
       .object({
         name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a lower-case name such as synology'),
-        address: z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/, 'expected a host name or address'),
+        address: z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/, 'expected a host name or address').check(...IP_ADDRESS_CHECKS),
         user: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'expected a user name').optional(),
         port: z.number().int().min(1).max(65535).optional(),
         sshKeyFile: ABSOLUTE_PATH.refine((s) => !s.includes('PRIVATE KEY'), 'expected the path of a key file, not a key'),

@@ -5,7 +5,7 @@ import { DEFAULTS } from '../lib/defaults';
 import { BackupConfigError, checkProps } from '../lib/errors';
 import type { SiteModel } from '../lib/model/site-model';
 import { Location, LOCATIONS, Medium, MEDIA } from '../lib/model/vocabulary';
-import { HOST_ADDRESS_PATTERN, tailscaleAddress } from '../lib/net';
+import { hostAddress, tailscaleAddress } from '../lib/net';
 import { hardNfsMount, softNfsMountHint } from '../lib/nfs-options';
 import { storageCommands } from '../lib/render/pve-commands';
 import { orderSectionProperties, renderSection } from '../lib/render/section-config';
@@ -124,7 +124,7 @@ const schema = z
     type: z.enum(['dir', 'nfs', 'pbs', 'zfspool', 'cifs']),
     content: z.array(z.enum(['backup', 'images', 'rootdir', 'iso', 'vztmpl', 'snippets', 'import'])).min(1).optional(),
     path: ABS.optional(),
-    server: z.string().regex(HOST_ADDRESS_PATTERN, 'expected a host name or IP address').optional(),
+    server: hostAddress('expected a host name or IP address').optional(),
     export: ABS.optional(),
     share: z.string().regex(CIFS_SHARE, 'expected a share name such as Backup (one line, no \\ / : * ? " < > |)').optional(),
     pool: z.string().regex(ZFS_DATASET, 'expected a ZFS pool or dataset such as rpool/data').optional(),

@@ -6,7 +6,7 @@ import type { SiteModel } from '../lib/model/site-model';
 import type { RestoreStep } from '../lib/model/types';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { renderRestoreDrillBody, renderRestoreDrillCleanup, RestoreDrillBootCheck, RestoreDrillNetworkCheck, restoreDrillSettings } from '../lib/render/restore-drill';
-import { HOST_ADDRESS_PATTERN } from '../lib/net';
+import { hostAddress } from '../lib/net';
 import { Schedule } from '../lib/schedule';
 import { Guest } from './guest';
 import { PveHost } from './pve-host';
@@ -127,7 +127,7 @@ const schema = z
     maxArchiveAge: instanceOf(Duration, 'expected a Duration').optional(),
     freeSpaceFactor: z.number().int().min(0).max(100).optional(),
     network: z.enum(['disconnected', 'connected']).optional(),
-    checkAddress: z.string().regex(HOST_ADDRESS_PATTERN, 'expected a host name or IP address').optional(),
+    checkAddress: hostAddress('expected a host name or IP address').optional(),
     tcpPorts: z.array(z.number().int().min(1).max(65535, 'expected a TCP port')).optional(),
     command: z.array(z.string().min(1)).min(1, 'expected a command and its arguments').optional(),
     bootCheck: z.enum(['running', 'running-or-degraded', 'none']).optional(),

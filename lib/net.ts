@@ -1,3 +1,6 @@
+import { z } from 'zod';
+import { hintedCheck } from './private/zod-helpers';
+
 /** True for an IPv4 address in 100.64.0.0/10 (carrier-grade NAT, used by Tailscale). */
 export function isCgnatAddress(address: string): boolean {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(address.trim());
@@ -59,3 +62,45 @@ export function parseIPv6(address: string): number[] | undefined {
 
 /** A host name or IPv4/IPv6 address, loosely: what ssh and mount accept. */
 export const HOST_ADDRESS_PATTERN = /^(\[[0-9a-fA-F:]+\]|[0-9a-fA-F:]*:[0-9a-fA-F:]+|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)$/;
+
+/** The fix for a value the host-address pattern refuses: a port, a user or a scheme written into it. */
+function addressPatternHint(v: string): string | undefined {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v)) return `the host alone, without the scheme, e.g. '${v.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split(/[/:@]/)[0]}'`;
+  if (/^[^@\s]+@[^@\s]+$/.test(v)) return `the user goes in its own prop (user: '${v.split('@')[0]}'): write the address alone, '${v.split('@')[1]}'`;
+  if (/^[A-Za-z0-9.-]+:\d+$/.test(v)) return `the port goes in its own prop (port: ${v.split(':')[1]}): write the address alone, '${v.split(':')[0]}'`;
+  if (v.trim() !== v && HOST_ADDRESS_PATTERN.test(v.trim())) return `write it without spaces: '${v.trim()}'`;
+  return undefined;
+}
+
+/** Digits and dots only: no host name looks like that (a top-level domain is never numeric), so it is meant as IPv4. */
+const looksIPv4 = (v: string) => /^[\d.]+$/.test(v);
+const validIPv4 = (v: string) => /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(v) && v.split('.').every((o) => Number(o) <= 255);
+const looksIPv6 = (v: string) => v.includes(':') && /^\[?[0-9A-Fa-f:]+\]?$/.test(v);
+
+function ipv4Hint(v: string): string {
+  const parts = v.split('.');
+  const high = parts.filter((o) => /^\d+$/.test(o) && Number(o) > 255);
+  if (parts.length === 4 && high.length > 0) return `${high.join(' and ')} is above 255: copy the address again (ip -br addr on the machine shows it)`;
+  return 'an IPv4 address is four numbers from 0 to 255 with dots between, e.g. 192.168.1.10';
+}
+
+/**
+ * A host name or IPv4/IPv6 address prop, checked beyond {@link HOST_ADDRESS_PATTERN}: digits and
+ * dots must make an IPv4 address (`192.0.2.300` is refused, not left to fail at ssh or mount
+ * time) and an IPv6 one must parse; a port, a user or a scheme written into it is pointed out.
+ */
+export function hostAddress(message: string) {
+  return z
+    .string()
+    .check(hintedCheck((v) => HOST_ADDRESS_PATTERN.test(v), message, addressPatternHint))
+    .check(...IP_ADDRESS_CHECKS);
+}
+
+/**
+ * For an address prop with its own pattern: digits and dots must make an IPv4 address, and
+ * hex and colons an IPv6 one (`.check(...IP_ADDRESS_CHECKS)`).
+ */
+export const IP_ADDRESS_CHECKS = [
+  hintedCheck<string>((v) => !looksIPv4(v) || validIPv4(v), 'expected an IPv4 address of four numbers from 0 to 255', ipv4Hint),
+  hintedCheck<string>((v) => !looksIPv6(v) || parseIPv6(v) !== undefined, 'expected a well-formed IPv6 address', () => 'copy the address again (ip -br addr on the machine shows it), at most one ::'),
+];

@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
-import { Host, PveHost } from '../../constructs';
+import { Host, PveHost, PveStorage } from '../../constructs';
+import { errorOf } from '../helpers/process-group';
 import { testSite } from '../helpers/fixtures';
 import { reviewOf, resourcesOf, synthJson } from '../helpers/synth';
 
@@ -159,6 +160,14 @@ describe('Host delivery', () => {
     expect(() => new PveHost(site, 'H', { name: 'Bad Name', address: 'not an address!', port: 0 })).toThrow(
       /\[test\/H\] name: expected a lower-case host name.*\n\[test\/H\] address: expected a host name or IP address, got "not an address!" \(hint: use the LAN address.*\n\[test\/H\] port: .*got 0/,
     );
+  });
+
+  it('fails when an address looks like IPv4 but is not one (before: 192.0.2.300 was accepted and failed at ssh time)', () => {
+    const { site } = testSite();
+    expect(errorOf(() => new PveHost(site, 'H', { name: 'h', address: '192.0.2.300' }))).toBe(
+      '[test/H] address: expected an IPv4 address of four numbers from 0 to 255, got "192.0.2.300" (hint: use the LAN address SSH reaches, e.g. 10.0.0.50; 300 is above 255: copy the address again (ip -br addr on the machine shows it))',
+    );
+    expect(() => new PveStorage(site, 'S', { host: new PveHost(site, 'Ok', { name: 'ok', address: 'pve.lan' }), storageId: 's', type: 'nfs', server: '10.0.0.256', export: '/v' })).toThrow(/\[test\/S\] server: expected an IPv4 address/);
   });
 
   it('fails when the host time zone is unknown, instead of a RangeError from Intl or a newline in the model', () => {

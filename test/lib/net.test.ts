@@ -1,4 +1,33 @@
-import { parseIPv6, tailscaleAddress } from '../../lib/net';
+import { z } from 'zod';
+import { checkProps } from '../../lib/errors';
+import { hostAddress, parseIPv6, tailscaleAddress } from '../../lib/net';
+import { errorOf } from '../helpers/process-group';
+
+describe('hostAddress', () => {
+  const schema = z.object({ address: hostAddress('expected a host name or IP address') });
+  const check = (address: string) => errorOf(() => checkProps('home/H', schema, { address }));
+
+  it.each(['10.0.0.5', '255.255.255.255', '0.0.0.0', 'pve', 'nas.lan', 'pve-01.example.com', 'fd00::1', '[fd00::1]', '::1', '2001:db8:0:0:0:0:0:1'])('accepts %s', (address) => {
+    expect(schema.safeParse({ address }).success).toBe(true);
+  });
+
+  it('fails when an IPv4-looking address has a number above 255 or not four numbers, naming the bad number', () => {
+    expect(check('192.0.2.300')).toBe('[home/H] address: expected an IPv4 address of four numbers from 0 to 255, got "192.0.2.300" (hint: 300 is above 255: copy the address again (ip -br addr on the machine shows it))');
+    expect(check('192.168.1')).toBe('[home/H] address: expected an IPv4 address of four numbers from 0 to 255, got "192.168.1" (hint: an IPv4 address is four numbers from 0 to 255 with dots between, e.g. 192.168.1.10)');
+    expect(check('10.0.0.1.')).toMatch(/expected an IPv4 address/);
+  });
+
+  it('fails when an IPv6 address does not parse', () => {
+    expect(check('fd00:::1')).toMatch(/^\[home\/H\] address: expected a well-formed IPv6 address, got "fd00:::1" \(hint: /);
+    expect(check('1:2:3:4:5:6:7:8:9')).toMatch(/expected a well-formed IPv6 address/);
+  });
+
+  it('points out a port, a user or a scheme written into the address', () => {
+    expect(check('nas:22')).toBe("[home/H] address: expected a host name or IP address, got \"nas:22\" (hint: the port goes in its own prop (port: 22): write the address alone, 'nas')");
+    expect(check('root@10.0.0.5')).toMatch(/\(hint: the user goes in its own prop \(user: 'root'\): write the address alone, '10\.0\.0\.5'\)$/);
+    expect(check('ssh://pve.lan:22')).toMatch(/\(hint: the host alone, without the scheme, e.g. 'pve\.lan'\)$/);
+  });
+});
 
 describe('tailscaleAddress', () => {
   it.each([
