@@ -276,6 +276,17 @@ export class PveStorage extends Construct {
         problems.push({ field, message: `only applies to ${types.join('/')} storage, not ${p.type}`, hint: `remove ${field} or change type` });
       }
     }
+    // the root filesystem is the one a backup must not fill, and / is always mounted
+    if (p.path === '/') {
+      problems.push(
+        p.type === 'dir'
+          ? { field: 'path', message: 'expected the folder of the backup disk, not /: backups there fill the root filesystem and the host stops', hint: "use the backup disk's mount point, e.g. path: '/mnt/backup' with isMountpoint: true" }
+          : { field: 'path', message: `expected a mount point for the ${p.type} share other than /`, hint: `omit path for the default /mnt/pve/${p.storageId}` },
+      );
+    }
+    if (p.isMountpoint === '/') {
+      problems.push({ field: 'isMountpoint', message: 'expected the mount point of the backup disk, not / (always mounted, so it guards nothing)', hint: "the folder the disk is mounted on, e.g. isMountpoint: '/mnt/backup', or true if path is it" });
+    }
     // a mount point elsewhere would guard another filesystem and silence the mount-guard finding
     if (typeof p.isMountpoint === 'string' && p.path && p.isMountpoint !== p.path && !p.path.startsWith(`${p.isMountpoint.replace(/\/$/, '')}/`)) {
       problems.push({ field: 'isMountpoint', message: `expected ${p.path} or a folder above it, got ${p.isMountpoint}`, hint: `the mount point the storage's path lies under, e.g. isMountpoint: '${p.path.split('/').slice(0, 3).join('/')}'` });

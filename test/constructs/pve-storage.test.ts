@@ -219,6 +219,17 @@ describe('PveStorage', () => {
     );
   });
 
+  it('fails when a storage path is / (backups on the root filesystem), or / is named as the mount point guarding it', () => {
+    const { site, host } = testSite();
+    expect(errorOf(() => new PveStorage(site, 'Root', { host, storageId: 'root', type: 'dir', path: '/' }))).toBe(
+      "[test/Root] path: expected the folder of the backup disk, not /: backups there fill the root filesystem and the host stops (hint: use the backup disk's mount point, e.g. path: '/mnt/backup' with isMountpoint: true)",
+    );
+    expect(errorOf(() => new PveStorage(site, 'Nfs', { host, storageId: 'nfs', type: 'nfs', server: '10.0.0.150', export: '/v', path: '/' }))).toBe(
+      '[test/Nfs] path: expected a mount point for the nfs share other than / (hint: omit path for the default /mnt/pve/nfs)',
+    );
+    expect(errorOf(() => new PveStorage(site, 'Guard', { host, storageId: 'guard', type: 'dir', path: '/srv/backup', isMountpoint: '/' }))).toMatch(/^\[test\/Guard\] isMountpoint: expected the mount point of the backup disk, not \/ \(always mounted, so it guards nothing\)/);
+  });
+
   it('fails when a field belongs to another storage type', () => {
     const { site, host } = testSite();
     expect(() => new PveStorage(site, 'D', { host, storageId: 'd', type: 'dir', path: '/x', export: '/y' })).toThrow(/export: only applies to nfs storage, not dir/);
