@@ -147,6 +147,9 @@ if [ "$restore_rc" -ne 0 ]; then
   echo "the restore into $TEMP_VMID failed; whatever is at VMID $TEMP_VMID now is left alone: if qm config / pct config $TEMP_VMID shows a half-made copy of $archive (lock: create), remove it with qm destroy $TEMP_VMID --purge 1 --skiplock 1 (pct destroy $TEMP_VMID --purge 1 --force 1 for a container); until then the drill refuses the VMID" >&2
   exit "$restore_rc"
 fi
+# The restore made the guest at the VMID (qmrestore and pct restore refuse one that exists):
+# it is the drill's own from here, even if tagging it fails or is interrupted.
+drill_restored=1
 # The copy must never start with the host, and is recognisable as the drill's.
 "$guest" set "$TEMP_VMID" --tags "$DRILL_TAG" --onboot 0
 
@@ -311,10 +314,10 @@ export function renderRestoreDrillCleanup(): string {
 if [ "\${drill_created:-0}" != 1 ]; then
   return 0
 fi
-# Only the drill's copy: tagged by it, or still locked by the restore it started (stopped
-# during the restore). Anything else at the VMID is left alone.
+# Only the drill's copy: restored by this run, tagged by it, or still locked by the restore it
+# started (stopped during the restore). Anything else at the VMID is left alone.
 bc_conf=$(if [ "$GUEST_TYPE" = qemu ]; then qm config "$TEMP_VMID"; else pct config "$TEMP_VMID"; fi 2>/dev/null || true)
-if [ -n "$bc_conf" ] && ! grep -Eq "^tags: (.*;)?$DRILL_TAG(;.*)?\$|^lock: create\$" <<<"$bc_conf"; then
+if [ -n "$bc_conf" ] && [ "\${drill_restored:-0}" != 1 ] && ! grep -Eq "^tags: (.*;)?$DRILL_TAG(;.*)?\$|^lock: create\$" <<<"$bc_conf"; then
   echo "guest $TEMP_VMID carries neither the tag $DRILL_TAG nor a restore's lock: not the drill's copy, left alone" >&2
   drill_created=0
   return 1

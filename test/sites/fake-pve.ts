@@ -11,6 +11,7 @@ import * as path from 'path';
  *   restore, which fails with "already exists";
  * - FAKE_AGENT=never: the guest agent never answers; FAKE_EXEC_EXITED=0: `qm guest exec`
  *   reports a command that has not exited (and qm itself succeeds);
+ * - FAKE_SET=fail: `qm set` / `pct set` fails (the tag never reaches the copy);
  * - FAKE_DESTROY=fail: destroying fails; FAKE_AVAIL_KIB: free space `pvesm status` reports;
  * - FAKE_NET=none: the guest's NIC has no IPv4 address (docker0 still has one);
  * - inside the guest, a stand-in `systemctl`: FAKE_SYSTEM_STATE is what is-system-running
@@ -98,7 +99,10 @@ guest() { # type subcommand vmid args
   shift 3 || true
   case "$sub" in
     config) exists "$id" "$type" || nosuch "$id"; grep -v '^type:' "$(conf "$id")" ;;
-    set) exists "$id" "$type" || nosuch "$id"; setkeys "$id" "$@" ;;
+    set)
+      exists "$id" "$type" || nosuch "$id"
+      [ "\${FAKE_SET:-}" = fail ] && { echo "update VM $id: storage is locked" >&2; exit 1; }
+      setkeys "$id" "$@" ;;
     start) exists "$id" "$type" || nosuch "$id"; touch "$S/$id.running" ;;
     stop) exists "$id" "$type" || nosuch "$id"; rm -f "$S/$id.running" ;;
     unlock) exists "$id" "$type" || nosuch "$id"; grep -v '^lock:' "$(conf "$id")" >"$S/u"; mv "$S/u" "$(conf "$id")" ;;

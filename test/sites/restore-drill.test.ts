@@ -269,6 +269,17 @@ describeWithTool('shellcheck', 'shellcheck', 'restore drill scripts, against sta
     expect(statusOf('restore-drill-vm100')).toBe(143);
   });
 
+  it('destroys its own copy when tagging it fails: a restore that succeeded made the guest at the VMID', async () => {
+    const { drill, dump, env, script, fake, statusOf } = setUp();
+    fs.writeFileSync(path.join(dump, archiveName('qemu', 100, 2)), 'x');
+    const r = await runInProcessGroup(script(drill), env({ FAKE_SET: 'fail' }));
+    expect(r.status).toBe(1);
+    expect(r.stderr).not.toContain('not the drill\'s copy');
+    expect(fake.calls()).toContain('qm destroy 101 --purge 1 --skiplock 1 --destroy-unreferenced-disks 1');
+    expect(fake.conf(101)).toBeUndefined();
+    expect(statusOf('restore-drill-vm100')).toBe(1);
+  });
+
   it('fails a run whose copy cannot be destroyed, though the checks passed', async () => {
     const { drill, dump, env, script, fake, statusOf } = setUp();
     fs.writeFileSync(path.join(dump, archiveName('qemu', 100, 2)), 'x');
