@@ -81,6 +81,19 @@ describeWithTools([['redis-server', 'redis-server'], ['prometheus-pushgateway', 
     expect(await gw.value('backup_last_status', labels('redis-backup'))).toBe(0);
   }, 60_000);
 
+  it('fails when the RDB file it would copy is not the save Redis just made (a data folder Redis does not write)', () => {
+    const stale = tempDir();
+    redis.cli('SAVE');
+    fs.copyFileSync(path.join(redis.dir, 'dump.rdb'), path.join(stale, 'dump.rdb'));
+    const old = Date.now() / 1000 - 20 * 86400;
+    fs.utimesSync(path.join(stale, 'dump.rdb'), old, old);
+    const out = tempDir();
+    const r = runScript('dash', s.redis.dump, env(out, tempDir(), { BC_DATA_DIR: stale }));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/dump\.rdb was last written at \d+, not by the save Redis just made .*is .* Redis's dir/);
+    expect(newArtifacts(out, 'redis-backup', '.rdb')).toEqual([]);
+  }, 60_000);
+
   it('fails below the key floor and when Redis is unreachable, pushing the failure and keeping old copies', async () => {
     const strict = scripts(1000);
     const out = tempDir();

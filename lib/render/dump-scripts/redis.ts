@@ -2,7 +2,8 @@ import { commitArtifact } from './script';
 
 /**
  * Redis: `BGSAVE`, wait until LASTSAVE moves and no save is in progress, check Redis says the
- * save succeeded, then copy the RDB file from Redis's data volume and check the copy with
+ * save succeeded and that the RDB file on Redis's data volume is that save (written after the
+ * LASTSAVE before it), then copy it and check the copy with
  * `redis-check-rdb`, which also counts its keys. The password comes from REDISCLI_AUTH.
  */
 export function redisBody(): string {
@@ -26,6 +27,12 @@ while :; do
 done
 case "$info" in *'rdb_last_bgsave_status:ok'*) ;; *) bc_fail 'Redis reports that its BGSAVE failed' ;; esac
 rdb="$bc_work/$(bc_name .rdb)"
+# The file must be the save just made: one older than the save before it is another Redis's,
+# or one Redis no longer writes (BC_DATA_DIR is not its dir), and would pass every check below
+saved=$(stat -c %Y -- "$BC_DATA_DIR/$BC_RDB_FILE") || bc_fail "no $BC_RDB_FILE in $BC_DATA_DIR"
+if [ "$saved" -le "$before" ]; then
+  bc_fail "$BC_DATA_DIR/$BC_RDB_FILE was last written at $saved, not by the save Redis just made (LASTSAVE $last): is $BC_DATA_DIR Redis's dir, and $BC_RDB_FILE its dbfilename?"
+fi
 cp -- "$BC_DATA_DIR/$BC_RDB_FILE" "$rdb"
 if ! redis-check-rdb "$rdb" >"$bc_work/check.log" 2>&1; then
   bc_fail "redis-check-rdb rejects the copy: $(tail -n 3 "$bc_work/check.log")"
