@@ -67,7 +67,12 @@ stamp=$(date +%Y%m%d%H%M)
 # Thin pool usage first, reported at once: when snapshots fail it is usually because the
 # pool is full, and that reading must reach the alert even if the run fails later.
 pool=$(LC_ALL=C lvs --noheadings --nosuffix -o data_percent,metadata_percent "$VG/$THIN_POOL")
-read -r data_pct meta_pct <<<"$pool"
+read -r data_pct meta_pct <<<"$pool" || true
+# an empty answer would read as 0% used: a pool that is not one must not pass for an empty pool
+if ! [[ "\${data_pct:-}" =~ ^[0-9]+(\.[0-9]+)?$ && "\${meta_pct:-}" =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
+  echo "could not read the usage of thin pool $VG/$THIN_POOL (lvs answered '$pool'): is THIN_POOL a thin pool of VG?" >&2
+  exit 1
+fi
 data_free=$(awk -v p="$data_pct" 'BEGIN { printf "%.4f", (100 - p) / 100 }')
 meta_free=$(awk -v p="$meta_pct" 'BEGIN { printf "%.4f", (100 - p) / 100 }')
 echo "thin pool $VG/$THIN_POOL: data $data_pct% used, metadata $meta_pct% used"
@@ -117,12 +122,18 @@ ${lookup ? `    ns=$(awk -F '\\t' -v lv="$lv" '$1 == lv { print $2; exit }' <<<"
   done <<<"$lvs_out"
 fi
 
+no_match=0
+if [ "$low_space" -eq 0 ] && [ $((created + failed + excluded)) -eq 0 ]; then
+  # a wrong VG, pool or pattern snapshots nothing, night after night, and would read as success
+  echo "no volume of $VG on thin pool $THIN_POOL matches $LV_GLOB: nothing was snapshotted (check VG, THIN_POOL and the pattern)" >&2
+  no_match=1
+fi
 bc_prune_snapshots "$KEEP_SECONDS"
 echo "snapshots: $created created, $failed failed, $excluded excluded, $bc_pruned pruned, $bc_prune_failed could not be pruned"
 bc_metric backup_lvm_snapshots_created "$created"
 bc_metric backup_lvm_snapshots_failed "$failed"
 bc_metric backup_lvm_snapshots_pruned "$bc_pruned"
-if [ "$failed" -gt 0 ] || [ "$bc_prune_failed" -gt 0 ] || [ "$low_space" -eq 1 ]; then
+if [ "$failed" -gt 0 ] || [ "$bc_prune_failed" -gt 0 ] || [ "$low_space" -eq 1 ] || [ "$no_match" -eq 1 ]; then
   exit 1
 fi
 `;

@@ -78,6 +78,23 @@ describeWithTool('prometheus-pushgateway', 'prometheus-pushgateway', 'LvmSnapsho
     expect(await value('backup_lvm_thinpool_free_ratio')).toBeCloseTo(0.12);
   });
 
+  it('fails when no volume matches (a wrong volume group, pool or pattern)', async () => {
+    const s = setUp();
+    const r = runScript(s.script, { ...s.env, LV_GLOB: 'vm-*-pvc-nothing-like-this' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('no volume of pve on thin pool data matches vm-*-pvc-nothing-like-this: nothing was snapshotted');
+    expect(await value('backup_last_status')).toBe(1);
+  });
+
+  it('fails when the thin pool usage cannot be read (a volume that is no thin pool), instead of reading it as empty', async () => {
+    const s = setUp();
+    const r = runScript(s.script, { ...s.env, THIN_POOL: 'vm-100-disk-0' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/could not read the usage of thin pool pve\/vm-100-disk-0/);
+    expect(lines(path.join(s.t, 'calls.log')).filter((c) => c.startsWith('lvcreate'))).toEqual([]);
+    expect(await value('backup_last_status')).toBe(1);
+  });
+
   it('near a full pool it makes no new snapshots, still prunes, and fails', async () => {
     const s = setUp();
     s.st.setPool(97, 10);
