@@ -8,6 +8,7 @@ import { blockMarkers, unitEntry } from '../lib/render/install-script';
 import { generatedHeader, shellQuote } from '../lib/render/shell';
 import { renderUnit, systemdEscapePath } from '../lib/render/systemd';
 import { Host } from './host';
+import { registerMember } from './private/site-anchor';
 import { ABSOLUTE_FOLDER, ABSOLUTE_PATH } from '../lib/path-schema';
 
 /** Props of {@link NfsMount}. */
@@ -62,6 +63,9 @@ const schema = z
  * `nfs` storage type (PveStorage) mounts by itself and needs none of this.
  */
 export class NfsMount extends Construct {
+  readonly host: Host;
+  /** `server:export`, as mounted. */
+  readonly source: string;
   readonly mountPoint: string;
   readonly options: readonly string[];
   readonly style: 'fstab' | 'mount-unit';
@@ -80,6 +84,8 @@ export class NfsMount extends Construct {
     this.style = p.style ?? 'fstab';
     this.unitName = `${systemdEscapePath(this.mountPoint)}.mount`;
     const what = `${p.server}:${p.export}`;
+    this.host = p.host;
+    this.source = what;
     if (this.style === 'fstab') {
       const m = blockMarkers(this.node.path);
       const opts = ['defaults', ...this.options.filter((o) => o !== 'defaults'), 'x-systemd.requires=network-online.target'].join(',');
@@ -96,5 +102,6 @@ export class NfsMount extends Construct {
       ]);
       p.host.install(this, { files: [{ path: `/etc/systemd/system/${this.unitName}`, content: unit }], enableUnits: [this.unitName] });
     }
+    registerMember('nfs-mount', this);
   }
 }

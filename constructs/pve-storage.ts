@@ -13,7 +13,8 @@ import { shellQuote } from '../lib/render/shell';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { Retention } from '../lib/retention';
 import { PveHost } from './pve-host';
-import { registerMember, siteModelOf } from './private/site-anchor';
+import type { NfsMount } from './nfs-mount';
+import { membersOf, registerMember, siteModelOf } from './private/site-anchor';
 import { pveStorageTargetId } from '../lib/model/target-ids';
 import { PATH_WITHOUT_TRAILING_SLASH } from '../lib/path-schema';
 import { STORAGE_ID_SCHEMA } from '../lib/storage-id';
@@ -247,6 +248,22 @@ export class PveStorage extends Construct {
     registerMember('pve-storage', this);
     if (this.managed) this.apply(p);
     this.checkMountGuard(p);
+    if (this.type === 'dir') this.model.addCheck(() => this.nfsMountChecks());
+  }
+
+  /**
+   * A dir storage on an NfsMount (seed 001's plan) is on the NAS: its medium decides the
+   * 3-2-1 count and VzdumpJob's tmpdir for unprivileged containers, so the default
+   * 'local-disk' would be wrong twice over.
+   */
+  private nfsMountChecks(): string[] {
+    if (this.medium === 'nas' || !this.path) return [];
+    const path = this.path;
+    const mount = membersOf<NfsMount>(this, 'nfs-mount').find((m) => m.host.name === this.host.name && (path === m.mountPoint || path.startsWith(`${m.mountPoint}/`)));
+    if (!mount) return [];
+    return [
+      `[${this.node.path}] medium: expected 'nas' for a dir storage on the NFS mount ${mount.mountPoint} (${mount.source}, ${mount.node.path}), got '${this.medium}': the 3-2-1 count and the tmpdir unprivileged containers need on NFS both read it (hint: medium: 'nas')`,
+    ];
   }
 
   /** A backup dir whose filesystem is missing at boot ends up on the root filesystem. */

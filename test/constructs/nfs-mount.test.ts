@@ -1,7 +1,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { NfsMount } from '../../constructs';
+import { NfsMount, PveStorage } from '../../constructs';
 import { systemdEscapePath } from '../../lib/render/systemd';
 import { testSite } from '../helpers/fixtures';
 import { makeStandins } from '../helpers/standins';
@@ -121,6 +121,21 @@ describe('NfsMount', () => {
 });
 
 describeWithTool('systemd-escape', 'systemd', 'NfsMount unit names, checked by systemd-escape', () => {
+  it("fails at synth when a dir storage on the mount is not declared medium 'nas' (seed 001's plan: its tmpdir and 3-2-1 depend on it)", () => {
+    const { site, host } = testSite();
+    new NfsMount(site, 'Mount', { host, server: '192.168.1.13', export: '/volume1/backups', mountPoint: '/mnt/nas-backups' });
+    const dir = new PveStorage(site, 'Backups', { host, storageId: 'nas-backups', type: 'dir', path: '/mnt/nas-backups/proxmox', isMountpoint: '/mnt/nas-backups' });
+    expect(dir.medium).toBe('local-disk');
+    expect(() => synthJson(site)).toThrow(
+      /\[test\/Backups\] medium: expected 'nas' for a dir storage on the NFS mount \/mnt\/nas-backups \(192\.168\.1\.13:\/volume1\/backups, test\/Mount\), got 'local-disk'.*\(hint: medium: 'nas'\)/,
+    );
+    const ok = testSite();
+    new NfsMount(ok.site, 'Mount', { host: ok.host, server: '192.168.1.13', export: '/volume1/backups', mountPoint: '/mnt/nas-backups' });
+    new PveStorage(ok.site, 'Backups', { host: ok.host, storageId: 'nas-backups', type: 'dir', path: '/mnt/nas-backups', isMountpoint: true, medium: 'nas' });
+    new PveStorage(ok.site, 'Local', { host: ok.host, storageId: 'local-backups', type: 'dir', path: '/mnt/nas-backups-local', isMountpoint: true });
+    expect(() => synthJson(ok.site)).not.toThrow();
+  });
+
   it('can be a native mount unit, named as systemd-escape names it', () => {
     const { site, host } = testSite();
     const m = new NfsMount(site, 'U', { host, server: 'nas.lan', export: '/x', mountPoint: '/mnt/nas-backups', style: 'mount-unit' });
