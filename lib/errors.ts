@@ -112,15 +112,25 @@ export function checkProps<T>(
     // refinement), a field given no value reads the same: required
     const missing = got === undefined && path.length > 0;
     const message = missing ? `required: ${expected.replace(/^invalid option: /, '')}, got nothing` : `${expected}, got ${shown}`;
-    const meant = issue.code === 'invalid_value' && typeof got === 'string' ? closestValue(got, issue.values.filter((v): v is string => typeof v === 'string')) : undefined;
+    // a hint built from the value would repeat what the message just hid
+    const hidden = shown === NOT_SHOWN;
+    const meant = !hidden && issue.code === 'invalid_value' && typeof got === 'string' ? closestValue(got, issue.values.filter((v): v is string => typeof v === 'string')) : undefined;
     const hint = [
       hints[String(path[0] ?? field)],
       meant ? `did you mean ${meant}?` : undefined,
-      missing ? misspeltAs(schema, path, unknownKeys) : hintOfIssue(issue) ?? typeHint(issue, got),
-    ].filter(Boolean).join('; ');
+      missing ? misspeltAs(schema, path, unknownKeys) : hidden ? undefined : hintOfIssue(issue) ?? typeHint(issue, got),
+    ]
+      .filter((h): h is string => Boolean(h) && !(hidden && containsValue(h!, got)))
+      .join('; ');
     return [{ field, message, hint: hint || undefined }];
   });
   throw new BackupConfigError(constructPath, [...problems, ...credentials.filter((c) => !problems.some((p) => p.field === c.field))]);
+}
+
+/** Whether a hint repeats a hidden value, or a word of it (a hint built from the props). */
+function containsValue(hint: string, value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  return value.split(/[^A-Za-z0-9+_-]+/).some((word) => word.length >= 4 && hint.includes(word));
 }
 
 /** zod's own wording for a wrong type, which names the type it received: we show the value instead. */

@@ -129,6 +129,20 @@ describe('checkProps', () => {
     expect(message).toBe('[home/Job] password: expected a string, got a value (not shown: it may be a secret)');
     expect(message).not.toContain('42');
   });
+
+  it('gives no hint built from a value it does not show (a path, an address, an id hint would repeat it)', () => {
+    const { PveHost, PveStorage } = require('../../constructs') as typeof import('../../constructs');
+    const { testSite } = require('../helpers/fixtures') as typeof import('../helpers/fixtures');
+    const { site, host } = testSite();
+    const cifs = errorOf(() => new PveStorage(site, 'Smb', { host, storageId: 'smb', type: 'cifs', server: '10.0.0.151', share: 'Backup', passwordFile: 'CorrectHorseBattery9' }));
+    expect(cifs).toContain('passwordFile: ');
+    expect(cifs).not.toContain('CorrectHorseBattery9');
+    const address = errorOf(() => new PveHost(site, 'Pve2', { name: 'pve2', address: 'root:Hunter2pass@10.0.0.6' }));
+    expect(address).toContain('address: ');
+    expect(address).not.toContain('Hunter2pass');
+    // a value that is shown keeps its hint
+    expect(errorOf(() => new PveStorage(site, 'Dir', { host, storageId: 'dir', type: 'dir', path: 'mnt/backup' }))).toContain("(hint: an absolute path starts at /: '/mnt/backup')");
+  });
 });
 
 describe('nearestId', () => {
