@@ -67,9 +67,12 @@ export const ordering: PolicyRule = {
         const dur = producer.expectedDurationSeconds / 60;
         for (const c of weekRuns(consumer)) {
           const sameDay = p.filter((s) => Math.floor(s / 1440) === Math.floor(c / 1440));
-          // Starting no later than the producer starts breaks the declared order for certain
-          // (seed 001: P0 finishes before P1 starts); within its expected duration it is an estimate.
-          if (sameDay.some((s) => s >= c)) {
+          if (!sameDay.length) continue;
+          // the producer's run this one reads: the latest to start before it that day
+          const before = sameDay.filter((s) => s < c);
+          // Starting before the producer's first run of the day breaks the declared order for
+          // certain (seed 001: P0 finishes before P1 starts); within its expected duration it is an estimate.
+          if (!before.length) {
             out.push({
               severity: 'error',
               rule: 'ordering',
@@ -79,8 +82,7 @@ export const ordering: PolicyRule = {
             });
             break;
           }
-          const clash = sameDay.find((s) => s + dur > c);
-          if (clash !== undefined) {
+          if (Math.max(...before) + dur > c) {
             out.push({
               severity: 'warning',
               rule: 'ordering',

@@ -89,6 +89,17 @@ describe('ordering', () => {
       ]);
     }
   });
+  it('reads the latest producer run before it: a daily consumer after the first of a producer\'s several runs a day passes', () => {
+    const { s, host } = site();
+    const snap = new ScheduledHostJob(s, 'Snap', { host, jobId: 'snap', schedule: Schedule.everyHours(6), description: 's', body: 'true' });
+    new ScheduledHostJob(s, 'Ship', { host, jobId: 'ship', schedule: Schedule.daily('03:00'), description: 's', body: 'true', after: [snap] });
+    expect(rulesOf(s, 'ordering')).toEqual([]);
+    const { s: s2, host: h2 } = site();
+    const snap2 = new ScheduledHostJob(s2, 'Snap', { host: h2, jobId: 'snap', schedule: Schedule.everyHours(6), description: 's', body: 'true', expectedDuration: Duration.hours(4) });
+    new ScheduledHostJob(s2, 'Ship', { host: h2, jobId: 'ship', schedule: Schedule.daily('03:00'), description: 's', body: 'true', after: [snap2] });
+    expect(rulesOf(s2, 'ordering')).toEqual([expect.objectContaining({ severity: 'warning', subject: 'p/Ship' })]);
+  });
+
   it('fails on the days both run: a daily consumer before a weekly producer on its day', () => {
     const { s, host } = site();
     const weekly = new ScheduledHostJob(s, 'Weekly', { host, jobId: 'weekly-full', schedule: Schedule.weekly('sun', '03:00'), description: 'w', body: 'true' });
