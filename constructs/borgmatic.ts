@@ -143,7 +143,7 @@ export interface BorgmaticProps {
 const SSH_REPO = /^ssh:\/\/[A-Za-z0-9._-]+@[A-Za-z0-9.-]+(:\d{1,5})?\/\S+$/;
 const DB_NAME = z.string().regex(/^[A-Za-z0-9_.$-]+$/, 'expected a database name (or all)');
 const DB_USER = z.string().regex(/^[A-Za-z0-9_.@-]+$/, 'expected a database user name');
-const DB_HOST = hostAddress('expected a host name or address');
+const DB_HOST = hostAddress('expected a host name or address', { user: 'username', port: 'port' });
 const PORT = z.number().int().min(1).max(65535);
 
 const schema = z

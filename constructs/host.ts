@@ -124,7 +124,7 @@ const NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 const hostSchema = z
   .object({
     name: idString(NAME, 'expected a lower-case host name such as proxmox-home', { lowerCase: true }),
-    address: hostAddress('expected a host name or IP address'),
+    address: hostAddress('expected a host name or IP address', { user: 'user', port: 'port' }),
     user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, 'expected a Unix user name').optional(),
     port: z.number().int().min(1).max(65535).optional(),
     sshKeyPathVariable: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_-]*$/, 'expected a Terraform variable name').optional(),

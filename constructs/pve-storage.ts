@@ -125,7 +125,7 @@ const schema = z
     type: z.enum(['dir', 'nfs', 'pbs', 'zfspool', 'cifs']),
     content: z.array(z.enum(['backup', 'images', 'rootdir', 'iso', 'vztmpl', 'snippets', 'import'])).min(1).optional(),
     path: ABS.optional(),
-    server: hostAddress('expected a host name or IP address').optional(),
+    server: hostAddress('expected a host name or IP address', { user: 'username' }).optional(),
     export: ABS.optional(),
     share: z.string().regex(CIFS_SHARE, 'expected a share name such as Backup (one line, no \\ / : * ? " < > |)').optional(),
     pool: z.string().regex(ZFS_DATASET, 'expected a ZFS pool or dataset such as rpool/data').optional(),

@@ -63,24 +63,39 @@ export function parseIPv6(address: string): number[] | undefined {
 /** A host name or IPv4/IPv6 address, loosely: what ssh and mount accept. */
 export const HOST_ADDRESS_PATTERN = /^(\[[0-9a-fA-F:]+\]|[0-9a-fA-F:]*:[0-9a-fA-F:]+|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)$/;
 
+/** The props a construct has beside its address, for a port or user written into it. */
+export interface AddressNeighbours {
+  /** The prop that takes the port, if the construct has one. */
+  readonly port?: string;
+  /** The prop that takes the user name, if the construct has one. */
+  readonly user?: string;
+}
+
 /** The fix for a value the host-address pattern refuses: a port, a user or a scheme written into it. */
-function addressPatternHint(v: string): string | undefined {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v)) return `the host alone, without the scheme, e.g. '${v.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split(/[/:@]/)[0]}'`;
-  if (/^[^@\s]+@[^@\s]+$/.test(v)) return `the user goes in its own prop (user: '${v.split('@')[0]}'): write the address alone, '${v.split('@')[1]}'`;
-  if (/^[A-Za-z0-9.-]+:\d+$/.test(v)) return `the port goes in its own prop (port: ${v.split(':')[1]}): write the address alone, '${v.split(':')[0]}'`;
+function addressPatternHint(v: string, props: AddressNeighbours): string | undefined {
+  const elsewhere = (what: 'port' | 'user', value: string) =>
+    props[what] ? `the ${what} goes in its own prop (${props[what]}: ${what === 'port' ? value : `'${value}'`})` : `a ${what} is not part of the address here`;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v)) return `the host alone, without the scheme, e.g. '${v.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').replace(/^[^@/]*@/, '').split(/[/:]/)[0]}'`;
+  if (/^[^@\s]+@[^@\s]+$/.test(v)) return `${elsewhere('user', v.split('@')[0])}: write the address alone, '${v.split('@')[1]}'`;
+  if (/^[A-Za-z0-9.-]+:\d+$/.test(v)) return `${elsewhere('port', v.split(':')[1])}: write the address alone, '${v.split(':')[0]}'`;
   if (v.trim() !== v && HOST_ADDRESS_PATTERN.test(v.trim())) return `write it without spaces: '${v.trim()}'`;
   return undefined;
 }
 
 /** Digits and dots only: no host name looks like that (a top-level domain is never numeric), so it is meant as IPv4. */
 const looksIPv4 = (v: string) => /^[\d.]+$/.test(v);
-const validIPv4 = (v: string) => /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(v) && v.split('.').every((o) => Number(o) <= 255);
+// no leading zeros: the resolver ssh and mount use reads 010 as octal (192.168.001.010 is 192.168.1.8)
+const validIPv4 = (v: string) => /^(0|[1-9]\d{0,2})(\.(0|[1-9]\d{0,2})){3}$/.test(v) && v.split('.').every((o) => Number(o) <= 255);
 const looksIPv6 = (v: string) => v.includes(':') && /^\[?[0-9A-Fa-f:]+\]?$/.test(v);
 
 function ipv4Hint(v: string): string {
   const parts = v.split('.');
   const high = parts.filter((o) => /^\d+$/.test(o) && Number(o) > 255);
   if (parts.length === 4 && high.length > 0) return `${high.join(' and ')} is above 255: copy the address again (ip -br addr on the machine shows it)`;
+  const padded = parts.filter((o) => /^0\d+$/.test(o));
+  if (parts.length === 4 && padded.length > 0) {
+    return `write ${padded.map((o) => `${Number(o)}, not ${o}`).join('; ')}: a leading 0 makes the resolver read the number as octal, another address`;
+  }
   return 'an IPv4 address is four numbers from 0 to 255 with dots between, e.g. 192.168.1.10';
 }
 
@@ -89,10 +104,10 @@ function ipv4Hint(v: string): string {
  * dots must make an IPv4 address (`192.0.2.300` is refused, not left to fail at ssh or mount
  * time) and an IPv6 one must parse; a port, a user or a scheme written into it is pointed out.
  */
-export function hostAddress(message: string) {
+export function hostAddress(message: string, neighbours: AddressNeighbours = {}) {
   return z
     .string()
-    .check(hintedCheck((v) => HOST_ADDRESS_PATTERN.test(v), message, addressPatternHint))
+    .check(hintedCheck((v) => HOST_ADDRESS_PATTERN.test(v), message, (v) => addressPatternHint(v, neighbours)))
     .check(...IP_ADDRESS_CHECKS);
 }
 

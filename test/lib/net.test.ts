@@ -4,7 +4,7 @@ import { hostAddress, parseIPv6, tailscaleAddress } from '../../lib/net';
 import { errorOf } from '../helpers/process-group';
 
 describe('hostAddress', () => {
-  const schema = z.object({ address: hostAddress('expected a host name or IP address') });
+  const schema = z.object({ address: hostAddress('expected a host name or IP address', { user: 'user', port: 'port' }) });
   const check = (address: string) => errorOf(() => checkProps('home/H', schema, { address }));
 
   it.each(['10.0.0.5', '255.255.255.255', '0.0.0.0', 'pve', 'nas.lan', 'pve-01.example.com', 'fd00::1', '[fd00::1]', '::1', '2001:db8:0:0:0:0:0:1'])('accepts %s', (address) => {
@@ -17,6 +17,13 @@ describe('hostAddress', () => {
     expect(check('10.0.0.1.')).toMatch(/expected an IPv4 address/);
   });
 
+  it('fails on a number with a leading zero, which the resolver reads as octal (192.168.001.010 reaches 192.168.1.8)', () => {
+    expect(check('192.168.001.010')).toBe(
+      '[home/H] address: expected an IPv4 address of four numbers from 0 to 255, got "192.168.001.010" (hint: write 1, not 001; 10, not 010: a leading 0 makes the resolver read the number as octal, another address)',
+    );
+    expect(schema.safeParse({ address: '10.0.0.0' }).success).toBe(true);
+  });
+
   it('fails when an IPv6 address does not parse', () => {
     expect(check('fd00:::1')).toMatch(/^\[home\/H\] address: expected a well-formed IPv6 address, got "fd00:::1" \(hint: /);
     expect(check('1:2:3:4:5:6:7:8:9')).toMatch(/expected a well-formed IPv6 address/);
@@ -26,6 +33,14 @@ describe('hostAddress', () => {
     expect(check('nas:22')).toBe("[home/H] address: expected a host name or IP address, got \"nas:22\" (hint: the port goes in its own prop (port: 22): write the address alone, 'nas')");
     expect(check('root@10.0.0.5')).toMatch(/\(hint: the user goes in its own prop \(user: 'root'\): write the address alone, '10\.0\.0\.5'\)$/);
     expect(check('ssh://pve.lan:22')).toMatch(/\(hint: the host alone, without the scheme, e.g. 'pve\.lan'\)$/);
+    expect(check('ssh://root@10.0.0.7')).toMatch(/\(hint: the host alone, without the scheme, e.g. '10\.0\.0\.7'\)$/);
+  });
+
+  it('names the props the construct really has for a port or user, and none where it has none', () => {
+    const bare = z.object({ server: hostAddress('expected a host name or IP address') });
+    const message = (server: string) => errorOf(() => checkProps('home/S', bare, { server }));
+    expect(message('10.0.0.150:2049')).toMatch(/\(hint: a port is not part of the address here: write the address alone, '10\.0\.0\.150'\)$/);
+    expect(message('admin@nas')).toMatch(/\(hint: a user is not part of the address here: write the address alone, 'nas'\)$/);
   });
 });
 
