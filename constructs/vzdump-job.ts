@@ -130,7 +130,8 @@ const schema = z
       .refine((t) => [...t.matchAll(/\{\{([^{}]*)\}\}/g)].every((m) => NOTES_VARIABLES.includes(m[1])), 'expected only the variables {{cluster}}, {{guestname}}, {{node}} and {{vmid}}, written without spaces: vzdump leaves any other {{...}} as written')
       .optional(),
     enabled: z.boolean().optional(),
-    comment: z.string().max(400, 'expected at most 400 characters (Proxmox allows 512, some are kept for automatic notes)').regex(/^[^\n]*$/, 'expected one line').optional(),
+    // the automatic tmpdir reason may be added to it: the total is checked once it is known
+    comment: z.string().max(PROXMOX_COMMENT_MAX, `expected at most ${PROXMOX_COMMENT_MAX} characters, Proxmox's limit`).regex(/^[^\n]*$/, 'expected one line').optional(),
     repeatMissed: z.boolean().optional(),
     tmpdir: ABSOLUTE_FOLDER.optional(),
     expectedDuration: instanceOf(Duration, 'expected a Duration').optional(),

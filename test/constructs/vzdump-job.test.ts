@@ -70,6 +70,10 @@ describe('VzdumpJob', () => {
       /\[test\/All\] comment: expected at most 512 characters with the automatic tmpdir reason \(Proxmox refuses a longer comment\), got 5\d\d: 400 of yours and \d+ for the reason \(hint: shorten the comment, or set tmpdir yourself/,
     );
     expect(new VzdumpJob(site, 'Given', { host, jobId: 'given-daily', schedule: Schedule.daily('03:00'), storage: nas, all: true, comment: long, tmpdir: '/var/tmp' }).comment).toBe(long);
+    // a comment of its own may use all 512 when no reason is added
+    const full = 'y'.repeat(512);
+    expect(new VzdumpJob(site, 'Full', { host, jobId: 'full-daily', schedule: Schedule.daily('03:00'), storage: nas, all: true, comment: full, tmpdir: '/var/tmp' }).comment).toBe(full);
+    expect(() => new VzdumpJob(site, 'Over', { host, jobId: 'over-daily', schedule: Schedule.daily('03:00'), storage: nas, all: true, comment: `${full}y`, tmpdir: '/var/tmp' })).toThrow(/\[test\/Over\] comment: expected at most 512 characters, Proxmox's limit/);
   });
 
   it('keeps an explicit tmpdir on an all-guests job, and adds none on local storage', () => {
