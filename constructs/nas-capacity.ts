@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { pushedFillAlert } from '../lib/alerts/fill-alert';
 import { checkProps } from '../lib/errors';
-import { IP_ADDRESS_CHECKS, tailscaleAddress } from '../lib/net';
+import { hostAddress, tailscaleAddress } from '../lib/net';
 import { Schedule } from '../lib/schedule';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { Host } from './host';
@@ -42,7 +42,7 @@ const schema = z
   .object({
     host: z.instanceof(Host, { message: 'expected a Host' }),
     nasName: z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a lower-case name'),
-    address: z.string().regex(/^[A-Za-z0-9.-]+$/, 'expected a host name or IPv4 address').check(...IP_ADDRESS_CHECKS).refine((a) => tailscaleAddress(a) === undefined, 'expected the LAN address, not a Tailscale one (100.64.0.0/10 or a ts.net name)'),
+    address: hostAddress('expected a host name or IP address', { user: 'user' }).refine((a) => tailscaleAddress(a) === undefined, 'expected the LAN address, not a Tailscale one (100.64.0.0/10, fd7a:115c:a1e0::/48 or a ts.net name)'),
     user: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'expected a user name').optional(),
     sshKeyFile: ABSOLUTE_FILE_PATH,
     volume: ABSOLUTE_FOLDER,

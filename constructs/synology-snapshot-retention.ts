@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { DEFAULTS } from '../lib/defaults';
 import { BackupConfigError, checkProps } from '../lib/errors';
-import { IP_ADDRESS_CHECKS, tailscaleAddress } from '../lib/net';
+import { hostAddress, tailscaleAddress } from '../lib/net';
 import { generatedHeader, shellQuote } from '../lib/render/shell';
 import { Host } from './host';
 import { membersOf, registerMember, siteModelOf } from './private/site-anchor';
@@ -42,7 +42,7 @@ export interface SynologySnapshotRetentionProps {
 const schema = z
   .object({
     host: z.instanceof(Host, { message: 'expected a Host' }),
-    address: z.string().regex(/^[A-Za-z0-9.-]+$/, 'expected a host name or IPv4 address').check(...IP_ADDRESS_CHECKS).refine((a) => tailscaleAddress(a) === undefined, 'expected the LAN address, not a Tailscale one (100.64.0.0/10 or a ts.net name)'),
+    address: hostAddress('expected a host name or IP address', { user: 'user' }).refine((a) => tailscaleAddress(a) === undefined, 'expected the LAN address, not a Tailscale one (100.64.0.0/10, fd7a:115c:a1e0::/48 or a ts.net name)'),
     user: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'expected a DSM user name of letters, digits, _ and - (starting with a letter or _)').optional(),
     sshKeyFile: ABSOLUTE_FILE_PATH,
     share: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a shared folder name'),

@@ -86,7 +86,9 @@ describe('NasCapacity', () => {
   it('fails when the NAS is given by its Tailscale address', () => {
     const { site, host } = testSite();
     expect(() => new NasCapacity(site, 'Nas', { host, nasName: 'synology', address: '100.102.199.111', sshKeyFile: '/k', volume: '/volume1' })).toThrow(/\[test\/Nas\] address: expected the LAN address, not a Tailscale one/);
-    // its MagicDNS name stops answering with the tunnel just the same
+    // its IPv6 address and MagicDNS name stop answering with the tunnel just the same
+    expect(() => new NasCapacity(site, 'Nas6', { host, nasName: 'synology', address: 'fd7a:115c:a1e0::13', sshKeyFile: '/k', volume: '/volume1' })).toThrow(/\[test\/Nas6\] address: expected the LAN address, not a Tailscale one/);
+    expect(() => new NasCapacity(site, 'Lan6', { host, nasName: 'synology-v6', address: 'fd00::13', sshKeyFile: '/k', volume: '/volume1' })).not.toThrow();
     expect(() => new NasCapacity(site, 'Nas2', { host, nasName: 'synology', address: 'nas.tail1234.ts.net', sshKeyFile: '/k', volume: '/volume1' })).toThrow(/\[test\/Nas2\] address: expected the LAN address, not a Tailscale one/);
     expect(() => new SynologySnapshotRetention(site, 'Snap', { host, address: 'nas.tail1234.ts.net', sshKeyFile: '/k', share: 'Backup', keepDays: 7, sudoPassword: { file: '/root/.synology-sudo' } })).toThrow(
       /\[test\/Snap\] address: expected the LAN address, not a Tailscale one/,
