@@ -183,6 +183,8 @@ export class NfsMirror extends Construct {
       STATE_FILE: stateFile,
       REMOVE_VANISHED_AFTER: String((p.removeVanishedAfter ?? Duration.days(14)).toSeconds()),
       VANISHED_LIMIT_PERCENT: String(p.vanishedLimitPercent ?? 25),
+      // set by hand for one run (source paths, or *) when an entry was emptied on purpose
+      ALLOW_EMPTIED: '',
     };
     if (requireMount) settings.MOUNT_POINT = this.mountPoint;
     if (p.manifest) Object.assign(settings, { MANIFEST: p.manifest.file, MANIFEST_ROOT: p.manifest.root, MANIFEST_LOCK: p.manifest.lockFile });

@@ -254,6 +254,8 @@ export class OffsiteSync extends Construct {
     if (p.step2) {
       settings.CHANGE_LOG = p.step2.changeTracker.changeLog;
       settings.CHANGE_LOG_LOCK = p.step2.changeTracker.lockFile;
+      // set by hand for one run (source paths, or *) when a bypass entry was emptied on purpose
+      settings.ALLOW_EMPTIED = '';
       roots.forEach((r, i) => {
         settings[`STEP2_SOURCE_${i}`] = r.path;
         settings[`STEP2_DEST_${i}`] = this.step2Destinations[r.path];

@@ -1,5 +1,5 @@
 import { BypassList, BypassRoot } from '../bypass-list';
-import { BC_APPEND_MANIFEST_FN, BC_LOG, BC_REL_DIR, BC_REQUIRE_MOUNT, BC_RSYNC_CHANGES, BC_RUN, BC_WORK_DIR, renderManifestCleanup } from './pipeline-shell';
+import { BC_APPEND_MANIFEST_FN, BC_EMPTIED, BC_LOG, BC_REL_DIR, BC_REQUIRE_MOUNT, BC_RSYNC_CHANGES, BC_RUN, BC_WORK_DIR, renderManifestCleanup } from './pipeline-shell';
 
 /** What the mirror's body is rendered from. */
 export interface NfsMirrorScriptOptions {
@@ -70,10 +70,11 @@ function caseGlobs(names: readonly string[]): string {
  * outside the bypass list is copied to DEST/<entry>, each with its own rsync whose
  * `--delete` acts only inside that entry's copy, so the rest of the backup disk (the file
  * backup's folders, the manifest) is never touched. What it sent is appended to the off-site
- * manifest. A name the destination reserves is an error, never a silent skip.
+ * manifest. A name the destination reserves is an error, never a silent skip; so is an entry
+ * emptied at the source while its copy holds files, unless ALLOW_EMPTIED names it.
  */
 export function renderNfsMirrorBody(o: NfsMirrorScriptOptions): string {
-  const fns = [BC_RUN, BC_REL_DIR, BC_RSYNC_CHANGES];
+  const fns = [BC_RUN, BC_REL_DIR, BC_RSYNC_CHANGES, BC_EMPTIED];
   if (o.requireMount) fns.push(BC_REQUIRE_MOUNT);
   if (o.manifest) fns.push(BC_LOG, BC_APPEND_MANIFEST_FN);
   const ignored = caseGlobs(BypassList.IGNORED_NAMES);
@@ -105,6 +106,7 @@ tr '\\0' '\\n' <"$WORK_DIR/entries" >"$WORK_DIR/present"
 mirrored=0
 bypassed=0
 failures=0
+emptied=()
 while IFS= read -r -d '' name; do
   case "$name" in
     ${ignored}) continue ;;
@@ -122,6 +124,18 @@ ${reserved ? `    ${reserved})
 ` : ''}  esac
   # tabs and newlines cannot be kept in the state file: such an entry is never removed automatically
   case "$name" in *$'\\t'* | *$'\\n'*) ;; *) printf '%s\\n' "$name" >>"$WORK_DIR/mirrored-names" ;; esac
+  # An entry that is suddenly empty while its copy holds files is far more often a mount that
+  # is missing under SOURCE than data deleted: its rsync --delete would wipe the copy.
+  if bc_no_files "$SOURCE/$name" && [ -n "$(find "$DEST/$name" -mindepth 1 ! -type d -print -quit 2>/dev/null)" ]; then
+    if bc_emptied_allowed "$SOURCE/$name"; then
+      echo "$SOURCE/$name is empty and ALLOW_EMPTIED names it: its copy $DEST/$name is emptied too" >&2
+    else
+      echo "$SOURCE/$name is empty but its copy $DEST/$name holds files: is something not mounted there? Not mirrored, its copy kept" >&2
+      emptied+=("$SOURCE/$name")
+      failures=$((failures + 1))
+      continue
+    fi
+  fi
   # a run stopped during this entry lists it whole (what rsync sent of it was never itemized here)
   mirror_current="$name"
   bc_run mirror_one "$name"
@@ -133,6 +147,9 @@ ${reserved ? `    ${reserved})
     failures=$((failures + 1))
   fi
 done <"$WORK_DIR/entries"
+if [ "\${#emptied[@]}" -gt 0 ]; then
+  echo "\${#emptied[@]} entries are empty while their copies hold files, their copies kept: \${emptied[*]}. If they were emptied on purpose, run once with $(bc_emptied_hint "\${emptied[@]}")" >&2
+fi
 ${o.manifest ? '# what was sent must reach the off-site copy even when another entry failed\nbc_append_manifest <"$WORK_DIR/manifest-add"\nbc_manifest_pending=0\n' : ''}${REMOVE_VANISHED}echo "$mirrored entries mirrored, $bypassed on the bypass list, $failures failed, $removed copies of vanished entries removed"
 bc_metric backup_last_size_bytes "$(awk '{ s += $1 } END { print s + 0 }' "$WORK_DIR/bytes")"
 bc_metric backup_nfs_mirror_entries "$mirrored"

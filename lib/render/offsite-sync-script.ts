@@ -1,5 +1,5 @@
 import { BypassList, BypassRoot } from '../bypass-list';
-import { BC_LOG_CONSUME, BC_REQUIRE_MOUNT, BC_RUN, BC_WORK_DIR } from './pipeline-shell';
+import { BC_EMPTIED, BC_LOG_CONSUME, BC_REQUIRE_MOUNT, BC_RUN, BC_WORK_DIR } from './pipeline-shell';
 
 /** What the off-site sync's body is rendered from. */
 export interface OffsiteSyncScriptOptions {
@@ -19,13 +19,16 @@ function quoteWords(words: readonly string[]): string {
  * with `--delete` on a full-sync day or when the manifest is over its cap. Step 2 ships the
  * bypass-list paths of each NFS root straight from NFS: those the change log lists, or on a
  * full-sync day the whole bypass subset with `--delete` (excluded paths are protected from
- * it). Each step takes its log under the writers' lock, and drops exactly what it took only
+ * it; so is a bypass entry emptied at the source while its copy holds files, which fails the
+ * step unless ALLOW_EMPTIED names it). Each step takes its log under the writers' lock, and drops exactly what it took only
  * after it succeeded. `-z` and ssh only for a remote destination.
  */
 export function renderOffsiteSyncBody(o: OffsiteSyncScriptOptions): string {
   const fns = [BC_RUN, BC_LOG_CONSUME];
   if (o.requireMount) fns.push(BC_REQUIRE_MOUNT);
   const step2 = o.step2;
+  if (step2) fns.push(BC_EMPTIED);
+  const ignored = BypassList.IGNORED_NAMES.join(' | ');
   const step2Roots = step2
     ? step2.roots
         .map((root, i) => {
@@ -36,7 +39,15 @@ export function renderOffsiteSyncBody(o: OffsiteSyncScriptOptions): string {
       echo "$STEP2_SOURCE_${i} is empty: is it mounted? not syncing it with --delete" >&2
       return 1
     fi
-    bc_rsync_to "$STEP2_DEST_${i}" -a --delete ${filter} "$STEP2_SOURCE_${i}/"
+    keep=()
+    find "$STEP2_SOURCE_${i}" -mindepth 1 -maxdepth 1 -printf '%f\\0' >"$WORK_DIR/step2-${i}.entries"
+    while IFS= read -r -d '' name; do
+      case "$name" in
+        ${ignored}) ;;
+        ${step2.bypass.casePattern(root)}) step2_keep_emptied "$STEP2_SOURCE_${i}" "$STEP2_DEST_${i}" "$name" ;;
+      esac
+    done <"$WORK_DIR/step2-${i}.entries"
+    bc_rsync_to "$STEP2_DEST_${i}" -a --delete "\${keep[@]}" ${filter} "$STEP2_SOURCE_${i}/"
   else
     awk -v root="$STEP2_SOURCE_${i}/" 'index($0, root) == 1 { print substr($0, length(root) + 1) }' "$WORK_DIR/changes" |
       { grep -E ${quoteWords([step2.bypass.relativePathRegex(root)])} || true; } |
@@ -51,13 +62,20 @@ export function renderOffsiteSyncBody(o: OffsiteSyncScriptOptions): string {
     : '';
   return `${fns.join('\n')}
 # rsync to $1 (a local folder or host:path): over the network with -z and ssh, locally without
+bc_rsync_at() {
+  local dest="$1"
+  shift
+  case "$dest" in
+    *:*) rsync -z -e "ssh -i $SSH_KEY -p $SSH_PORT -o BatchMode=yes -o ConnectTimeout=30" "$@" "$dest" ;;
+    *) rsync "$@" "$dest" ;;
+  esac
+}
+
+# bc_rsync_at, adding the bytes it sent to $WORK_DIR/sent
 bc_rsync_to() {
   local dest="$1" rc=0
   shift
-  case "$dest" in
-    *:*) rsync -z -e "ssh -i $SSH_KEY -p $SSH_PORT -o BatchMode=yes -o ConnectTimeout=30" --out-format='%b' "$@" "$dest" >>"$WORK_DIR/sent" || rc=$? ;;
-    *) rsync --out-format='%b' "$@" "$dest" >>"$WORK_DIR/sent" || rc=$? ;;
-  esac
+  bc_rsync_at "$dest" --out-format='%b' "$@" >>"$WORK_DIR/sent" || rc=$?
   if [ "$rc" -eq 24 ]; then
     echo "warning: some source files vanished during the transfer" >&2
     rc=0
@@ -99,9 +117,37 @@ step1() {
   bc_log_drop "$MANIFEST" "$MANIFEST_LOCK" "$bc_taken"
 }
 ${step2 ? `
+# A bypass entry $3 of $1 that is suddenly empty while its copy in $2 holds files is far more
+# often a mount missing under $1 than data deleted: it is left out of the full sync (an
+# excluded path is safe from --delete) and the step fails, unless ALLOW_EMPTIED names it.
+step2_keep_emptied() {
+  local src="$1" dest="$2" name="$3" pat
+  bc_no_files "$src/$name" || return 0
+  # what --delete would remove from this entry's copy (which may be on another host)
+  bc_rsync_at "$dest" -a --delete --dry-run --out-format='%i|%n' "$src/$name" >"$WORK_DIR/step2-dry-run"
+  grep -q '^\\*deleting *|.*[^/]$' "$WORK_DIR/step2-dry-run" || return 0
+  if bc_emptied_allowed "$src/$name"; then
+    echo "$src/$name is empty and ALLOW_EMPTIED names it: its copy in $dest is emptied too" >&2
+    return 0
+  fi
+  echo "$src/$name is empty but its copy in $dest holds files: is something not mounted there? Left out of the full sync, its copy kept" >&2
+  emptied+=("$src/$name")
+  # an exclude rule with * ? or [ in it is a wildcard pattern, where \\ escapes
+  pat=$name
+  case "$name" in
+    *[*?[]*)
+      pat=\${pat//\\\\/\\\\\\\\}
+      pat=\${pat//\\*/\\\\*}
+      pat=\${pat//\\?/\\\\?}
+      pat=\${pat//\\[/\\\\[}
+      ;;
+  esac
+  keep+=("--exclude=/$pat")
+}
+
 # Step 2: the bypass-list paths of each NFS root, straight from NFS
 step2() {
-  local lines
+  local lines keep=() emptied=()
   bc_log_take "$CHANGE_LOG" "$CHANGE_LOG_LOCK" "$WORK_DIR/changes"
   lines=$(wc -l <"$WORK_DIR/changes")
   if [ "$lines" -gt "$MANIFEST_MAX_LINES" ] && [ "$full" -eq 0 ]; then
@@ -109,6 +155,10 @@ step2() {
     full=1
   fi
 ${step2Roots}
+  if [ "\${#emptied[@]}" -gt 0 ]; then
+    echo "\${#emptied[@]} bypass entries are empty while their off-site copies hold files, their copies kept: \${emptied[*]}. If they were emptied on purpose, run once with $(bc_emptied_hint "\${emptied[@]}") FULL_SYNC=always" >&2
+    return 1
+  fi
   bc_log_drop "$CHANGE_LOG" "$CHANGE_LOG_LOCK" "$bc_taken"
 }
 ` : ''}

@@ -28,6 +28,42 @@ bc_require_mount() {
 }
 `;
 
+/**
+ * An entry of a source that is suddenly empty while its copy holds files (a per-application
+ * mount under the source root not mounted, a volume not attached) must not be synced with
+ * `--delete`: `bc_no_files` tells such a source folder, `bc_emptied_allowed` whether the
+ * operator said the emptying is meant (ALLOW_EMPTIED), `bc_emptied_hint` how to say so.
+ */
+export const BC_EMPTIED = `# True when $1 is a folder (not a link to one) with no file at any depth: an empty mount point,
+# or a tree of empty folders.
+bc_no_files() {
+  [ -d "$1" ] && [ ! -L "$1" ] && [ -z "$(find "$1" -mindepth 1 ! -type d -print -quit)" ]
+}
+
+# True when ALLOW_EMPTIED (source paths separated by spaces, or * for all) names $1: the
+# operator's word, for one run, that the folder was emptied on purpose.
+bc_emptied_allowed() {
+  local allowed a
+  read -r -a allowed <<<"$ALLOW_EMPTIED"
+  for a in "\${allowed[@]}"; do
+    if [ "$a" = '*' ] || [ "$a" = "$1" ]; then
+      return 0
+    fi
+  done
+  return 1
+}
+
+# Prints the setting that accepts the emptied source folders $@ (* when a path cannot be
+# written between single quotes as one word).
+bc_emptied_hint() {
+  local words="$*" p
+  for p in "$@"; do
+    case "$p" in *[!A-Za-z0-9._+@%,:=/-]*) words='*' ;; esac
+  done
+  printf "ALLOW_EMPTIED='%s'\\n" "$words"
+}
+`;
+
 /** `bc_rel_dir DIR ROOT`: DIR relative to ROOT with a trailing slash, empty when equal. */
 export const BC_REL_DIR = `# Prints folder $1 relative to folder $2 with a trailing slash (nothing when they are equal).
 bc_rel_dir() {
