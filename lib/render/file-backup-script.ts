@@ -107,11 +107,12 @@ backup_one_pvc() {
   rm -f -- "$complete"
   # local disk to local disk: no -z; unchanged files become hard links into last week's copy
   rc=0
-  rsync -a --delete --out-format='%i|%b|%n' \${prev:+"--link-dest=$prev"} "$mnt/" "$dest/" >"$WORK_DIR/rsync-$snap" || rc=$?
+  rsync -a -8 --delete --out-format='%i|%b|%n' \${prev:+"--link-dest=$prev"} "$mnt/" "$dest/" >"$WORK_DIR/rsync-$snap" || rc=$?
   # listed whatever rsync's status: what it wrote before failing is on the disk, and the next
   # run will not send it again
   if [ "$fresh" -eq 1 ]; then
-    bc_rsync_changes "" <"$WORK_DIR/rsync-$snap" >/dev/null
+    # only counted; with the copy's folder as prefix no name fails it
+    bc_rsync_changes "\${manifest_prefix}${FILE_BACKUP_DIRECTORIES.pvcData}/$week/$ns/$pvc/" <"$WORK_DIR/rsync-$snap" >/dev/null
     echo "\${manifest_prefix}${FILE_BACKUP_DIRECTORIES.pvcData}/$week/$ns/$pvc/" >>"$WORK_DIR/manifest-add"
   else
     bc_rsync_changes "\${manifest_prefix}${FILE_BACKUP_DIRECTORIES.pvcData}/$week/$ns/$pvc/" <"$WORK_DIR/rsync-$snap" >>"$WORK_DIR/manifest-add"
@@ -298,7 +299,7 @@ backup_pve_config() {
     mkdir -p "$ROOT/${FILE_BACKUP_DIRECTORIES.pveConfig}$p"
     # local to local: no -z; --delete only inside this path's own copy
     rc=0
-    rsync -a --delete --out-format='%i|%b|%n' "$p/" "$ROOT/${FILE_BACKUP_DIRECTORIES.pveConfig}$p/" >"$WORK_DIR/rsync-pve-config" || rc=$?
+    rsync -a -8 --delete --out-format='%i|%b|%n' "$p/" "$ROOT/${FILE_BACKUP_DIRECTORIES.pveConfig}$p/" >"$WORK_DIR/rsync-pve-config" || rc=$?
     # listed whatever rsync's status: what it wrote before failing is on the disk
     bc_rsync_changes "\${manifest_prefix}${FILE_BACKUP_DIRECTORIES.pveConfig}$p/" <"$WORK_DIR/rsync-pve-config" >>"$WORK_DIR/manifest-add"
     if [ "$rc" -ne 0 ]; then

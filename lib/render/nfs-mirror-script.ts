@@ -85,7 +85,7 @@ export function renderNfsMirrorBody(o: NfsMirrorScriptOptions): string {
 mirror_one() {
   local name="$1" rc=0
   # "$SOURCE/$name" without a trailing slash: rsync creates DEST/$name and deletes only in it
-  rsync -rlt -H --delete --no-perms --no-owner --no-group --out-format='%i|%b|%n' "$SOURCE/$name" "$DEST/" >"$WORK_DIR/rsync-$name" || rc=$?
+  rsync -rlt -H -8 --delete --no-perms --no-owner --no-group --out-format='%i|%b|%n' "$SOURCE/$name" "$DEST/" >"$WORK_DIR/rsync-$name" || rc=$?
   bc_rsync_changes "$manifest_prefix" <"$WORK_DIR/rsync-$name" >>"$WORK_DIR/manifest-add"
   if [ "$rc" -eq 24 ]; then
     echo "warning: files under $SOURCE/$name vanished during the copy" >&2
@@ -165,7 +165,16 @@ fi
  */
 export function renderNfsMirrorCleanup(): string {
   return renderManifestCleanup(`case "\${mirror_current:-}" in
-  '' | *$'\\n'*) ;;
+  '') ;;
+  # no manifest line can hold it (--files-from ends a line at either): the folder above it,
+  # unless that is the manifest's root
+  *$'\\n'* | *$'\\r'*)
+    if [ -n "$manifest_prefix" ]; then
+      printf '%s\\n' "$manifest_prefix" >>"$WORK_DIR/manifest-add"
+    else
+      echo "$SOURCE/$mirror_current cannot be listed in the off-site manifest (its name holds a line break): what was copied of it reaches the off-site copy only at the next full sync; rename it" >&2
+    fi
+    ;;
   *) printf '%s%s\\n' "$manifest_prefix" "$mirror_current" >>"$WORK_DIR/manifest-add" ;;
 esac`);
 }

@@ -49,10 +49,12 @@ export function renderOffsiteSyncBody(o: OffsiteSyncScriptOptions): string {
     done <"$WORK_DIR/step2-${i}.entries"
     bc_rsync_to "$STEP2_DEST_${i}" -a --delete "\${keep[@]}" ${filter} "$STEP2_SOURCE_${i}/"
   else
-    awk -v root="$STEP2_SOURCE_${i}/" 'index($0, root) == 1 { print substr($0, length(root) + 1) }' "$WORK_DIR/changes" |
-      { grep -E ${quoteWords([step2.bypass.relativePathRegex(root)])} || true; } |
-      { grep -Ev ${quoteWords([step2.bypass.ignoredRegex()])} || true; } |
-      sort -u >"$WORK_DIR/step2-${i}.list"
+    # by bytes: a name not valid in the locale's encoding is "binary" to grep, which then
+    # prints a notice instead of the line, and sort -u may take two such lines for one
+    LC_ALL=C awk -v root="$STEP2_SOURCE_${i}/" 'index($0, root) == 1 { print substr($0, length(root) + 1) }' "$WORK_DIR/changes" |
+      { LC_ALL=C grep -E ${quoteWords([step2.bypass.relativePathRegex(root)])} || true; } |
+      { LC_ALL=C grep -Ev ${quoteWords([step2.bypass.ignoredRegex()])} || true; } |
+      LC_ALL=C sort -u >"$WORK_DIR/step2-${i}.list"
     if [ -s "$WORK_DIR/step2-${i}.list" ]; then
       bc_rsync_to "$STEP2_DEST_${i}" -a -r --files-from="$WORK_DIR/step2-${i}.list" --ignore-missing-args "$STEP2_SOURCE_${i}/"
     fi
@@ -109,7 +111,9 @@ step1() {
     echo 1 >"$WORK_DIR/step1-full"
     bc_rsync_to "$STEP1_DEST" -aH --delete "\${excludes[@]}" "$STEP1_SOURCE/"
   elif [ "$lines" -gt 0 ]; then
-    sort -u "$WORK_DIR/manifest" >"$WORK_DIR/manifest.sorted"
+    # by bytes: lines are file names in any encoding, and a locale's collation may take two of
+    # them for one
+    LC_ALL=C sort -u "$WORK_DIR/manifest" >"$WORK_DIR/manifest.sorted"
     # files pruned since they were listed are skipped, not an error
     bc_rsync_to "$STEP1_DEST" -a -r --files-from="$WORK_DIR/manifest.sorted" --ignore-missing-args "\${excludes[@]}" "$STEP1_SOURCE/"
   fi

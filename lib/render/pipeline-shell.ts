@@ -144,7 +144,7 @@ bc_log_drop() {
 export const BC_APPEND_MANIFEST_FN = `# Appends the lines of stdin, sorted and unique, to the off-site manifest (never truncates it:
 # only the off-site sync removes lines, and only those it shipped).
 bc_append_manifest() {
-  sort -u | bc_append_locked "$MANIFEST" "$MANIFEST_LOCK"
+  LC_ALL=C sort -u | bc_append_locked "$MANIFEST" "$MANIFEST_LOCK"
 }
 `;
 
@@ -191,20 +191,57 @@ bc_prune_weeks() {
 `;
 
 /**
- * Manifest lines from rsync's `--out-format='%i|%b|%n'`: files and links that were sent or
- * created (not unchanged ones, not deletions), prefixed with `$1`. Also sums `%b` into
+ * Manifest lines from rsync's `-8 --out-format='%i|%b|%n'`: files and links that were sent or
+ * created (not unchanged ones, not deletions), prefixed with `$1`, as their real bytes; a
+ * name no line can hold is listed as its nearest folder that one can. Also sums `%b` into
  * `$WORK_DIR/bytes`.
  */
 export const BC_RSYNC_CHANGES = `# Reads rsync --out-format='%i|%b|%n' output from stdin: prints the items it sent or created,
-# prefixed with $1, and adds the bytes it sent to $WORK_DIR/bytes.
+# prefixed with $1, and adds the bytes it sent to $WORK_DIR/bytes. rsync prints a control
+# character in %n as \\#ooo (a backslash that would read as one as \\#134; without -8, under a
+# C locale, every non-ASCII byte too): listed so, --files-from looks for a file of that name and
+# --ignore-missing-args skips it without a word, so the escapes are decoded. A line cannot hold
+# a newline (--files-from ends lines at a carriage return too): such a name is listed as the
+# nearest folder above it that a line can hold, which the off-site sync ships whole (-r), but
+# never as the manifest's root (the whole disk): that fails, naming the file.
 bc_rsync_changes() {
-  awk -v prefix="$1" -v bytes="$WORK_DIR/bytes" '
+  LC_ALL=C awk -v prefix="$1" -v bytes="$WORK_DIR/bytes" '
+    function unescape(s,   out, i, o) {
+      out = ""
+      while ((i = index(s, "\\\\#")) > 0) {
+        o = substr(s, i + 2, 3)
+        if (o ~ /^[0-7][0-7][0-7]$/) {
+          out = out substr(s, 1, i - 1) sprintf("%c", substr(o, 1, 1) * 64 + substr(o, 2, 1) * 8 + substr(o, 3, 1))
+          s = substr(s, i + 5)
+        } else {
+          out = out substr(s, 1, i + 1)
+          s = substr(s, i + 2)
+        }
+      }
+      return out s
+    }
     {
       i = index($0, "|"); item = substr($0, 1, i - 1); rest = substr($0, i + 1)
       j = index(rest, "|"); sent += substr(rest, 1, j - 1); name = substr(rest, j + 1)
-      if (item ~ /^[>ch]/ && name != "./") print prefix name
+      if (item !~ /^[>ch]/ || name == "./") next
+      path = unescape(name)
+      if (path !~ /[\\001-\\037\\177]/) {
+        print prefix path
+        next
+      }
+      sub(/\\/$/, "", path)
+      while (path ~ /[\\001-\\037\\177]/) if (!sub(/\\/[^\\/]*$/, "", path)) path = ""
+      if (path != "") print prefix path "/"
+      else if (prefix != "") print prefix
+      else {
+        printf "%s cannot be listed in the off-site manifest (its name holds a control character) and no folder above it can be listed instead: rename it\\n", name > "/dev/stderr"
+        failed = 1
+      }
     }
-    END { print sent + 0 >> bytes }'
+    END {
+      print sent + 0 >> bytes
+      exit failed + 0
+    }'
 }
 `;
 

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Pushgateway } from '../helpers/pushgateway';
 import { describeWithTool, describeWithTools, tempDir } from '../helpers/tools';
-import { lines, pipelineSite, runAndTerminate, runScript, writeFiles } from './fixture';
+import { AWKWARD_NAMES, C_LOCALE, lines, pipelineSite, runAndTerminate, runScript, writeFiles } from './fixture';
 import { pipelineStandins, stamp } from './standins';
 
 const DAY = 86_400_000;
@@ -110,6 +110,62 @@ describeWithTools([['rsync', 'rsync'], ['prometheus-pushgateway', 'prometheus-pu
     expect(await gw.value('backup_last_status', { backup_job: 'daily-backup' })).toBe(0);
     // not -z: local disk to local disk
     expect(fs.readFileSync(s.script, 'utf8')).not.toMatch(/rsync[^\n]*\s-[a-yA-Z]*z/);
+  });
+
+  it('under LC_ALL=C, lists names rsync escapes so that the nightly (not full) off-site sync ships them: non-ASCII as their bytes, a name with a control character as its folder', async () => {
+    const s = setUp({ pfsense: false });
+    const snap = s.snapDir('vm-101-pvc-aaa', s.newest);
+    const etcPve = s.env.PVE_CONFIG_PATHS;
+    // a folder of its own for each name, there from the first run (a folder rsync creates is listed whole)
+    writeFiles(snap, Object.fromEntries(AWKWARD_NAMES.map((_n, i) => [`d${i}/keep.txt`, 'k'])));
+    writeFiles(etcPve, Object.fromEntries(AWKWARD_NAMES.map((_n, i) => [`d${i}/keep.cfg`, 'k'])));
+    const t = path.dirname(s.root);
+    const offsite = path.join(t, 'offsite');
+    const nfs = path.join(t, 'nfs-unused');
+    fs.mkdirSync(nfs, { recursive: true });
+    fs.mkdirSync(offsite, { recursive: true });
+    const nightly = () =>
+      runScript(s.fx.script(s.fx.offsite.job.scriptPath), {
+        ...C_LOCALE,
+        BC_PUSHGATEWAY: gw.url,
+        MOUNT_POINT: '/',
+        STEP1_SOURCE: s.root,
+        STEP1_DEST: `${offsite}/pve-backup/`,
+        MANIFEST: s.manifest,
+        MANIFEST_LOCK: s.env.MANIFEST_LOCK,
+        CHANGE_LOG: path.join(s.root, '.nfs-changes.log'),
+        CHANGE_LOG_LOCK: path.join(t, 'locks/changes.lock'),
+        STEP2_SOURCE_0: nfs,
+        STEP2_DEST_0: `${offsite}/nfs/`,
+        STEP2_SOURCE_1: nfs,
+        STEP2_DEST_1: `${offsite}/nfs-ssd/`,
+        FULL_SYNC: 'never',
+        WORK_DIR: path.join(t, 'work-offsite'),
+      });
+    const first = runScript(s.script, { ...s.env, ...C_LOCALE });
+    expect({ status: first.status, stderr: first.stderr }).toEqual({ status: 0, stderr: '' });
+    const firstNightly = nightly();
+    expect({ status: firstNightly.status, stderr: firstNightly.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(lines(s.manifest)).toEqual([]);
+
+    // later the same week: only what changed is listed, and only the manifest ships it
+    writeFiles(snap, Object.fromEntries(AWKWARD_NAMES.map((n, i) => [`d${i}/${n}`, `content of ${n}`])));
+    writeFiles(etcPve, Object.fromEntries(AWKWARD_NAMES.map((n, i) => [`d${i}/${n}`, `content of ${n}`])));
+    const again = runScript(s.script, { ...s.env, ...C_LOCALE });
+    expect({ status: again.status, stderr: again.stderr }).toEqual({ status: 0, stderr: '' });
+    const pvc = 'pvc-data/2026-20/apps/data';
+    const pve = `pve-config${etcPve}`;
+    const listed = lines(s.manifest);
+    for (const dir of [pvc, pve]) AWKWARD_NAMES.forEach((n, i) => expect(listed).toContain(/[\x00-\x1f\x7f]/.test(n) ? `${dir}/d${i}/` : `${dir}/d${i}/${n}`));
+    const o = nightly();
+    expect({ status: o.status, stderr: o.stderr }).toEqual({ status: 0, stderr: '' });
+    for (const dir of [pvc, pve]) {
+      AWKWARD_NAMES.forEach((n, i) => {
+        const f = path.join(offsite, 'pve-backup', dir, `d${i}`, n);
+        expect({ f, content: fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : 'not shipped' }).toEqual({ f, content: `content of ${n}` });
+      });
+    }
+    expect(await gw.value('backup_offsite_full_sync', { backup_job: 'offsite-sync-backup' })).toBe(0);
   });
 
   it('refuses a work folder near the top or a relative one (a mistyped WORK_DIR), deleting nothing and reporting the failure', async () => {

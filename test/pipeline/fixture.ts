@@ -45,6 +45,15 @@ export function pipelineSite(opts: { pfsense?: boolean; fileBackupRequireMount?:
   return { site, host, bypass, manifest, snapshots, fileBackup, mirror, tracker, offsite, dir, hostTree, script };
 }
 
+/**
+ * File names rsync does not print as they are in %n: it writes \#ooo for a control character
+ * (and for every non-ASCII byte under a C locale without -8), and a backslash is a real one.
+ */
+export const AWKWARD_NAMES = ['café', 'second\nnl', 'back\\slash', 'x\\#123y', 'tab\there', 'cr\rhere', 'plain.txt'];
+
+/** What a systemd service without a locale runs under. */
+export const C_LOCALE = { LANG: 'C', LC_ALL: 'C' };
+
 /** Runs a generated script with settings from env (and a private work folder). */
 export function runScript(file: string, env: Record<string, string>, args: string[] = []): SpawnSyncReturns<string> {
   return spawnSync(file, args, { env: { ...process.env, ...ownLock(env) }, encoding: 'utf8', timeout: 60_000 });
