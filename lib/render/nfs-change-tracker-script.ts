@@ -100,7 +100,16 @@ exec {events_fd}< <(inotifywait -m -r -q -e close_write -e moved_to -e create --
 watcher_pid=$!
 heartbeat &
 heartbeat_pid=$!
+last=""
 while IFS= read -r -u "$events_fd" path; do
+  # A name with a line break arrives as lines that are not all paths: for the rest of it, log
+  # the folder that holds it (the path line before), which Step 2 copies whole.
+  if [[ "$path" != /* ]]; then
+    [ -n "$last" ] || continue
+    path=\${last%/*}
+  else
+    last=$path
+  fi
   flock "$lock_fd"
   printf '%s\\n' "$path" >>"$CHANGE_LOG"
   flock -u "$lock_fd"

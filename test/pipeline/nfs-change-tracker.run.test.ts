@@ -58,6 +58,27 @@ describeWithTools([['inotifywait', 'inotify-tools'], ['prometheus-pushgateway', 
     expect(await gw.value('backup_last_status', { backup_job: 'nfs-change-tracker' })).toBe(143);
   });
 
+  it('logs the folder of a file whose name holds a line break, which a line cannot hold', async () => {
+    const fx = pipelineSite({ pfsense: false });
+    const t = tempDir('bc-tracker-');
+    const nfs = path.join(t, 'srv/nfs');
+    fs.mkdirSync(path.join(nfs, 'immich/upload'), { recursive: true });
+    const log = path.join(t, 'log');
+    const env = { ...process.env, BC_PUSHGATEWAY: gw.url, WATCH_PATHS: nfs, CHANGE_LOG: log, CHANGE_LOG_LOCK: path.join(t, 'lock'), HEARTBEAT_SECONDS: '1' };
+    const child = spawn(fx.script(fx.tracker.scriptPath), [], { env, detached: true, stdio: 'ignore' });
+    try {
+      await until(async () => (await gw.value('backup_last_status', { backup_job: 'nfs-change-tracker' })) === 0);
+      await sleep(300); // inotifywait sets up its watches
+      fs.writeFileSync(path.join(nfs, 'immich/upload', 'holiday\nphoto.jpg'), 'x');
+      fs.writeFileSync(path.join(nfs, 'immich/upload', 'plain.jpg'), 'y');
+      await until(() => lines(log).includes(path.join(nfs, 'immich/upload/plain.jpg')));
+      expect(lines(log)).toContain(path.join(nfs, 'immich/upload'));
+      expect(lines(log).filter((l) => !l.startsWith('/'))).toEqual([]);
+    } finally {
+      process.kill(-child.pid!, 'SIGTERM');
+    }
+  });
+
   it('a heartbeat under way when the watch dies never lands after the failure it reports (a slow Pushgateway)', async () => {
     const fx = pipelineSite({ pfsense: false });
     const t = tempDir('bc-tracker-');
