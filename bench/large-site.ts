@@ -98,7 +98,8 @@ export function largeSite(scope: Construct): BackupSite {
       const job: VzdumpJob = new VzdumpJob(site, `${hostId}Job${pad(j)}`, {
         host,
         jobId: `backup-${hostName}-job${pad(j)}`,
-        schedule: Schedule.daily(`${pad(1 + ((j - 1) % 5))}:${j % 2 === 0 ? '30' : '00'}`),
+        // pairs of jobs: the odd one on the hour, the even one 90 minutes later and after it
+        schedule: Schedule.daily(j % 2 === 1 ? `${pad(1 + (Math.floor((j - 1) / 2) % 5))}:00` : `${pad(2 + (Math.floor((j - 1) / 2) % 5))}:30`),
         storage: storages[j - 1],
         guests,
         // Some jobs override the storage's retention, some run after the previous job.
