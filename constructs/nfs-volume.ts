@@ -62,6 +62,15 @@ const schema = z
   .strict();
 
 /**
+ * The class name the volume and its claim share, so they bind to each other only. Not "":
+ * the Terraform provider drops an empty storage_class_name from a claim, and a cluster with a
+ * default StorageClass then gives the claim that class, which no static volume has (the claim
+ * stays Pending). No StorageClass object of this name is needed: static binding only
+ * compares the names.
+ */
+const STATIC_CLASS = 'backup-constructs-static';
+
+/**
  * An NFS folder as a PersistentVolume and a claim bound to exactly it (seed 002's `nfs_volume`
  * module): the PV is `ReadWriteMany`, `Retain` (deleting the claim never deletes backups) and
  * has no storage class, so no provisioner or default class takes the claim. Registered in the
@@ -102,7 +111,7 @@ export class NfsVolume extends Construct {
         capacity: { storage: capacity },
         accessModes: ['ReadWriteMany'],
         persistentVolumeReclaimPolicy: 'Retain',
-        storageClassName: '',
+        storageClassName: STATIC_CLASS,
         mountOptions: [...(p.mountOptions ?? DEFAULTS.nfsMountOptions)],
         // reserved for this claim: no other claim can bind it first
         claimRef: { name: p.name, namespace: p.namespace },
@@ -113,7 +122,7 @@ export class NfsVolume extends Construct {
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
       metadata: { name: p.name, namespace: p.namespace, labels },
-      spec: { accessModes: ['ReadWriteMany'], storageClassName: '', volumeName: this.volumeName, resources: { requests: { storage: capacity } } },
+      spec: { accessModes: ['ReadWriteMany'], storageClassName: STATIC_CLASS, volumeName: this.volumeName, resources: { requests: { storage: capacity } } },
     };
     const volume = k8sObject(this, 'PersistentVolume', pv);
     k8sObject(this, 'PersistentVolumeClaim', pvc, { dependsOn: [volume] });

@@ -146,7 +146,7 @@ describe('AppDumpCronJob: synthesized CronJobs carry what the stack asked for', 
     expect(report).toContain('BC_PUSH_PATH=${BC_PUSH_PATH:-/metrics/job/postgresql-backup-per-db/backup_job/postgresql-backup-per-db/site/lab/host/k8s}');
   });
 
-  it('NFS volumes: a Retain, ReadWriteMany PV without a storage class, reserved for its claim', () => {
+  it('NFS volumes: a Retain, ReadWriteMany PV reserved for its claim, both of one static class name (the provider drops an empty one from the claim)', () => {
     const pv = (Object.values(json.resource.kubernetes_persistent_volume_v1) as Record<string, any>[]).find((r) => r.metadata.name === 'dbaas-postgresql-backup')!;
     expect(pv.spec[0]).toEqual({
       access_modes: ['ReadWriteMany'],
@@ -155,10 +155,10 @@ describe('AppDumpCronJob: synthesized CronJobs carry what the stack asked for', 
       mount_options: ['soft', 'timeo=150', 'retrans=3'],
       persistent_volume_reclaim_policy: 'Retain',
       persistent_volume_source: { nfs: { path: '/srv/nfs/postgresql-backup', server: '192.168.1.127' } },
-      storage_class_name: '',
+      storage_class_name: 'backup-constructs-static',
     });
     const pvc = (Object.values(json.resource.kubernetes_persistent_volume_claim_v1) as Record<string, any>[]).find((r) => r.metadata.name === 'postgresql-backup')!;
-    expect(pvc.spec).toEqual({ access_modes: ['ReadWriteMany'], storage_class_name: '', volume_name: 'dbaas-postgresql-backup', resources: { requests: { storage: '10Gi' } } });
+    expect(pvc.spec).toEqual({ access_modes: ['ReadWriteMany'], storage_class_name: 'backup-constructs-static', volume_name: 'dbaas-postgresql-backup', resources: { requests: { storage: '10Gi' } } });
     expect(review.has('k8s/_cluster/persistentvolume-dbaas-postgresql-backup.yaml')).toBe(true);
     expect(review.has('k8s/dbaas/persistentvolumeclaim-postgresql-backup.yaml')).toBe(true);
   });
