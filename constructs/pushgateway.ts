@@ -232,7 +232,9 @@ export class Pushgateway extends Construct {
     const service: ServiceManifest = {
       apiVersion: 'v1',
       kind: 'Service',
-      metadata: { name, namespace, labels },
+      // the prometheus-community chart (seed 002's Prometheus) scrapes a gateway, with
+      // honor_labels, only when its Service carries this annotation
+      metadata: { name, namespace, labels, annotations: { 'prometheus.io/probe': 'pushgateway' } },
       spec: {
         type: this.nodePort !== undefined ? 'NodePort' : 'ClusterIP',
         selector,

@@ -252,6 +252,8 @@ describe('Pushgateway', () => {
     expect(deployment.spec.template.spec.volume).toEqual([{ name: 'data', persistent_volume_claim: { claim_name: 'pushgateway-data' } }]);
     const service = Object.values(json.resource.kubernetes_service_v1)[0] as Record<string, any>;
     expect(service.spec).toMatchObject({ type: 'NodePort', port: [{ name: 'http', port: 9091, target_port: '9091', node_port: 30091, protocol: 'TCP' }] });
+    // what the prometheus-community chart's pushgateway job selects (honor_labels)
+    expect(service.metadata.annotations).toEqual({ 'prometheus.io/probe': 'pushgateway' });
     const pvc = (Object.values(json.resource.kubernetes_persistent_volume_claim_v1) as Record<string, any>[]).find((r) => r.metadata.name === 'pushgateway-data')!;
     expect(pvc).toMatchObject({ wait_until_bound: false, spec: { access_modes: ['ReadWriteOnce'], storage_class_name: 'proxmox-lvm-encrypted', resources: { requests: { storage: '2Gi' } } } });
     expect(gateway.url).toBe('http://pushgateway.monitoring.svc:9091');
