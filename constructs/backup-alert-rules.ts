@@ -220,9 +220,20 @@ export class BackupAlertRules extends Construct {
     const file = `${this.settings.group}.rules.yml`;
     const name = (spec.kind === 'helm-configmap' || spec.kind === 'prometheus-rule') && spec.name ? spec.name : `backup-alert-rules-${this.model.site}`;
     switch (spec.kind) {
-      case 'helm-configmap':
+      case 'helm-configmap': {
         configMapObject(this, 'RulesConfigMap', { name, namespace: spec.namespace, labels: { 'app.kubernetes.io/managed-by': 'backup-constructs', ...spec.labels }, data: { [file]: content } });
+        // The chart reads rule files only from its own ConfigMap: a ConfigMap of ours is loaded
+        // once mounted and listed, which is the chart's values, not this program's to change.
+        const mount = `{ name: ${name}, mountPath: /etc/backup-rules, configMap: ${name}, readOnly: true }`;
+        this.model.addFinding({
+          severity: 'info',
+          rule: 'alerts-mount',
+          subject: this.node.path,
+          message: `the alert rules are the ConfigMap ${spec.namespace}/${name} (${file}); Prometheus loads them only once they are mounted into it and listed under rule_files`,
+          fix: `in the prometheus-community chart's values: server.extraConfigmapMounts: [${mount}]; configmapReload.prometheus.extraConfigmapMounts: [${mount}] with extraVolumeDirs: [/etc/backup-rules], so a change reloads; and serverFiles."prometheus.yml".rule_files: the chart's own entries plus /etc/backup-rules/${file}`,
+        });
         break;
+      }
       case 'prometheus-rule':
         manifestObject(this, 'PrometheusRule', {
           apiVersion: 'monitoring.coreos.com/v1',

@@ -116,6 +116,9 @@ describe('BackupAlertRules', () => {
     expect(Object.keys(cm.data)).toEqual(['backup-test.rules.yml']);
     expect(cm.data['backup-test.rules.yml']).toBe(reviewOf(site).get('prometheus/backup-test.rules.yml')!.content);
     expect(json.provider.kubernetes[0].config_path).toBe('${var.kubeconfig_path}');
+    // the chart reads no ConfigMap of ours by itself: REVIEW.md says which values load it
+    const review = reviewOf(site).get('REVIEW.md')!.content;
+    expect(review).toMatch(/`alerts-mount`.*ConfigMap monitoring\/backup-alert-rules-test \(backup-test\.rules\.yml\).*server\.extraConfigmapMounts: \[\{ name: backup-alert-rules-test, mountPath: \/etc\/backup-rules, configMap: backup-alert-rules-test, readOnly: true \}\].*rule_files: the chart's own entries plus \/etc\/backup-rules\/backup-test\.rules\.yml/);
   });
 
   it('fails when a Kubernetes delivery names a namespace, object or label Kubernetes would refuse', () => {
