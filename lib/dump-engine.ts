@@ -555,14 +555,17 @@ const RENDER: Record<DumpEngineKind, Renderer> = {
     const certSettings: Record<string, string> = c
       ? { ETCDCTL_CACERT: `${ETCD_CERT_DIR}/${c.ca ?? 'ca.crt'}`, ETCDCTL_CERT: `${ETCD_CERT_DIR}/${c.cert ?? 'healthcheck-client.crt'}`, ETCDCTL_KEY: `${ETCD_CERT_DIR}/${c.key ?? 'healthcheck-client.key'}` }
       : {};
-    const volumes = c
-      ? [
-          {
-            volume: c.hostPath ? { name: 'etcd-certs', hostPath: { path: c.hostPath, type: 'Directory' as const } } : { name: 'etcd-certs', secret: { secretName: c.secretName!, defaultMode: 0o400 } },
-            mount: { name: 'etcd-certs', mountPath: ETCD_CERT_DIR, readOnly: true },
-          },
-        ]
-      : [];
+    // From the node, only the three files etcdctl reads: the folder (kubeadm's pki/etcd) also
+    // holds the CA's and the server's private keys, which a backup pod has no business seeing.
+    const files = c ? ([['etcd-ca', c.ca ?? 'ca.crt'], ['etcd-cert', c.cert ?? 'healthcheck-client.crt'], ['etcd-key', c.key ?? 'healthcheck-client.key']] as const) : [];
+    const volumes = !c
+      ? []
+      : c.hostPath
+        ? files.map(([name, file]) => ({
+            volume: { name, hostPath: { path: `${c.hostPath!.replace(/\/+$/, '')}/${file}`, type: 'File' as const } },
+            mount: { name, mountPath: `${ETCD_CERT_DIR}/${file}`, readOnly: true },
+          }))
+        : [{ volume: { name: 'etcd-certs', secret: { secretName: c.secretName!, defaultMode: 0o400 } }, mount: { name: 'etcd-certs', mountPath: ETCD_CERT_DIR, readOnly: true } }];
     return {
       kind: 'etcd',
       description: `etcdctl snapshot save from ${o.endpoints.join(', ')}`,

@@ -92,8 +92,16 @@ describe('AppDumpCronJob: synthesized CronJobs carry what the stack asked for', 
     const etcd = cronJob(json, 'etcd-backup').spec.job_template.spec.template.spec;
     expect(etcd).toMatchObject({ host_network: true, dns_policy: 'ClusterFirstWithHostNet', node_selector: { 'node-role.kubernetes.io/control-plane': '' } });
     expect(etcd.toleration).toEqual([{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }]);
-    expect(etcd.volume).toContainEqual({ name: 'etcd-certs', host_path: { path: '/etc/kubernetes/pki/etcd', type: 'Directory' } });
-    expect(etcd.container[0].volume_mount).toContainEqual({ name: 'etcd-certs', mount_path: '/etc/etcd-certs', read_only: true });
+    // the three files etcdctl reads, never the folder with the CA's private key
+    expect(etcd.volume).toEqual(
+      expect.arrayContaining([
+        { name: 'etcd-ca', host_path: { path: '/etc/kubernetes/pki/etcd/ca.crt', type: 'File' } },
+        { name: 'etcd-cert', host_path: { path: '/etc/kubernetes/pki/etcd/healthcheck-client.crt', type: 'File' } },
+        { name: 'etcd-key', host_path: { path: '/etc/kubernetes/pki/etcd/healthcheck-client.key', type: 'File' } },
+      ]),
+    );
+    expect(etcd.volume.filter((v: any) => v.host_path?.type === 'Directory')).toEqual([]);
+    expect(etcd.container[0].volume_mount).toContainEqual({ name: 'etcd-key', mount_path: '/etc/etcd-certs/healthcheck-client.key', read_only: true });
   });
 
   it('credentials only as secretKeyRef; the dump container defers its status to the report container', () => {
