@@ -169,7 +169,11 @@ function fullRestore(model: SiteModel): string {
       const t = model.target(c.target);
       const where = c.artifact ? ` (\`${c.artifact.basePath}/${c.artifact.glob}\`)` : '';
       lines.push(`- from ${t?.name ?? c.target} (${t?.location ?? '?'}, ${c.layer})${where} made by \`${c.job}\`: see [${c.job}](${c.job}.md)`);
-      for (const step of (job?.restore ?? []).filter((r) => r.asset === a.id)) lines.push('', '```sh', ...step.commands, '```');
+      // the title and notes carry the safety steps (stop the app first, restore over a guest
+      // only once it is removed): the commands alone are not the restore
+      for (const step of (job?.restore ?? []).filter((r) => r.asset === a.id)) {
+        lines.push('', `**${step.title}**`, ...(step.notes?.length ? ['', ...step.notes] : []), ...(step.commands.length ? ['', '```sh', ...step.commands, '```'] : []));
+      }
     }
     lines.push('');
   }

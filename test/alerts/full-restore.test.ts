@@ -37,6 +37,16 @@ describe('full-restore.md', () => {
     expect(colo.text).toContain('`cdktf deploy colo` recreates the Proxmox storages and jobs');
   });
 
+  it('keeps each restore step\'s title and notes above its commands: they carry what to stop or remove first', () => {
+    const home = fullRestore('home').text;
+    const qmrestore = home.indexOf('qmrestore');
+    expect(qmrestore).toBeGreaterThan(0);
+    // the step's title says to remove the broken guest first, right above its command
+    expect(home.slice(0, qmrestore)).toMatch(/\*\*[^\n]*stop and remove the broken guest first[^\n]*\*\*\n\n```sh\n$/);
+    const shop = fullRestore('shop').text;
+    expect(shop).toContain('Stop anything that writes to Gitea first');
+  });
+
   it.each(Object.keys(SITES))('%s: lists no copy twice, each with where its files are', (siteId) => {
     const bullets = fullRestore(siteId).text.split('\n').filter((l) => l.startsWith('- from '));
     expect(bullets.length).toBeGreaterThan(0);
