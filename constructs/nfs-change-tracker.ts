@@ -150,6 +150,9 @@ export class NfsChangeTracker extends Construct {
       restore: [
         {
           title: 'the tracker copies nothing; after it was down, restart it and ship every bypass path once (changes made meanwhile were not logged)',
+          notes: [
+            'Only once every bypass folder is present here (not in the middle of a restore): a full sync mirrors deletions, so a folder missing here is deleted off-site too.',
+          ],
           commands: [`systemctl restart ${this.serviceName}`, `FULL_SYNC=always ${DEFAULTS.libexecDirectory}/<off-site sync job>.sh   # or wait for the first Sunday's full sync`],
         },
       ],

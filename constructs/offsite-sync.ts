@@ -279,9 +279,14 @@ export class OffsiteSync extends Construct {
       restore: [
         {
           title: `copy a folder back from ${t.name} (over ssh with the same key; the trailing slashes copy its contents into the folder of the same name)`,
+          notes: [
+            `Stop this sync's timer first and start it again only once every folder is back: its monthly full sync (or a run with FULL_SYNC=always) mirrors deletions, so a folder still missing here would be deleted off-site too, and a bypass folder has no other copy.`,
+          ],
           commands: [
+            `systemctl stop bc-${this.jobId}.timer`,
             `mkdir -p ${p.manifest.root}/<folder> && rsync -a -e 'ssh -i ${t.sshKeyFile} -p ${t.port ?? 22}' ${this.step1Destination}<folder>/ ${p.manifest.root}/<folder>/`,
             ...roots.map((r) => `mkdir -p ${r.path}/<folder> && rsync -a -e 'ssh -i ${t.sshKeyFile} -p ${t.port ?? 22}' ${this.step2Destinations[r.path]}<folder>/ ${r.path}/<folder>/`),
+            `systemctl start bc-${this.jobId}.timer   # last, once every folder is back`,
           ],
         },
       ],

@@ -118,6 +118,13 @@ describe('homelab host pipeline (seed 002)', () => {
     expect(h.model.job('daily-backup')!.restore!.flatMap((r) => r.commands)).toContainEqual(expect.stringContaining('cryptsetup open --key-file /etc/backup-constructs/keys/proxmox-lvm-encrypted.key /dev/pve/<pvc-lv>'));
   });
 
+  it('restores from off-site with its timer stopped first and started last: a full sync would delete off-site what is not back yet', () => {
+    const commands = h.model.job('offsite-sync-backup')!.restore!.flatMap((r) => r.commands);
+    expect(commands[0]).toBe('systemctl stop bc-offsite-sync-backup.timer');
+    expect(commands[commands.length - 1]).toMatch(/^systemctl start bc-offsite-sync-backup\.timer/);
+    expect(commands.slice(1, -1).every((c) => c.includes('rsync -a'))).toBe(true);
+  });
+
   it('has the writers and the consumer of the manifest take one lock', () => {
     for (const s of ['daily-backup', 'nfs-mirror', 'offsite-sync-backup']) {
       expect({ s, lock: file(`/usr/local/lib/backup-constructs/${s}.sh`).includes('MANIFEST_LOCK=${MANIFEST_LOCK:-/run/lock/backup-constructs/offsite-manifest.lock}') }).toEqual({ s, lock: true });
