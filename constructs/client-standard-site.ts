@@ -65,7 +65,7 @@ export interface ClientStandardGuest {
   readonly classification?: Classification;
   /** The disk pool holding the guest's disks (a backup there is refused). @default - not declared */
   readonly diskPool?: string;
-  /** Storage a restore (and a drill) puts the disks on. @default 'local-lvm' */
+  /** Storage a restore (and a drill) puts the disks on. @default - the archive's own storages for a restore, 'local-lvm' for the drill */
   readonly restoreStorage?: string;
   /** @default - none */
   readonly notes?: string;

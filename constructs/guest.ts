@@ -36,7 +36,10 @@ export interface GuestProps {
    * @default `<site>-<vm|lxc>-<vmid>-<name>`
    */
   readonly inventoryName?: string;
-  /** Storage a restore puts the guest's disks on (runbooks name it). @default 'local-lvm' */
+  /**
+   * Storage a restore puts the guest's disks on (runbooks name it with --storage).
+   * @default - the storages the archive records (qmrestore and pct restore without --storage)
+   */
   readonly restoreStorage?: string;
 }
 
@@ -70,7 +73,7 @@ export class Guest extends Construct {
   readonly state: 'running' | 'stopped';
   readonly classification: Classification;
   readonly diskPool: string | undefined;
-  readonly restoreStorage: string;
+  readonly restoreStorage: string | undefined;
   /** The site model asset id (`guest:<host>:<vmid>`). */
   readonly assetId: string;
 
@@ -85,7 +88,9 @@ export class Guest extends Construct {
     this.state = p.state ?? 'running';
     this.classification = p.classification ?? DEFAULTS.guestClassification;
     this.diskPool = p.diskPool;
-    this.restoreStorage = p.restoreStorage ?? 'local-lvm';
+    // no default: a guessed storage (local-lvm) is wrong on a ZFS or Ceph node, and without
+    // --storage the restore puts each disk back on the storage the archive records
+    this.restoreStorage = p.restoreStorage;
     this.assetId = `guest:${this.host.name}:${this.vmid}`;
     siteModelOf(this).addAsset({
       id: this.assetId,

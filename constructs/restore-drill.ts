@@ -26,7 +26,7 @@ export interface RestoreDrillProps {
    * @default - the storage of the VzdumpJob that backs the guest up (declare it before the drill)
    */
   readonly storage?: PveStorage;
-  /** Proxmox storage the copy's disks go on. @default - the guest's restoreStorage */
+  /** Proxmox storage the copy's disks go on. @default - the guest's restoreStorage, or 'local-lvm' */
   readonly restoreStorage?: string;
   /** @default Schedule.quarterly(1, '05:00'): Jan, Apr, Jul and Oct 1st, after the night's backups */
   readonly schedule?: Schedule;
@@ -203,7 +203,8 @@ export class RestoreDrill extends Construct {
         },
       ]);
     }
-    this.restoreStorage = p.restoreStorage ?? this.guest.restoreStorage;
+    // the drill checks free space on the storage it restores to, so it always names one
+    this.restoreStorage = p.restoreStorage ?? this.guest.restoreStorage ?? 'local-lvm';
     this.schedule = p.schedule ?? Schedule.quarterly(1, '05:00');
     const what = this.guest.type === 'qemu' ? 'vm' : 'ct';
     this.jobId = p.jobId ?? `restore-drill-${what}${this.guest.vmid}`;

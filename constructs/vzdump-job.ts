@@ -493,13 +493,15 @@ export class VzdumpJob extends Construct {
     const steps: RestoreStep[] = [this.undeclaredAssetId ? this.undeclaredRestoreStep(this.undeclaredAssetId, list) : { title: `list the archives on ${this.host.name}`, commands: [list] }];
     for (const g of this.guests) {
       const archive = dir ? `$(ls -1t ${dir}/${g.archiveGlob(this.compress)} | head -n 1)` : `${this.storage.storageId}:backup/<archive of ${g.vmid}>`;
+      const storage = g.restoreStorage ? ` --storage ${g.restoreStorage}` : '';
       const command =
         g.type === 'qemu'
-          ? `qmrestore "${archive}" ${g.vmid} --storage ${g.restoreStorage}`
-          : `pct restore ${g.vmid} "${archive}" --storage ${g.restoreStorage}${g.unprivileged ? ' --unprivileged 1' : ''}`;
+          ? `qmrestore "${archive}" ${g.vmid}${storage}`
+          : `pct restore ${g.vmid} "${archive}"${storage}${g.unprivileged ? ' --unprivileged 1' : ''}`;
       steps.push({
         asset: g.assetId,
         title: `${g.type === 'qemu' ? 'VM' : 'CT'} ${g.vmid} ${g.guestName}: restore the newest archive (stop and remove the broken guest first, or add --force)`,
+        ...(g.restoreStorage ? {} : { notes: ['The disks go back to the storages the archive records; add --storage <id> to put them elsewhere (a rebuilt node with other storage).'] }),
         commands: [command],
       });
     }

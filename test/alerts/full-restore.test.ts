@@ -42,7 +42,7 @@ describe('full-restore.md', () => {
     const qmrestore = home.indexOf('qmrestore');
     expect(qmrestore).toBeGreaterThan(0);
     // the step's title says to remove the broken guest first, right above its command
-    expect(home.slice(0, qmrestore)).toMatch(/\*\*[^\n]*stop and remove the broken guest first[^\n]*\*\*\n\n```sh\n$/);
+    expect(home.slice(0, qmrestore)).toMatch(/\*\*[^\n]*stop and remove the broken guest first[^\n]*\*\*\n\n[^`]*```sh\n$/);
     const shop = fullRestore('shop').text;
     expect(shop).toContain('Stop anything that writes to Gitea first');
   });

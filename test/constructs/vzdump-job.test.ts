@@ -247,6 +247,16 @@ describe('VzdumpJob', () => {
       expect(() => synthJson(site)).not.toThrow();
     });
 
+    it('runbooks name --storage only for a guest that declares restoreStorage, and say where the disks go otherwise', () => {
+      const { site, host } = testSite();
+      const nas = nfsStorage(site, host);
+      const job = new VzdumpJob(site, 'Job', { host, jobId: 'two-guests', schedule: Schedule.daily('01:00'), storage: nas, guests: [vm(site, host, 100), vm(site, host, 101, { restoreStorage: 'tank' })] });
+      const steps = modelOf(site).job(job.jobId)!.restore!.filter((r) => r.asset);
+      expect(steps.map((r) => r.commands[0].replace(/^qmrestore "[^"]+" /, ''))).toEqual(['100', '101 --storage tank']);
+      expect(steps[0].notes).toEqual([expect.stringContaining('The disks go back to the storages the archive records')]);
+      expect(steps[1].notes).toBeUndefined();
+    });
+
     it('runbooks restore them by volume id from the list of the storage, PBS volume ids name vm/ or ct/', () => {
       const { site, host } = testSite();
       const pbs = new PveStorage(site, 'Pbs', { host, storageId: 'pbs-x', type: 'pbs', server: '10.0.0.7', datastore: 'store1', retention: Retention.keepLast(3) });
@@ -267,7 +277,8 @@ describe('VzdumpJob', () => {
       expect(runbook).toContain('## What it protects\n\n- every guest on pve not declared in this program → pbs-x on pve (image, keep-last=3)\n');
       expect(runbook).toContain(`\`\`\`sh\n${first.commands.join('\n')}\n\`\`\``);
       const full = review.get('runbooks/full-restore.md')!.content;
-      expect(full).toContain(`## every guest on pve not declared in this program (important)\n\n- from pbs-x on pve (on-site, image) made by \`all-job\`: see [all-job](all-job.md)\n\n\`\`\`sh\n${first.commands.join('\n')}\n\`\`\``);
+      expect(full).toContain(`## every guest on pve not declared in this program (important)\n\n- from pbs-x on pve (on-site, image) made by \`all-job\`: see [all-job](all-job.md)\n\n**${first.title}**\n`);
+      expect(full).toContain(`\`\`\`sh\n${first.commands.join('\n')}\n\`\`\``);
     });
 
     it('on a file storage the volume ids are archive names, and the declared guests keep their own steps after the list', () => {
