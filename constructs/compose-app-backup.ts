@@ -159,10 +159,16 @@ export class ComposeAppBackup extends Construct {
       restore: [
         {
           title: 'Authentik: load the newest dump into the database and unpack the media (stop the server and worker first)',
+          notes: [
+            'The database is dropped and made anew before the dump is loaded: loaded over the live one, tables made after the dump (a newer migration) would stay beside an older django_migrations. The media folder in place is kept aside, not deleted.',
+          ],
           commands: [
             `run=$(ls -1d ${dest}/*Z | tail -n 1) && (cd "$run" && sha256sum -c SHA256SUMS)`,
+            'docker stop <server container> <worker container>   # the names docker ps shows, e.g. authentik-server-1 authentik-worker-1',
+            `docker exec -i ${container} psql --username=${user ?? 'authentik'} --dbname=postgres --set ON_ERROR_STOP=1 -c 'DROP DATABASE ${db}' -c 'CREATE DATABASE ${db} OWNER ${user ?? 'authentik'}'`,
             `gunzip -c "$run/postgres.sql.gz" | docker exec -i ${container} psql --username=${user ?? 'authentik'} --dbname=${db} --set ON_ERROR_STOP=1`,
-            `tar -C ${mediaPath} -xzf "$run/media.tar.gz"`,
+            `mv ${mediaPath} ${mediaPath}.before-restore && mkdir ${mediaPath} && tar -C ${mediaPath} -xzf "$run/media.tar.gz"`,
+            'docker start <server container> <worker container>',
           ],
         },
       ],
@@ -204,7 +210,8 @@ export class ComposeAppBackup extends Construct {
             `run=$(ls -1d ${dest}/*Z | tail -n 1) && (cd "$run" && sha256sum -c SHA256SUMS)`,
             'mkdir -p /tmp/gitea-restore && tar -C /tmp/gitea-restore -xzf "$run/gitea-dump.tar.gz"',
             `docker cp /tmp/gitea-restore/. ${c}:/tmp/gitea-restore`,
-            `docker exec ${c} sh -c 'cp -a /tmp/gitea-restore/data/. /data/gitea/ && if [ -d /tmp/gitea-restore/custom ]; then cp -a /tmp/gitea-restore/custom/. /data/gitea/; fi && cp -a /tmp/gitea-restore/repos/. <repository ROOT>/ && chown -R git:git /data && rm -rf /tmp/gitea-restore'`,
+            'ROOT=/data/git/repositories   # [repository] ROOT of app.ini, if it says otherwise',
+            `docker exec -e ROOT="$ROOT" ${c} sh -c 'cp -a /tmp/gitea-restore/data/. /data/gitea/ && if [ -d /tmp/gitea-restore/custom ]; then cp -a /tmp/gitea-restore/custom/. /data/gitea/; fi && mkdir -p "$ROOT" && cp -a /tmp/gitea-restore/repos/. "$ROOT"/ && chown -R git:git /data && rm -rf /tmp/gitea-restore'`,
             '# PostgreSQL: docker exec -i <db container> psql -U <user> -d <database> </tmp/gitea-restore/gitea-db.sql',
             '# MySQL:      docker exec -i <db container> mysql --default-character-set=utf8mb4 -u <user> -p <database> </tmp/gitea-restore/gitea-db.sql',
             `docker restart ${c}`,

@@ -44,6 +44,24 @@ describe('ComposeAppBackup', () => {
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
   });
 
+  it('pasted as they are, the Gitea steps hold no placeholder in the copy chain (a placeholder there stopped it half-way)', () => {
+    const { site } = appSite();
+    const commands = modelOf(site).job('app-backup-gitea')!.restore!.flatMap((r) => r.commands);
+    const copy = commands.findIndex((c) => c.includes('cp -a /tmp/gitea-restore/repos/.'));
+    expect(commands[copy]).toContain('"$ROOT"/');
+    expect(commands[copy]).not.toMatch(/<[^>]+>/);
+    expect(commands[copy - 1]).toMatch(/^ROOT=\/data\/git\/repositories /);
+  });
+
+  it('restores Authentik into a database made anew, with the server and worker stopped, keeping the old media aside', () => {
+    const { site } = appSite();
+    const restore = modelOf(site).job('app-backup-authentik')!.restore!.flatMap((r) => r.commands).join('\n');
+    const order = ['sha256sum -c', 'docker stop', 'DROP DATABASE authentik', 'CREATE DATABASE authentik', 'psql --username=authentik --dbname=authentik', '.before-restore', 'tar -C', 'docker start'];
+    const positions = order.map((o) => restore.indexOf(o));
+    expect(positions.every((p) => p >= 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+  });
+
   it('renders the parts as settings the operator can read (and tests override)', () => {
     const { site } = appSite();
     const script = reviewOf(site).get('hosts/infra-core/usr/local/lib/backup-constructs/app-backup-authentik.sh')!.content;
