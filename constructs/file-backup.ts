@@ -296,11 +296,13 @@ export class FileBackup extends Construct {
     if (snaps) {
       restore.push({
         asset: snaps.assetId,
-        title: 'copy a PVC back from a weekly version: scale its workload to 0, mount its LV, copy, unmount, scale up',
+        title: 'copy a PVC back from a weekly version: scale its workload to 0, wait until its pods are gone and its LV is closed, mount the LV, copy, unmount, scale up',
         commands: [
           `ls ${root}/${D.pvcData}/                      # weeks, newest last`,
-          `kubectl -n <ns> get deployment/<app> -o jsonpath='{.spec.replicas}'   # note it for the scale-up`,
-          `kubectl -n <ns> scale deployment/<app> --replicas=0`,
+          `kubectl -n <ns> get <kind>/<app> -o jsonpath='{.spec.replicas}'   # <kind> deployment or statefulset; note the count for the scale-up`,
+          `kubectl -n <ns> scale <kind>/<app> --replicas=0`,
+          `kubectl -n <ns> wait --for=delete pod -l <the app's pod labels> --timeout=5m   # its pods gone, not only scaled`,
+          `lvs --noheadings -o lv_attr ${snaps.volumeGroup}/<pvc-lv>   # the 6th letter must be -, not o: an LV still open (attached to the VM) is corrupted by a second mount`,
           'mkdir -p /mnt/restore',
           `mount /dev/${snaps.volumeGroup}/<pvc-lv> /mnt/restore && rsync -a --delete ${root}/${D.pvcData}/<YYYY-WW>/<ns>/<pvc>/ /mnt/restore/ && umount /mnt/restore`,
           ...(this.encryptedVolumeKeyFile
@@ -309,7 +311,7 @@ export class FileBackup extends Construct {
                 `cryptsetup open --key-file ${this.encryptedVolumeKeyFile} /dev/${snaps.volumeGroup}/<pvc-lv> restore-<pvc> && mount /dev/mapper/restore-<pvc> /mnt/restore && rsync -a --delete ${root}/${D.pvcData}/<YYYY-WW>/<ns>/<pvc>/ /mnt/restore/ && umount /mnt/restore && cryptsetup close restore-<pvc>`,
               ]
             : []),
-          `kubectl -n <ns> scale deployment/<app> --replicas=<the count noted above>`,
+          `kubectl -n <ns> scale <kind>/<app> --replicas=<the count noted above>`,
         ],
       });
     }

@@ -207,8 +207,15 @@ export class NfsMirror extends Construct {
       restore: [
         {
           asset: this.assetId,
-          title: 'copy one service folder back from the mirror (it keeps no owners: give the folder back to its service)',
-          commands: [`rsync -a ${destination}/<service>/ ${this.source}/<service>/`, `chown -R <uid>:<gid> ${this.source}/<service>   # the service's own user; the mirror copied as root`],
+          title: 'copy one service folder back from the mirror (it keeps no owners and no modes: give the folder back to its service)',
+          notes: [
+            'The mirror copies without owners, groups or permissions (rsync --no-perms --no-owner --no-group): the copy has root\'s owner and the default modes. Set the owner, and any group-writable or setgid folder the service needs (a second owner of some files is lost: check them against the service\'s documentation).',
+          ],
+          commands: [
+            `rsync -a ${destination}/<service>/ ${this.source}/<service>/`,
+            `chown -R <uid>:<gid> ${this.source}/<service>   # the service's own user; the mirror copied as root`,
+            `# if the service shares its folder with a group: chmod -R g+w ${this.source}/<service> && find ${this.source}/<service> -type d -exec chmod g+s {} +`,
+          ],
         },
       ],
       ...jobTuning(p),

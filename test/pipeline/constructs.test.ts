@@ -118,6 +118,14 @@ describe('homelab host pipeline (seed 002)', () => {
     expect(h.model.job('daily-backup')!.restore!.flatMap((r) => r.commands)).toContainEqual(expect.stringContaining('cryptsetup open --key-file /etc/backup-constructs/keys/proxmox-lvm-encrypted.key /dev/pve/<pvc-lv>'));
   });
 
+  it('restores a PVC only once its pods are gone and its LV is closed: a second mount of an open ext4 corrupts it', () => {
+    const commands = h.model.job('daily-backup')!.restore!.flatMap((r) => r.commands).join('\n');
+    const order = ['scale <kind>/<app> --replicas=0', 'wait --for=delete pod', 'lvs --noheadings -o lv_attr pve/<pvc-lv>', 'mount /dev/pve/<pvc-lv> /mnt/restore'];
+    const positions = order.map((o) => commands.indexOf(o));
+    expect(positions.every((p) => p >= 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+  });
+
   it('restores from off-site with its timer stopped first and started last: a full sync would delete off-site what is not back yet', () => {
     const commands = h.model.job('offsite-sync-backup')!.restore!.flatMap((r) => r.commands);
     expect(commands[0]).toBe('systemctl stop bc-offsite-sync-backup.timer');
