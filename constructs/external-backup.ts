@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { Duration } from '../lib/duration';
 import { checkProps } from '../lib/errors';
 import { INVENTORY_NAME, INVENTORY_NAME_MESSAGE } from '../lib/governance/inventory';
+import type { RestoreStep } from '../lib/model/types';
 import { Classification, CLASSIFICATIONS, Layer, LAYERS, Location, LOCATIONS, Medium, MEDIA } from '../lib/model/vocabulary';
 import { hostAddress } from '../lib/net';
 import { instanceOf } from '../lib/private/zod-helpers';
@@ -44,6 +45,11 @@ export interface ExternalBackupProps {
    * @default `<site>-<name>`
    */
   readonly inventoryName?: string;
+  /**
+   * How to restore from it, in the tool's own terms, for the runbooks (full-restore.md too).
+   * @default - the runbook says to restore with the tool that made the backup
+   */
+  readonly restore?: readonly RestoreStep[];
 }
 
 /** Text shown in the inventory, REVIEW.md and runbooks: one line, not blank. */
@@ -69,6 +75,7 @@ const schema = z
     enabled: z.boolean().optional(),
     notes: z.string().optional(),
     inventoryName: z.string().regex(INVENTORY_NAME, INVENTORY_NAME_MESSAGE).optional(),
+    restore: z.array(z.object({ title: ONE_LINE, notes: z.array(z.string()).optional(), commands: z.array(z.string()) }).strict()).optional(),
   })
   .strict();
 
@@ -115,6 +122,7 @@ export class ExternalBackup extends Construct {
       writesTo: [targetId],
       classification,
       description: `${p.protects} backed up by ${p.tool}`,
+      ...(p.restore?.length ? { restore: p.restore.map((r) => ({ asset: assetId, ...r })) } : {}),
     });
     model.addCopy(
       {

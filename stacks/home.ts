@@ -90,6 +90,15 @@ export function homeSite(scope: Construct): BackupSite {
     staleAfter: Duration.hours(48),
     classification: 'critical',
     notes: 'verify the HA backup automation produces artifacts (seed 001 action item)',
+    restore: [
+      {
+        title: 'Home Assistant: upload the newest backup into a running Home Assistant and restore it',
+        notes: [
+          'On the VM restored from its image (or a fresh install during onboarding: "Restore from backup"): Settings › System › Backups › ⋮ › Upload backup, choose the file, then Restore. An encrypted backup asks for its emergency kit key.',
+        ],
+        commands: ['ls -1t /volume1/backups/homeassistant_backups/*.tar | head -n 1   # on synology-nas: the newest backup'],
+      },
+    ],
   });
 
   // Seeds 000 and 001 check freshness with backup.status and run no Prometheus at home: the
