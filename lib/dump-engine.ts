@@ -208,6 +208,12 @@ export interface CommandOptions {
   readonly minSize?: Size;
   /** @default 'app-data' */
   readonly assetKind?: AssetKind;
+  /**
+   * How to put the artifact back, after the restore shell and the pick of the newest file in
+   * the runbook: the command is the stack's own, so only it knows.
+   * @default - none (the runbook stops at the pick)
+   */
+  readonly restore?: readonly { readonly title: string; readonly notes?: readonly string[]; readonly commands: readonly string[] }[];
 }
 
 /** What an engine gives the job that runs it. */
@@ -356,6 +362,7 @@ const SCHEMAS: Record<DumpEngineKind, z.ZodType> = {
       volumes: z.array(z.object({ claimName: CLAIM, mountPath: ABS_PATH, readOnly: z.boolean().optional() }).strict()).optional(),
       minSize: SIZE.optional(),
       assetKind: z.enum(['guest', 'pvc-set', 'path', 'database', 'app-data']).optional(),
+      restore: z.array(z.object({ title: z.string().min(1).regex(/^[^\n]*$/, 'expected one line'), notes: z.array(z.string()).optional(), commands: z.array(z.string()) }).strict()).optional(),
     })
     .strict(),
 };
@@ -684,6 +691,6 @@ const RENDER: Record<DumpEngineKind, Renderer> = {
     metrics: [],
     // its volumes are the command's to read; mounting them could keep the restore shell from starting beside the running application
     restoreWrites: [],
-    restore: (ctx) => commandRestore(o.description, o.extension, ctx),
+    restore: (ctx) => [...commandRestore(o.description, o.extension, ctx), ...(o.restore ?? []).map((r) => ({ ...r, notes: r.notes ? [...r.notes] : undefined, commands: [...r.commands] }))],
   }),
 };

@@ -210,6 +210,16 @@ export function homelabAppDumps(site: BackupSite): void {
       settings: { PROMETHEUS_URL: 'http://prometheus-server.monitoring.svc.cluster.local', PROMETHEUS_DATA: '/prometheus-data' },
       volumes: [{ claimName: 'prometheus-server', mountPath: '/prometheus-data', readOnly: false }],
       minSize: Size.mebibytes(1),
+      // the seed accepts losing this data: the steps, without commands guessed for the chart
+      restore: [
+        {
+          title: 'put the snapshot back into Prometheus (only if the history matters: the seed accepts losing it)',
+          notes: [
+            'A snapshot is a folder of TSDB blocks. Scale prometheus-server to 0 and wait until its pod is gone; from a pod that mounts both the prometheus-backup claim and the prometheus-server claim, unpack the newest snapshot and copy the block folders inside it into the data folder of prometheus-server (the folder that holds wal/); scale prometheus-server back up: it loads the blocks when it starts.',
+          ],
+          commands: [],
+        },
+      ],
     }),
     image: 'curlimages/curl:8.11.1',
     // seed 002: "monthly 1st-Sunday 04:00 UTC" (cron runs days 1-7, the job checks for Sunday)

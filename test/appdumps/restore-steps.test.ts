@@ -38,6 +38,14 @@ function kubectlRuns(job: string, m = model): { words: string[]; overrides: Reco
 const claimsOf = (overrides: Record<string, any>) =>
   (overrides.spec.volumes ?? []).map((v: any) => ({ claim: v.persistentVolumeClaim.claimName, at: overrides.spec.containers[0].volumeMounts.find((m: any) => m.name === v.name).mountPath, readOnly: v.persistentVolumeClaim.readOnly === true }));
 
+describe('a command dump\'s own restore steps', () => {
+  it('follow the restore shell and the pick of the newest file (homelab: the Prometheus snapshot)', () => {
+    const titles = stepsOf('prometheus-backup', homelab).map((s) => s.title);
+    expect(titles).toEqual([expect.stringMatching(/^start a restore shell/), expect.stringMatching(/^pick the newest/), expect.stringMatching(/^put the snapshot back into Prometheus/)]);
+    expect(stepsOf('prometheus-backup', homelab)[2].notes![0]).toMatch(/Scale prometheus-server to 0 .* it loads the blocks when it starts/);
+  });
+});
+
 describe('app dump restores start from a shell that can restore', () => {
   const APP_DUMPS = Object.values(jobs).map((j) => j.jobId);
 
