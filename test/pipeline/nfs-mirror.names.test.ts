@@ -15,6 +15,8 @@ import { AWKWARD_NAMES, C_LOCALE, filesUnder, lines, pipelineSite, runAndTermina
 /** en_US.UTF-8 compiled from the locales package's source into a folder of its own (LOCPATH). */
 function enUsLocale(): Record<string, string> | undefined {
   if (!fs.existsSync('/usr/share/i18n/locales/en_US')) {
+    // as for a missing tool: CI installs it, so there it is a failure, not a skip
+    if (process.env.CI === 'true') throw new Error('the en_US locale source is missing: install the Debian package locales (.ci/run does this)');
     // eslint-disable-next-line no-console
     console.warn('skipping the en_US.UTF-8 test: install the Debian package locales');
     return undefined;
