@@ -18,7 +18,7 @@ async function until(what: () => boolean | Promise<boolean>, ms = 10_000): Promi
   throw new Error('timed out');
 }
 
-describeWithTools([['inotifywait', 'inotify-tools'], ['prometheus-pushgateway', 'prometheus-pushgateway']], 'NfsChangeTracker run for real (inotifywait, a Pushgateway)', () => {
+describeWithTools([['inotifywait', 'inotify-tools'], ['prometheus-pushgateway', 'prometheus-pushgateway'], ['pkill', 'procps']], 'NfsChangeTracker run for real (inotifywait, a Pushgateway)', () => {
   let gw: Pushgateway;
   beforeAll(async () => {
     gw = await Pushgateway.start();
