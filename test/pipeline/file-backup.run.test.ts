@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Pushgateway } from '../helpers/pushgateway';
 import { describeWithTool, describeWithTools, tempDir } from '../helpers/tools';
-import { AWKWARD_NAMES, C_LOCALE, lines, pipelineSite, runAndTerminate, runScript, writeFiles } from './fixture';
+import { AWKWARD_NAMES, C_LOCALE, lines, localOffsiteEnv, pipelineSite, runAndTerminate, runScript, writeFiles } from './fixture';
 import { pipelineStandins, stamp } from './standins';
 
 const DAY = 86_400_000;
@@ -129,18 +129,9 @@ describeWithTools([['rsync', 'rsync'], ['prometheus-pushgateway', 'prometheus-pu
         ...C_LOCALE,
         BC_PUSHGATEWAY: gw.url,
         MOUNT_POINT: '/',
-        STEP1_SOURCE: s.root,
-        STEP1_DEST: `${offsite}/pve-backup/`,
         MANIFEST: s.manifest,
         MANIFEST_LOCK: s.env.MANIFEST_LOCK,
-        CHANGE_LOG: path.join(s.root, '.nfs-changes.log'),
-        CHANGE_LOG_LOCK: path.join(t, 'locks/changes.lock'),
-        STEP2_SOURCE_0: nfs,
-        STEP2_DEST_0: `${offsite}/nfs/`,
-        STEP2_SOURCE_1: nfs,
-        STEP2_DEST_1: `${offsite}/nfs-ssd/`,
-        FULL_SYNC: 'never',
-        WORK_DIR: path.join(t, 'work-offsite'),
+        ...localOffsiteEnv({ t, disk: s.root, offsite, nfs, ssd: nfs, changeLog: path.join(s.root, '.nfs-changes.log'), fullSync: 'never' }),
       });
     const first = runScript(s.script, { ...s.env, ...C_LOCALE });
     expect({ status: first.status, stderr: first.stderr }).toEqual({ status: 0, stderr: '' });

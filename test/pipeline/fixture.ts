@@ -54,6 +54,26 @@ export const AWKWARD_NAMES = ['café', 'second\nnl', 'back\\slash', 'x\\#123y', 
 /** What a systemd service without a locale runs under. */
 export const C_LOCALE = { LANG: 'C', LC_ALL: 'C' };
 
+/**
+ * The off-site sync's settings for a run against local folders standing in for the NAS: Step 1
+ * ships `disk` to `<offsite>/pve-backup/`, Step 2 the two NFS roots to `<offsite>/nfs/` and
+ * `<offsite>/nfs-ssd/`, reading `changeLog`. Callers add the sink and manifest settings.
+ */
+export function localOffsiteEnv(o: { t: string; disk: string; offsite: string; nfs: string; ssd: string; changeLog: string; fullSync: 'always' | 'never'; workDir?: string }): Record<string, string> {
+  return {
+    STEP1_SOURCE: o.disk,
+    STEP1_DEST: `${o.offsite}/pve-backup/`,
+    CHANGE_LOG: o.changeLog,
+    CHANGE_LOG_LOCK: path.join(o.t, 'locks/changes.lock'),
+    STEP2_SOURCE_0: o.nfs,
+    STEP2_DEST_0: `${o.offsite}/nfs/`,
+    STEP2_SOURCE_1: o.ssd,
+    STEP2_DEST_1: `${o.offsite}/nfs-ssd/`,
+    FULL_SYNC: o.fullSync,
+    WORK_DIR: path.join(o.t, o.workDir ?? 'work-offsite'),
+  };
+}
+
 /** Runs a generated script with settings from env (and a private work folder). */
 export function runScript(file: string, env: Record<string, string>, args: string[] = []): SpawnSyncReturns<string> {
   return spawnSync(file, args, { env: { ...process.env, ...ownLock(env) }, encoding: 'utf8', timeout: 60_000 });

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Pushgateway } from '../helpers/pushgateway';
 import { describeWithTools, tempDir } from '../helpers/tools';
-import { AWKWARD_NAMES, C_LOCALE, filesUnder, lines, pipelineSite, runAndTerminate, runScript, writeFiles } from './fixture';
+import { AWKWARD_NAMES, C_LOCALE, filesUnder, lines, localOffsiteEnv, pipelineSite, runAndTerminate, runScript, writeFiles } from './fixture';
 
 /**
  * File names rsync does not print as they are (it writes \#ooo for a control character, and
@@ -54,16 +54,7 @@ describeWithTools([['rsync', 'rsync'], ['prometheus-pushgateway', 'prometheus-pu
       runScript(fx.script(fx.offsite.job.scriptPath), {
         ...common,
         ...more,
-        STEP1_SOURCE: disk,
-        STEP1_DEST: `${offsite}/pve-backup/`,
-        CHANGE_LOG: changeLog,
-        CHANGE_LOG_LOCK: path.join(t, 'locks/changes.lock'),
-        STEP2_SOURCE_0: nfs,
-        STEP2_DEST_0: `${offsite}/nfs/`,
-        STEP2_SOURCE_1: ssd,
-        STEP2_DEST_1: `${offsite}/nfs-ssd/`,
-        FULL_SYNC: 'never',
-        WORK_DIR: path.join(t, 'work-offsite'),
+        ...localOffsiteEnv({ t, disk, offsite, nfs, ssd, changeLog, fullSync: 'never' }),
       });
     return { t, nfs, disk, offsite, changeLog, manifest: common.MANIFEST, mirror, nightly, mirrorScript: fx.script(fx.mirror.job.scriptPath), mirrorEnv: { ...common, SOURCE: nfs, DEST: disk, WORK_DIR: path.join(t, 'work-mirror'), STATE_FILE: path.join(t, 'state/mirrored-entries') } };
   }

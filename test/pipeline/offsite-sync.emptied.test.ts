@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Pushgateway } from '../helpers/pushgateway';
 import { describeWithTools, tempDir } from '../helpers/tools';
-import { filesUnder, lines, pipelineSite, runScript, writeFiles } from './fixture';
+import { filesUnder, lines, localOffsiteEnv, pipelineSite, runScript, writeFiles } from './fixture';
 
 /**
  * Step 2's full sync (with --delete) and a bypass entry that is suddenly empty at the source
@@ -39,18 +39,9 @@ describeWithTools([['rsync', 'rsync'], ['prometheus-pushgateway', 'prometheus-pu
       PATH: `${bin}:${process.env.PATH}`,
       BC_PUSHGATEWAY: gw.url,
       MOUNT_POINT: '/',
-      STEP1_SOURCE: disk,
-      STEP1_DEST: `${offsite}/pve-backup/`,
       MANIFEST: path.join(disk, '.changed-files'),
       MANIFEST_LOCK: path.join(t, 'locks/manifest.lock'),
-      CHANGE_LOG: changeLog,
-      CHANGE_LOG_LOCK: path.join(t, 'locks/changes.lock'),
-      STEP2_SOURCE_0: nfs,
-      STEP2_DEST_0: `${offsite}/nfs/`,
-      STEP2_SOURCE_1: ssd,
-      STEP2_DEST_1: `${offsite}/nfs-ssd/`,
-      FULL_SYNC: 'always',
-      WORK_DIR: path.join(t, 'work'),
+      ...localOffsiteEnv({ t, disk, offsite, nfs, ssd, changeLog, fullSync: 'always', workDir: 'work' }),
     };
     const sync = (more: Record<string, string> = {}) => runScript(fx.script(fx.offsite.job.scriptPath), { ...env, ...more });
     return { nfs, ssd, offsite, changeLog, sync };

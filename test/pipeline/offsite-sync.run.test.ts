@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Pushgateway } from '../helpers/pushgateway';
 import { describeWithTools, tempDir } from '../helpers/tools';
-import { lines, pipelineSite, runAndTerminate, runScript, writeFiles } from './fixture';
+import { lines, localOffsiteEnv, pipelineSite, runAndTerminate, runScript, writeFiles } from './fixture';
 
 /**
  * The off-site sync run for real: rsync to local folders (the Synology stands in as a
@@ -55,18 +55,9 @@ exec "$@"
       PATH: `${bin}:${process.env.PATH}`,
       BC_PUSHGATEWAY: gw.url,
       MOUNT_POINT: '/',
-      STEP1_SOURCE: disk,
-      STEP1_DEST: `${offsite}/pve-backup/`,
       MANIFEST: manifest,
       MANIFEST_LOCK: path.join(t, 'locks/manifest.lock'),
-      CHANGE_LOG: changeLog,
-      CHANGE_LOG_LOCK: path.join(t, 'locks/changes.lock'),
-      STEP2_SOURCE_0: nfs,
-      STEP2_DEST_0: `${offsite}/nfs/`,
-      STEP2_SOURCE_1: ssd,
-      STEP2_DEST_1: `${offsite}/nfs-ssd/`,
-      FULL_SYNC: 'never',
-      WORK_DIR: path.join(t, 'work'),
+      ...localOffsiteEnv({ t, disk, offsite, nfs, ssd, changeLog, fullSync: 'never', workDir: 'work' }),
     };
     return { fx, t, disk, offsite, manifest, changeLog, env, calls, script: fx.script(fx.offsite.job.scriptPath) };
   }

@@ -3,7 +3,7 @@ import * as path from 'path';
 import { NfsLeg } from '../../constructs';
 import { Pushgateway } from '../helpers/pushgateway';
 import { describeWithTools, tempDir } from '../helpers/tools';
-import { filesUnder, lines, pipelineSite, runAndTerminate, runScript, writeFiles } from './fixture';
+import { filesUnder, lines, localOffsiteEnv, pipelineSite, runAndTerminate, runScript, writeFiles } from './fixture';
 
 /**
  * Every NFS path, by hand: the route the homelab's list sends it on. Written out here, not
@@ -85,16 +85,7 @@ describeWithTools([['rsync', 'rsync'], ['prometheus-pushgateway', 'prometheus-pu
     const changeLog = path.join(disk, '.nfs-changes.log');
     const offsiteEnv = (full: boolean, dest = offsite) => ({
       ...common,
-      STEP1_SOURCE: disk,
-      STEP1_DEST: `${dest}/pve-backup/`,
-      CHANGE_LOG: changeLog,
-      CHANGE_LOG_LOCK: path.join(t, 'locks/changes.lock'),
-      STEP2_SOURCE_0: nfs,
-      STEP2_DEST_0: `${dest}/nfs/`,
-      STEP2_SOURCE_1: ssd,
-      STEP2_DEST_1: `${dest}/nfs-ssd/`,
-      FULL_SYNC: full ? 'always' : 'never',
-      WORK_DIR: path.join(t, 'work-offsite'),
+      ...localOffsiteEnv({ t, disk, offsite: dest, nfs, ssd, changeLog, fullSync: full ? 'always' : 'never' }),
     });
     // what the change tracker logs: every path written under both roots
     fs.writeFileSync(changeLog, [...Object.keys(NFS).map((f) => path.join(nfs, f)), ...Object.keys(NFS_SSD).map((f) => path.join(ssd, f))].join('\n') + '\n');
