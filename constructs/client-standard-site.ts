@@ -14,6 +14,7 @@ import { RestoreDrill } from './restore-drill';
 import { VzdumpJob } from './vzdump-job';
 import { FOLDER_PATH } from '../lib/path-schema';
 import { STORAGE_ID_SCHEMA } from '../lib/storage-id';
+import { oneLineString } from '../lib/text-schema';
 
 /** The minimum the client standard allows (seed 003: "minimum 7-day retention", maxfiles 7). */
 export const CLIENT_STANDARD_MIN_KEEP = 7;
@@ -104,11 +105,11 @@ const guestSchema = z
     drillCommand: z.array(z.string().min(1)).min(1).optional(),
     drillServices: z.array(z.string().min(1)).optional(),
     drillNetworkCheck: z.enum(['nic-ipv4', 'none']).optional(),
-    drillAfter: z.array(z.string().min(1)).optional(),
+    drillAfter: z.array(oneLineString("expected one line without control characters (each change is one item of the drill runbook's list)", 'give each change as its own entry of drillAfter').min(1)).optional(),
     classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]]).optional(),
     diskPool: STORAGE_ID_SCHEMA.optional(),
     restoreStorage: z.string().min(1).optional(),
-    notes: z.string().optional(),
+    notes: oneLineString('expected one line without control characters (a line break would split the row REVIEW.md shows the guest in)', 'write the notes on one line, e.g. with ; between parts').optional(),
   })
   .strict();
 

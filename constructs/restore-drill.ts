@@ -8,6 +8,7 @@ import { instanceOf } from '../lib/private/zod-helpers';
 import { renderRestoreDrillBody, renderRestoreDrillCleanup, RestoreDrillBootCheck, RestoreDrillNetworkCheck, restoreDrillSettings } from '../lib/render/restore-drill';
 import { hostAddress } from '../lib/net';
 import { Schedule } from '../lib/schedule';
+import { oneLineString } from '../lib/text-schema';
 import { Guest } from './guest';
 import { PveHost } from './pve-host';
 import { PveStorage } from './pve-storage';
@@ -133,7 +134,9 @@ const schema = z
     bootCheck: z.enum(['running', 'running-or-degraded', 'none']).optional(),
     networkCheck: z.enum(['nic-ipv4', 'none']).optional(),
     services: z.array(z.string().regex(UNIT_NAME, 'expected a systemd unit name such as docker.service')).optional(),
-    runAfter: z.array(z.string().min(1, 'expected a change, e.g. OS upgrades or kernel changes')).optional(),
+    runAfter: z
+      .array(oneLineString("expected one line without control characters (each change is one item of the runbook's list)", 'give each change as its own entry of runAfter').min(1, 'expected a change, e.g. OS upgrades or kernel changes'))
+      .optional(),
     timeout: instanceOf(Duration, 'expected a Duration').optional(),
     expectedDuration: instanceOf(Duration, 'expected a Duration').optional(),
     staleAfter: instanceOf(Duration, 'expected a Duration').optional(),

@@ -11,3 +11,11 @@ export function oneLineText(blank: string) {
     .regex(NO_CONTROL_CHARACTERS, 'expected one line without control characters')
     .refine((v) => v.trim() !== '', blank);
 }
+
+/**
+ * Free text that must stay on one line (a REVIEW.md table row, an item of a runbook's list):
+ * `message` says where it lands, `hint` how to write it instead.
+ */
+export function oneLineString(message: string, hint: string) {
+  return z.string().refine((v) => NO_CONTROL_CHARACTERS.test(v), { message, params: { hint } });
+}

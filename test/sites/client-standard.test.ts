@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { App } from 'cdktf';
-import { BackupSite, ClientStandardSite, PveHost, Retention, VzdumpJob } from '../../constructs';
+import { BackupSite, ClientStandardSite, Guest, PveHost, Retention, VzdumpJob } from '../../constructs';
 import { clientStandardSite } from '../../stacks/client-standard';
 import { freshApp, reviewOf, synthJson, writeTree } from '../helpers/synth';
 import { pveCfgCheck, tempDir } from '../helpers/tools';
@@ -209,6 +209,20 @@ describe('ClientStandardSite for another client deployment', () => {
     const site = new BackupSite(freshApp(), 'acme');
     const host = new PveHost(site, 'Pve', { name: 'pve', address: '192.0.2.10' });
     expect(() => new ClientStandardSite(site, 'Standard', { host, guests: [{ vmid: 300, name: 'dns', drillVmid: 301, drillServices: ['unbound service'] }] })).toThrow(/\[acme\/Standard\/DrillVm300\] services\.0: expected a systemd unit name/);
+  });
+
+  it('fails when a guest\'s notes or drillAfter span lines, naming guests.N (a line break split REVIEW.md\'s row and the runbook\'s list)', () => {
+    const site = new BackupSite(freshApp(), 'acme');
+    const host = new PveHost(site, 'Pve', { name: 'pve', address: '192.0.2.10' });
+    expect(() => new ClientStandardSite(site, 'Standard', { host, guests: [{ vmid: 100, name: 'a', drillVmid: 101, notes: 'golden\ntemplate', drillAfter: ['baseline\rchanges'] }] })).toThrow(
+      /^\[acme\/Standard\] guests\.0\.drillAfter\.0: expected one line without control characters \(each change is one item of the drill runbook's list\), got "baseline\\rchanges" \(hint: give each change as its own entry of drillAfter\)\n\[acme\/Standard\] guests\.0\.notes: expected one line without control characters \(a line break would split the row REVIEW\.md shows the guest in\), got "golden\\ntemplate" \(hint: write the notes on one line, e\.g\. with ; between parts\)$/,
+    );
+  });
+
+  it('fails when a Guest\'s notes span lines, naming notes', () => {
+    const site = new BackupSite(freshApp(), 'acme');
+    const host = new PveHost(site, 'Pve', { name: 'pve', address: '192.0.2.10' });
+    expect(() => new Guest(site, 'Vm100', { host, vmid: 100, type: 'qemu', name: 'a', notes: 'line one\nline two' })).toThrow(/^\[acme\/Vm100\] notes: expected one line without control characters \(a line break would split the row REVIEW\.md shows the guest in\), got "line one\\nline two" \(hint: write the notes on one line/);
   });
 
   it('fails at synth when a drill VMID is another guest of the deployment', () => {

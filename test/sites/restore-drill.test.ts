@@ -470,6 +470,13 @@ describe('RestoreDrill runAfter', () => {
     expect(modelOf(site).job('restore-drill-vm100')!.restore![0]).toEqual({ title: 'run the drill now (on pve)', commands: ['systemctl start bc-restore-drill-vm100.service', 'journalctl -u bc-restore-drill-vm100.service --since today'] });
   });
 
+  it('fails when a change spans lines (it would split the runbook\'s list of changes)', () => {
+    const { site, g100 } = drillSite();
+    expect(() => new RestoreDrill(site, 'Split', { guest: g100, tempVmid: 109, runAfter: ['app upgrades\n# not a heading'] })).toThrow(
+      /^\[test\/Split\] runAfter\.0: expected one line without control characters \(each change is one item of the runbook's list\), got "app upgrades\\n# not a heading" \(hint: give each change as its own entry of runAfter\)$/,
+    );
+  });
+
   it("lists the changes and the workflow: snapshot, a backup with the guest's job's mode and compression, the drill", () => {
     const { site, host } = testSite();
     const disk = new PveStorage(site, 'BackupHdd', { host, storageId: 'backup-hdd', type: 'dir', path: '/mnt/backup', retention: Retention.keepLast(7) });
