@@ -2,6 +2,7 @@ import { Duration } from '../duration';
 import { artifactStaleHours } from '../governance/inventory';
 import type { SiteModel } from '../model/site-model';
 import { shellQuote } from '../render/shell';
+import { tableRow } from '../review/markdown-table';
 import { pveStorageIdOf } from '../model/target-ids';
 
 /**
@@ -30,7 +31,7 @@ export function renderManualChecks(model: SiteModel, reason: string, diskFullRat
     const signals = model.signals.filter((s) => s.host === host && s.sink === 'textfile' && jobs.some((j) => j.id === s.job));
     const table = jobs
       .filter((j) => signals.some((s) => s.job === j.id))
-      .map((j) => `| \`${j.id}\` | ${j.scheduleHuman} | ${hours(j.staleAfterHours).toHumanString()} |`);
+      .map((j) => tableRow([`\`${j.id}\``, j.scheduleHuman, hours(j.staleAfterHours).toHumanString()]));
     section(
       'Every job ran and succeeded',
       ['What the Stale and Failing alerts watch: the status of the last run (0 is success) and the age of the last success, from the metrics each job writes.', '', '| job | runs | last success within |', '|---|---|---|', ...table].join('\n'),

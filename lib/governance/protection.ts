@@ -3,6 +3,7 @@ import type { SiteModel } from '../model/site-model';
 import type { AssetRecord, CopyRecord, JobRecord } from '../model/types';
 import { LAYERS } from '../model/vocabulary';
 import { Schedule, ScheduleFields } from '../schedule';
+import { tableRow } from '../review/markdown-table';
 
 /**
  * Rough restore times by layer and where the copy lives, for the RTO column until a job says
@@ -53,7 +54,7 @@ export function protectionMatrix(model: SiteModel): string[] {
     const copies = model.copiesOf(a.id);
     const cells = LAYERS.map((l) => cell(model, copies.filter((c) => c.layer === l)) || '-');
     const status = waived.has(a.id) ? 'waived' : short.has(a.id) ? '**short**' : 'yes';
-    return `| ${a.name} | ${a.classification} | ${cells.join(' | ')} | ${status} |`;
+    return tableRow([a.name, a.classification, ...cells, status]);
   });
   return [head, sep, ...rows];
 }
@@ -78,7 +79,7 @@ function rpoRow(model: SiteModel, a: AssetRecord, drillJobs: readonly JobRecord[
     .join('<br>');
   // a restore drill's last success is when the asset was last proven restorable
   const drills = drillJobs.map((j) => `\`${j.id}\` (${j.scheduleHuman}; last success: \`${j.id}\` metrics)`);
-  return `| ${a.name} | ${best(withRpo)} | ${best(offsite)} | ${paths || '**no copy: rebuild**'} | ${drills.join('<br>') || 'never drilled'} |`;
+  return tableRow([a.name, best(withRpo), best(offsite), paths || '**no copy: rebuild**', drills.join('<br>') || 'never drilled']);
 }
 
 /** A week of runs per host as a Mermaid Gantt chart (UTC wall clock, expected durations); a step is inside its job's bar. */

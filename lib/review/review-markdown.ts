@@ -5,6 +5,7 @@ import type { CopyRecord, FindingRecord, JobRecord } from '../model/types';
 import { sha256 } from '../render/install-script';
 import { GROUP_ABOVE, groupFindings } from './finding-groups';
 import { renderSection } from '../render/section-config';
+import { tableRow } from './markdown-table';
 
 /**
  * REVIEW.md: short at the top (counts, findings, decisions), complete below (jobs, copies,
@@ -52,7 +53,7 @@ export function renderReviewMarkdown(model: SiteModel): string {
   for (const j of jobs) {
     const retention = [...new Set(model.copiesBy(j.id).map((c) => c.retention))].join(', ') || '-';
     const targets = j.writesTo.map((t) => model.target(t)?.name ?? t).join(', ');
-    out.push(`| \`${j.id}\`${j.enabled ? '' : ' (disabled)'} | ${j.host ?? '-'} | ${scheduleCell(j)} | ${targets} | ${retention} | ${staleCell(j)} | \`${j.constructPath}\` |`);
+    out.push(tableRow([`\`${j.id}\`${j.enabled ? '' : ' (disabled)'}`, j.host ?? '-', scheduleCell(j), targets, retention, staleCell(j), `\`${j.constructPath}\``]));
   }
   out.push('');
   out.push('## Copies', '');
@@ -60,7 +61,7 @@ export function renderReviewMarkdown(model: SiteModel): string {
   for (const a of model.assets) {
     const copies = model.copiesOf(a.id);
     const cells = copies.length ? copies.map((c) => copyCell(model, c)).join('<br>') : '**none: unprotected**';
-    out.push(`| ${a.name} (\`${a.id}\`)${a.notes ? ` (${a.notes})` : ''} | ${a.classification} | ${cells} |`);
+    out.push(tableRow([`${a.name} (\`${a.id}\`)${a.notes ? ` (${a.notes})` : ''}`, a.classification, cells]));
   }
   out.push('');
 
@@ -68,7 +69,7 @@ export function renderReviewMarkdown(model: SiteModel): string {
   out.push('Installed byte for byte as in `hosts/<host>/<path>` (for /etc/fstab: only the managed lines).', '');
   out.push('| host | path | mode | owner | construct | sha256 |', '|---|---|---|---|---|---|');
   for (const f of model.hostFiles) {
-    out.push(`| ${f.host} | \`${f.path}\`${f.kind === 'block' ? ' (managed block)' : ''} | ${f.mode} | ${f.owner} | \`${f.constructPath}\` | ${sha256(f.content).slice(0, 12)} |`);
+    out.push(tableRow([f.host, `\`${f.path}\`${f.kind === 'block' ? ' (managed block)' : ''}`, f.mode, f.owner, `\`${f.constructPath}\``, sha256(f.content).slice(0, 12)]));
   }
   out.push('');
 
@@ -76,7 +77,7 @@ export function renderReviewMarkdown(model: SiteModel): string {
     out.push('## Kubernetes objects', '');
     out.push('Each is in `k8s/<namespace>/<kind>-<name>.yaml` (cluster-scoped ones under `k8s/_cluster/`), field for field what Terraform applies.', '');
     out.push('| kind | namespace | name | construct |', '|---|---|---|---|');
-    for (const o of model.k8sObjects) out.push(`| ${o.kind} | ${o.namespace ?? '(cluster)'} | ${o.name} | \`${o.constructPath}\` |`);
+    for (const o of model.k8sObjects) out.push(tableRow([o.kind, o.namespace ?? '(cluster)', o.name, `\`${o.constructPath}\``]));
     out.push('');
   }
 
@@ -94,7 +95,7 @@ export function renderReviewMarkdown(model: SiteModel): string {
     out.push(`Rules in \`prometheus/${model.alerting.group}.rules.yml\`, each with promtool tests and a runbook under \`runbooks/\`.`, '');
     out.push('| alert | watches | threshold | for | severity | runbook |', '|---|---|---|---|---|---|');
     for (const r of rules) {
-      out.push(`| ${r.name} | ${r.job ? `\`${r.job}\`` : (r.labels.backup_target ?? 'site')} | ${r.threshold} | ${r.for} | ${r.labels.severity} | [${r.runbook}](runbooks/${r.runbook}.md) |`);
+      out.push(tableRow([r.name, r.job ? `\`${r.job}\`` : (r.labels.backup_target ?? 'site'), r.threshold, r.for, r.labels.severity, `[${r.runbook}](runbooks/${r.runbook}.md)`]));
     }
     out.push('');
   } else {
@@ -105,7 +106,7 @@ export function renderReviewMarkdown(model: SiteModel): string {
   out.push('Every job reports in one scheme (see README, "Metric scheme").', '');
   out.push('| job | sink | destination | metrics |', '|---|---|---|---|');
   for (const s of model.signals) {
-    out.push(`| \`${s.job}\`${s.labels.guest ? ` guest ${s.labels.guest}` : ''} | ${s.sink} | \`${s.destination}\` | ${s.metrics.join(', ')} |`);
+    out.push(tableRow([`\`${s.job}\`${s.labels.guest ? ` guest ${s.labels.guest}` : ''}`, s.sink, `\`${s.destination}\``, s.metrics.join(', ')]));
   }
   const silent = jobs.filter((j) => j.kind !== 'external' && model.signalsOf(j.id).length === 0);
   if (silent.length) out.push('', `Jobs that report nothing: ${silent.map((j) => `\`${j.id}\``).join(', ')}.`);
