@@ -34,14 +34,32 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
 
 const WEEKDAY_INDEX: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
 
-/** True when the IANA zone name is known to this runtime. */
+/** Zone names as tzdata spells them, by their lower-case form ('UTC' is not in Intl's list). */
+let spellings: Map<string, string> | undefined;
+
+/**
+ * How tzdata spells a zone name given in other letter case (`europe/prague`), or undefined.
+ * Intl matches zone names whatever their case, but systemd and Kubernetes open the tzdata file
+ * of that name, which on Linux must match it letter for letter.
+ */
+function tzdataSpelling(timeZone: string): string | undefined {
+  spellings ??= new Map([...Intl.supportedValuesOf('timeZone'), 'UTC'].map((z) => [z.toLowerCase(), z]));
+  return spellings.get(timeZone.toLowerCase());
+}
+
+/**
+ * True when the IANA zone name is known to this runtime and written as tzdata spells it: a
+ * known zone in other letter case, or a name without capitals (no tzdata zone has none), is
+ * refused.
+ */
 export function isValidTimeZone(timeZone: string): boolean {
   try {
     formatter(timeZone);
-    return true;
   } catch {
     return false;
   }
+  const spelling = tzdataSpelling(timeZone);
+  return spelling === undefined ? /[A-Z]/.test(timeZone) : spelling === timeZone;
 }
 
 /**
@@ -50,6 +68,8 @@ export function isValidTimeZone(timeZone: string): boolean {
  */
 export function timeZoneHint(timeZone: string): string | undefined {
   if (typeof timeZone !== 'string' || timeZone.trim() === '') return undefined;
+  const spelling = tzdataSpelling(timeZone.trim());
+  if (spelling !== undefined && spelling !== timeZone.trim()) return `write it as ${spelling}: zone names are case-sensitive on the host`;
   const zones = [...Intl.supportedValuesOf('timeZone'), 'UTC'];
   const text = timeZone.trim().replace(/ /g, '_');
   const city = zones.filter((z) => z.split('/').pop()?.toLowerCase() === text.split('/').pop()?.toLowerCase());
