@@ -60,9 +60,19 @@ export function describeValue(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-/** {@link describeValue}, and never the value of a field named like a secret or a reference to one. */
+/** A user-name field (`user`, `username`, `databases.0.username`), by its last segment. */
+const USER_FIELD = /(^|\.)[A-Za-z]*user(name)?$/i;
+
+/**
+ * {@link describeValue}, and never the value of a field named like a secret or a reference to
+ * one, nor a user name with more after a `:` or a blank (`backup@pbs:hunter2`, `admin
+ * hunter2`): the password typed beside it is the likely mistake.
+ */
 export function describeField(field: string, value: unknown): string {
-  return SECRET_FIELD.test(field) && value !== undefined ? NOT_SHOWN : describeValue(value);
+  if (value === undefined) return describeValue(value);
+  if (SECRET_FIELD.test(field)) return NOT_SHOWN;
+  if (USER_FIELD.test(field) && typeof value === 'string' && /[:\s]/.test(value.trim())) return NOT_SHOWN;
+  return describeValue(value);
 }
 
 /**
