@@ -13,6 +13,7 @@ import { InstallPlan, planScripts, Removal, renderSweepScript, unitEntry } from 
 import { deliver, DeliveryConnection, deliverSweep, DeliveryMode } from './private/host-delivery';
 import { beforeReview, registerMember, siteModelOf } from './private/site-anchor';
 import { ABSOLUTE_PATH } from '../lib/path-schema';
+import { NO_CONTROL_CHARACTERS, oneLineText } from '../lib/text-schema';
 
 /** A file a construct installs on a host. */
 export interface HostFile {
@@ -137,24 +138,37 @@ const hostSchema = z
   })
   .strict();
 
-const installSchema = z.object({
-  files: z
-    .array(
-      z.object({
-        path: z.string().regex(/^\/[^\0]*[^/]$/, 'expected an absolute file path'),
-        content: z.string(),
-        mode: z.string().regex(/^0[0-7]{3}$/, 'expected an octal mode such as 0644').optional(),
-        owner: z.string().regex(/^[a-z_][a-z0-9_-]*:[a-z_][a-z0-9_-]*$/, 'expected user:group').optional(),
-        kind: z.enum(['file', 'block']).optional(),
-      }),
-    )
-    .optional(),
-  enableUnits: z.array(z.string().regex(/^[A-Za-z0-9@_.:\\-]+\.(service|timer|mount|automount|path|socket)$/, 'expected a systemd unit name')).optional(),
-  postInstall: z.array(z.string()).optional(),
-  removals: z.array(z.object({ entry: z.string().min(1), lines: z.array(z.string()).min(1) }).strict()).optional(),
-  preRemove: z.array(z.string()).optional(),
-  dependsOn: z.array(z.any()).optional(),
-});
+// Strict like every props schema: a misspelt `mod` would otherwise be dropped and the file,
+// a secret's perhaps, installed with the default 0644.
+const installSchema = z
+  .object({
+    files: z
+      .array(
+        z
+          .object({
+            // Broader than ABSOLUTE_FILE_PATH: unit files carry systemd's escapes (`\x2d`). A
+            // control character would split the install's owner and manifest lines, and `..`
+            // would give one file two spellings that the check for two owners tells apart.
+            path: z
+              .string()
+              .regex(/^\/[^\0]*[^/]$/, 'expected an absolute file path')
+              .regex(NO_CONTROL_CHARACTERS, 'expected a path without control characters such as a line break')
+              .refine((v) => !v.split('/').includes('..'), 'expected a path without .. (write the folder it means)'),
+            content: z.string(),
+            mode: z.string().regex(/^0[0-7]{3}$/, 'expected an octal mode such as 0644').optional(),
+            owner: z.string().regex(/^[a-z_][a-z0-9_-]*:[a-z_][a-z0-9_-]*$/, 'expected user:group').optional(),
+            kind: z.enum(['file', 'block']).optional(),
+          })
+          .strict(),
+      )
+      .optional(),
+    enableUnits: z.array(z.string().regex(/^[A-Za-z0-9@_.:\\-]+\.(service|timer|mount|automount|path|socket)$/, 'expected a systemd unit name')).optional(),
+    postInstall: z.array(z.string()).optional(),
+    removals: z.array(z.object({ entry: oneLineText('expected an entry name, not only whitespace'), lines: z.array(z.string()).min(1) }).strict()).optional(),
+    preRemove: z.array(z.string()).optional(),
+    dependsOn: z.array(z.any()).optional(),
+  })
+  .strict();
 
 /**
  * A machine reached over SSH that constructs install files on. Each construct's files for a

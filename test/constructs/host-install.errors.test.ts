@@ -1,0 +1,37 @@
+import { Construct } from 'constructs';
+import { HostInstall } from '../../constructs';
+import { errorOf } from '../helpers/process-group';
+import { testSite } from '../helpers/fixtures';
+
+/** host.install from a construct of the user's own, with input that is not typed (loaded from YAML). */
+function installError(what: unknown): string {
+  const { site, host } = testSite();
+  return errorOf(() => host.install(new Construct(site, 'Mine'), what as HostInstall));
+}
+
+describe('Host.install input', () => {
+  it('fails when a file has an option it does not know, instead of installing it 0644', () => {
+    expect(installError({ files: [{ path: '/etc/mine/secret.env', content: 'x', mod: '0600' }] })).toBe('[test/Mine] files.0.mod: not a known option (hint: host files need an absolute path and an octal mode such as 0644; did you mean mode?)');
+  });
+
+  it('fails when the install has an option it does not know, instead of not enabling the unit', () => {
+    expect(installError({ files: [], enableUnit: ['mine.timer'] })).toMatch(/^\[test\/Mine\] enableUnit: not a known option \(hint: did you mean enableUnits\?\)$/);
+  });
+
+  it('fails when a file path holds a line break, which splits the install manifest', () => {
+    expect(installError({ files: [{ path: '/etc/mine\ntouch /tmp/x', content: 'x' }] })).toMatch(/^\[test\/Mine\] files\.0\.path: expected a path without control characters such as a line break, got "\/etc\/mine\\ntouch \/tmp\/x"/);
+  });
+
+  it('fails when a file path holds .., a second spelling the check for two owners tells apart', () => {
+    expect(installError({ files: [{ path: '/etc/mine/../cron.d/x', content: 'x' }] })).toMatch(/^\[test\/Mine\] files\.0\.path: expected a path without \.\. \(write the folder it means\), got "\/etc\/mine\/\.\.\/cron\.d\/x"/);
+  });
+
+  it('fails when a removal entry is blank', () => {
+    expect(installError({ removals: [{ entry: '  ', lines: ['true'] }] })).toMatch(/^\[test\/Mine\] removals\.0\.entry: expected an entry name, not only whitespace/);
+  });
+
+  it('still installs a unit file whose name carries a systemd escape', () => {
+    const { site, host } = testSite();
+    expect(() => host.install(new Construct(site, 'Mount'), { files: [{ path: '/etc/systemd/system/mnt-backup\\x2dhdd.mount', content: '[Mount]\n' }] })).not.toThrow();
+  });
+});
