@@ -86,16 +86,18 @@ export class Schedule {
     return Schedule.weekly(['mon', 'tue', 'wed', 'thu', 'fri'], time);
   }
 
-  /** On one day of every month at `HH:MM`. */
+  /** On one day of every month at `HH:MM`; the day must be one every month has (1 to 28). */
   static monthly(dayOfMonth: number, time: string): Schedule {
     const { hour, minute } = parseTime(time, 'time');
+    checkDayInEveryMonth(dayOfMonth, ALL_MONTHS, hour, minute);
     return new Schedule({ monthDays: [dayOfMonth], hours: [hour], minutes: [minute] });
   }
 
-  /** On one day of January, April, July and October at `HH:MM` (e.g. restore drills). */
+  /** On one day of January, April, July and October at `HH:MM` (e.g. restore drills); the day must be one April has. */
   static quarterly(dayOfMonth: number, time: string): Schedule {
     const { hour, minute } = parseTime(time, 'time');
-    return new Schedule({ months: [1, 4, 7, 10], monthDays: [dayOfMonth], hours: [hour], minutes: [minute] });
+    checkDayInEveryMonth(dayOfMonth, QUARTER_MONTHS, hour, minute);
+    return new Schedule({ months: QUARTER_MONTHS, monthDays: [dayOfMonth], hours: [hour], minutes: [minute] });
   }
 
   /** On the first given weekday of every month, e.g. the first Sunday at 04:00. */
@@ -393,6 +395,27 @@ export class Schedule {
 
 /** Days of each month in a common year: a schedule must run every year. */
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const ALL_MONTHS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+const QUARTER_MONTHS = [1, 4, 7, 10];
+
+/**
+ * `monthly` and `quarterly` promise a run in each of their months: a day some of them lack
+ * (the 31st) would skip those months without a word, and the stale alert would wait for the
+ * longer gap. A day outside 1..31 is left to the constructor's range check.
+ */
+function checkDayInEveryMonth(day: number, months: readonly number[], hour: number, minute: number): void {
+  if (!Number.isInteger(day) || day < 1 || day > 31) return;
+  const skipped = months.filter((m) => day > DAYS_IN_MONTH[m - 1]);
+  if (skipped.length === 0) return;
+  const last = Math.min(...months.map((m) => DAYS_IN_MONTH[m - 1]));
+  throw new BackupConfigError('Schedule', [
+    {
+      field: 'dayOfMonth',
+      message: `expected a day each of its months has (1 to ${last}), got ${day}: the job would skip ${skipped.map((m) => MONTHS[m - 1]).join(', ')}${skipped.includes(2) && day === 29 ? ' except in leap years' : ''}`,
+      hint: `use a day from 1 to ${last}; if skipping those months is meant, write Schedule.explicit({ ${months.length < 12 ? `months: [${months.join(', ')}], ` : ''}monthDays: [${day}], hours: [${hour}], minutes: [${minute}] })`,
+    },
+  ]);
+}
 
 const FIELD_RANGES: Record<keyof ScheduleFields, string> = {
   weekdays: 'weekday names such as sun',

@@ -23,7 +23,7 @@ describe('calendar.ics', () => {
   });
 
   it('renders recurrence rules that ical.js expands like Schedule for other forms too', () => {
-    for (const s of [Schedule.firstWeekdayOfMonth('sun', '04:00'), Schedule.workdays('02:00'), Schedule.everyHours(6, 15), Schedule.monthly(31, '01:00'), Schedule.quarterly(3, '05:00'), Schedule.explicit({ months: [6, 12], weekdays: ['sun'], hours: [3], minutes: [30] }), Schedule.explicit({ months: [2], hours: [1], minutes: [0] })]) {
+    for (const s of [Schedule.firstWeekdayOfMonth('sun', '04:00'), Schedule.workdays('02:00'), Schedule.everyHours(6, 15), Schedule.explicit({ monthDays: [31], hours: [1], minutes: [0] }), Schedule.quarterly(3, '05:00'), Schedule.explicit({ months: [6, 12], weekdays: ['sun'], hours: [3], minutes: [30] }), Schedule.explicit({ months: [2], hours: [1], minutes: [0] })]) {
       const start = s.nextRuns(new Date(Date.UTC(2026, 0, 1) - 1), 1)[0].at.toISOString().replace(/[-:]/g, '').slice(0, 15);
       const text = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:x', 'BEGIN:VEVENT', 'UID:x', 'DTSTAMP:20260101T000000Z', `DTSTART:${start}`, `RRULE:${toRRule(s)}`, 'END:VEVENT', 'END:VCALENDAR'].join('\r\n');
       const ev = new ICAL.Event(new ICAL.Component(ICAL.parse(text)).getFirstSubcomponent('vevent')!);
