@@ -2,7 +2,8 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { DEFAULTS } from '../lib/defaults';
 import { Duration } from '../lib/duration';
-import { BackupConfigError, checkProps, withinField } from '../lib/errors';
+import { BackupConfigError, checkProps, describeValue, withinField } from '../lib/errors';
+import { closestValue } from '../lib/private/zod-issues';
 import { BackupMetric, SeriesIdentity, signalRecord } from '../lib/metrics';
 import type { SiteModel } from '../lib/model/site-model';
 import type { AssetRecord, RestoreStep } from '../lib/model/types';
@@ -161,6 +162,12 @@ export class VzdumpJob extends Construct {
       case 'p2':
         return { schedule: Schedule.weekly('sun', '04:00'), retention: Retention.keepLast(2), classification: 'rebuildable' };
     }
+    // a tier from YAML ('P0', 'p3') returned undefined: spread into the props, it left the job
+    // without a schedule, and the error blamed the schedule instead of the tier
+    const meant = closestValue(String(tier), ['p0', 'p1', 'p2']);
+    throw new BackupConfigError('VzdumpJob.tier', [
+      { field: 'tier', message: `expected p0, p1 or p2, got ${describeValue(tier)}`, hint: meant ? `did you mean ${meant}?` : 'p0: daily 03:00, p1: daily 03:15, p2: Sunday 04:00' },
+    ]);
   }
 
   /** A nightly 02:00 snapshot job with zstd and seven archives kept (seed 003's standard). */
