@@ -14,7 +14,7 @@ import { RestoreDrill } from './restore-drill';
 import { VzdumpJob } from './vzdump-job';
 import { FOLDER_PATH } from '../lib/path-schema';
 import { STORAGE_ID_SCHEMA } from '../lib/storage-id';
-import { oneLineString } from '../lib/text-schema';
+import { ASSET_NOTES, oneLineString } from '../lib/text-schema';
 
 /** The minimum the client standard allows (seed 003: "minimum 7-day retention", maxfiles 7). */
 export const CLIENT_STANDARD_MIN_KEEP = 7;
@@ -109,7 +109,7 @@ const guestSchema = z
     classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]]).optional(),
     diskPool: STORAGE_ID_SCHEMA.optional(),
     restoreStorage: z.string().min(1).optional(),
-    notes: oneLineString('expected one line without control characters (a line break would split the row REVIEW.md shows the guest in)', 'write the notes on one line, e.g. with ; between parts').optional(),
+    notes: ASSET_NOTES.optional(),
   })
   .strict();
 

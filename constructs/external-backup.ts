@@ -9,7 +9,7 @@ import { hostAddress } from '../lib/net';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { siteModelOf } from './private/site-anchor';
 import { ABSOLUTE_PATH } from '../lib/path-schema';
-import { oneLineText } from '../lib/text-schema';
+import { ASSET_NOTES, oneLineText } from '../lib/text-schema';
 
 /** Props of {@link ExternalBackup}. */
 export interface ExternalBackupProps {
@@ -73,7 +73,7 @@ const schema = z
     location: z.enum(LOCATIONS as [Location, ...Location[]]).optional(),
     classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]]).optional(),
     enabled: z.boolean().optional(),
-    notes: z.string().optional(),
+    notes: ASSET_NOTES.optional(),
     inventoryName: z.string().regex(INVENTORY_NAME, INVENTORY_NAME_MESSAGE).optional(),
     restore: z.array(z.object({ title: ONE_LINE, notes: z.array(z.string()).optional(), commands: z.array(z.string()) }).strict()).optional(),
   })

@@ -8,7 +8,7 @@ import { PveHost } from './pve-host';
 import { registerMember, siteModelOf } from './private/site-anchor';
 import { STORAGE_ID_SCHEMA } from '../lib/storage-id';
 import { idString } from '../lib/private/zod-helpers';
-import { oneLineString } from '../lib/text-schema';
+import { ASSET_NOTES } from '../lib/text-schema';
 
 /** Props of {@link Guest}. */
 export interface GuestProps {
@@ -54,7 +54,7 @@ const schema = z
     state: z.enum(['running', 'stopped']).optional(),
     classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]]).optional(),
     diskPool: STORAGE_ID_SCHEMA.optional(),
-    notes: oneLineString('expected one line without control characters (a line break would split the row REVIEW.md shows the guest in)', 'write the notes on one line, e.g. with ; between parts').optional(),
+    notes: ASSET_NOTES.optional(),
     inventoryName: z.string().regex(INVENTORY_NAME, INVENTORY_NAME_MESSAGE).optional(),
     restoreStorage: z.string().regex(/^[A-Za-z][A-Za-z0-9\-_.]*$/, 'expected a storage id').optional(),
   })

@@ -19,3 +19,9 @@ export function oneLineText(blank: string) {
 export function oneLineString(message: string, hint: string) {
   return z.string().refine((v) => NO_CONTROL_CHARACTERS.test(v), { message, params: { hint } });
 }
+
+/** An asset's notes (a guest, an external backup): they fill a cell of REVIEW.md's copies table. */
+export const ASSET_NOTES = oneLineString(
+  "expected one line without control characters (the notes fill a cell of REVIEW.md's copies table, where a line break would end the row)",
+  'write the notes on one line, e.g. with ; between parts',
+);

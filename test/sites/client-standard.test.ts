@@ -215,14 +215,14 @@ describe('ClientStandardSite for another client deployment', () => {
     const site = new BackupSite(freshApp(), 'acme');
     const host = new PveHost(site, 'Pve', { name: 'pve', address: '192.0.2.10' });
     expect(() => new ClientStandardSite(site, 'Standard', { host, guests: [{ vmid: 100, name: 'a', drillVmid: 101, notes: 'golden\ntemplate', drillAfter: ['baseline\rchanges'] }] })).toThrow(
-      /^\[acme\/Standard\] guests\.0\.drillAfter\.0: expected one line without control characters \(each change is one item of the drill runbook's list\), got "baseline\\rchanges" \(hint: give each change as its own entry of drillAfter\)\n\[acme\/Standard\] guests\.0\.notes: expected one line without control characters \(a line break would split the row REVIEW\.md shows the guest in\), got "golden\\ntemplate" \(hint: write the notes on one line, e\.g\. with ; between parts\)$/,
+      /^\[acme\/Standard\] guests\.0\.drillAfter\.0: expected one line without control characters \(each change is one item of the drill runbook's list\), got "baseline\\rchanges" \(hint: give each change as its own entry of drillAfter\)\n\[acme\/Standard\] guests\.0\.notes: expected one line without control characters \(the notes fill a cell of REVIEW\.md's copies table, where a line break would end the row\), got "golden\\ntemplate" \(hint: write the notes on one line, e\.g\. with ; between parts\)$/,
     );
   });
 
   it('fails when a Guest\'s notes span lines, naming notes', () => {
     const site = new BackupSite(freshApp(), 'acme');
     const host = new PveHost(site, 'Pve', { name: 'pve', address: '192.0.2.10' });
-    expect(() => new Guest(site, 'Vm100', { host, vmid: 100, type: 'qemu', name: 'a', notes: 'line one\nline two' })).toThrow(/^\[acme\/Vm100\] notes: expected one line without control characters \(a line break would split the row REVIEW\.md shows the guest in\), got "line one\\nline two" \(hint: write the notes on one line/);
+    expect(() => new Guest(site, 'Vm100', { host, vmid: 100, type: 'qemu', name: 'a', notes: 'line one\nline two' })).toThrow(/^\[acme\/Vm100\] notes: expected one line without control characters \(the notes fill a cell of REVIEW\.md's copies table, where a line break would end the row\), got "line one\\nline two" \(hint: write the notes on one line/);
   });
 
   it('fails at synth when a drill VMID is another guest of the deployment', () => {
