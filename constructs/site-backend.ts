@@ -14,7 +14,8 @@ import {
   TerraformStack,
 } from 'cdktf';
 import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
-import { BackupConfigError, credentialProblems, Problem } from '../lib/errors';
+import { z } from 'zod';
+import { BackupConfigError, checkProps, credentialProblems, Problem } from '../lib/errors';
 
 /** Settings of Terraform's `kubernetes` backend (state in a Secret). */
 export interface KubernetesBackendConfig {
@@ -62,6 +63,48 @@ function refuseCredentials(where: string, config: unknown, fields: Readonly<Reco
   problems.push(...credentialProblems(config).filter((c) => !problems.some((p) => p.field === c.field)));
   if (problems.length) throw new BackupConfigError(where, problems);
 }
+
+/**
+ * The settings each backend takes (cdktf 0.21's config interfaces), so a misspelt one
+ * (`regoin`) or a missing bucket fails the synth instead of `terraform init` on some later day.
+ * Nested blocks (`assumeRole`, `endpoints`) are Terraform's to check.
+ */
+const optional = (...keys: string[]) => Object.fromEntries(keys.map((k) => [k, z.unknown().optional()]));
+const required = (what: string) => z.string({ error: `expected ${what}` }).min(1, `expected ${what}`);
+const S3_SETTINGS = z
+  .object({
+    bucket: required('the name of the bucket that holds the state'),
+    key: required('the path of the state object in the bucket, e.g. sites/<site>.tfstate'),
+    ...optional(
+      'allowedAccountIds', 'customCaBundle', 'forbiddenAccountIds', 'httpProxy', 'httpsProxy', 'insecure', 'noProxy', 'retryMode',
+      'sharedConfigFiles', 'sharedCredentialsFiles', 'region', 'endpoint', 'encrypt', 'acl', 'accessKey', 'secretKey', 'kmsKeyId',
+      'dynamodbTable', 'profile', 'sharedCredentialsFile', 'token', 'roleArn', 'assumeRolePolicy', 'assumeRolePolicyArns',
+      'assumeRoleTags', 'assumeRoleTransitiveTagKeys', 'externalId', 'sessionName', 'workspaceKeyPrefix', 'dynamodbEndpoint',
+      'iamEndpoint', 'stsEndpoint', 'stsRegion', 'forcePathStyle', 'usePathStyle', 'skipCredentialsValidation',
+      'skipRegionValidation', 'skipRequestingAccountId', 'skipMetadataApiCheck', 'sseCustomerKey', 'maxRetries',
+      'useLegacyWorkflow', 'endpoints', 'assumeRole', 'assumeRoleWithWebIdentity',
+    ),
+  })
+  .strict();
+const HTTP_SETTINGS = z
+  .object({
+    address: required('the URL of the state, e.g. https://state.example/sites/<site>'),
+    ...optional(
+      'updateMethod', 'lockAddress', 'lockMethod', 'unlockAddress', 'unlockMethod', 'username', 'password', 'skipCertVerification',
+      'retryMax', 'retryWaitMin', 'retryWaitMax', 'clientCertificatePem', 'clientPrivateKeyPem', 'clientCaCertificatePem',
+    ),
+  })
+  .strict();
+const PG_SETTINGS = z.object(optional('connStr', 'schemaName', 'skipSchemaCreation', 'skipTableCreation', 'skipIndexCreation')).strict();
+const KUBERNETES_SETTINGS = z
+  .object({
+    secretSuffix: required('the suffix of the Secret that holds the state (tfstate-default-<suffix>), e.g. the site id'),
+    namespace: z.string().min(1).optional(),
+    configPath: z.string().min(1).optional(),
+    configContext: z.string().min(1).optional(),
+    inClusterConfig: z.boolean().optional(),
+  })
+  .strict();
 
 /**
  * The default local state file, relative to the folder Terraform runs in
@@ -131,10 +174,12 @@ export class SiteBackend {
       webIdentityToken: 'webIdentityTokenFile (a file holding the token)',
       'assumeRoleWithWebIdentity.webIdentityToken': 'assumeRoleWithWebIdentity.webIdentityTokenFile (a file holding the token)',
     });
+    checkProps('SiteBackend.s3', S3_SETTINGS, config);
     return new SiteBackend((stack) => new S3Backend(stack, config), 's3');
   }
   /** A Kubernetes Secret in the cluster. */
   static kubernetes(config: KubernetesBackendConfig): SiteBackend {
+    checkProps('SiteBackend.kubernetes', KUBERNETES_SETTINGS, config);
     return new SiteBackend((stack) => new KubernetesStateBackend(stack, config), 'kubernetes');
   }
   /**
@@ -143,6 +188,7 @@ export class SiteBackend {
    */
   static pg(config: Omit<PgBackendConfig, 'connStr'>): SiteBackend {
     refuseCredentials('SiteBackend.pg', config, { connStr: 'PG_CONN_STR in the environment of terraform init' });
+    checkProps('SiteBackend.pg', PG_SETTINGS, config);
     return new SiteBackend((stack) => new PgBackend(stack, config as PgBackendConfig), 'pg');
   }
   /** An HTTP state server; its password and client key come from the environment, never from here. */
@@ -151,6 +197,7 @@ export class SiteBackend {
       password: 'TF_HTTP_PASSWORD in the environment of terraform init',
       clientPrivateKeyPem: 'TF_HTTP_CLIENT_PRIVATE_KEY_PEM in the environment of terraform init',
     });
+    checkProps('SiteBackend.http', HTTP_SETTINGS, config);
     return new SiteBackend((stack) => new HttpBackend(stack, config), 'http');
   }
 
