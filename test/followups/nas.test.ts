@@ -168,8 +168,8 @@ describe('SynologySnapshotRetention', () => {
 
   it('fails when the DSM user is not a user name, saying what one looks like', () => {
     const { site, host } = testSite();
-    expect(() => new SynologySnapshotRetention(site, 'S', { host, address: '192.168.1.13', sshKeyFile: '/k', share: 'Backup', keepDays: 7, sudoPassword: { file: '/root/p' }, user: 'backup user' })).toThrow(
-      /\[test\/S\] user: expected a DSM user name of letters, digits, _ and - \(starting with a letter or _\), got "backup user"/,
+    expect(() => new SynologySnapshotRetention(site, 'S', { host, address: '192.168.1.13', sshKeyFile: '/k', share: 'Backup', keepDays: 7, sudoPassword: { file: '/root/p' }, user: 'backup.user' })).toThrow(
+      /\[test\/S\] user: expected a DSM user name of letters, digits, _ and - \(starting with a letter or _\), got "backup.user"/,
     );
   });
 });
