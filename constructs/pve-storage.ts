@@ -110,7 +110,19 @@ const FIXED: Record<PveStorageType, readonly string[]> = {
   pbs: ['datastore', 'server'],
   zfspool: ['pool'],
 };
-const MANAGED = ['content', 'options', 'prune-backups', 'shared', 'namespace', 'fingerprint', 'username', 'is_mountpoint'];
+/**
+ * Keys an update clears when the program no longer sets them: only options the type's Proxmox
+ * plugin has, as `pvesm set --delete` of any other dies with "no such option" (an nfs storage
+ * has no `shared`, a dir storage no `options`), which failed every apply over a storage that
+ * exists already.
+ */
+const MANAGED: Record<PveStorageType, readonly string[]> = {
+  dir: ['content', 'prune-backups', 'shared', 'is_mountpoint'],
+  nfs: ['content', 'options', 'prune-backups'],
+  cifs: ['content', 'options', 'prune-backups', 'username'],
+  pbs: ['content', 'prune-backups', 'namespace', 'fingerprint', 'username'],
+  zfspool: ['content'],
+};
 const ABS = PATH_WITHOUT_TRAILING_SLASH;
 /** Values written into one storage.cfg line: a newline or space would split or change it. */
 const PBS_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{2,31}$/;
@@ -351,7 +363,7 @@ export class PveStorage extends Construct {
       is_mountpoint: p.isMountpoint === true ? 'yes' : p.isMountpoint || undefined,
     };
     const ordered = orderSectionProperties(props, REQUIRED[this.type]);
-    const commands = storageCommands(this.type, this.storageId, ordered, FIXED[this.type], MANAGED);
+    const commands = storageCommands(this.type, this.storageId, ordered, FIXED[this.type], MANAGED[this.type]);
     // The password is read on the host at apply time; only the file's path is in the config.
     // The apply gives `--password` last and without a value, which makes pvesm read it from
     // stdin (a line, when stdin is not a terminal), so it is never an argument that ps and /proc

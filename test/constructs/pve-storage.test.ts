@@ -88,11 +88,44 @@ describe('PveStorage', () => {
     const [res] = Object.values(resourcesOf(json, 'null_resource')) as any[];
     const install = res.provisioner[0]['remote-exec'].inline[0] as string;
     expect(install).toContain('if pvesh get /storage/nas >/dev/null 2>&1; then\n');
-    expect(install).toContain("\n  pvesm set nas --content backup --options soft,timeo=150,retrans=3 --delete prune-backups,shared,namespace,fingerprint,username,is_mountpoint\nelse\n  pvesm add nfs nas");
+    expect(install).toContain("\n  pvesm set nas --content backup --options soft,timeo=150,retrans=3 --delete prune-backups\nelse\n  pvesm add nfs nas");
     expect(res.triggers.remove_script).toContain('pvesm remove nas');
     expect(res.provisioner[1]['remote-exec']).toEqual({ when: 'destroy', inline: ['${self.triggers.remove_script}'] });
     expect(res.connection).toEqual({ type: 'ssh', host: '${self.triggers.host}', port: '${self.triggers.port}', user: '${self.triggers.user}', private_key: '${file(self.triggers.ssh_key_path)}' });
     expect(res.triggers.ssh_key_path).toBe('${var.ssh_private_key_path}');
+  });
+
+  it("clears on update only options the type's Proxmox plugin has (pvesm set --delete of another dies with 'no such option')", () => {
+    const { site, host } = testSite();
+    new PveStorage(site, 'Dir', { host, storageId: 'backup-hdd', type: 'dir', path: '/mnt/backup' });
+    new PveStorage(site, 'Nfs', { host, storageId: 'nas', type: 'nfs', server: '10.0.0.150', export: '/volume1/pve' });
+    new PveStorage(site, 'Cifs', { host, storageId: 'smb', type: 'cifs', server: '10.0.0.9', share: 'backups' });
+    new PveStorage(site, 'Pbs', { host, storageId: 'pbs', type: 'pbs', server: 'pbs.lan', datastore: 'store1' });
+    new PveStorage(site, 'Zfs', { host, storageId: 'local-zfs', type: 'zfspool', pool: 'rpool/data' });
+    const json = synthJson(site);
+    const cfg = reviewOf(site).get('pve/pve/storage.cfg')!.content;
+    // a valid value for each key an update may delete, so the checker judges only whether the type has it
+    const sample: Record<string, string> = { shared: '0', is_mountpoint: 'yes', options: 'vers=4.2', 'prune-backups': 'keep-last=1', namespace: 'ns1', fingerprint: Array(32).fill('ab').join(':'), username: 'svc@pbs', content: 'backup' };
+    const deleted: Record<string, string[]> = {};
+    for (const res of Object.values(resourcesOf(json, 'null_resource')) as any[]) {
+      const install = res.provisioner[0]['remote-exec'].inline[0] as string;
+      const m = /\n {2}pvesm set (\S+) .*?--delete (\S+)\n/.exec(install);
+      if (m) deleted[m[1]] = m[2].split(',');
+    }
+    expect(deleted).toEqual({
+      'backup-hdd': ['prune-backups', 'shared', 'is_mountpoint'],
+      nas: ['prune-backups'],
+      smb: ['options', 'prune-backups', 'username'],
+      pbs: ['prune-backups', 'namespace', 'fingerprint', 'username'],
+    });
+    // each section with every key its update may delete is still one Proxmox accepts
+    const sections = cfg.split('\n\n').map((section) => {
+      const id = /^\w+: (\S+)/.exec(section)![1];
+      return section.replace(/\n*$/, '') + (deleted[id] ?? []).map((k) => `\n\t${k} ${sample[k]}`).join('') + '\n';
+    });
+    const file = path.join(tempDir(), 'storage.cfg');
+    fs.writeFileSync(file, sections.join('\n'));
+    expect(pveCfgCheck(['storage', file]).output).toMatch(/^ok: 5 sections/);
   });
 
   describe('adopting a storage that exists already', () => {
