@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { AlertDelivery, BackupAlertRules, BackupSite, BackupStatus, Duration, ExternalBackup, Guest, PveHost, PveStorage, Retention, VzdumpJob } from '../constructs';
+import { AlertDelivery, BackupAlertRules, BackupSite, BackupStatus, Duration, ExternalBackup, Guest, PveHost, PveStorage, Retention, VzdumpJob, VzdumpPrune } from '../constructs';
 
 /**
  * The home site (seed 001, HOME_BACKUP_STRATEGY.md, and its lines in seed 000,
@@ -66,6 +66,11 @@ export function homeSite(scope: Construct): BackupSite {
     guests: [immich, pihole],
     ...VzdumpJob.tier('p2'),
   });
+
+  // Seed 000, under Home: "If pruning ever falls behind (e.g. backlog from before retention was
+  // enabled), run a receipt-backed prune". Dry run weekly, --execute by hand; declared after the
+  // jobs, so P2's guests keep its keep-last=2 and the others the storage's keep-last=3.
+  new VzdumpPrune(site, 'SynologyBackupsPrune', { storage: nas });
 
   site.model.addDecision({
     subject: 'freshness thresholds',

@@ -61,9 +61,19 @@ describe('home site (seed 001, and seed 000 for the as-built storage)', () => {
     expect(rules).toContain('> 612000'); // weekly: 168 h + 2 h
   });
 
+  it("has seed 000's receipt-backed prune of synology-backups (a dry run weekly), each guest by its job's retention", () => {
+    const script = review.get('hosts/proxmox-home/usr/local/lib/backup-constructs/vzdump-prune-synology-backups.sh')?.content ?? '';
+    expect(script).toContain('\nDUMP_DIR=${DUMP_DIR:-/mnt/pve/synology-backups/dump}\n');
+    expect(script).toContain('\nRETENTION=${RETENTION:-last=3}\n');
+    // P2 keeps 2 of VM 101 and CT 105; P0 and P1 keep the storage's 3
+    expect(script).toContain("\nGUEST_RETENTION=${GUEST_RETENTION:-'101:keep-last=2 105:keep-last=2'}\n");
+    expect(review.get('hosts/proxmox-home/etc/systemd/system/bc-vzdump-prune-synology-backups.timer')!.content).toContain('OnCalendar=Sun *-*-* 06:00:00');
+    expect(review.get('prometheus/backup-home.rules.yml')!.content).toContain('alert: VzdumpPruneSynologyBackupsBehind');
+  });
+
   it('adds nothing the seed does not ask for: one host, one storage, no fstab', () => {
     expect(site.model.hosts.map((h) => h.name)).toEqual(['proxmox-home']);
-    expect([...review.keys()].filter((k) => k.startsWith('hosts/')).every((k) => k.includes('/vzdump-hook-'))).toBe(true);
+    expect([...review.keys()].filter((k) => k.startsWith('hosts/')).every((k) => /\/(vzdump-hook-|(bc-)?vzdump-prune-synology-backups)/.test(k))).toBe(true);
     expect(() => Testing.synth(site, true)).not.toThrow();
     // the only construct finding: no Prometheus at home yet, so the derived rules are not deployed
     expect(site.model.findings.map((f) => f.rule)).toEqual(['alerts-delivered']);
