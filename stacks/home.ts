@@ -92,6 +92,8 @@ export function homeSite(scope: Construct): BackupSite {
     tool: 'HA built-in backup',
     host: 'synology-nas',
     basePath: '/volume1/backups/homeassistant_backups',
+    // HA writes one .tar per backup; '*' would count any file there (Synology's own, a stray note) as fresh
+    glob: '*.tar',
     staleAfter: Duration.hours(48),
     classification: 'critical',
     notes: 'verify the HA backup automation produces artifacts (seed 001 action item)',

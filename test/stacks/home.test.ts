@@ -48,6 +48,8 @@ describe('home site (seed 001, and seed 000 for the as-built storage)', () => {
     expect(model.assets.map((a) => a.id)).toEqual(['app-data:app-home-assistant', ...[100, 101, 102, 103, 105].map((v) => `guest:proxmox-home:${v}`)]);
     for (const a of model.assets) expect(model.copiesOf(a.id).length).toBeGreaterThan(0);
     expect(model.job('app-home-assistant')).toMatchObject({ kind: 'external', staleAfterHours: 48, staleAfterExplicit: true });
+    // the files its runbook restores from, not any file in the folder
+    expect(model.copiesOf('app-data:app-home-assistant')[0].artifact).toEqual({ host: 'synology-nas', basePath: '/volume1/backups/homeassistant_backups', glob: '*.tar' });
     expect(model.copiesOf('guest:proxmox-home:102')[0].artifact).toEqual({ host: 'proxmox-home', basePath: '/mnt/pve/synology-backups/dump', glob: 'vzdump-qemu-102-*.vma.zst' });
     expect(model.job('backup-home-p1-daily')!.after).toEqual(['backup-home-p0-daily']);
   });
