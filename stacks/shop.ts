@@ -98,6 +98,11 @@ export function shopSite(scope: Construct): BackupSite {
   });
   // seed 000's backup.status: freshness of every artifact, checked hourly where the archives are
   new BackupStatus(site, 'Status');
+  site.model.addDecision({
+    subject: 'freshness thresholds',
+    decision: 'the daily artifacts (the vzdump archives, the Authentik and Gitea dumps) are stale after 26 h; the status tool says WARNING past the threshold and CRITICAL past twice it (26/52 h)',
+    reason: "seed 000's <24 h OK / 24-48 h WARNING / >48 h CRITICAL leaves no room for a night whose run ends later than the one before. The thresholds are derived (period plus the longer of the expected duration and 2 h) and the same in the inventory, the status tool and the alerts",
+  });
 
   return site;
 }

@@ -58,6 +58,9 @@ describe('shop site (seed 000)', () => {
     const tsv = review.get('hosts/infra-core/etc/backup-constructs/inventory.tsv')!.content;
     expect(tsv.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split('\t')[6])).toEqual(['app-backup-authentik', 'app-backup-gitea']);
     expect(review.get('hosts/infra-core/usr/local/bin/backup-status')!.executable).toBe(true);
+    // seed 000's 24 h / 48 h rule, as applied (26 h / 52 h), is a recorded decision
+    expect(tsv.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split('\t')[4])).toEqual(['26', '26']);
+    expect(model.decisions.find((d) => d.subject === 'freshness thresholds')?.reason).toMatch(/seed 000's <24 h OK \/ 24-48 h WARNING \/ >48 h CRITICAL/);
   });
 
   it('has the receipt-backed prune of tank-backups by its retention, and an alert when pruning falls behind', () => {
