@@ -62,7 +62,7 @@ export interface PveStorageProps {
   readonly mountOptions?: readonly string[];
   /** Storage-level pruning (`prune-backups`). @default - no storage-level pruning */
   readonly retention?: Retention;
-  /** @default - Proxmox's default for the type */
+  /** Whether every node sees the same folder (dir storage only). @default - Proxmox's default (not shared) */
   readonly shared?: boolean;
   /** @default 'nas' for nfs and cifs, 'backup-server' for pbs, 'local-disk' otherwise */
   readonly medium?: Medium;
@@ -186,6 +186,8 @@ const ONLY_FOR: Record<string, readonly PveStorageType[]> = {
   passwordFile: ['pbs', 'cifs'],
   mountOptions: ['nfs', 'cifs'],
   isMountpoint: ['dir'],
+  // nfs, cifs and pbs storages are shared by nature and zfspool is local: none has the option
+  shared: ['dir'],
   server: ['nfs', 'cifs', 'pbs'],
 };
 

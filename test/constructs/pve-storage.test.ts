@@ -268,6 +268,11 @@ describe('PveStorage', () => {
     expect(() => new PveStorage(site, 'D', { host, storageId: 'd', type: 'dir', path: '/x', export: '/y' })).toThrow(/export: only applies to nfs storage, not dir/);
   });
 
+  it('fails when shared is set on a storage type without the option (pvesm add nfs --shared is refused)', () => {
+    const { site, host } = testSite();
+    expect(() => new PveStorage(site, 'N', { host, storageId: 'n', type: 'nfs', server: '10.0.0.150', export: '/volume1/pve', shared: true })).toThrow(/\[test\/N\] shared: only applies to dir storage, not nfs/);
+  });
+
   it('fails when the storage id or a path is malformed, listing every problem', () => {
     const { site, host } = testSite();
     let message = '';
