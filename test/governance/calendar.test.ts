@@ -15,7 +15,7 @@ describe('calendar.ics', () => {
   const events = calendar.getAllSubcomponents('vevent').map((e: any) => new ICAL.Event(e));
 
   it('has one recurring event per scheduled job, with job, host and target in the description', () => {
-    expect(events.map((e: any) => e.uid).sort()).toEqual(['backup-home-p0-daily@home.backup-constructs', 'backup-home-p1-daily@home.backup-constructs', 'backup-home-p2-weekly@home.backup-constructs']);
+    expect(events.map((e: any) => e.uid).sort()).toEqual(['backup-home-p0-daily@home.backup-constructs', 'backup-home-p1-daily@home.backup-constructs', 'backup-home-p2-weekly@home.backup-constructs', 'vzdump-prune-synology-backups@home.backup-constructs']);
     const p2 = events.find((e: any) => e.uid.startsWith('backup-home-p2'))!;
     expect(p2.description).toContain('host proxmox-home');
     expect(p2.description).toContain('target synology-backups on proxmox-home');
