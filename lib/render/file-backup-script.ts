@@ -221,7 +221,14 @@ sqlite_one() {
   # mode=ro: never write to (or replay the journal of) the source. VACUUM INTO copies one
   # consistent state inside a single read transaction; .backup would start over every time
   # another connection commits, and never finish beside a busy writer.
-  if ! ${sqliteOnlineCopy('"file:$uri?mode=ro"', '$tmp', '$SQLITE_TIMEOUT_MS')}; then
+  uri="file:$uri?mode=ro"
+  # A WAL database its writer closed cleanly has no -wal file, and on the read-only snapshot
+  # SQLite cannot create the -shm it needs to open one ("unable to open database file"). With
+  # no WAL content the main file holds every commit: opened immutable (no -shm, no locks).
+  if [ "$(od -An -tu1 -j18 -N1 -- "$f" | tr -d ' ')" = 2 ] && [ ! -s "$f-wal" ] && [ ! -w "$(dirname -- "$f")" ]; then
+    uri="$uri&immutable=1"
+  fi
+  if ! ${sqliteOnlineCopy('"$uri"', '$tmp', '$SQLITE_TIMEOUT_MS')}; then
     rm -f "$tmp"
     return 1
   fi

@@ -484,6 +484,31 @@ INSERT INTO b(pad) SELECT pad FROM a;
       expect(await gw.value('backup_sqlite_databases', { backup_job: 'daily-backup' })).toBe(2);
     });
 
+    it('copies a WAL database its writer closed cleanly (no -wal, no -shm) from a read-only snapshot', async () => {
+      const s = setUp({ pfsense: false });
+      // the snapshot is mounted read-only on the host: SQLite cannot create the -shm a WAL
+      // database needs (a real read-only tmpfs as root, a folder without write permission otherwise)
+      const ro = s.snapDir('vm-101-pvc-aaa', s.newest);
+      const root = process.getuid?.() === 0;
+      if (root) execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'bc-ro-snapshot', ro]);
+      const db = path.join(ro, 'app/db.sqlite3');
+      try {
+        fs.mkdirSync(path.dirname(db));
+        makeDb(db, 100); // the sqlite3 shell closes it: the WAL is checkpointed and removed
+        expect(fs.readdirSync(path.dirname(db))).toEqual(['db.sqlite3']);
+        if (root) execFileSync('mount', ['-o', 'remount,ro', ro]);
+        else fs.chmodSync(path.dirname(db), 0o555);
+        const r = runScript(s.script, s.env);
+        expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+      } finally {
+        if (root) execFileSync('umount', [ro]);
+        else fs.chmodSync(path.dirname(db), 0o755);
+      }
+      const copy = path.join(s.root, 'sqlite-backup/apps/data/app/db.sqlite3');
+      expect(execFileSync('sqlite3', [copy, 'SELECT count(*) FROM a; PRAGMA integrity_check;'], { encoding: 'utf8' }).trim().split('\n')).toEqual(['100', 'ok']);
+      expect(await gw.value('backup_sqlite_databases', { backup_job: 'daily-backup' })).toBe(1);
+    });
+
     it('keeps the previous copy when a database cannot be copied, and fails the run', async () => {
       const s = setUp({ pfsense: false });
       const dir = s.snapDir('vm-101-pvc-aaa', s.newest);
