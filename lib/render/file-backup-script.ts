@@ -114,6 +114,12 @@ backup_one_pvc() {
     # only counted; with the copy's folder as prefix no name fails it
     bc_rsync_changes "\${manifest_prefix}${FILE_BACKUP_DIRECTORIES.pvcData}/$week/$ns/$pvc/" <"$WORK_DIR/rsync-$snap" >/dev/null
     echo "\${manifest_prefix}${FILE_BACKUP_DIRECTORIES.pvcData}/$week/$ns/$pvc/" >>"$WORK_DIR/manifest-add"
+    # and last week's copy it hard-links into: the off-site sync (rsync -H) then sees both names
+    # of each unchanged file and links them there too, instead of sending and storing every
+    # unchanged file again each week
+    if [ -n "$prev" ]; then
+      echo "\${manifest_prefix}${FILE_BACKUP_DIRECTORIES.pvcData}/\${prev#"$ROOT/${FILE_BACKUP_DIRECTORIES.pvcData}/"}/" >>"$WORK_DIR/manifest-add"
+    fi
   else
     bc_rsync_changes "\${manifest_prefix}${FILE_BACKUP_DIRECTORIES.pvcData}/$week/$ns/$pvc/" <"$WORK_DIR/rsync-$snap" >>"$WORK_DIR/manifest-add"
   fi

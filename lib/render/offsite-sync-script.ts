@@ -114,8 +114,9 @@ step1() {
     # by bytes: lines are file names in any encoding, and a locale's collation may take two of
     # them for one
     LC_ALL=C sort -u "$WORK_DIR/manifest" >"$WORK_DIR/manifest.sorted"
-    # files pruned since they were listed are skipped, not an error
-    bc_rsync_to "$STEP1_DEST" -a -r --files-from="$WORK_DIR/manifest.sorted" --ignore-missing-args "\${excludes[@]}" "$STEP1_SOURCE/"
+    # files pruned since they were listed are skipped, not an error; -H: a new week's copy is
+    # listed with the week it hard-links into, and lands linked to it rather than as a copy
+    bc_rsync_to "$STEP1_DEST" -aH -r --files-from="$WORK_DIR/manifest.sorted" --ignore-missing-args "\${excludes[@]}" "$STEP1_SOURCE/"
   fi
   # only now, after a successful sync, and only what was shipped
   bc_log_drop "$MANIFEST" "$MANIFEST_LOCK" "$bc_taken"

@@ -159,6 +159,34 @@ describeWithTools([['rsync', 'rsync'], ['prometheus-pushgateway', 'prometheus-pu
     expect(await gw.value('backup_offsite_full_sync', { backup_job: 'offsite-sync-backup' })).toBe(0);
   });
 
+  it("a new week's copy reaches the off-site copy (nightly, not full) hard-linked to last week's: unchanged files are neither sent nor stored again", async () => {
+    const s = setUp({ pfsense: false });
+    const t = path.dirname(s.root);
+    const offsite = path.join(t, 'offsite');
+    const nfs = path.join(t, 'nfs-unused');
+    fs.mkdirSync(nfs, { recursive: true });
+    fs.mkdirSync(offsite, { recursive: true });
+    const nightly = () =>
+      runScript(s.fx.script(s.fx.offsite.job.scriptPath), {
+        BC_PUSHGATEWAY: gw.url,
+        MOUNT_POINT: '/',
+        MANIFEST: s.manifest,
+        MANIFEST_LOCK: s.env.MANIFEST_LOCK,
+        ...localOffsiteEnv({ t, disk: s.root, offsite, nfs, ssd: nfs, changeLog: path.join(s.root, '.nfs-changes.log'), fullSync: 'never' }),
+      });
+    for (const week of ['2026-20', '2026-21']) {
+      const daily = runScript(s.script, { ...s.env, WEEK: week });
+      expect({ week, status: daily.status, stderr: daily.stderr }).toEqual({ week, status: 0, stderr: '' });
+      const o = nightly();
+      expect({ week, status: o.status, stderr: o.stderr }).toEqual({ week, status: 0, stderr: '' });
+    }
+    const big = (week: string) => path.join(offsite, 'pve-backup/pvc-data', week, 'apps/data/big.bin');
+    expect(fs.readFileSync(big('2026-21'), 'utf8')).toBe('x'.repeat(100_000));
+    expect(ino(big('2026-21'))).toBe(ino(big('2026-20')));
+    // the second night sent no copy of the unchanged 100 kB file
+    expect(await gw.value('backup_last_size_bytes', { backup_job: 'offsite-sync-backup' })).toBeLessThan(100_000);
+  });
+
   it('refuses a work folder near the top or a relative one (a mistyped WORK_DIR), deleting nothing and reporting the failure', async () => {
     const s = setUp();
     // one level below /: the folder the run would have emptied, never made by this test
