@@ -34,7 +34,7 @@ export function homeSite(scope: Construct): BackupSite {
 
   // inventory names as seed 001 registers them (its backup.inventory.yaml proposal)
   const ha = new Guest(site, 'HomeAssistant', { host, vmid: 100, type: 'qemu', name: 'home-assistant', classification: 'critical', inventoryName: 'home-vm-100-ha-primary' });
-  const immich = new Guest(site, 'Immich', { host, vmid: 101, type: 'qemu', name: 'immich', state: 'stopped', classification: 'important', inventoryName: 'home-vm-101-immich-primary' });
+  const immich = new Guest(site, 'Immich', { host, vmid: 101, type: 'qemu', name: 'immich', state: 'stopped', notes: 'weekly backup when restarted', classification: 'important', inventoryName: 'home-vm-101-immich-primary' });
   const vaultwarden = new Guest(site, 'Vaultwarden', { host, vmid: 102, type: 'qemu', name: 'vaultwarden', classification: 'critical', inventoryName: 'home-vm-102-vaultwarden-primary' });
   const download = new Guest(site, 'DownloadHome', { host, vmid: 103, type: 'lxc', name: 'download-home', unprivileged: true, classification: 'important', inventoryName: 'home-lxc-103-download-primary' });
   const pihole = new Guest(site, 'PiholeHome', { host, vmid: 105, type: 'lxc', name: 'pihole-home', unprivileged: true, classification: 'rebuildable', inventoryName: 'home-lxc-105-pihole-primary' });

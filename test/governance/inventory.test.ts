@@ -34,7 +34,7 @@ describe('inventory', () => {
       notes: 'vzdump snapshot of 100, 102 to synology-backups',
       job: 'backup-home-p0-daily',
     });
-    expect(entries.find((e) => e.name === 'home-vm-101-immich-primary')).toMatchObject({ stale_after_hours: 170, glob: 'vzdump-qemu-101-*.vma.zst' });
+    expect(entries.find((e) => e.name === 'home-vm-101-immich-primary')).toMatchObject({ stale_after_hours: 170, glob: 'vzdump-qemu-101-*.vma.zst', notes: expect.stringMatching(/^stopped; weekly backup when restarted; /) });
     expect(entries.find((e) => e.name === 'app-home-assistant')).toMatchObject({ stale_after_hours: 48, base_path: '/volume1/backups/homeassistant_backups' });
   });
 
