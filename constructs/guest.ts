@@ -39,7 +39,10 @@ export interface GuestProps {
   readonly inventoryName?: string;
   /**
    * Storage a restore puts the guest's disks on (runbooks name it with --storage).
-   * @default - the storages the archive records (qmrestore and pct restore without --storage)
+   * @default - a VM: the storages the archive records (qmrestore without --storage); a
+   *   container: a `<storage>` placeholder in the runbook, as pct restore without --storage
+   *   puts every volume on `local`
+   * @see https://pve.proxmox.com/pve-docs/pct.1.html
    */
   readonly restoreStorage?: string;
 }
@@ -89,8 +92,9 @@ export class Guest extends Construct {
     this.state = p.state ?? 'running';
     this.classification = p.classification ?? DEFAULTS.guestClassification;
     this.diskPool = p.diskPool;
-    // no default: a guessed storage (local-lvm) is wrong on a ZFS or Ceph node, and without
-    // --storage the restore puts each disk back on the storage the archive records
+    // no default: a guessed storage (local-lvm) is wrong on a ZFS or Ceph node; without
+    // --storage qmrestore puts each disk back on the storage the archive records (pct restore
+    // does not: its runbook step carries a placeholder instead)
     this.restoreStorage = p.restoreStorage;
     this.assetId = `guest:${this.host.name}:${this.vmid}`;
     siteModelOf(this).addAsset({

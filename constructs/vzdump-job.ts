@@ -487,8 +487,8 @@ export class VzdumpJob extends Construct {
       asset: assetId,
       title:
         `${this.model.asset(assetId)?.name ?? assetId}: for each guest to bring back, take the newest volume id (Volid) of its VMID from the list and restore it ` +
-        'as a VM or as a container under the same VMID; its disks go back to the storages named in the backup unless you add --storage (stop and remove the broken guest first, or add --force)',
-      commands: [list, `qmrestore <volid> <vmid>   # a VM: <volid> looks like ${vm}`, `pct restore <vmid> <volid>   # a container: <volid> looks like ${ct}`],
+        'as a VM or as a container under the same VMID; a VM\'s disks go back to the storages named in the backup unless you add --storage, a container\'s volumes all go to the one --storage names (stop and remove the broken guest first, or add --force)',
+      commands: [list, `qmrestore <volid> <vmid>   # a VM: <volid> looks like ${vm}`, `pct restore <vmid> <volid> --storage <storage>   # a container: <volid> looks like ${ct}`],
     };
   }
 
@@ -500,15 +500,22 @@ export class VzdumpJob extends Construct {
     const steps: RestoreStep[] = [this.undeclaredAssetId ? this.undeclaredRestoreStep(this.undeclaredAssetId, list) : { title: `list the archives on ${this.host.name}`, commands: [list] }];
     for (const g of this.guests) {
       const archive = dir ? `$(ls -1t ${dir}/${g.archiveGlob(this.compress)} | head -n 1)` : `${this.storage.storageId}:backup/<archive of ${g.vmid}>`;
-      const storage = g.restoreStorage ? ` --storage ${g.restoreStorage}` : '';
+      // pct restore has no "back where it was": without --storage every volume goes to `local`
+      // (pve-container PVE::API2::LXC create_vm), which a standard install gives no container
+      // content, so the restore is refused; qmrestore puts each disk back on its recorded storage.
+      const storage = g.restoreStorage ? ` --storage ${g.restoreStorage}` : g.type === 'lxc' ? ' --storage <storage>' : '';
       const command =
         g.type === 'qemu'
           ? `qmrestore "${archive}" ${g.vmid}${storage}`
           : `pct restore ${g.vmid} "${archive}"${storage}${g.unprivileged ? ' --unprivileged 1' : ''}`;
+      const note =
+        g.type === 'qemu'
+          ? 'The disks go back to the storages the archive records; add --storage <id> to put them elsewhere (a rebuilt node with other storage).'
+          : "Replace <storage> with the storage for the container's volumes (one with content rootdir): pct restore puts every volume there, and without --storage on 'local', which holds no containers on a standard install. Declare restoreStorage on the guest to have it filled in.";
       steps.push({
         asset: g.assetId,
         title: `${g.type === 'qemu' ? 'VM' : 'CT'} ${g.vmid} ${g.guestName}: restore the newest archive (stop and remove the broken guest first, or add --force)`,
-        ...(g.restoreStorage ? {} : { notes: ['The disks go back to the storages the archive records; add --storage <id> to put them elsewhere (a rebuilt node with other storage).'] }),
+        ...(g.restoreStorage ? {} : { notes: [note] }),
         commands: [command],
       });
     }

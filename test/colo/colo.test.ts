@@ -60,7 +60,7 @@ describe('colo site (seed 004)', () => {
     const runbook = files.get('runbooks/colo-vzdump-nightly.md')!.content;
     expect(runbook).toContain('## What it protects\n\n- every guest on pve not declared in this program → pbs-colo on pve (image, ');
     expect(runbook).not.toContain('Nothing directly');
-    const restore = '```sh\npvesm list pbs-colo --content backup\nqmrestore <volid> <vmid>   # a VM: <volid> looks like pbs-colo:backup/vm/<vmid>/...\npct restore <vmid> <volid>   # a container: <volid> looks like pbs-colo:backup/ct/<vmid>/...\n```';
+    const restore = '```sh\npvesm list pbs-colo --content backup\nqmrestore <volid> <vmid>   # a VM: <volid> looks like pbs-colo:backup/vm/<vmid>/...\npct restore <vmid> <volid> --storage <storage>   # a container: <volid> looks like pbs-colo:backup/ct/<vmid>/...\n```';
     expect(runbook).toContain(restore);
     // the section names the copy, then the step's title (and notes) above its commands
     const full = files.get('runbooks/full-restore.md')!.content;

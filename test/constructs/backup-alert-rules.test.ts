@@ -51,7 +51,7 @@ describe('BackupAlertRules', () => {
       expect(review.has(file)).toBe(true);
     }
     expect(review.get('runbooks/daily-job.md')!.content).toContain('qmrestore "$(ls -1t /mnt/pve/nas-backups/dump/vzdump-qemu-100-*.vma.zst | head -n 1)" 100\n');
-    expect(review.get('runbooks/weekly-job.md')!.content).toContain('pct restore 105 "$(ls -1t /mnt/pve/nas-backups/dump/vzdump-lxc-105-*.tar.zst | head -n 1)" --unprivileged 1');
+    expect(review.get('runbooks/weekly-job.md')!.content).toContain('pct restore 105 "$(ls -1t /mnt/pve/nas-backups/dump/vzdump-lxc-105-*.tar.zst | head -n 1)" --storage <storage> --unprivileged 1');
     expect(review.get('runbooks/full-restore.md')!.content.indexOf('VM 100')).toBeLessThan(review.get('runbooks/full-restore.md')!.content.indexOf('CT 105'));
   });
 

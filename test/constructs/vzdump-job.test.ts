@@ -257,6 +257,23 @@ describe('VzdumpJob', () => {
       expect(steps[1].notes).toBeUndefined();
     });
 
+    it('runbooks give a container restore --storage, as pct restore without it puts every volume on local', () => {
+      // pve-container PVE::API2::LXC create_vm (pct restore): `my $storage = extract_param($param,
+      // 'storage') // 'local'`, then each recovered volume becomes "$storage:<size>" and a storage
+      // without content rootdir is refused ("does not support container directories")
+      const { site, host } = testSite();
+      const nas = nfsStorage(site, host);
+      const job = new VzdumpJob(site, 'Job', { host, jobId: 'cts', schedule: Schedule.daily('01:00'), storage: nas, guests: [ct(site, host, 103), ct(site, host, 104, { restoreStorage: 'local-zfs' })] });
+      const steps = modelOf(site).job(job.jobId)!.restore!.filter((r) => r.asset);
+      expect(steps.map((r) => r.commands[0])).toEqual([
+        'pct restore 103 "$(ls -1t /mnt/pve/nas-backups/dump/vzdump-lxc-103-*.tar.zst | head -n 1)" --storage <storage> --unprivileged 1',
+        'pct restore 104 "$(ls -1t /mnt/pve/nas-backups/dump/vzdump-lxc-104-*.tar.zst | head -n 1)" --storage local-zfs --unprivileged 1',
+      ]);
+      expect(steps[0].notes).toEqual([expect.stringMatching(/^Replace <storage> with the storage for the container's volumes .*without --storage on 'local'/)]);
+      expect(steps[0].notes!.join(' ')).not.toContain('go back to the storages the archive records');
+      expect(steps[1].notes).toBeUndefined();
+    });
+
     it('runbooks restore them by volume id from the list of the storage, PBS volume ids name vm/ or ct/', () => {
       const { site, host } = testSite();
       const pbs = new PveStorage(site, 'Pbs', { host, storageId: 'pbs-x', type: 'pbs', server: '10.0.0.7', datastore: 'store1', retention: Retention.keepLast(3) });
@@ -270,7 +287,7 @@ describe('VzdumpJob', () => {
       expect(first.commands).toEqual([
         'pvesm list pbs-x --content backup',
         expect.stringMatching(/^qmrestore <volid> <vmid> +# a VM: <volid> looks like pbs-x:backup\/vm\/<vmid>\//),
-        expect.stringMatching(/^pct restore <vmid> <volid> +# a container: <volid> looks like pbs-x:backup\/ct\/<vmid>\//),
+        expect.stringMatching(/^pct restore <vmid> <volid> --storage <storage> +# a container: <volid> looks like pbs-x:backup\/ct\/<vmid>\//),
       ]);
       const review = reviewOf(site);
       const runbook = review.get('runbooks/all-job.md')!.content;
@@ -290,7 +307,7 @@ describe('VzdumpJob', () => {
       expect(steps.map((r) => r.asset)).toEqual(['guest:pve:undeclared', 'guest:pve:100']);
       expect(steps[0].commands.slice(1)).toEqual([
         expect.stringMatching(/^qmrestore <volid> <vmid> .*nas-backups:backup\/vzdump-qemu-<vmid>-/),
-        expect.stringMatching(/^pct restore <vmid> <volid> .*nas-backups:backup\/vzdump-lxc-<vmid>-/),
+        expect.stringMatching(/^pct restore <vmid> <volid> --storage <storage> .*nas-backups:backup\/vzdump-lxc-<vmid>-/),
       ]);
     });
 
