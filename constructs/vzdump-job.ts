@@ -95,7 +95,9 @@ export interface VzdumpTierPreset {
   readonly classification: Classification;
 }
 
-const JOB_ID = /^[a-z][a-z0-9-]{0,62}[a-z0-9]$/;
+// Proxmox reads, updates and deletes a backup job by an id of at most 50 characters
+// (PVE/API2/Backup.pm, $vzdump_job_id_prop): a longer one could be created but never updated.
+const JOB_ID = /^[a-z][a-z0-9-]{0,48}[a-z0-9]$/;
 /** The variables vzdump replaces in a notes template. */
 const NOTES_VARIABLES = ['cluster', 'guestname', 'node', 'vmid'];
 /** The longest job comment Proxmox accepts. */
@@ -105,7 +107,7 @@ const MANAGED_KEYS = ['all', 'comment', 'compress', 'exclude', 'mailnotification
 const schema = z
   .object({
     host: z.instanceof(PveHost, { message: 'expected a PveHost' }),
-    jobId: idString(JOB_ID, 'expected a lower-case id of letters, digits and dashes (2-64 characters), such as backup-home-p0-daily', { lowerCase: true }),
+    jobId: idString(JOB_ID, 'expected a lower-case id of letters, digits and dashes (2-50 characters, the Proxmox limit), such as backup-home-p0-daily', { lowerCase: true }),
     schedule: instanceOf(Schedule, "expected a Schedule, e.g. Schedule.daily('03:00') or Schedule.weekly('sun', '04:00')"),
     storage: z.union([z.instanceof(PveStorage), z.string().min(1)], { message: 'expected a PveStorage or a storage id' }),
     guests: z.array(z.instanceof(Guest, { message: 'expected Guest constructs' })).min(1, 'expected at least one guest').optional(),

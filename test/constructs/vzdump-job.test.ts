@@ -431,6 +431,9 @@ describe('VzdumpJob errors', () => {
     expect(errorOf(() => vm(site, host, 101, { type: 'vm' } as never))).toMatch(/^\[test\/Vm101\] type: invalid option: .*got "vm" \(hint: qemu for a VM, lxc for a container\)$/);
     expect(errorOf(() => new PveHost(site, 'H', { name: 'Proxmox Home', address: '10.0.0.6' }))).toMatch(/^\[test\/H\] name: expected a lower-case host name such as proxmox-home, got "Proxmox Home" \(hint: write it as 'proxmox-home'\)/);
     const base = { host, schedule: Schedule.daily('03:00'), storage: nfsStorage(site, host), guests: [vm(site, host, 102)] };
+    // Proxmox's backup job API takes ids of at most 50 characters: a longer one could not be updated
+    expect(() => new VzdumpJob(site, 'Fifty', { ...base, jobId: `b${'-'.repeat(48)}p` })).not.toThrow();
+    expect(errorOf(() => new VzdumpJob(site, 'Long', { ...base, jobId: `backup-${'x'.repeat(44)}` }))).toMatch(/^\[test\/Long\] jobId: expected a lower-case id of letters, digits and dashes \(2-50 characters, the Proxmox limit\)/);
     expect(errorOf(() => new VzdumpJob(site, 'J', { ...base, jobId: 'Backup Home' }))).toMatch(/^\[test\/J\] jobId: .*got "Backup Home" \(hint: ids such as backup-home-p0-daily name the job in Proxmox, metrics and alerts; write it as 'backup-home'\)$/);
   });
 
