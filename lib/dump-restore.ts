@@ -317,7 +317,9 @@ export function redisRestore(o: RedisRestoreOptions, ctx: RestoreContext): Resto
         'stamp=$(date -u +%Y%m%dT%H%M%SZ)',
         `if [ -e ${data}/${o.rdbFile} ]; then mv ${data}/${o.rdbFile} "${data}/${o.rdbFile}.before-restore-$stamp"; fi`,
         `for aof in ${data}/appendonlydir ${data}/appendonly.aof; do if [ -e "$aof" ]; then mv "$aof" "$aof.before-restore-$stamp"; echo "moved $aof aside: Redis ran with AOF"; fi; done`,
+        // the backup copy is its dump user's only (0600); Redis, often another user, must read it
         `cp "$rdb" ${data}/${o.rdbFile}`,
+        `chmod 0644 ${data}/${o.rdbFile}`,
       ],
     },
     startApplication(ctx, 'Redis', o.dataClaim, [

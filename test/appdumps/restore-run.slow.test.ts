@@ -36,6 +36,8 @@ describeWithTools([['redis-server', 'redis-server']], 'Redis restore with AOF, a
       for (let i = 1; i <= 50; i++) live.cli('SET', `key:${i}`, `value ${i}`);
       live.cli('SAVE');
       fs.copyFileSync(path.join(data, 'dump.rdb'), path.join(backup, 'redis-backup-20260105T030000Z.rdb'));
+      // as the dump writes it: its own user's only
+      fs.chmodSync(path.join(backup, 'redis-backup-20260105T030000Z.rdb'), 0o600);
       live.cli('FLUSHALL');
       live.cli('SET', 'damage', '1');
       await live.stop(false);
@@ -51,6 +53,8 @@ describeWithTools([['redis-server', 'redis-server']], 'Redis restore with AOF, a
       expect(r.stdout).toContain('RDB looks OK!');
       expect(r.stdout).toContain(`moved ${data}/appendonlydir aside`);
       expect(fs.readFileSync(path.join(data, 'dump.rdb'))).toEqual(fs.readFileSync(path.join(backup, 'redis-backup-20260105T030000Z.rdb')));
+      // readable by Redis, which often runs as another user than the restore shell
+      expect(fs.statSync(path.join(data, 'dump.rdb')).mode & 0o777).toBe(0o644);
       expect(fs.readdirSync(data).filter((n) => n.startsWith('appendonlydir.before-restore-'))).toHaveLength(1);
       expect(fs.existsSync(path.join(data, 'appendonlydir'))).toBe(false);
 

@@ -65,6 +65,26 @@ describeWithTools([['prometheus-pushgateway', 'prometheus-pushgateway'], ['shell
     expect(await gw.value('backup_last_size_bytes', labels)).toBe(fs.statSync(path.join(out, archive)).size);
   });
 
+  it('writes the artifact readable by the dump\'s user only under an image\'s umask 022, and the outcome still readable by the report', () => {
+    // GIVEN an image whose shell starts with umask 022 and a backup folder of mode 0755 (an NFS export)
+    const s = commandJob(TAR);
+    const source = tempDir();
+    fs.writeFileSync(path.join(source, 'a.txt'), 'x'.repeat(5000));
+    const out = tempDir();
+    fs.chmodSync(out, 0o755);
+    const status = tempDir();
+    // WHEN the dump runs
+    const r = runScript('dash', `umask 022\n${s.dump}`, { SOURCE: source, BC_OUT_DIR: out, BC_STATUS_DIR: status, BC_DEFER_STATUS: '1' });
+    expect(r.stderr).not.toMatch(/FAILED/);
+    // THEN the artifact (a whole database, for the other engines) is no other user's to read
+    const [archive] = newArtifacts(out, 'files-backup', '.tar.gz');
+    expect(archive).toBeDefined();
+    expect(fs.statSync(path.join(out, archive)).mode & 0o777).toBe(0o600);
+    // and the outcome and process id stay readable by the report container, which runs as nobody
+    expect(fs.statSync(path.join(status, 'status')).mode & 0o777).toBe(0o644);
+    expect(fs.statSync(path.join(status, 'pid')).mode & 0o777).toBe(0o644);
+  });
+
   it('on the first Sunday only: cron runs days 1-7, the dump checks the weekday, and a skipped day pushes nothing', async () => {
     const firstSunday = Schedule.firstWeekdayOfMonth('sun', '04:00').inTimeZone('UTC');
     const json = (() => {

@@ -39,6 +39,17 @@ export const STATUS_FILE = 'status';
 /** File name of the dump's process id inside the status folder (the report watches it). */
 export const PID_FILE = 'pid';
 
+/**
+ * The first lines of `bc_main`. An artifact is a whole database (password hashes, tokens,
+ * sessions; an etcd snapshot holds every Secret of the cluster) on a backup volume that is
+ * usually an NFS export other clients mount, and an image's umask (022) would leave it
+ * world-readable there. The outcome files keep their own `umask 022`: the report container
+ * runs as another user and reads them.
+ */
+const ARTIFACT_UMASK = `# artifacts and their folders are the dump's user's only (0600, 0700), whatever the image's umask
+umask 077
+`;
+
 /** The glob of the UTC stamp in artifact names (`20260101T000000Z`). */
 const STAMP_GLOB = '[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z';
 
@@ -254,7 +265,7 @@ trap 'exit 143' TERM
 trap 'exit 130' INT
 
 bc_main() {
-${indentBlock(work + o.body)}
+${indentBlock(ARTIFACT_UMASK + work + o.body)}
 }
 
 bc_main
