@@ -331,6 +331,18 @@ prune_snapshots() {
 `;
 
 /**
+ * What the file backup writes is root's only. pfSense's config.xml and full tar hold its
+ * password hashes, certificate keys and VPN secrets, the SQLite copies whole application
+ * databases; under the host's umask (022) they and every folder made here were readable by
+ * any user on the host, and `rsync -a` carried those modes to the off-site copy. rsync still
+ * gives the PVC and configuration copies their source's modes; their folders made here are
+ * 0700.
+ */
+const FILE_BACKUP_UMASK = `# files 0600, folders 0700: config.xml, the pfSense tar and the SQLite copies hold secrets
+umask 077
+`;
+
+/**
  * The daily file backup's body (seed 002's `daily-backup`): the parts that are enabled, each
  * run on its own so one failing part does not stop the others, then one append to the
  * off-site manifest of everything written (even by a part that failed later: those files are
@@ -364,7 +376,7 @@ export function renderFileBackupBody(o: FileBackupScriptOptions): string {
     )
     .join('\n');
   return `${fns.join('\n')}
-${o.requireMount ? 'bc_require_mount "$MOUNT_POINT"\n' : ''}${BC_WORK_DIR}${o.manifest ? '# from here on, what is listed in manifest-add must reach the manifest on every exit path\nbc_manifest_pending=1\n' : ''}: >"$WORK_DIR/sqlite-ok"
+${FILE_BACKUP_UMASK}${o.requireMount ? 'bc_require_mount "$MOUNT_POINT"\n' : ''}${BC_WORK_DIR}${o.manifest ? '# from here on, what is listed in manifest-add must reach the manifest on every exit path\nbc_manifest_pending=1\n' : ''}: >"$WORK_DIR/sqlite-ok"
 : >"$WORK_DIR/sqlite-failed"
 # ISO year and week (YYYY-WW) name the weekly versions; WEEK overrides it (tests, re-runs)
 week="\${WEEK:-$(date +%G-%V)}"

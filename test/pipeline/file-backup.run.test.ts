@@ -602,6 +602,24 @@ esac
       expect(lines(path.join(s.t, 'calls.log')).find((l) => l.startsWith('ssh '))).toContain('-i /root/.ssh/pfsense');
     });
 
+    it("writes config.xml and the full tar 0600, in folders 0700, under the host's umask 022: they hold the firewall's secrets", () => {
+      // GIVEN a host whose umask is the usual 022
+      const s = setUp();
+      fakeSsh(s);
+      const today = execFileSync('date', ['+%u'], { encoding: 'utf8' }).trim();
+      // WHEN the file backup runs on the full tar's weekday
+      const r = runScript('/bin/sh', { ...s.env, PFSENSE_FULL_TAR_WEEKDAY: today, BC_SITE: 'pf-modes' }, ['-c', 'umask 022 && exec "$0"', s.script]);
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+      // THEN no other user on the host can read what it fetched, nor list the folders it made
+      const mode = (p: string) => (fs.statSync(path.join(s.root, p)).mode & 0o777).toString(8);
+      expect(mode('pfsense/2026-20/config.xml')).toBe('600');
+      expect(mode('pfsense/2026-20/pfsense-full.tar.gz')).toBe('600');
+      expect(mode('pfsense')).toBe('700');
+      expect(mode('pfsense/2026-20')).toBe('700');
+      expect(mode('pvc-data')).toBe('700');
+      expect(mode('pve-config')).toBe('700');
+    });
+
     it('reports pfsense-backup failed, keeping its last success, and fails daily-backup too, when the firewall cannot be reached', async () => {
       const s = setUp();
       fakeSsh(s);
