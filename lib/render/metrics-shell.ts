@@ -38,7 +38,9 @@ bc_report() {
     local file="$BC_TEXTFILE_DIR/backup_$BC_JOB" tmp
     [ -n "$guest" ] && file="\${file}_guest_$guest"
     file="$file.prom"
-    mkdir -p "$BC_TEXTFILE_DIR" || return 1
+    # node-exporter reads the folder as its own user: a script running under umask 077 (one
+    # that writes dumps) must not create it 0700
+    (umask 022 && mkdir -p "$BC_TEXTFILE_DIR") || return 1
     tmp=$(mktemp "$file.XXXXXX") || return 1
     # Keeps the series this call does not replace (the last success time on a failure). Every
     # write is checked: on a full disk a cut-short file must never replace the whole one (the
