@@ -124,9 +124,14 @@ function jobAlerts(model: SiteModel, a: AlertingSettings, job: JobRecord, signal
   const guests = signals.map((s) => s.labels.guest).filter((g): g is string => g !== undefined);
   if (guests.length) {
     const g0 = { ...jobLabels, guest: guests[0] };
+    // Only the guests the job declares: a guest taken out of the job (or deleted from the node)
+    // keeps its last series on the Pushgateway or in its textfile, which nothing removes, and
+    // `guest!=""` would then raise GuestStale for it forever. An `all` job's undeclared guests
+    // are watched by the job's own alerts (the hook fails the run when any guest fails).
+    const guestSel = `${selector(base).slice(0, -1)},guest=~"${[...new Set(guests)].sort((x, y) => Number(x) - Number(y)).join('|')}"}`;
     rules.push({
       name: `${job.alertName}GuestStale`,
-      expr: `time() - max by (backup_job, site, host, guest) (${success}${selector(base).slice(0, -1)},guest!=""}) > ${thresholdSeconds}`,
+      expr: `time() - max by (backup_job, site, host, guest) (${success}${guestSel}) > ${thresholdSeconds}`,
       for: a.staleFor,
       labels: own,
       summary: `a guest of ${job.id} has no recent backup`,
@@ -142,7 +147,7 @@ function jobAlerts(model: SiteModel, a: AlertingSettings, job: JobRecord, signal
     });
     rules.push({
       name: `${job.alertName}GuestFailing`,
-      expr: `max by (backup_job, site, host, guest) (${status}${selector(base).slice(0, -1)},guest!=""}) > 0`,
+      expr: `max by (backup_job, site, host, guest) (${status}${guestSel}) > 0`,
       for: a.failingFor,
       labels: own,
       summary: `a guest of ${job.id} failed its last backup`,
