@@ -221,6 +221,7 @@ if [ -n "$textfile_dir" ]; then
     echo "# TYPE backup_inventory_newest_age_seconds gauge"
     for r in "\${results[@]}"; do
       IFS=$'\\t' read -r name _status _reason age _hours _file job <<<"$r"
+      [ "$job" = - ] && job=""
       [ "$age" -ge 0 ] && echo "backup_inventory_newest_age_seconds{entry=\\"$name\\",site=\\"${site}\\",host=\\"${host}\\",backup_job=\\"$job\\"} $age"
     done
   } >"$tmp"

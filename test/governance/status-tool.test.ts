@@ -43,6 +43,7 @@ function fixture() {
     ['switched-off', '0', dump, 'vzdump-qemu-999-*', '26', 'important', 'old'],
     ['app-runs', '1', app, '*/gitea-dump.tar.gz', '26', 'critical', 'app'],
     ['app-runs-none', '1', app, '*/postgres.sql.gz', '26', 'critical', 'app'],
+    ['no-job', '1', dump, 'vzdump-qemu-100-*.vma.zst', '26', 'critical', '-'], // an artifact no job of the program makes
   ];
   const inventory = path.join(dir, 'inventory.tsv');
   fs.writeFileSync(inventory, ['# name\tenabled\tbase_path\tglob\tstale_after_hours\tclassification\tjob', ...rows.map((r) => r.join('\t'))].join('\n') + '\n');
@@ -72,6 +73,7 @@ describe('backup-status, run for real against a tree of files with chosen ages',
       'switched-off': ['OK', 'disabled'],
       'app-runs': ['OK', 'fresh'],
       'app-runs-none': ['CRITICAL', 'missing'],
+      'no-job': ['OK', 'fresh'],
     });
     const entry = (name: string) => (JSON.parse(r.stdout) as any[]).find((e) => e.name === name);
     expect(entry('fresh').newest).toBe(path.join(dump, 'vzdump-qemu-100-2026_01_02-03_00_00.vma.zst'));
@@ -96,6 +98,9 @@ describe('backup-status, run for real against a tree of files with chosen ages',
     expect(prom).toContain('backup_inventory_status{entry="late",site="home",host="proxmox-home",reason="stale",backup_job="p0"} 1');
     expect(prom).toContain('backup_inventory_status{entry="gone-folder",site="home",host="proxmox-home",reason="unreadable",backup_job="ha"} 2');
     expect(prom).toMatch(/^backup_inventory_newest_age_seconds\{entry="fresh",[^}]*\} \d+$/m);
+    // an entry without a job has one label set on both series, so they join
+    expect(prom).toContain('backup_inventory_status{entry="no-job",site="home",host="proxmox-home",reason="fresh",backup_job=""} 0');
+    expect(prom).toMatch(/^backup_inventory_newest_age_seconds\{entry="no-job",site="home",host="proxmox-home",backup_job=""\} \d+$/m);
     expect(fs.readdirSync(path.join(dir, 'prom'))).toEqual(['backup_status.prom']);
   });
 
