@@ -62,6 +62,28 @@ describeWithTools([['rsync', 'rsync'], ['prometheus-pushgateway', 'prometheus-pu
     return { fx, t, st, root, env, manifest, script, snapDir, newest, older };
   }
 
+  /**
+   * The off-site sync's nightly run (never a full sync) from this set-up's backup disk to a
+   * local folder standing in for the Synology; `env` adds to its settings.
+   */
+  function offsiteNightly(s: ReturnType<typeof setUp>, env: Record<string, string> = {}) {
+    const t = path.dirname(s.root);
+    const offsite = path.join(t, 'offsite');
+    const nfs = path.join(t, 'nfs-unused');
+    fs.mkdirSync(nfs, { recursive: true });
+    fs.mkdirSync(offsite, { recursive: true });
+    const run = () =>
+      runScript(s.fx.script(s.fx.offsite.job.scriptPath), {
+        ...env,
+        BC_PUSHGATEWAY: gw.url,
+        MOUNT_POINT: '/',
+        MANIFEST: s.manifest,
+        MANIFEST_LOCK: s.env.MANIFEST_LOCK,
+        ...localOffsiteEnv({ t, disk: s.root, offsite, nfs, ssd: nfs, changeLog: path.join(s.root, '.nfs-changes.log'), fullSync: 'never' }),
+      });
+    return { offsite, run };
+  }
+
   const ino = (f: string) => fs.statSync(f).ino;
 
   it('copies each PVC from its newest snapshot into pvc-data/<week>/<ns>/<pvc>, hard-links unchanged files into the next week and keeps N versions', async () => {
@@ -119,20 +141,7 @@ describeWithTools([['rsync', 'rsync'], ['prometheus-pushgateway', 'prometheus-pu
     // a folder of its own for each name, there from the first run (a folder rsync creates is listed whole)
     writeFiles(snap, Object.fromEntries(AWKWARD_NAMES.map((_n, i) => [`d${i}/keep.txt`, 'k'])));
     writeFiles(etcPve, Object.fromEntries(AWKWARD_NAMES.map((_n, i) => [`d${i}/keep.cfg`, 'k'])));
-    const t = path.dirname(s.root);
-    const offsite = path.join(t, 'offsite');
-    const nfs = path.join(t, 'nfs-unused');
-    fs.mkdirSync(nfs, { recursive: true });
-    fs.mkdirSync(offsite, { recursive: true });
-    const nightly = () =>
-      runScript(s.fx.script(s.fx.offsite.job.scriptPath), {
-        ...C_LOCALE,
-        BC_PUSHGATEWAY: gw.url,
-        MOUNT_POINT: '/',
-        MANIFEST: s.manifest,
-        MANIFEST_LOCK: s.env.MANIFEST_LOCK,
-        ...localOffsiteEnv({ t, disk: s.root, offsite, nfs, ssd: nfs, changeLog: path.join(s.root, '.nfs-changes.log'), fullSync: 'never' }),
-      });
+    const { offsite, run: nightly } = offsiteNightly(s, C_LOCALE);
     const first = runScript(s.script, { ...s.env, ...C_LOCALE });
     expect({ status: first.status, stderr: first.stderr }).toEqual({ status: 0, stderr: '' });
     const firstNightly = nightly();
@@ -161,19 +170,7 @@ describeWithTools([['rsync', 'rsync'], ['prometheus-pushgateway', 'prometheus-pu
 
   it("a new week's copy reaches the off-site copy (nightly, not full) hard-linked to last week's: unchanged files are neither sent nor stored again", async () => {
     const s = setUp({ pfsense: false });
-    const t = path.dirname(s.root);
-    const offsite = path.join(t, 'offsite');
-    const nfs = path.join(t, 'nfs-unused');
-    fs.mkdirSync(nfs, { recursive: true });
-    fs.mkdirSync(offsite, { recursive: true });
-    const nightly = () =>
-      runScript(s.fx.script(s.fx.offsite.job.scriptPath), {
-        BC_PUSHGATEWAY: gw.url,
-        MOUNT_POINT: '/',
-        MANIFEST: s.manifest,
-        MANIFEST_LOCK: s.env.MANIFEST_LOCK,
-        ...localOffsiteEnv({ t, disk: s.root, offsite, nfs, ssd: nfs, changeLog: path.join(s.root, '.nfs-changes.log'), fullSync: 'never' }),
-      });
+    const { offsite, run: nightly } = offsiteNightly(s);
     for (const week of ['2026-20', '2026-21']) {
       const daily = runScript(s.script, { ...s.env, WEEK: week });
       expect({ week, status: daily.status, stderr: daily.stderr }).toEqual({ week, status: 0, stderr: '' });
