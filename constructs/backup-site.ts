@@ -15,7 +15,11 @@ import { SiteBackend } from './site-backend';
 export interface BackupSiteProps {
   /** @default MetricsSink.textfile() (node-exporter's textfile collector on each host) */
   readonly metrics?: MetricsSink;
-  /** Zone of the site's hosts, for schedules and reports. @default - each host's own, unknown */
+  /**
+   * Zone of the site's hosts, for schedules and reports; a host's own `timeZone` wins. Spelt
+   * as tzdata spells it (`Europe/Prague`, not `europe/prague`).
+   * @default - none: each host's own `timeZone`, else unknown
+   */
   readonly timeZone?: string;
   /** @default 'null_resource' */
   readonly delivery?: DeliveryMode;

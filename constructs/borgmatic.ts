@@ -86,6 +86,7 @@ export interface BorgmaticProps {
   readonly host: Host;
   /** Job id (`borgmatic-pve`): names the config file, units, metrics and alerts. */
   readonly jobId: string;
+  /** When the timer runs the backup (systemd `OnCalendar=`). */
   readonly schedule: Schedule;
   /**
    * The borg repository: `ssh://user@host:port/./path` (a Hetzner Storage Box listens on

@@ -29,7 +29,9 @@ function clientStandardDrillTriggers(host: string, storageId: string): string[] 
 
 /** One guest of a client deployment. */
 export interface ClientStandardGuest {
+  /** Proxmox VMID; names its job `nightly-vm<vmid>`. */
   readonly vmid: number;
+  /** The guest's name, as in Proxmox. */
   readonly name: string;
   /** @default 'qemu' */
   readonly type?: 'qemu' | 'lxc';
@@ -52,13 +54,13 @@ export interface ClientStandardGuest {
   /**
    * How the drill checks the copy's network configuration; 'none' for a guest that takes its
    * address from DHCP (a disconnected copy gets none).
-   * @default 'nic-ipv4'
+   * @default 'nic-ipv4' for VMs, 'none' for containers (RestoreDrill's default)
    */
   readonly drillNetworkCheck?: 'nic-ipv4' | 'none';
   /**
    * Changes to this guest after which its drill is run by hand (e.g. 'major stack
    * deployments on VM200'), besides the standard's own for every guest (OS or kernel
-   * upgrades, backup storage changes); its runbook lists them.
+   * upgrades, backup storage changes); its runbook lists them, one line each.
    * @default - only the standard's
    */
   readonly drillAfter?: readonly string[];
@@ -66,14 +68,19 @@ export interface ClientStandardGuest {
   readonly classification?: Classification;
   /** The disk pool holding the guest's disks (a backup there is refused). @default - not declared */
   readonly diskPool?: string;
-  /** Storage a restore (and a drill) puts the disks on. @default - the archive's own storages for a restore, 'local-lvm' for the drill */
+  /**
+   * Storage a restore (and a drill) puts the disks on.
+   * @default - for a restore, a VM's disks go to the archive's own storages and a container's
+   *   runbook names a `<storage>` placeholder (see Guest); 'local-lvm' for the drill
+   */
   readonly restoreStorage?: string;
-  /** @default - none */
+  /** One line, shown in the inventory and REVIEW.md (see Guest). @default - none */
   readonly notes?: string;
 }
 
 /** Props of {@link ClientStandardSite}. */
 export interface ClientStandardSiteProps {
+  /** The Proxmox node of the deployment (one ClientStandardSite per node). */
   readonly host: PveHost;
   /** Every guest of the deployment, by VMID. */
   readonly guests: readonly ClientStandardGuest[];

@@ -37,7 +37,11 @@ export interface ExternalBackupProps {
   readonly classification?: Classification;
   /** @default true */
   readonly enabled?: boolean;
-  /** @default - none */
+  /**
+   * One line (no line breaks or other control characters), shown in the inventory and in a
+   * cell of REVIEW.md's copies table.
+   * @default - none
+   */
   readonly notes?: string;
   /**
    * The name of its entry in the site's inventory, when an existing inventory already tracks

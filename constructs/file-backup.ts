@@ -90,6 +90,7 @@ export interface FileBackupSnapshotPruneOptions {
 
 /** Props of {@link FileBackup}. */
 export interface FileBackupProps extends HostJobOptions {
+  /** The host that runs the backup and holds the backup disk (the Proxmox node). */
   readonly host: Host;
   /** The backup disk folder everything is written under. @default '/mnt/backup' */
   readonly root?: string;

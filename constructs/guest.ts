@@ -12,10 +12,13 @@ import { ASSET_NOTES } from '../lib/text-schema';
 
 /** Props of {@link Guest}. */
 export interface GuestProps {
+  /** The Proxmox node the guest runs on. */
   readonly host: PveHost;
   /** Proxmox VMID (100 and up). */
   readonly vmid: number;
+  /** `qemu` for a VM, `lxc` for a container. */
   readonly type: 'qemu' | 'lxc';
+  /** The guest's name, as in Proxmox (`dc01`); shown in reports and runbooks. */
   readonly name: string;
   /** Only for `lxc`. @default true for lxc (Proxmox's default for new containers) */
   readonly unprivileged?: boolean;
@@ -29,7 +32,11 @@ export interface GuestProps {
    * @default - not declared
    */
   readonly diskPool?: string;
-  /** @default - none */
+  /**
+   * One line (no line breaks or other control characters), shown in the inventory and in a
+   * cell of REVIEW.md's copies table.
+   * @default - none
+   */
   readonly notes?: string;
   /**
    * The name of this guest's entries in the site's inventory, when an existing inventory

@@ -17,8 +17,9 @@ import { NO_CONTROL_CHARACTERS, oneLineText } from '../lib/text-schema';
 
 /** A file a construct installs on a host. */
 export interface HostFile {
-  /** Absolute path on the host. */
+  /** Absolute path on the host, without control characters or `..` segments. */
   readonly path: string;
+  /** The file's whole content, written as it is. */
   readonly content: string;
   /** @default '0644' */
   readonly mode?: string;
@@ -36,7 +37,7 @@ export interface HostFile {
 export interface HostInstall {
   /** Files written atomically with their mode and owner, and removed on destroy. @default - none */
   readonly files?: readonly HostFile[];
-  /** @default - none */
+  /** systemd units enabled and started (`systemctl enable --now`) once the files are in place. @default - none */
   readonly enableUnits?: readonly string[];
   /** Shell lines run after the files are installed. @default - none */
   readonly postInstall?: readonly string[];
@@ -73,8 +74,10 @@ export interface HostProps {
    */
   readonly sshKeyPathVariable?: string;
   /**
-   * IANA zone the host's clock runs in; schedules without their own zone run in it.
-   * @default - unknown; schedules are read in UTC for reports
+   * IANA zone the host's clock runs in; schedules without their own zone run in it. Spelt as
+   * tzdata spells it (`Europe/Prague`, `UTC`; `europe/prague` is refused): systemd and
+   * Kubernetes open the zone file of that name, which is case-sensitive.
+   * @default - the site's `timeZone`; without one, unknown (schedules are read in UTC for reports)
    */
   readonly timeZone?: string;
   /** @default - the site's delivery mode */
@@ -251,10 +254,6 @@ export class Host extends Construct {
   }
 
   /**
-   * Installs a construct's files (and runs its commands) on this host through one resource
-   * created under `owner`, so the plan names that construct.
-   */
-  /**
    * Entries (Proxmox entries, units) are owned one by one on the host: a second construct
    * managing one would stop or delete it when it is destroyed while the first still needs it.
    */
@@ -270,6 +269,12 @@ export class Host extends Construct {
     }
   }
 
+  /**
+   * Installs a construct's files (and runs its commands) on this host through one resource
+   * created under `owner`, so the plan names that construct. `what` is checked like props: an
+   * option it does not know (`mod` for `mode`), a file path with a control character or a `..`
+   * segment, or a blank removal entry is refused.
+   */
   install(owner: Construct, what: HostInstall): ITerraformDependable {
     checkProps(owner.node.path, installSchema, what, { files: 'host files need an absolute path and an octal mode such as 0644' });
     this.installCount++;

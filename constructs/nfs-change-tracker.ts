@@ -16,6 +16,7 @@ import { pascalCase } from './vzdump-job';
 
 /** Props of {@link NfsChangeTracker}. */
 export interface NfsChangeTrackerProps {
+  /** The host whose NFS roots are watched (where the files are written). */
   readonly host: Host;
   /** Folders watched recursively (the NFS roots). */
   readonly paths: readonly string[];

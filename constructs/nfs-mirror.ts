@@ -22,6 +22,7 @@ import { overlapping } from '../lib/paths';
 
 /** Props of {@link NfsMirror}. */
 export interface NfsMirrorProps extends HostJobOptions {
+  /** The host that holds both `source` and the backup disk. */
   readonly host: Host;
   /** The one list that decides which NFS paths bypass this mirror (shared with OffsiteSync's Step 2). */
   readonly bypass: BypassList;

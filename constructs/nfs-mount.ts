@@ -13,6 +13,7 @@ import { ABSOLUTE_FOLDER, ABSOLUTE_PATH } from '../lib/path-schema';
 
 /** Props of {@link NfsMount}. */
 export interface NfsMountProps {
+  /** The host that mounts the export (the Proxmox node of the `dir` storage on it). */
   readonly host: Host;
   /** NFS server address: the LAN address, not a VPN one. */
   readonly server: string;

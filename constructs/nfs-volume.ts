@@ -16,6 +16,7 @@ import { siteModelOf } from './private/site-anchor';
 export interface NfsVolumeProps {
   /** The claim's name in `namespace`, e.g. `postgresql-backup`. */
   readonly name: string;
+  /** The namespace of the claim (and of the jobs that mount it). */
   readonly namespace: string;
   /** The NFS server's address (not a secret). */
   readonly server: string;

@@ -63,7 +63,9 @@ export type BackupDiskWriter = FileBackup | NfsMirror;
 
 /** Props of {@link OffsiteSync}. */
 export interface OffsiteSyncProps extends HostJobOptions {
+  /** The host that holds the backup disk and runs the sync. */
   readonly host: Host;
+  /** Where both steps ship to (a local folder, or a machine over SSH). */
   readonly target: OffsiteTarget;
   /** The manifest the writers append to; its root is Step 1's source. */
   readonly manifest: OffsiteManifest;

@@ -24,6 +24,7 @@ import { NO_CONTROL_CHARACTERS } from '../lib/text-schema';
 
 /** A verify job: re-reads backup snapshots and checks every chunk against its digest. */
 export interface PbsVerifyJob {
+  /** When PBS runs it (a calendar event, in the PBS host's zone). */
   readonly schedule: Schedule;
   /** @default '<datastore>-verify' ('<host>-<datastore>-verify' for a datastore whose name another PBS host of the site already uses) */
   readonly jobId?: string;
@@ -41,7 +42,9 @@ export interface PbsVerifyJob {
 
 /** A prune job: removes snapshots the retention no longer keeps (garbage collection frees their chunks). */
 export interface PbsPruneJob {
+  /** When PBS runs it (a calendar event, in the PBS host's zone). */
   readonly schedule: Schedule;
+  /** What the prune keeps (`keep-*` of the prune job). */
   readonly retention: Retention;
   /** @default '<datastore>-prune' ('<host>-<datastore>-prune' for a datastore whose name another PBS host of the site already uses) */
   readonly jobId?: string;

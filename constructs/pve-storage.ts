@@ -24,9 +24,11 @@ export type PveStorageType = 'dir' | 'nfs' | 'pbs' | 'zfspool' | 'cifs';
 
 /** Props of {@link PveStorage}. */
 export interface PveStorageProps {
+  /** The Proxmox node the storage is configured on. */
   readonly host: PveHost;
   /** The storage id in storage.cfg (`synology-backups`). */
   readonly storageId: string;
+  /** The storage plugin; each type takes only its own fields. */
   readonly type: PveStorageType;
   /** @default ['backup'] (['images', 'rootdir'] for zfspool) */
   readonly content?: readonly string[];

@@ -96,7 +96,7 @@ export interface RestoreDrillProps {
   readonly services?: readonly string[];
   /**
    * Changes after which the drill is run by hand, besides its schedule (e.g. 'OS upgrades or
-   * kernel changes'). The runbook lists them with the commands for a change: snapshot before,
+   * kernel changes'), one line each (an item of the runbook's list). The runbook lists them with the commands for a change: snapshot before,
    * back up after (the drill restores the newest archive), drill.
    * @default - none: the runbook only shows how to run the drill now
    */

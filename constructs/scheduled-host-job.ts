@@ -50,9 +50,11 @@ export interface HostJobStep {
 
 /** Props of {@link ScheduledHostJob}. */
 export interface ScheduledHostJobProps {
+  /** The host the script, service and timer are installed on. */
   readonly host: Host;
   /** Job id (`daily-backup`): names the script, the units, metrics and alerts. */
   readonly jobId: string;
+  /** When the timer fires (systemd `OnCalendar=`). */
   readonly schedule: Schedule;
   /** One line for the unit's Description and reports. */
   readonly description: string;

@@ -23,7 +23,7 @@ export interface KubernetesBackendConfig {
   readonly secretSuffix: string;
   /** @default 'default' */
   readonly namespace?: string;
-  /** @default - the current kubeconfig context */
+  /** Path of the kubeconfig file terraform init reads. @default - `KUBE_CONFIG_PATH` in terraform init's environment */
   readonly configPath?: string;
   /** @default - the kubeconfig's current context */
   readonly configContext?: string;

@@ -39,9 +39,14 @@ export interface VzdumpNotification {
 
 /** Props of {@link VzdumpJob}. */
 export interface VzdumpJobProps {
+  /** The Proxmox node the job runs on. */
   readonly host: PveHost;
-  /** Job id in jobs.cfg (`backup-home-p0-daily`); also names its metrics and alerts. */
+  /**
+   * Job id in jobs.cfg (`backup-home-p0-daily`): lower-case letters, digits and dashes, 2 to 50
+   * characters (the longest id Proxmox's backup API reads back); also names its metrics and alerts.
+   */
   readonly jobId: string;
+  /** When the job runs, in the node's own time zone (Proxmox cannot run it in another). */
   readonly schedule: Schedule;
   /** The target storage; a string must name a storage declared earlier on the same host. */
   readonly storage: PveStorage | string;
@@ -82,7 +87,7 @@ export interface VzdumpJobProps {
   readonly staleAfter?: Duration;
   /** Jobs that must finish before this one starts (P0 before P1). @default - none */
   readonly after?: readonly VzdumpJob[];
-  /** @default - the most critical guest's classification */
+  /** @default - the most critical declared guest's classification; 'important' for a job with none (`all`, `pool`) */
   readonly classification?: Classification;
   /** Stem of the job's alert names, PascalCase. @default - the job id in PascalCase */
   readonly alertName?: string;
@@ -90,8 +95,11 @@ export interface VzdumpJobProps {
 
 /** Partial props for the priority tiers of seed 001. */
 export interface VzdumpTierPreset {
+  /** The tier's schedule (p0 daily 03:00, p1 daily 03:15, p2 Sunday 04:00). */
   readonly schedule: Schedule;
+  /** The tier's job-level retention (keep-last 3 for p0 and p1, 2 for p2). */
   readonly retention: Retention;
+  /** The job's classification (p0 critical, p1 important, p2 rebuildable). */
   readonly classification: Classification;
 }
 

@@ -68,6 +68,7 @@ export interface PostgresqlPerDatabaseOptions extends PostgresqlOptions {
 
 /** Options shared by the MySQL/MariaDB engines. */
 export interface MysqlOptions {
+  /** Server host name, e.g. `mariadb.dbaas.svc.cluster.local`. */
   readonly host: string;
   /** @default 3306 */
   readonly port?: number;
@@ -127,6 +128,7 @@ export interface VaultRaftOptions {
 
 /** Options of {@link DumpEngine.redis}. */
 export interface RedisOptions {
+  /** Server host name, e.g. `redis.dbaas.svc.cluster.local`. */
   readonly host: string;
   /** @default 6379 */
   readonly port?: number;

@@ -28,12 +28,14 @@ export interface ScheduleFields {
 
 /** One planned run and whether daylight-saving time moves it. */
 export interface ScheduledRun {
+  /** The instant the run happens. */
   readonly at: Date;
   /** Wall-clock time the schedule asked for, `YYYY-MM-DD HH:MM`. */
   readonly wallTime: string;
   /**
    * `gap`: the wall time does not exist that day (clocks jump) and the run is skipped;
    * `repeat`: the wall time happens twice and the run happens at the first.
+   * @default - neither: daylight-saving time does not touch the run
    */
   readonly daylightSaving?: 'gap' | 'repeat';
 }
@@ -179,7 +181,11 @@ export class Schedule {
     this.timeZone = timeZone;
   }
 
-  /** The same schedule in an explicit IANA time zone instead of the host's. */
+  /**
+   * The same schedule in an explicit IANA time zone instead of the host's, spelt as tzdata
+   * spells it (`Europe/Prague`, `UTC`): `europe/prague` is refused, since systemd and
+   * Kubernetes open the zone file of that name.
+   */
   inTimeZone(timeZone: string): Schedule {
     return new Schedule(this.fields(), timeZone);
   }

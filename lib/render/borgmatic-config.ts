@@ -6,6 +6,7 @@ export type BorgmaticLayout = '1.7' | '1.8';
 
 /** A consistency check borgmatic runs after a backup, at most once per `frequency`. */
 export interface BorgmaticCheck {
+  /** What borgmatic checks: the repository's segments, the archives' metadata, every chunk's data, or a trial extract. */
   readonly name: 'repository' | 'archives' | 'data' | 'extract';
   /**
    * borgmatic's frequency text (`2 weeks`).
