@@ -113,7 +113,8 @@ done < <(find "$DUMP_DIR" -mindepth 1 -maxdepth 1 -printf '%f\\n' | LC_ALL=C sor
 period_of() {
   local option=$1 s=\${stamp_of[$2]}
   case "$option" in
-    last) echo "$2" ;;
+    # Proxmox's keep-last period is the archive's time: two archives of one second are one
+    last) echo "$s" ;;
     hourly) echo "\${s:0:10}" ;;
     daily) echo "\${s:0:8}" ;;
     # the ISO week of a calendar date: at noon in UTC, as local midnight does not exist on
@@ -142,10 +143,11 @@ declare -A mark=() why=()
 to_remove=()
 groups=$(for a in "\${archives[@]}"; do echo "\${group_of[$a]}"; done | LC_ALL=C sort -u)
 for group in $groups; do
-  # newest first, as Proxmox marks them
+  # newest first, as Proxmox marks them; archives of the same second (one compressed, one
+  # not) in the order Proxmox lists them, by name (its sort by time is stable)
   mapfile -t members < <(for a in "\${archives[@]}"; do
     if [ "\${group_of[$a]}" = "$group" ]; then printf '%s %s\\n' "\${stamp_of[$a]}" "$a"; fi
-  done | LC_ALL=C sort -r | cut -d' ' -f2)
+  done | LC_ALL=C sort -k1,1r -k2,2 | cut -d' ' -f2)
   retention_for "\${group#*/}"
   for a in "\${members[@]}"; do
     if [ -e "$DUMP_DIR/$a.protected" ]; then mark[$a]=protected; why[$a]="protected (a .protected file)"; fi

@@ -185,6 +185,26 @@ describeWithTool('shellcheck', 'shellcheck', 'vzdump prune script, run for real 
     expect([row[0], row[3]]).toEqual(['keep', 'keep-weekly: newest of 2025-W36']);
   });
 
+  /** Runs the prune with --execute on a fresh folder holding just these files; the names left. */
+  function pruneFolder(files: string[], env: Record<string, string>): string[] {
+    const { dir, script } = setUp();
+    const dump = path.join(dir, 'only');
+    fs.mkdirSync(dump);
+    for (const f of files) fs.writeFileSync(path.join(dump, f), `${f}\n`);
+    const r = spawnSync(script, ['--execute'], { env: { ...process.env, DUMP_DIR: dump, RECEIPT_DIR: path.join(dir, 'r'), BC_TEXTFILE_DIR: path.join(dir, 'prom'), BC_LOCK_0: path.join(dir, 'prune.lock'), ...env }, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    return fs.readdirSync(dump).sort();
+  }
+
+  it('counts two archives of the same second as one for keep-last, keeping the one Proxmox lists first, as Proxmox does', () => {
+    // a manual zstd -d left both; Proxmox's keep-last period is the archive time (ctime), and
+    // of two equal times its stable sort keeps the first listed (the name sorting first)
+    const both = [name('qemu', 300, '2026-03-10 02:00:00', '.vma'), name('qemu', 300, '2026-03-10 02:00:00')];
+    const older = name('qemu', 300, '2026-03-09 02:00:00');
+    expect(pruneFolder([...both, older], { GUEST_RETENTION: '300:keep-last=2' })).toEqual([both[0], older].sort());
+  });
+
   it('refuses unknown arguments and a missing archive folder, and keeps only the newest receipts', () => {
     const { dump, receipts, run, dir } = setUp();
     expect(run('--force').status).toBe(64);
