@@ -66,7 +66,9 @@ if [ ! -d "$DUMP_DIR" ]; then
   exit 66
 fi
 stamp_re='([0-9]{4})_([0-9]{2})_([0-9]{2})-([0-9]{2})_([0-9]{2})_([0-9]{2})'
-archive_re="^vzdump-(qemu|lxc)-([0-9]+)-$stamp_re\\.(vma|tar)(\\.(zst|gz|lzo))?\$"
+# a VMID as Proxmox reads one (PVE::Storage::archive_info): 0100, 99 or a ten-digit number
+# make a name Proxmox never prunes, and so neither does this
+archive_re="^vzdump-(qemu|lxc)-([1-9][0-9]{2,8})-$stamp_re\\.(vma|tar)(\\.(zst|gz|lzo))?\$"
 log_re="^vzdump-(qemu|lxc)-([0-9]+)-$stamp_re\\.log\$"
 
 # Sets keep[last] ... keep[yearly] for a VMID, and retention_text naming the rule and its source.

@@ -205,6 +205,12 @@ describeWithTool('shellcheck', 'shellcheck', 'vzdump prune script, run for real 
     expect(pruneFolder([...both, older], { GUEST_RETENTION: '300:keep-last=2' })).toEqual([both[0], older].sort());
   });
 
+  it('leaves alone archives whose VMID Proxmox does not read (leading zero, under 100, ten digits)', () => {
+    // PVE::Storage::archive_info takes a VMID [1-9][0-9]{2,8}; other names are 'renamed' and never pruned
+    const odd = ['2026-03-01 02:00:00', '2026-03-10 02:00:00'].flatMap((w) => [name('qemu', 300, w).replace('-300-', '-0300-'), name('qemu', 99, w), name('lxc', 1234567890, w)]);
+    expect(pruneFolder(odd, { RETENTION: 'last=1' })).toEqual([...odd].sort());
+  });
+
   it('refuses unknown arguments and a missing archive folder, and keeps only the newest receipts', () => {
     const { dump, receipts, run, dir } = setUp();
     expect(run('--force').status).toBe(64);
