@@ -95,12 +95,24 @@ retention_for() {
   done
 }
 
+# Whether a name's time is one Time::Local accepts: Proxmox reads the time with timelocal,
+# which dies on 2023_02_29 or 24_00_00, and then leaves the archive alone (never pruned).
+valid_time() {
+  local y=$((10#$1)) mo=$((10#$2)) d=$((10#$3)) days=31
+  case "$mo" in
+    2) if (( (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 )); then days=29; else days=28; fi ;;
+    4 | 6 | 9 | 11) days=30 ;;
+  esac
+  (( mo >= 1 && mo <= 12 && d >= 1 && d <= days && 10#$4 <= 23 && 10#$5 <= 59 && 10#$6 <= 59 ))
+}
+
 # Every entry of the folder: vzdump archives by guest, their companions, everything else.
 declare -A group_of=() stamp_of=() companion=()
 archives=()
 ignored=()
 while IFS= read -r name; do
-  if [ -f "$DUMP_DIR/$name" ] && [ ! -L "$DUMP_DIR/$name" ] && [[ "$name" =~ $archive_re ]]; then
+  if [ -f "$DUMP_DIR/$name" ] && [ ! -L "$DUMP_DIR/$name" ] && [[ "$name" =~ $archive_re ]] &&
+    valid_time "\${BASH_REMATCH[3]}" "\${BASH_REMATCH[4]}" "\${BASH_REMATCH[5]}" "\${BASH_REMATCH[6]}" "\${BASH_REMATCH[7]}" "\${BASH_REMATCH[8]}"; then
     archives+=("$name")
     group_of[$name]="\${BASH_REMATCH[1]}/\${BASH_REMATCH[2]}"
     stamp_of[$name]="\${BASH_REMATCH[3]}\${BASH_REMATCH[4]}\${BASH_REMATCH[5]}\${BASH_REMATCH[6]}\${BASH_REMATCH[7]}\${BASH_REMATCH[8]}"

@@ -211,6 +211,15 @@ describeWithTool('shellcheck', 'shellcheck', 'vzdump prune script, run for real 
     expect(pruneFolder(odd, { RETENTION: 'last=1' })).toEqual([...odd].sort());
   });
 
+  it('leaves alone archives whose time does not exist, and still prunes the others (keep-weekly included)', () => {
+    // PVE::Storage::archive_info reads the time with timelocal, which dies on these; Proxmox
+    // then marks the archive 'renamed' and never removes it
+    const impossible = ['2023-02-29 02:00:00', '2024-13-01 02:00:00', '2024-04-31 02:00:00', '2024-05-01 24:00:00', '2024-05-01 23:60:00', '2024-05-01 23:59:60'].map((w) => name('qemu', 300, w));
+    const real = ['2026-03-10 02:00:00', '2026-03-09 02:00:00', '2026-03-02 02:00:00'].map((w) => name('qemu', 300, w));
+    expect(pruneFolder([...impossible, ...real], { GUEST_RETENTION: '300:keep-last=1,keep-weekly=1' })).toEqual([...impossible, real[0], real[2]].sort());
+    expect(pruneFolder([...impossible, ...real], { GUEST_RETENTION: '300:keep-last=1' })).toEqual([...impossible, real[0]].sort());
+  });
+
   it('refuses unknown arguments and a missing archive folder, and keeps only the newest receipts', () => {
     const { dump, receipts, run, dir } = setUp();
     expect(run('--force').status).toBe(64);
