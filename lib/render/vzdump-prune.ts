@@ -67,9 +67,10 @@ if [ ! -d "$DUMP_DIR" ]; then
 fi
 stamp_re='([0-9]{4})_([0-9]{2})_([0-9]{2})-([0-9]{2})_([0-9]{2})_([0-9]{2})'
 # a VMID as Proxmox reads one (PVE::Storage::archive_info): 0100, 99 or a ten-digit number
-# make a name Proxmox never prunes, and so neither does this
-archive_re="^vzdump-(qemu|lxc)-([1-9][0-9]{2,8})-$stamp_re\\.(vma|tar)(\\.(zst|gz|lzo))?\$"
-log_re="^vzdump-(qemu|lxc)-([0-9]+)-$stamp_re\\.log\$"
+# make a name Proxmox never prunes, and so neither does this; older vzdump wrote openvz
+# archives and .tgz ones, which Proxmox prunes as well
+archive_re="^vzdump-(qemu|lxc|openvz)-([1-9][0-9]{2,8})-$stamp_re\\.(tgz|(vma|tar)(\\.(zst|gz|lzo))?)\$"
+log_re="^vzdump-(qemu|lxc|openvz)-([0-9]+)-$stamp_re\\.log\$"
 
 # Sets keep[last] ... keep[yearly] for a VMID, and retention_text naming the rule and its source.
 declare -A keep=()
@@ -213,9 +214,7 @@ for a in "\${to_remove[@]}"; do
     bytes=$(stat -c %s "$DUMP_DIR/$a")
     rm -f -- "$DUMP_DIR/$a"
     # its task log and notes go with it, as when Proxmox prunes
-    base=\${a%.vma*}
-    base=\${base%.tar*}
-    for extra in "$base.log" "$a.notes"; do
+    for extra in "\${a%%.*}.log" "$a.notes"; do
       if [ -n "\${companion[$extra]:-}" ]; then rm -f -- "\${DUMP_DIR:?}/$extra"; fi
     done
     deleted=$((deleted + 1))

@@ -220,6 +220,16 @@ describeWithTool('shellcheck', 'shellcheck', 'vzdump prune script, run for real 
     expect(pruneFolder([...impossible, ...real], { GUEST_RETENTION: '300:keep-last=1' })).toEqual([...impossible, real[0]].sort());
   });
 
+  it('prunes the .tgz and openvz archives of older vzdump versions, with their logs, as Proxmox does', () => {
+    // PVE::Storage's $BACKUP_EXT_RE_2 takes .tgz, archive_info the type openvz
+    const ct = ['2019-05-03 02:00:00', '2019-05-02 02:00:00', '2019-05-01 02:00:00'].map((w) => name('lxc', 300, w, '.tgz'));
+    const ovz = ['2016-05-03 02:00:00', '2016-05-02 02:00:00'].map((w) => name('lxc', 301, w, '.tgz').replace('-lxc-', '-openvz-'));
+    const logs = [ct[2], ovz[1]].map((a) => a.replace('.tgz', '.log'));
+    // the newest is a .tgz: keep-last=1 keeps it, not the older .tar.zst
+    const mixed = [name('lxc', 302, '2020-01-02 02:00:00', '.tgz'), name('lxc', 302, '2020-01-01 02:00:00')];
+    expect(pruneFolder([...ct, ...ovz, ...logs, ...mixed], { RETENTION: 'last=1' })).toEqual([ct[0], ovz[0], mixed[0]].sort());
+  });
+
   it('refuses unknown arguments and a missing archive folder, and keeps only the newest receipts', () => {
     const { dump, receipts, run, dir } = setUp();
     expect(run('--force').status).toBe(64);
