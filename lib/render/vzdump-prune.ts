@@ -124,21 +124,35 @@ while IFS= read -r name; do
   fi
 done < <(find "$DUMP_DIR" -mindepth 1 -maxdepth 1 -printf '%f\\n' | LC_ALL=C sort)
 
-# The period an archive falls in for a keep option (vzdump names carry local time).
-period_of() {
-  local option=$1 s=\${stamp_of[$2]}
-  case "$option" in
-    # Proxmox's keep-last period is the archive's time: two archives of one second are one
-    last) echo "$s" ;;
-    hourly) echo "\${s:0:10}" ;;
-    daily) echo "\${s:0:8}" ;;
-    # the ISO week of a calendar date: at noon in UTC, as local midnight does not exist on
-    # days where daylight saving time starts at midnight (Chile, Cuba, Egypt, Lebanon)
-    weekly) date -u -d "\${s:0:4}-\${s:4:2}-\${s:6:2} 12:00" +%G-W%V ;;
-    monthly) echo "\${s:0:6}" ;;
-    yearly) echo "\${s:0:4}" ;;
-  esac
-}
+# The period each archive falls in for each keep option, from the local time in its name,
+# worked out once (a run over a backlog of thousands of archives forks nothing per archive).
+# Proxmox's keep-last period is the archive's time: two archives of one second are one.
+# Weeks are ISO weeks of the calendar date, all from one date call, at noon in UTC, as local
+# midnight does not exist on days where daylight saving time starts at midnight (Chile, Cuba,
+# Egypt, Lebanon).
+declare -A period_of=()
+weeks=()
+if [ "\${#archives[@]}" -gt 0 ]; then
+  mapfile -t weeks < <(for a in "\${archives[@]}"; do
+    s=\${stamp_of[$a]}
+    echo "\${s:0:4}-\${s:4:2}-\${s:6:2} 12:00"
+  done | date -u -f - +%G-W%V)
+fi
+if [ "\${#weeks[@]}" -ne "\${#archives[@]}" ]; then
+  echo "could not work out the ISO weeks of the archives in $DUMP_DIR" >&2
+  exit 70
+fi
+i=0
+for a in "\${archives[@]}"; do
+  s=\${stamp_of[$a]}
+  period_of[last/$a]=$s
+  period_of[hourly/$a]=\${s:0:10}
+  period_of[daily/$a]=\${s:0:8}
+  period_of[weekly/$a]=\${weeks[i]}
+  period_of[monthly/$a]=\${s:0:6}
+  period_of[yearly/$a]=\${s:0:4}
+  i=$((i + 1))
+done
 
 mkdir -p "$RECEIPT_DIR"
 receipt="$RECEIPT_DIR/vzdump-prune-$STORAGE-$(date -u +%Y%m%dT%H%M%S.%NZ)-$mode.tsv"
@@ -172,11 +186,11 @@ for group in $groups; do
     [ "$count" -gt 0 ] || continue
     declare -A already=() newly=()
     for a in "\${members[@]}"; do
-      if [ "\${mark[$a]:-}" = keep ]; then already[$(period_of "$option" "$a")]=1; fi
+      if [ "\${mark[$a]:-}" = keep ]; then already[\${period_of[$option/$a]}]=1; fi
     done
     for a in "\${members[@]}"; do
       [ -z "\${mark[$a]:-}" ] || continue
-      period=$(period_of "$option" "$a")
+      period=\${period_of[$option/$a]}
       [ -z "\${already[$period]:-}" ] || continue
       if [ -z "\${newly[$period]:-}" ]; then
         [ "\${#newly[@]}" -lt "$count" ] || break
