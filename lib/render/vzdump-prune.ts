@@ -181,6 +181,17 @@ for group in $groups; do
   for a in "\${members[@]}"; do
     if [ -e "$DUMP_DIR/$a.protected" ]; then mark[$a]=protected; why[$a]="protected (a .protected file)"; fi
   done
+  # no keep option above 0 (an override such as keep-last=0) keeps every archive, as
+  # Proxmox's prune_mark_backup_group does, instead of removing the guest's every archive
+  any=0
+  for option in "\${!keep[@]}"; do
+    if [ "\${keep[$option]}" -gt 0 ]; then any=1; fi
+  done
+  if [ "$any" -eq 0 ]; then
+    for a in "\${members[@]}"; do
+      if [ -z "\${mark[$a]:-}" ]; then mark[$a]=keep; why[$a]="no keep option above 0 in $retention_text: every archive is kept"; fi
+    done
+  fi
   for option in ${KEEP_OPTIONS.join(' ')}; do
     count=\${keep[$option]}
     [ "$count" -gt 0 ] || continue

@@ -220,6 +220,14 @@ describeWithTool('shellcheck', 'shellcheck', 'vzdump prune script, run for real 
     expect(pruneFolder([...impossible, ...real], { GUEST_RETENTION: '300:keep-last=1' })).toEqual([...impossible, real[0]].sort());
   });
 
+  it('keeps every archive of a guest whose retention has no keep option above 0, as Proxmox does', () => {
+    // prune_mark_backup_group keeps the whole group when no keep option is above 0; an override
+    // of keep-last=0 must not read as "keep none"
+    const archives = ['2026-03-10 02:00:00', '2026-03-09 02:00:00', '2026-01-01 02:00:00'].map((w) => name('qemu', 300, w));
+    const other = ['2026-03-10 02:00:00', '2026-03-09 02:00:00'].map((w) => name('qemu', 301, w));
+    expect(pruneFolder([...archives, ...other], { RETENTION: 'last=1', GUEST_RETENTION: '300:keep-last=0' })).toEqual([...archives, other[0]].sort());
+  });
+
   it('prunes the .tgz and openvz archives of older vzdump versions, with their logs, as Proxmox does', () => {
     // PVE::Storage's $BACKUP_EXT_RE_2 takes .tgz, archive_info the type openvz
     const ct = ['2019-05-03 02:00:00', '2019-05-02 02:00:00', '2019-05-01 02:00:00'].map((w) => name('lxc', 300, w, '.tgz'));
