@@ -41,7 +41,7 @@ export function renderPbsReportBody(datastore: string, jobs: readonly PbsReporte
 # usage: report_pbs_job JOB_ID API_PATH KEY VALUE
 report_pbs_job() {
   # bc_report labels what it pushes with BC_JOB
-  local BC_JOB="$1" api="$2" key="$3" value="$4" list entry state end upid start start_hex
+  local BC_JOB="$1" api="$2" key="$3" value="$4" list entry state end duration upid start start_hex
   if ! list=$(proxmox-backup-debug api get "$api" --output-format json); then
     echo "$BC_JOB: could not read $api from the PBS API" >&2
     return 1
@@ -58,17 +58,23 @@ report_pbs_job() {
     echo "$BC_JOB: no finished run to report"
     return 0
   fi
-  # UPID:node:pid:pstart:task:starttime(hex):type:id:user: gives the run's start
-  upid=$(jq -r '.["last-run-upid"] // empty' <<<"$entry")
-  start="$end"
-  IFS=: read -r _ _ _ _ _ start_hex _ <<<"$upid"
-  if [[ "\${start_hex:-}" =~ ^[0-9A-Fa-f]{1,16}$ ]]; then start=$((16#$start_hex)); fi
+  # The run's length: garbage collection's status gives it as duration (and its task as upid,
+  # not last-run-upid); for verify and prune jobs it is the end less the start time in the
+  # task id, UPID:node:pid:pstart:task:starttime(hex):type:id:user:
+  duration=$(jq -r '.duration // empty' <<<"$entry")
+  if ! [[ "$duration" =~ ^[0-9]+$ ]]; then
+    upid=$(jq -r '.["last-run-upid"] // .upid // empty' <<<"$entry")
+    start="$end"
+    IFS=: read -r _ _ _ _ _ start_hex _ <<<"$upid"
+    if [[ "\${start_hex:-}" =~ ^[0-9A-Fa-f]{1,16}$ ]]; then start=$((16#$start_hex)); fi
+    duration=$((end - start))
+  fi
   if [ "$state" = OK ] || [[ "$state" == WARNINGS* ]]; then
     echo "$BC_JOB: $state at $end"
-    bc_report "" ${m.lastRun} "$end" ${m.lastStatus} 0 ${m.lastSuccess} "$end" ${m.lastDuration} $((end - start))
+    bc_report "" ${m.lastRun} "$end" ${m.lastStatus} 0 ${m.lastSuccess} "$end" ${m.lastDuration} "$duration"
   else
     echo "$BC_JOB: last run failed at $end: $state" >&2
-    bc_report "" ${m.lastRun} "$end" ${m.lastStatus} 1 ${m.lastDuration} $((end - start))
+    bc_report "" ${m.lastRun} "$end" ${m.lastStatus} 1 ${m.lastDuration} "$duration"
   fi
 }
 

@@ -143,6 +143,22 @@ cat "$f"
     expect(series('main-gc')).toEqual({ backup_last_run_timestamp_seconds: T, backup_last_status: 0, backup_last_success_timestamp_seconds: T, backup_last_duration_seconds: 600 });
   });
 
+  it("reads garbage collection's duration as PBS gives it: duration and upid (the last GC task), no last-run-upid", () => {
+    // GarbageCollectionJobStatus (pbs-api-types datastore.rs) as /admin/gc serializes it: the
+    // store, the flattened GarbageCollectionStatus of the last GC (upid, counters), then the
+    // schedule status and duration computed by garbage_collection_status (api2/admin/datastore.rs)
+    const status = { upid: upid('garbage_collection', 'main', T - 5400), 'index-file-count': 120, 'index-data-bytes': 9e11, 'disk-bytes': 3.6e12, 'disk-chunks': 900000, 'removed-bytes': 2e9, 'removed-chunks': 500, 'pending-bytes': 1e9, 'pending-chunks': 250, 'removed-bad': 0, 'still-bad': 0 };
+    const gc = [{ store: 'main', ...status, schedule: 'sun 07:30', 'next-run': T + 7 * 86400, 'last-run-endtime': T, 'last-run-state': 'OK', duration: 5400 }];
+    const { run, series } = setUp({ '/admin/verify': VERIFY, '/admin/prune': PRUNE, '/admin/gc': gc, '/admin/datastore/main/status': STATUS });
+    expect(run().status).toBe(0);
+    expect(series('main-gc')).toEqual({ backup_last_run_timestamp_seconds: T, backup_last_status: 0, backup_last_success_timestamp_seconds: T, backup_last_duration_seconds: 5400 });
+    // without duration, the start time in upid gives it
+    const noDuration = [{ ...gc[0], duration: undefined, 'last-run-state': 'WARNINGS: 1' }];
+    const again = setUp({ '/admin/verify': VERIFY, '/admin/prune': PRUNE, '/admin/gc': noDuration, '/admin/datastore/main/status': STATUS });
+    expect(again.run().status).toBe(0);
+    expect(again.series('main-gc')).toMatchObject({ backup_last_status: 0, backup_last_duration_seconds: 5400 });
+  });
+
   it('fails itself, still reporting what it could read, when a status list is missing or a job is gone', () => {
     // an older PBS without /admin/gc, and main-prune removed in the GUI
     const { run, series } = setUp({ '/admin/verify': VERIFY, '/admin/prune': PRUNE.filter((j) => j.id !== 'main-prune'), '/admin/datastore/main/status': STATUS });
