@@ -87,6 +87,8 @@ export interface PbsDatastoreJobsProps {
   readonly datastoreFullRatio?: number;
 }
 
+/** PBS's JOB_ID_SCHEMA: 3 to 32 characters. */
+const PBS_JOB_ID_MAX = 32;
 const JOB_ID = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{2,31}$/, 'expected a PBS job id of 3-32 letters, digits, . _ -');
 const NS = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*){0,7}$/, 'expected a namespace such as pve/colo');
 const DEPTH = z.number().int().min(0).max(7);
@@ -197,7 +199,7 @@ export class PbsDatastoreJobs extends Construct {
 
     if (p.verify) {
       const v = p.verify;
-      const jobId = v.jobId ?? `${stem}-verify`;
+      const jobId = defaultJobId(this.node.path, 'verify.jobId', v.jobId, `${stem}-verify`);
       const days = v.outdatedAfter ? withinField(this.node.path, 'verify.outdatedAfter', () => v.outdatedAfter!.toDays()) : 30;
       if (days < 1) throw new BackupConfigError(this.node.path, [{ field: 'verify.outdatedAfter', message: `expected at least one day, got ${days}`, hint: 'Duration.days(30)' }]);
       const schedule = withinField(this.node.path, 'verify.schedule', () => v.schedule.toProxmox(tz));
@@ -224,7 +226,7 @@ export class PbsDatastoreJobs extends Construct {
     }
     if (p.prune) {
       const r = p.prune;
-      const jobId = r.jobId ?? `${stem}-prune`;
+      const jobId = defaultJobId(this.node.path, 'prune.jobId', r.jobId, `${stem}-prune`);
       const schedule = withinField(this.node.path, 'prune.schedule', () => r.schedule.toProxmox(tz));
       const keep = Object.entries(r.retention.toJSON()).map(([k, n]) => [k, String(n)] as [string, string]);
       add(
@@ -342,6 +344,19 @@ export class PbsDatastoreJobs extends Construct {
     });
     for (const f of daylightSavingFindings(jobId, this.node.path, schedule, this.host.timeZone)) this.model.addFinding(f);
   }
+}
+
+/**
+ * The job id given, or the one made from the datastore's name, which PBS must take too: its
+ * JOB_ID_SCHEMA (pbs-api-types) allows at most 32 characters, and a datastore name may have
+ * 32 by itself, so `verify-job create` would refuse the made-up id at apply time.
+ */
+function defaultJobId(path: string, field: string, given: string | undefined, made: string): string {
+  if (given !== undefined) return given;
+  if (made.length <= PBS_JOB_ID_MAX) return made;
+  throw new BackupConfigError(path, [
+    { field, message: `expected a PBS job id of at most ${PBS_JOB_ID_MAX} characters, got ${made} (${made.length}, made from the datastore name)`, hint: `set ${field} to a shorter id, e.g. ${made.slice(0, PBS_JOB_ID_MAX - 7).replace(/[-.]+$/, '')}-${field.split('.')[0]}` },
+  ]);
 }
 
 function props_(entries: readonly (readonly [string, string | undefined])[]): [string, string][] {

@@ -129,6 +129,30 @@ describe('PbsDatastoreJobs', () => {
 });
 
 
+describe('PbsDatastoreJobs job ids', () => {
+  // PBS's JOB_ID_SCHEMA (pbs-api-types) takes 3 to 32 characters; a datastore name may have 32 itself
+  const store = 'colocation-backups-primary-hdd';
+
+  it('fails when the verify job id made from a long datastore name is longer than PBS takes', () => {
+    expect(errorOf(() => pbsSite({ datastore: store }))).toMatch(
+      /^\[test\/MainJobs\] verify\.jobId: expected a PBS job id of at most 32 characters, got colocation-backups-primary-hdd-verify \(37, made from the datastore name\) \(hint: set verify\.jobId to a shorter id, e\.g\. colocation-backups-primar-verify\)/,
+    );
+  });
+
+  it('fails when the prune job id made from a long datastore name is longer than PBS takes', () => {
+    expect(errorOf(() => pbsSite({ datastore: store, verify: { schedule: Schedule.daily('05:00'), jobId: 'colo-verify' } }))).toMatch(
+      /^\[test\/MainJobs\] prune\.jobId: expected a PBS job id of at most 32 characters, got colocation-backups-primary-hdd-prune \(36, made from the datastore name\)/,
+    );
+  });
+
+  it('takes a long datastore name with job ids given, and the made-up ids up to 32 characters', () => {
+    const { jobs } = pbsSite({ datastore: store, verify: { schedule: Schedule.daily('05:00'), jobId: 'colo-verify' }, prune: { schedule: Schedule.daily('04:00'), retention: Retention.daily(7), jobId: 'colo-prune' } });
+    expect([jobs.verifyJobId, jobs.pruneJobId]).toEqual(['colo-verify', 'colo-prune']);
+    const edge = pbsSite({ datastore: 'a'.repeat(25) }).jobs;
+    expect(edge.verifyJobId).toHaveLength(32);
+  });
+});
+
 describe('PbsDatastoreJobs comment', () => {
   it('fails when the comment has a carriage return or another control character', () => {
     expect(errorOf(() => pbsSite({ comment: 'nightly\rverify' }))).toMatch(/^\[test\/MainJobs\] comment: expected one line without control characters .*got "nightly\\rverify"/);
