@@ -264,7 +264,27 @@ export class PveStorage extends Construct {
     registerMember('pve-storage', this);
     if (this.managed) this.apply(p);
     this.checkMountGuard(p);
+    this.notePbsPruneRights(p);
     if (this.type === 'dir') this.model.addCheck(() => this.nfsMountChecks());
+  }
+
+  /**
+   * vzdump prunes a PBS storage after each backup with the storage's own user or token, and
+   * PBS lets it prune only with Datastore.Prune, which the DatastoreBackup role a backup user
+   * is usually given lacks. The ACLs are the PBS's, not this program's: the reviewer is told.
+   */
+  private notePbsPruneRights(p: z.infer<typeof schema>): void {
+    if (!this.managed || p.type !== 'pbs' || !this.retention || !p.username || !p.datastore) return;
+    const token = p.username.includes('!') ? p.username : undefined;
+    const user = token ? token.slice(0, token.indexOf('!')) : p.username;
+    const grant = (id: string) => `proxmox-backup-manager acl update /datastore/${p.datastore} DatastorePowerUser --auth-id '${id}'`;
+    this.model.addFinding({
+      severity: 'info',
+      rule: 'pbs-prune-rights',
+      subject: this.node.path,
+      message: `vzdump prunes ${this.storageId} (${this.retention.toPruneBackups()}) after each backup as ${p.username}, which PBS allows only with Datastore.Prune on /datastore/${p.datastore}: the DatastoreBackup role lacks it, and the prune then fails after every backup`,
+      fix: `on the PBS, grant DatastorePowerUser (backup, restore and prune of owned backups): ${grant(user)}${token ? ` and ${grant(token)} (a token has only the rights both it and its user are granted)` : ''}`,
+    });
   }
 
   /**

@@ -69,6 +69,18 @@ describe('PveStorage', () => {
     expect(fs.readFileSync(path.join(dir, 'stdin'), 'utf8')).toBe('c7a5a5e4-0b1d-4c4e-9d8e-s3cret\n');
   });
 
+  it('tells the reviewer that a PBS storage with a retention needs prune rights for its user and token', () => {
+    const { site, host } = testSite();
+    const pbs = { host, type: 'pbs' as const, server: 'pbs.lan', datastore: 'store1', username: 'backup@pbs!iac', passwordFile: '/root/.pbs-token' };
+    new PveStorage(site, 'Pruned', { ...pbs, storageId: 'pbs-pruned', retention: Retention.keepLast(7) });
+    new PveStorage(site, 'Kept', { ...pbs, storageId: 'pbs-kept' });
+    const notes = site.model.allFindings().filter((f) => f.rule === 'pbs-prune-rights');
+    // only the storage vzdump prunes: without prune-backups nothing needs Datastore.Prune
+    expect(notes.map((f) => [f.severity, f.subject])).toEqual([['info', 'test/Pruned']]);
+    expect(notes[0].fix).toContain("proxmox-backup-manager acl update /datastore/store1 DatastorePowerUser --auth-id 'backup@pbs'");
+    expect(notes[0].fix).toContain("--auth-id 'backup@pbs!iac'");
+  });
+
   it('refuses a username that carries a password, without repeating it', () => {
     const { site, host } = testSite();
     let message = '';
