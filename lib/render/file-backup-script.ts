@@ -139,7 +139,8 @@ ${sqlite ? '  sqlite_from "$mnt" "$ns/$pvc"\n' : ''}}
 prune_pvc_weeks() {
   local dir="$ROOT/${FILE_BACKUP_DIRECTORIES.pvcData}" old key k kept
   [ -d "$dir" ] || return 0
-  find "$dir" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended -regex '.*/[0-9]{4}-[0-9]{2}' -printf '%f\\n' | sort -r >"$WORK_DIR/weeks"
+  find "$dir" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended -regex '.*/[0-9]{4}-[0-9]{2}' -printf '%f\\n' | LC_ALL=C sort -r >"$WORK_DIR/weeks"
+  bc_no_future_week "$dir" "$week" <"$WORK_DIR/weeks" || return 1
   head -n "$WEEKLY_VERSIONS" "$WORK_DIR/weeks" >"$WORK_DIR/weeks-kept"
   tail -n "+$((WEEKLY_VERSIONS + 1))" "$WORK_DIR/weeks" >"$WORK_DIR/weeks-old"
   while IFS= read -r old; do
@@ -299,7 +300,7 @@ backup_pfsense() {
     wc -c <"$dir/pfsense-full.tar.gz" >>"$WORK_DIR/bytes"
     echo "\${manifest_prefix}${FILE_BACKUP_DIRECTORIES.pfsense}/$week/pfsense-full.tar.gz" >>"$WORK_DIR/manifest-add"
   fi
-  bc_prune_weeks "$top" "$PFSENSE_WEEKLY_VERSIONS" config.xml
+  bc_prune_weeks "$top" "$PFSENSE_WEEKLY_VERSIONS" config.xml "$week"
 }
 `;
 

@@ -162,16 +162,33 @@ bc_pvc_map() {
 
 /**
  * Keeps the newest N versions in a folder: week folders (`YYYY-WW`) holding a given file.
- * Older week folders go, with or without that file; nothing else is touched.
+ * Older week folders go, with or without that file; nothing else is touched. Nothing at all
+ * goes while a week folder is named later than the run's own week (`bc_no_future_week`).
  */
-export const BC_PRUNE_WEEKS = `# Keeps the newest $2 versions in $1: week folders (YYYY-WW) that hold the file $3. A week
+export const BC_PRUNE_WEEKS = `# Fails, naming them, when week folders of $1 (YYYY-WW, read newest first from stdin) are named
+# later than this run's week $2: the clock (or WEEK) was wrong when they were written, or is
+# wrong now. By name such a week stays the newest for good and pushes a real week out on every
+# run; and a run stamped in the past would count its own copy as the oldest. Which weeks are
+# really the newest is unknown, so the caller prunes nothing.
+bc_no_future_week() {
+  local dir="$1" current="$2" later
+  later=$(LC_ALL=C awk -v w="$current" '$0 > w' | tr '\\n' ' ')
+  if [ -n "$later" ]; then
+    echo "not pruning $dir: week folder(s) \${later% } named later than this run's week $current; the clock was wrong then or is wrong now. Check the clock, then rename or remove the week folders named in the future" >&2
+    return 1
+  fi
+}
+
+# Keeps the newest $2 versions in $1: week folders (YYYY-WW) that hold the file $3. A week
 # folder without it (a run that failed half-way) is no version: counting it would push a good
-# one out. Week folders older than the oldest kept version go; nothing else is touched.
+# one out. Week folders older than the oldest kept version go; nothing else is touched. $4 is
+# this run's week: nothing goes while a week folder is named later.
 bc_prune_weeks() {
-  local dir="$1" keep="$2" file="$3" week oldest="" n=0
+  local dir="$1" keep="$2" file="$3" current="$4" week oldest="" n=0
   [ -d "$dir" ] || return 0
   find "$dir" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended -regex '.*/[0-9]{4}-[0-9]{2}' -printf '%f\\n' |
     LC_ALL=C sort -r >"$WORK_DIR/prune-weeks"
+  bc_no_future_week "$dir" "$current" <"$WORK_DIR/prune-weeks" || return 1
   while IFS= read -r week; do
     [ -f "$dir/$week/$file" ] || continue
     n=$((n + 1))

@@ -654,6 +654,31 @@ esac
       for (const week of ['2026-41', '2026-42', '2026-43', '2026-47']) expect(fs.readFileSync(path.join(top, week, 'config.xml'), 'utf8')).toContain('<pfsense>');
     });
 
+    it('prunes no week while a week folder is named later than this run (a clock that was or is wrong): the future week would stay "newest" and push real weeks out', () => {
+      // GIVEN two weeks of PVC copies and config.xml versions, each kept two weeks
+      const s = setUp();
+      fakeSsh(s);
+      const run = (week: string) => runScript(s.script, { ...s.env, WEEK: week, WEEKLY_VERSIONS: '2', PFSENSE_WEEKLY_VERSIONS: '2', PFSENSE_FULL_TAR_WEEKDAY: '9' });
+      for (const week of ['2026-19', '2026-20']) expect(run(week).status).toBe(0);
+      // and one run on a day the clock had jumped into next year
+      expect(run('2027-05').status).toBe(0);
+      // WHEN the clock is right again
+      const r = run('2026-21');
+      // THEN nothing is pruned, and the run fails naming the week from the future
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/not pruning .*pvc-data: week folder\(s\) 2027-05 named later than this run's week 2026-21/);
+      expect(r.stderr).toMatch(/not pruning .*pfsense: week folder\(s\) 2027-05 named later than this run's week 2026-21/);
+      expect(r.stderr).toContain('failed parts: pvc-data pfsense');
+      for (const dir of ['pvc-data', 'pfsense']) expect(fs.readdirSync(path.join(s.root, dir)).sort()).toEqual(['2026-20', '2026-21', '2027-05']);
+      expect(fs.readdirSync(path.join(s.root, 'pvc-data/2026-20/apps/data'))).toContain('changing.txt');
+      expect(fs.readFileSync(path.join(s.root, 'pfsense/2026-20/config.xml'), 'utf8')).toContain('<pfsense>');
+      // once the week named in the future is removed, the weeks are pruned again
+      fs.rmSync(path.join(s.root, 'pvc-data/2027-05'), { recursive: true });
+      fs.rmSync(path.join(s.root, 'pfsense/2027-05'), { recursive: true });
+      expect(run('2026-21').status).toBe(0);
+      for (const dir of ['pvc-data', 'pfsense']) expect(fs.readdirSync(path.join(s.root, dir)).sort()).toEqual(['2026-20', '2026-21']);
+    });
+
     it('reports the failure of both when systemd stops it mid-step (SIGTERM), and releases nothing it still holds', async () => {
       const s = setUp();
       fakeSsh(s, { sleep: 20 });
