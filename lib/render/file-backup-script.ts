@@ -173,10 +173,16 @@ prune_pvc_weeks() {
 }
 
 backup_pvcs() {
-  local origin snap ns pvc failures=0
+  local origin snap ns pvc later_than failures=0
   bc_pvc_map >"$WORK_DIR/pvc-map"
   : >"$WORK_DIR/pvc-failed"
   LC_ALL=C lvs --noheadings -o lv_name,origin "$VG" >"$WORK_DIR/lvs"
+  # A snapshot taken while the clock was ahead is stamped in the future and would be the
+  # newest by its name until that date: copied night after night in place of the real ones,
+  # while the weeks that hold the PVC's true state are pruned. A day's margin leaves the hour
+  # a clock set back for winter time repeats.
+  later_than=$(date -d "@$(($(date +%s) + 86400))" +%Y%m%d%H%M)
+  : >"$WORK_DIR/snap-future"
   # the newest snapshot of each origin matching LV_GLOB, by the stamp in its name
   awk '$2 != "" { print $2, $1 }' "$WORK_DIR/lvs" | while read -r origin snap; do
     # shellcheck disable=SC2254 # LV_GLOB is a pattern on purpose
@@ -185,9 +191,19 @@ backup_pvcs() {
       *) continue ;;
     esac
     case "$snap" in
-      "$origin"${SNAPSHOT_INFIX}${STAMP_GLOB}) echo "$origin $snap" ;;
+      "$origin"${SNAPSHOT_INFIX}${STAMP_GLOB}) ;;
+      *) continue ;;
     esac
+    if [[ "\${snap##*${SNAPSHOT_INFIX}}" > "$later_than" ]]; then
+      echo "$snap" >>"$WORK_DIR/snap-future"
+      continue
+    fi
+    echo "$origin $snap"
   done | sort -k1,1 -k2,2r | awk '!seen[$1]++' >"$WORK_DIR/latest"
+  while read -r snap; do
+    echo "snapshot $VG/$snap is stamped in the future (the clock was ahead when it was taken, or is behind now): not copied; check the clock, then lvremove it" >&2
+    failures=$((failures + 1))
+  done <"$WORK_DIR/snap-future"
   if [ ! -s "$WORK_DIR/latest" ]; then
     echo "no PVC snapshots in $VG: did the snapshot job run?" >&2
     return 1

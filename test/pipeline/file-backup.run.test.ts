@@ -393,6 +393,23 @@ describeWithTools([['rsync', 'rsync'], ['prometheus-pushgateway', 'prometheus-pu
     });
   });
 
+  it('does not copy a snapshot stamped in the future (taken while the clock was ahead) in place of the newest real one, and fails naming it', () => {
+    // GIVEN a snapshot the snapshot job took on a night the clock was a year ahead: by its
+    // stamp it would be the newest snapshot of its PVC until that date
+    const s = setUp({ pfsense: false });
+    const ahead = stamp(new Date(Date.now() + 365 * DAY));
+    s.st.addLv(`vm-101-pvc-aaa_snap_${ahead}`, 'data', 'vm-101-pvc-aaa');
+    writeFiles(s.snapDir('vm-101-pvc-aaa', ahead), { 'changing.txt': 'frozen on the night the clock was ahead' });
+    // WHEN the file backup runs with the clock right again
+    const r = runScript(s.script, s.env);
+    // THEN it copies the newest snapshot not stamped in the future, and fails so that someone
+    // removes the one that is
+    expect(fs.readFileSync(path.join(s.root, 'pvc-data/2026-20/apps/data/changing.txt'), 'utf8')).toBe('v1');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`snapshot pve/vm-101-pvc-aaa_snap_${ahead} is stamped in the future`);
+    expect(r.stderr).toContain('failed parts: pvc-data');
+  });
+
   describe('pruning old weeks while a PVC fails', () => {
     const weeks = (s: { root: string }) => fs.readdirSync(path.join(s.root, 'pvc-data')).sort();
     const pvcsIn = (s: { root: string }, week: string) => {
