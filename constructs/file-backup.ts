@@ -290,7 +290,11 @@ export class FileBackup extends Construct {
       });
     }
     const pvePaths = pveConfig ? [...(pveConfig.paths ?? ['/etc/pve', '/usr/local/bin', '/etc/systemd/system'])] : [];
-    if (pveConfig) settings.PVE_CONFIG_PATHS = pvePaths.join(' ');
+    if (pveConfig) {
+      settings.PVE_CONFIG_PATHS = pvePaths.join(' ');
+      // set by hand for one run (paths, or *) when a configuration folder was emptied on purpose
+      settings.ALLOW_EMPTIED = '';
+    }
     if (prune && snaps) settings.PRUNE_SNAPSHOTS_AFTER_SECONDS = String((prune.olderThan ?? snaps.keep).toSeconds());
 
     const restore = [];

@@ -1,6 +1,6 @@
 import { BC_PRUNE_SNAPSHOTS, SNAPSHOT_INFIX } from './lvm-snapshot-script';
 import { sqliteOnlineCopy } from './sqlite-copy';
-import { BC_APPEND_MANIFEST_FN, BC_LOG, BC_PRUNE_WEEKS, BC_PVC_MAP, BC_REL_DIR, BC_REQUIRE_MOUNT, BC_RSYNC_CHANGES, BC_RUN, BC_WORK_DIR, renderManifestCleanup } from './pipeline-shell';
+import { BC_APPEND_MANIFEST_FN, BC_EMPTIED, BC_LOG, BC_PRUNE_WEEKS, BC_PVC_MAP, BC_REL_DIR, BC_REQUIRE_MOUNT, BC_RSYNC_CHANGES, BC_RUN, BC_WORK_DIR, renderManifestCleanup } from './pipeline-shell';
 
 /** Top-level folders the file backup owns under its root; a mirror sharing the root must not use them. */
 export const FILE_BACKUP_DIRECTORIES = { pvcData: 'pvc-data', sqlite: 'sqlite-backup', pfsense: 'pfsense', pveConfig: 'pve-config' } as const;
@@ -321,12 +321,25 @@ backup_pfsense() {
 `;
 
 const PVE_CONFIG = `# --- Proxmox host configuration: one current copy ---
+# A path that is empty while its copy holds files is not synced: /etc/pve is an empty folder
+# whenever pmxcfs is not running (pve-cluster failed to start), and --delete would then empty
+# the only copy of the configuration, just when it is needed. ALLOW_EMPTIED accepts it.
 backup_pve_config() {
-  local p paths rc
+  local p paths rc copy emptied=0
   read -r -a paths <<<"$PVE_CONFIG_PATHS"
   for p in "\${paths[@]}"; do
     p="\${p%/}"
-    mkdir -p "$ROOT/${FILE_BACKUP_DIRECTORIES.pveConfig}$p"
+    copy="$ROOT/${FILE_BACKUP_DIRECTORIES.pveConfig}$p"
+    if bc_no_files "$p" && [ -n "$(find "$copy" -mindepth 1 ! -type d -print -quit 2>/dev/null)" ]; then
+      if bc_emptied_allowed "$p"; then
+        echo "$p is empty and ALLOW_EMPTIED names it: its copy $copy is emptied too" >&2
+      else
+        echo "$p is empty while its copy $copy holds files: copy kept. If it was emptied on purpose, run once with $(bc_emptied_hint "$p")" >&2
+        emptied=1
+        continue
+      fi
+    fi
+    mkdir -p "$copy"
     # local to local: no -z; --delete only inside this path's own copy
     rc=0
     rsync -a -8 --delete --out-format='%i|%b|%n' "$p/" "$ROOT/${FILE_BACKUP_DIRECTORIES.pveConfig}$p/" >"$WORK_DIR/rsync-pve-config" || rc=$?
@@ -336,6 +349,7 @@ backup_pve_config() {
       return "$rc"
     fi
   done
+  [ "$emptied" -eq 0 ]
 }
 `;
 
@@ -381,7 +395,7 @@ export function renderFileBackupBody(o: FileBackupScriptOptions): string {
   if (o.pvcs) fns.push(pvcsPart(o.sqlite, o.constructPath));
   if (o.sqlite) fns.push(SQLITE);
   if (o.pfsense) fns.push(PFSENSE);
-  if (o.pveConfig) fns.push(PVE_CONFIG);
+  if (o.pveConfig) fns.push(BC_EMPTIED, PVE_CONFIG);
   if (o.pruneSnapshots) fns.push(PRUNE);
   // pfSense reports as a job of its own (PFSENSE_JOB) too, on every exit path once begun
   const run = parts

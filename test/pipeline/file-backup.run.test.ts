@@ -410,6 +410,28 @@ describeWithTools([['rsync', 'rsync'], ['prometheus-pushgateway', 'prometheus-pu
     expect(r.stderr).toContain('failed parts: pvc-data');
   });
 
+  it("keeps the one copy of a configuration folder that is empty at the source (/etc/pve with pmxcfs down) and fails, until ALLOW_EMPTIED names it", () => {
+    // GIVEN a copy of the Proxmox configuration from a good run
+    const s = setUp({ pfsense: false });
+    const pve = s.env.PVE_CONFIG_PATHS;
+    expect(runScript(s.script, s.env).status).toBe(0);
+    const copy = path.join(s.root, `pve-config${pve}`);
+    expect(fs.readFileSync(path.join(copy, 'qemu-server/100.conf'), 'utf8')).toBe('memory: 2048\n');
+    // WHEN /etc/pve is an empty folder (pve-cluster did not start, so pmxcfs is not mounted)
+    fs.rmSync(pve, { recursive: true });
+    fs.mkdirSync(pve);
+    const r = runScript(s.script, s.env);
+    // THEN its only copy stays, and the run fails saying how to accept the emptying
+    expect(fs.readFileSync(path.join(copy, 'qemu-server/100.conf'), 'utf8')).toBe('memory: 2048\n');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${pve} is empty while its copy ${copy} holds files: copy kept`);
+    expect(r.stderr).toContain(`ALLOW_EMPTIED='${pve}'`);
+    expect(r.stderr).toContain('failed parts: pve-config');
+    // and the operator's word for one run empties it
+    expect(runScript(s.script, { ...s.env, ALLOW_EMPTIED: pve }).status).toBe(0);
+    expect(fs.readdirSync(copy)).toEqual([]);
+  });
+
   describe('pruning old weeks while a PVC fails', () => {
     const weeks = (s: { root: string }) => fs.readdirSync(path.join(s.root, 'pvc-data')).sort();
     const pvcsIn = (s: { root: string }, week: string) => {
