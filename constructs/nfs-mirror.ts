@@ -56,8 +56,9 @@ export interface NfsMirrorProps extends HostJobOptions {
   readonly stateFile?: string;
   /**
    * More than this share (percent) of the copied entries gone from the source in one run is
-   * taken for a wrong filesystem at the source: the run fails and removes nothing (one entry
-   * alone may always go).
+   * taken for a wrong filesystem at the source: the run fails, mirrors nothing (each entry's
+   * `--delete` would follow that filesystem too) and removes nothing (one entry alone may
+   * always go).
    * @default 25
    */
   readonly vanishedLimitPercent?: number;

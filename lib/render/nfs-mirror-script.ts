@@ -13,32 +13,40 @@ export interface NfsMirrorScriptOptions {
 }
 
 /**
- * Entries this mirror copied on an earlier run and no longer in SOURCE: each keeps its copy
- * REMOVE_VANISHED_AFTER seconds from the run that first missed it, then is removed. Only
- * names in the state file (copied by this mirror) are ever touched, so the other folders on
- * the backup disk are safe; an entry now on the bypass list is still in SOURCE and keeps
- * its last copy. The state file is replaced whole, never truncated in place. More than
- * VANISHED_LIMIT_PERCENT of the recorded entries gone in one run fails the run and removes
- * nothing.
+ * Counts the entries this mirror copied on an earlier run that are gone from SOURCE. More than
+ * VANISHED_LIMIT_PERCENT of them gone at once sets refuse: the run then mirrors nothing
+ * (each entry's rsync --delete would follow the wrong filesystem too, emptying the copies of
+ * what is missing there), removes nothing, and fails. Runs before the first rsync.
  */
-const REMOVE_VANISHED = `now=$(date +%s)
-removed=0
-mkdir -p "$(dirname "$STATE_FILE")"
-: >"$WORK_DIR/state-new"
-recorded=0
+const CHECK_VANISHED = `recorded=0
 gone=0
 if [ -f "$STATE_FILE" ]; then
   recorded=$(cut -f1 "$STATE_FILE" | grep -c . || true)
   gone=$(cut -f1 "$STATE_FILE" | grep -vxF -f "$WORK_DIR/present" | grep -c . || true)
 fi
 # Many entries gone at once is a wrong or half-restored filesystem at SOURCE far more often
-# than a cleanup: remove nothing, keep the record, and fail so the Failing alert says so.
+# than a cleanup: mirror and remove nothing, keep the record, and fail so the Failing alert says so.
 refuse=0
 if [ "$gone" -gt 1 ] && [ $((gone * 100)) -gt $((recorded * VANISHED_LIMIT_PERCENT)) ]; then
   refuse=1
-  echo "$gone of the $recorded entries this mirror copied are gone from $SOURCE at once (limit $VANISHED_LIMIT_PERCENT%): is the right filesystem mounted there? Nothing removed. If they were removed on purpose, run once with VANISHED_LIMIT_PERCENT=100" >&2
+  echo "$gone of the $recorded entries this mirror copied are gone from $SOURCE at once (limit $VANISHED_LIMIT_PERCENT%): is the right filesystem mounted there? Nothing removed, nothing mirrored (its --delete would empty the copies of what is missing there). If they were removed on purpose, run once with VANISHED_LIMIT_PERCENT=100" >&2
   failures=$((failures + 1))
-elif [ -f "$STATE_FILE" ]; then
+fi
+`;
+
+/**
+ * Entries this mirror copied on an earlier run and no longer in SOURCE: each keeps its copy
+ * REMOVE_VANISHED_AFTER seconds from the run that first missed it, then is removed. Only
+ * names in the state file (copied by this mirror) are ever touched, so the other folders on
+ * the backup disk are safe; an entry now on the bypass list is still in SOURCE and keeps
+ * its last copy. The state file is replaced whole, never truncated in place. Nothing is
+ * removed and the record is kept when CHECK_VANISHED refused the run.
+ */
+const REMOVE_VANISHED = `now=$(date +%s)
+removed=0
+mkdir -p "$(dirname "$STATE_FILE")"
+: >"$WORK_DIR/state-new"
+if [ "$refuse" -eq 0 ] && [ -f "$STATE_FILE" ]; then
   while IFS=$'\\t' read -r name since; do
     [ -n "$name" ] && [ "$name" != . ] && [ "$name" != .. ] || continue
     grep -qxF -- "$name" "$WORK_DIR/present" && continue
@@ -107,7 +115,7 @@ mirrored=0
 bypassed=0
 failures=0
 emptied=()
-while IFS= read -r -d '' name; do
+${CHECK_VANISHED}while IFS= read -r -d '' name; do
   case "$name" in
     ${ignored}) continue ;;
     # The bypass list (BypassList, shared with the off-site sync's Step 2): these go
@@ -122,6 +130,8 @@ ${reserved ? `    ${reserved})
       continue
       ;;
 ` : ''}  esac
+  # a wrong filesystem at SOURCE (CHECK_VANISHED): no copy follows it
+  [ "$refuse" -eq 0 ] || continue
   # tabs and newlines cannot be kept in the state file: such an entry is never removed automatically
   case "$name" in *$'\\t'* | *$'\\n'*) ;; *) printf '%s\\n' "$name" >>"$WORK_DIR/mirrored-names" ;; esac
   # An entry that is suddenly empty while its copy holds files is far more often a mount that
