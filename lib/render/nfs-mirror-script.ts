@@ -92,9 +92,11 @@ export function renderNfsMirrorBody(o: NfsMirrorScriptOptions): string {
   return `${fns.join('\n')}
 mirror_one() {
   local name="$1" rc=0
-  # "$SOURCE/$name" without a trailing slash: rsync creates DEST/$name and deletes only in it
-  rsync -rlt -H -8 --delete --no-perms --no-owner --no-group --out-format='%i|%b|%n' "$SOURCE/$name" "$DEST/" >"$WORK_DIR/rsync-$name" || rc=$?
-  bc_rsync_changes "$manifest_prefix" <"$WORK_DIR/rsync-$name" >>"$WORK_DIR/manifest-add"
+  # "$SOURCE/$name" without a trailing slash: rsync creates DEST/$name and deletes only in it.
+  # One output file for every entry (they are copied one at a time): a file named after the
+  # entry would be too long a name for an entry named with more than 249 bytes.
+  rsync -rlt -H -8 --delete --no-perms --no-owner --no-group --out-format='%i|%b|%n' "$SOURCE/$name" "$DEST/" >"$WORK_DIR/rsync-entry" || rc=$?
+  bc_rsync_changes "$manifest_prefix" <"$WORK_DIR/rsync-entry" >>"$WORK_DIR/manifest-add"
   if [ "$rc" -eq 24 ]; then
     echo "warning: files under $SOURCE/$name vanished during the copy" >&2
     rc=0

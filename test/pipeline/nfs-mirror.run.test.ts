@@ -52,4 +52,14 @@ describeWithTools([['rsync', 'rsync'], ['prometheus-pushgateway', 'prometheus-pu
     expect(fs.existsSync(path.join(s.disk, 'app5'))).toBe(false);
     expect(lines(s.env.STATE_FILE)).toEqual(['app1\t0']);
   });
+
+  it('mirrors an entry whose name is as long as a name may be (255 bytes), and lists it', () => {
+    const long = 'n'.repeat(255);
+    const s = setUp(['app1', long]);
+    const r = s.mirror();
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(filesUnder(path.join(s.disk, long))).toEqual(['a.db', 'b.db']);
+    expect(lines(s.env.MANIFEST)).toEqual(expect.arrayContaining([`${long}/a.db`, `${long}/b.db`, 'app1/a.db']));
+    expect(lines(s.env.STATE_FILE)).toContain(`${long}\t0`);
+  });
 });
