@@ -1,4 +1,4 @@
-import { spawn, spawnSync, SpawnSyncReturns } from 'child_process';
+import { execFileSync, spawn, spawnSync, SpawnSyncReturns } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { BypassList, Duration, FileBackup, LvmSnapshotTimer, MetricsSink, NfsChangeTracker, NfsMirror, OffsiteManifest, OffsiteSync } from '../../constructs';
@@ -50,6 +50,20 @@ export function pipelineSite(opts: { pfsense?: boolean; fileBackupRequireMount?:
  * (and for every non-ASCII byte under a C locale without -8), and a backslash is a real one.
  */
 export const AWKWARD_NAMES = ['café', 'second\nnl', 'back\\slash', 'x\\#123y', 'tab\there', 'cr\rhere', 'plain.txt'];
+
+/** en_US.UTF-8 compiled from the locales package's source into a folder of its own (LOCPATH). */
+export function enUsLocale(): Record<string, string> | undefined {
+  if (!fs.existsSync('/usr/share/i18n/locales/en_US')) {
+    // as for a missing tool: CI installs it, so there it is a failure, not a skip
+    if (process.env.CI === 'true') throw new Error('the en_US locale source is missing: install the Debian package locales (.ci/run does this)');
+    // eslint-disable-next-line no-console
+    console.warn('skipping the en_US.UTF-8 test: install the Debian package locales');
+    return undefined;
+  }
+  const dir = tempDir('bc-locale-');
+  execFileSync('localedef', ['-i', 'en_US', '-f', 'UTF-8', path.join(dir, 'en_US.UTF-8')], { stdio: 'ignore' });
+  return { LOCPATH: dir, LANG: 'en_US.UTF-8', LC_ALL: 'en_US.UTF-8' };
+}
 
 /** What a systemd service without a locale runs under. */
 export const C_LOCALE = { LANG: 'C', LC_ALL: 'C' };

@@ -1,9 +1,8 @@
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Pushgateway } from '../helpers/pushgateway';
 import { describeWithTools, tempDir } from '../helpers/tools';
-import { AWKWARD_NAMES, C_LOCALE, filesUnder, lines, localOffsiteEnv, pipelineSite, runAndTerminate, runScript, writeFiles } from './fixture';
+import { AWKWARD_NAMES, C_LOCALE, enUsLocale, filesUnder, lines, localOffsiteEnv, pipelineSite, runAndTerminate, runScript, writeFiles } from './fixture';
 
 /**
  * File names rsync does not print as they are (it writes \#ooo for a control character, and
@@ -11,20 +10,6 @@ import { AWKWARD_NAMES, C_LOCALE, filesUnder, lines, localOffsiteEnv, pipelineSi
  * systemd service without a locale would: the mirror lists them in the manifest, and the
  * nightly (not full) off-site sync must ship every one of them.
  */
-
-/** en_US.UTF-8 compiled from the locales package's source into a folder of its own (LOCPATH). */
-function enUsLocale(): Record<string, string> | undefined {
-  if (!fs.existsSync('/usr/share/i18n/locales/en_US')) {
-    // as for a missing tool: CI installs it, so there it is a failure, not a skip
-    if (process.env.CI === 'true') throw new Error('the en_US locale source is missing: install the Debian package locales (.ci/run does this)');
-    // eslint-disable-next-line no-console
-    console.warn('skipping the en_US.UTF-8 test: install the Debian package locales');
-    return undefined;
-  }
-  const dir = tempDir('bc-locale-');
-  execFileSync('localedef', ['-i', 'en_US', '-f', 'UTF-8', path.join(dir, 'en_US.UTF-8')], { stdio: 'ignore' });
-  return { LOCPATH: dir, LANG: 'en_US.UTF-8', LC_ALL: 'en_US.UTF-8' };
-}
 
 describeWithTools([['rsync', 'rsync'], ['prometheus-pushgateway', 'prometheus-pushgateway']], 'file names rsync escapes, from the real mirror to the off-site copy under LC_ALL=C', () => {
   let gw: Pushgateway;

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Pushgateway } from '../helpers/pushgateway';
 import { describeWithTools, tempDir } from '../helpers/tools';
-import { filesUnder, lines, pipelineSite, runScript, writeFiles } from './fixture';
+import { enUsLocale, filesUnder, lines, pipelineSite, runScript, writeFiles } from './fixture';
 
 /** The real mirror against temporary folders: what its --delete may reach, and what it reports. */
 describeWithTools([['rsync', 'rsync'], ['prometheus-pushgateway', 'prometheus-pushgateway']], 'NfsMirror run for real', () => {
@@ -61,5 +61,33 @@ describeWithTools([['rsync', 'rsync'], ['prometheus-pushgateway', 'prometheus-pu
     expect(filesUnder(path.join(s.disk, long))).toEqual(['a.db', 'b.db']);
     expect(lines(s.env.MANIFEST)).toEqual(expect.arrayContaining([`${long}/a.db`, `${long}/b.db`, 'app1/a.db']));
     expect(lines(s.env.STATE_FILE)).toContain(`${long}\t0`);
+  });
+
+  it('under en_US.UTF-8 (the host locale a systemd service gets) mirrors every entry after one whose name is not UTF-8', () => {
+    const locale = enUsLocale();
+    if (!locale) return;
+    const s = setUp(['app1', 'zed']);
+    // Latin-1 "caf\xe8": bash's read -d '' took the NUL after it as part of a character and
+    // lost the next entry (zed), or this one when it came last, without a word
+    const latin1 = Buffer.concat([Buffer.from(`${s.nfs}/caf`), Buffer.from([0xe8])]);
+    fs.mkdirSync(latin1);
+    fs.writeFileSync(Buffer.concat([latin1, Buffer.from('/c.db')]), 'c');
+    const r = s.mirror(locale);
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(r.stdout).toMatch(/^3 entries mirrored/m);
+    expect(filesUnder(path.join(s.disk, 'zed'))).toEqual(['a.db', 'b.db']);
+    expect(fs.existsSync(Buffer.concat([Buffer.from(`${s.disk}/caf`), Buffer.from([0xe8]), Buffer.from('/c.db')]))).toBe(true);
+
+    // and counts such an entry when it is gone: three of four gone is a wrong filesystem
+    for (const gone of ['app1', 'zed']) fs.rmSync(path.join(s.nfs, gone), { recursive: true });
+    fs.mkdirSync(path.join(s.nfs, 'new'));
+    fs.writeFileSync(path.join(s.nfs, 'new/x'), 'x');
+    fs.rmSync(latin1, { recursive: true });
+    fs.mkdirSync(path.join(s.nfs, 'other'));
+    fs.writeFileSync(path.join(s.nfs, 'other/y'), 'y');
+    const again = s.mirror({ ...locale, REMOVE_VANISHED_AFTER: '0' });
+    expect(again.stderr).toMatch(/3 of the 3 entries this mirror copied are gone/);
+    expect(again.status).toBe(1);
+    expect(filesUnder(path.join(s.disk, 'zed'))).toEqual(['a.db', 'b.db']);
   });
 });
