@@ -152,6 +152,10 @@ step2_keep_emptied() {
 
 # Step 2: the bypass-list paths of each NFS root, straight from NFS
 step2() {
+  # names are bytes: under the host's UTF-8 locale bash's read -d '' takes the NUL after a name
+  # ending in a lone lead byte (Latin-1 caf\\xe8) as part of a character and swallows the next
+  # entry, whose emptied guard then never runs before --delete
+  local LC_ALL=C
   local lines keep=() emptied=()
   bc_log_take "$CHANGE_LOG" "$CHANGE_LOG_LOCK" "$WORK_DIR/changes"
   lines=$(wc -l <"$WORK_DIR/changes")

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Pushgateway } from '../helpers/pushgateway';
 import { describeWithTools, tempDir } from '../helpers/tools';
-import { filesUnder, lines, localOffsiteEnv, pipelineSite, runScript, writeFiles } from './fixture';
+import { enUsLocale, filesUnder, lines, localOffsiteEnv, pipelineSite, runScript, writeFiles } from './fixture';
 
 /**
  * Step 2's full sync (with --delete) and a bypass entry that is suddenly empty at the source
@@ -44,7 +44,7 @@ describeWithTools([['rsync', 'rsync'], ['prometheus-pushgateway', 'prometheus-pu
       ...localOffsiteEnv({ t, disk, offsite, nfs, ssd, changeLog, fullSync: 'always', workDir: 'work' }),
     };
     const sync = (more: Record<string, string> = {}) => runScript(fx.script(fx.offsite.job.scriptPath), { ...env, ...more });
-    return { nfs, ssd, offsite, changeLog, sync };
+    return { nfs, ssd, offsite, changeLog, sync, bin };
   }
 
   function empty(dir: string, keep: string[] = []) {
@@ -99,4 +99,26 @@ describeWithTools([['rsync', 'rsync'], ['prometheus-pushgateway', 'prometheus-pu
       expect(await gw.value('backup_last_status', { backup_job: 'offsite-sync-backup' })).toBe(0);
     });
   }
+
+  it('keeps the emptied entry that follows a name not valid in UTF-8, under the host\'s UTF-8 locale', () => {
+    const locale = enUsLocale();
+    if (!locale) return;
+    const s = setUp();
+    // an entry whose Latin-1 name ends in a lead byte (h\xe8, sorting just before immich): under
+    // a UTF-8 locale bash's read -d '' took the NUL after it as part of a character and
+    // swallowed the next entry, whose emptied guard then never ran
+    const latin1 = Buffer.concat([Buffer.from(s.nfs + '/h'), Buffer.from([0xe8])]);
+    fs.mkdirSync(latin1);
+    fs.writeFileSync(Buffer.concat([latin1, Buffer.from('/dump.sql')]), 'd');
+    // find lists entries in the directory's hash order: sorted here, so immich follows that name
+    writeFiles(s.bin, { find: '#!/bin/bash\ncase "$*" in *\'%f\\0\'*) /usr/bin/find "$@" | LC_ALL=C sort -z ;; *) exec /usr/bin/find "$@" ;; esac\n' });
+    fs.chmodSync(path.join(s.bin, 'find'), 0o755);
+    const dest = { STEP2_DEST_0: `${s.offsite}/nfs/`, STEP2_DEST_1: `${s.offsite}/nfs-ssd/` };
+    expect(s.sync({ ...dest, ...locale }).status).toBe(0);
+    empty(path.join(s.nfs, 'immich'));
+    const r = s.sync({ ...dest, ...locale });
+    expect(r.stderr).toContain(`${s.nfs}/immich is empty but its copy in ${dest.STEP2_DEST_0} holds files`);
+    expect(r.status).toBe(1);
+    expect(filesUnder(path.join(s.offsite, 'nfs/immich'))).toEqual(['library/a.jpg', 'thumbs/a.webp']);
+  });
 });
