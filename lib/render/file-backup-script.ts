@@ -268,6 +268,10 @@ sqlite_one() {
 # Finds SQLite databases (by their magic number) under $1 and copies each to
 # sqlite-backup/$2/<path>.
 sqlite_from() {
+  # names are bytes: under the host's UTF-8 locale bash's read -d '' takes the NUL after a name
+  # ending in a lone lead byte (Latin-1 caf\\xe8) as part of a character and swallows the next
+  # file, a database then never copied
+  local LC_ALL=C
   local src="$1" key="$2" f rel
   find "$src/" -xdev -type f -size +511c ! -name '*-wal' ! -name '*-shm' ! -name '*-journal' -print0 >"$WORK_DIR/files-$snap"
   while IFS= read -r -d '' f; do

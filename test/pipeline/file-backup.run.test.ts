@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Pushgateway } from '../helpers/pushgateway';
 import { describeWithTool, describeWithTools, tempDir } from '../helpers/tools';
-import { AWKWARD_NAMES, C_LOCALE, lines, localOffsiteEnv, pipelineSite, runAndTerminate, runScript, writeFiles } from './fixture';
+import { AWKWARD_NAMES, C_LOCALE, enUsLocale, lines, localOffsiteEnv, pipelineSite, runAndTerminate, runScript, writeFiles } from './fixture';
 import { pipelineStandins, stamp } from './standins';
 
 const DAY = 86_400_000;
@@ -546,6 +546,23 @@ INSERT INTO b(pad) SELECT pad FROM a;
       expect(fs.existsSync(path.join(s.root, 'sqlite-backup/apps/data/not-a-db.sqlite'))).toBe(false);
       expect(lines(s.manifest)).toContain('sqlite-backup/apps/data/app/db.sqlite3');
       expect(await gw.value('backup_sqlite_databases', { backup_job: 'daily-backup' })).toBe(2);
+    });
+
+    it("finds the database that follows a name not valid in UTF-8, under the host's UTF-8 locale", () => {
+      const locale = enUsLocale();
+      if (!locale) return;
+      const s = setUp({ pfsense: false });
+      const dir = s.snapDir('vm-101-pvc-aaa', s.newest);
+      // a file whose Latin-1 name ends in a lead byte (a\xe8, sorting just before b.sqlite3):
+      // under a UTF-8 locale bash's read -d '' took the NUL after it as part of a character and
+      // swallowed the next file, so that database was silently never copied
+      fs.writeFileSync(Buffer.concat([Buffer.from(dir + '/a'), Buffer.from([0xe8])]), 'x'.repeat(1000));
+      makeDb(path.join(dir, 'b.sqlite3'), 10);
+      // find lists files in the directory's hash order: sorted here, so b.sqlite3 follows that name
+      fs.writeFileSync(path.join(s.st.bin, 'find'), '#!/bin/bash\ncase "$*" in *-print0*) /usr/bin/find "$@" | LC_ALL=C sort -z ;; *) exec /usr/bin/find "$@" ;; esac\n', { mode: 0o755 });
+      const r = runScript(s.script, { ...s.env, ...locale });
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(fs.existsSync(path.join(s.root, 'sqlite-backup/apps/data/b.sqlite3'))).toBe(true);
     });
 
     it('copies a WAL database its writer closed cleanly (no -wal, no -shm) from a read-only snapshot', async () => {
