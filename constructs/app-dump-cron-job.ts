@@ -53,6 +53,13 @@ export interface AppDumpCronJobProps {
   readonly schedule: Schedule;
   /** Dumps older than this many days are deleted, only after a newer one passed its checks. */
   readonly retentionDays: number;
+  /**
+   * Dumps are deleted only while at least this many newer ones of the same series (folder)
+   * stay, the new one counting, as restic's keep-last: a forward clock jump or weeks without
+   * a good dump then cannot take the whole history at once.
+   * @default - the runs the schedule makes in `retentionDays` (14 for a daily job kept 14 days), the fewest any such window holds
+   */
+  readonly keepAtLeast?: number;
   /** Where dumps go: an {@link NfsVolume} (PV/PVC pair) or `BackupVolume.existingClaim(...)`. */
   readonly backupVolume: NfsVolume | BackupVolume;
   /** Folder inside the backup volume. @default - the engine's: '' or 'per-db' for per-database dumps */
@@ -96,6 +103,7 @@ const schema = z
     engine: instanceOf(DumpEngine, 'expected a DumpEngine, e.g. DumpEngine.postgresql({ host: ... })'),
     schedule: instanceOf(Schedule, "expected a Schedule, e.g. Schedule.daily('00:00') or Schedule.cron('0 0 * * *')"),
     retentionDays: z.number().int('expected a whole number of days').min(1, 'expected at least 1 day'),
+    keepAtLeast: z.number().int('expected a whole number of dumps').min(1, 'expected at least 1 dump').optional(),
     backupVolume: z.union([z.instanceof(NfsVolume), instanceOf(BackupVolume, '')], { message: "expected an NfsVolume or BackupVolume.existingClaim('name')" }),
     subdirectory: z
       .string()
@@ -155,7 +163,8 @@ const REPORT_RESOURCES: ResourceRequirements = { requests: { cpu: '10m', memory:
  * Guards against false success: an artifact is built in a work folder and becomes a backup
  * only when its dump command and every check passed (non-empty, size floor, table or key
  * floor where the engine can count, the engine's own completeness check); only then are the
- * job's own artifacts older than the retention deleted, never the one just written.
+ * job's own artifacts older than the retention deleted, never the one just written, and only
+ * while `keepAtLeast` newer ones stay.
  *
  * Every object is also rendered to `review/k8s/<namespace>/cronjob-<job id>.yaml` from the
  * same description.
@@ -167,6 +176,8 @@ export class AppDumpCronJob extends Construct {
   readonly namespace: string;
   readonly schedule: Schedule;
   readonly retentionDays: number;
+  /** The count floor of the rotation in effect (the prop, or the runs in the retention). */
+  readonly keepAtLeast: number;
   readonly image: string;
   /** The folder the job writes to, as the pod sees it. */
   readonly outputDirectory: string;
@@ -208,6 +219,7 @@ export class AppDumpCronJob extends Construct {
     // the site's: a schedule without its own zone takes the site's, as host jobs do.
     this.schedule = inSiteZone(p.schedule, this.model.settings.timeZone);
     this.retentionDays = p.retentionDays;
+    this.keepAtLeast = p.keepAtLeast ?? this.schedule.runsWithin(Duration.days(p.retentionDays));
     const engine = p.engine.resolve(this.node.path, p.jobId);
     this.engine = engine;
     const problems: { field: string; message: string; hint?: string }[] = [];
@@ -257,7 +269,7 @@ export class AppDumpCronJob extends Construct {
       jobId: p.jobId,
       constructPath: this.node.path,
       description: engine.description,
-      settings: { BC_OUT_DIR: this.outputDirectory, BC_RETENTION_DAYS: String(p.retentionDays), ...engine.settings },
+      settings: { BC_OUT_DIR: this.outputDirectory, BC_RETENTION_DAYS: String(p.retentionDays), BC_KEEP_AT_LEAST: String(this.keepAtLeast), ...engine.settings },
       exports: engine.exports,
       secretEnv: engine.env.map((e) => `${e.name} (secret ${e.valueFrom!.secretKeyRef.name}/${e.valueFrom!.secretKeyRef.key})`),
       writes: true,

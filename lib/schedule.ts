@@ -6,6 +6,8 @@ import { instantsOf, isValidTimeZone, offsetMs, timeZoneHint, wallTimeOf } from 
 
 /** Periods by calendar fields: many jobs share a schedule shape. */
 const PERIOD_CACHE = new Map<string, number>();
+/** Runs per window by calendar fields and window length. */
+const RUNS_WITHIN_CACHE = new Map<string, number>();
 
 /** Weekday names as Proxmox and systemd spell them (lower case here). */
 export type Weekday = 'sun' | 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat';
@@ -378,6 +380,38 @@ export class Schedule {
     }
     this.periodSeconds = seconds;
     return Duration.seconds(seconds);
+  }
+
+  /**
+   * The fewest runs any window of `window` ending at a run holds, counting that run (14 for a
+   * daily job and 14 days, 5 for a weekly one and 30 days): what a retention of that length
+   * keeps after each run of a steady series, so rotations use it as a count floor.
+   */
+  runsWithin(window: Duration): number {
+    const key = JSON.stringify([this.weekdays, this.monthDays, this.hours, this.minutes, this.months, window.toSeconds()]);
+    let fewest = RUNS_WITHIN_CACHE.get(key);
+    if (fewest === undefined) {
+      // the same four calendar years as period(), in minutes; runs in (t - window, t] for each run t
+      const perDay = this.hours.flatMap((h) => this.minutes.map((m) => h * 60 + m));
+      const runs: number[] = [];
+      for (let day = 0; day < 4 * 366; day++) {
+        const d = new Date(Date.UTC(2025, 0, 1) + day * 86400_000);
+        if (this.matchesDay(d.getUTCDate(), d.getUTCDay(), d.getUTCMonth() + 1)) for (const m of perDay) runs.push(day * 1440 + m);
+      }
+      const span = window.toSeconds() / 60;
+      fewest = Infinity;
+      let first = 0;
+      for (let i = 0; i < runs.length; i++) {
+        while (runs[first] <= runs[i] - span) first++;
+        // windows reaching before the first listed run would count runs that are not listed
+        if (runs[i] - span >= runs[0]) fewest = Math.min(fewest, i - first + 1);
+      }
+      // a window longer than the years listed: every listed run fits
+      if (fewest === Infinity) fewest = runs.length;
+      fewest = Math.max(1, fewest);
+      RUNS_WITHIN_CACHE.set(key, fewest);
+    }
+    return fewest;
   }
 
   /** Stable, serializable description (used in model.json). */

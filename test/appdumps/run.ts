@@ -176,14 +176,18 @@ export function age(file: string, days: number): void {
 export interface RotationFixtures {
   /** This job's artifact older than the retention: the only one rotation may delete. */
   readonly ownOld: string;
-  /** This job's artifact younger than the retention. */
+  /** This job's artifact younger than the retention (the oldest of them). */
   readonly ownYoung: string;
   /** Older than the retention but not this job's: another job's, one made by hand, an unrelated file. */
   readonly foreign: readonly string[];
 }
 
-/** Creates the fixtures (files, or folders when `ext` is '') aged around `retentionDays`. */
-export function rotationFixtures(dir: string, prefix: string, ext: string, retentionDays: number): RotationFixtures {
+/**
+ * Creates the fixtures (files, or folders when `ext` is '') aged around `retentionDays`: a
+ * steady series, with `youngCount` of the job's own artifacts inside the retention (one a day
+ * by default), so the rotation's count floor is met and age alone decides.
+ */
+export function rotationFixtures(dir: string, prefix: string, ext: string, retentionDays: number, youngCount = retentionDays): RotationFixtures {
   fs.mkdirSync(dir, { recursive: true });
   const make = (name: string, days: number): string => {
     const p = path.join(dir, name);
@@ -196,6 +200,11 @@ export function rotationFixtures(dir: string, prefix: string, ext: string, reten
     age(p, days);
     return p;
   };
+  // the rest of the series, newer by name and by age than ownYoung
+  for (let i = 1; i < youngCount; i++) {
+    const name = new Date(Date.UTC(2020, 0, 3) + i * 3600_000).toISOString().replace(/[-:]|\.\d+/g, '');
+    make(`${prefix}-${name}${ext}`, ((retentionDays - 0.1) * (youngCount - i)) / youngCount);
+  }
   return {
     ownOld: make(`${prefix}-20200101T000000Z${ext}`, retentionDays + 0.1),
     ownYoung: make(`${prefix}-20200102T000000Z${ext}`, retentionDays - 0.1),

@@ -6,7 +6,7 @@ import { renderMetricsFunctions } from '../../lib/render/metrics-shell';
 import { Pushgateway } from '../helpers/pushgateway';
 import { synthJson } from '../helpers/synth';
 import { shellcheck, tempDir } from '../helpers/tools';
-import { describeWithTools, labSite, listDir, newArtifacts, podScripts, PodScripts, rotationFixtures, runPod, runScript, startContainer, waitForFile } from './run';
+import { age, busyboxPath, describeWithTools, labSite, listDir, newArtifacts, podScripts, PodScripts, rotationFixtures, runPod, runScript, startContainer, waitForFile, which } from './run';
 
 function commandJob(command: string, verify?: string, schedule: Schedule = Schedule.daily('02:00')): PodScripts {
   const { site } = labSite();
@@ -63,6 +63,46 @@ describeWithTools([['prometheus-pushgateway', 'prometheus-pushgateway'], ['shell
     expect(fs.existsSync(fx.ownOld)).toBe(false);
     expect(fs.existsSync(fx.ownYoung)).toBe(true);
     expect(await gw.value('backup_last_size_bytes', labels)).toBe(fs.statSync(path.join(out, archive)).size);
+  });
+
+  describe.each(['dash', 'busybox'] as const)('rotation with a count floor (%s)', (shell) => {
+    // a daily job kept 7 days: 7 runs in the retention, so 7 dumps stay however old they are
+    const rotate = (ages: readonly number[], env: Record<string, string> = {}) => {
+      const s = commandJob(TAR);
+      expect(s.dump).toContain('BC_KEEP_AT_LEAST=${BC_KEEP_AT_LEAST:-7}');
+      const source = tempDir();
+      fs.writeFileSync(path.join(source, 'a.txt'), 'x'.repeat(5000));
+      const out = tempDir();
+      // oldest first, one a day: names and ages agree, as a steady job leaves them
+      const names = ages.map((days, i) => {
+        const name = `files-backup-${new Date(Date.UTC(2020, 0, 1) + i * 86_400_000).toISOString().replace(/[-:]|\.\d+/g, '')}.tar.gz`;
+        fs.writeFileSync(path.join(out, name), 'old dump');
+        age(path.join(out, name), days);
+        return name;
+      });
+      // the alpine image's tools: busybox find, sort and tar (the command's touch too)
+      const PATH = shell === 'busybox' ? busyboxPath({ touch: which('busybox') }) : (process.env.PATH ?? '');
+      const r = runScript(shell, s.dump, { SOURCE: source, BC_OUT_DIR: out, BC_STATUS_DIR: tempDir(), PATH, ...env });
+      expect(r.stderr).not.toMatch(/FAILED/);
+      expect(r.status).toBe(0);
+      expect(newArtifacts(out, 'files-backup', '.tar.gz')).toHaveLength(1);
+      return { kept: names.filter((n) => fs.existsSync(path.join(out, n))), names };
+    };
+
+    it('after a month without a good dump (or a clock jumped a month ahead) keeps the newest 6 beside the new one', () => {
+      const { kept, names } = rotate([40, 39, 38, 37, 36, 35, 34, 33, 32, 31]);
+      expect(kept).toEqual(names.slice(4));
+    });
+
+    it('in a steady series deletes exactly the dumps past the retention, as age alone did', () => {
+      const ages = Array.from({ length: 20 }, (_, i) => 19.5 - i);
+      const { kept, names } = rotate(ages);
+      expect(kept).toEqual(names.filter((_, i) => ages[i] < 7));
+    });
+
+    it('takes the floor from the environment like its other settings', () => {
+      expect(rotate([40, 39, 38], { BC_KEEP_AT_LEAST: '1' }).kept).toEqual([]);
+    });
   });
 
   it('writes the artifact readable by the dump\'s user only under an image\'s umask 022, and the outcome still readable by the report', () => {

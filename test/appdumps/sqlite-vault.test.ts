@@ -80,7 +80,7 @@ describeWithTools([['sqlite3', 'sqlite3'], ['busybox', 'busybox'], ['prometheus-
   it('backs up the database (VACUUM INTO) and its keys and attachments; the copy has the same rows; old backups beyond 30 days of this job only are rotated', async () => {
     const data = vaultwardenData();
     const out = tempDir();
-    const fx = rotationFixtures(out, 'vaultwarden-backup', '', 30);
+    const fx = rotationFixtures(out, 'vaultwarden-backup', '', 30, 4 * 30);
     const run = runPod(s.backup, 'busybox', env(data, out), gw.url);
     expect(run.dump.stderr).not.toMatch(/FAILED/);
     expect(run.report.status).toBe(0);

@@ -1,4 +1,4 @@
-import { BackupConfigError, Schedule } from '../../constructs';
+import { BackupConfigError, Duration, Schedule } from '../../constructs';
 import { describeWithTool, pveCfgCheck, run } from '../helpers/tools';
 
 describe('Schedule renderers', () => {
@@ -69,6 +69,18 @@ describe('Schedule renderers', () => {
     expect(Schedule.workdays('02:00').period().toHours()).toBe(72);
     expect(Schedule.everyHours(6).period().toHours()).toBe(6);
     expect(Schedule.firstWeekdayOfMonth('sun', '04:00').period().toDays()).toBe(35);
+  });
+
+  it('counts the fewest runs a retention window ending at a run holds (the count floor of rotations)', () => {
+    expect(Schedule.daily('00:00').runsWithin(Duration.days(14))).toBe(14);
+    expect(Schedule.daily('03:00').runsWithin(Duration.days(7))).toBe(7);
+    expect(Schedule.everyHours(6).runsWithin(Duration.days(30))).toBe(120);
+    expect(Schedule.weekly('sun', '03:00').runsWithin(Duration.days(30))).toBe(5);
+    expect(Schedule.workdays('02:00').runsWithin(Duration.days(7))).toBe(5);
+    // irregular: a monthly job's window of 30 days holds one run after a 35-day gap
+    expect(Schedule.firstWeekdayOfMonth('sun', '04:00').runsWithin(Duration.days(30))).toBe(1);
+    // never below the run itself
+    expect(Schedule.monthly(1, '04:00').runsWithin(Duration.days(14))).toBe(1);
   });
 });
 

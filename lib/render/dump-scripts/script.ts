@@ -224,13 +224,26 @@ bc_commit() {
 
 # Deletes this job's artifacts in a folder that are older than the retention, only right
 # after this run committed a checked artifact there, and never that one: a run of failed
-# dumps never rotates the last good one away. Only names this job writes match.
+# dumps never rotates the last good one away. Only names this job writes match. An artifact
+# goes only while BC_KEEP_AT_LEAST newer ones stay (the committed one counting): after a
+# forward clock jump or weeks without a good dump, age alone would leave only this run's.
 bc_rotate() {
   if [ -z "$bc_committed" ] || [ ! -e "$bc_committed" ] || [ "\${bc_committed%/*}" != "$1" ]; then
     bc_fail "refusing to rotate $1: this run committed no checked artifact there"
   fi
-  find "$1" -mindepth 1 -maxdepth 1 -name "$BC_PREFIX-$bc_stamp_glob$2" ! -name "\${bc_committed##*/}" \\
-    -mmin "+$((BC_RETENTION_DAYS * 1440))" -print -exec rm -rf -- {} +
+  # newest first by the UTC stamp in the name; a find that fails lists less and deletes less
+  find "$1" -mindepth 1 -maxdepth 1 -name "$BC_PREFIX-$bc_stamp_glob$2" ! -name "\${bc_committed##*/}" | LC_ALL=C sort -r | {
+    bc_newer=1
+    while IFS= read -r bc_old; do
+      if [ "$bc_newer" -ge "$BC_KEEP_AT_LEAST" ] &&
+        [ -n "$(find "$1" -mindepth 1 -maxdepth 1 -name "\${bc_old##*/}" -mmin "+$((BC_RETENTION_DAYS * 1440))")" ]; then
+        echo "$bc_old"
+        rm -rf -- "$bc_old"
+      else
+        bc_newer=$((bc_newer + 1))
+      fi
+    done
+  }
 }
 
 ${cleanup}bc_on_exit() {
