@@ -69,6 +69,24 @@ export function enUsLocale(): Record<string, string> | undefined {
 export const C_LOCALE = { LANG: 'C', LC_ALL: 'C' };
 
 /**
+ * The NFS mirror's settings for a run from `nfs` to the backup disk `disk` (manifest, lock, work
+ * folder and state file under `t`), pushing to `gateway`.
+ */
+export function localMirrorEnv(o: { t: string; nfs: string; disk: string; gateway: string }): Record<string, string> {
+  return {
+    BC_PUSHGATEWAY: o.gateway,
+    MOUNT_POINT: '/',
+    MANIFEST: path.join(o.disk, '.changed-files'),
+    MANIFEST_ROOT: o.disk,
+    MANIFEST_LOCK: path.join(o.t, 'locks/manifest.lock'),
+    SOURCE: o.nfs,
+    DEST: o.disk,
+    WORK_DIR: path.join(o.t, 'work'),
+    STATE_FILE: path.join(o.t, 'state/mirrored-entries'),
+  };
+}
+
+/**
  * The off-site sync's settings for a run against local folders standing in for the NAS: Step 1
  * ships `disk` to `<offsite>/pve-backup/`, Step 2 the two NFS roots to `<offsite>/nfs/` and
  * `<offsite>/nfs-ssd/`, reading `changeLog`. Callers add the sink and manifest settings.

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Pushgateway } from '../helpers/pushgateway';
 import { describeWithTools, tempDir } from '../helpers/tools';
-import { filesUnder, lines, pipelineSite, runScript, writeFiles } from './fixture';
+import { filesUnder, lines, localMirrorEnv, pipelineSite, runScript, writeFiles } from './fixture';
 
 /**
  * An entry of /srv/nfs that is suddenly empty (a per-application mount not mounted under it)
@@ -24,17 +24,7 @@ describeWithTools([['rsync', 'rsync'], ['prometheus-pushgateway', 'prometheus-pu
     // empty on both sides from the start: nothing to protect
     fs.mkdirSync(path.join(nfs, 'spare/sub'), { recursive: true });
     fs.mkdirSync(disk, { recursive: true });
-    const env = {
-      BC_PUSHGATEWAY: gw.url,
-      MOUNT_POINT: '/',
-      MANIFEST: path.join(disk, '.changed-files'),
-      MANIFEST_ROOT: disk,
-      MANIFEST_LOCK: path.join(t, 'locks/manifest.lock'),
-      SOURCE: nfs,
-      DEST: disk,
-      WORK_DIR: path.join(t, 'work'),
-      STATE_FILE: path.join(t, 'state/mirrored-entries'),
-    };
+    const env = localMirrorEnv({ t, nfs, disk, gateway: gw.url });
     const mirror = (more: Record<string, string> = {}) => runScript(fx.script(fx.mirror.job.scriptPath), { ...env, ...more });
     return { nfs, disk, env, mirror };
   }

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Pushgateway } from '../helpers/pushgateway';
 import { describeWithTools, tempDir } from '../helpers/tools';
-import { enUsLocale, filesUnder, lines, pipelineSite, runScript, writeFiles } from './fixture';
+import { enUsLocale, filesUnder, lines, localMirrorEnv, pipelineSite, runScript, writeFiles } from './fixture';
 
 /** The real mirror against temporary folders: what its --delete may reach, and what it reports. */
 describeWithTools([['rsync', 'rsync'], ['prometheus-pushgateway', 'prometheus-pushgateway']], 'NfsMirror run for real', () => {
@@ -19,17 +19,7 @@ describeWithTools([['rsync', 'rsync'], ['prometheus-pushgateway', 'prometheus-pu
     const disk = path.join(t, 'backup');
     writeFiles(nfs, Object.fromEntries(entries.flatMap((e) => [[`${e}/a.db`, `a of ${e}`], [`${e}/b.db`, `b of ${e}`]])));
     fs.mkdirSync(disk, { recursive: true });
-    const env = {
-      BC_PUSHGATEWAY: gw.url,
-      MOUNT_POINT: '/',
-      MANIFEST: path.join(disk, '.changed-files'),
-      MANIFEST_ROOT: disk,
-      MANIFEST_LOCK: path.join(t, 'locks/manifest.lock'),
-      SOURCE: nfs,
-      DEST: disk,
-      WORK_DIR: path.join(t, 'work'),
-      STATE_FILE: path.join(t, 'state/mirrored-entries'),
-    };
+    const env = localMirrorEnv({ t, nfs, disk, gateway: gw.url });
     const mirror = (more: Record<string, string> = {}) => runScript(fx.script(fx.mirror.job.scriptPath), { ...env, ...more });
     return { t, nfs, disk, env, mirror };
   }
