@@ -357,23 +357,14 @@ export class Schedule {
   period(): Duration {
     // Schedules are immutable: the first answer is kept on the object, and shared by equal schedules.
     if (this.periodSeconds !== undefined) return Duration.seconds(this.periodSeconds);
-    const key = JSON.stringify([this.weekdays, this.monthDays, this.hours, this.minutes, this.months]);
+    const key = this.calendarKey();
     let seconds = PERIOD_CACHE.get(key);
     if (seconds === undefined) {
-      // Wall-clock arithmetic in UTC over four years (every month length and leap day),
-      // without time-zone rules: the period is a property of the calendar fields.
-      const perDay = this.hours.flatMap((h) => this.minutes.map((m) => h * 60 + m));
-      const start = Date.UTC(2025, 0, 1);
       let previous: number | undefined;
       let longest = 0;
-      for (let day = 0; day < 4 * 366; day++) {
-        const d = new Date(start + day * 86400_000);
-        if (!this.matchesDay(d.getUTCDate(), d.getUTCDay(), d.getUTCMonth() + 1)) continue;
-        for (const minuteOfDay of perDay) {
-          const t = day * 1440 + minuteOfDay;
-          if (previous !== undefined) longest = Math.max(longest, t - previous);
-          previous = t;
-        }
+      for (const t of this.calendarRunMinutes()) {
+        if (previous !== undefined) longest = Math.max(longest, t - previous);
+        previous = t;
       }
       seconds = longest * 60;
       PERIOD_CACHE.set(key, seconds);
@@ -388,16 +379,11 @@ export class Schedule {
    * keeps after each run of a steady series, so rotations use it as a count floor.
    */
   runsWithin(window: Duration): number {
-    const key = JSON.stringify([this.weekdays, this.monthDays, this.hours, this.minutes, this.months, window.toSeconds()]);
+    const key = JSON.stringify([this.calendarKey(), window.toSeconds()]);
     let fewest = RUNS_WITHIN_CACHE.get(key);
     if (fewest === undefined) {
-      // the same four calendar years as period(), in minutes; runs in (t - window, t] for each run t
-      const perDay = this.hours.flatMap((h) => this.minutes.map((m) => h * 60 + m));
-      const runs: number[] = [];
-      for (let day = 0; day < 4 * 366; day++) {
-        const d = new Date(Date.UTC(2025, 0, 1) + day * 86400_000);
-        if (this.matchesDay(d.getUTCDate(), d.getUTCDay(), d.getUTCMonth() + 1)) for (const m of perDay) runs.push(day * 1440 + m);
-      }
+      // runs in (t - window, t] for each run t
+      const runs = [...this.calendarRunMinutes()];
       const span = window.toSeconds() / 60;
       fewest = Infinity;
       let first = 0;
@@ -412,6 +398,26 @@ export class Schedule {
       RUNS_WITHIN_CACHE.set(key, fewest);
     }
     return fewest;
+  }
+
+  /** The calendar fields, as the key of the caches shared by equal schedules. */
+  private calendarKey(): string {
+    return JSON.stringify([this.weekdays, this.monthDays, this.hours, this.minutes, this.months]);
+  }
+
+  /**
+   * Every run over four calendar years (every month length and a leap day), in minutes from
+   * the first day: wall-clock arithmetic in UTC, without time-zone rules, since period and
+   * runs per window are properties of the calendar fields.
+   */
+  private *calendarRunMinutes(): Generator<number> {
+    const perDay = this.hours.flatMap((h) => this.minutes.map((m) => h * 60 + m));
+    const start = Date.UTC(2025, 0, 1);
+    for (let day = 0; day < 4 * 366; day++) {
+      const d = new Date(start + day * 86400_000);
+      if (!this.matchesDay(d.getUTCDate(), d.getUTCDay(), d.getUTCMonth() + 1)) continue;
+      for (const minuteOfDay of perDay) yield day * 1440 + minuteOfDay;
+    }
   }
 
   /** Stable, serializable description (used in model.json). */
