@@ -1,6 +1,6 @@
 import { BC_PRUNE_SNAPSHOTS, SNAPSHOT_INFIX } from './lvm-snapshot-script';
 import { sqliteOnlineCopy } from './sqlite-copy';
-import { BC_APPEND_MANIFEST_FN, BC_EMPTIED, BC_LOG, BC_PRUNE_WEEKS, BC_PVC_MAP, BC_REL_DIR, BC_REQUIRE_MOUNT, BC_RSYNC_CHANGES, BC_RUN, BC_WORK_DIR, renderManifestCleanup } from './pipeline-shell';
+import { BC_APPEND_MANIFEST_FN, BC_EMPTIED, BC_LOG, BC_NAMES_AS_BYTES, BC_PRUNE_WEEKS, BC_PVC_MAP, BC_REL_DIR, BC_REQUIRE_MOUNT, BC_RSYNC_CHANGES, BC_RUN, BC_WORK_DIR, renderManifestCleanup } from './pipeline-shell';
 
 /** Top-level folders the file backup owns under its root; a mirror sharing the root must not use them. */
 export const FILE_BACKUP_DIRECTORIES = { pvcData: 'pvc-data', sqlite: 'sqlite-backup', pfsense: 'pfsense', pveConfig: 'pve-config' } as const;
@@ -268,10 +268,6 @@ sqlite_one() {
 # Finds SQLite databases (by their magic number) under $1 and copies each to
 # sqlite-backup/$2/<path>.
 sqlite_from() {
-  # names are bytes: under the host's UTF-8 locale bash's read -d '' takes the NUL after a name
-  # ending in a lone lead byte (Latin-1 caf\\xe8) as part of a character and swallows the next
-  # file, a database then never copied
-  local LC_ALL=C
   local src="$1" key="$2" f rel
   find "$src/" -xdev -type f -size +511c ! -name '*-wal' ! -name '*-shm' ! -name '*-journal' -print0 >"$WORK_DIR/files-$snap"
   while IFS= read -r -d '' f; do
@@ -410,7 +406,7 @@ export function renderFileBackupBody(o: FileBackupScriptOptions): string {
         : `bc_run ${fn}\nif [ "$bc_rc" -ne 0 ]; then\n  failed="$failed ${name}"\nfi`,
     )
     .join('\n');
-  return `${fns.join('\n')}
+  return `${BC_NAMES_AS_BYTES}${fns.join('\n')}
 ${FILE_BACKUP_UMASK}${o.requireMount ? 'bc_require_mount "$MOUNT_POINT"\n' : ''}${BC_WORK_DIR}${o.manifest ? '# from here on, what is listed in manifest-add must reach the manifest on every exit path\nbc_manifest_pending=1\n' : ''}: >"$WORK_DIR/sqlite-ok"
 : >"$WORK_DIR/sqlite-failed"
 # ISO year and week (YYYY-WW) name the weekly versions; WEEK overrides it (tests, re-runs)

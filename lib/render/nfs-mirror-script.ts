@@ -1,5 +1,5 @@
 import { BypassList, BypassRoot } from '../bypass-list';
-import { BC_APPEND_MANIFEST_FN, BC_EMPTIED, BC_LOG, BC_REL_DIR, BC_REQUIRE_MOUNT, BC_RSYNC_CHANGES, BC_RUN, BC_WORK_DIR, renderManifestCleanup } from './pipeline-shell';
+import { BC_APPEND_MANIFEST_FN, BC_EMPTIED, BC_LOG, BC_NAMES_AS_BYTES, BC_REL_DIR, BC_REQUIRE_MOUNT, BC_RSYNC_CHANGES, BC_RUN, BC_WORK_DIR, renderManifestCleanup } from './pipeline-shell';
 
 /** What the mirror's body is rendered from. */
 export interface NfsMirrorScriptOptions {
@@ -89,11 +89,7 @@ export function renderNfsMirrorBody(o: NfsMirrorScriptOptions): string {
   // a reserved name on the bypass list goes to Step 2 anyway; listing it again would be dead code
   const live = o.reservedNames.filter((n) => n.includes('*') || !o.bypass.bypasses(o.root, n));
   const reserved = live.length ? caseGlobs(live) : '';
-  return `# File names are bytes, whatever the host's locale (a systemd service gets it): under
-# en_US.UTF-8, bash's read -d '' takes the NUL after a byte that is not UTF-8 for part of a
-# character and loses the next entry without a word, and grep calls such names binary.
-export LC_ALL=C
-${fns.join('\n')}
+  return `${BC_NAMES_AS_BYTES}${fns.join('\n')}
 mirror_one() {
   local name="$1" rc=0
   # "$SOURCE/$name" without a trailing slash: rsync creates DEST/$name and deletes only in it.

@@ -1,5 +1,5 @@
 import { BypassList, BypassRoot } from '../bypass-list';
-import { BC_EMPTIED, BC_LOG_CONSUME, BC_REQUIRE_MOUNT, BC_RUN, BC_WORK_DIR } from './pipeline-shell';
+import { BC_EMPTIED, BC_LOG_CONSUME, BC_NAMES_AS_BYTES, BC_REQUIRE_MOUNT, BC_RUN, BC_WORK_DIR } from './pipeline-shell';
 
 /** What the off-site sync's body is rendered from. */
 export interface OffsiteSyncScriptOptions {
@@ -62,7 +62,7 @@ export function renderOffsiteSyncBody(o: OffsiteSyncScriptOptions): string {
         })
         .join('\n')
     : '';
-  return `${fns.join('\n')}
+  return `${BC_NAMES_AS_BYTES}${fns.join('\n')}
 # rsync to $1 (a local folder or host:path): over the network with -z and ssh, locally without
 bc_rsync_at() {
   local dest="$1"
@@ -152,10 +152,6 @@ step2_keep_emptied() {
 
 # Step 2: the bypass-list paths of each NFS root, straight from NFS
 step2() {
-  # names are bytes: under the host's UTF-8 locale bash's read -d '' takes the NUL after a name
-  # ending in a lone lead byte (Latin-1 caf\\xe8) as part of a character and swallows the next
-  # entry, whose emptied guard then never runs before --delete
-  local LC_ALL=C
   local lines keep=() emptied=()
   bc_log_take "$CHANGE_LOG" "$CHANGE_LOG_LOCK" "$WORK_DIR/changes"
   lines=$(wc -l <"$WORK_DIR/changes")

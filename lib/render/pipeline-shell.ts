@@ -295,3 +295,14 @@ ${before ? before.replace(/^(?=.)/gm, '  ') + '\n' : ''}  echo "appending what t
   bc_append_manifest <"$WORK_DIR/manifest-add"
 fi`;
 }
+
+/**
+ * The first line of a script that reads file names: they are bytes, whatever the host's
+ * locale (a systemd service gets it). Under en_US.UTF-8, bash's `read -d ''` takes the NUL
+ * after a name ending in a byte that is not UTF-8 (Latin-1 `caf\xe8`) for part of a character
+ * and loses the next entry without a word, and grep calls such names binary.
+ */
+export const BC_NAMES_AS_BYTES = `# file names are bytes, whatever the host's locale: under UTF-8, bash's read -d '' loses the
+# entry after a name that is not valid UTF-8
+export LC_ALL=C
+`;
