@@ -295,7 +295,11 @@ export class FileBackup extends Construct {
       // set by hand for one run (paths, or *) when a configuration folder was emptied on purpose
       settings.ALLOW_EMPTIED = '';
     }
-    if (prune && snaps) settings.PRUNE_SNAPSHOTS_AFTER_SECONDS = String((prune.olderThan ?? snaps.keep).toSeconds());
+    if (prune && snaps) {
+      settings.PRUNE_SNAPSHOTS_AFTER_SECONDS = String((prune.olderThan ?? snaps.keep).toSeconds());
+      // the safety net holds what the snapshot job's own floor holds, or that floor is void
+      settings.PRUNE_SNAPSHOTS_KEEP_AT_LEAST = String(snaps.keepAtLeast);
+    }
 
     const restore = [];
     if (snaps) {

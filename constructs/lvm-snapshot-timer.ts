@@ -33,6 +33,14 @@ export interface LvmSnapshotTimerProps extends HostJobOptions {
   /** Snapshots older than this are removed. @default Duration.days(7) */
   readonly keep?: Duration;
   /**
+   * A volume that still exists keeps at least its newest this many snapshots whatever their
+   * age, as restic's keep-last: when snapshots stop being made, age alone would remove the
+   * last ones within `keep`. Lifted below `minFreeRatio` free, where a full pool would freeze
+   * every volume in it.
+   * @default - the runs the schedule makes in `keep` (7 for a daily timer kept 7 days), the fewest any such window holds
+   */
+  readonly keepAtLeast?: number;
+  /**
    * LVMThinPoolLow fires below this free fraction of data or metadata. The first timer of a
    * thin pool owns the pool's alerts; another timer of the same pool must leave this and the
    * alert names unset.
@@ -61,6 +69,7 @@ const schema = z
     lvPattern: z.string().regex(/^[A-Za-z0-9+_.*-]+$/, 'expected an LV name glob such as vm-*-pvc-*').optional(),
     excludeNamespaces: z.array(z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected Kubernetes namespace names')).optional(),
     keep: instanceOf(Duration, 'expected a Duration, e.g. Duration.days(7)').optional(),
+    keepAtLeast: z.number().int('expected a whole number of snapshots').min(1, 'expected at least 1 snapshot').optional(),
     thinPoolLowRatio: z.number().gt(0).lt(1).optional(),
     minFreeRatio: z.number().min(0).lt(1).optional(),
     thinPoolAlertName: z.string().regex(/^[A-Z][A-Za-z0-9]*$/, 'expected a PascalCase alert name').optional(),
@@ -90,6 +99,8 @@ export class LvmSnapshotTimer extends Construct {
   readonly lvPattern: string;
   readonly excludeNamespaces: readonly string[];
   readonly keep: Duration;
+  /** The newest snapshots of a live volume that stay whatever their age. */
+  readonly keepAtLeast: number;
   readonly kubeconfig: string;
   readonly toolPath: string;
   /** The LVs it takes, for ids and names: `<lvPattern>`, or `<volumeGroup>/<lvPattern>` outside Proxmox's group `pve`. */
@@ -127,6 +138,8 @@ export class LvmSnapshotTimer extends Construct {
     }
     this.excludeNamespaces = [...(p.excludeNamespaces ?? [])].sort();
     this.keep = p.keep ?? Duration.days(7);
+    const schedule = p.schedule ?? Schedule.daily('03:00');
+    this.keepAtLeast = p.keepAtLeast ?? schedule.runsWithin(this.keep);
     this.kubeconfig = p.kubeconfig ?? '/root/.kube/config';
     this.toolPath = p.toolPath ?? `/usr/local/sbin/${this.jobId}`;
     this.classification = p.classification ?? 'important';
@@ -190,6 +203,7 @@ export class LvmSnapshotTimer extends Construct {
       THIN_POOL: this.thinPool,
       LV_GLOB: this.lvPattern,
       KEEP_SECONDS: String(this.keep.toSeconds()),
+      KEEP_AT_LEAST: String(this.keepAtLeast),
       MIN_FREE_RATIO: String(p.minFreeRatio ?? 0.05),
     };
     if (this.excludeNamespaces.length) {
@@ -200,7 +214,7 @@ export class LvmSnapshotTimer extends Construct {
     this.job = new ScheduledHostJob(this, 'Job', {
       host: this.host,
       jobId: this.jobId,
-      schedule: p.schedule ?? Schedule.daily('03:00'),
+      schedule,
       description: `LVM thin snapshots of ${this.lvPattern} in ${this.volumeGroup}/${this.thinPool}`,
       body: renderLvmSnapshotBody({ excludeNamespaces: this.excludeNamespaces }),
       settings,
@@ -230,7 +244,7 @@ export class LvmSnapshotTimer extends Construct {
       ],
     });
     model.addCopy(
-      { id: this.copyId, asset: this.assetId, job: this.jobId, target: this.targetId, layer: 'snapshot', retention: `${this.keep.toHumanString()} (by the stamp in the name)` },
+      { id: this.copyId, asset: this.assetId, job: this.jobId, target: this.targetId, layer: 'snapshot', retention: `${this.keep.toHumanString()} (by the stamp in the name), the newest ${this.keepAtLeast} of a live volume whatever their age` },
       this.node.path,
     );
 

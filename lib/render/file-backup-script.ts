@@ -355,8 +355,8 @@ backup_pve_config() {
 
 const PRUNE = `# --- safety net: snapshots that outlived the snapshot job's own pruning ---
 prune_snapshots() {
-  bc_prune_snapshots "$PRUNE_SNAPSHOTS_AFTER_SECONDS"
-  echo "$bc_pruned old snapshot(s) removed"
+  bc_prune_snapshots "$PRUNE_SNAPSHOTS_AFTER_SECONDS" "$PRUNE_SNAPSHOTS_KEEP_AT_LEAST"
+  echo "$bc_pruned old snapshot(s) removed, $bc_prune_held held as the newest of a volume"
   [ "$bc_prune_failed" -eq 0 ]
 }
 `;

@@ -9,19 +9,27 @@ export const PRE_RESTORE_INFIX = '_pre_restore_';
 const STAMP_GLOB = '[0-9]'.repeat(12);
 
 /**
- * `bc_prune_snapshots KEEP_SECONDS`: removes snapshots this library made (named
- * `<origin>_snap_<stamp>`, origin matching LV_GLOB) older than KEEP_SECONDS; leaves the counts
- * in `bc_pruned` and `bc_prune_failed`. Reads VG and LV_GLOB. Shared by the snapshot job and
+ * `bc_prune_snapshots KEEP_SECONDS KEEP_AT_LEAST`: removes snapshots this library made (named
+ * `<origin>_snap_<stamp>`, origin matching LV_GLOB) older than KEEP_SECONDS, but only while
+ * KEEP_AT_LEAST newer snapshots of the same volume stay; leaves the counts in `bc_pruned`,
+ * `bc_prune_failed` and `bc_prune_held`. Reads VG and LV_GLOB. Shared by the snapshot job and
  * the file backup's safety net.
  */
 export const BC_PRUNE_SNAPSHOTS = `# Removes snapshots this job makes (<origin>${SNAPSHOT_INFIX}<YYYYmmddHHMM>, origin matching
-# LV_GLOB) older than $1 seconds; never another LV. Counts go to bc_pruned and bc_prune_failed.
+# LV_GLOB) older than $1 seconds; never another LV. A volume that still exists keeps its
+# newest $2 snapshots whatever their age: when snapshots stop being made (a failing lvcreate,
+# a stopped timer, a clock jumped ahead) age alone would take the last ones within a week.
+# Counts go to bc_pruned, bc_prune_failed and bc_prune_held.
 bc_prune_snapshots() {
-  local keep="$1" cutoff listing name origin base stamp
+  local keep="$1" keep_at_least="$2" cutoff listing name origin base stamp live candidates previous newer
   bc_pruned=0
   bc_prune_failed=0
+  bc_prune_held=0
   cutoff=$(date -d "@$(($(date +%s) - keep))" +%Y%m%d%H%M)
   listing=$(LC_ALL=C lvs --noheadings -o lv_name,origin "$VG")
+  # every LV name, one per line between newlines, so a whole-line match finds a live volume
+  live=$'\\n'$(awk '{ print $1 }' <<<"$listing")$'\\n'
+  candidates=""
   while read -r name origin; do
     case "$name" in
       *${SNAPSHOT_INFIX}${STAMP_GLOB}) ;;
@@ -40,15 +48,31 @@ bc_prune_snapshots() {
       '' | "$base" | "$base"${PRE_RESTORE_INFIX}*) ;;
       *) continue ;;
     esac
+    candidates+="$base $stamp $name"$'\\n'
+  done <<<"$listing"
+  # newest first within each volume, so the count of newer ones is the position in the group
+  previous=""
+  newer=0
+  while read -r base stamp name; do
+    [ -n "$name" ] || continue
+    if [ "$base" != "$previous" ]; then
+      previous="$base"
+      newer=0
+    fi
     if [[ "$stamp" < "$cutoff" ]]; then
-      if lvremove -y "$VG/$name" >&2; then
+      if [ "$newer" -lt "$keep_at_least" ] && [[ "$live" == *$'\\n'"$base"$'\\n'* ]]; then
+        # a deleted volume gets no newer snapshots: only a live one's are held
+        echo "kept $VG/$name past the retention: only $newer newer snapshot(s) of $base, and the newest $keep_at_least stay" >&2
+        bc_prune_held=$((bc_prune_held + 1))
+      elif lvremove -y "$VG/$name" >&2; then
         bc_pruned=$((bc_pruned + 1))
       else
         echo "could not remove snapshot $VG/$name" >&2
         bc_prune_failed=$((bc_prune_failed + 1))
       fi
     fi
-  done <<<"$listing"
+    newer=$((newer + 1))
+  done < <(LC_ALL=C sort -k1,1 -k2,2r <<<"$candidates")
 }
 `;
 
@@ -128,8 +152,14 @@ if [ "$low_space" -eq 0 ] && [ $((created + failed + excluded)) -eq 0 ]; then
   echo "no volume of $VG on thin pool $THIN_POOL matches $LV_GLOB: nothing was snapshotted (check VG, THIN_POOL and the pattern)" >&2
   no_match=1
 fi
-bc_prune_snapshots "$KEEP_SECONDS"
-echo "snapshots: $created created, $failed failed, $excluded excluded, $bc_pruned pruned, $bc_prune_failed could not be pruned"
+if [ "$low_space" -eq 1 ]; then
+  # a full thin pool freezes every guest and PVC in it: space first, so past the retention
+  # even a volume's newest snapshots go (the run fails and LVMThinPoolLow pages)
+  bc_prune_snapshots "$KEEP_SECONDS" 0
+else
+  bc_prune_snapshots "$KEEP_SECONDS" "$KEEP_AT_LEAST"
+fi
+echo "snapshots: $created created, $failed failed, $excluded excluded, $bc_pruned pruned, $bc_prune_failed could not be pruned, $bc_prune_held held past the retention"
 bc_metric backup_lvm_snapshots_created "$created"
 bc_metric backup_lvm_snapshots_failed "$failed"
 bc_metric backup_lvm_snapshots_pruned "$bc_pruned"

@@ -465,6 +465,14 @@ describe('host pipeline checks', () => {
     );
   });
 
+  it('holds as many snapshots as the schedule makes within keep, and refuses a floor under one', () => {
+    const { site, host } = base();
+    const sixHourly = new LvmSnapshotTimer(site, 'Db', { host, jobId: 'lvm-db-snapshot', lvPattern: 'db-*', thinPool: 'fast', thinPoolAlertName: 'FastLow', thinPoolMetadataAlertName: 'FastMetaLow', schedule: Schedule.everyHours(6), keep: Duration.days(2) });
+    expect(sixHourly.keepAtLeast).toBe(8);
+    expect(reviewOf(site).get(`hosts/pve${sixHourly.job.scriptPath}`)!.content).toMatch(/^KEEP_AT_LEAST=\$\{KEEP_AT_LEAST:-8\}$/m);
+    expect(() => new LvmSnapshotTimer(site, 'Zero', { host, jobId: 'lvm-zero', volumeGroup: 'other', keepAtLeast: 0 })).toThrow(/\[test\/Zero\] keepAtLeast: expected at least 1 snapshot/);
+  });
+
   it('fails when two snapshot timers in one volume group may take the same LVs (each prunes the other\'s snapshots)', () => {
     const { site, host } = base(); // base() makes one timer for vm-*-pvc-* in pve
     expect(() => new LvmSnapshotTimer(site, 'Db', { host, jobId: 'lvm-db-snapshot', lvPattern: 'vm-1*' })).toThrow(

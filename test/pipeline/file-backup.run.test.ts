@@ -209,13 +209,30 @@ describeWithTools([['rsync', 'rsync'], ['prometheus-pushgateway', 'prometheus-pu
     s.st.addLv(`vm-900-pvc-gone_snap_${ancient}`, 'data', ''); // origin deleted with its PVC
     s.st.addLv(`vm-100-disk-0_snap_${ancient}`, 'data', 'vm-100-disk-0'); // a VM disk: not ours
     s.st.addLv(`vm-101-pvc-aaa_manual_${ancient}`, 'data', 'vm-101-pvc-aaa');
-    expect(runScript(s.script, s.env).status).toBe(0);
+    // vm-101 has two newer snapshots: the ancient one goes once the floor is two
+    expect(runScript(s.script, { ...s.env, PRUNE_SNAPSHOTS_KEEP_AT_LEAST: '2' }).status).toBe(0);
     const left = s.st.lvs().map((l) => l.split(' ')[0]);
     expect(left).not.toContain(`vm-101-pvc-aaa_snap_${ancient}`);
     expect(left).not.toContain(`vm-900-pvc-gone_snap_${ancient}`);
     expect(left).toContain(`vm-100-disk-0_snap_${ancient}`);
     expect(left).toContain(`vm-101-pvc-aaa_manual_${ancient}`);
     expect(left).toContain(`vm-101-pvc-aaa_snap_${s.older}`);
+  });
+
+  it("holds what the snapshot job's floor holds: a live volume's newest snapshots stay past the retention", () => {
+    const s = setUp({ pfsense: false });
+    const ancient = stamp(new Date(Date.now() - 10 * DAY));
+    s.st.addLv(`vm-101-pvc-aaa_snap_${ancient}`, 'data', 'vm-101-pvc-aaa');
+    s.st.addLv(`vm-900-pvc-gone_snap_${ancient}`, 'data', '');
+    // the timer's default floor (7 daily runs in 7 days) reaches the file backup's settings
+    expect(fs.readFileSync(s.script, 'utf8')).toMatch(/^PRUNE_SNAPSHOTS_KEEP_AT_LEAST=\$\{PRUNE_SNAPSHOTS_KEEP_AT_LEAST:-7\}$/m);
+    const r = runScript(s.script, s.env);
+    expect(r.status).toBe(0);
+    const left = s.st.lvs().map((l) => l.split(' ')[0]);
+    expect(left).toContain(`vm-101-pvc-aaa_snap_${ancient}`);
+    expect(r.stderr).toContain(`kept pve/vm-101-pvc-aaa_snap_${ancient} past the retention: only 2 newer snapshot(s) of vm-101-pvc-aaa`);
+    // a deleted volume gets no newer snapshots: its old ones still go
+    expect(left).not.toContain(`vm-900-pvc-gone_snap_${ancient}`);
   });
 
   it('one PVC that fails does not stop the others: status 1, its mount released, what was written still listed', async () => {

@@ -51,7 +51,8 @@ describeWithTool('prometheus-pushgateway', 'prometheus-pushgateway', 'LvmSnapsho
     s.st.addLv(`vm-101-pvc-app_snap_${old}`, 'data', 'vm-101-pvc-app');
     s.st.addLv(`vm-101-pvc-app_snap_${recent}`, 'data', 'vm-101-pvc-app');
     s.st.addLv(`vm-100-disk-0_snap_${old}`, 'data', 'vm-100-disk-0');
-    const r = runScript(s.script, s.env);
+    // two newer ones (the recent one and tonight's) meet a floor of two
+    const r = runScript(s.script, { ...s.env, KEEP_AT_LEAST: '2' });
     expect({ status: r.status, stderr: r.stderr.replace(/^ {2}Logical volume.*\n/gm, '') }).toEqual({ status: 0, stderr: '' });
     const names = s.st.lvs().map((l) => l.split(' ')[0]);
     const created = names.filter((n) => /_snap_\d{12}$/.test(n) && !n.includes(old) && !n.includes(recent));
@@ -76,6 +77,34 @@ describeWithTool('prometheus-pushgateway', 'prometheus-pushgateway', 'LvmSnapsho
     expect(await value('backup_last_status')).toBe(1);
     // reported at once, not only with the final (success-only) extra series
     expect(await value('backup_lvm_thinpool_free_ratio')).toBeCloseTo(0.12);
+  });
+
+  it("keeps a live volume's newest snapshots past the retention while no new ones are made, and lets a deleted volume's go", async () => {
+    const s = setUp();
+    const days = [8, 9, 10, 11].map((d) => stamp(new Date(Date.now() - d * DAY)));
+    for (const d of days) s.st.addLv(`vm-101-pvc-app_snap_${d}`, 'data', 'vm-101-pvc-app');
+    s.st.addLv(`vm-106-pvc-deleted_snap_${days[0]}`, 'data', '');
+    // snapshots of vm-101 stopped over a week ago and still fail: age alone would take them all
+    const r = runScript(s.script, { ...s.env, FAIL_LVCREATE: 'vm-101-*', KEEP_AT_LEAST: '3' });
+    expect(r.status).toBe(1);
+    const names = s.st.lvs().map((l) => l.split(' ')[0]);
+    expect(days.map((d) => names.includes(`vm-101-pvc-app_snap_${d}`))).toEqual([true, true, true, false]);
+    expect(r.stderr).toContain(`kept pve/vm-101-pvc-app_snap_${days[2]} past the retention: only 2 newer snapshot(s) of vm-101-pvc-app, and the newest 3 stay`);
+    expect(names).not.toContain(`vm-106-pvc-deleted_snap_${days[0]}`);
+    expect(await value('backup_last_status')).toBe(1);
+  });
+
+  it('renders the floor as the runs the schedule makes within keep, so a normal week prunes as before', () => {
+    const s = setUp();
+    expect(fs.readFileSync(s.script, 'utf8')).toMatch(/^KEEP_AT_LEAST=\$\{KEEP_AT_LEAST:-7\}$/m);
+    // eight daily snapshots, the oldest a minute past seven days: seven newer ones stay, it goes
+    const stamps = [1, 2, 3, 4, 5, 6].map((d) => stamp(new Date(Date.now() - d * DAY)));
+    const oldest = stamp(new Date(Date.now() - 7 * DAY - 120_000));
+    for (const d of [...stamps, oldest]) s.st.addLv(`vm-101-pvc-app_snap_${d}`, 'data', 'vm-101-pvc-app');
+    const r = runScript(s.script, s.env);
+    expect(r.status).toBe(0);
+    expect(s.st.lvs().map((l) => l.split(' ')[0])).not.toContain(`vm-101-pvc-app_snap_${oldest}`);
+    expect(r.stderr).not.toContain('past the retention');
   });
 
   it('fails when no volume matches (a wrong volume group, pool or pattern)', async () => {
@@ -103,6 +132,7 @@ describeWithTool('prometheus-pushgateway', 'prometheus-pushgateway', 'LvmSnapsho
     const r = runScript(s.script, s.env);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/less than 0.05 free: creating no snapshots/);
+    // the volume's only snapshot, so the floor would hold it: near a full pool space comes first
     expect(lines(path.join(s.t, 'calls.log')).filter((c) => c.startsWith('lvcreate'))).toEqual([]);
     expect(s.st.lvs().some((l) => l.startsWith(`vm-101-pvc-app_snap_${old}`))).toBe(false);
     expect(await value('backup_lvm_thinpool_free_ratio')).toBeCloseTo(0.03);
@@ -160,7 +190,8 @@ describeWithTool('prometheus-pushgateway', 'prometheus-pushgateway', 'LvmSnapsho
       // the volume in place is a thin snapshot of s.snap; the old snapshots name the kept volume
       expect(s.st.lvs()).toEqual(expect.arrayContaining([`vm-101-pvc-app data ${s.snap}`, `${old} data ${keptAside}`]));
 
-      const r = runScript(s.script, s.env);
+      // two newer snapshots of the volume (s.snap and tonight's) meet a floor of two
+      const r = runScript(s.script, { ...s.env, KEEP_AT_LEAST: '2' });
       expect({ status: r.status, stderr: r.stderr.replace(/^ {2}Logical volume.*\n/gm, '') }).toEqual({ status: 0, stderr: '' });
       const created = lines(path.join(s.t, 'calls.log')).filter((c) => c.startsWith('lvcreate') && !c.includes(` pve/${s.snap}`));
       expect(created.map((c) => c.replace(/_snap_\d{12}/, '_snap_<stamp>')).sort()).toEqual([
