@@ -63,7 +63,15 @@ function jobAlerts(model: SiteModel, a: AlertingSettings, job: JobRecord, signal
   const threshold = Duration.seconds(thresholdSeconds);
   const thresholdText = `${threshold.toHumanString()}${job.staleAfterExplicit ? ` (set by stack; derived ${Duration.seconds(Math.round((job.derivedStaleAfterHours ?? job.staleAfterHours) * 3600)).toHumanString()})` : ' (derived)'}`;
   const base = { backup_job: job.id, site };
-  const jobLabels = { ...base, host };
+  // The hosts the job's scripts push from (its grouping key): a job moved to another host
+  // leaves its old group on the Pushgateway or in the old host's textfile, which nothing
+  // removes, and without the host a frozen old series would read Stale or Failing forever
+  // and mask NeverRan on the new host.
+  const hosts = [...new Set(signals.map((s) => s.host))].sort();
+  const jobSel = `${selector(base).slice(0, -1)},${hostMatcher(hosts)},guest=""}`;
+  const jobLabels = { ...base, host: hosts[0] };
+  // absent() returns the selector's equality matchers as labels
+  const absentLabels = hosts.length === 1 ? jobLabels : base;
   const own = { severity, component: 'backup' };
   const rules: AlertRule[] = [];
   const staleEval = evalAfter(thresholdSeconds / 60 + minutes(a.staleFor), step);
@@ -71,10 +79,12 @@ function jobAlerts(model: SiteModel, a: AlertingSettings, job: JobRecord, signal
   const success = BackupMetric.lastSuccess;
   const status = BackupMetric.lastStatus;
   const lastRun = BackupMetric.lastRun;
+  // the same job's frozen group from a host it no longer runs on
+  const movedAway = { ...base, host: `${hosts.join('-')}-before-a-move` };
 
   rules.push({
     name: `${job.alertName}Stale`,
-    expr: `time() - max by (backup_job, site, host) (${success}${selector({ ...base, guest: '' })}) > ${thresholdSeconds}`,
+    expr: `time() - max by (backup_job, site, host) (${success}${jobSel}) > ${thresholdSeconds}`,
     for: a.staleFor,
     labels: own,
     summary: `${job.id} has not succeeded for over ${threshold.toHumanString()}`,
@@ -86,11 +96,20 @@ function jobAlerts(model: SiteModel, a: AlertingSettings, job: JobRecord, signal
     cases: [
       { series: [{ series: `${success}${selector(jobLabels)}`, values: constant(0, staleEval, step) }], evalMinutes: staleEval, stepMinutes: step, firing: [jobLabels] },
       { series: [{ series: `${success}${selector(jobLabels)}`, values: `0+${step * 60}x${staleEval / step + 1}` }], evalMinutes: staleEval, stepMinutes: step, firing: [] },
+      {
+        series: [
+          { series: `${success}${selector(jobLabels)}`, values: `0+${step * 60}x${staleEval / step + 1}` },
+          { series: `${success}${selector(movedAway)}`, values: constant(0, staleEval, step) },
+        ],
+        evalMinutes: staleEval,
+        stepMinutes: step,
+        firing: [],
+      },
     ],
   });
   rules.push({
     name: `${job.alertName}Failing`,
-    expr: `max by (backup_job, site, host) (${status}${selector({ ...base, guest: '' })}) > 0`,
+    expr: `max by (backup_job, site, host) (${status}${jobSel}) > 0`,
     for: a.failingFor,
     labels: own,
     summary: `${job.id} failed its last run`,
@@ -102,11 +121,12 @@ function jobAlerts(model: SiteModel, a: AlertingSettings, job: JobRecord, signal
     cases: [
       { series: [{ series: `${status}${selector(jobLabels)}`, values: constant(1, failEval, step) }], evalMinutes: failEval, stepMinutes: step, firing: [jobLabels] },
       { series: [{ series: `${status}${selector(jobLabels)}`, values: constant(0, failEval, step) }], evalMinutes: failEval, stepMinutes: step, firing: [] },
+      { series: [{ series: `${status}${selector(jobLabels)}`, values: constant(0, failEval, step) }, { series: `${status}${selector(movedAway)}`, values: constant(1, failEval, step) }], evalMinutes: failEval, stepMinutes: step, firing: [] },
     ],
   });
   rules.push({
     name: `${job.alertName}NeverRan`,
-    expr: `absent(${lastRun}${selector({ ...base, guest: '' })})`,
+    expr: `absent(${lastRun}${jobSel})`,
     for: threshold.toPrometheus(),
     labels: own,
     summary: `${job.id} has reported no run for ${threshold.toHumanString()}`,
@@ -116,7 +136,8 @@ function jobAlerts(model: SiteModel, a: AlertingSettings, job: JobRecord, signal
     job: job.id,
     threshold: `absent for ${threshold.toHumanString()}`,
     cases: [
-      { series: [], evalMinutes: staleEval, stepMinutes: step, firing: [base] },
+      { series: [], evalMinutes: staleEval, stepMinutes: step, firing: [absentLabels] },
+      { series: [{ series: `${lastRun}${selector(movedAway)}`, values: constant(1, staleEval, step) }], evalMinutes: staleEval, stepMinutes: step, firing: [absentLabels] },
       { series: [{ series: `${lastRun}${selector(jobLabels)}`, values: constant(1, staleEval, step) }], evalMinutes: staleEval, stepMinutes: step, firing: [] },
     ],
   });
@@ -128,7 +149,7 @@ function jobAlerts(model: SiteModel, a: AlertingSettings, job: JobRecord, signal
     // keeps its last series on the Pushgateway or in its textfile, which nothing removes, and
     // `guest!=""` would then raise GuestStale for it forever. An `all` job's undeclared guests
     // are watched by the job's own alerts (the hook fails the run when any guest fails).
-    const guestSel = `${selector(base).slice(0, -1)},guest=~"${[...new Set(guests)].sort((x, y) => Number(x) - Number(y)).join('|')}"}`;
+    const guestSel = `${selector(base).slice(0, -1)},${hostMatcher(hosts)},guest=~"${[...new Set(guests)].sort((x, y) => Number(x) - Number(y)).join('|')}"}`;
     rules.push({
       name: `${job.alertName}GuestStale`,
       expr: `time() - max by (backup_job, site, host, guest) (${success}${guestSel}) > ${thresholdSeconds}`,
@@ -163,6 +184,11 @@ function jobAlerts(model: SiteModel, a: AlertingSettings, job: JobRecord, signal
     });
   }
   return rules;
+}
+
+/** `host="a"` for one host, `host=~"a|b"` for several (names are matched literally). */
+function hostMatcher(hosts: readonly string[]): string {
+  return hosts.length === 1 ? `host=${JSON.stringify(hosts[0])}` : `host=~${JSON.stringify(hosts.map(escapeRegex).join('|'))}`;
 }
 
 /** The `label="value"` matchers of a PromQL selector body (not `=~`, `!=` or `!~`). */
