@@ -454,7 +454,7 @@ export class AppDumpCronJob extends Construct {
     });
     const signal = signalRecord({ kind: 'pushgateway', url: pushgateway }, identity, [BackupMetric.lastRun, BackupMetric.lastStatus, BackupMetric.lastSuccess, BackupMetric.lastDuration, check.metric]);
     this.model.addSignal(signal);
-    const selector = `{backup_job="${jobId}",site="${this.model.site}"}`;
+    const selector = `{backup_job="${jobId}",site="${this.model.site}",host="${cluster}"}`;
     const series = `${check.metric}{backup_job="${jobId}",site="${this.model.site}",host="${cluster}"}`;
     this.model.addAlertSpec({
       name: failAlertName,

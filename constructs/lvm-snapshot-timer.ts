@@ -251,7 +251,8 @@ export class LvmSnapshotTimer extends Construct {
     // The seed's LVMThinPoolLow (data) and its open follow-up, the metadata fill alert: either
     // space running out freezes every volume in the pool.
     const labels = { backup_job: this.jobId, site: model.site, host };
-    const sel = `{backup_job="${this.jobId}",site="${model.site}"}`;
+    // the host too: a timer moved elsewhere leaves its old, frozen series behind
+    const sel = `{backup_job="${this.jobId}",site="${model.site}",host="${host}"}`;
     const series = (m: string) => `${m}{backup_job="${this.jobId}",site="${model.site}",host="${host}"}`;
     const pct = Math.round(lowRatio * 100);
     const pool = `${this.volumeGroup}/${this.thinPool}`;

@@ -107,7 +107,7 @@ export class NasCapacity extends Construct {
       kind: 'collector',
       expectedDuration: undefined,
     });
-    const sel = `{backup_job="${jobId}",site="${model.site}"}`;
+    const sel = `{backup_job="${jobId}",site="${model.site}",host="${p.host.name}"}`;
     const full = p.fullRatio ?? 0.9;
     const labels = { backup_job: jobId, host: p.host.name, site: model.site };
     const series = (name: string, v: string) => ({ series: `${name}{backup_job="${jobId}",site="${model.site}",host="${p.host.name}"}`, values: v });

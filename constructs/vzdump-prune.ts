@@ -162,7 +162,7 @@ export class VzdumpPrune extends Construct {
     const labels = { backup_job: this.jobId, site, host };
     this.model.addAlertSpec({
       name: `${stem}Behind`,
-      expr: `max by (backup_job, site, host) (${PRUNE_PENDING_METRIC}${selector({ backup_job: this.jobId, site })}) > 0`,
+      expr: `max by (backup_job, site, host) (${PRUNE_PENDING_METRIC}${selector(labels)}) > 0`,
       for: '1h',
       severity: 'warning',
       summary: `vzdump archives beyond retention pile up on ${this.storage.storageId}`,

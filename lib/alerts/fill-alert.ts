@@ -19,7 +19,8 @@ export interface PushedFillAlert {
 
 /** The alert spec (with its promtool cases: 95% used fires, 50% stays silent). */
 export function pushedFillAlert(a: PushedFillAlert): AlertSpecRecord {
-  const sel = `{backup_job="${a.job}",site="${a.site}"}`;
+  // the host too: a job moved elsewhere leaves its old, frozen series behind
+  const sel = `{backup_job="${a.job}",site="${a.site}",host="${a.host}"}`;
   const labels = { backup_job: a.job, host: a.host, site: a.site };
   const series = (name: string, v: string) => ({ series: `${name}{backup_job="${a.job}",site="${a.site}",host="${a.host}"}`, values: v });
   return {

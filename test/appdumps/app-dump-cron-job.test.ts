@@ -206,7 +206,7 @@ describe('AppDumpCronJob: synthesized CronJobs carry what the stack asked for', 
     expect(byName.get('PostgreSQLBackupStale').expr).toContain(`> ${36 * 3600}`);
     expect(byName.get('VaultwardenBackupStale').expr).toContain(`> ${8 * 86400}`);
     for (const n of ['PostgreSQLBackupFailing', 'PostgreSQLBackupNeverRan', 'VaultwardenIntegrityCheckStale', 'EtcdBackupStale', 'PrometheusBackupStale']) expect(byName.has(n)).toBe(true);
-    expect(byName.get('VaultwardenIntegrityFail')).toMatchObject({ expr: 'min by (backup_job, site, host) (backup_sqlite_integrity_ok{backup_job="vaultwarden-integrity-check",site="lab"}) == 0', labels: { severity: 'critical' } });
+    expect(byName.get('VaultwardenIntegrityFail')).toMatchObject({ expr: 'min by (backup_job, site, host) (backup_sqlite_integrity_ok{backup_job="vaultwarden-integrity-check",site="lab",host="k8s"}) == 0', labels: { severity: 'critical' } });
   });
 });
 

@@ -41,7 +41,7 @@ describe('PbsDatastoreJobs reports its jobs', () => {
     const m = modelOf(pbsJobs({ datastoreFullRatio: 0.85 }).site);
     const [spec] = m.alertSpecs.filter((a) => a.name === 'PbsDatastoreMainAlmostFull');
     expect(spec.expr).toBe(
-      '1 - max by (backup_job, site, host) (backup_pbs_datastore_free_bytes{backup_job="pbs-report-main",site="test"}) / max by (backup_job, site, host) (backup_pbs_datastore_size_bytes{backup_job="pbs-report-main",site="test"}) > 0.85',
+      '1 - max by (backup_job, site, host) (backup_pbs_datastore_free_bytes{backup_job="pbs-report-main",site="test",host="pbs"}) / max by (backup_job, site, host) (backup_pbs_datastore_size_bytes{backup_job="pbs-report-main",site="test",host="pbs"}) > 0.85',
     );
     expect(m.signalsOf('pbs-report-main')[0].metrics).toEqual(expect.arrayContaining(spec.watches));
     expect(modelOf(pbsJobs({ report: false }).site).alertSpecs).toEqual([]);

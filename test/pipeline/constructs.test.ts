@@ -79,11 +79,11 @@ describe('homelab host pipeline (seed 002)', () => {
     expect(byName.get('LVMSnapshotStale')!.expr).toMatch(/> 108000$/); // 30 h
     expect(byName.get('WeeklyBackupStale')!.expr).toMatch(/> 691200$/); // 8 d
     // seed 002: PfsenseBackupStale > 8d, on the series pushed under job pfsense-backup
-    expect(byName.get('PfsenseBackupStale')!.expr).toBe('time() - max by (backup_job, site, host) (backup_last_success_timestamp_seconds{backup_job="pfsense-backup",site="homelab",guest=""}) > 691200');
+    expect(byName.get('PfsenseBackupStale')!.expr).toBe('time() - max by (backup_job, site, host) (backup_last_success_timestamp_seconds{backup_job="pfsense-backup",site="homelab",host="pve",guest=""}) > 691200');
     expect(byName.get('NfsMirrorStale')!.expr).toMatch(/> 1382400$/); // 16 d
     expect(byName.get('OffsiteBackupSyncStale')!.expr).toMatch(/> 691200$/); // 8 d
     const low = byName.get('LVMThinPoolLow')!;
-    expect(low.expr).toBe('min by (backup_job, site, host) (backup_lvm_thinpool_free_ratio{backup_job="lvm-pvc-snapshot",site="homelab"}) < 0.15');
+    expect(low.expr).toBe('min by (backup_job, site, host) (backup_lvm_thinpool_free_ratio{backup_job="lvm-pvc-snapshot",site="homelab",host="pve"}) < 0.15');
     // a plain value is held until the case's evaluation time
     expect(low.cases[0].series[0]).toEqual({ series: 'backup_lvm_thinpool_free_ratio{backup_job="lvm-pvc-snapshot",site="homelab",host="pve"}', values: expect.stringMatching(/^0\.05x\d+$/) });
     expect(h.model.signalsOf('lvm-pvc-snapshot')[0].metrics).toContain('backup_lvm_thinpool_free_ratio');

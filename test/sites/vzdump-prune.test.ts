@@ -39,7 +39,7 @@ describe('VzdumpPrune', () => {
     synthJson(site);
     const rules = parse([...reviewOf(site).entries()].find(([k]) => k.endsWith('.rules.yml'))![1].content).groups[0].rules;
     const behind = rules.find((r: { alert: string }) => r.alert === 'VzdumpPruneBackupHddBehind');
-    expect(behind.expr).toBe('max by (backup_job, site, host) (backup_prune_pending_archives{backup_job="vzdump-prune-backup-hdd",site="test"}) > 0');
+    expect(behind.expr).toBe('max by (backup_job, site, host) (backup_prune_pending_archives{backup_job="vzdump-prune-backup-hdd",site="test",host="pve"}) > 0');
   });
 
   it('fails when neither the prune nor the storage sets a retention, or the storage is PBS', () => {
