@@ -69,11 +69,17 @@ case "$phase" in
     ;;
   backup-end)
     vmid="$3"
-    size=0
+    # A size only from an archive file: on a PBS storage TARGET names a snapshot, not a file,
+    # and a made-up 0 would read as an empty backup on the dashboard.
+    size=""
     if [ -n "\${TARGET:-}" ] && [ -f "$TARGET" ]; then
-      size=$(stat -c %s "$TARGET" || echo 0)
+      size=$(stat -c %s "$TARGET" || true)
     fi
-    record "$vmid" ${BackupMetric.lastRun} "$now" ${BackupMetric.lastStatus} 0 ${BackupMetric.lastSuccess} "$now" ${BackupMetric.lastSize} "$size"
+    if [[ "$size" =~ ^[0-9]+$ ]]; then
+      record "$vmid" ${BackupMetric.lastRun} "$now" ${BackupMetric.lastStatus} 0 ${BackupMetric.lastSuccess} "$now" ${BackupMetric.lastSize} "$size"
+    else
+      record "$vmid" ${BackupMetric.lastRun} "$now" ${BackupMetric.lastStatus} 0 ${BackupMetric.lastSuccess} "$now"
+    fi
     ;;
   backup-abort)
     vmid="$3"

@@ -55,6 +55,20 @@ describeWithTool('shellcheck', 'shellcheck', 'vzdump hook script', () => {
     expect(job).toMatch(/^backup_last_status\{backup_job="backup-p0",site="home",host="proxmox-home"\} 1$/m);
   });
 
+  it('records no archive size for a PBS storage, where TARGET names a snapshot rather than a file', () => {
+    const dir = tempDir();
+    const textfiles = path.join(dir, 'textfile');
+    const hook = writeHook(dir, { kind: 'textfile', directory: '/nonexistent' });
+    const env = { BC_TEXTFILE_DIR: textfiles, BC_STATE_DIR: path.join(dir, 'state') };
+    expect(phase(hook, env, 'job-start').status).toBe(0);
+    expect(phase(hook, { ...env, TARGET: 'vm/100/2026-01-01T03:00:00Z' }, 'backup-end', 'snapshot', '100').status).toBe(0);
+    const guest = fs.readFileSync(path.join(textfiles, 'backup_backup-p0_guest_100.prom'), 'utf8');
+    expect(guest).toMatch(/^backup_last_status\{.*guest="100"\} 0$/m);
+    expect(guest).toMatch(/^backup_last_success_timestamp_seconds\{.*guest="100"\} \d+$/m);
+    // a made-up 0 would read as an empty backup
+    expect(guest).not.toContain(BackupMetric.lastSize);
+  });
+
   it('never fails the backup when metrics cannot be written, and says so in the task log', () => {
     const dir = tempDir();
     const hook = writeHook(dir, { kind: 'pushgateway', url: 'http://127.0.0.1:9' });
