@@ -1,17 +1,9 @@
 import { Construct } from 'constructs';
 import { TerraformResource } from 'cdktf';
-// The provider's generated classes are large; they load only when a site uses Kubernetes, so
-// host-only sites synthesize without paying for them.
-/* eslint-disable @typescript-eslint/no-require-imports */
-const CronJobV1 = () => (require('@cdktf/provider-kubernetes/lib/cron-job-v1') as typeof import('@cdktf/provider-kubernetes/lib/cron-job-v1')).CronJobV1;
-const DeploymentV1 = () => (require('@cdktf/provider-kubernetes/lib/deployment-v1') as typeof import('@cdktf/provider-kubernetes/lib/deployment-v1')).DeploymentV1;
-const PersistentVolumeClaimV1 = () =>
-  (require('@cdktf/provider-kubernetes/lib/persistent-volume-claim-v1') as typeof import('@cdktf/provider-kubernetes/lib/persistent-volume-claim-v1')).PersistentVolumeClaimV1;
-const PersistentVolumeV1 = () => (require('@cdktf/provider-kubernetes/lib/persistent-volume-v1') as typeof import('@cdktf/provider-kubernetes/lib/persistent-volume-v1')).PersistentVolumeV1;
-const ServiceV1 = () => (require('@cdktf/provider-kubernetes/lib/service-v1') as typeof import('@cdktf/provider-kubernetes/lib/service-v1')).ServiceV1;
 import { K8sManifest, renderManifest } from '../../lib/k8s/manifest';
 import { cronJobConfig, deploymentConfig, persistentVolumeClaimConfig, persistentVolumeConfig, serviceConfig } from '../../lib/k8s/terraform';
 import { kubernetesProviderOf } from './kubernetes';
+import { KubernetesResource } from './kubernetes-resource';
 import { siteModelOf } from './site-anchor';
 
 /** Provider-only settings that have no field in the manifest. */
@@ -28,22 +20,23 @@ export interface K8sResourceOptions {
 export function k8sObject(scope: Construct, id: string, m: K8sManifest, opts: K8sResourceOptions = {}): TerraformResource {
   const provider = kubernetesProviderOf(scope);
   const dependsOn = opts.dependsOn?.length ? [...opts.dependsOn] : undefined;
+  const options = { provider, dependsOn };
   let resource: TerraformResource;
   switch (m.kind) {
     case 'CronJob':
-      resource = new (CronJobV1())(scope, id, { provider, dependsOn, ...cronJobConfig(m) });
+      resource = new KubernetesResource(scope, id, 'kubernetes_cron_job_v1', cronJobConfig(m), options);
       break;
     case 'PersistentVolume':
-      resource = new (PersistentVolumeV1())(scope, id, { provider, dependsOn, ...persistentVolumeConfig(m) });
+      resource = new KubernetesResource(scope, id, 'kubernetes_persistent_volume_v1', persistentVolumeConfig(m), options);
       break;
     case 'PersistentVolumeClaim':
-      resource = new (PersistentVolumeClaimV1())(scope, id, { provider, dependsOn, waitUntilBound: opts.waitUntilBound, ...persistentVolumeClaimConfig(m) });
+      resource = new KubernetesResource(scope, id, 'kubernetes_persistent_volume_claim_v1', { waitUntilBound: opts.waitUntilBound, ...persistentVolumeClaimConfig(m) }, options);
       break;
     case 'Deployment':
-      resource = new (DeploymentV1())(scope, id, { provider, dependsOn, ...deploymentConfig(m) });
+      resource = new KubernetesResource(scope, id, 'kubernetes_deployment_v1', deploymentConfig(m), options);
       break;
     case 'Service':
-      resource = new (ServiceV1())(scope, id, { provider, dependsOn, ...serviceConfig(m) });
+      resource = new KubernetesResource(scope, id, 'kubernetes_service_v1', serviceConfig(m), options);
       break;
   }
   siteModelOf(scope).addK8sObject({

@@ -21,8 +21,9 @@ import type {
  * The provider spells the API differently (singular repeated blocks such as `container` and
  * `volume_mount`, some numbers as strings, a PersistentVolume's source in its own block);
  * every field the description types allow is mapped here, and nothing else, so the resource
- * and the reviewed manifest say the same thing. The bindings silently drop keys they do not
- * know, which is why tests map the synthesized JSON back and compare it with the manifest.
+ * and the reviewed manifest say the same thing. The configs are typed by the provider's
+ * generated config interfaces; KubernetesResource writes them without the generated classes,
+ * and tests hold its output to theirs and map the synthesized JSON back to the manifest.
  */
 
 type Config<T> = Omit<T, keyof import('cdktf').TerraformMetaArguments>;
