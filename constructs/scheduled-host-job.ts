@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { DEFAULTS } from '../lib/defaults';
 import { Duration } from '../lib/duration';
 import { checkProps } from '../lib/errors';
-import { BackupMetric, signalRecord } from '../lib/metrics';
+import { BackupMetric, signalRecord, signalRemoval } from '../lib/metrics';
 import type { SiteModel } from '../lib/model/site-model';
 import type { RestoreStep } from '../lib/model/types';
 import { Classification, CLASSIFICATIONS } from '../lib/model/vocabulary';
@@ -256,6 +256,8 @@ export class ScheduledHostJob extends Construct {
         { path: `/etc/systemd/system/${this.timerName}`, content: timer },
       ],
       enableUnits: [this.timerName],
+      // the job's series and its steps' go with it
+      removals: [p.jobId, ...(p.steps ?? []).map((s) => s.jobId)].map((job) => signalRemoval(sink, { job, site: this.model.site, host: this.host.name })),
       dependsOn: p.installedAfter,
     });
     this.model.addJob({

@@ -4,7 +4,7 @@ import { DEFAULTS } from '../lib/defaults';
 import { Duration } from '../lib/duration';
 import { BackupConfigError, checkProps, describeValue, withinField } from '../lib/errors';
 import { closestValue } from '../lib/private/zod-issues';
-import { BackupMetric, SeriesIdentity, signalRecord } from '../lib/metrics';
+import { BackupMetric, SeriesIdentity, signalRecord, signalRemoval } from '../lib/metrics';
 import type { SiteModel } from '../lib/model/site-model';
 import type { AssetRecord, RestoreStep } from '../lib/model/types';
 import { Classification, CLASSIFICATIONS } from '../lib/model/vocabulary';
@@ -303,7 +303,12 @@ export class VzdumpJob extends Construct {
     this.host.install(this, {
       files: [{ path: this.hookPath, content: hook, mode: '0755' }],
       postInstall: commands.apply,
-      removals: [commands.removal],
+      // the job's and each guest's series go with the job; a guest's also when it leaves the job
+      removals: [
+        commands.removal,
+        signalRemoval(this.model.settings.metrics, { job: this.jobId, site: this.model.site, host: this.host.name }),
+        ...this.guests.map((g) => signalRemoval(this.model.settings.metrics, { job: this.jobId, site: this.model.site, host: this.host.name, guest: String(g.vmid) })),
+      ],
       // the storage must exist before a job names it, and outlive it on destroy
       dependsOn: this.storage.installation ? [this.storage.installation] : undefined,
     });

@@ -1,5 +1,6 @@
 import type { MetricsSinkConfig } from './model/site-model';
 import type { SignalRecord } from './model/types';
+import { shellQuote } from './render/shell';
 
 /**
  * The one metric scheme every job uses. Names never carry the job's name: a job is told
@@ -72,6 +73,23 @@ export function jobSelector(job: string, site: string): string {
 /** Where a series group lands for a sink: the Pushgateway URL with its grouping key, or the textfile. */
 export function signalDestination(sink: MetricsSinkConfig, id: SeriesIdentity): string {
   return sink.kind === 'pushgateway' ? `${sink.url}${pushgatewayPath(id)}` : `${sink.directory}/${textfileName(id)}`;
+}
+
+/**
+ * The removal of one series group, as an install's removal entry (`metrics:<job>[:guest:<vmid>]`):
+ * its textfile goes, or its group is deleted from the Pushgateway. Neither expires on its own,
+ * so a job taken out of the program (or a guest out of its job) would otherwise leave frozen
+ * series on dashboards and in any query that does not name its jobs. A Pushgateway that cannot
+ * be reached only warns: a monitoring outage must not block a removal.
+ */
+export function signalRemoval(sink: MetricsSinkConfig, id: SeriesIdentity): { entry: string; lines: string[] } {
+  const entry = `metrics:${id.job}${id.guest !== undefined ? `:guest:${id.guest}` : ''}`;
+  if (sink.kind === 'textfile') return { entry, lines: [`rm -f "$R"${shellQuote(`${sink.directory}/${textfileName(id)}`)}`] };
+  const url = `${sink.url}${pushgatewayPath(id)}`;
+  return {
+    entry,
+    lines: [`curl --silent --show-error --fail --max-time 10 -X DELETE ${shellQuote(url)} >/dev/null || echo ${shellQuote(`warning: could not delete the series of ${id.job}${id.guest !== undefined ? ` guest ${id.guest}` : ''} from the Pushgateway: curl -X DELETE ${url}`)} >&2`],
+  };
 }
 
 /**
