@@ -5,7 +5,7 @@ import { credentialIn } from '../lib/private/credentials';
 import { buildInventory, renderInventoryTsv } from '../lib/governance/inventory';
 import type { SiteModel } from '../lib/model/site-model';
 import { instanceOf } from '../lib/private/zod-helpers';
-import { generatedHeader } from '../lib/render/shell';
+import { generatedHeader, shellQuote } from '../lib/render/shell';
 import { renderStatusScript, STATUS_INVENTORY_PATH, STATUS_METRICS, StatusNotification } from '../lib/render/status-script';
 import { Schedule } from '../lib/schedule';
 import { Host } from './host';
@@ -169,13 +169,15 @@ export class BackupStatus extends Construct {
     }
     for (const host of hosts) {
       const part = new Construct(this, `On-${host.name}`);
+      const textfile = this.model.settings.metrics.kind === 'textfile' ? this.model.settings.metrics.directory : '/var/lib/prometheus/node-exporter';
       const tool = host.install(part, {
+        // node-exporter would export the last findings forever, and BackupArtifactOverdue reads them site-wide
+        removals: [{ entry: 'metrics:backup-status', lines: [`rm -f "$R"${shellQuote(`${textfile}/backup_status.prom`)}`] }],
         files: [
           { path: '/usr/local/bin/backup-status', content: renderStatusScript(part.node.path, this.model.site, host.name, notify), mode: '0755' },
           { path: STATUS_INVENTORY_PATH, content: generatedHeader('#', part.node.path) + renderInventoryTsv(entries, host.name) },
         ],
       });
-      const textfile = this.model.settings.metrics.kind === 'textfile' ? this.model.settings.metrics.directory : '/var/lib/prometheus/node-exporter';
       new ScheduledHostJob(part, 'Check', {
         host,
         jobId: `backup-status-${host.name}`,

@@ -4,7 +4,7 @@ import { DEFAULTS } from '../lib/defaults';
 import { Duration } from '../lib/duration';
 import { checkProps } from '../lib/errors';
 import { ABSOLUTE_PATH } from '../lib/path-schema';
-import { BackupMetric, signalRecord } from '../lib/metrics';
+import { BackupMetric, signalRecord, signalRemoval } from '../lib/metrics';
 import { Classification, CLASSIFICATIONS } from '../lib/model/vocabulary';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { renderNfsChangeTrackerScript } from '../lib/render/nfs-change-tracker-script';
@@ -135,6 +135,8 @@ export class NfsChangeTracker extends Construct {
         { path: `/etc/systemd/system/${this.serviceName}`, content: unit },
       ],
       enableUnits: [this.serviceName],
+      // its heartbeat series go with it
+      removals: [signalRemoval(sink, { job: this.jobId, site: model.site, host: this.host.name })],
     });
     model.addJob({
       id: this.jobId,

@@ -5,7 +5,7 @@ import { Duration } from '../lib/duration';
 import { BackupConfigError, checkProps, withinField } from '../lib/errors';
 import type { SiteModel } from '../lib/model/site-model';
 import { pushedFillAlert } from '../lib/alerts/fill-alert';
-import { BackupMetric, signalRecord } from '../lib/metrics';
+import { BackupMetric, signalRecord, signalRemoval } from '../lib/metrics';
 import { Classification, CLASSIFICATIONS } from '../lib/model/vocabulary';
 import { instanceOf } from '../lib/private/zod-helpers';
 import type { Removal } from '../lib/render/install-script';
@@ -260,10 +260,12 @@ export class PbsDatastoreJobs extends Construct {
     this.script = `#!/bin/bash\n${generatedHeader('#', this.node.path, `verify, prune and garbage-collection settings of PBS datastore ${this.datastore}, create or update`)}set -euo pipefail\n\n${apply.join('\n')}\n`;
     // The script is installed so the review shows, and the host keeps, exactly what is applied;
     // "$R" is the install root (empty on a real host).
+    // the series the report pushes for each PBS job go with the job
+    const seriesRemovals = reported.map((j) => signalRemoval(this.model.settings.metrics, { job: j.jobId, site: this.model.site, host: this.host.name }));
     this.host.install(this, {
       files: [{ path: this.scriptPath, content: this.script, mode: '0755' }],
       postInstall: [`"$R"${this.scriptPath}`],
-      removals,
+      removals: [...removals, ...seriesRemovals],
       dependsOn: p.storage?.installation ? [p.storage.installation] : undefined,
     });
     registerMember('pbs-datastore-jobs', this);

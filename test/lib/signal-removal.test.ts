@@ -7,6 +7,8 @@ import { ScheduledHostJob, Schedule, VzdumpJob } from '../../constructs';
 import { nfsStorage, testSite, vm } from '../helpers/fixtures';
 import { Pushgateway } from '../helpers/pushgateway';
 import { modelOf, resourcesOf, synthJson } from '../helpers/synth';
+import { App } from 'cdktf';
+import { SITES } from '../../stacks';
 import { describeWithTool, tempDir } from '../helpers/tools';
 
 function run(dir: string, script: string, name: string): { status: number; stderr: string } {
@@ -66,6 +68,22 @@ describe('constructs that push series plan their removal', () => {
       const [line] = signalRemoval(sink, { site: model.site, host: host.name, ...id }).lines;
       expect({ id, planned: removeScripts.includes(line) }).toEqual({ id, planned: true });
     }
+  });
+});
+
+describe('every series group a host pushes has its removal planned on that host', () => {
+  it.each(Object.keys(SITES))('%s', (id) => {
+    const site = SITES[id](new App());
+    const model = modelOf(site);
+    const hosts = new Set(model.hosts.map((h) => h.name));
+    const removeScripts = Object.values(resourcesOf(synthJson(site), 'null_resource')).map((r: any) => String(r.triggers?.remove_script ?? '')).join('\n');
+    const missing = model.signals
+      // a CronJob's series are pushed from the cluster, which no host install covers
+      .filter((s) => hosts.has(s.host))
+      .filter((s) => !removeScripts.includes(signalRemoval(model.settings.metrics, { job: s.job, site: model.site, host: s.host, guest: s.labels.guest }).lines[0]))
+      .map((s) => `${s.job}@${s.host}${s.labels.guest ? ` guest ${s.labels.guest}` : ''}`);
+    expect(missing).toEqual([]);
+    if (model.statusTools.length) expect(removeScripts).toContain('/backup_status.prom');
   });
 });
 
