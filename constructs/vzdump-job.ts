@@ -21,6 +21,7 @@ import { PveStorage } from './pve-storage';
 import { membersOf, registerMember, siteModelOf } from './private/site-anchor';
 import { ABSOLUTE_FOLDER } from '../lib/path-schema';
 import { NO_CONTROL_CHARACTERS } from '../lib/text-schema';
+import { shellQuote } from '../lib/render/shell';
 
 /** vzdump backup modes. */
 export type VzdumpMode = 'snapshot' | 'suspend' | 'stop';
@@ -306,12 +307,25 @@ export class VzdumpJob extends Construct {
       // the job's and each guest's series go with the job; a guest's also when it leaves the job
       removals: [
         commands.removal,
-        signalRemoval(this.model.settings.metrics, { job: this.jobId, site: this.model.site, host: this.host.name }),
+        this.jobSeriesRemoval(),
         ...this.guests.map((g) => signalRemoval(this.model.settings.metrics, { job: this.jobId, site: this.model.site, host: this.host.name, guest: String(g.vmid) })),
       ],
       // the storage must exist before a job names it, and outlive it on destroy
       dependsOn: this.storage.installation ? [this.storage.installation] : undefined,
     });
+  }
+
+  /**
+   * The job's own series, and in a textfile folder every guest's file too: an `all` job reports
+   * guests it does not declare, whose files only a pattern finds (job ids have no `_`, so
+   * `backup_<job>_guest_*` is this job's alone). A Pushgateway has no such pattern: the groups
+   * of undeclared guests stay until deleted by hand.
+   */
+  private jobSeriesRemoval(): { entry: string; lines: string[] } {
+    const sink = this.model.settings.metrics;
+    const removal = signalRemoval(sink, { job: this.jobId, site: this.model.site, host: this.host.name });
+    if (sink.kind === 'textfile') removal.lines.push(`rm -f "$R"${shellQuote(`${sink.directory}/backup_${this.jobId}_guest_`)}*.prom`);
+    return removal;
   }
 
   private resolveStorage(storage: PveStorage | string): PveStorage {

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { pushgatewayPath, signalRemoval, textfileName } from '../../lib/metrics';
 import { InstallPlan, renderInstallScript, renderRemoveScript } from '../../lib/render/install-script';
+import { shellQuote } from '../../lib/render/shell';
 import { ScheduledHostJob, Schedule, VzdumpJob } from '../../constructs';
 import { nfsStorage, testSite, vm } from '../helpers/fixtures';
 import { Pushgateway } from '../helpers/pushgateway';
@@ -68,6 +69,8 @@ describe('constructs that push series plan their removal', () => {
       const [line] = signalRemoval(sink, { site: model.site, host: host.name, ...id }).lines;
       expect({ id, planned: removeScripts.includes(line) }).toEqual({ id, planned: true });
     }
+    // the files of guests an `all` job reports without declaring them: by pattern, this job's only
+    expect(removeScripts).toContain(`rm -f "$R"${shellQuote(`${(sink as { directory: string }).directory}/backup_backup-p0_guest_`)}*.prom`);
   });
 });
 
