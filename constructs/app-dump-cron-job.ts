@@ -9,7 +9,7 @@ import { BackupVolume } from '../lib/k8s/backup-volume';
 import { dumpCronJobManifest, PodPlacement } from '../lib/k8s/dump-cron-job';
 import { RestorePod, restorePod } from '../lib/k8s/restore-pod';
 import { CRONJOB_NAME, CronJobManifest, DNS_LABEL, QUANTITY, ResourceRequirements, standardLabels } from '../lib/k8s/manifest';
-import { BackupMetric, pushgatewayPath, signalRecord } from '../lib/metrics';
+import { BackupMetric, jobSelector, pushgatewayPath, signalRecord } from '../lib/metrics';
 import type { SiteModel } from '../lib/model/site-model';
 import { Classification, CLASSIFICATIONS } from '../lib/model/vocabulary';
 import { instanceOf } from '../lib/private/zod-helpers';
@@ -454,8 +454,8 @@ export class AppDumpCronJob extends Construct {
     });
     const signal = signalRecord({ kind: 'pushgateway', url: pushgateway }, identity, [BackupMetric.lastRun, BackupMetric.lastStatus, BackupMetric.lastSuccess, BackupMetric.lastDuration, check.metric]);
     this.model.addSignal(signal);
-    const selector = `{backup_job="${jobId}",site="${this.model.site}",host="${cluster}"}`;
-    const series = `${check.metric}{backup_job="${jobId}",site="${this.model.site}",host="${cluster}"}`;
+    const selector = jobSelector(identity);
+    const series = `${check.metric}${selector}`;
     this.model.addAlertSpec({
       name: failAlertName,
       expr: `min by (backup_job, site, host) (${check.metric}${selector}) == 0`,

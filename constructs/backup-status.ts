@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { BackupConfigError, checkProps, describeValue, NOT_SHOWN, Problem } from '../lib/errors';
 import { credentialIn } from '../lib/private/credentials';
 import { buildInventory, renderInventoryTsv } from '../lib/governance/inventory';
+import { DEFAULTS } from '../lib/defaults';
 import type { SiteModel } from '../lib/model/site-model';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { generatedHeader, shellQuote } from '../lib/render/shell';
@@ -169,7 +170,7 @@ export class BackupStatus extends Construct {
     }
     for (const host of hosts) {
       const part = new Construct(this, `On-${host.name}`);
-      const textfile = this.model.settings.metrics.kind === 'textfile' ? this.model.settings.metrics.directory : '/var/lib/prometheus/node-exporter';
+      const textfile = this.model.settings.metrics.kind === 'textfile' ? this.model.settings.metrics.directory : DEFAULTS.textfileDirectory;
       const tool = host.install(part, {
         // node-exporter would export the last findings forever, and BackupArtifactOverdue reads them site-wide
         removals: [{ entry: 'metrics:backup-status', lines: [`rm -f "$R"${shellQuote(`${textfile}/backup_status.prom`)}`] }],

@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { Duration } from '../lib/duration';
+import { jobSelector } from '../lib/metrics';
 import { BackupConfigError, checkProps } from '../lib/errors';
 import { HostJobOptions, hostJobOptionsShape, jobTuning } from '../lib/host-job-options';
 import { ABSOLUTE_PATH } from '../lib/path-schema';
@@ -251,9 +252,8 @@ export class LvmSnapshotTimer extends Construct {
     // The seed's LVMThinPoolLow (data) and its open follow-up, the metadata fill alert: either
     // space running out freezes every volume in the pool.
     const labels = { backup_job: this.jobId, site: model.site, host };
-    // the host too: a timer moved elsewhere leaves its old, frozen series behind
-    const sel = `{backup_job="${this.jobId}",site="${model.site}",host="${host}"}`;
-    const series = (m: string) => `${m}{backup_job="${this.jobId}",site="${model.site}",host="${host}"}`;
+    const sel = jobSelector({ job: this.jobId, site: model.site, host });
+    const series = (m: string) => `${m}${sel}`;
     const pct = Math.round(lowRatio * 100);
     const pool = `${this.volumeGroup}/${this.thinPool}`;
     const ssh = `ssh root@${this.host.address}`;

@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { pushedFillAlert } from '../lib/alerts/fill-alert';
 import { checkProps } from '../lib/errors';
+import { jobSelector } from '../lib/metrics';
 import { hostAddress, tailscaleAddress } from '../lib/net';
 import { Schedule } from '../lib/schedule';
 import { instanceOf } from '../lib/private/zod-helpers';
@@ -107,10 +108,10 @@ export class NasCapacity extends Construct {
       kind: 'collector',
       expectedDuration: undefined,
     });
-    const sel = `{backup_job="${jobId}",site="${model.site}",host="${p.host.name}"}`;
+    const sel = jobSelector({ job: jobId, site: model.site, host: p.host.name });
     const full = p.fullRatio ?? 0.9;
     const labels = { backup_job: jobId, host: p.host.name, site: model.site };
-    const series = (name: string, v: string) => ({ series: `${name}{backup_job="${jobId}",site="${model.site}",host="${p.host.name}"}`, values: v });
+    const series = (name: string, v: string) => ({ series: `${name}${sel}`, values: v });
     model.addAlertSpec(
       pushedFillAlert({
         name: `Nas${pascal(p.nasName)}AlmostFull`,

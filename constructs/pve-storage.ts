@@ -395,8 +395,7 @@ export class PveStorage extends Construct {
     // without it: the Proxmox checker takes neither a redirect nor a valueless --password, and
     // warns about a password typed as an argument, which is what the apply avoids.
     const passwordFile = p.passwordFile;
-    const onPvesm = (line: string, password: string) => (passwordFile && /pvesm (add|set) /.test(line) ? `${line} ${password}` : line);
-    const applied = (line: string) => onPvesm(line, `--password <${shellQuote(passwordFile ?? '')}`);
+    const applied = (line: string) => (passwordFile && /pvesm (add|set) /.test(line) ? `${line} --password <${shellQuote(passwordFile)}` : line);
     const shown = (line: string) =>
       passwordFile ? `# --password: pvesm reads it from ${shellQuote(passwordFile)} on its stdin when applied, never an argument ps shows\n${line}` : line;
     this.host.registerSection({

@@ -65,9 +65,13 @@ export function textfileName(id: SeriesIdentity): string {
   return `backup_${safe(id.job)}${id.guest !== undefined ? `_guest_${safe(id.guest)}` : ''}.prom`;
 }
 
-/** A Prometheus label selector for a job's series, e.g. `{backup_job="x",site="home"}`. */
-export function jobSelector(job: string, site: string): string {
-  return `{backup_job="${job}",site="${site}"}`;
+/**
+ * A Prometheus label selector for one series group, host included, e.g.
+ * `{backup_job="x",site="home",host="pve"}`: a job moved to another host leaves its old group
+ * behind, and a selector without the host would read that frozen series too.
+ */
+export function jobSelector(id: SeriesIdentity): string {
+  return `{${seriesLabels(id).map(([k, v]) => `${k}="${v}"`).join(',')}}`;
 }
 
 /** Where a series group lands for a sink: the Pushgateway URL with its grouping key, or the textfile. */
@@ -84,8 +88,9 @@ export function signalDestination(sink: MetricsSinkConfig, id: SeriesIdentity): 
  */
 export function signalRemoval(sink: MetricsSinkConfig, id: SeriesIdentity): { entry: string; lines: string[] } {
   const entry = `metrics:${id.job}${id.guest !== undefined ? `:guest:${id.guest}` : ''}`;
-  if (sink.kind === 'textfile') return { entry, lines: [`rm -f "$R"${shellQuote(`${sink.directory}/${textfileName(id)}`)}`] };
-  const url = `${sink.url}${pushgatewayPath(id)}`;
+  // the file or the Pushgateway URL the job's scripts write to
+  const url = signalDestination(sink, id);
+  if (sink.kind === 'textfile') return { entry, lines: [`rm -f "$R"${shellQuote(url)}`] };
   return {
     entry,
     lines: [`curl --silent --show-error --fail --max-time 10 -X DELETE ${shellQuote(url)} >/dev/null || echo ${shellQuote(`warning: could not delete the series of ${id.job}${id.guest !== undefined ? ` guest ${id.guest}` : ''} from the Pushgateway: curl -X DELETE ${url}`)} >&2`],

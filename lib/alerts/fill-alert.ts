@@ -1,4 +1,5 @@
 import type { AlertSpecRecord } from '../model/types';
+import { jobSelector } from '../metrics';
 
 /** A fill alert on the free and size series a job pushes for storage node-exporter cannot see. */
 export interface PushedFillAlert {
@@ -19,10 +20,9 @@ export interface PushedFillAlert {
 
 /** The alert spec (with its promtool cases: 95% used fires, 50% stays silent). */
 export function pushedFillAlert(a: PushedFillAlert): AlertSpecRecord {
-  // the host too: a job moved elsewhere leaves its old, frozen series behind
-  const sel = `{backup_job="${a.job}",site="${a.site}",host="${a.host}"}`;
+  const sel = jobSelector({ job: a.job, site: a.site, host: a.host });
   const labels = { backup_job: a.job, host: a.host, site: a.site };
-  const series = (name: string, v: string) => ({ series: `${name}{backup_job="${a.job}",site="${a.site}",host="${a.host}"}`, values: v });
+  const series = (name: string, v: string) => ({ series: `${name}${sel}`, values: v });
   return {
     name: a.name,
     expr: `1 - max by (backup_job, site, host) (${a.free}${sel}) / max by (backup_job, site, host) (${a.size}${sel}) > ${a.ratio}`,
