@@ -11,13 +11,18 @@
  *   hiding a harmless value costs nothing.
  */
 
+/**
+ * user:password@host as a whole value (a host, server or address field), not an image pinned
+ * by digest (name:tag@sha256:...). The one shape that needs the whole value: a value with a
+ * line break never has it.
+ */
+const WHOLE_VALUE_SHAPE: readonly [RegExp, string] = [/^(?!mailto:)[^\s\/@:]+:(?!\$)[^\s\/@]+@(?!sha(256|384|512):)[^\s\/@]+$/, 'user:password@host'];
+
 const SHAPES: readonly (readonly [RegExp, string])[] = [
   [/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----|\bPRIVATE KEY-----/, 'a private key'],
   // scheme://user:password@host, unless the password is a shell reference ($VAR)
   [/[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s\/@:'"]*:(?!\$)[^\s\/@'"]+@/, 'a URL with user:password@ in it'],
-  // user:password@host as a whole value (a host, server or address field)
-  // (not an image pinned by digest, name:tag@sha256:...)
-  [/^(?!mailto:)[^\s\/@:]+:(?!\$)[^\s\/@]+@(?!sha(256|384|512):)[^\s\/@]+$/, 'user:password@host'],
+  WHOLE_VALUE_SHAPE,
   [/hooks\.slack\.com\/(services|workflows|triggers)\/|discord(app)?\.com\/api\/webhooks\/|api\.telegram\.org\/bot|webhook\.office\.com\/|outlook\.office(365)?\.com\/webhook|chat\.googleapis\.com\/v1\/spaces\/[^\s]*key=/i, 'a webhook URL, whose path is its token'],
   [/\b(tgram|slack|discord|msteams|pover|pbul|gotifys?|matrixs?|rocket|mmosts?|twilio|signal|ntfys?):\/\/\S/i, 'an Apprise URL, which carries its service credentials'],
   [/[?&](auth|token|access_token|private_token|api_?key|apikey|key|password|passwd|pass|secret|sig|signature)=[^&\s'"$]/i, 'a credential in a query string'],
@@ -33,11 +38,39 @@ const SHAPES: readonly (readonly [RegExp, string])[] = [
   [/\bcurl\b[^\n]*\s(-u|--user)[ =]+["']?[^\s:$"']+:(?!["']?\$)[^\s@"']+/, 'user:password for curl -u'],
 ];
 
+const LINE_SHAPES = SHAPES.filter((s) => s !== WHOLE_VALUE_SHAPE);
+
+/**
+ * Results for lines already read. Scripts are rendered from a few templates, so most of
+ * their lines recur in every script of a site: each distinct line is scanned once.
+ */
+const lineResults = new Map<string, string | undefined>();
+const LINE_CACHE_LIMIT = 100_000;
+
 /** What credential `value` holds, if it has a shape that is one whatever the field; otherwise undefined. */
 export function credentialIn(value: string): string | undefined {
   // every shape needs one of these (most props are names and ids: checked once, not 12 times)
   if (!/[@=\/\s]/.test(value)) return undefined;
-  for (const [re, what] of SHAPES) if (re.test(value)) return what;
+  if (!value.includes('\n')) return shapeOf(value, SHAPES);
+  // A script or a file is read a line at a time: a credential is written on one line (a
+  // `TOKEN=` with its value on the next line assigns nothing in a shell).
+  for (const line of value.split('\n')) {
+    const what = lineShape(line);
+    if (what) return what;
+  }
+  return undefined;
+}
+
+function lineShape(line: string): string | undefined {
+  if (lineResults.has(line)) return lineResults.get(line);
+  const what = /[@=\/\s]/.test(line) ? shapeOf(line, LINE_SHAPES) : undefined;
+  if (lineResults.size >= LINE_CACHE_LIMIT) lineResults.clear();
+  lineResults.set(line, what);
+  return what;
+}
+
+function shapeOf(value: string, shapes: typeof SHAPES): string | undefined {
+  for (const [re, what] of shapes) if (re.test(value)) return what;
   return undefined;
 }
 
@@ -77,7 +110,7 @@ export function credentialsInProps(props: unknown): { field: string; what: strin
       const what = credentialIn(v);
       if (what) {
         // in a script or a file, the line to look at (the value itself is never shown)
-        const line = v.includes('\n') ? v.split('\n').findIndex((l) => credentialIn(l) !== undefined) + 1 : 0;
+        const line = v.includes('\n') ? v.split('\n').findIndex((l) => lineShape(l) !== undefined) + 1 : 0;
         found.push({ field: path.length ? path.join('.') : '(props)', what, ...(line > 0 ? { line } : {}) });
       }
       return;

@@ -37,6 +37,20 @@ describe('credentials in the program', () => {
     );
   });
 
+  it('reads a script a line at a time: a line seen before in a clean script still counts in another', () => {
+    const template = (extra: string) => ['#!/bin/sh', 'set -eu', 'export VAULT_TOKEN_FILE=/run/secrets/token', extra, 'exit 0', ''].join('\n');
+    expect(credentialIn(template('echo one'))).toBeUndefined();
+    // every other line was read (and found clean) in the first script
+    expect(credentialIn(template(`curl -u admin:${SECRET} http://pgw:9091`))).toBe('user:password for curl -u');
+    expect(credentialIn(template('echo two').replace('exit 0', `exit 0\n${KEY}`))).toBe('a private key');
+    // the whole-value shape (user:password@host) is one for a field, not for a line of a script
+    expect(credentialIn(`u:${SECRET}@nas`)).toBe('user:password@host');
+    expect(credentialIn(template('echo done'))).toBeUndefined();
+    // a value on the next line is no assignment in a shell
+    expect(credentialIn('TOKEN=\nexit 0\n')).toBeUndefined();
+    expect(credentialIn(`TOKEN=${SECRET}\nexit 0\n`)).toBe('an assignment of a secret (NAME=value)');
+  });
+
   it('never repeats a credential-shaped or random-looking value in an error, whatever the field', () => {
     expect(describeValue(KEY)).toBe('a value (not shown: it may be a secret)');
     expect(describeValue(`root:${SECRET}@10.0.0.5`)).toBe('a value (not shown: it may be a secret)');
