@@ -1,3 +1,4 @@
+import { DUMP_WORK_PREFIX } from '../in-progress';
 import { BackupMetric } from '../metrics';
 import type { MetricsSinkConfig } from '../model/site-model';
 import { renderMetricsFunctions } from './metrics-shell';
@@ -110,6 +111,11 @@ while IFS= read -r -u "$events_fd" path; do
   else
     last=$path
   fi
+  # An app dump writes in a work folder and renames the finished artifact out of it: the
+  # rename is logged (moved_to), what is written in the folder is not shipped half done.
+  case "$path" in
+    */${DUMP_WORK_PREFIX}*) continue ;;
+  esac
   flock "$lock_fd"
   printf '%s\\n' "$path" >>"$CHANGE_LOG"
   flock -u "$lock_fd"

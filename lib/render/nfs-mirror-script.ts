@@ -1,4 +1,5 @@
 import { BypassList, BypassRoot } from '../bypass-list';
+import { RSYNC_HIDE_DUMP_WORK } from '../in-progress';
 import { BC_APPEND_MANIFEST_FN, BC_EMPTIED, BC_LOG, BC_NAMES_AS_BYTES, BC_REL_DIR, BC_REQUIRE_MOUNT, BC_RSYNC_CHANGES, BC_RUN, BC_WORK_DIR, renderManifestCleanup } from './pipeline-shell';
 
 /** What the mirror's body is rendered from. */
@@ -95,7 +96,9 @@ mirror_one() {
   # "$SOURCE/$name" without a trailing slash: rsync creates DEST/$name and deletes only in it.
   # One output file for every entry (they are copied one at a time): a file named after the
   # entry would be too long a name for an entry named with more than 249 bytes.
-  rsync -rlt -H -8 --delete --no-perms --no-owner --no-group --out-format='%i|%b|%n' "$SOURCE/$name" "$DEST/" >"$WORK_DIR/rsync-entry" || rc=$?
+  # An app dump's work folder (a dump being written, or a killed run's leftover) is not copied;
+  # --delete removes a copy of one an earlier run made.
+  rsync -rlt -H -8 --delete --no-perms --no-owner --no-group ${RSYNC_HIDE_DUMP_WORK} --out-format='%i|%b|%n' "$SOURCE/$name" "$DEST/" >"$WORK_DIR/rsync-entry" || rc=$?
   bc_rsync_changes "$manifest_prefix" <"$WORK_DIR/rsync-entry" >>"$WORK_DIR/manifest-add"
   if [ "$rc" -eq 24 ]; then
     echo "warning: files under $SOURCE/$name vanished during the copy" >&2

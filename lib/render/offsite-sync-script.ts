@@ -1,4 +1,5 @@
 import { BypassList, BypassRoot } from '../bypass-list';
+import { RSYNC_HIDE_DUMP_WORK } from '../in-progress';
 import { BC_EMPTIED, BC_LOG_CONSUME, BC_NAMES_AS_BYTES, BC_REQUIRE_MOUNT, BC_RUN, BC_WORK_DIR } from './pipeline-shell';
 
 /** What the off-site sync's body is rendered from. */
@@ -47,7 +48,7 @@ export function renderOffsiteSyncBody(o: OffsiteSyncScriptOptions): string {
         ${step2.bypass.casePattern(root)}) step2_keep_emptied "$STEP2_SOURCE_${i}" "$STEP2_DEST_${i}" "$name" ;;
       esac
     done <"$WORK_DIR/step2-${i}.entries"
-    bc_rsync_to "$STEP2_DEST_${i}" -a --delete "\${keep[@]}" ${filter} "$STEP2_SOURCE_${i}/"
+    bc_rsync_to "$STEP2_DEST_${i}" -a --delete "\${keep[@]}" ${RSYNC_HIDE_DUMP_WORK} ${filter} "$STEP2_SOURCE_${i}/"
   else
     # by bytes: a name not valid in the locale's encoding is "binary" to grep, which then
     # prints a notice instead of the line, and sort -u may take two such lines for one
@@ -56,7 +57,7 @@ export function renderOffsiteSyncBody(o: OffsiteSyncScriptOptions): string {
       { LC_ALL=C grep -Ev ${quoteWords([step2.bypass.ignoredRegex()])} || true; } |
       LC_ALL=C sort -u >"$WORK_DIR/step2-${i}.list"
     if [ -s "$WORK_DIR/step2-${i}.list" ]; then
-      bc_rsync_to "$STEP2_DEST_${i}" -a -r --files-from="$WORK_DIR/step2-${i}.list" --ignore-missing-args "$STEP2_SOURCE_${i}/"
+      bc_rsync_to "$STEP2_DEST_${i}" -a -r --files-from="$WORK_DIR/step2-${i}.list" --ignore-missing-args ${RSYNC_HIDE_DUMP_WORK} "$STEP2_SOURCE_${i}/"
     fi
   fi`;
         })
@@ -87,7 +88,9 @@ bc_rsync_to() {
 
 # Step 1: the backup disk to the off-site copy
 step1() {
-  local lines excludes=(--exclude=/lost+found) f rel
+  # an app dump's work folder never reaches the disk (NfsMirror hides it); if one is there, an
+  # older mirror put it there, and it goes no further
+  local lines excludes=(--exclude=/lost+found ${RSYNC_HIDE_DUMP_WORK}) f rel
   bc_log_take "$MANIFEST" "$MANIFEST_LOCK" "$WORK_DIR/manifest"
   lines=$(wc -l <"$WORK_DIR/manifest")
   echo "$lines" >"$WORK_DIR/manifest-lines"
@@ -129,7 +132,7 @@ step2_keep_emptied() {
   local src="$1" dest="$2" name="$3" pat
   bc_no_files "$src/$name" || return 0
   # what --delete would remove from this entry's copy (which may be on another host)
-  bc_rsync_at "$dest" -a --delete --dry-run --out-format='%i|%n' "$src/$name" >"$WORK_DIR/step2-dry-run"
+  bc_rsync_at "$dest" -a --delete --dry-run ${RSYNC_HIDE_DUMP_WORK} --out-format='%i|%n' "$src/$name" >"$WORK_DIR/step2-dry-run"
   grep -q '^\\*deleting *|.*[^/]$' "$WORK_DIR/step2-dry-run" || return 0
   if bc_emptied_allowed "$src/$name"; then
     echo "$src/$name is empty and ALLOW_EMPTIED names it: its copy in $dest is emptied too" >&2

@@ -1,3 +1,4 @@
+import { FIND_DUMP_WORK } from '../in-progress';
 /**
  * Bash functions shared by the host pipeline's scripts (file backup, NFS mirror, off-site
  * sync, LVM snapshots). Pure text: each renderer includes the ones it needs in its body.
@@ -34,10 +35,10 @@ bc_require_mount() {
  * `--delete`: `bc_no_files` tells such a source folder, `bc_emptied_allowed` whether the
  * operator said the emptying is meant (ALLOW_EMPTIED), `bc_emptied_hint` how to say so.
  */
-export const BC_EMPTIED = `# True when $1 is a folder (not a link to one) with no file at any depth: an empty mount point,
-# or a tree of empty folders.
+export const BC_EMPTIED = `# True when $1 is a folder (not a link to one) with no file at any depth outside app dumps'
+# work folders (which are never copied): an empty mount point, or a tree of empty folders.
 bc_no_files() {
-  [ -d "$1" ] && [ ! -L "$1" ] && [ -z "$(find "$1" -mindepth 1 ! -type d -print -quit)" ]
+  [ -d "$1" ] && [ ! -L "$1" ] && [ -z "$(find "$1" -mindepth 1 \\( ${FIND_DUMP_WORK} \\) -prune -o ! -type d -print -quit)" ]
 }
 
 # True when ALLOW_EMPTIED (source paths separated by spaces, or * for all) names $1: the

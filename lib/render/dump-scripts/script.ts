@@ -1,5 +1,6 @@
 import { BACKUP_METRIC_HELP, BackupMetric } from '../../metrics';
 import { generatedHeader, indentBlock, shellQuote } from '../shell';
+import { DUMP_WORK_PREFIX } from '../../in-progress';
 
 /**
  * Scripts for application dumps in Kubernetes CronJobs. They run inside the engine's own
@@ -123,8 +124,8 @@ export function renderDumpScript(o: DumpScriptOptions): string {
 # Forbid policy means no other run of this job is active, so old ones are removed. Only a stamp
 # may follow the prefix: a job whose id starts with this one's (app, app-extra) may share the
 # folder and be running now.
-find "$BC_OUT_DIR" -mindepth 1 -maxdepth 1 -name ".bc-work-$BC_PREFIX-$bc_stamp_glob" -exec rm -rf -- {} +
-bc_work="$BC_OUT_DIR/.bc-work-$BC_PREFIX-$bc_stamp"
+find "$BC_OUT_DIR" -mindepth 1 -maxdepth 1 -name "${DUMP_WORK_PREFIX}$BC_PREFIX-$bc_stamp_glob" -exec rm -rf -- {} +
+bc_work="$BC_OUT_DIR/${DUMP_WORK_PREFIX}$BC_PREFIX-$bc_stamp"
 mkdir "$bc_work"
 `
     : '';
