@@ -6,7 +6,7 @@ import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
 import { DEFAULT_SITE_SETTINGS } from '../../lib/defaults';
 import { SiteModel, SiteSettings } from '../../lib/model/site-model';
 import { renderReviewTree } from '../../lib/review/review-tree';
-import { sharedMachineFindings } from '../../lib/model/shared-hosts';
+import { sharedClusterFindings, sharedMachineFindings } from '../../lib/model/shared-hosts';
 
 const ANCHOR_ID = 'BackupSiteModel';
 
@@ -64,7 +64,8 @@ export class SiteAnchor extends Construct {
     for (const check of this.beforeReviewChecks) check();
     const others = otherSiteAnchors(stack);
     for (const other of others) other.complete();
-    for (const f of sharedMachineFindings(this.model, others.map((o) => o.model))) this.model.addFinding(f);
+    const otherModels = others.map((o) => o.model);
+    for (const f of [...sharedMachineFindings(this.model, otherModels), ...sharedClusterFindings(this.model, otherModels)]) this.model.addFinding(f);
   }
 
   addFinalizer(fn: () => void): void {

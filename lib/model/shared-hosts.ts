@@ -34,3 +34,28 @@ export function sharedMachineFindings(mine: SiteModel, others: readonly SiteMode
   }
   return findings;
 }
+
+/**
+ * The Kubernetes objects this site and another site of the same program both manage (same
+ * kind, namespace and name). Each site's `kubeconfig_path` is chosen at deploy time, so the
+ * two may reach one cluster: then each apply overwrites the other's version, and destroying
+ * either site deletes the object the other still counts on. A warning, as for machines.
+ */
+export function sharedClusterFindings(mine: SiteModel, others: readonly SiteModel[]): FindingRecord[] {
+  const key = (o: { kind: string; namespace?: string; name: string }) => `${o.kind} ${o.namespace ?? '(cluster)'}/${o.name}`;
+  const findings: FindingRecord[] = [];
+  for (const other of others) {
+    const theirs = new Set(other.k8sObjects.map(key));
+    for (const o of mine.k8sObjects) {
+      if (!theirs.has(key(o))) continue;
+      findings.push({
+        severity: 'warning',
+        rule: 'shared-cluster-object',
+        subject: o.constructPath,
+        message: `Kubernetes ${key(o)} is also managed by site ${other.site}: if both sites deploy to one cluster, each apply overwrites the other's version and destroying either site deletes it`,
+        fix: `give the object another name or namespace in one of the sites (a namespace per site), or manage it from one site; ignore this if the sites deploy to different clusters`,
+      });
+    }
+  }
+  return findings;
+}

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { App } from 'cdktf';
-import { BackupSite, BackupStatus, PveHost, Retention, Schedule, VzdumpJob } from '../../constructs';
+import { BackupSite, BackupStatus, Pushgateway, PveHost, Retention, Schedule, VzdumpJob } from '../../constructs';
 import { nfsStorage, vm } from '../helpers/fixtures';
 import { tempDir } from '../helpers/tools';
 
@@ -32,5 +32,21 @@ describe('sites of one program managing one machine', () => {
     expect(shared(c)).toEqual([]);
     // and the reviewer sees it
     expect(fs.readFileSync(path.join(outdir, 'stacks/acme/review/REVIEW.md'), 'utf8')).toContain('shared-machine');
+  });
+
+  it('warns in both sites about each Kubernetes object they would both manage, since both may deploy to one cluster', () => {
+    const app = new App({ outdir: tempDir('bc-shared-k8s-') });
+    const sites = ['acme', 'globex', 'initech'].map((id) => new BackupSite(app, id));
+    new Pushgateway(sites[0], 'Pushgateway', { namespace: 'monitoring', nodePort: 30091 });
+    new Pushgateway(sites[1], 'Pushgateway', { namespace: 'monitoring', nodePort: 30092 });
+    // a namespace of its own: nothing shared
+    new Pushgateway(sites[2], 'Pushgateway', { namespace: 'initech-monitoring', nodePort: 30093 });
+    app.synth();
+    const shared = (site: BackupSite) => site.model.findings.filter((f) => f.rule === 'shared-cluster-object');
+    for (const [site, other] of [[sites[0], 'globex'], [sites[1], 'acme']] as const) {
+      expect(shared(site).map((f) => f.message.split(' is also')[0]).sort()).toEqual(['Kubernetes Deployment monitoring/pushgateway', 'Kubernetes PersistentVolumeClaim monitoring/pushgateway-data', 'Kubernetes Service monitoring/pushgateway']);
+      expect(shared(site)[0]).toMatchObject({ severity: 'warning', message: expect.stringContaining(`is also managed by site ${other}: if both sites deploy to one cluster`) });
+    }
+    expect(shared(sites[2])).toEqual([]);
   });
 });
