@@ -125,6 +125,29 @@ describeWithTools([['prometheus-pushgateway', 'prometheus-pushgateway'], ['shell
     expect(fs.statSync(path.join(status, 'pid')).mode & 0o777).toBe(0o644);
   });
 
+  it("makes the dumps it keeps from before artifacts were private readable by their owner only, and no other job's", () => {
+    // GIVEN dumps an older version wrote 0644 in 0755 folders, this job's and another's
+    const s = commandJob(TAR);
+    const source = tempDir();
+    fs.writeFileSync(path.join(source, 'a.txt'), 'x'.repeat(5000));
+    const out = tempDir();
+    const own = path.join(out, 'files-backup-20200101T000000Z.tar.gz');
+    // a folder artifact, as the SQLite engine's runs are
+    const ownFolder = path.join(out, 'files-backup-20200102T000000Z.tar.gz');
+    const other = path.join(out, 'other-job-20200101T000000Z.tar.gz');
+    for (const f of [own, other]) fs.writeFileSync(f, 'old dump', { mode: 0o644 });
+    fs.mkdirSync(ownFolder, { mode: 0o755 });
+    fs.writeFileSync(path.join(ownFolder, 'part'), 'p', { mode: 0o644 });
+    // WHEN the job runs (a day old: kept by the retention)
+    for (const f of [own, ownFolder, other]) age(f, 1);
+    const r = runScript('dash', s.dump, { SOURCE: source, BC_OUT_DIR: out, BC_STATUS_DIR: tempDir(), BC_DEFER_STATUS: '1' });
+    expect(r.stderr).not.toMatch(/FAILED|warning/);
+    // THEN its own kept dumps are its user's only; another job's are not its to change
+    expect(fs.statSync(own).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(path.join(ownFolder, 'part')).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(other).mode & 0o777).toBe(0o644);
+  });
+
   it('on the first Sunday only: cron runs days 1-7, the dump checks the weekday, and a skipped day pushes nothing', async () => {
     const firstSunday = Schedule.firstWeekdayOfMonth('sun', '04:00').inTimeZone('UTC');
     const json = (() => {

@@ -242,6 +242,9 @@ bc_rotate() {
         rm -rf -- "$bc_old"
       else
         bc_newer=$((bc_newer + 1))
+        # a dump kept from before artifacts were written under umask 077 was left readable by
+        # every client of the export: no longer (a warning only, it is still a good dump)
+        chmod -R go-rwx -- "$bc_old" || bc_log "warning: could not make $bc_old readable by its owner only"
       fi
     done
   }
