@@ -29,7 +29,10 @@ export function deriveAlerts(model: SiteModel, a: AlertingSettings): AlertRule[]
   const step = testStepMinutes(model, a);
   for (const job of model.jobs) {
     const signals = model.signalsOf(job.id);
-    if (signals.length === 0) continue;
+    // A disabled job does not run: its Stale and NeverRan would fire for as long as it stays
+    // off. The status tool skips it too (inventory enabled 0); REVIEW.md says what it leaves
+    // unwatched (the monitored rule) and 3-2-1 no longer counts its copies.
+    if (signals.length === 0 || !job.enabled) continue;
     rules.push(...jobAlerts(model, a, job, signals, step));
   }
   rules.push(...diskAlerts(model, a, step));

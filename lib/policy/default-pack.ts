@@ -9,7 +9,10 @@ export const threeTwoOne: PolicyRule = {
   check(model, ctx) {
     const out: FindingRecord[] = [];
     for (const a of model.assets) {
-      const copies = model.copiesOf(a.id);
+      // a disabled job's copies only age: they protect nothing from the next loss
+      const all = model.copiesOf(a.id);
+      const copies = all.filter((c) => model.job(c.job)?.enabled !== false);
+      const idle = [...new Set(all.filter((c) => !copies.includes(c)).map((c) => c.job))];
       const targets = copies.map((c) => model.target(c.target)).filter((t) => t !== undefined);
       // a snapshot lives on the source's disks: it is a copy in time, not on another medium
       const media = new Set(['source-disk', ...targets.map((t) => t!.medium)]);
@@ -23,7 +26,7 @@ export const threeTwoOne: PolicyRule = {
           severity: warnOrError(ctx),
           rule: '3-2-1',
           subject: a.id,
-          message: `${a.name} (${a.classification}) falls short of 3-2-1: ${missing.join(', ')}`,
+          message: `${a.name} (${a.classification}) falls short of 3-2-1: ${missing.join(', ')}${idle.length ? ` (not counting the copies of disabled job${idle.length > 1 ? 's' : ''} ${idle.join(', ')})` : ''}`,
           fix: 'add a copy on another medium or off-site, or waive the rule for this asset with a reason (e.g. regenerable data)',
         });
       }
@@ -164,6 +167,15 @@ export const monitored: PolicyRule = {
     const out: FindingRecord[] = [];
     for (const j of model.jobs.filter((x) => x.schedule && model.signalsOf(x.id).length === 0)) {
       out.push({ severity: 'warning', rule: 'monitored', subject: j.constructPath, message: `job ${j.id} reports no metrics: a failure would go unnoticed`, fix: 'report through the site metric scheme (ScheduledHostJob and VzdumpJob do)' });
+    }
+    for (const j of model.jobs.filter((x) => !x.enabled)) {
+      out.push({
+        severity: 'warning',
+        rule: 'monitored',
+        subject: j.constructPath,
+        message: `job ${j.id} is disabled: it makes no new copies, no alert or status check watches it, and 3-2-1 does not count its copies`,
+        fix: `enable it again (enabled: true), or delete it once nothing needs it`,
+      });
     }
     if (!model.alerting && model.signals.length) {
       out.push({ severity: 'warning', rule: 'monitored', subject: model.site, message: `site ${model.site} pushes metrics but has no BackupAlertRules: nothing alerts on them`, fix: 'add new BackupAlertRules(site, "Alerts")' });

@@ -167,3 +167,22 @@ describe('a pluggable pack', () => {
     expect(() => Testing.synth(s, true)).toThrow(/\[p\/Ha\] no-external: app-ha is external \(fix: schedule it here\)/);
   });
 });
+
+describe('a disabled job', () => {
+  it('is named in the review, gets no alert that would fire while it is off, and its copies no longer count for 3-2-1', () => {
+    const { s, host, nas, remote, g } = site();
+    new VzdumpJob(s, 'A', { host, jobId: 'a-job', schedule: Schedule.daily('01:00'), storage: nas, guests: [g] });
+    new VzdumpJob(s, 'B', { host, jobId: 'offsite-job', schedule: Schedule.daily('05:00'), storage: remote, guests: [g], enabled: false });
+    new BackupAlertRules(s, 'Alerts');
+    Testing.synth(s);
+    expect(rulesOf(s, 'monitored').filter((f) => f.subject === 'p/B')).toEqual([
+      expect.objectContaining({ severity: 'warning', message: 'job offsite-job is disabled: it makes no new copies, no alert or status check watches it, and 3-2-1 does not count its copies' }),
+    ]);
+    expect(rulesOf(s, '3-2-1').filter((f) => f.subject === 'guest:pve:100')).toEqual([
+      expect.objectContaining({ message: 'VM 100 g (important) falls short of 3-2-1: 2 copies (needs 3), no off-site copy (not counting the copies of disabled job offsite-job)' }),
+    ]);
+    const rules = [...reviewOf(s).values()].find((f) => f.path.endsWith('.rules.yml'))!.content;
+    expect(rules).toMatch(/backup_job="a-job"/);
+    expect(rules).not.toMatch(/offsite-job/);
+  });
+});
