@@ -270,8 +270,9 @@ export class SiteModel {
   /** Runs every cross-construct check and the policies; each message names site, subject and rule. */
   validate(): string[] {
     const checks = this.checks.flatMap((check) => check(this));
-    const policy = this.policyOutcome()
-      .findings.filter((f) => f.severity === 'error')
+    // an error is an error whoever found it: a policy rule or a construct
+    const policy = [...this.findings, ...this.policyOutcome().findings]
+      .filter((f) => f.severity === 'error')
       .map((f) => `[${f.subject}] ${f.rule}: ${f.message} (fix: ${f.fix})`);
     return [...checks, ...policy].map((m) => (m.startsWith(`[${this.site}`) ? m : `[${this.site}] ${m}`));
   }

@@ -186,3 +186,11 @@ describe('a disabled job', () => {
     expect(rules).not.toMatch(/offsite-job/);
   });
 });
+
+describe('an error finding', () => {
+  it("fails the synth when a construct raised it, as a policy rule's does", () => {
+    const { s } = site();
+    s.model.addFinding({ severity: 'error', rule: 'some-construct', subject: 'p/Thing', message: 'it cannot work this way', fix: 'do it the other way' });
+    expect(() => Testing.synth(s, true)).toThrow('[p/Thing] some-construct: it cannot work this way (fix: do it the other way)');
+  });
+});
