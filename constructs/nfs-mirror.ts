@@ -130,6 +130,8 @@ export class NfsMirror extends Construct {
     const model = siteModelOf(this);
     this.host = p.host;
     this.jobId = p.jobId ?? 'nfs-mirror';
+    // before anything named after the job: a second job of the id is named as such, not as a clash of work folders
+    model.checkJobIdFree(this.jobId, this.node.path, model.jobIdClash(this.jobId, p.host.name));
     this.bypass = p.bypass;
     this.source = root.path;
     this.destination = destination;

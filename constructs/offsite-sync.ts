@@ -222,6 +222,8 @@ export class OffsiteSync extends Construct {
     const model = siteModelOf(this);
     this.host = p.host;
     this.jobId = p.jobId ?? 'offsite-sync-backup';
+    // before anything named after the job: a second job of the id is named as such, not as a clash of work folders
+    model.checkJobIdFree(this.jobId, this.node.path, model.jobIdClash(this.jobId, p.host.name));
     this.manifest = p.manifest;
     const t = p.target;
     const remote = (sub: string) => `${t.user ?? 'root'}@${t.address}:${t.basePath.replace(/\/$/, '')}/${sub}/`;

@@ -3,11 +3,12 @@ import type { ITerraformDependable } from 'cdktf';
 import { z } from 'zod';
 import { DEFAULTS } from '../lib/defaults';
 import { Duration } from '../lib/duration';
-import { checkProps } from '../lib/errors';
+import { BackupConfigError, checkProps } from '../lib/errors';
 import { BackupMetric, signalRecord, signalRemoval } from '../lib/metrics';
 import type { SiteModel } from '../lib/model/site-model';
 import type { RestoreStep } from '../lib/model/types';
 import { Classification, CLASSIFICATIONS } from '../lib/model/vocabulary';
+import { secretSettingNames } from '../lib/private/credentials';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { renderJobScript } from '../lib/render/job-script';
 import { generatedHeader } from '../lib/render/shell';
@@ -201,6 +202,18 @@ export class ScheduledHostJob extends Construct {
       locks: 'list each lock file once, e.g. /run/backup-constructs/manifest.lock',
       timeout: 'omit timeout for no limit',
     });
+    // settings are written into the script on the host, cdk.tf.json and the review tree
+    const secretSettings = secretSettingNames(p.settings ?? {});
+    if (secretSettings.length) {
+      throw new BackupConfigError(
+        this.node.path,
+        secretSettings.map((name) => ({
+          field: `settings.${name}`,
+          message: `expected no credential in settings, got a value for ${name} (value not shown): it would be written into the script on the host, cdk.tf.json and the review tree`,
+          hint: `keep it in a root-only file on the host: environmentFile: '/root/.${p.jobId}.env' holding ${name}=..., or a setting ${name}_FILE naming a file the body reads`,
+        })),
+      );
+    }
     this.model = siteModelOf(this);
     // before the files named after the job are installed, so a second job of the id is named as such
     this.model.checkJobIdFree(p.jobId, this.node.path, this.model.jobIdClash(p.jobId, p.host.name));

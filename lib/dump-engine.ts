@@ -6,6 +6,7 @@ import { SecretRef } from './k8s/secret-ref';
 import { commandRestore, DatabaseServer, etcdRestore, mysqlPerDatabaseRestore, mysqlRestore, postgresqlPerDatabaseRestore, postgresqlRestore, redisRestore, RestoreContext, sqliteRestore, vaultRestore } from './dump-restore';
 import type { RestoreStep } from './model/types';
 import type { AssetKind } from './model/vocabulary';
+import { secretSettingNames } from './private/credentials';
 import { instanceOf } from './private/zod-helpers';
 import { commandBody } from './render/dump-scripts/command';
 import { etcdBody } from './render/dump-scripts/etcd';
@@ -369,9 +370,6 @@ const SCHEMAS: Record<DumpEngineKind, z.ZodType> = {
     .strict(),
 };
 
-/** Names whose plain values would be credentials. */
-const SECRET_NAME = /PASS|TOKEN|SECRET|CREDENTIAL|PRIVATE|API_?KEY/i;
-
 /**
  * What a dump job dumps: one typed engine per kind of data, each giving its dump command,
  * the checks that keep a broken dump from counting as a backup, and its rotation. Options
@@ -433,12 +431,8 @@ export class DumpEngine {
       }
     }
     if (this.kind === 'command') {
-      for (const [name, value] of Object.entries((raw.settings ?? {}) as Record<string, unknown>)) {
-        // a setting that names where a secret is (PGPASSFILE=/root/.pgpass) is not one
-        const reference = /(FILE|PATH|DIR)$/i.test(name) && typeof value === 'string' && value.startsWith('/');
-        if (SECRET_NAME.test(name) && !reference) {
-          problems.push({ field: `engine.settings.${name}`, message: `expected no credential in settings, got a value for ${name} (value not shown)`, hint: `pass it as secrets: { ${name}: SecretRef.fromSecret('<secret>', '<key>') }` });
-        }
+      for (const name of secretSettingNames((raw.settings ?? {}) as Record<string, unknown>)) {
+        problems.push({ field: `engine.settings.${name}`, message: `expected no credential in settings, got a value for ${name} (value not shown)`, hint: `pass it as secrets: { ${name}: SecretRef.fromSecret('<secret>', '<key>') }` });
       }
       for (const [name, value] of Object.entries((raw.secrets ?? {}) as Record<string, unknown>)) {
         if (!(value instanceof SecretRef)) {

@@ -54,10 +54,41 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'string') return mayBeSecret(value) ? NOT_SHOWN : JSON.stringify(value);
   // JSON.stringify writes NaN and Infinity as null, which reads as if nothing had been given
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-  const text = JSON.stringify(value);
+  const object = describeObject(value);
+  if (object !== undefined) return object;
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    // a cycle: some object of another library
+    return `a ${className(value) ?? 'value'} that cannot be shown`;
+  }
   if (text === undefined) return String(value);
   if (mayBeSecret(text)) return NOT_SHOWN;
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function className(value: unknown): string | undefined {
+  const name = (value as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+  return typeof name === 'string' && name !== 'Object' && name !== 'Array' ? name : undefined;
+}
+
+/**
+ * A construct by its class and path (`Host site/Nas`: a Host given where a PveHost belongs),
+ * a value object by its class and its own words (`Duration 1 day`); undefined for plain data.
+ */
+function describeObject(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const cls = className(value);
+  if (cls === undefined) return undefined;
+  const node = (value as { node?: { path?: unknown } }).node;
+  if (node && typeof node.path === 'string') return `${cls} ${node.path}`;
+  const human = (value as { toHumanString?: unknown }).toHumanString;
+  if (typeof human === 'function') {
+    const text = String((human as () => unknown).call(value));
+    return mayBeSecret(text) ? `a ${cls}` : `${cls} ${text}`;
+  }
+  return undefined;
 }
 
 /** A user-name field (`user`, `username`, `databases.0.username`), by its last segment. */

@@ -29,7 +29,9 @@ const SHAPES: readonly (readonly [RegExp, string])[] = [
   // NAME=value, but not a name that refers to one (VAULT_TOKEN_FILE, SSH_AUTH_SOCK,
   // BORG_PASSCOMMAND) nor a value that is a path or a shell reference
   [/\b[A-Z0-9_]*(PASSWORD|PASSPHRASE|PASSWD|_PASS|_PWD|_AUTH|TOKEN|SECRET|API_?KEY)(?![A-Z0-9_]*(FILE|PATH|DIR|COMMAND|CMD|SOCK|FD)\b)[A-Z0-9_]*\s*=\s*(?![\s'"]*[$\/])['"]?[^\s'"$]/, 'an assignment of a secret (NAME=value)'],
-  [/\b(password|passwd|passphrase|token|secret|api_?key)\s*=\s*(?![\s'"]*[$\/])['"]?[^\s'"$]/i, 'an assignment of a secret (name=value)'],
+  // also after an underscore (db_password=) and mount.cifs's pass= and password2=; not inside a
+  // word (bypass=, compass=)
+  [/(?<![A-Za-z0-9])(password2?|passwd|passphrase|pass|token|secret|api_?key)\s*=\s*(?![\s'"]*[$\/])['"]?[^\s'"$]/i, 'an assignment of a secret (name=value)'],
   // --password=VALUE (a bare --password is a flag that prompts, as pg_dump's)
   [/(^|\s)--?(password|passwd|passphrase|token|secret)=(?!["']?[$\/])["']?[^\s"'$<-]/i, 'a password option with its value on a command line'],
   // mysql's -pPASS, within that command (up to a | ; or &), the mysql tool as the command word
@@ -127,4 +129,19 @@ export function credentialsInProps(props: unknown): { field: string; what: strin
   };
   walk(props, []);
   return found;
+}
+
+/** Setting names whose plain values would be credentials (`DB_PASSWORD`, `API_TOKEN`). */
+const SECRET_SETTING_NAME = /PASS|TOKEN|SECRET|CREDENTIAL|PRIVATE|API_?KEY/i;
+
+/**
+ * The names of settings (shell variables a script is given) that would carry a credential in
+ * plain text: named like one, unless the name and the value say where one is kept
+ * (`PGPASSFILE=/root/.pgpass`). A bare value such as `hunter2` has no shape the credential
+ * scan could see; its name gives it away.
+ */
+export function secretSettingNames(settings: Readonly<Record<string, unknown>>): string[] {
+  return Object.entries(settings)
+    .filter(([name, value]) => SECRET_SETTING_NAME.test(name) && !(/(FILE|PATH|DIR)$/i.test(name) && typeof value === 'string' && value.startsWith('/')))
+    .map(([name]) => name);
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AlertDelivery, AppDumpCronJob, BackupAlertRules, BackupVolume, BorgPassphrase, DumpEngine, MetricsSink, Schedule, SecretRef, SiteBackend } from '../../constructs';
+import { AlertDelivery, AppDumpCronJob, BackupAlertRules, BackupVolume, BorgPassphrase, DumpEngine, MetricsSink, Schedule, ScheduledHostJob, SecretRef, SiteBackend } from '../../constructs';
 import { checkProps, describeValue } from '../../lib/errors';
 import { credentialIn, mayBeSecret } from '../../lib/private/credentials';
 import { testSite } from '../helpers/fixtures';
@@ -102,5 +102,26 @@ describe('credentials in the program', () => {
     expect(errorOf(() => SecretRef.fromSecret(SECRET, 'password'))).not.toContain(SECRET);
     expect(errorOf(() => SecretRef.fromSecret('pg', `pw ${SECRET}`))).not.toContain(SECRET);
     expect(errorOf(() => BorgPassphrase.vault({ path: 'secret/x', field: 'p', address: `https://u:${SECRET}@vault` }))).not.toContain(SECRET);
+  });
+});
+
+describe('credentials given by name', () => {
+  it("refuses a host job's setting named like a secret, without its value, and keeps references to one", () => {
+    const { site, host } = testSite();
+    const job = (settings: Record<string, string>) => () => new ScheduledHostJob(site, `J${Object.keys(settings).join('')}`, { host, jobId: 'db-export', schedule: Schedule.daily('01:00'), description: 'export', body: 'run', settings });
+    const message = errorOf(job({ DB_PASSWORD: 'hunter2', API_TOKEN: 'abc', TARGET_DIR: '/x' }));
+    expect(message.split('\n').map((l) => l.split(':')[0])).toEqual(['[test/JDB_PASSWORDAPI_TOKENTARGET_DIR] settings.DB_PASSWORD', '[test/JDB_PASSWORDAPI_TOKENTARGET_DIR] settings.API_TOKEN']);
+    expect(message).toContain("environmentFile: '/root/.db-export.env'");
+    expect(message).not.toMatch(/hunter2|abc/);
+    expect(job({ DB_PASSWORD_FILE: '/root/.db-pass', TARGET_DIR: '/x' })).not.toThrow();
+  });
+
+  it("refuses mount.cifs's pass= and password2=, and name=value after an underscore, but not inside a word", () => {
+    for (const v of [`pass=${SECRET}`, `password2=${SECRET}`, `db_password=${SECRET}`, `vers=3.0,pass=${SECRET}`]) {
+      expect({ v, found: credentialIn(v) }).toEqual({ v, found: 'an assignment of a secret (name=value)' });
+    }
+    for (const v of ['bypass=yes', 'compass=north', 'pass=$PASS', 'password_file=/root/p']) {
+      expect({ v, found: credentialIn(v) }).toEqual({ v, found: undefined });
+    }
   });
 });

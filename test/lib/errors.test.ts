@@ -6,6 +6,8 @@ import { Duration } from '../../lib/duration';
 import { Retention } from '../../lib/retention';
 import { Size } from '../../lib/size';
 import { instanceOf, nearestId } from '../../lib/private/zod-helpers';
+import { Guest, Host, VzdumpJob } from '../../constructs';
+import { nfsStorage, testSite } from '../helpers/fixtures';
 
 const schema = z
   .object({
@@ -183,5 +185,16 @@ describe('closestName', () => {
     expect(closestValue('gz', ['zstd', 'gzip'])).toBe('gzip');
     expect(closestValue('sunday', ['sun', 'mon', 'sat'])).toBe('sun');
     expect(closestValue('s', ['snapshot', 'stop'])).toBeUndefined();
+  });
+});
+
+describe('describeValue of a construct or value object given in the wrong place', () => {
+  it('names the construct by its class and path and a value object by its own words, never failing on a cycle', () => {
+    // a Host where a PveHost belongs: its construct tree refers back to itself, which JSON.stringify cannot write
+    const { site, host } = testSite();
+    const plain = new Host(site, 'Plain', { name: 'plain', address: '10.0.0.9' });
+    expect(errorOf(() => new Guest(site, 'G', { host: plain as never, vmid: 100, type: 'qemu', name: 'x' }))).toBe('[test/G] host: expected a PveHost, got Host test/Plain');
+    const storage = nfsStorage(site, host);
+    expect(errorOf(() => new VzdumpJob(site, 'J', { host, jobId: 'nightly', schedule: Duration.hours(24) as never, storage, all: true }))).toMatch(/^\[test\/J\] schedule: expected a Schedule, .*, got Duration 1d$/);
   });
 });

@@ -654,3 +654,27 @@ describe('host pipeline checks', () => {
     expect(siteModelOf(fx.site).validate()).toEqual([]);
   });
 });
+
+describe('a job id taken twice in the pipeline', () => {
+  it('is named as such by the mirror and the off-site sync, not as a clash of their work folders', () => {
+    for (const which of ['mirror', 'offsite'] as const) {
+      const { site, host } = testSite();
+      const manifest = OffsiteManifest.of('/mnt/backup');
+      const bypass = BypassList.of({ '/srv/nfs': ['immich'] });
+      const daily = new FileBackup(site, 'Daily', { host, manifest, pveConfig: true });
+      const build = () => {
+        const mirror = new NfsMirror(site, 'Mirror', { host, bypass, manifest, ...(which === 'mirror' ? { jobId: 'daily-backup' } : {}) });
+        new OffsiteSync(site, 'Offsite', { host, manifest, ships: [daily, mirror], target: { name: 'nas', address: '192.0.2.13', sshKeyFile: '/root/.ssh/offsite', basePath: '/Backup' }, jobId: 'daily-backup' });
+      };
+      const first = (() => {
+        try {
+          build();
+          return '';
+        } catch (e) {
+          return (e as Error).message.split('\n')[0];
+        }
+      })();
+      expect({ which, first }).toEqual({ which, first: `[test/${which === 'mirror' ? 'Mirror' : 'Offsite'}] jobId: job "daily-backup" is already registered in site test by test/Daily/Job (hint: job ids name metrics, alerts and Proxmox jobs; give each job its own)` });
+    }
+  });
+});
