@@ -156,7 +156,7 @@ const installSchema = z
               .string()
               .regex(/^\/[^\0]*[^/]$/, 'expected an absolute file path')
               .regex(NO_CONTROL_CHARACTERS, 'expected a path without control characters such as a line break')
-              .refine((v) => !v.split('/').includes('..'), 'expected a path without .. (write the folder it means)'),
+              .refine((v) => v.split('/').slice(1).every((s) => s !== '..' && s !== '.' && s !== ''), 'expected a path written one way: without . or .. segments or // (write the folder it means)'),
             content: z.string(),
             mode: z.string().regex(/^0[0-7]{3}$/, 'expected an octal mode such as 0644').optional(),
             owner: z.string().regex(/^[a-z_][a-z0-9_-]*:[a-z_][a-z0-9_-]*$/, 'expected user:group').optional(),

@@ -1,4 +1,5 @@
 import { BackupConfigError, Problem } from './errors';
+import { FOLDER_PATH } from './path-schema';
 
 /** Which route an NFS path takes to the off-site copy. */
 export type NfsLeg = 'mirror' | 'bypass' | 'none';
@@ -39,8 +40,10 @@ export class BypassList {
     const problems: Problem[] = [];
     const list: BypassRoot[] = [];
     for (const [path, names] of Object.entries(roots)) {
-      if (!/^\/[^\0]*[^/]$/.test(path) || path.includes('//')) {
-        problems.push({ field: `roots.${path}`, message: `expected an absolute folder without a trailing slash, got ${JSON.stringify(path)}`, hint: "e.g. '/srv/nfs'" });
+      // as every folder prop: plain characters (the path lands in scripts and rsync rules), one spelling
+      const checked = FOLDER_PATH.safeParse(path);
+      if (!checked.success) {
+        problems.push({ field: `roots.${path}`, message: `${checked.error.issues[0].message}, got ${JSON.stringify(path)}`, hint: "e.g. '/srv/nfs'" });
         continue;
       }
       if (names === 'all') {

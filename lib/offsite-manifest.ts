@@ -1,4 +1,16 @@
-import { BackupConfigError, Problem } from './errors';
+import { z } from 'zod';
+import { checkProps } from './errors';
+import { ABSOLUTE_FILE_PATH, FOLDER_PATH } from './path-schema';
+
+/** The manifest's settings: paths as every path prop takes them, misspelt options refused. */
+const MANIFEST_SCHEMA = z
+  .object({
+    root: FOLDER_PATH,
+    file: ABSOLUTE_FILE_PATH.optional(),
+    lockFile: ABSOLUTE_FILE_PATH.optional(),
+    maxLines: z.number().int('expected a positive whole number').min(1, 'expected a positive whole number').optional(),
+  })
+  .strict();
 
 /** Options of {@link OffsiteManifest.of}. */
 export interface OffsiteManifestOptions {
@@ -24,17 +36,8 @@ export interface OffsiteManifestOptions {
 export class OffsiteManifest {
   /** A manifest for files under `root` (the backup disk's mount, e.g. `/mnt/backup`). */
   static of(root: string, options: OffsiteManifestOptions = {}): OffsiteManifest {
-    const problems: Problem[] = [];
-    const abs = /^\/[^\0\s]*$/;
-    if (!abs.test(root) || (root.length > 1 && root.endsWith('/'))) problems.push({ field: 'root', message: `expected an absolute folder without a trailing slash, got ${JSON.stringify(root)}` });
-    const file = options.file ?? `${root}/.changed-files`;
-    const lockFile = options.lockFile ?? '/run/lock/backup-constructs/offsite-manifest.lock';
-    const maxLines = options.maxLines ?? 500_000;
-    if (!abs.test(file) || file.endsWith('/')) problems.push({ field: 'file', message: `expected an absolute file path, got ${JSON.stringify(file)}` });
-    if (!abs.test(lockFile) || lockFile.endsWith('/')) problems.push({ field: 'lockFile', message: `expected an absolute file path, got ${JSON.stringify(lockFile)}` });
-    if (!Number.isInteger(maxLines) || maxLines < 1) problems.push({ field: 'maxLines', message: `expected a positive whole number, got ${maxLines}`, hint: 'seed 002 uses 500000' });
-    if (problems.length) throw new BackupConfigError('OffsiteManifest', problems);
-    return new OffsiteManifest(root, file, lockFile, maxLines);
+    const p = checkProps('OffsiteManifest', MANIFEST_SCHEMA, { root, ...options }, { root: "the backup disk's mount, e.g. '/mnt/backup'", maxLines: 'seed 002 uses 500000' });
+    return new OffsiteManifest(p.root, p.file ?? `${p.root}/.changed-files`, p.lockFile ?? '/run/lock/backup-constructs/offsite-manifest.lock', p.maxLines ?? 500_000);
   }
 
   private constructor(

@@ -30,12 +30,20 @@ function plainPathHint(pattern: RegExp): (v: string) => string | undefined {
   };
 }
 
-/** `..` makes two spellings of one folder: the overlap and ownership checks compare paths as written. */
-const withoutDotDot = (v: string) => !v.split('/').includes('..');
-const DOT_DOT_MESSAGE = 'expected a path without .. (write the folder it means)';
+/**
+ * `..`, `.` and `//` make two spellings of one folder: the overlap, ownership and "not /"
+ * checks compare paths as written, so `/.` would pass for a folder other than the root.
+ */
+const withoutDotDot = (v: string) =>
+  v
+    .replace(/\/+$/, '')
+    .split('/')
+    .slice(1)
+    .every((seg) => seg !== '..' && seg !== '.' && seg !== '');
+const DOT_DOT_MESSAGE = 'expected a path written one way: without . or .. segments or // (write the folder it means)';
 const dotDotHint = (v: string) => `'${posix.normalize(v)}'`;
 
-/** An absolute path of plain characters, without `..`. */
+/** An absolute path of plain characters, each folder named once (no `.`, `..` or `//`). */
 export const ABSOLUTE_PATH = z
   .string()
   .check(hintedCheck((v) => PLAIN_PATH.test(v), PLAIN_PATH_MESSAGE, plainPathHint(PLAIN_PATH)))

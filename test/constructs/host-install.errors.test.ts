@@ -23,7 +23,7 @@ describe('Host.install input', () => {
   });
 
   it('fails when a file path holds .., a second spelling the check for two owners tells apart', () => {
-    expect(installError({ files: [{ path: '/etc/mine/../cron.d/x', content: 'x' }] })).toMatch(/^\[test\/Mine\] files\.0\.path: expected a path without \.\. \(write the folder it means\), got "\/etc\/mine\/\.\.\/cron\.d\/x"/);
+    expect(installError({ files: [{ path: '/etc/mine/../cron.d/x', content: 'x' }] })).toMatch(/^\[test\/Mine\] files\.0\.path: expected a path written one way: without \. or \.\. segments or \/\/ \(write the folder it means\), got "\/etc\/mine\/\.\.\/cron\.d\/x"/);
   });
 
   it('fails when a removal entry is blank', () => {

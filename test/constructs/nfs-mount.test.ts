@@ -81,7 +81,7 @@ describe('NfsMount', () => {
     );
     expect(() => new NfsMount(site, 'N', { host, server: '10.0.0.150', export: '/x', mountPoint: '/mnt/a"b' })).toThrow(/\[test\/N\] mountPoint: expected an absolute path of letters/);
     expect(() => new NfsMount(site, 'O', { host, server: '10.0.0.150', export: '/volume1/`id`', mountPoint: '/mnt/o' })).toThrow(/\[test\/O\] export: expected an absolute path of letters.*hint: the server's export path/);
-    expect(() => new NfsMount(site, 'P', { host, server: '10.0.0.150', export: '/x', mountPoint: '/mnt/../etc' })).toThrow(/\[test\/P\] mountPoint: expected a path without \.\./);
+    expect(() => new NfsMount(site, 'P', { host, server: '10.0.0.150', export: '/x', mountPoint: '/mnt/../etc' })).toThrow(/\[test\/P\] mountPoint: expected a path written one way/);
   });
 
   it('fails when the server is a Tailscale address', () => {

@@ -20,9 +20,12 @@ describe('path props', () => {
     }
   });
 
-  it('fails when a path has .. (two spellings of one folder defeat the overlap checks)', () => {
-    expect(ABSOLUTE_PATH.safeParse('/mnt/backup/../etc').error?.issues[0].message).toBe('expected a path without .. (write the folder it means)');
-    expect(accepts(ABSOLUTE_PATH, '/mnt/backup/..x')).toBe(true);
+  it('fails when a path has .., . or // (two spellings of one folder defeat the overlap and "not /" checks)', () => {
+    expect(ABSOLUTE_PATH.safeParse('/mnt/backup/../etc').error?.issues[0].message).toBe('expected a path written one way: without . or .. segments or // (write the folder it means)');
+    for (const p of ['/.', '/./', '/srv/./nfs', '/mnt//backup', '/mnt/backup/.', '/mnt/backup/..']) expect([p, accepts(ABSOLUTE_PATH, p)]).toEqual([p, false]);
+    for (const p of ['/mnt/backup/..x', '/root/.ssh/key', '/mnt/backup/', '/']) expect([p, accepts(ABSOLUTE_PATH, p)]).toEqual([p, true]);
+    // '/.' is the root: a folder other than / it is not
+    expect(accepts(ABSOLUTE_FOLDER, '/.')).toBe(false);
   });
 
   it('tells files, folders and globs apart', () => {

@@ -582,9 +582,10 @@ describe('host pipeline checks', () => {
     );
     expect(() => new NfsMirror(site, 'M2', { host, bypass, manifest, workDirectory: '/srv/nfs/.work' })).toThrow(/\[test\/M2\] workDirectory: .* lies inside the folder it mirrors \(\/srv\/nfs\)/);
     // /var/lib/.. is /var; //tmp/ is /tmp; /etc/pve is what the host configuration copy reads
-    expect(() => new NfsMirror(site, 'M3', { host, bypass, manifest, workDirectory: '/var/lib/..' })).toThrow(/\[test\/M3\] workDirectory: expected a path without \.\. \(write the folder it means\), got "\/var\/lib\/\.\."/);
-    expect(() => new NfsMirror(site, 'M3b', { host, bypass, manifest, workDirectory: '/var/lib/.' })).toThrow(/\[test\/M3b\] workDirectory: expected a plain absolute path, got \/var\/lib\/\., with \. or \.\. in it/);
-    expect(() => new NfsMirror(site, 'M4', { host, bypass, manifest, workDirectory: '//tmp/' })).toThrow(/\[test\/M4\] workDirectory: .* got \/tmp, which holds other things/);
+    expect(() => new NfsMirror(site, 'M3', { host, bypass, manifest, workDirectory: '/var/lib/..' })).toThrow(/\[test\/M3\] workDirectory: expected a path written one way: without \. or \.\. segments or \/\/ \(write the folder it means\), got "\/var\/lib\/\.\."/);
+    expect(() => new NfsMirror(site, 'M3b', { host, bypass, manifest, workDirectory: '/var/lib/.' })).toThrow(/\[test\/M3b\] workDirectory: expected a path written one way: without \. or \.\. segments or \/\/ \(write the folder it means\), got "\/var\/lib\/\." \(hint: '\/var\/lib'\)/);
+    expect(() => new NfsMirror(site, 'M4', { host, bypass, manifest, workDirectory: '//tmp/' })).toThrow(/\[test\/M4\] workDirectory: expected a path written one way: .* got "\/\/tmp\/" \(hint: '\/tmp\/'\)/);
+    expect(() => new NfsMirror(site, 'M4b', { host, bypass, manifest, workDirectory: '/tmp/' })).toThrow(/\[test\/M4b\] workDirectory: .* got \/tmp, which holds other things/);
     expect(() => new FileBackup(site, 'Cfg', { host, jobId: 'config-backup', pveConfig: true, root: '/mnt/backup2', workDirectory: '/etc/pve' })).toThrow(
       /\[test\/Cfg\] workDirectory: .* got \/etc\/pve, which is a folder whose configuration it copies/,
     );
@@ -631,7 +632,15 @@ describe('host pipeline checks', () => {
     expect(() => BypassList.of({ '/srv/nfs': ['immich/library'] })).toThrow(/\[BypassList\] roots\.\/srv\/nfs: expected a top-level name .*got "immich\/library"/);
     expect(() => BypassList.of({ '/srv/nfs': ['a'], '/srv/nfs/inner': 'all' })).toThrow(/expected roots that do not nest, got \/srv\/nfs\/inner inside \/srv\/nfs/);
     expect(() => BypassList.of({ '/srv/nfs': ['*'] })).toThrow(/use 'all' for a whole root/);
-    expect(() => BypassList.of({ 'srv/nfs': ['a'] })).toThrow(/expected an absolute folder/);
+    expect(() => BypassList.of({ 'srv/nfs': ['a'] })).toThrow(/\[BypassList\] roots\.srv\/nfs: expected an absolute path/);
+    // one spelling per folder, as every path prop: '/srv/./nfs' would pass the nesting check beside '/srv/nfs'
+    expect(() => BypassList.of({ '/srv/./nfs': ['a'] })).toThrow(/\[BypassList\] roots\.\/srv\/\.\/nfs: expected a path written one way/);
+    // the manifest's paths as every path prop, its options checked like a construct's
+    expect(() => OffsiteManifest.of('/mnt/backup/..')).toThrow(/^\[OffsiteManifest\] root: expected a path written one way/);
+    expect(() => OffsiteManifest.of('/mnt/$(reboot)')).toThrow(/^\[OffsiteManifest\] root: expected an absolute path of letters/);
+    expect(() => OffsiteManifest.of('/')).toThrow(/^\[OffsiteManifest\] root: expected a folder other than \//);
+    expect(() => OffsiteManifest.of('/mnt/backup', { lockfile: '/run/lock/x.lock' } as never)).toThrow(/^\[OffsiteManifest\] lockfile: .*did you mean lockFile/);
+    expect(() => OffsiteManifest.of('/mnt/backup', { maxLines: 0 })).toThrow('[OffsiteManifest] maxLines: expected a positive whole number, got 0 (hint: seed 002 uses 500000)');
     expect(() => BypassList.of({})).toThrow(/expected at least one root/);
   });
 
