@@ -55,7 +55,7 @@ export function renderOffsiteSyncBody(o: OffsiteSyncScriptOptions): string {
     LC_ALL=C awk -v root="$STEP2_SOURCE_${i}/" 'index($0, root) == 1 { print substr($0, length(root) + 1) }' "$WORK_DIR/changes" |
       { LC_ALL=C grep -E ${quoteWords([step2.bypass.relativePathRegex(root)])} || true; } |
       { LC_ALL=C grep -Ev ${quoteWords([step2.bypass.ignoredRegex()])} || true; } |
-      LC_ALL=C sort -u >"$WORK_DIR/step2-${i}.list"
+      LC_ALL=C sort -u | LC_ALL=C sed 's|^|./|' >"$WORK_DIR/step2-${i}.list" # ./: --files-from skips a line starting with # or ;
     if [ -s "$WORK_DIR/step2-${i}.list" ]; then
       bc_rsync_to "$STEP2_DEST_${i}" -a -r --files-from="$WORK_DIR/step2-${i}.list" --ignore-missing-args ${RSYNC_HIDE_DUMP_WORK} "$STEP2_SOURCE_${i}/"
     fi
@@ -115,8 +115,9 @@ step1() {
     bc_rsync_to "$STEP1_DEST" -aH --delete "\${excludes[@]}" "$STEP1_SOURCE/"
   elif [ "$lines" -gt 0 ]; then
     # by bytes: lines are file names in any encoding, and a locale's collation may take two of
-    # them for one
-    LC_ALL=C sort -u "$WORK_DIR/manifest" >"$WORK_DIR/manifest.sorted"
+    # them for one; each behind ./, since --files-from skips a line that starts with # or ; as a
+    # comment (a folder named #notes would never ship)
+    LC_ALL=C sort -u "$WORK_DIR/manifest" | LC_ALL=C sed 's|^|./|' >"$WORK_DIR/manifest.sorted"
     # files pruned since they were listed are skipped, not an error; -H: a new week's copy is
     # listed with the week it hard-links into, and lands linked to it rather than as a copy
     bc_rsync_to "$STEP1_DEST" -aH -r --files-from="$WORK_DIR/manifest.sorted" --ignore-missing-args "\${excludes[@]}" "$STEP1_SOURCE/"

@@ -94,6 +94,18 @@ exec "$@"
     expect(await gw.value('backup_offsite_manifest_lines', { backup_job: 'offsite-sync-backup' })).toBe(3);
   });
 
+  it('ships listed names that start with # or ;, which --files-from would take for comments and skip without a word', async () => {
+    const s = setUp();
+    writeFiles(s.disk, { '#notes/n.txt': 'n', ';semi/s.txt': 's' });
+    fs.appendFileSync(s.manifest, '#notes/n.txt\n;semi/s.txt\n');
+    writeFiles(s.env.STEP2_SOURCE_0, { 'immich/#tagged.jpg': 't' });
+    fs.appendFileSync(s.changeLog, `${s.env.STEP2_SOURCE_0}/immich/#tagged.jpg\n`);
+    const r = runScript(s.script, s.env);
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    expect([shipped(s.offsite, '#notes/n.txt'), shipped(s.offsite, ';semi/s.txt'), fs.existsSync(path.join(s.offsite, 'nfs/immich/#tagged.jpg'))]).toEqual([true, true, true]);
+    expect(lines(s.manifest)).toEqual([]);
+  });
+
   it('a manifest over its cap forces a full sync of the backup disk', async () => {
     const s = setUp();
     const r = runScript(s.script, { ...s.env, MANIFEST_MAX_LINES: '2' });
