@@ -138,7 +138,9 @@ while IFS=$'\\t' read -r name enabled base glob hours _class job; do
     depth=$((depth + 1))
     rest=\${rest#*/}
   done
-  newest=$(find "$base" -mindepth "$depth" -maxdepth "$depth" -type f -path "\${base%/}/$glob" -printf '%T@\\t%p\\n' 2>/dev/null | sort -n | tail -n 1)
+  # find's -path lets * match a hidden name too: what is still being written lives under one
+  # (an app backup's .<stamp>.partial, an app dump's .bc-work-*) and is no backup yet
+  newest=$(find "$base" -mindepth "$depth" -maxdepth "$depth" -type f -path "\${base%/}/$glob" ! -path "\${base%/}/.*" ! -path "\${base%/}/*/.*" -printf '%T@\\t%p\\n' 2>/dev/null | sort -n | tail -n 1)
   if [ -z "$newest" ]; then
     add "$name" CRITICAL missing -1 "$hours" "" "$job"
     continue

@@ -33,6 +33,8 @@ function fixture() {
   stamped('20260101T020000Z', 30);
   stamped('20260102T020000Z', 1);
   fs.writeFileSync(path.join(app, 'gitea-dump.tar.gz'), 'not a run'); // not in a run folder: not a match
+  // a run in progress (or killed): its hidden folder is no backup yet, however new
+  stamped('.20260103T020000Z.partial', 0.1);
   const rows = [
     ['fresh', '1', dump, 'vzdump-qemu-100-*.vma.zst', '26', 'critical', 'p0'],
     ['late', '1', dump, 'vzdump-qemu-101-*.vma.zst', '26', 'critical', 'p0'],
