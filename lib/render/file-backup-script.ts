@@ -316,7 +316,7 @@ backup_pfsense() {
     wc -c <"$dir/pfsense-full.tar.gz" >>"$WORK_DIR/bytes"
     echo "\${manifest_prefix}${FILE_BACKUP_DIRECTORIES.pfsense}/$week/pfsense-full.tar.gz" >>"$WORK_DIR/manifest-add"
   fi
-  bc_prune_weeks "$top" "$PFSENSE_WEEKLY_VERSIONS" config.xml "$week"
+  bc_prune_weeks "$top" "$PFSENSE_WEEKLY_VERSIONS" config.xml "$week" pfsense-full.tar.gz
 }
 `;
 

@@ -183,9 +183,11 @@ bc_no_future_week() {
 # Keeps the newest $2 versions in $1: week folders (YYYY-WW) that hold the file $3. A week
 # folder without it (a run that failed half-way) is no version: counting it would push a good
 # one out. Week folders older than the oldest kept version go; nothing else is touched. $4 is
-# this run's week: nothing goes while a week folder is named later.
+# this run's week: nothing goes while a week folder is named later. $5, when given, names a
+# file made less often than $3 (pfSense's weekly tar beside its daily config.xml): the newest
+# week holding it always stays, or weeks of failed tars would prune the last good one away.
 bc_prune_weeks() {
-  local dir="$1" keep="$2" file="$3" current="$4" week oldest="" n=0
+  local dir="$1" keep="$2" file="$3" current="$4" also="\${5:-}" week oldest="" n=0 newest_also=
   [ -d "$dir" ] || return 0
   find "$dir" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended -regex '.*/[0-9]{4}-[0-9]{2}' -printf '%f\\n' |
     LC_ALL=C sort -r >"$WORK_DIR/prune-weeks"
@@ -199,8 +201,16 @@ bc_prune_weeks() {
     fi
   done <"$WORK_DIR/prune-weeks"
   [ -n "$oldest" ] || return 0
+  if [ -n "$also" ]; then
+    while IFS= read -r week; do
+      if [ -f "$dir/$week/$also" ]; then
+        newest_also=$week
+        break
+      fi
+    done <"$WORK_DIR/prune-weeks"
+  fi
   while IFS= read -r week; do
-    if [ "\${week/-/}" -lt "\${oldest/-/}" ]; then
+    if [ "\${week/-/}" -lt "\${oldest/-/}" ] && [ "$week" != "$newest_also" ]; then
       echo "removing old version $dir/$week" >&2
       rm -rf -- "\${dir:?}/$week"
     fi

@@ -727,6 +727,19 @@ esac
       for (const week of ['2026-41', '2026-42', '2026-43', '2026-47']) expect(fs.readFileSync(path.join(top, week, 'config.xml'), 'utf8')).toContain('<pfsense>');
     });
 
+    it('keeps the newest full tar through weeks without one, while config.xml versions rotate past it', () => {
+      const s = setUp();
+      fakeSsh(s);
+      const top = path.join(s.root, 'pfsense');
+      const today = String(((new Date().getDay() + 6) % 7) + 1);
+      const run = (week: string, tarDay: string) => runScript(s.script, { ...s.env, WEEK: week, PFSENSE_WEEKLY_VERSIONS: '2', PFSENSE_FULL_TAR_WEEKDAY: tarDay }).status;
+      // week 40 makes the tar; no later week gets one (its tar day failed or did not run), while config.xml still comes daily
+      expect(run('2026-40', today)).toBe(0);
+      for (const week of ['2026-41', '2026-42', '2026-43']) expect(run(week, '9')).toBe(0);
+      expect(fs.readdirSync(top).sort()).toEqual(['2026-40', '2026-42', '2026-43']);
+      expect(fs.existsSync(path.join(top, '2026-40/pfsense-full.tar.gz'))).toBe(true);
+    });
+
     it('prunes no week while a week folder is named later than this run (a clock that was or is wrong): the future week would stay "newest" and push real weeks out', () => {
       // GIVEN two weeks of PVC copies and config.xml versions, each kept two weeks
       const s = setUp();
