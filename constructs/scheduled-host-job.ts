@@ -237,7 +237,7 @@ export class ScheduledHostJob extends Construct {
       description: p.description,
       settings: p.settings ?? {},
       locks: p.locks ?? [],
-      body: p.body,
+      body: p.environmentFile ? `${environmentFileCheck(p.environmentFile)}${p.body}` : p.body,
       cleanup: p.cleanup,
       steps: Boolean(p.steps?.length),
     });
@@ -252,7 +252,9 @@ export class ScheduledHostJob extends Construct {
           ['ExecStart', this.scriptPath],
           ['Nice', String(p.nice ?? 10)],
           ['IOSchedulingClass', p.ioSchedulingClass ?? 'idle'],
-          ...(p.environmentFile ? ([['EnvironmentFile', p.environmentFile]] as [string, string][]) : []),
+          // '-': a missing file must not stop systemd from starting the script, whose check then
+          // fails the run and reports it (systemd alone would fail the unit before any metric)
+          ...(p.environmentFile ? ([['EnvironmentFile', `-${p.environmentFile}`]] as [string, string][]) : []),
           ...(p.timeout ? ([['TimeoutStartSec', `${p.timeout.toSeconds()}s`]] as [string, string][]) : []),
         ],
       ],
@@ -337,4 +339,13 @@ export class ScheduledHostJob extends Construct {
     const identity = { job: step.jobId, site: this.model.site, host: this.host.name };
     this.model.addSignal(signalRecord(this.model.settings.metrics, identity, [BackupMetric.lastRun, BackupMetric.lastStatus, BackupMetric.lastSuccess, BackupMetric.lastDuration]));
   }
+}
+
+/** The body's first lines when systemd loads an environment file: a missing one fails the run, reported like any failure. */
+function environmentFileCheck(file: string): string {
+  return `if [ ! -r ${file} ]; then
+  echo "the environment file ${file} is missing or unreadable: the settings it holds are not set" >&2
+  exit 1
+fi
+`;
 }

@@ -184,6 +184,23 @@ describeWithTools([['shellcheck', 'shellcheck'], ['systemd-analyze', 'systemd']]
     expect(prom(dir)).toMatch(/^backup_last_status\{[^}]*\} 143$/m);
   });
 
+  it('reports a missing environment file as a failed run (systemd alone would fail the unit before any metric)', () => {
+    const envFile = path.join(tempDir(), 'job.env');
+    const { job, dir, hostTree, site } = jobSite('true', { environmentFile: envFile });
+    expect(reviewOf(site).get('hosts/pve/etc/systemd/system/bc-daily-backup.service')!.content).toContain(`EnvironmentFile=-${envFile}\n`);
+    const script = path.join(hostTree, job.scriptPath);
+    expect(shellcheck(script).output).toBe('');
+    const env = { BC_LOCK_0: path.join(dir, 'locks/manifest.lock') };
+    const missing = runJob(script, dir, env);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain(`the environment file ${envFile} is missing or unreadable`);
+    expect(prom(dir)).toMatch(/^backup_last_status\{[^}]*\} 1$/m);
+    fs.writeFileSync(envFile, 'TOKEN_FILE=/root/t\n');
+    expect(runJob(script, dir, env).status).toBe(0);
+    const v = systemdVerify(hostTree, ['bc-daily-backup.service', 'bc-daily-backup.timer']);
+    expect({ status: v.status, output: v.output }).toEqual({ status: 0, output: '' });
+  });
+
   it('reports a step under its own job id on success and failure, and as failed when the run ends inside it', async () => {
     const body = 'bc_step_begin fw-backup\nif [ -n "${SLEEP:-}" ]; then sleep 30; fi\nbc_step_end "${STEP_STATUS:-0}"\n[ "${STEP_STATUS:-0}" -eq 0 ]';
     const { job, dir, hostTree } = jobSite(body, { steps: [{ jobId: 'fw-backup', description: 'firewall config' }] });
