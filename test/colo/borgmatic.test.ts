@@ -234,6 +234,6 @@ describeWithTools([['shellcheck', 'shellcheck'], ['systemd-analyze', 'systemd']]
     const v = systemdVerify(hostTree, [borg.job.serviceName, borg.job.timerName]);
     expect(v.output).toBe('');
     expect(v.status).toBe(0);
-    expect(fs.readFileSync(path.join(hostTree, 'etc/systemd/system', borg.job.serviceName), 'utf8')).toContain('EnvironmentFile=/etc/backup-constructs/vault.env\n');
+    expect(fs.readFileSync(path.join(hostTree, 'etc/systemd/system', borg.job.serviceName), 'utf8')).toContain('EnvironmentFile=-/etc/backup-constructs/vault.env\n');
   });
 });

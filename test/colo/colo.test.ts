@@ -97,7 +97,7 @@ describe('colo site (seed 004)', () => {
     const config = parse(files.get('hosts/pve/etc/backup-constructs/borgmatic/colo-borgmatic.yaml')!.content);
     expect(config.location.repositories[0]).toMatch(/^ssh:\/\/u\d+@u\d+\.your-storagebox\.de:23\/\.\//);
     expect(config.storage.encryption_passcommand).toMatch(/^vault kv get -field=passphrase secret\//);
-    expect(files.get('hosts/pve/etc/systemd/system/bc-colo-borgmatic.service')!.content).toContain('EnvironmentFile=/etc/backup-constructs/vault.env\n');
+    expect(files.get('hosts/pve/etc/systemd/system/bc-colo-borgmatic.service')!.content).toContain('EnvironmentFile=-/etc/backup-constructs/vault.env\n');
     const target = model.target(model.job('colo-borgmatic')!.writesTo[0])!;
     expect([target.medium, target.location]).toEqual(['remote-storage', 'off-site']);
     expect(model.copiesBy('colo-borgmatic').map((c) => c.asset)).toContain('path:pve:/etc/pve');
