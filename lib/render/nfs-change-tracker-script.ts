@@ -102,11 +102,15 @@ watcher_pid=$!
 heartbeat &
 heartbeat_pid=$!
 last=""
-while IFS= read -r -u "$events_fd" path; do
+batch=()
+
+# One line of inotifywait's output into the batch.
+take() {
+  local path="$1"
   # A name with a line break arrives as lines that are not all paths: for the rest of it, log
   # the folder that holds it (the path line before), which Step 2 copies whole.
   if [[ "$path" != /* ]]; then
-    [ -n "$last" ] || continue
+    [ -n "$last" ] || return 0
     path=\${last%/*}
   else
     last=$path
@@ -114,11 +118,25 @@ while IFS= read -r -u "$events_fd" path; do
   # An app dump writes in a work folder and renames the finished artifact out of it: the
   # rename is logged (moved_to), what is written in the folder is not shipped half done.
   case "$path" in
-    */${DUMP_WORK_PREFIX}*) continue ;;
+    */${DUMP_WORK_PREFIX}*) return 0 ;;
   esac
-  flock "$lock_fd"
-  printf '%s\\n' "$path" >>"$CHANGE_LOG"
-  flock -u "$lock_fd"
+  batch+=("$path")
+}
+
+while IFS= read -r -u "$events_fd" line; do
+  take "$line"
+  # What is already waiting (up to 1000 lines) is logged under one lock: a flock per event
+  # could not keep up with a burst (an import of thousands of files), and the kernel drops
+  # events its queue cannot hold without a word.
+  while [ "\${#batch[@]}" -lt 1000 ] && read -r -t 0 -u "$events_fd" && IFS= read -r -u "$events_fd" line; do
+    take "$line"
+  done
+  if [ "\${#batch[@]}" -gt 0 ]; then
+    flock "$lock_fd"
+    printf '%s\\n' "\${batch[@]}" >>"$CHANGE_LOG"
+    flock -u "$lock_fd"
+    batch=()
+  fi
 done
 status=0
 wait "$watcher_pid" || status=$?
