@@ -11,7 +11,7 @@ import { Classification } from '../lib/model/vocabulary';
 import { OffsiteManifest } from '../lib/offsite-manifest';
 import { backupDiskTarget, sharedTarget } from '../lib/pipeline-targets';
 import { instanceOf } from '../lib/private/zod-helpers';
-import { overlapping } from '../lib/paths';
+import { mountPointProblems, overlapping } from '../lib/paths';
 import { FILE_BACKUP_DIRECTORIES, renderFileBackupBody, renderFileBackupCleanup } from '../lib/render/file-backup-script';
 import { DEFAULT_SQLITE_BUSY_TIMEOUT } from '../lib/render/sqlite-copy';
 import { Schedule, Weekday } from '../lib/schedule';
@@ -241,6 +241,10 @@ export class FileBackup extends Construct {
     this.root = root;
     this.partFolders = partFolders;
     this.mountPoint = p.mountPoint ?? root;
+    if (p.requireMount ?? true) {
+      const mount = mountPointProblems(this.mountPoint, root, 'root');
+      if (mount.length) throw new BackupConfigError(this.node.path, mount);
+    }
     this.manifest = p.manifest;
     this.weeklyVersions = p.pvcs?.weeklyVersions ?? 4;
     this.encryptedVolumeKeyFile = p.pvcs?.encryptedVolumeKeyFile;

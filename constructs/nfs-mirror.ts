@@ -18,7 +18,7 @@ import type { OffsiteSync } from './offsite-sync';
 import { membersOf, onSiteComplete, registerMember, siteModelOf } from './private/site-anchor';
 import { claimWorkDirectory } from './private/work-directory';
 import { ScheduledHostJob } from './scheduled-host-job';
-import { overlapping } from '../lib/paths';
+import { mountPointProblems, overlapping } from '../lib/paths';
 
 /** Props of {@link NfsMirror}. */
 export interface NfsMirrorProps extends HostJobOptions {
@@ -123,7 +123,8 @@ export class NfsMirror extends Construct {
     }
     const destination = p.destination ?? '/mnt/backup';
     if (p.manifest && !p.manifest.covers(destination)) problems.push({ field: 'manifest', message: `expected a manifest whose root holds ${destination}, got one for ${p.manifest.root}` });
-    if (root && (destination === root.path || destination.startsWith(`${root.path}/`))) problems.push({ field: 'destination', message: `expected a folder outside ${root.path}, got ${destination}` });
+    // inside the source it would mirror itself; above it, each entry's --delete works beside the source
+    if (root && overlapping(destination, root.path)) problems.push({ field: 'destination', message: `expected a folder neither inside nor above ${root.path}, got ${destination}`, hint: "the backup disk's folder, e.g. destination: '/mnt/backup'" });
     if (p.manifest) problems.push(...manifestUseProblems(this, { host: p.host, manifest: p.manifest, role: 'writer' }));
     if (problems.length || !root) throw new BackupConfigError(this.node.path, problems);
 
@@ -136,6 +137,10 @@ export class NfsMirror extends Construct {
     this.source = root.path;
     this.destination = destination;
     this.mountPoint = p.mountPoint ?? destination;
+    if (p.requireMount ?? true) {
+      const mount = mountPointProblems(this.mountPoint, destination, 'destination');
+      if (mount.length) throw new BackupConfigError(this.node.path, mount);
+    }
     this.manifest = p.manifest;
     this.reservedNames = [...new Set(p.reservedNames ?? ['.*', ...Object.values(FILE_BACKUP_DIRECTORIES)])].sort();
     const manifestName = p.manifest && p.manifest.file.startsWith(`${destination}/`) ? p.manifest.file.slice(destination.length + 1).split('/')[0] : undefined;

@@ -12,7 +12,7 @@ import { bypassLegAsset } from '../lib/pipeline-targets';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { renderOffsiteSyncBody } from '../lib/render/offsite-sync-script';
 import { Schedule } from '../lib/schedule';
-import { overlapping } from '../lib/paths';
+import { mountPointProblems, overlapping } from '../lib/paths';
 import { FileBackup } from './file-backup';
 import { Host } from './host';
 import { NfsChangeTracker } from './nfs-change-tracker';
@@ -254,7 +254,11 @@ export class OffsiteSync extends Construct {
       FULL_SYNC: p.fullSync ?? 'first-sunday',
       WORK_DIR: this.workDirectory,
     };
-    if (requireMount) settings.MOUNT_POINT = p.mountPoint ?? p.manifest.root;
+    if (requireMount) {
+      const mount = mountPointProblems(p.mountPoint ?? p.manifest.root, p.manifest.root, 'manifest.root');
+      if (mount.length) throw new BackupConfigError(this.node.path, mount);
+      settings.MOUNT_POINT = p.mountPoint ?? p.manifest.root;
+    }
     if (p.step2) {
       settings.CHANGE_LOG = p.step2.changeTracker.changeLog;
       settings.CHANGE_LOG_LOCK = p.step2.changeTracker.lockFile;

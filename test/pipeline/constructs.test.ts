@@ -687,3 +687,37 @@ describe('a job id taken twice in the pipeline', () => {
     }
   });
 });
+
+describe('the backup disk guard of the pipeline jobs', () => {
+  const base = () => {
+    const { site, host } = testSite();
+    return { site, host, manifest: OffsiteManifest.of('/mnt/backup'), bypass: BypassList.of({ '/srv/nfs': ['immich'] }) };
+  };
+  const target = { name: 'nas', address: '192.0.2.13', sshKeyFile: '/root/.ssh/offsite', basePath: '/Backup' };
+
+  it('refuses / as the mount point (always mounted, it guards nothing) and one beside the folder the job writes', () => {
+    const a = base();
+    expect(() => new FileBackup(a.site, 'Daily', { host: a.host, manifest: a.manifest, pveConfig: true, mountPoint: '/' })).toThrow(
+      "[test/Daily] mountPoint: expected the mount point of the backup disk, not / (always mounted, so it guards nothing) (hint: the folder the disk is mounted on, e.g. mountPoint: '/mnt/backup', or omit it when root is the mount point)",
+    );
+    const b = base();
+    expect(() => new NfsMirror(b.site, 'Mirror', { host: b.host, bypass: b.bypass, manifest: b.manifest, mountPoint: '/mnt/other' })).toThrow(
+      '[test/Mirror] mountPoint: expected /mnt/backup (destination) or a folder above it, got /mnt/other: a mount point elsewhere guards another filesystem',
+    );
+    const c = base();
+    const daily = new FileBackup(c.site, 'Daily', { host: c.host, manifest: c.manifest, pveConfig: true });
+    expect(() => new OffsiteSync(c.site, 'Offsite', { host: c.host, manifest: c.manifest, ships: [daily], target, mountPoint: '/' })).toThrow(/^\[test\/Offsite\] mountPoint: expected the mount point of the backup disk, not \//);
+    // a folder above is what a disk mounted at /mnt with the backups in /mnt/backup needs; without the guard, any mount point goes
+    const d = base();
+    expect(() => new FileBackup(d.site, 'Daily', { host: d.host, manifest: d.manifest, pveConfig: true, mountPoint: '/mnt' })).not.toThrow();
+    const e = base();
+    expect(() => new FileBackup(e.site, 'Daily', { host: e.host, pveConfig: true, requireMount: false, mountPoint: '/' })).not.toThrow();
+  });
+
+  it("refuses a mirror destination above its source: each entry's --delete would work beside the source", () => {
+    const a = base();
+    expect(() => new NfsMirror(a.site, 'Mirror', { host: a.host, bypass: a.bypass, destination: '/srv', requireMount: false })).toThrow(
+      "[test/Mirror] destination: expected a folder neither inside nor above /srv/nfs, got /srv (hint: the backup disk's folder, e.g. destination: '/mnt/backup')",
+    );
+  });
+});
