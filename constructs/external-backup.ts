@@ -6,10 +6,10 @@ import { INVENTORY_NAME, INVENTORY_NAME_MESSAGE } from '../lib/governance/invent
 import type { RestoreStep } from '../lib/model/types';
 import { Classification, CLASSIFICATIONS, Layer, LAYERS, Location, LOCATIONS, Medium, MEDIA } from '../lib/model/vocabulary';
 import { hostAddress } from '../lib/net';
-import { instanceOf } from '../lib/private/zod-helpers';
 import { siteModelOf } from './private/site-anchor';
 import { ABSOLUTE_PATH } from '../lib/path-schema';
 import { ASSET_NOTES, oneLineText } from '../lib/text-schema';
+import { positiveDuration } from '../lib/private/duration-schema';
 
 /** Props of {@link ExternalBackup}. */
 export interface ExternalBackupProps {
@@ -71,7 +71,7 @@ const schema = z
       // eslint-disable-next-line no-control-regex
       .regex(/^[^/\x00-\x1f\x7f]+$/, 'expected a file-name pattern such as *.tar, without / or control characters: the status check matches it against the names in basePath, and a tab or line break would split its inventory line')
       .optional(),
-    staleAfter: instanceOf(Duration, 'expected a Duration, e.g. Duration.hours(48)'),
+    staleAfter: positiveDuration('Duration.hours(48)', 'the backup would always read stale'),
     layer: z.enum(LAYERS as [Layer, ...Layer[]]).optional(),
     medium: z.enum(MEDIA as [Medium, ...Medium[]]).optional(),
     location: z.enum(LOCATIONS as [Location, ...Location[]]).optional(),

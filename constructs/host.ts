@@ -8,12 +8,13 @@ import type { SiteModel } from '../lib/model/site-model';
 import type { HostFileRecord } from '../lib/model/types';
 import { hostAddress } from '../lib/net';
 import { TIME_ZONE } from '../lib/private/tz';
-import { idString, instanceOf } from '../lib/private/zod-helpers';
+import { idString } from '../lib/private/zod-helpers';
 import { InstallPlan, planScripts, Removal, renderSweepScript, unitEntry } from '../lib/render/install-script';
 import { deliver, DeliveryConnection, deliverSweep, DeliveryMode } from './private/host-delivery';
 import { beforeReview, registerMember, siteModelOf } from './private/site-anchor';
 import { ABSOLUTE_PATH } from '../lib/path-schema';
 import { NO_CONTROL_CHARACTERS, oneLineText } from '../lib/text-schema';
+import { positiveDuration } from '../lib/private/duration-schema';
 
 /** A file a construct installs on a host. */
 export interface HostFile {
@@ -136,7 +137,7 @@ const hostSchema = z
     delivery: z.enum(['null_resource', 'terraform_data']).optional(),
     installRoot: ABSOLUTE_PATH.optional(),
     extraPath: ABSOLUTE_PATH.optional(),
-    connectTimeout: instanceOf(Duration, 'expected a Duration, e.g. Duration.seconds(30)').optional(),
+    connectTimeout: positiveDuration('Duration.seconds(30)', 'Terraform would not wait for the host at all').optional(),
     retired: z.boolean().optional(),
   })
   .strict();

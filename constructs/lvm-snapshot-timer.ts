@@ -6,7 +6,6 @@ import { BackupConfigError, checkProps } from '../lib/errors';
 import { HostJobOptions, hostJobOptionsShape, jobTuning } from '../lib/host-job-options';
 import { ABSOLUTE_PATH } from '../lib/path-schema';
 import { Classification } from '../lib/model/vocabulary';
-import { instanceOf } from '../lib/private/zod-helpers';
 import { renderLvmRestoreTool, renderLvmSnapshotBody, SNAPSHOT_INFIX } from '../lib/render/lvm-snapshot-script';
 import { Schedule } from '../lib/schedule';
 import { Host } from './host';
@@ -14,6 +13,7 @@ import { membersOf, registerMember, siteModelOf } from './private/site-anchor';
 import { ScheduledHostJob } from './scheduled-host-job';
 import { pascalCase } from './vzdump-job';
 import { lvmThinTargetId } from '../lib/model/target-ids';
+import { positiveDuration } from '../lib/private/duration-schema';
 
 /** Props of {@link LvmSnapshotTimer}. */
 export interface LvmSnapshotTimerProps extends HostJobOptions {
@@ -69,10 +69,11 @@ const schema = z
     thinPool: z.string().regex(NAME, 'expected an LVM thin pool name').optional(),
     lvPattern: z.string().regex(/^[A-Za-z0-9+_.*-]+$/, 'expected an LV name glob such as vm-*-pvc-*').optional(),
     excludeNamespaces: z.array(z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected Kubernetes namespace names')).optional(),
-    keep: instanceOf(Duration, 'expected a Duration, e.g. Duration.days(7)').optional(),
+    keep: positiveDuration('Duration.days(7)', 'every snapshot but the newest few would be deleted on every run').optional(),
     keepAtLeast: z.number().int('expected a whole number of snapshots').min(1, 'expected at least 1 snapshot').optional(),
     thinPoolLowRatio: z.number().gt(0).lt(1).optional(),
-    minFreeRatio: z.number().min(0).lt(1).optional(),
+    // 0 would make snapshots until the pool is full, when it freezes every volume on it
+    minFreeRatio: z.number().gt(0, 'expected a ratio above 0: at 0 snapshots are made until the pool is full and freezes every volume').lt(1).optional(),
     thinPoolAlertName: z.string().regex(/^[A-Z][A-Za-z0-9]*$/, 'expected a PascalCase alert name').optional(),
     thinPoolMetadataAlertName: z.string().regex(/^[A-Z][A-Za-z0-9]*$/, 'expected a PascalCase alert name').optional(),
     kubeconfig: ABSOLUTE_PATH.optional(),

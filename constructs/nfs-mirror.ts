@@ -19,6 +19,7 @@ import { membersOf, onSiteComplete, registerMember, siteModelOf } from './privat
 import { claimWorkDirectory } from './private/work-directory';
 import { ScheduledHostJob } from './scheduled-host-job';
 import { mountPointProblems, overlapping } from '../lib/paths';
+import { positiveDuration } from '../lib/private/duration-schema';
 
 /** Props of {@link NfsMirror}. */
 export interface NfsMirrorProps extends HostJobOptions {
@@ -75,7 +76,7 @@ const schema = z
     manifest: instanceOf(OffsiteManifest, 'expected an OffsiteManifest').optional(),
     reservedNames: z.array(z.string().regex(/^[A-Za-z0-9._+*-]+$/, 'expected top-level names or globs of letters, digits, . _ + - and *')).optional(),
     workDirectory: ABSOLUTE_PATH.optional(),
-    removeVanishedAfter: instanceOf(Duration, 'expected a Duration, e.g. Duration.days(14)').optional(),
+    removeVanishedAfter: positiveDuration('Duration.days(14)', 'a copy would be deleted on the first run its source entry is missing (a mount not up yet)').optional(),
     stateFile: ABSOLUTE_PATH.optional(),
     vanishedLimitPercent: z.number().int().min(0).max(100).optional(),
     ...hostJobOptionsShape,

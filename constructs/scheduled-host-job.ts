@@ -21,6 +21,7 @@ import { siteModelOf } from './private/site-anchor';
 import { pascalCase } from './vzdump-job';
 import { ABSOLUTE_FILE_PATH } from '../lib/path-schema';
 import { oneLineText } from '../lib/text-schema';
+import { positiveDuration } from '../lib/private/duration-schema';
 
 /**
  * A step of a host job that is reported as a job of its own (its own id, alerts and runbook),
@@ -144,7 +145,7 @@ const schema = z
     timeout: instanceOf(Duration, 'expected a Duration')
       .refine((d) => !(d instanceof Duration) || d.toSeconds() > 0, 'expected a Duration of at least 1 second (TimeoutStartSec=0 turns the limit off)')
       .optional(),
-    expectedDuration: instanceOf(Duration, 'expected a Duration').optional(),
+    expectedDuration: positiveDuration('Duration.hours(1)', 'the stale threshold and the overlap checks count on it').optional(),
     staleAfter: instanceOf(Duration, 'expected a Duration').optional(),
     classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]]).optional(),
     alertName: z.string().regex(/^[A-Z][A-Za-z0-9]*$/, 'expected a PascalCase name').optional(),
@@ -202,6 +203,15 @@ export class ScheduledHostJob extends Construct {
       locks: 'list each lock file once, e.g. /run/backup-constructs/manifest.lock',
       timeout: 'omit timeout for no limit',
     });
+    if (p.timeout && p.expectedDuration && p.timeout.toSeconds() < p.expectedDuration.toSeconds()) {
+      throw new BackupConfigError(this.node.path, [
+        {
+          field: 'timeout',
+          message: `expected at least the expected duration (${p.expectedDuration.toHumanString()}), got ${p.timeout.toHumanString()}: systemd would kill every run that takes as long as expected`,
+          hint: `raise timeout above ${p.expectedDuration.toHumanString()} with room to spare, or lower expectedDuration`,
+        },
+      ]);
+    }
     // settings are written into the script on the host, cdk.tf.json and the review tree
     const secretSettings = secretSettingNames(p.settings ?? {});
     if (secretSettings.length) {

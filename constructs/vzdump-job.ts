@@ -22,6 +22,7 @@ import { membersOf, registerMember, siteModelOf } from './private/site-anchor';
 import { ABSOLUTE_FOLDER } from '../lib/path-schema';
 import { NO_CONTROL_CHARACTERS } from '../lib/text-schema';
 import { shellQuote } from '../lib/render/shell';
+import { positiveDuration } from '../lib/private/duration-schema';
 
 /** vzdump backup modes. */
 export type VzdumpMode = 'snapshot' | 'suspend' | 'stop';
@@ -146,7 +147,7 @@ const schema = z
     comment: z.string().max(PROXMOX_COMMENT_MAX, `expected at most ${PROXMOX_COMMENT_MAX} characters, Proxmox's limit`).regex(/^[^\n]*$/, 'expected one line').optional(),
     repeatMissed: z.boolean().optional(),
     tmpdir: ABSOLUTE_FOLDER.optional(),
-    expectedDuration: instanceOf(Duration, 'expected a Duration').optional(),
+    expectedDuration: positiveDuration('Duration.hours(1)', 'the stale threshold and the overlap checks count on it').optional(),
     staleAfter: instanceOf(Duration, 'expected a Duration').optional(),
     after: z.array(z.custom<VzdumpJob>((v) => v instanceof VzdumpJob, { message: 'expected VzdumpJob constructs' })).optional(),
     classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]]).optional(),

@@ -3,6 +3,7 @@ import { Duration } from './duration';
 import { Classification, CLASSIFICATIONS } from './model/vocabulary';
 import { instanceOf } from './private/zod-helpers';
 import { Schedule } from './schedule';
+import { positiveDuration } from './private/duration-schema';
 
 /**
  * Options every host pipeline construct passes to its ScheduledHostJob: when it runs, how it
@@ -35,8 +36,8 @@ export const hostJobOptionsShape = {
   schedule: instanceOf(Schedule, "expected a Schedule, e.g. Schedule.daily('05:00')").optional(),
   alertName: z.string().regex(/^[A-Z][A-Za-z0-9]*$/, 'expected a PascalCase name such as WeeklyBackup').optional(),
   staleAfter: instanceOf(Duration, 'expected a Duration, e.g. Duration.days(8)').optional(),
-  expectedDuration: instanceOf(Duration, 'expected a Duration').optional(),
-  timeout: instanceOf(Duration, 'expected a Duration').optional(),
+  expectedDuration: positiveDuration('Duration.hours(1)', 'the stale threshold and the overlap checks count on it').optional(),
+  timeout: positiveDuration('Duration.hours(6)', 'TimeoutStartSec=0 turns the limit off; omit timeout for no limit').optional(),
   nice: z.number().int().min(-20).max(19).optional(),
   ioSchedulingClass: z.enum(['idle', 'best-effort', 'realtime']).optional(),
   classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]]).optional(),

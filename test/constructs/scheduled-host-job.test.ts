@@ -1,7 +1,8 @@
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Duration, Host, Schedule, ScheduledHostJob } from '../../constructs';
+import { Duration, Host, LvmSnapshotTimer, Schedule, ScheduledHostJob } from '../../constructs';
+import { errorOf } from '../helpers/process-group';
 import { systemdVerify } from '../helpers/systemd';
 import { testSite } from '../helpers/fixtures';
 import { modelOf, reviewOf, writeTree } from '../helpers/synth';
@@ -230,5 +231,21 @@ describeWithTools([['shellcheck', 'shellcheck'], ['systemd-analyze', 'systemd']]
     // the job's own series keep the job's labels (the step's id never leaks into them)
     expect(prom(dir)).toMatch(/^backup_last_status\{backup_job="daily-backup",[^}]*\} 143$/m);
     expect(prom(dir)).not.toContain('fw-backup');
+  });
+});
+
+describe('durations that would switch a safety off', () => {
+  it('refuses 0 where it turns a safety off, and a timeout shorter than the expected run', () => {
+    const { site, host } = testSite();
+    const base = { host, schedule: Schedule.daily('05:00'), description: 'x', body: 'true' };
+    expect(errorOf(() => new ScheduledHostJob(site, 'J', { ...base, jobId: 'jj', expectedDuration: Duration.seconds(0) }))).toBe(
+      '[test/J] expectedDuration: expected a Duration longer than 0: the stale threshold and the overlap checks count on it, got Duration 0s',
+    );
+    expect(errorOf(() => new ScheduledHostJob(site, 'K', { ...base, jobId: 'kk', expectedDuration: Duration.hours(2), timeout: Duration.minutes(1) }))).toBe(
+      '[test/K] timeout: expected at least the expected duration (2h), got 1m: systemd would kill every run that takes as long as expected (hint: raise timeout above 2h with room to spare, or lower expectedDuration)',
+    );
+    expect(errorOf(() => new LvmSnapshotTimer(site, 'Snap', { host, keep: Duration.seconds(0) }))).toMatch(/^\[test\/Snap\] keep: expected a Duration longer than 0: every snapshot but the newest few would be deleted on every run/);
+    expect(errorOf(() => new LvmSnapshotTimer(site, 'Snap2', { host, minFreeRatio: 0 }))).toMatch(/^\[test\/Snap2\] minFreeRatio: expected a ratio above 0: at 0 snapshots are made until the pool is full/);
+    expect(errorOf(() => new Host(site, 'H', { name: 'h', address: '10.0.0.9', connectTimeout: Duration.seconds(0) }))).toMatch(/^\[test\/H\] connectTimeout: expected a Duration longer than 0/);
   });
 });

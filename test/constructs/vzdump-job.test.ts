@@ -444,7 +444,7 @@ describe('VzdumpJob errors', () => {
     expect(message.split('\n')).toEqual([
       "[test/A] schedule: expected a Schedule, e.g. Schedule.daily('03:00') or Schedule.weekly('sun', '04:00'), got \"03:00\" (hint: Schedule.daily('03:00'))",
       '[test/A] retention: expected a Retention, e.g. Retention.keepLast(3), got 7 (hint: Retention.keepLast(7))',
-      "[test/A] expectedDuration: expected a Duration, got \"90m\" (hint: Duration.parse('90m'))",
+      "[test/A] expectedDuration: expected a Duration, e.g. Duration.hours(1), got \"90m\" (hint: Duration.parse('90m'))",
       '[test/A] staleAfter: expected a Duration, got 26 (hint: a number has no unit: write Duration.hours(26), Duration.minutes(26) or Duration.seconds(26))',
     ]);
   });
