@@ -3,7 +3,7 @@ import { parseYaml } from '../lib/yaml';
 import { z } from 'zod';
 import { deriveAlerts, EXPORTER_METRICS } from '../lib/alerts/derive-alerts';
 import { renderRuleFile } from '../lib/alerts/render-alerts';
-import { BackupConfigError, checkProps } from '../lib/errors';
+import { BackupConfigError, checkOptions, checkProps } from '../lib/errors';
 import type { AlertingSettings, SiteModel } from '../lib/model/site-model';
 import { instanceOf } from '../lib/private/zod-helpers';
 import { Host } from './host';
@@ -26,6 +26,7 @@ export class AlertDelivery {
    * @default namespace 'monitoring', name 'backup-alert-rules-<site>'
    */
   static helmConfigMap(opts: { namespace?: string; name?: string; labels?: Record<string, string> } = {}): AlertDelivery {
+    checkOptions('AlertDelivery.helmConfigMap', opts, ['namespace', 'name', 'labels']);
     return new AlertDelivery({ kind: 'helm-configmap', namespace: opts.namespace ?? 'monitoring', name: opts.name ?? '', labels: opts.labels ?? {} });
   }
   /**
@@ -33,6 +34,7 @@ export class AlertDelivery {
    * cluster's API reachable at plan time.
    */
   static prometheusRule(opts: { namespace?: string; name?: string; labels?: Record<string, string> } = {}): AlertDelivery {
+    checkOptions('AlertDelivery.prometheusRule', opts, ['namespace', 'name', 'labels']);
     return new AlertDelivery({ kind: 'prometheus-rule', namespace: opts.namespace ?? 'monitoring', name: opts.name ?? '', labels: opts.labels ?? {} });
   }
   /** A rule file on a host running Prometheus. @default path '/etc/prometheus/rules/backup-<site>.rules.yml' */
@@ -46,6 +48,7 @@ export class AlertDelivery {
    * @default manualChecks false
    */
   static reviewOnly(reason: string, opts: { manualChecks?: boolean } = {}): AlertDelivery {
+    checkOptions('AlertDelivery.reviewOnly', opts, ['manualChecks']);
     return new AlertDelivery({ kind: 'review-only', reason, manualChecks: opts.manualChecks ?? false });
   }
   private constructor(readonly spec: Delivery) {}

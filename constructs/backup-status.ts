@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { BackupConfigError, checkProps, describeValue, NOT_SHOWN, Problem } from '../lib/errors';
+import { BackupConfigError, checkOptions, checkProps, describeValue, NOT_SHOWN, Problem } from '../lib/errors';
 import { credentialIn } from '../lib/private/credentials';
 import { buildInventory, renderInventoryTsv } from '../lib/governance/inventory';
 import { DEFAULTS } from '../lib/defaults';
@@ -17,6 +17,7 @@ import { ScheduledHostJob } from './scheduled-host-job';
 export class StatusNotify {
   /** An ntfy topic URL (`https://ntfy.example/backups`); a token, if any, from a root-only file. */
   static ntfy(url: string, opts: { tokenFile?: string } = {}): StatusNotify {
+    checkOptions('StatusNotify.ntfy', opts, ['tokenFile']);
     return new StatusNotify({ kind: 'ntfy', url, tokenFile: opts.tokenFile });
   }
   /** An Apprise API notify endpoint (`http://apprise:8000/notify/backups`). */

@@ -20,7 +20,7 @@ import { manifestsNamedOutsideUsers } from './private/offsite-manifest-users';
 import { siteModelOf } from './private/site-anchor';
 import { pascalCase } from './vzdump-job';
 import { ABSOLUTE_FILE_PATH } from '../lib/path-schema';
-import { oneLineText } from '../lib/text-schema';
+import { oneLineText, RESTORE_STEP } from '../lib/text-schema';
 import { positiveDuration } from '../lib/private/duration-schema';
 
 /**
@@ -150,7 +150,7 @@ const schema = z
     classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]]).optional(),
     alertName: z.string().regex(/^[A-Z][A-Za-z0-9]*$/, 'expected a PascalCase name').optional(),
     extraMetrics: z.array(z.string().regex(/^[a-z_:][a-z0-9_:]*$/, 'expected a Prometheus metric name')).optional(),
-    restore: z.array(z.any()).optional(),
+    restore: z.array(RESTORE_STEP).optional(),
     kind: z.string().regex(/^[a-z][a-z0-9-]*$/).optional(),
     writesTo: z.array(z.string().min(1)).optional(),
     cleanup: z.string().min(1).optional(),
@@ -167,7 +167,7 @@ const schema = z
             classification: z.enum(CLASSIFICATIONS as [Classification, ...Classification[]]).optional(),
             kind: z.string().regex(/^[a-z][a-z0-9-]*$/).optional(),
             writesTo: z.array(z.string().min(1)).optional(),
-            restore: z.array(z.any()).optional(),
+            restore: z.array(RESTORE_STEP).optional(),
           })
           .strict(),
       )

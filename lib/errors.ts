@@ -262,3 +262,24 @@ export function withinField<T>(constructPath: string, field: string, fn: () => T
     throw e;
   }
 }
+
+/**
+ * Refuses options a factory does not know (`tokenfile` for `tokenFile`), naming the one meant:
+ * a misspelt option would otherwise be dropped without a word, and its default used instead
+ * (an ntfy topic written to with no token, rules deployed to the wrong namespace).
+ *
+ * @param owner how the error names the factory, e.g. `StatusNotify.ntfy`
+ */
+export function checkOptions(owner: string, options: unknown, known: readonly string[]): void {
+  if (options === undefined) return;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new BackupConfigError(owner, [{ field: 'options', message: `expected an object of options (${known.join(', ')}), got ${describeValue(options)}` }]);
+  }
+  const problems = Object.keys(options)
+    .filter((k) => !known.includes(k))
+    .map((k): Problem => {
+      const meant = closestName(k, known);
+      return { field: k, message: `expected one of the options ${known.join(', ')}, got an unknown one`, hint: meant ? `did you mean ${meant}?` : undefined };
+    });
+  if (problems.length) throw new BackupConfigError(owner, problems);
+}

@@ -1,5 +1,5 @@
 import { DEFAULTS } from './defaults';
-import { BackupConfigError, describeValue } from './errors';
+import { BackupConfigError, checkOptions, describeValue } from './errors';
 import { credentialIn } from './private/credentials';
 import type { MetricsSinkConfig } from './model/site-model';
 
@@ -11,6 +11,7 @@ export class MetricsSink {
    * say so with `{ persistence: true }`, otherwise the site gets a finding.
    */
   static pushgateway(url: string, opts: { persistence?: boolean } = {}): MetricsSink {
+    checkOptions('MetricsSink.pushgateway', opts, ['persistence']);
     // no user:password@: the URL is written into every job's script and CronJob, and onto curl's command line
     if (typeof url !== 'string' || !/^https?:\/\/[^\s/@'"]+(:\d+)?\/?$/.test(url)) {
       const what = typeof url === 'string' ? credentialIn(url) : undefined;

@@ -25,3 +25,16 @@ export const ASSET_NOTES = oneLineString(
   "expected one line without control characters (the notes fill a cell of REVIEW.md's copies table, where a line break would end the row)",
   'write the notes on one line, e.g. with ; between parts',
 );
+
+/**
+ * A restore step for a job's runbook and full-restore.md: strict, so a misspelt `titel` is
+ * refused rather than written into model.json as it is. `asset` ties the step to one asset.
+ */
+export const RESTORE_STEP = z
+  .object({
+    asset: z.string().optional(),
+    title: oneLineText('expected a title, not only whitespace'),
+    notes: z.array(z.string()).optional(),
+    commands: z.array(z.string()),
+  })
+  .strict();

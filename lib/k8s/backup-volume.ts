@@ -1,4 +1,4 @@
-import { BackupConfigError } from '../errors';
+import { BackupConfigError, checkOptions } from '../errors';
 import type { Location, Medium } from '../model/vocabulary';
 import { DNS_SUBDOMAIN } from './manifest';
 
@@ -20,6 +20,7 @@ export interface ExistingClaimOptions {
 export class BackupVolume {
   /** An existing claim in the job's namespace. */
   static existingClaim(claimName: string, options: ExistingClaimOptions = {}): BackupVolume {
+    checkOptions('BackupVolume.existingClaim', options, ['medium', 'location', 'description']);
     if (!DNS_SUBDOMAIN.test(String(claimName))) {
       throw new BackupConfigError('BackupVolume', [{ field: 'claimName', message: `expected a PersistentVolumeClaim name, got ${JSON.stringify(claimName)}` }]);
     }

@@ -249,3 +249,15 @@ describe('durations that would switch a safety off', () => {
     expect(errorOf(() => new Host(site, 'H', { name: 'h', address: '10.0.0.9', connectTimeout: Duration.seconds(0) }))).toMatch(/^\[test\/H\] connectTimeout: expected a Duration longer than 0/);
   });
 });
+
+describe('restore steps of a host job', () => {
+  it('are checked like props: a bare string or a misspelt field is refused, not written into model.json as given', () => {
+    const { site, host } = testSite();
+    const message = errorOf(() => new ScheduledHostJob(site, 'J', { host, jobId: 'jj', schedule: Schedule.daily('05:00'), description: 'x', body: 'true', restore: ['do it', { titel: 'T', commands: ['c'] }] as never }));
+    expect(message.split('\n')).toEqual([
+      '[test/J] restore.0: expected an object, got "do it"',
+      '[test/J] restore.1.title: required: expected a string, got nothing (hint: titel is given instead: rename it to title)',
+      '[test/J] restore.1.titel: not a known option (hint: did you mean title?)',
+    ]);
+  });
+});

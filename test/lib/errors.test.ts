@@ -6,7 +6,7 @@ import { Duration } from '../../lib/duration';
 import { Retention } from '../../lib/retention';
 import { Size } from '../../lib/size';
 import { instanceOf, nearestId } from '../../lib/private/zod-helpers';
-import { Guest, Host, VzdumpJob } from '../../constructs';
+import { AlertDelivery, BackupVolume, Guest, Host, MetricsSink, StatusNotify, VzdumpJob } from '../../constructs';
 import { nfsStorage, testSite } from '../helpers/fixtures';
 
 const schema = z
@@ -196,5 +196,18 @@ describe('describeValue of a construct or value object given in the wrong place'
     expect(errorOf(() => new Guest(site, 'G', { host: plain as never, vmid: 100, type: 'qemu', name: 'x' }))).toBe('[test/G] host: expected a PveHost, got Host test/Plain');
     const storage = nfsStorage(site, host);
     expect(errorOf(() => new VzdumpJob(site, 'J', { host, jobId: 'nightly', schedule: Duration.hours(24) as never, storage, all: true }))).toMatch(/^\[test\/J\] schedule: expected a Schedule, .*, got Duration 1d$/);
+  });
+});
+
+describe('options of the factories', () => {
+  it('refuses a misspelt option, naming the one meant, instead of dropping it for its default', () => {
+    expect(errorOf(() => StatusNotify.ntfy('https://ntfy.sh/backups', { tokenfile: '/root/ntfy.token' } as never))).toBe(
+      '[StatusNotify.ntfy] tokenfile: expected one of the options tokenFile, got an unknown one (hint: did you mean tokenFile?)',
+    );
+    expect(errorOf(() => MetricsSink.pushgateway('http://10.0.0.1:9091', { persistance: true } as never))).toMatch(/^\[MetricsSink\.pushgateway\] persistance: .*did you mean persistence\?/);
+    expect(errorOf(() => AlertDelivery.helmConfigMap({ namepsace: 'monitoring' } as never))).toMatch(/^\[AlertDelivery\.helmConfigMap\] namepsace: .*did you mean namespace\?/);
+    expect(errorOf(() => AlertDelivery.reviewOnly('no Prometheus', { manualCheck: true } as never))).toMatch(/did you mean manualChecks\?/);
+    expect(errorOf(() => BackupVolume.existingClaim('backups', { medum: 'nas' } as never))).toMatch(/^\[BackupVolume\.existingClaim\] medum: .*did you mean medium\?/);
+    expect(() => StatusNotify.ntfy('https://ntfy.sh/backups', { tokenFile: '/root/ntfy.token' })).not.toThrow();
   });
 });
