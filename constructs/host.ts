@@ -15,6 +15,7 @@ import { beforeReview, registerMember, siteModelOf } from './private/site-anchor
 import { ABSOLUTE_PATH } from '../lib/path-schema';
 import { NO_CONTROL_CHARACTERS, oneLineText } from '../lib/text-schema';
 import { positiveDuration } from '../lib/private/duration-schema';
+import { systemFileReason } from '../lib/paths';
 
 /** A file a construct installs on a host. */
 export interface HostFile {
@@ -163,7 +164,11 @@ const installSchema = z
             owner: z.string().regex(/^[a-z_][a-z0-9_-]*:[a-z_][a-z0-9_-]*$/, 'expected user:group').optional(),
             kind: z.enum(['file', 'block']).optional(),
           })
-          .strict(),
+          .strict()
+          .superRefine((f, ctx) => {
+            const reason = f.kind === 'block' ? undefined : systemFileReason(f.path);
+            if (reason) ctx.addIssue({ code: 'custom', path: ['path'], message: `expected a file of the backup system's own, not a system file (${reason})` });
+          }),
       )
       .optional(),
     enableUnits: z.array(z.string().regex(/^[A-Za-z0-9@_.:\\-]+\.(service|timer|mount|automount|path|socket)$/, 'expected a systemd unit name')).optional(),
@@ -277,7 +282,7 @@ export class Host extends Construct {
    * segment, or a blank removal entry is refused.
    */
   install(owner: Construct, what: HostInstall): ITerraformDependable {
-    checkProps(owner.node.path, installSchema, what, { files: 'host files need an absolute path and an octal mode such as 0644' });
+    checkProps(owner.node.path, installSchema, what, { files: "host files need an absolute path of the backup system's own (/usr/local/..., /etc/<tool>/...) and an octal mode such as 0644" });
     this.installCount++;
     if (this.retired) {
       throw new BackupConfigError(owner.node.path, [

@@ -4,7 +4,7 @@ import { BypassList, BypassRoot, globMatches } from '../lib/bypass-list';
 import { Duration } from '../lib/duration';
 import { BackupConfigError, checkProps, Problem } from '../lib/errors';
 import { HostJobOptions, hostJobOptionsShape, jobTuning } from '../lib/host-job-options';
-import { ABSOLUTE_PATH } from '../lib/path-schema';
+import { ABSOLUTE_PATH, OWN_FILE_PATH } from '../lib/path-schema';
 import type { CopyRecord } from '../lib/model/types';
 import { OffsiteManifest } from '../lib/offsite-manifest';
 import { backupDiskTarget, bypassLegAsset, sharedTarget } from '../lib/pipeline-targets';
@@ -77,7 +77,7 @@ const schema = z
     reservedNames: z.array(z.string().regex(/^[A-Za-z0-9._+*-]+$/, 'expected top-level names or globs of letters, digits, . _ + - and *')).optional(),
     workDirectory: ABSOLUTE_PATH.optional(),
     removeVanishedAfter: positiveDuration('Duration.days(14)', 'a copy would be deleted on the first run its source entry is missing (a mount not up yet)').optional(),
-    stateFile: ABSOLUTE_PATH.optional(),
+    stateFile: OWN_FILE_PATH.optional(),
     vanishedLimitPercent: z.number().int().min(0).max(100).optional(),
     ...hostJobOptionsShape,
   })

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { checkProps } from './errors';
-import { ABSOLUTE_FILE_PATH, FOLDER_PATH } from './path-schema';
+import { ABSOLUTE_FILE_PATH, FOLDER_PATH, OWN_FILE_PATH } from './path-schema';
 
 /** The manifest's settings: paths as every path prop takes them, misspelt options refused. */
 const MANIFEST_SCHEMA = z
   .object({
     root: FOLDER_PATH,
-    file: ABSOLUTE_FILE_PATH.optional(),
+    file: OWN_FILE_PATH.optional(),
     lockFile: ABSOLUTE_FILE_PATH.optional(),
     maxLines: z.number().int('expected a positive whole number').min(1, 'expected a positive whole number').optional(),
   })

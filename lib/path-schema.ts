@@ -1,5 +1,6 @@
 import * as posix from 'path/posix';
 import { z } from 'zod';
+import { systemFileReason } from './paths';
 import { hintedCheck } from './private/zod-helpers';
 
 /**
@@ -71,3 +72,8 @@ export const ABSOLUTE_PATH_GLOB = z
   .string()
   .check(hintedCheck((v) => PLAIN_PATH_GLOB.test(v), PLAIN_PATH_MESSAGE.replace('_ . @', '* ? [ ] _ . @'), plainPathHint(PLAIN_PATH_GLOB)))
   .check(hintedCheck(withoutDotDot, DOT_DOT_MESSAGE, dotDotHint));
+
+/** A file a job rewrites (its state, a manifest): as {@link ABSOLUTE_FILE_PATH}, never a system file. */
+export const OWN_FILE_PATH = ABSOLUTE_FILE_PATH.check(
+  hintedCheck((v) => systemFileReason(v) === undefined, "expected a file of the backup system's own, not a system file", (v) => systemFileReason(v)),
+);

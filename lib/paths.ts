@@ -25,3 +25,23 @@ export function mountPointProblems(mountPoint: string, folder: string, folderFie
   }
   return [];
 }
+
+/** Files the system owns: installed whole by a construct, or rewritten by a job, each breaks the host. */
+const SYSTEM_FILES = new Set([
+  '/etc/passwd', '/etc/shadow', '/etc/group', '/etc/gshadow', '/etc/sudoers', '/etc/hosts', '/etc/hostname', '/etc/fstab',
+  '/etc/crontab', '/etc/resolv.conf', '/etc/network/interfaces', '/etc/ssh/sshd_config', '/etc/exports', '/etc/environment',
+]);
+/** Folders the system's packages own (a construct's tools go under /usr/local or /etc/<tool>). */
+const SYSTEM_FOLDERS = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/usr/bin', '/usr/sbin', '/usr/lib', '/usr/libexec', '/boot', '/dev', '/proc', '/sys', '/etc/pve', '/etc/ssh', '/etc/sudoers.d', '/etc/pam.d'];
+
+/**
+ * Why a file a construct writes whole would break the host (the user database, a system tool,
+ * a Proxmox cfg only pvesm/pvesh may write), or undefined. Removing the construct would also
+ * delete it. Managed blocks in a shared file (`/etc/fstab`) are not whole files.
+ */
+export function systemFileReason(path: string): string | undefined {
+  if (SYSTEM_FILES.has(path)) return `${path} is the system's own file: writing it whole would replace what the host keeps there, and removing the construct would delete it`;
+  const folder = SYSTEM_FOLDERS.find((f) => isWithin(path, f));
+  if (folder) return `${path} lies in ${folder}, which the system's packages (or Proxmox's tools) own: a package upgrade would replace it, or it would replace a system tool`;
+  return undefined;
+}

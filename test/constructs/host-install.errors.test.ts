@@ -9,9 +9,20 @@ function installError(what: unknown): string {
   return errorOf(() => host.install(new Construct(site, 'Mine'), what as HostInstall));
 }
 
+/** The same, or '' when it is accepted. */
+function installOutcome(what: unknown): string {
+  try {
+    const { site, host } = testSite();
+    host.install(new Construct(site, 'Mine'), what as HostInstall);
+    return '';
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
 describe('Host.install input', () => {
   it('fails when a file has an option it does not know, instead of installing it 0644', () => {
-    expect(installError({ files: [{ path: '/etc/mine/secret.env', content: 'x', mod: '0600' }] })).toBe('[test/Mine] files.0.mod: not a known option (hint: host files need an absolute path and an octal mode such as 0644; did you mean mode?)');
+    expect(installError({ files: [{ path: '/etc/mine/secret.env', content: 'x', mod: '0600' }] })).toBe('[test/Mine] files.0.mod: not a known option (hint: host files need an absolute path of the backup system\'s own (/usr/local/..., /etc/<tool>/...) and an octal mode such as 0644; did you mean mode?)');
   });
 
   it('fails when the install has an option it does not know, instead of not enabling the unit', () => {
@@ -33,5 +44,17 @@ describe('Host.install input', () => {
   it('still installs a unit file whose name carries a systemd escape', () => {
     const { site, host } = testSite();
     expect(() => host.install(new Construct(site, 'Mount'), { files: [{ path: '/etc/systemd/system/mnt-backup\\x2dhdd.mount', content: '[Mount]\n' }] })).not.toThrow();
+  });
+});
+
+describe('Host.install and the system files', () => {
+  it("refuses to write a system file whole (removing the construct would delete it), but not a managed block in a shared one", () => {
+    for (const path of ['/etc/passwd', '/etc/fstab', '/usr/sbin/lvs', '/etc/pve/storage.cfg', '/boot/grub/grub.cfg', '/etc/ssh/sshd_config']) {
+      expect({ path, message: installError({ files: [{ path, content: 'x' }] }) }).toEqual({ path, message: expect.stringMatching(/^\[test\/Mine\] files\.0\.path: expected a file of the backup system's own, not a system file \(/) });
+    }
+    expect(installOutcome({ files: [{ path: '/etc/fstab', kind: 'block', content: '# BEGIN backup-constructs test/Mine\nnas:/v /mnt/v nfs soft 0 0\n# END backup-constructs test/Mine\n' }] })).toBe('');
+    for (const path of ['/usr/local/sbin/lvs-wrapper', '/etc/backup-constructs/x.conf', '/etc/prometheus/rules/backup.rules.yml', '/etc/systemd/system/bc-x.service']) {
+      expect({ path, message: installOutcome({ files: [{ path, content: 'x' }] }) }).toEqual({ path, message: '' });
+    }
   });
 });

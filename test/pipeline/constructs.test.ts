@@ -721,3 +721,13 @@ describe('the backup disk guard of the pipeline jobs', () => {
     );
   });
 });
+
+describe('files the pipeline jobs rewrite', () => {
+  it('are never system files (the mirror moves its state over the file, writers append to the manifest)', () => {
+    const { site, host } = testSite();
+    expect(() => new NfsMirror(site, 'Mirror', { host, bypass: BypassList.of({ '/srv/nfs': ['immich'] }), stateFile: '/etc/passwd' })).toThrow(
+      /^\[test\/Mirror\] stateFile: expected a file of the backup system's own, not a system file, got "\/etc\/passwd" \(hint: \/etc\/passwd is the system's own file/,
+    );
+    expect(() => OffsiteManifest.of('/mnt/backup', { file: '/etc/shadow' })).toThrow(/^\[OffsiteManifest\] file: expected a file of the backup system's own, not a system file/);
+  });
+});
