@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { z } from 'zod';
 import { Duration } from '../lib/duration';
 import { BackupConfigError, checkProps, describeValue } from '../lib/errors';
+import { overlapping } from '../lib/paths';
 import { BackupMetric } from '../lib/metrics';
 import type { SiteModel } from '../lib/model/site-model';
 import type { RestoreStep } from '../lib/model/types';
@@ -169,6 +170,8 @@ const schema = z
           })
           .strict(),
       )
+      // none would never read the repository back: corruption shows only at the restore
+      .min(1, 'expected at least one check (an empty list turns every consistency check off); omit checks for the default')
       .optional(),
     checkLast: z.number().int().min(1).optional(),
     postgresqlDatabases: z
@@ -251,6 +254,13 @@ export class Borgmatic extends Construct {
       { name: 'archives', frequency: '1 week' },
     ];
     const remote = this.repository.startsWith('ssh://');
+    // a local repository inside what it backs up would back itself up, growing each run
+    const holding = remote ? undefined : p.sourceDirectories.find((s) => overlapping(s.replace(/\/?[^/]*[*?[].*$/, '') || '/', this.repository));
+    if (holding) {
+      throw new BackupConfigError(this.node.path, [
+        { field: 'repository', message: `expected a repository outside the source directories, got ${this.repository}, which overlaps ${holding}: each run would back up the repository itself`, hint: 'keep the repository on another disk than the sources, or off-site (ssh://...)' },
+      ]);
+    }
     this.medium = p.medium ?? (remote ? 'remote-storage' : 'local-disk');
     this.location = p.location ?? (remote ? 'off-site' : 'on-site');
     // the config file is named after the job and installed before the job registers its id

@@ -3,6 +3,7 @@ import { ITerraformDependable } from 'cdktf';
 import { z } from 'zod';
 import { DEFAULTS } from '../lib/defaults';
 import { BackupConfigError, checkProps } from '../lib/errors';
+import { overlapping } from '../lib/paths';
 import type { SiteModel } from '../lib/model/site-model';
 import { Location, LOCATIONS, Medium, MEDIA } from '../lib/model/vocabulary';
 import { hostAddress, tailscaleAddress } from '../lib/net';
@@ -251,6 +252,18 @@ export class PveStorage extends Construct {
     this.content = p.content ?? (p.type === 'zfspool' ? ['images', 'rootdir'] : ['backup']);
     this.dumpDirectory = p.type === 'pbs' || p.type === 'zfspool' || !this.path ? undefined : `${this.path}/dump`;
     this.targetId = pveStorageTargetId(this.host.name, this.storageId);
+    // Two storages over one folder would each prune the other's archives by their own
+    // retention, and the inventory would count every archive twice.
+    const sharing = this.dumpDirectory === undefined ? undefined : membersOf<PveStorage>(this, 'pve-storage').find((o) => o.host.name === this.host.name && o.storageId !== this.storageId && o.dumpDirectory !== undefined && overlapping(o.dumpDirectory, this.dumpDirectory!));
+    if (sharing) {
+      throw new BackupConfigError(this.node.path, [
+        {
+          field: 'path',
+          message: `expected a folder no other storage on ${this.host.name} uses, got ${this.path}, which overlaps ${sharing.path} of storage ${sharing.storageId} (${sharing.node.path}): each would prune the other's archives in ${sharing.dumpDirectory}`,
+          hint: `pass ${sharing.storageId}'s PveStorage to the jobs instead of declaring the folder twice, or give this storage a folder of its own`,
+        },
+      ]);
+    }
     this.model.addTarget({
       id: this.targetId,
       name: `${this.storageId} on ${this.host.name}`,

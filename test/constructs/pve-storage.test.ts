@@ -360,3 +360,15 @@ describe('PveStorage', () => {
     expect(() => new PveStorage(site, 'Z', { host, storageId: 'z', type: 'zfspool', pool: 'rpool', content: ['backup'] })).toThrow(/content: zfspool storage cannot hold backups/);
   });
 });
+
+describe('two storages over one folder', () => {
+  it('are refused: each would prune the other\'s archives by its own retention', () => {
+    const { site, host } = testSite();
+    new PveStorage(site, 'A', { host, storageId: 'a', type: 'dir', path: '/mnt/b', isMountpoint: true, retention: Retention.keepLast(7) });
+    expect(() => new PveStorage(site, 'B', { host, storageId: 'b', type: 'dir', path: '/mnt/b', isMountpoint: true, retention: Retention.keepLast(1) })).toThrow(
+      "[test/B] path: expected a folder no other storage on pve uses, got /mnt/b, which overlaps /mnt/b of storage a (test/A): each would prune the other's archives in /mnt/b/dump (hint: pass a's PveStorage to the jobs instead of declaring the folder twice, or give this storage a folder of its own)",
+    );
+    // another folder, or the same folder on another host, is fine
+    expect(() => new PveStorage(site, 'C', { host, storageId: 'c', type: 'dir', path: '/mnt/c', isMountpoint: true, retention: Retention.keepLast(1) })).not.toThrow();
+  });
+});
