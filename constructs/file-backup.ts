@@ -258,6 +258,13 @@ export class FileBackup extends Construct {
 
     this.workDirectory = p.workDirectory ?? `/run/backup-constructs/${this.jobId}`;
     const configPaths = pveConfig ? [...(pveConfig.paths ?? ['/etc/pve', '/usr/local/bin', '/etc/systemd/system'])] : [];
+    // a configuration folder holding the backup root would copy the backups into themselves
+    const holding = configPaths.find((c) => overlapping(c, root));
+    if (holding) {
+      throw new BackupConfigError(this.node.path, [
+        { field: 'pveConfig.paths', message: `expected configuration folders apart from the backup root ${root}, got ${holding}: each run would copy the backups into themselves`, hint: 'list the configuration folders themselves, e.g. /etc/pve' },
+      ]);
+    }
     claimWorkDirectory(this, [{ path: root, what: "this job's backup root" }, ...configPaths.map((c) => ({ path: c, what: 'a folder whose configuration it copies' }))]);
     const settings: Record<string, string> = {
       ROOT: root,

@@ -731,3 +731,12 @@ describe('files the pipeline jobs rewrite', () => {
     expect(() => OffsiteManifest.of('/mnt/backup', { file: '/etc/shadow' })).toThrow(/^\[OffsiteManifest\] file: expected a file of the backup system's own, not a system file/);
   });
 });
+
+describe('the configuration FileBackup copies', () => {
+  it('may not hold the backup root, which each run would copy into itself', () => {
+    const { site, host } = testSite();
+    expect(() => new FileBackup(site, 'Daily', { host, pveConfig: { paths: ['/etc/pve', '/mnt'] } })).toThrow(
+      '[test/Daily] pveConfig.paths: expected configuration folders apart from the backup root /mnt/backup, got /mnt: each run would copy the backups into themselves (hint: list the configuration folders themselves, e.g. /etc/pve)',
+    );
+  });
+});
