@@ -15,5 +15,5 @@ export const DUMP_WORK_PREFIX = '.bc-work-';
  */
 export const RSYNC_HIDE_DUMP_WORK = `'--filter=H ${DUMP_WORK_PREFIX}*/' '--filter=H ${DUMP_WORK_PREFIX}*/**'`;
 
-/** find's test for them, one shell word each: `-name '.bc-work-*'`. */
+/** find's tests for them, as shell words: `-type d -name '.bc-work-*'`. */
 export const FIND_DUMP_WORK = `-type d -name '${DUMP_WORK_PREFIX}*'`;

@@ -1,3 +1,5 @@
+import type { Problem } from './errors';
+
 /** Whether folder `a` is `b` or lies inside it. */
 export function isWithin(a: string, b: string): boolean {
   return a === b || a.startsWith(`${b.replace(/\/+$/, '')}/`);
@@ -15,7 +17,7 @@ export function overlapping(a: string, b: string): boolean {
  *
  * @param folder what the job writes or reads on the disk, named by `folderField`
  */
-export function mountPointProblems(mountPoint: string, folder: string, folderField: string): { field: string; message: string; hint: string }[] {
+export function mountPointProblems(mountPoint: string, folder: string, folderField: string): Problem[] {
   const mount = mountPoint.replace(/\/+$/, '') || '/';
   if (mount === '/') {
     return [{ field: 'mountPoint', message: 'expected the mount point of the backup disk, not / (always mounted, so it guards nothing)', hint: `the folder the disk is mounted on, e.g. mountPoint: '${folder.split('/').slice(0, 3).join('/')}', or omit it when ${folderField} is the mount point` }];
