@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { parseYaml } from '../lib/yaml';
 import { z } from 'zod';
+import { OWN_FILE_PATH } from '../lib/path-schema';
 import { deriveAlerts, EXPORTER_METRICS } from '../lib/alerts/derive-alerts';
 import { renderRuleFile } from '../lib/alerts/render-alerts';
 import { BackupConfigError, checkOptions, checkProps } from '../lib/errors';
@@ -150,6 +151,8 @@ export class BackupAlertRules extends Construct {
     if (spec.kind === 'helm-configmap' || spec.kind === 'prometheus-rule') {
       checkProps(this.node.path, deliverySchema, { delivery: { namespace: spec.namespace, name: spec.name, labels: spec.labels } });
     }
+    // checked here, so the error names the prop given rather than the install's files.0.path
+    if (spec.kind === 'host-file' && spec.path !== undefined) checkProps(this.node.path, z.object({ delivery: z.object({ path: OWN_FILE_PATH }) }), { delivery: { path: spec.path } });
     this.settings = {
       runbookBaseUrl: p.runbookBaseUrl ?? '../runbooks/',
       group: p.group ?? `backup-${this.model.site}`,

@@ -4,7 +4,7 @@ import { Duration } from '../lib/duration';
 import { jobSelector } from '../lib/metrics';
 import { BackupConfigError, checkProps } from '../lib/errors';
 import { HostJobOptions, hostJobOptionsShape, jobTuning } from '../lib/host-job-options';
-import { ABSOLUTE_PATH } from '../lib/path-schema';
+import { ABSOLUTE_PATH, OWN_FILE_PATH } from '../lib/path-schema';
 import { Classification } from '../lib/model/vocabulary';
 import { renderLvmRestoreTool, renderLvmSnapshotBody, SNAPSHOT_INFIX } from '../lib/render/lvm-snapshot-script';
 import { Schedule } from '../lib/schedule';
@@ -77,7 +77,7 @@ const schema = z
     thinPoolAlertName: z.string().regex(/^[A-Z][A-Za-z0-9]*$/, 'expected a PascalCase alert name').optional(),
     thinPoolMetadataAlertName: z.string().regex(/^[A-Z][A-Za-z0-9]*$/, 'expected a PascalCase alert name').optional(),
     kubeconfig: ABSOLUTE_PATH.optional(),
-    toolPath: ABSOLUTE_PATH.optional(),
+    toolPath: OWN_FILE_PATH.optional(),
     ...hostJobOptionsShape,
   })
   .strict();

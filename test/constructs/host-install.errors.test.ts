@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { HostInstall } from '../../constructs';
+import { AlertDelivery, BackupAlertRules, HostInstall, LvmSnapshotTimer } from '../../constructs';
 import { errorOf } from '../helpers/process-group';
 import { testSite } from '../helpers/fixtures';
 
@@ -56,5 +56,15 @@ describe('Host.install and the system files', () => {
     for (const path of ['/usr/local/sbin/lvs-wrapper', '/etc/backup-constructs/x.conf', '/etc/prometheus/rules/backup.rules.yml', '/etc/systemd/system/bc-x.service']) {
       expect({ path, message: installOutcome({ files: [{ path, content: 'x' }] }) }).toEqual({ path, message: '' });
     }
+  });
+});
+
+describe('file paths given to constructs that install them', () => {
+  it("are checked on the construct's own prop, not as the install's files.0.path", () => {
+    const { site, host } = testSite();
+    expect(errorOf(() => new LvmSnapshotTimer(site, 'Snap', { host, toolPath: '/usr/sbin/lvs' }))).toMatch(/^\[test\/Snap\] toolPath: expected a file of the backup system's own, not a system file, got "\/usr\/sbin\/lvs"/);
+    expect(errorOf(() => new LvmSnapshotTimer(site, 'Snap2', { host, toolPath: '/usr/local/sbin/' }))).toMatch(/^\[test\/Snap2\] toolPath: expected the path of a file, not a folder/);
+    expect(errorOf(() => new BackupAlertRules(site, 'Alerts', { delivery: AlertDelivery.hostFile(host, '/etc/passwd') }))).toMatch(/^\[test\/Alerts\] delivery\.path: expected a file of the backup system's own, not a system file/);
+    expect(errorOf(() => new BackupAlertRules(site, 'Alerts2', { delivery: AlertDelivery.hostFile(host, 'rules.yml') }))).toMatch(/^\[test\/Alerts2\] delivery\.path: expected an absolute path .*\(hint: an absolute path starts at \/: '\/rules\.yml'\)$/);
   });
 });
