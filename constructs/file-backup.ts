@@ -242,7 +242,7 @@ export class FileBackup extends Construct {
     this.partFolders = partFolders;
     this.mountPoint = p.mountPoint ?? root;
     if (p.requireMount ?? true) {
-      const mount = mountPointProblems(this.mountPoint, root, 'root');
+      const mount = mountPointProblems(this.mountPoint, root, { field: 'mountPoint', folderField: 'root', whenSame: 'omit it when root is the mount point' });
       if (mount.length) throw new BackupConfigError(this.node.path, mount);
     }
     this.manifest = p.manifest;

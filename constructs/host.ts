@@ -12,7 +12,7 @@ import { idString } from '../lib/private/zod-helpers';
 import { InstallPlan, planScripts, Removal, renderSweepScript, unitEntry } from '../lib/render/install-script';
 import { deliver, DeliveryConnection, deliverSweep, DeliveryMode } from './private/host-delivery';
 import { beforeReview, registerMember, siteModelOf } from './private/site-anchor';
-import { ABSOLUTE_PATH } from '../lib/path-schema';
+import { ABSOLUTE_PATH, ONE_WAY_MESSAGE, writtenOneWay } from '../lib/path-schema';
 import { NO_CONTROL_CHARACTERS, oneLineText } from '../lib/text-schema';
 import { positiveDuration } from '../lib/private/duration-schema';
 import { systemFileReason } from '../lib/paths';
@@ -158,7 +158,7 @@ const installSchema = z
               .string()
               .regex(/^\/[^\0]*[^/]$/, 'expected an absolute file path')
               .regex(NO_CONTROL_CHARACTERS, 'expected a path without control characters such as a line break')
-              .refine((v) => v.split('/').slice(1).every((s) => s !== '..' && s !== '.' && s !== ''), 'expected a path written one way: without . or .. segments or // (write the folder it means)'),
+              .refine(writtenOneWay, ONE_WAY_MESSAGE),
             content: z.string(),
             mode: z.string().regex(/^0[0-7]{3}$/, 'expected an octal mode such as 0644').optional(),
             owner: z.string().regex(/^[a-z_][a-z0-9_-]*:[a-z_][a-z0-9_-]*$/, 'expected user:group').optional(),

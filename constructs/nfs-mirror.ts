@@ -139,7 +139,7 @@ export class NfsMirror extends Construct {
     this.destination = destination;
     this.mountPoint = p.mountPoint ?? destination;
     if (p.requireMount ?? true) {
-      const mount = mountPointProblems(this.mountPoint, destination, 'destination');
+      const mount = mountPointProblems(this.mountPoint, destination, { field: 'mountPoint', folderField: 'destination', whenSame: 'omit it when destination is the mount point' });
       if (mount.length) throw new BackupConfigError(this.node.path, mount);
     }
     this.manifest = p.manifest;

@@ -255,7 +255,7 @@ export class OffsiteSync extends Construct {
       WORK_DIR: this.workDirectory,
     };
     if (requireMount) {
-      const mount = mountPointProblems(p.mountPoint ?? p.manifest.root, p.manifest.root, 'manifest.root');
+      const mount = mountPointProblems(p.mountPoint ?? p.manifest.root, p.manifest.root, { field: 'mountPoint', folderField: 'manifest.root', whenSame: 'omit it when manifest.root is the mount point' });
       if (mount.length) throw new BackupConfigError(this.node.path, mount);
       settings.MOUNT_POINT = p.mountPoint ?? p.manifest.root;
     }

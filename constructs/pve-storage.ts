@@ -3,7 +3,7 @@ import { ITerraformDependable } from 'cdktf';
 import { z } from 'zod';
 import { DEFAULTS } from '../lib/defaults';
 import { BackupConfigError, checkProps } from '../lib/errors';
-import { overlapping } from '../lib/paths';
+import { mountPointProblems, overlapping } from '../lib/paths';
 import type { SiteModel } from '../lib/model/site-model';
 import { Location, LOCATIONS, Medium, MEDIA } from '../lib/model/vocabulary';
 import { hostAddress, tailscaleAddress } from '../lib/net';
@@ -350,13 +350,8 @@ export class PveStorage extends Construct {
           : { field: 'path', message: `expected a mount point for the ${p.type} share other than /`, hint: `omit path for the default /mnt/pve/${p.storageId}` },
       );
     }
-    if (p.isMountpoint === '/') {
-      problems.push({ field: 'isMountpoint', message: 'expected the mount point of the backup disk, not / (always mounted, so it guards nothing)', hint: "the folder the disk is mounted on, e.g. isMountpoint: '/mnt/backup', or true if path is it" });
-    }
-    // a mount point elsewhere would guard another filesystem and silence the mount-guard finding
-    if (typeof p.isMountpoint === 'string' && p.path && p.isMountpoint !== p.path && !p.path.startsWith(`${p.isMountpoint.replace(/\/$/, '')}/`)) {
-      problems.push({ field: 'isMountpoint', message: `expected ${p.path} or a folder above it, got ${p.isMountpoint}`, hint: `the mount point the storage's path lies under, e.g. isMountpoint: '${p.path.split('/').slice(0, 3).join('/')}'` });
-    }
+    // / or a mount point elsewhere would guard nothing, or another filesystem, and silence the mount-guard finding
+    if (typeof p.isMountpoint === 'string' && p.path) problems.push(...mountPointProblems(p.isMountpoint, p.path, { field: 'isMountpoint', whenSame: 'isMountpoint: true if path is it' }));
     const tailscale = p.server && p.type !== 'pbs' && !p.allowCgnatServer ? tailscaleAddress(p.server) : undefined;
     if (tailscale) {
       problems.push({

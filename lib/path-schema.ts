@@ -35,20 +35,20 @@ function plainPathHint(pattern: RegExp): (v: string) => string | undefined {
  * `..`, `.` and `//` make two spellings of one folder: the overlap, ownership and "not /"
  * checks compare paths as written, so `/.` would pass for a folder other than the root.
  */
-const withoutDotDot = (v: string) =>
+export const writtenOneWay = (v: string) =>
   v
     .replace(/\/+$/, '')
     .split('/')
     .slice(1)
     .every((seg) => seg !== '..' && seg !== '.' && seg !== '');
-const DOT_DOT_MESSAGE = 'expected a path written one way: without . or .. segments or // (write the folder it means)';
+export const ONE_WAY_MESSAGE = 'expected a path written one way: without . or .. segments or // (write the folder it means)';
 const dotDotHint = (v: string) => `'${posix.normalize(v)}'`;
 
 /** An absolute path of plain characters, each folder named once (no `.`, `..` or `//`). */
 export const ABSOLUTE_PATH = z
   .string()
   .check(hintedCheck((v) => PLAIN_PATH.test(v), PLAIN_PATH_MESSAGE, plainPathHint(PLAIN_PATH)))
-  .check(hintedCheck(withoutDotDot, DOT_DOT_MESSAGE, dotDotHint));
+  .check(hintedCheck(writtenOneWay, ONE_WAY_MESSAGE, dotDotHint));
 
 /** The path written without its trailing `/`, for a hint (none for `/`, which is refused on its own). */
 const trimmed = (v: string) => (v.replace(/\/+$/, '') === '' ? undefined : `write '${v.replace(/\/+$/, '')}'`);
@@ -71,7 +71,7 @@ export const FOLDER_PATH = ABSOLUTE_FOLDER.check(hintedCheck((v) => !v.endsWith(
 export const ABSOLUTE_PATH_GLOB = z
   .string()
   .check(hintedCheck((v) => PLAIN_PATH_GLOB.test(v), PLAIN_PATH_MESSAGE.replace('_ . @', '* ? [ ] _ . @'), plainPathHint(PLAIN_PATH_GLOB)))
-  .check(hintedCheck(withoutDotDot, DOT_DOT_MESSAGE, dotDotHint));
+  .check(hintedCheck(writtenOneWay, ONE_WAY_MESSAGE, dotDotHint));
 
 /** A file a job rewrites (its state, a manifest): as {@link ABSOLUTE_FILE_PATH}, never a system file. */
 export const OWN_FILE_PATH = ABSOLUTE_FILE_PATH.check(

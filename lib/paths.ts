@@ -11,19 +11,21 @@ export function overlapping(a: string, b: string): boolean {
 }
 
 /**
- * Problems with a job's `mountPoint` (the backup disk's mount the job refuses to run without):
- * `/` is always mounted and a folder beside the one the job writes guards another filesystem,
- * so with either an unmounted disk turns into writes, and `rsync --delete`, on the root disk.
+ * Problems with the mount point a job or storage refuses to work without (a job's
+ * `mountPoint`, a storage's `isMountpoint`): `/` is always mounted and a folder beside the
+ * one written guards another filesystem, so with either an unmounted disk turns into writes,
+ * and `rsync --delete` or pruning, on the root disk.
  *
- * @param folder what the job writes or reads on the disk, named by `folderField`
+ * @param folder what is written on the disk, named by `o.folderField` in the message
+ * @param o.whenSame the fix when `folder` is itself the mount point (`omit it when root is the mount point`)
  */
-export function mountPointProblems(mountPoint: string, folder: string, folderField: string): Problem[] {
+export function mountPointProblems(mountPoint: string, folder: string, o: { field: string; folderField?: string; whenSame: string }): Problem[] {
   const mount = mountPoint.replace(/\/+$/, '') || '/';
   if (mount === '/') {
-    return [{ field: 'mountPoint', message: 'expected the mount point of the backup disk, not / (always mounted, so it guards nothing)', hint: `the folder the disk is mounted on, e.g. mountPoint: '${folder.split('/').slice(0, 3).join('/')}', or omit it when ${folderField} is the mount point` }];
+    return [{ field: o.field, message: 'expected the mount point of the backup disk, not / (always mounted, so it guards nothing)', hint: `the folder the disk is mounted on, e.g. ${o.field}: '${folder.split('/').slice(0, 3).join('/')}', or ${o.whenSame}` }];
   }
   if (!isWithin(folder, mount)) {
-    return [{ field: 'mountPoint', message: `expected ${folder} (${folderField}) or a folder above it, got ${mountPoint}: a mount point elsewhere guards another filesystem`, hint: `the mount point ${folder} lies under, or omit mountPoint when ${folderField} is the mount point` }];
+    return [{ field: o.field, message: `expected ${folder}${o.folderField ? ` (${o.folderField})` : ''} or a folder above it, got ${mountPoint}: a mount point elsewhere guards another filesystem`, hint: `the mount point ${folder} lies under, or ${o.whenSame}` }];
   }
   return [];
 }

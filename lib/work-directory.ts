@@ -20,23 +20,19 @@ export interface KeptFolder {
   readonly what: string;
 }
 
-/** Without repeated or trailing slashes. */
+/** Without a trailing slash. */
 function normalize(p: string): string {
-  return p.replace(/\/{2,}/g, '/').replace(/\/+$/, '') || '/';
+  return p.replace(/\/+$/, '') || '/';
 }
 
-
 /**
- * Problems with a work directory: one of the host's shared folders, or the same as, inside or
+ * Problems with a work directory (a path as ABSOLUTE_PATH takes it: spelt one way, so it can be
+ * compared with the folders below as written): one of the host's shared folders, or the same as, inside or
  * around a folder another job works in or a folder holding data (its own backup root, another
  * job's work directory). Each would have that folder's contents deleted on every run.
  */
 export function workDirectoryProblems(workDirectory: string, jobId: string, kept: readonly KeptFolder[]): Problem[] {
   const hint = `leave workDirectory unset (/run/backup-constructs/${jobId}) or give the job a folder of its own, e.g. /var/lib/backup-work/${jobId}`;
-  // /var/lib/.. is /var: only a plain path can be compared with the folders below
-  if (workDirectory.split('/').some((segment) => segment === '.' || segment === '..')) {
-    return [{ field: 'workDirectory', message: `expected a plain absolute path, got ${workDirectory}, with . or .. in it: the job empties its work directory on every run`, hint }];
-  }
   const dir = normalize(workDirectory);
   if (SHARED_FOLDERS.has(dir)) {
     return [{ field: 'workDirectory', message: `expected a folder of this job's own, got ${dir}, which holds other things: the job empties its work directory on every run`, hint }];
